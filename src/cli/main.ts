@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { registerServe } from './commands/serve.js';
+import { EXIT } from './run.js';
+
+/** The `chancery` program. Each command lives in its own file under commands/. */
+export function buildProgram(): Command {
+  const program = new Command('chancery')
+    .description('Chancery: certificates, signature verification, countersigning and a verifiable audit log')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  registerServe(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit code 0; usage errors with 64.
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    throw error;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,114 @@
+import { resolve } from 'node:path';
+import { ConfigError } from './errors.js';
+
+/** Validated start-up configuration. Built once by `loadConfig`; never read from env elsewhere. */
+export interface Config {
+  dataDir: string;
+  /** Unset: the embedded PGlite database under `dataDir`. */
+  databaseUrl: string | undefined;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  /** Unset: dev mode, a generated passphrase kept in the data dir (mode 0600). */
+  keyPassphrase: string | undefined;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Values given on the command line; they win over the environment. */
+export interface ConfigOverrides {
+  dataDir?: string | undefined;
+  databaseUrl?: string | undefined;
+  host?: string | undefined;
+  port?: string | undefined;
+  logLevel?: string | undefined;
+}
+
+/**
+ * Reads and validates configuration. MUST throw a ConfigError whose message is one line naming
+ * the variable (or flag) and the fault; MUST NOT echo a secret value back.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = {}): Config {
+  const pick = (flag: string | undefined, name: string): { value: string | undefined; from: string } =>
+    flag !== undefined ? { value: flag, from: `--${kebab(name)}` } : { value: nonEmpty(env[name]), from: name };
+
+  const dataDirIn = pick(overrides.dataDir, 'CHANCERY_DATA_DIR');
+  const dataDir = resolve(dataDirIn.value ?? './data');
+
+  const urlIn = pick(overrides.databaseUrl, 'DATABASE_URL');
+  const databaseUrl = urlIn.value;
+  if (databaseUrl !== undefined) validateDatabaseUrl(databaseUrl, urlIn.from);
+
+  const hostIn = pick(overrides.host, 'HOST');
+  const host = hostIn.value ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(host)) {
+    throw new ConfigError('ERR_CONFIG_INVALID', `${hostIn.from}: "${host}" is not a host name or IP address`);
+  }
+
+  const portIn = pick(overrides.port, 'PORT');
+  const port = portIn.value === undefined ? 8080 : parsePort(portIn.value, portIn.from);
+
+  const levelIn = pick(overrides.logLevel, 'LOG_LEVEL');
+  const logLevel = (levelIn.value ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `${levelIn.from}: "${levelIn.value}" is not one of ${LOG_LEVELS.join(', ')}`,
+    );
+  }
+
+  const keyPassphrase = nonEmpty(env['CHANCERY_KEY_PASSPHRASE']);
+  if (keyPassphrase !== undefined && keyPassphrase.length < 12) {
+    throw new ConfigError('ERR_CONFIG_INVALID', 'CHANCERY_KEY_PASSPHRASE: must be at least 12 characters');
+  }
+
+  return { dataDir, databaseUrl, host, port, logLevel, keyPassphrase };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function kebab(envName: string): string {
+  const map: Record<string, string> = {
+    CHANCERY_DATA_DIR: 'data-dir',
+    DATABASE_URL: 'database-url',
+    HOST: 'host',
+    PORT: 'port',
+    LOG_LEVEL: 'log-level',
+  };
+  return map[envName] ?? envName.toLowerCase();
+}
+
+function parsePort(raw: string, from: string): number {
+  if (!/^\d{1,5}$/.test(raw)) {
+    throw new ConfigError('ERR_CONFIG_INVALID', `${from}: "${raw}" is not a port number (0-65535)`);
+  }
+  const port = Number(raw);
+  if (port > 65535) throw new ConfigError('ERR_CONFIG_INVALID', `${from}: ${port} is out of range (0-65535)`);
+  return port;
+}
+
+function validateDatabaseUrl(raw: string, from: string): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('ERR_CONFIG_INVALID', `${from}: not a URL (expected postgres://user:password@host:port/database)`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('ERR_CONFIG_INVALID', `${from}: scheme must be postgres:// or postgresql://, got ${url.protocol}//`);
+  }
+}
+
+/** A database URL with its password replaced, for logs and error messages. */
+export function redactDatabaseUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

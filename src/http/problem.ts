@@ -1,0 +1,77 @@
+import { ChanceryError, type ErrorCode } from '../errors.js';
+
+/**
+ * The one table from error code to HTTP status. Adding a code to a domain's union makes the
+ * compiler demand its status here. 5xx is only for faults of the server itself.
+ */
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  ERR_CONFIG_INVALID: 500,
+  ERR_CONFIG_DATA_DIR: 500,
+  ERR_CONFIG_PORT_IN_USE: 500,
+  ERR_DB_UNREACHABLE: 503,
+  ERR_DB_LOCKED: 503,
+  ERR_DB_MIGRATION_CHANGED: 500,
+  ERR_DB_MIGRATION_FAILED: 500,
+  ERR_DB_MIGRATION_UNKNOWN: 500,
+  ERR_DB_RETRIES_EXHAUSTED: 503,
+  ERR_HTTP_MALFORMED_JSON: 400,
+  ERR_HTTP_BODY_TOO_LARGE: 413,
+  ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_HTTP_NOT_FOUND: 404,
+  ERR_HTTP_METHOD_NOT_ALLOWED: 405,
+  ERR_HTTP_BAD_REQUEST: 400,
+  ERR_HTTP_NOT_READY: 503,
+  ERR_HTTP_OVERLOADED: 503,
+  ERR_HTTP_INTERNAL: 500,
+};
+
+/** An RFC 9457 problem document, with Chancery's `code` extension member. */
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** Stable problem type URI for a code: `urn:chancery:problem:verify-hash-failure`. */
+export function problemType(code: string): string {
+  return `urn:chancery:problem:${code.replace(/^ERR_/, '').toLowerCase().replace(/_/g, '-')}`;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/**
+ * Turns any thrown value into a problem document. Only a ChanceryError's message reaches the
+ * client; anything else becomes a generic 500 whose cause goes to the log, never to the client.
+ */
+export function toProblem(error: unknown, requestId: string | undefined): ProblemDocument {
+  if (error instanceof ChanceryError) {
+    const status = (STATUS_BY_CODE as Record<string, number>)[error.code] ?? 500;
+    return {
+      ...(error.detail ?? {}),
+      type: problemType(error.code),
+      title: TITLES[status] ?? 'Error',
+      status,
+      detail: status >= 500 && status !== 503 ? 'the server failed to handle this request; see the log with this request id' : error.message,
+      code: error.code,
+      ...(requestId === undefined ? {} : { instance: `urn:chancery:request:${requestId}` }),
+    };
+  }
+  return toProblem(new ChanceryError('ERR_HTTP_INTERNAL', 'internal error'), requestId);
+}

@@ -1,0 +1,71 @@
+import type { Config } from './config.js';
+import { prepareDataDir } from './data-dir.js';
+import { isMigrated, migrate } from './db/migrate.js';
+import { openDatabase } from './db/open.js';
+import type { Database } from './db/types.js';
+import { createApp, type ChanceryApp } from './http/app.js';
+import { HttpMetrics } from './http/metrics.js';
+import { listen, type RunningServer } from './http/server.js';
+import type { Logger } from './log.js';
+import { VERSION } from './version.js';
+
+/** Everything a running Chancery holds; `stop` releases it in the right order. */
+export interface Service {
+  config: Config;
+  db: Database;
+  http: ChanceryApp;
+  server: RunningServer;
+  /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: opens and migrates the database, builds the domain services and the
+ * HTTP app from them, and listens. Start-up faults are ChanceryErrors with one-line messages.
+ */
+export async function startService(config: Config, logger: Logger): Promise<Service> {
+  prepareDataDir(config.dataDir);
+  const db = await openDatabase(config);
+  let server: RunningServer | undefined;
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+
+    const http = createApp({
+      logger,
+      version: VERSION,
+      metrics: new HttpMetrics({ processMetrics: true }),
+      readiness: async () => {
+        try {
+          return (await isMigrated(db)) ? { ready: true } : { ready: false, reason: 'database is not fully migrated' };
+        } catch {
+          return { ready: false, reason: 'database is not reachable' };
+        }
+      },
+      routes: [],
+    });
+    server = await listen(http.app, config.host, config.port);
+    logger.info({ host: config.host, port: server.port, driver: db.driver, dataDir: config.dataDir }, 'chancery listening');
+
+    let stopping: Promise<void> | undefined;
+    const running = server;
+    return {
+      config,
+      db,
+      http,
+      server: running,
+      stop: () => {
+        stopping ??= (async () => {
+          await running.close();
+          await db.close();
+          logger.info('chancery stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await server?.close(0).catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}

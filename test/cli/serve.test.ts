@@ -1,0 +1,105 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { copyPgliteTemplate } from '../helpers/db.js';
+import { CHANCERY_BIN, runCli, startChild } from '../helpers/spawn.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Asserts a start-up failure: non-zero exit, exactly one line on stderr, no stack trace. */
+function expectOneLineFailure(result: { code: number | null; stderr: string }, text: string): void {
+  expect(result.code).not.toBe(0);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain(text);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('chancery serve (a real process)', () => {
+  it('serves /healthz on the embedded database and stops cleanly on SIGTERM', async () => {
+    const dataDir = copyPgliteTemplate();
+    const port = await freePort();
+    const child = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir]);
+    await child.waitFor('chancery listening');
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { status: string }).status).toBe('ok');
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    expect(existsSync(join(dataDir, 'pgdata.lock'))).toBe(true);
+
+    child.process.kill('SIGTERM');
+    const done = await child.finished;
+    expect(done.code).toBe(0);
+    expect(done.stderr).toContain('chancery stopped');
+    expect(existsSync(join(dataDir, 'pgdata.lock'))).toBe(false);
+  });
+
+  it('prints its version and help for every command', async () => {
+    const version = await runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = await runCli(['serve', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--database-url');
+  });
+
+  it('exits 64 on an unknown command', async () => {
+    const result = await runCli(['frobnicate']);
+    expect(result.code).toBe(64);
+    expect(result.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('refuses a bad PORT with one line naming it', async () => {
+    expectOneLineFailure(await runCli(['serve'], { PORT: 'eighty' }), 'PORT: "eighty" is not a port number');
+  });
+
+  it('refuses a port that is in use with one line', async () => {
+    const port = await freePort();
+    const blocker = createServer().listen(port, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    try {
+      const dataDir = copyPgliteTemplate();
+      expectOneLineFailure(await runCli(['serve', '--data-dir', dataDir], { PORT: String(port) }), `127.0.0.1:${port} is already in use`);
+      expect(existsSync(join(dataDir, 'pgdata.lock'))).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('refuses a data dir it cannot create or that is not a directory', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'chancery-')), 'plain-file');
+    writeFileSync(file, 'x');
+    expectOneLineFailure(await runCli(['serve', '--data-dir', join(file, 'sub')]), 'CHANCERY_DATA_DIR: cannot create');
+    expectOneLineFailure(await runCli(['serve'], { CHANCERY_DATA_DIR: file }), 'is not a directory');
+  });
+
+  it('refuses a DATABASE_URL that does not answer with one line, without its password', async () => {
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'chancery-'));
+    const result = await runCli(['serve', '--data-dir', dataDir], { DATABASE_URL: `postgres://app:topsecret@127.0.0.1:${port}/x` });
+    expectOneLineFailure(result, `DATABASE_URL: cannot connect to postgres://app:***@127.0.0.1:${port}/x`);
+    expect(result.stderr).not.toContain('topsecret');
+  });
+
+  it('refuses a second process on the same embedded database while the first runs', async () => {
+    const dataDir = copyPgliteTemplate();
+    const port = await freePort();
+    const first = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir]);
+    await first.waitFor('chancery listening');
+    try {
+      expectOneLineFailure(await runCli(['serve', '--port', String(await freePort()), '--data-dir', dataDir]), 'is in use by process');
+    } finally {
+      first.process.kill('SIGTERM');
+      await first.finished;
+    }
+  });
+});
