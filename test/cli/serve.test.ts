@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { copyPgliteTemplate } from '../helpers/db.js';
 import { CHANCERY_BIN, runCli, startChild } from '../helpers/spawn.js';
 
+/** These tests are about the embedded database: never inherit the suite's DATABASE_URL. */
+const EMBEDDED = { DATABASE_URL: '' };
+
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -28,7 +31,7 @@ describe('chancery serve (a real process)', () => {
   it('serves /healthz on the embedded database and stops cleanly on SIGTERM', async () => {
     const dataDir = copyPgliteTemplate();
     const port = await freePort();
-    const child = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir]);
+    const child = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], EMBEDDED);
     await child.waitFor('chancery listening');
     const res = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(res.status).toBe(200);
@@ -68,7 +71,7 @@ describe('chancery serve (a real process)', () => {
     await new Promise((r) => blocker.once('listening', r));
     try {
       const dataDir = copyPgliteTemplate();
-      expectOneLineFailure(await runCli(['serve', '--data-dir', dataDir], { PORT: String(port) }), `127.0.0.1:${port} is already in use`);
+      expectOneLineFailure(await runCli(['serve', '--data-dir', dataDir], { ...EMBEDDED, PORT: String(port) }), `127.0.0.1:${port} is already in use`);
       expect(existsSync(join(dataDir, 'pgdata.lock'))).toBe(false);
     } finally {
       blocker.close();
@@ -78,8 +81,8 @@ describe('chancery serve (a real process)', () => {
   it('refuses a data dir it cannot create or that is not a directory', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'chancery-')), 'plain-file');
     writeFileSync(file, 'x');
-    expectOneLineFailure(await runCli(['serve', '--data-dir', join(file, 'sub')]), 'CHANCERY_DATA_DIR: cannot create');
-    expectOneLineFailure(await runCli(['serve'], { CHANCERY_DATA_DIR: file }), 'is not a directory');
+    expectOneLineFailure(await runCli(['serve', '--data-dir', join(file, 'sub')], EMBEDDED), 'CHANCERY_DATA_DIR: cannot create');
+    expectOneLineFailure(await runCli(['serve'], { ...EMBEDDED, CHANCERY_DATA_DIR: file }), 'is not a directory');
   });
 
   it('refuses a DATABASE_URL that does not answer with one line, without its password', async () => {
@@ -93,10 +96,10 @@ describe('chancery serve (a real process)', () => {
   it('refuses a second process on the same embedded database while the first runs', async () => {
     const dataDir = copyPgliteTemplate();
     const port = await freePort();
-    const first = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir]);
+    const first = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], EMBEDDED);
     await first.waitFor('chancery listening');
     try {
-      expectOneLineFailure(await runCli(['serve', '--port', String(await freePort()), '--data-dir', dataDir]), 'is in use by process');
+      expectOneLineFailure(await runCli(['serve', '--port', String(await freePort()), '--data-dir', dataDir], EMBEDDED), 'is in use by process');
     } finally {
       first.process.kill('SIGTERM');
       await first.finished;
