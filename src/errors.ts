@@ -1,3 +1,5 @@
+import type { CryptoErrorCode } from './crypto/errors.js';
+
 /**
  * Coded errors. Every failure Chancery reports carries a stable `code` (a string-literal union
  * per domain) usable in a `switch`; the HTTP edge maps codes to statuses in one table
@@ -50,7 +52,7 @@ export type HttpErrorCode =
 export class HttpError extends ChanceryError<HttpErrorCode> {}
 
 /** Every code any part of Chancery can raise. Each domain adds its union here. */
-export type ErrorCode = ConfigErrorCode | DbErrorCode | HttpErrorCode;
+export type ErrorCode = ConfigErrorCode | DbErrorCode | HttpErrorCode | CryptoErrorCode;
 
 export function isChanceryError(value: unknown): value is ChanceryError {
   return value instanceof ChanceryError;

@@ -23,6 +23,11 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   ERR_HTTP_NOT_READY: 503,
   ERR_HTTP_OVERLOADED: 503,
   ERR_HTTP_INTERNAL: 500,
+  ERR_CRYPTO_KEY_INVALID: 400,
+  ERR_CRYPTO_KEY_UNSUPPORTED: 400,
+  ERR_CRYPTO_KEY_EXISTS: 409,
+  ERR_CRYPTO_KEY_MISSING: 500,
+  ERR_CRYPTO_KEY_PASSPHRASE: 500,
 };
 
 /** An RFC 9457 problem document, with Chancery's `code` extension member. */

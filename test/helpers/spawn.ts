@@ -24,8 +24,18 @@ export interface Child {
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Kills every child a test started and did not reap (a failed test must not leave servers up). */
+export function killStrayChildren(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
 export function startChild(command: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Child {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let out = '';
   let err = '';
   const waiters: Array<() => void> = [];
