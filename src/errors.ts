@@ -1,4 +1,7 @@
 import type { CryptoErrorCode } from './crypto/errors.js';
+import type { PolicyErrorCode } from './policy/errors.js';
+import type { SignErrorCode } from './sign/errors.js';
+import type { VerifyErrorCode } from './verify/errors.js';
 
 /**
  * Coded errors. Every failure Chancery reports carries a stable `code` (a string-literal union
@@ -52,7 +55,14 @@ export type HttpErrorCode =
 export class HttpError extends ChanceryError<HttpErrorCode> {}
 
 /** Every code any part of Chancery can raise. Each domain adds its union here. */
-export type ErrorCode = ConfigErrorCode | DbErrorCode | HttpErrorCode | CryptoErrorCode;
+export type ErrorCode =
+  | ConfigErrorCode
+  | DbErrorCode
+  | HttpErrorCode
+  | CryptoErrorCode
+  | VerifyErrorCode
+  | PolicyErrorCode
+  | SignErrorCode;
 
 export function isChanceryError(value: unknown): value is ChanceryError {
   return value instanceof ChanceryError;
