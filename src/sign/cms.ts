@@ -1,0 +1,187 @@
+import { digest, sha256 } from '../crypto/digest.js';
+import type { HashName } from '../crypto/signature.js';
+import type { Signer, SigningAlgorithm } from '../crypto/signer.js';
+import { OID } from '../oids.js';
+import { COMMITMENT_OF_DECISION, OID_OF_DIGEST, type Decision } from '../verify/cms-attributes.js';
+import { TAG, childrenOf, contextTag, expectTag, readDer, readOid, sequence as readSequence } from '../verify/cms-der.js';
+import { readCertificateIdentity } from '../verify/cms-parse.js';
+import { algorithmIdentifier, explicit, integer, integerFromContents, nullValue, octetString, oid, sequence, setOf, sortDer, time, tlv } from './der.js';
+import { SignError } from './errors.js';
+
+/**
+ * Builders for Chancery's CMS envelopes (DESIGN.md § Signed envelopes): an enterprise signature
+ * with the four required signed attributes, and an officer's countersignature carrying a decision.
+ * Every signature goes through the `Signer` interface; no key material is handled here.
+ */
+
+export interface CmsSignOptions {
+  signer: Signer;
+  /** The signer's certificate first, then any intermediates to carry (DER, original bytes). */
+  chain: Uint8Array[];
+  /** The document bytes (the JSON application). */
+  content: Uint8Array;
+  /** Leave the content out of the envelope (the verifier is given it separately). */
+  detached: boolean;
+  /** The signing-time attribute. */
+  time: Date;
+}
+
+export interface CmsCountersignOptions {
+  signer: Signer;
+  /** The officer's certificate first, then intermediates not already in the envelope. */
+  chain: Uint8Array[];
+  decision: Decision;
+  time: Date;
+}
+
+/** Signature algorithm identifiers per key algorithm (RFC 5754, RFC 8419, RFC 4056), and the digest each uses. */
+const CMS_ALGORITHM: Record<SigningAlgorithm, { digest: HashName; signatureAlgorithm: () => Buffer }> = {
+  ES256: { digest: 'sha256', signatureAlgorithm: () => algorithmIdentifier('1.2.840.10045.4.3.2') },
+  ES384: { digest: 'sha384', signatureAlgorithm: () => algorithmIdentifier('1.2.840.10045.4.3.3') },
+  // RFC 8419 §3.1: with Ed25519 the message digest uses SHA-512.
+  EdDSA: { digest: 'sha512', signatureAlgorithm: () => algorithmIdentifier('1.3.101.112') },
+  RS256: { digest: 'sha256', signatureAlgorithm: () => algorithmIdentifier('1.2.840.113549.1.1.11', nullValue()) },
+  PS256: { digest: 'sha256', signatureAlgorithm: () => algorithmIdentifier('1.2.840.113549.1.1.10', pssSha256Parameters()) },
+};
+
+/** Signs `content` as a CMS SignedData (DER), encapsulated or detached. */
+export async function signCms(options: CmsSignOptions): Promise<Buffer> {
+  const leaf = firstOf(options.chain);
+  const alg = CMS_ALGORITHM[options.signer.algorithm];
+  const signedAttributes = [
+    attribute(OID.contentType, oid(OID.data)),
+    attribute(OID.signingTime, time(options.time)),
+    attribute(OID.messageDigest, octetString(digest(alg.digest, options.content))),
+    attribute(OID.signingCertificateV2, signingCertificateV2(leaf)),
+  ];
+  const signerInfo = await buildSignerInfo(options.signer, leaf, alg, signedAttributes);
+  const encapsulated = options.detached ? sequence(oid(OID.data)) : sequence(oid(OID.data), explicit(0, octetString(options.content)));
+  const signedData = sequence(
+    integer(1),
+    setOf(algorithmIdentifier(OID_OF_DIGEST[alg.digest])),
+    encapsulated,
+    tlv(contextTag(0, true), ...sortDer(dedupe(options.chain))),
+    setOf(signerInfo),
+  );
+  return sequence(oid(OID.signedData), explicit(0, signedData));
+}
+
+/**
+ * Adds an officer's countersignature (RFC 5652 §11.4) to the envelope's SignerInfo: a SignerInfo
+ * whose message-digest is the hash of the parent's signature value, with signing-time,
+ * signing-certificate-v2 and the decision as commitment-type-indication. Every other byte of the
+ * envelope is kept as it was, so the enterprise's signature stays valid.
+ */
+export async function countersignCms(envelope: Uint8Array, options: CmsCountersignOptions): Promise<Buffer> {
+  const leaf = firstOf(options.chain);
+  const alg = CMS_ALGORITHM[options.signer.algorithm];
+  let parts: EnvelopeParts;
+  try {
+    parts = splitEnvelope(envelope);
+  } catch (error) {
+    throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', `the envelope to countersign cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  const signedAttributes = [
+    attribute(OID.signingTime, time(options.time)),
+    attribute(OID.messageDigest, octetString(digest(alg.digest, parts.parentSignature))),
+    attribute(OID.signingCertificateV2, signingCertificateV2(leaf)),
+    attribute(OID.commitmentTypeIndication, sequence(oid(COMMITMENT_OF_DECISION[options.decision]))),
+  ];
+  const counter = await buildSignerInfo(options.signer, leaf, alg, signedAttributes);
+  const unsigned = [...parts.unsignedAttributes, attribute(OID.countersignature, counter)];
+  const signerInfo = sequence(...parts.signerInfoHead, tlv(contextTag(1, true), ...sortDer(unsigned)));
+  const certificates = dedupe([...parts.certificates, ...options.chain]);
+  const signedData = sequence(
+    ...parts.signedDataHead,
+    tlv(contextTag(0, true), ...sortDer(certificates)),
+    ...parts.crls,
+    setOf(signerInfo),
+  );
+  return sequence(oid(OID.signedData), explicit(0, signedData));
+}
+
+async function buildSignerInfo(signer: Signer, leaf: Uint8Array, alg: (typeof CMS_ALGORITHM)[SigningAlgorithm], signedAttributes: Buffer[]): Promise<Buffer> {
+  const id = readCertificateIdentity(leaf);
+  // The signature covers the DER SET OF (tag 0x31); the SignerInfo carries it as [0] IMPLICIT.
+  const signedSet = setOf(...signedAttributes);
+  const signature = await signer.sign(signedSet);
+  const asImplicit = Buffer.from(signedSet);
+  asImplicit[0] = contextTag(0, true);
+  return sequence(
+    integer(1),
+    sequence(id.issuer, integerFromContents(id.serialContents)),
+    algorithmIdentifier(OID_OF_DIGEST[alg.digest]),
+    asImplicit,
+    alg.signatureAlgorithm(),
+    octetString(signature),
+  );
+}
+
+function attribute(type: string, ...values: Uint8Array[]): Buffer {
+  return sequence(oid(type), setOf(...values));
+}
+
+/** SigningCertificateV2 { certs { ESSCertIDv2 { certHash (SHA-256, the DEFAULT), issuerSerial } } } (RFC 5035). */
+function signingCertificateV2(leaf: Uint8Array): Buffer {
+  const id = readCertificateIdentity(leaf);
+  const issuerSerial = sequence(sequence(tlv(contextTag(4, true), id.issuer)), integerFromContents(id.serialContents));
+  return sequence(sequence(sequence(octetString(sha256(leaf)), issuerSerial)));
+}
+
+/** RSASSA-PSS-params for SHA-256, MGF1-SHA-256, salt 32 (RFC 4055 §3.1). */
+function pssSha256Parameters(): Buffer {
+  const sha256Id = algorithmIdentifier(OID_OF_DIGEST.sha256);
+  return sequence(explicit(0, sha256Id), explicit(1, algorithmIdentifier('1.2.840.113549.1.1.8', sha256Id)), explicit(2, integer(32)));
+}
+
+interface EnvelopeParts {
+  /** SignedData fields before `certificates`, as sent (version, digestAlgorithms, encapContentInfo). */
+  signedDataHead: Uint8Array[];
+  certificates: Uint8Array[];
+  crls: Uint8Array[];
+  /** SignerInfo fields before `unsignedAttrs`, as sent. */
+  signerInfoHead: Uint8Array[];
+  unsignedAttributes: Uint8Array[];
+  parentSignature: Uint8Array;
+}
+
+function splitEnvelope(envelope: Uint8Array): EnvelopeParts {
+  const contentInfo = readSequence(readDer(envelope, 'the envelope'), 'ContentInfo');
+  if (readOid(contentInfo[0], 'ContentInfo.contentType') !== OID.signedData) throw new Error('it is not a CMS SignedData');
+  const fields = readSequence(childrenOf(expectTag(contentInfo[1], contextTag(0, true), 'content'), 'content')[0], 'SignedData');
+  const signedDataHead = fields.slice(0, 3).map((f) => f.bytes);
+  let certificates: Uint8Array[] = [];
+  const crls: Uint8Array[] = [];
+  let i = 3;
+  if (fields[i]?.tag === contextTag(0, true)) certificates = childrenOf(fields[i++]!, 'certificates').map((c) => c.bytes);
+  if (fields[i]?.tag === contextTag(1, true)) crls.push(fields[i++]!.bytes);
+  const signerInfos = readSequence(fields[i], 'signerInfos', TAG.SET);
+  if (signerInfos.length !== 1) throw new Error(`it has ${signerInfos.length} SignerInfos; a Chancery envelope has exactly one`);
+  const si = readSequence(signerInfos[0], 'SignerInfo');
+  const hasUnsigned = si[si.length - 1]?.tag === contextTag(1, true);
+  const head = hasUnsigned ? si.slice(0, -1) : si;
+  const signatureEl = expectTag(head[head.length - 1], TAG.OCTET_STRING, 'SignerInfo.signature');
+  return {
+    signedDataHead,
+    certificates,
+    crls,
+    signerInfoHead: head.map((f) => f.bytes),
+    unsignedAttributes: hasUnsigned ? childrenOf(si[si.length - 1]!, 'unsignedAttrs').map((a) => a.bytes) : [],
+    parentSignature: signatureEl.value,
+  };
+}
+
+function firstOf(chain: Uint8Array[]): Uint8Array {
+  if (chain.length === 0) throw new SignError('ERR_SIGN_INVALID_INPUT', 'the certificate chain is empty: the signer certificate must come first');
+  return chain[0]!;
+}
+
+function dedupe(certs: Uint8Array[]): Uint8Array[] {
+  const seen = new Set<string>();
+  return certs.filter((c) => {
+    const key = Buffer.from(c).toString('base64');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
