@@ -1,5 +1,8 @@
+import type { AuthErrorCode } from './auth/errors.js';
+import type { CaErrorCode } from './ca/errors.js';
 import type { CryptoErrorCode } from './crypto/errors.js';
 import type { PolicyErrorCode } from './policy/errors.js';
+import type { RegistryErrorCode } from './registry/errors.js';
 import type { SignErrorCode } from './sign/errors.js';
 import type { VerifyErrorCode } from './verify/errors.js';
 
@@ -60,6 +63,9 @@ export type ErrorCode =
   | DbErrorCode
   | HttpErrorCode
   | CryptoErrorCode
+  | RegistryErrorCode
+  | CaErrorCode
+  | AuthErrorCode
   | VerifyErrorCode
   | PolicyErrorCode
   | SignErrorCode;

@@ -1,0 +1,439 @@
+import type { Append, AuditLog } from '../audit/types.js';
+import { sha256Hex } from '../crypto/digest.js';
+import type { Database, Queryable, Tx } from '../db/types.js';
+import { RegistryError } from '../registry/errors.js';
+import type { EnterpriseCertificateRevoker, Registry } from '../registry/registry.js';
+import { parseUscc } from '../registry/uscc.js';
+import { buildCertificate, compileTemplate, encodeName, type CertificateTemplate, type IssuerContext, type RevocationUrls } from './certificate-builder.js';
+import { CRL_REFRESH_AFTER_MS, ISSUING_CA, publishCrl, type CrlIssuer } from './crl-publisher.js';
+import { acceptCertificationRequest } from './csr.js';
+import { CaError } from './errors.js';
+import { chainPem, type Hierarchy } from './hierarchy.js';
+import { formatName } from './names.js';
+import type { OfficerAuthorization } from './officer-extension.js';
+import { pemEncode } from './pem.js';
+import { ATTRIBUTE_TYPES, fillTemplate, profileById, type CertificateProfile, type ProfileSet } from './profiles.js';
+import { parseRevocationReason, reasonName, REVOCATION_REASONS, type RevocationReason } from './reasons.js';
+import { newSerial, parseSerial } from './serial.js';
+import { insertCertificate, markEnterpriseCertificatesRevoked, markRevoked, selectCertificate, selectCrl, selectCrlNumber, selectRevocationState, type CertificateRow } from './store.js';
+
+/** A request to issue: the profile, whose certificate it is, and (for CSR issuance) the CSR. */
+export interface IssueRequest {
+  profile: unknown;
+  /** PEM text or DER bytes of a PKCS#10 request. */
+  csr?: unknown;
+  /** enterprise-signing: the enterprise. */
+  uscc?: unknown;
+  /** officer: the officer. */
+  officerId?: unknown;
+  /** auditor (and admin): the holder's name. */
+  name?: unknown;
+}
+
+/** A certificate as the API and CLI show it. */
+export interface CertificateInfo {
+  serial: string;
+  profile: string;
+  subject: string;
+  uscc: string | null;
+  officerId: string | null;
+  notBefore: string;
+  notAfter: string;
+  issuedAt: string;
+  status: 'good' | 'revoked' | 'expired';
+  revokedAt: string | null;
+  revocationReason: RevocationReason | null;
+  sha256: string;
+  pem: string;
+}
+
+export type CertificateStatus =
+  | { status: 'good' }
+  | { status: 'revoked'; revokedAt: Date; reason: RevocationReason }
+  | { status: 'unknown' };
+
+export interface AuthorityDeps {
+  db: Database;
+  audit: AuditLog;
+  registry: Registry;
+  profiles: ProfileSet;
+  hierarchy: Hierarchy;
+  now: () => Date;
+  /** This service's public base URL (e.g. http://127.0.0.1:8080), once known. */
+  baseUrl: () => string | undefined;
+}
+
+/** How stale a node's view of the revocation epoch may get (other nodes' revocations). */
+export const EPOCH_POLL_MS = 1000;
+const NOT_BEFORE_BACKDATE_MS = 60_000;
+
+/**
+ * The issuing CA's operations: issuance from PKCS#10 (as an ordered pipeline), revocation, the
+ * CRL, and certificate status for OCSP and for path validation. Every decision writes its audit
+ * entry in the same transaction as its state change.
+ */
+export class CertificateAuthority implements EnterpriseCertificateRevoker {
+  readonly #templates = new Map<string, CertificateTemplate>();
+  readonly #issuer: IssuerContext;
+  readonly #crlIssuer: CrlIssuer;
+  #epoch = 0;
+  #epochCheckedAt = 0;
+  #epochListeners: Array<() => void> = [];
+
+  constructor(private readonly deps: AuthorityDeps) {
+    const issuing = deps.hierarchy.issuing;
+    this.#issuer = { name: issuing.subject, keyIdentifier: issuing.keyIdentifier, signer: issuing.signer, notAfter: issuing.notAfter };
+    this.#crlIssuer = { issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuing.signer };
+  }
+
+  get hierarchy(): Hierarchy {
+    return this.deps.hierarchy;
+  }
+
+  /** Issuing CA then root, PEM: what `GET /ca/chain.pem` serves. */
+  get chainPem(): string {
+    return chainPem(this.deps.hierarchy);
+  }
+
+  /** The URLs certificates point at, or undefined while the service's address is unknown. */
+  revocationUrls(): RevocationUrls | undefined {
+    const base = this.deps.baseUrl();
+    if (base === undefined) return undefined;
+    return { crl: `${base}/ca/${ISSUING_CA}.crl`, ocsp: `${base}/ocsp`, caIssuers: `${base}/ca/${ISSUING_CA}.cer` };
+  }
+
+  /**
+   * Issues a certificate from a PKCS#10 request, in this order: profile → CSR parse → signature
+   * algorithm allow-list → proof of possession → key policy → subject from the registry (the
+   * holder must exist, an enterprise must be active, the CSR's subject must not contradict it) →
+   * build → sign → store and audit in one transaction. Any refusal stores nothing.
+   */
+  async issue(request: IssueRequest, actor: string): Promise<CertificateInfo> {
+    const profile = this.issuableProfile(request.profile);
+    if (request.csr === undefined || request.csr === null || (typeof request.csr !== 'string' && !(request.csr instanceof Uint8Array))) {
+      throw new CaError('ERR_CA_REQUEST_INVALID', 'csr is required: a PKCS#10 request, PEM text', { detail: { field: 'csr' } });
+    }
+    const csr = acceptCertificationRequest(request.csr);
+    const holder = parseHolderReference(profile, request);
+    return this.issueForKey(profile, holder, csr.spki, actor, { csrSubject: csr.subject });
+  }
+
+  /**
+   * Issues a certificate for a key the caller generated (server-side key generation, PKCS#12).
+   * Same registry checks and audit as `issue`; the entry records that the key was made here.
+   */
+  async issueForGeneratedKey(request: Omit<IssueRequest, 'csr'>, spki: Buffer, actor: string): Promise<CertificateInfo> {
+    const profile = this.issuableProfile(request.profile);
+    const holder = parseHolderReference(profile, request);
+    return this.issueForKey(profile, holder, spki, actor, { serverGeneratedKey: true });
+  }
+
+  /** The profile, if the API may issue it (ERR_CA_PROFILE_UNKNOWN / ERR_CA_PROFILE_NOT_ISSUABLE). */
+  issuableProfile(id: unknown): CertificateProfile {
+    const profile = profileById(this.deps.profiles, id);
+    if (!profile.fromCsr) {
+      throw new CaError('ERR_CA_PROFILE_NOT_ISSUABLE', `profile ${profile.id} is made by \`chancery init\`, not issued on request`, { detail: { field: 'profile' } });
+    }
+    return profile;
+  }
+
+  private async issueForKey(
+    profile: CertificateProfile,
+    holder: HolderReference,
+    spki: Buffer,
+    actor: string,
+    options: { csrSubject?: Array<{ oid: string; value: string }>; serverGeneratedKey?: boolean },
+  ): Promise<CertificateInfo> {
+    const template = this.template(profile);
+    const now = this.deps.now();
+    const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - NOT_BEFORE_BACKDATE_MS);
+    const wanted = new Date(notBefore.getTime() + profile.validityDays * 86_400_000);
+    const notAfter = wanted <= this.#issuer.notAfter ? wanted : this.#issuer.notAfter;
+    return this.deps.audit.record(async (tx, append) => {
+      const resolved = await this.resolveHolder(tx, profile, holder);
+      const attributes = profile.subject.map((e) => ({ type: e.type, value: fillTemplate(e.template, resolved.values) }));
+      if (options.csrSubject !== undefined) checkRequestedSubject(options.csrSubject, attributes);
+      const subject = encodeName(attributes);
+      const serial = newSerial();
+      const der = await buildCertificate(template, {
+        serial: serial.bytes,
+        notBefore,
+        notAfter,
+        subject,
+        spki,
+        ...(resolved.officer === undefined ? {} : { officer: resolved.officer }),
+      });
+      const row = {
+        serial: serial.hex,
+        issuer: ISSUING_CA,
+        profile: profile.id,
+        uscc: resolved.uscc,
+        officerId: resolved.officerId,
+        subject: formatName(subject),
+        spkiSha256: sha256Hex(spki),
+        notBefore,
+        notAfter,
+        der,
+        issuedAt: now,
+      };
+      await insertCertificate(tx, row);
+      await append({
+        kind: 'certificate.issued',
+        actor,
+        subject: `certificate:${serial.hex}`,
+        data: {
+          serial: serial.hex,
+          profile: profile.id,
+          subject: row.subject,
+          ...(resolved.uscc === null ? {} : { uscc: resolved.uscc }),
+          ...(resolved.officerId === null ? {} : { officerId: resolved.officerId }),
+          notBefore: notBefore.toISOString(),
+          notAfter: notAfter.toISOString(),
+          spkiSha256: row.spkiSha256,
+          certificateSha256: sha256Hex(der),
+          ...(options.serverGeneratedKey === true ? { serverGeneratedKey: true } : {}),
+        },
+      });
+      return toInfo(
+        { ...row, officer_id: row.officerId, spki_sha256: row.spkiSha256, not_before: notBefore, not_after: notAfter, issued_at: now, revoked_at: null, revocation_reason: null },
+        now,
+      );
+    });
+  }
+
+  private async resolveHolder(tx: Tx, profile: CertificateProfile, holder: HolderReference): Promise<ResolvedHolder> {
+    switch (holder.kind) {
+      case 'enterprise': {
+        // FOR SHARE: a concurrent licence revocation waits for this issuance (and then revokes
+        // the new certificate too), or this issuance sees the revoked status.
+        const enterprise = await this.deps.registry.findEnterprise(holder.uscc, tx, { lock: 'share' });
+        if (enterprise === undefined) {
+          throw new RegistryError('ERR_REGISTRY_ENTERPRISE_NOT_FOUND', `no enterprise with USCC ${holder.uscc} is registered`, { detail: { uscc: holder.uscc } });
+        }
+        if (enterprise.status !== 'active') {
+          throw new RegistryError('ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE', `enterprise ${holder.uscc} is ${enterprise.status}: it gets no certificate`, {
+            detail: { uscc: holder.uscc, status: enterprise.status },
+          });
+        }
+        return { values: { 'enterprise.name': enterprise.name, 'enterprise.uscc': enterprise.uscc }, uscc: enterprise.uscc, officerId: null };
+      }
+      case 'officer': {
+        const officer = await this.deps.registry.findOfficer(holder.id, tx);
+        if (officer === undefined) throw new RegistryError('ERR_REGISTRY_OFFICER_NOT_FOUND', `no officer with id ${holder.id} is registered`, { detail: { id: holder.id } });
+        return {
+          values: { 'officer.name': officer.name, 'officer.authority': officer.authority, 'officer.id': officer.id },
+          uscc: null,
+          officerId: officer.id,
+          ...(profile.officerAuthorization ? { officer: { role: officer.role, jurisdiction: officer.jurisdiction } } : {}),
+        };
+      }
+      case 'named':
+        return { values: { name: holder.name }, uscc: null, officerId: null };
+    }
+  }
+
+  private template(profile: CertificateProfile): CertificateTemplate {
+    const urls = this.revocationUrls();
+    const key = `${profile.id} ${urls?.ocsp ?? ''}`;
+    let template = this.#templates.get(key);
+    if (template === undefined) {
+      template = compileTemplate(profile, this.#issuer, urls);
+      this.#templates.set(key, template);
+    }
+    return template;
+  }
+
+  /** The certificate with this serial (ERR_CA_CERTIFICATE_NOT_FOUND). */
+  async getCertificate(serialInput: unknown): Promise<CertificateInfo> {
+    const serial = parseSerial(serialInput);
+    const row = await selectCertificate(this.deps.db, serial);
+    if (row === undefined) throw notFound(serial);
+    return toInfo(row, this.deps.now());
+  }
+
+  /**
+   * Revokes one certificate with an RFC 5280 reason, at the current time, and publishes a new CRL,
+   * in one transaction with its `certificate.revoked` entry. MUST refuse an unknown serial and a
+   * certificate already revoked.
+   */
+  async revoke(serialInput: unknown, reasonInput: unknown, actor: string): Promise<CertificateInfo> {
+    const serial = parseSerial(serialInput);
+    const reason = parseRevocationReason(reasonInput);
+    const info = await this.deps.audit.record(async (tx, append) => {
+      const at = new Date(Math.floor(this.deps.now().getTime() / 1000) * 1000);
+      // Lock order everywhere: certificate rows, then the CRL row.
+      const row = await markRevoked(tx, serial, at, REVOCATION_REASONS[reason]);
+      if (row === undefined) {
+        const existing = await selectCertificate(tx, serial);
+        if (existing === undefined) throw notFound(serial);
+        throw new CaError('ERR_CA_ALREADY_REVOKED', `certificate ${serial} was already revoked at ${existing.revoked_at?.toISOString()}`, {
+          detail: { serial, revokedAt: existing.revoked_at?.toISOString() },
+        });
+      }
+      const crlNumber = await publishCrl(tx, this.#crlIssuer, at);
+      await append({
+        kind: 'certificate.revoked',
+        actor,
+        subject: `certificate:${serial}`,
+        data: { serial, reason, revokedAt: at.toISOString(), crlNumber, profile: row.profile, ...(row.uscc === null ? {} : { uscc: row.uscc }) },
+      });
+      return toInfo(row, at);
+    });
+    this.revocationsCommitted();
+    return info;
+  }
+
+  /** EnterpriseCertificateRevoker: inside the registry's transaction, revoke all, publish one CRL. */
+  async revokeAllOfEnterprise(tx: Tx, append: Append, uscc: string, at: Date, actor: string): Promise<string[]> {
+    const when = new Date(Math.floor(at.getTime() / 1000) * 1000);
+    const serials = await markEnterpriseCertificatesRevoked(tx, uscc, when, REVOCATION_REASONS.cessationOfOperation);
+    if (serials.length === 0) return serials;
+    const crlNumber = await publishCrl(tx, this.#crlIssuer, when);
+    for (const serial of serials) {
+      await append({
+        kind: 'certificate.revoked',
+        actor,
+        subject: `certificate:${serial}`,
+        data: { serial, reason: 'cessationOfOperation', revokedAt: when.toISOString(), crlNumber, profile: 'enterprise-signing', uscc },
+      });
+    }
+    return serials;
+  }
+
+  /** Called after a transaction that revoked something committed: caches re-check at once. */
+  revocationsCommitted(): void {
+    this.#epochCheckedAt = 0;
+    for (const listener of this.#epochListeners) listener();
+  }
+
+  /** `listener` runs after every local revocation commits (OCSP cache invalidation). */
+  onRevocation(listener: () => void): void {
+    this.#epochListeners.push(listener);
+  }
+
+  /**
+   * The revocation epoch: the issuing CA's CRL number, which every revocation increments. Read
+   * from the database at most every EPOCH_POLL_MS (and at once after a local revocation), so a
+   * cache keyed on it sees another node's revocation within that time.
+   */
+  async revocationEpoch(): Promise<number> {
+    const now = Date.now();
+    if (now - this.#epochCheckedAt >= EPOCH_POLL_MS) {
+      this.#epoch = (await selectCrlNumber(this.deps.db, ISSUING_CA)) ?? 0;
+      this.#epochCheckedAt = now;
+    }
+    return this.#epoch;
+  }
+
+  /** The status of a certificate of the issuing CA, from the database. */
+  async certificateStatus(serialHex: string, q: Queryable = this.deps.db): Promise<CertificateStatus> {
+    let serial: string;
+    try {
+      serial = parseSerial(serialHex);
+    } catch {
+      return { status: 'unknown' };
+    }
+    const state = await selectRevocationState(q, serial);
+    if (state === undefined || state.issuer !== ISSUING_CA) return { status: 'unknown' };
+    if (state.revoked_at !== null) return { status: 'revoked', revokedAt: state.revoked_at, reason: reasonName(state.revocation_reason ?? 0) };
+    return { status: 'good' };
+  }
+
+  /** The current CRL's DER, re-signed first if it is past its refresh time. */
+  async currentCrl(ca: string): Promise<Buffer> {
+    if (ca !== ISSUING_CA) throw new CaError('ERR_CA_UNKNOWN_CA', `no CA named ${ca}; this service publishes ${ISSUING_CA}.crl`);
+    await this.refreshCrlIfDue();
+    const crl = await selectCrl(this.deps.db, ISSUING_CA);
+    if (crl === undefined) throw new CaError('ERR_CA_NOT_INITIALIZED', 'the CA has no CRL yet');
+    return crl.der;
+  }
+
+  /**
+   * Re-signs the CRL when half its validity has passed (RFC 5280 §5.1.2.5: a new CRL before
+   * nextUpdate). Safe on many nodes at once: the check is repeated under the row lock.
+   */
+  async refreshCrlIfDue(): Promise<boolean> {
+    const due = (thisUpdate: Date): boolean => this.deps.now().getTime() - thisUpdate.getTime() >= CRL_REFRESH_AFTER_MS;
+    const current = await selectCrl(this.deps.db, ISSUING_CA);
+    if (current !== undefined && !due(current.this_update)) return false;
+    return this.deps.db.transaction(async (tx) => {
+      const locked = await selectCrl(tx, ISSUING_CA, { forUpdate: true });
+      if (locked !== undefined && !due(locked.this_update)) return false;
+      await publishCrl(tx, this.#crlIssuer, this.deps.now());
+      return true;
+    });
+  }
+}
+
+type HolderReference = { kind: 'enterprise'; uscc: string } | { kind: 'officer'; id: string } | { kind: 'named'; name: string };
+
+interface ResolvedHolder {
+  values: Record<string, string>;
+  uscc: string | null;
+  officerId: string | null;
+  officer?: OfficerAuthorization;
+}
+
+/** Checks the shape of the holder reference the profile needs, before any transaction. */
+function parseHolderReference(profile: CertificateProfile, request: Omit<IssueRequest, 'csr'>): HolderReference {
+  switch (profile.holder) {
+    case 'enterprise':
+      if (request.uscc === undefined) throw new CaError('ERR_CA_REQUEST_INVALID', `profile ${profile.id} needs uscc`, { detail: { field: 'uscc' } });
+      return { kind: 'enterprise', uscc: parseUscc(request.uscc, { overrideCheck: true }).code };
+    case 'officer':
+      if (typeof request.officerId !== 'string' || request.officerId.length === 0 || request.officerId.length > 64) {
+        throw new CaError('ERR_CA_REQUEST_INVALID', `profile ${profile.id} needs officerId`, { detail: { field: 'officerId' } });
+      }
+      return { kind: 'officer', id: request.officerId };
+    case 'named': {
+      const name = typeof request.name === 'string' ? request.name.normalize('NFC').trim() : '';
+      // eslint-disable-next-line no-control-regex
+      if (name.length === 0 || name.length > 64 || /[\u0000-\u001f\u007f]/.test(name)) {
+        throw new CaError('ERR_CA_REQUEST_INVALID', `profile ${profile.id} needs name (1–64 characters)`, { detail: { field: 'name' } });
+      }
+      return { kind: 'named', name };
+    }
+    default:
+      throw new CaError('ERR_CA_PROFILE_NOT_ISSUABLE', `profile ${profile.id} is not issued on request`);
+  }
+}
+
+/**
+ * The CA decides the subject; a CSR may carry one, but an attribute of a type the profile sets
+ * MUST agree with the value the registry gives (DESIGN.md: a subject that disagrees with the
+ * registry is refused). Attribute types the profile does not use are ignored, not copied.
+ */
+function checkRequestedSubject(requested: ReadonlyArray<{ oid: string; value: string }>, decided: ReadonlyArray<{ type: keyof typeof ATTRIBUTE_TYPES; value: string }>): void {
+  for (const { oid, value } of requested) {
+    const ours = decided.filter((a) => ATTRIBUTE_TYPES[a.type].oid === oid).map((a) => a.value);
+    if (ours.length > 0 && !ours.includes(value.normalize('NFC').trim())) {
+      const type = decided.find((a) => ATTRIBUTE_TYPES[a.type].oid === oid)!.type;
+      throw new CaError('ERR_CA_CSR_SUBJECT_MISMATCH', `the CSR asks for ${type}="${value}" but the registry says ${type}="${ours[0]}"; leave the CSR subject empty or match the registry`, {
+        detail: { attribute: type },
+      });
+    }
+  }
+}
+
+function notFound(serial: string): CaError {
+  return new CaError('ERR_CA_CERTIFICATE_NOT_FOUND', `no certificate with serial ${serial} was issued by this CA`, { detail: { serial } });
+}
+
+function toInfo(row: CertificateRow, now: Date): CertificateInfo {
+  const revoked = row.revoked_at !== null;
+  return {
+    serial: row.serial,
+    profile: row.profile,
+    subject: row.subject,
+    uscc: row.uscc,
+    officerId: row.officer_id,
+    notBefore: row.not_before.toISOString(),
+    notAfter: row.not_after.toISOString(),
+    issuedAt: row.issued_at.toISOString(),
+    status: revoked ? 'revoked' : row.not_after.getTime() < now.getTime() ? 'expired' : 'good',
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+    revocationReason: row.revocation_reason === null ? null : reasonName(row.revocation_reason),
+    sha256: sha256Hex(row.der),
+    pem: pemEncode('CERTIFICATE', row.der),
+  };
+}

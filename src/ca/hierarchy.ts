@@ -1,0 +1,304 @@
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AuditLog } from '../audit/types.js';
+import type { Database } from '../db/types.js';
+import type { KeyStore } from '../crypto/key-store.js';
+import { exportSpki, generateKeyPair, type KeyAlgorithm } from '../crypto/keys.js';
+import { keyObjectSigner, type Signer } from '../crypto/signer.js';
+import { sha256Hex } from '../crypto/digest.js';
+import { buildCertificate, compileTemplate, encodeName, keyIdentifier, type IssuerContext, type RevocationUrls } from './certificate-builder.js';
+import { readCertificateFields, type CertificateFields } from './certificate-fields.js';
+import { CaError } from './errors.js';
+import { pemEncode } from './pem.js';
+import { fillTemplate, profileById, type CertificateProfile, type ProfileSet } from './profiles.js';
+import { newSerial } from './serial.js';
+import { insertCertificate, insertHierarchy, selectHierarchy, type HierarchyRole } from './store.js';
+import { formatName } from './names.js';
+import { publishCrl } from './crl-publisher.js';
+
+/**
+ * The CA hierarchy `chancery init` makes (DESIGN.md § Certificates): root CA (P-384, self-signed),
+ * issuing CA (P-256), delegated OCSP responder, service seal, and the operator's admin
+ * certificate. Private keys of the service live in the KeyStore (encrypted PKCS#8 under
+ * `<dataDir>/keys`); certificates live in the database (`ca_hierarchy`) so every node sharing it
+ * sees the same CA, and their public PEMs are written to `<dataDir>/ca/`.
+ */
+
+/** Key store names of the service's keys. */
+export const KEY_NAMES = {
+  root: 'root-ca',
+  issuing: 'issuing-ca',
+  ocsp: 'ocsp-responder',
+  seal: 'service-seal',
+  /** Signs login tokens (ES256 JWTs); not certified. */
+  token: 'auth-token',
+} as const;
+
+/** Where `init` puts files in the data dir (DESIGN.md § Interfaces). */
+export function hierarchyFiles(dataDir: string) {
+  return {
+    root: join(dataDir, 'ca', 'root.pem'),
+    issuing: join(dataDir, 'ca', 'issuing.pem'),
+    chain: join(dataDir, 'ca', 'chain.pem'),
+    ocsp: join(dataDir, 'ca', 'ocsp.pem'),
+    seal: join(dataDir, 'ca', 'seal.pem'),
+    adminDir: join(dataDir, 'admin'),
+    adminKey: join(dataDir, 'admin', 'admin.key.pem'),
+    adminCert: join(dataDir, 'admin', 'admin.cert.pem'),
+    adminChain: join(dataDir, 'admin', 'chain.pem'),
+  };
+}
+
+export interface HierarchyCertificate extends CertificateFields {
+  keyIdentifier: Buffer;
+}
+
+/** The loaded hierarchy: certificates, and the signers of the online keys. */
+export interface Hierarchy {
+  root: HierarchyCertificate;
+  issuing: HierarchyCertificate & { signer: Signer };
+  ocsp: HierarchyCertificate & { signer: Signer };
+  seal: HierarchyCertificate & { signer: Signer };
+  admin: HierarchyCertificate;
+  tokenSigner: Signer;
+}
+
+export interface HierarchyDeps {
+  db: Database;
+  audit: AuditLog;
+  keys: KeyStore;
+  profiles: ProfileSet;
+  now: () => Date;
+  dataDir: string;
+  /** Service URLs for the revocation pointers of the seal and admin certificates, when known. */
+  urls: RevocationUrls | undefined;
+  /** Gets or creates the audit log's Ed25519 key and writes `<dataDir>/log.vkey` (src/audit). */
+  ensureLogKey?: () => Promise<void>;
+  /** The loud line about dev-mode passphrases and where the admin credential went. */
+  log?: (message: string) => void;
+}
+
+export interface InitializeResult {
+  hierarchy: Hierarchy;
+  files: ReturnType<typeof hierarchyFiles>;
+}
+
+/**
+ * Makes a new hierarchy. MUST refuse when the database already has one
+ * (ERR_CA_ALREADY_INITIALIZED) or when the data dir holds another CA's files
+ * (ERR_CA_STATE_MISMATCH); never replaces a key or a certificate. Keys left by an init that
+ * crashed before committing (never certified, so never trusted) are reused.
+ */
+export async function initializeHierarchy(deps: HierarchyDeps, options: { adminName?: string } = {}): Promise<InitializeResult> {
+  const existing = await selectHierarchy(deps.db);
+  if (existing.size > 0) {
+    throw new CaError('ERR_CA_ALREADY_INITIALIZED', 'a CA hierarchy already exists in this database; refusing to replace it');
+  }
+  const files = hierarchyFiles(deps.dataDir);
+  if (existsSync(files.root) || existsSync(files.adminKey)) {
+    throw new CaError(
+      'ERR_CA_STATE_MISMATCH',
+      `${deps.dataDir} already holds a CA (ca/root.pem or admin/admin.key.pem) but the database has none: point DATABASE_URL at that CA's database, or use a new data dir`,
+    );
+  }
+  await deps.ensureLogKey?.();
+  const now = deps.now();
+  const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
+  const validity = (p: CertificateProfile): Date => new Date(notBefore.getTime() + p.validityDays * 86_400_000);
+
+  const keyFor = async (name: string, algorithm: KeyAlgorithm): Promise<Signer> =>
+    (await deps.keys.has(name)) ? deps.keys.signer(name) : deps.keys.generate(name, algorithm);
+
+  const rootProfile = profileById(deps.profiles, 'root');
+  const issuingProfile = profileById(deps.profiles, 'issuing-ca');
+  const ocspProfile = profileById(deps.profiles, 'ocsp-responder');
+  const sealProfile = profileById(deps.profiles, 'service-seal');
+  const adminProfile = profileById(deps.profiles, 'admin');
+
+  const rootSigner = await keyFor(KEY_NAMES.root, rootProfile.key!);
+  const issuingSigner = await keyFor(KEY_NAMES.issuing, issuingProfile.key!);
+  const ocspSigner = await keyFor(KEY_NAMES.ocsp, ocspProfile.key!);
+  const sealSigner = await keyFor(KEY_NAMES.seal, sealProfile.key!);
+  const tokenSigner = await keyFor(KEY_NAMES.token, 'P-256');
+  const admin = generateKeyPair(adminProfile.key!);
+
+  const subjectOf = (p: CertificateProfile, values: Record<string, string> = {}): Buffer =>
+    encodeName(p.subject.map((e) => ({ type: e.type, value: fillTemplate(e.template, values) })));
+
+  const rootSpki = exportSpki(rootSigner.publicKey);
+  const rootDer = await buildCertificate(compileTemplate(rootProfile, 'self', undefined), {
+    serial: newSerial().bytes,
+    notBefore,
+    notAfter: validity(rootProfile),
+    subject: subjectOf(rootProfile),
+    spki: rootSpki,
+    selfSigner: rootSigner,
+  });
+  const root = withKeyId(readCertificateFields(rootDer));
+  const rootIssuer: IssuerContext = { name: root.subject, keyIdentifier: root.keyIdentifier, signer: rootSigner, notAfter: root.notAfter };
+
+  const issuingDer = await buildCertificate(compileTemplate(issuingProfile, rootIssuer, undefined), {
+    serial: newSerial().bytes,
+    notBefore,
+    notAfter: validity(issuingProfile),
+    subject: subjectOf(issuingProfile),
+    spki: exportSpki(issuingSigner.publicKey),
+  });
+  const issuing = withKeyId(readCertificateFields(issuingDer));
+  const issuingContext: IssuerContext = { name: issuing.subject, keyIdentifier: issuing.keyIdentifier, signer: issuingSigner, notAfter: issuing.notAfter };
+
+  const leaf = async (profile: CertificateProfile, spki: Buffer, values: Record<string, string> = {}): Promise<HierarchyCertificate> =>
+    withKeyId(
+      readCertificateFields(
+        await buildCertificate(compileTemplate(profile, issuingContext, deps.urls), {
+          serial: newSerial().bytes,
+          notBefore,
+          notAfter: validity(profile),
+          subject: subjectOf(profile, values),
+          spki,
+        }),
+      ),
+    );
+  const ocsp = await leaf(ocspProfile, exportSpki(ocspSigner.publicKey));
+  const seal = await leaf(sealProfile, exportSpki(sealSigner.publicKey));
+  const adminCert = await leaf(adminProfile, exportSpki(admin.publicKey), { name: options.adminName ?? 'Chancery registry operator' });
+
+  // The operator's key is written before the commit (to a temporary name) so that a committed
+  // hierarchy never lacks its admin credential; it is moved into place after the commit.
+  mkdirSync(files.adminDir, { recursive: true, mode: 0o700 });
+  const pendingKey = `${files.adminKey}.${process.pid}.pending`;
+  writeFileSync(pendingKey, admin.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'w' });
+  try {
+    await deps.audit.record(async (tx, append) => {
+      const at = now.toISOString();
+      const rows: Array<[HierarchyRole, HierarchyCertificate, string | null]> = [
+        ['root', root, KEY_NAMES.root],
+        ['issuing', issuing, KEY_NAMES.issuing],
+        ['ocsp', ocsp, KEY_NAMES.ocsp],
+        ['seal', seal, KEY_NAMES.seal],
+        ['admin', adminCert, null],
+      ];
+      for (const [role, cert, keyName] of rows) await insertHierarchy(tx, { role, serial: cert.serial, key_name: keyName, der: cert.der }, at);
+      for (const [profile, cert] of [
+        [ocspProfile, ocsp],
+        [sealProfile, seal],
+        [adminProfile, adminCert],
+      ] as const) {
+        await insertCertificate(tx, {
+          serial: cert.serial,
+          issuer: 'issuing',
+          profile: profile.id,
+          uscc: null,
+          officerId: null,
+          subject: formatName(cert.subject),
+          spkiSha256: sha256Hex(cert.spki),
+          notBefore: cert.notBefore,
+          notAfter: cert.notAfter,
+          der: cert.der,
+          issuedAt: now,
+        });
+      }
+      const crlNumber = await publishCrl(tx, { issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuingSigner }, now);
+      const describe = (c: HierarchyCertificate) => ({ serial: c.serial, sha256: c.sha256, subject: formatName(c.subject), notAfter: c.notAfter.toISOString() });
+      await append({
+        kind: 'ca.initialized',
+        actor: 'system',
+        subject: 'ca',
+        data: { root: describe(root), issuing: describe(issuing), ocsp: describe(ocsp), seal: describe(seal), admin: describe(adminCert), crlNumber },
+      });
+    });
+  } catch (error) {
+    rmSync(pendingKey, { force: true });
+    throw error;
+  }
+  renameSync(pendingKey, files.adminKey);
+
+  const hierarchy: Hierarchy = {
+    root,
+    issuing: { ...issuing, signer: issuingSigner },
+    ocsp: { ...ocsp, signer: ocspSigner },
+    seal: { ...seal, signer: sealSigner },
+    admin: adminCert,
+    tokenSigner,
+  };
+  writePublicFiles(deps.dataDir, hierarchy);
+  deps.log?.(`CA initialized: root ${root.sha256.slice(0, 16)}…; the operator's credential is in ${files.adminDir} (keep admin.key.pem secret)`);
+  return { hierarchy, files };
+}
+
+/**
+ * Loads the hierarchy from the database and its keys from the key store, checking that each key
+ * is the one its certificate certifies. ERR_CA_NOT_INITIALIZED when there is none.
+ */
+export async function loadHierarchy(deps: Pick<HierarchyDeps, 'db' | 'keys' | 'dataDir'>): Promise<Hierarchy> {
+  const rows = await selectHierarchy(deps.db);
+  if (rows.size === 0) throw new CaError('ERR_CA_NOT_INITIALIZED', 'no CA hierarchy in this database: run `chancery init` first');
+  const cert = (role: HierarchyRole): HierarchyCertificate => {
+    const row = rows.get(role);
+    if (row === undefined) throw new CaError('ERR_CA_STATE_MISMATCH', `the CA hierarchy in the database lacks its ${role} certificate`);
+    return withKeyId(readCertificateFields(Buffer.from(row.der)));
+  };
+  const keyed = async (role: HierarchyRole, name: string): Promise<HierarchyCertificate & { signer: Signer }> => {
+    const c = cert(role);
+    const signer = await signerOf(deps.keys, name, deps.dataDir);
+    if (!exportSpki(signer.publicKey).equals(c.spki)) {
+      throw new CaError('ERR_CA_STATE_MISMATCH', `key ${name} in ${deps.dataDir}/keys is not the key of the ${role} certificate in the database`);
+    }
+    return { ...c, signer };
+  };
+  const hierarchy: Hierarchy = {
+    root: cert('root'),
+    issuing: await keyed('issuing', KEY_NAMES.issuing),
+    ocsp: await keyed('ocsp', KEY_NAMES.ocsp),
+    seal: await keyed('seal', KEY_NAMES.seal),
+    admin: cert('admin'),
+    tokenSigner: await signerOf(deps.keys, KEY_NAMES.token, deps.dataDir),
+  };
+  writePublicFiles(deps.dataDir, hierarchy);
+  return hierarchy;
+}
+
+async function signerOf(keys: KeyStore, name: string, dataDir: string): Promise<Signer> {
+  if (!(await keys.has(name))) {
+    throw new CaError(
+      'ERR_CA_STATE_MISMATCH',
+      `the database has a CA hierarchy but ${dataDir}/keys has no key ${name}: copy the keys/ directory (and CHANCERY_KEY_PASSPHRASE) of the node that ran init`,
+    );
+  }
+  return keys.signer(name);
+}
+
+function withKeyId(fields: CertificateFields): HierarchyCertificate {
+  return { ...fields, keyIdentifier: keyIdentifier(fields.spki) };
+}
+
+/** The chain relying parties need: issuing CA then root, as PEM. */
+export function chainPem(h: Pick<Hierarchy, 'issuing' | 'root'>): string {
+  return pemEncode('CERTIFICATE', h.issuing.der) + pemEncode('CERTIFICATE', h.root.der);
+}
+
+/** (Re)writes the public PEM files; they are derived from the database and safe to rewrite. */
+function writePublicFiles(dataDir: string, h: Hierarchy): void {
+  const files = hierarchyFiles(dataDir);
+  mkdirSync(join(dataDir, 'ca'), { recursive: true, mode: 0o755 });
+  const write = (path: string, text: string): void => {
+    const temp = `${path}.${process.pid}.tmp`;
+    writeFileSync(temp, text, { mode: 0o644 });
+    renameSync(temp, path);
+  };
+  write(files.root, pemEncode('CERTIFICATE', h.root.der));
+  write(files.issuing, pemEncode('CERTIFICATE', h.issuing.der));
+  write(files.chain, chainPem(h));
+  write(files.ocsp, pemEncode('CERTIFICATE', h.ocsp.der));
+  write(files.seal, pemEncode('CERTIFICATE', h.seal.der));
+  if (existsSync(files.adminDir)) {
+    write(files.adminCert, pemEncode('CERTIFICATE', h.admin.der));
+    write(files.adminChain, chainPem(h));
+  }
+}
+
+/** For tests and tools: a Signer over a freshly generated in-memory key. */
+export function ephemeralSigner(name: string, algorithm: KeyAlgorithm): Signer {
+  const { privateKey, publicKey } = generateKeyPair(algorithm);
+  return keyObjectSigner(name, privateKey, publicKey);
+}

@@ -1,0 +1,159 @@
+import type { Queryable } from '../db/types.js';
+
+/** The CA's SQL. Every function runs on the caller's connection or transaction. */
+
+export type HierarchyRole = 'root' | 'issuing' | 'ocsp' | 'seal' | 'admin';
+
+export interface HierarchyRow {
+  role: HierarchyRole;
+  serial: string;
+  key_name: string | null;
+  der: Buffer;
+}
+
+export async function selectHierarchy(q: Queryable): Promise<Map<HierarchyRole, HierarchyRow>> {
+  const { rows } = await q.query<HierarchyRow>('SELECT role, serial, key_name, der FROM ca_hierarchy');
+  return new Map(rows.map((r) => [r.role, r]));
+}
+
+export async function insertHierarchy(q: Queryable, row: HierarchyRow, at: string): Promise<void> {
+  await q.query('INSERT INTO ca_hierarchy (role, serial, key_name, der, created_at) VALUES ($1, $2, $3, $4, $5)', [
+    row.role,
+    row.serial,
+    row.key_name,
+    row.der,
+    at,
+  ]);
+}
+
+export interface CertificateRow {
+  serial: string;
+  issuer: string;
+  profile: string;
+  uscc: string | null;
+  officer_id: string | null;
+  subject: string;
+  spki_sha256: string;
+  not_before: Date;
+  not_after: Date;
+  der: Buffer;
+  issued_at: Date;
+  revoked_at: Date | null;
+  revocation_reason: number | null;
+}
+
+const CERT_COLUMNS = 'serial, issuer, profile, uscc, officer_id, subject, spki_sha256, not_before, not_after, der, issued_at, revoked_at, revocation_reason';
+
+export interface NewCertificateRow {
+  serial: string;
+  issuer: string;
+  profile: string;
+  uscc: string | null;
+  officerId: string | null;
+  subject: string;
+  spkiSha256: string;
+  notBefore: Date;
+  notAfter: Date;
+  der: Buffer;
+  issuedAt: Date;
+}
+
+export async function insertCertificate(q: Queryable, c: NewCertificateRow): Promise<void> {
+  await q.query(
+    `INSERT INTO certificates (serial, issuer, profile, uscc, officer_id, subject, spki_sha256, not_before, not_after, der, issued_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [c.serial, c.issuer, c.profile, c.uscc, c.officerId, c.subject, c.spkiSha256, c.notBefore.toISOString(), c.notAfter.toISOString(), c.der, c.issuedAt.toISOString()],
+  );
+}
+
+export async function selectCertificate(q: Queryable, serial: string): Promise<CertificateRow | undefined> {
+  const { rows } = await q.query<CertificateRow>(`SELECT ${CERT_COLUMNS} FROM certificates WHERE serial = $1`, [serial]);
+  return rows[0] === undefined ? undefined : normalize(rows[0]);
+}
+
+/** Only what a revocation answer needs (OCSP, RevocationSource): no DER. */
+export async function selectRevocationState(
+  q: Queryable,
+  serial: string,
+): Promise<{ issuer: string; revoked_at: Date | null; revocation_reason: number | null; not_after: Date } | undefined> {
+  const { rows } = await q.query<{ issuer: string; revoked_at: Date | string | null; revocation_reason: number | null; not_after: Date | string }>(
+    'SELECT issuer, revoked_at, revocation_reason, not_after FROM certificates WHERE serial = $1',
+    [serial],
+  );
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  return { issuer: row.issuer, revoked_at: toDate(row.revoked_at), revocation_reason: row.revocation_reason, not_after: toDate(row.not_after)! };
+}
+
+/** Marks a certificate revoked unless it already is; the updated row, or undefined. */
+export async function markRevoked(q: Queryable, serial: string, at: Date, reason: number): Promise<CertificateRow | undefined> {
+  const { rows } = await q.query<CertificateRow>(
+    `UPDATE certificates SET revoked_at = $2, revocation_reason = $3 WHERE serial = $1 AND revoked_at IS NULL RETURNING ${CERT_COLUMNS}`,
+    [serial, at.toISOString(), reason],
+  );
+  return rows[0] === undefined ? undefined : normalize(rows[0]);
+}
+
+/** Revokes every unrevoked certificate of an enterprise; returns their serials. */
+export async function markEnterpriseCertificatesRevoked(q: Queryable, uscc: string, at: Date, reason: number): Promise<string[]> {
+  const { rows } = await q.query<{ serial: string }>(
+    'UPDATE certificates SET revoked_at = $2, revocation_reason = $3 WHERE uscc = $1 AND revoked_at IS NULL RETURNING serial',
+    [uscc, at.toISOString(), reason],
+  );
+  return rows.map((r) => r.serial).sort();
+}
+
+/** Revoked certificates of an issuer still within their validity (what the CRL lists). */
+export async function selectRevokedForCrl(q: Queryable, issuer: string, at: Date): Promise<Array<{ serial: string; revoked_at: Date; revocation_reason: number }>> {
+  const { rows } = await q.query<{ serial: string; revoked_at: Date | string; revocation_reason: number }>(
+    'SELECT serial, revoked_at, revocation_reason FROM certificates WHERE issuer = $1 AND revoked_at IS NOT NULL AND not_after > $2 ORDER BY serial',
+    [issuer, at.toISOString()],
+  );
+  return rows.map((r) => ({ serial: r.serial, revoked_at: toDate(r.revoked_at)!, revocation_reason: r.revocation_reason }));
+}
+
+export interface CrlRow {
+  issuer: string;
+  number: number;
+  this_update: Date;
+  next_update: Date;
+  der: Buffer;
+}
+
+export async function selectCrl(q: Queryable, issuer: string, options: { forUpdate?: boolean } = {}): Promise<CrlRow | undefined> {
+  const { rows } = await q.query<CrlRow>(
+    `SELECT issuer, number, this_update, next_update, der FROM crls WHERE issuer = $1${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
+    [issuer],
+  );
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  return { ...row, number: Number(row.number), this_update: toDate(row.this_update)!, next_update: toDate(row.next_update)! };
+}
+
+export async function selectCrlNumber(q: Queryable, issuer: string): Promise<number | undefined> {
+  const { rows } = await q.query<{ number: number | string }>('SELECT number FROM crls WHERE issuer = $1', [issuer]);
+  return rows[0] === undefined ? undefined : Number(rows[0].number);
+}
+
+export async function upsertCrl(q: Queryable, crl: CrlRow): Promise<void> {
+  await q.query(
+    `INSERT INTO crls (issuer, number, this_update, next_update, der) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (issuer) DO UPDATE SET number = EXCLUDED.number, this_update = EXCLUDED.this_update, next_update = EXCLUDED.next_update, der = EXCLUDED.der`,
+    [crl.issuer, crl.number, crl.this_update.toISOString(), crl.next_update.toISOString(), crl.der],
+  );
+}
+
+function toDate(value: Date | string | null): Date | null {
+  if (value === null) return null;
+  return value instanceof Date ? value : new Date(value);
+}
+
+function normalize(row: CertificateRow): CertificateRow {
+  return {
+    ...row,
+    not_before: toDate(row.not_before)!,
+    not_after: toDate(row.not_after)!,
+    issued_at: toDate(row.issued_at)!,
+    revoked_at: toDate(row.revoked_at),
+  };
+}

@@ -1,0 +1,221 @@
+import type { Append, AuditLog } from '../audit/types.js';
+import type { Queryable, Tx } from '../db/types.js';
+import { RegistryError } from './errors.js';
+import { parseDivisionCode } from './jurisdiction.js';
+import {
+  insertEnterprise,
+  insertOfficer,
+  selectEnterprise,
+  selectEnterprises,
+  selectOfficer,
+  selectOfficers,
+  updateEnterpriseStatus,
+} from './store.js';
+import { ENTERPRISE_STATUSES, OFFICER_ROLES, type Enterprise, type EnterpriseStatus, type Officer, type OfficerRole } from './types.js';
+import { parseUscc } from './uscc.js';
+
+/**
+ * What the registry needs from the CA when an enterprise's licence is revoked: revoke every
+ * certificate of that enterprise inside the same transaction (and audit each), returning their
+ * serials. Implemented by `CertificateAuthority` (src/ca).
+ */
+export interface EnterpriseCertificateRevoker {
+  revokeAllOfEnterprise(tx: Tx, append: Append, uscc: string, at: Date, actor: string): Promise<string[]>;
+  /** Called after that transaction committed (revocation caches refresh). */
+  revocationsCommitted(): void;
+}
+
+export interface RegistryDeps {
+  db: Queryable;
+  audit: AuditLog;
+  now: () => Date;
+  /** Set once the CA exists; an enterprise cannot be revoked without it. */
+  certificates?: EnterpriseCertificateRevoker;
+}
+
+export interface EnterpriseRegistration {
+  uscc: unknown;
+  name: unknown;
+  /** Accept a code whose check characters fail (a legacy code issued that way). */
+  overrideCheck?: unknown;
+}
+
+export interface OfficerRegistration {
+  id: unknown;
+  name: unknown;
+  authority: unknown;
+  role: unknown;
+  jurisdiction: unknown;
+}
+
+const OFFICER_ID = /^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$/;
+export const MAX_PAGE = 500;
+
+/**
+ * The registry of enterprises and officers. Every change writes its audit entry in the same
+ * transaction (STYLE rule 8); reads go straight to the database.
+ */
+export class Registry {
+  constructor(private readonly deps: RegistryDeps) {}
+
+  /** Wires the CA in after both exist (the CA needs the registry for subjects). */
+  set certificates(revoker: EnterpriseCertificateRevoker) {
+    this.deps.certificates = revoker;
+  }
+
+  /**
+   * Registers an enterprise. MUST refuse a malformed USCC, a wrong check character (unless
+   * `overrideCheck`), and a USCC already registered (ERR_REGISTRY_ENTERPRISE_EXISTS).
+   */
+  async registerEnterprise(input: EnterpriseRegistration, actor: string): Promise<Enterprise> {
+    if (input.overrideCheck !== undefined && typeof input.overrideCheck !== 'boolean') {
+      throw new RegistryError('ERR_REGISTRY_INVALID', 'overrideCheck must be true or false', { detail: { field: 'overrideCheck' } });
+    }
+    const overrideCheck = input.overrideCheck === true;
+    const uscc = parseUscc(input.uscc, { overrideCheck });
+    const name = parseName(input.name, 'name');
+    return this.deps.audit.record(async (tx, append) => {
+      const inserted = await insertEnterprise(tx, {
+        uscc: uscc.code,
+        name,
+        division: uscc.division,
+        status: 'active',
+        checkOverridden: overrideCheck,
+        registeredAt: this.deps.now().toISOString(),
+        statusChangedAt: null,
+        statusReason: null,
+      });
+      if (inserted === undefined) {
+        throw new RegistryError('ERR_REGISTRY_ENTERPRISE_EXISTS', `enterprise ${uscc.code} is already registered`, { detail: { uscc: uscc.code } });
+      }
+      await append({
+        kind: 'enterprise.registered',
+        actor,
+        subject: `enterprise:${uscc.code}`,
+        data: { uscc: inserted.uscc, name: inserted.name, division: inserted.division, checkOverridden: inserted.checkOverridden },
+      });
+      return inserted;
+    });
+  }
+
+  /** The enterprise, or ERR_REGISTRY_ENTERPRISE_NOT_FOUND. */
+  async getEnterprise(uscc: string, q: Queryable = this.deps.db): Promise<Enterprise> {
+    const found = await selectEnterprise(q, uscc);
+    if (found === undefined) {
+      throw new RegistryError('ERR_REGISTRY_ENTERPRISE_NOT_FOUND', `no enterprise with USCC ${uscc} is registered`, { detail: { uscc } });
+    }
+    return found;
+  }
+
+  /** The enterprise, or undefined (no error) — for callers that decide themselves. */
+  findEnterprise(uscc: string, q: Queryable = this.deps.db, options: { lock?: 'share' } = {}): Promise<Enterprise | undefined> {
+    return selectEnterprise(q, uscc, options);
+  }
+
+  /** A page of enterprises in USCC order; `status: 'revoked'` is the revoked-enterprise list. */
+  async listEnterprises(options: { status?: unknown; after?: unknown; limit?: unknown } = {}): Promise<Enterprise[]> {
+    let status: EnterpriseStatus | undefined;
+    if (options.status !== undefined) {
+      if (!ENTERPRISE_STATUSES.includes(options.status as EnterpriseStatus)) {
+        throw new RegistryError('ERR_REGISTRY_INVALID', `status must be one of ${ENTERPRISE_STATUSES.join(', ')}`, { detail: { field: 'status' } });
+      }
+      status = options.status as EnterpriseStatus;
+    }
+    const after = options.after === undefined ? undefined : parseUscc(options.after, { overrideCheck: true }).code;
+    return selectEnterprises(this.deps.db, { ...(status === undefined ? {} : { status }), ...(after === undefined ? {} : { after }), limit: parseLimit(options.limit) });
+  }
+
+  /**
+   * Revokes an enterprise's licence: marks it revoked (it joins the revoked-enterprise list) and
+   * revokes every certificate it holds (reason cessationOfOperation), all in one transaction with
+   * one `enterprise.revoked` entry and one `certificate.revoked` entry per certificate. MUST
+   * refuse an enterprise that is not active.
+   */
+  async revokeEnterprise(usccInput: unknown, reasonInput: unknown, actor: string): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
+    const uscc = parseUscc(usccInput, { overrideCheck: true }).code;
+    const reason = reasonInput === undefined || reasonInput === null ? 'licence revoked' : parseName(reasonInput, 'reason', 500);
+    const revoker = this.deps.certificates;
+    if (revoker === undefined) throw new Error('registry: no certificate revoker wired');
+    const result = await this.deps.audit.record(async (tx, append) => {
+      const current = await selectEnterprise(tx, uscc, { lock: 'update' });
+      if (current === undefined) {
+        throw new RegistryError('ERR_REGISTRY_ENTERPRISE_NOT_FOUND', `no enterprise with USCC ${uscc} is registered`, { detail: { uscc } });
+      }
+      if (current.status !== 'active') {
+        throw new RegistryError('ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE', `enterprise ${uscc} is already ${current.status}`, {
+          detail: { uscc, status: current.status },
+        });
+      }
+      const at = this.deps.now();
+      const enterprise = await updateEnterpriseStatus(tx, uscc, 'revoked', at.toISOString(), reason);
+      const revokedCertificates = await revoker.revokeAllOfEnterprise(tx, append, uscc, at, actor);
+      await append({
+        kind: 'enterprise.revoked',
+        actor,
+        subject: `enterprise:${uscc}`,
+        data: { uscc, reason, certificatesRevoked: revokedCertificates.length },
+      });
+      return { enterprise, revokedCertificates };
+    });
+    revoker.revocationsCommitted();
+    return result;
+  }
+
+  /** Registers an officer. MUST refuse a duplicate id, an unknown role or a malformed jurisdiction. */
+  async registerOfficer(input: OfficerRegistration, actor: string): Promise<Officer> {
+    if (typeof input.id !== 'string' || !OFFICER_ID.test(input.id)) {
+      throw new RegistryError('ERR_REGISTRY_INVALID', 'id must be 1–64 characters of letters, digits, "." and "-" (it becomes the certificate serialNumber, a PrintableString)', { detail: { field: 'id' } });
+    }
+    const id = input.id;
+    const name = parseName(input.name, 'name');
+    const authority = parseName(input.authority, 'authority');
+    if (!OFFICER_ROLES.includes(input.role as OfficerRole)) {
+      throw new RegistryError('ERR_REGISTRY_INVALID', `role must be one of ${OFFICER_ROLES.join(', ')}`, { detail: { field: 'role' } });
+    }
+    const role = input.role as OfficerRole;
+    const jurisdiction = parseDivisionCode(input.jurisdiction);
+    return this.deps.audit.record(async (tx, append) => {
+      const inserted = await insertOfficer(tx, { id, name, authority, role, jurisdiction, registeredAt: this.deps.now().toISOString() });
+      if (inserted === undefined) {
+        throw new RegistryError('ERR_REGISTRY_OFFICER_EXISTS', `officer ${id} is already registered`, { detail: { id } });
+      }
+      await append({ kind: 'officer.registered', actor, subject: `officer:${id}`, data: { id, name, authority, role, jurisdiction } });
+      return inserted;
+    });
+  }
+
+  findOfficer(id: string, q: Queryable = this.deps.db): Promise<Officer | undefined> {
+    return selectOfficer(q, id);
+  }
+
+  async getOfficer(id: string, q: Queryable = this.deps.db): Promise<Officer> {
+    const found = await selectOfficer(q, id);
+    if (found === undefined) throw new RegistryError('ERR_REGISTRY_OFFICER_NOT_FOUND', `no officer with id ${id} is registered`, { detail: { id } });
+    return found;
+  }
+
+  listOfficers(options: { after?: unknown; limit?: unknown } = {}): Promise<Officer[]> {
+    const after = typeof options.after === 'string' ? options.after : undefined;
+    return selectOfficers(this.deps.db, { ...(after === undefined ? {} : { after }), limit: parseLimit(options.limit) });
+  }
+}
+
+/** A person's or organization's name: 1–`max` characters, no control characters, trimmed. */
+function parseName(value: unknown, field: string, max = 200): string {
+  if (typeof value !== 'string') throw new RegistryError('ERR_REGISTRY_INVALID', `${field} is required (a string)`, { detail: { field } });
+  const trimmed = value.normalize('NFC').trim();
+  // eslint-disable-next-line no-control-regex
+  if (trimmed.length === 0 || trimmed.length > max || /[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw new RegistryError('ERR_REGISTRY_INVALID', `${field} must be 1–${max} characters without control characters`, { detail: { field } });
+  }
+  return trimmed;
+}
+
+function parseLimit(value: unknown): number {
+  if (value === undefined) return 100;
+  const n = typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : typeof value === 'number' ? value : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) {
+    throw new RegistryError('ERR_REGISTRY_INVALID', `limit must be an integer from 1 to ${MAX_PAGE}`, { detail: { field: 'limit' } });
+  }
+  return n;
+}
