@@ -59,23 +59,21 @@ export function integerFromContents(contents: Uint8Array): Buffer {
   return tlv(0x02, contents);
 }
 
+/** OBJECT IDENTIFIER; arcs may exceed 2^53 (UUID arcs under 2.25, X.667), so BigInt is used. */
 export function oid(dotted: string): Buffer {
-  const arcs = dotted.split('.').map((a) => {
-    if (!/^\d+$/.test(a)) throw new RangeError(`"${dotted}" is not a dotted object identifier`);
-    return Number(a);
-  });
-  if (arcs.length < 2) throw new RangeError(`"${dotted}" is not a dotted object identifier`);
+  if (!/^[0-2](\.\d+)+$/.test(dotted)) throw new RangeError(`"${dotted}" is not a dotted object identifier`);
+  const arcs = dotted.split('.').map((a) => BigInt(a));
   const out: number[] = [];
-  const push = (value: number): void => {
-    const chunk: number[] = [value & 0x7f];
-    value = Math.floor(value / 128);
-    while (value > 0) {
-      chunk.unshift((value & 0x7f) | 0x80);
-      value = Math.floor(value / 128);
+  const push = (value: bigint): void => {
+    const chunk: number[] = [Number(value & 0x7fn)];
+    value >>= 7n;
+    while (value > 0n) {
+      chunk.unshift(Number(value & 0x7fn) | 0x80);
+      value >>= 7n;
     }
     out.push(...chunk);
   };
-  push(arcs[0]! * 40 + arcs[1]!);
+  push(arcs[0]! * 40n + arcs[1]!);
   for (const arc of arcs.slice(2)) push(arc);
   return tlv(0x06, Buffer.from(out));
 }

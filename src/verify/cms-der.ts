@@ -83,29 +83,31 @@ export function sequence(el: DerElement | undefined, what: string, tag: number =
   return childrenOf(expectTag(el, tag, what), what);
 }
 
-/** Dotted-decimal OID (X.690 §8.19), refusing non-minimal sub-identifiers. */
+/**
+ * Dotted-decimal OID (X.690 §8.19), refusing non-minimal sub-identifiers. Arcs may exceed 2^53
+ * (UUID arcs under 2.25, X.667, such as Chancery's own), so they are accumulated as BigInt.
+ */
 export function readOid(el: DerElement | undefined, what: string): string {
   const v = expectTag(el, TAG.OID, what).value;
   if (v.length === 0 || v.length > 64) throw malformed(`${what} is not a valid object identifier`);
-  const arcs: number[] = [];
-  let acc = 0;
+  const arcs: bigint[] = [];
+  let acc = 0n;
   let started = false;
   for (let i = 0; i < v.length; i++) {
     const b = v[i]!;
     if (!started && b === 0x80) throw malformed(`${what} has a non-minimal object identifier arc`);
     started = true;
-    acc = acc * 128 + (b & 0x7f);
-    if (acc > Number.MAX_SAFE_INTEGER / 128) throw malformed(`${what} has an object identifier arc too large`);
+    acc = (acc << 7n) | BigInt(b & 0x7f);
     if ((b & 0x80) === 0) {
       arcs.push(acc);
-      acc = 0;
+      acc = 0n;
       started = false;
     } else if (i === v.length - 1) {
       throw malformed(`${what} ends inside an object identifier arc`);
     }
   }
   const first = arcs[0]!;
-  const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
+  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
   return [...head, ...arcs.slice(1)].join('.');
 }
 
