@@ -1,3 +1,4 @@
+import type { AuditErrorCode } from './audit/errors.js';
 import type { AuthErrorCode } from './auth/errors.js';
 import type { CaErrorCode } from './ca/errors.js';
 import type { CryptoErrorCode } from './crypto/errors.js';
@@ -68,7 +69,8 @@ export type ErrorCode =
   | AuthErrorCode
   | VerifyErrorCode
   | PolicyErrorCode
-  | SignErrorCode;
+  | SignErrorCode
+  | AuditErrorCode;
 
 export function isChanceryError(value: unknown): value is ChanceryError {
   return value instanceof ChanceryError;

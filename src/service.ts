@@ -1,4 +1,8 @@
+import { join } from 'node:path';
+import { openAudit, type AuditPart } from './audit/open.js';
+import type { AuditLog } from './audit/types.js';
 import type { Config } from './config.js';
+import { FileKeyStore, resolveKeyPassphrase } from './crypto/key-store.js';
 import { prepareDataDir } from './data-dir.js';
 import { isMigrated, migrate } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
@@ -6,6 +10,7 @@ import type { Database } from './db/types.js';
 import { createApp, type ChanceryApp } from './http/app.js';
 import { HttpMetrics } from './http/metrics.js';
 import { listen, type RunningServer } from './http/server.js';
+import { logRoutes } from './http/routes/log.js';
 import type { Logger } from './log.js';
 import { VERSION } from './version.js';
 
@@ -15,6 +20,10 @@ export interface Service {
   db: Database;
   http: ChanceryApp;
   server: RunningServer;
+  /** The audit log: other parts append with `audit.record((tx, append) => …)`. */
+  audit: AuditLog;
+  /** The audit part itself (reader, log key, checkpointer), for tests and tools. */
+  auditPart: AuditPart;
   /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -27,9 +36,13 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   prepareDataDir(config.dataDir);
   const db = await openDatabase(config);
   let server: RunningServer | undefined;
+  let audit: AuditPart | undefined;
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+
+    const keyStore = new FileKeyStore(join(config.dataDir, 'keys'), resolveKeyPassphrase(config.dataDir, config.keyPassphrase, (m) => logger.warn(m)));
+    audit = await openAudit({ db, keyStore, dataDir: config.dataDir, logger });
 
     const http = createApp({
       logger,
@@ -42,21 +55,25 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           return { ready: false, reason: 'database is not reachable' };
         }
       },
-      routes: [],
+      routes: [logRoutes({ reader: audit.reader, vkey: audit.logKey.vkey })],
     });
     server = await listen(http.app, config.host, config.port);
     logger.info({ host: config.host, port: server.port, driver: db.driver, dataDir: config.dataDir }, 'chancery listening');
 
     let stopping: Promise<void> | undefined;
     const running = server;
+    const auditPart = audit;
     return {
       config,
       db,
       http,
       server: running,
+      audit: auditPart.log,
+      auditPart,
       stop: () => {
         stopping ??= (async () => {
           await running.close();
+          await auditPart.close();
           await db.close();
           logger.info('chancery stopped');
         })();
@@ -65,6 +82,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     };
   } catch (error) {
     await server?.close(0).catch(() => undefined);
+    await audit?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;
   }

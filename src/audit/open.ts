@@ -1,0 +1,67 @@
+import type { KeyStore } from '../crypto/key-store.js';
+import type { Database } from '../db/types.js';
+import type { Logger } from '../log.js';
+import { Checkpointer, checkLogAgainstCheckpoint } from './checkpointer.js';
+import { openLogKey, type LogKey } from './log-key.js';
+import { LogReader } from './reader.js';
+import { GroupCommitLog } from './sequencer.js';
+import type { AuditLog } from './types.js';
+
+export interface AuditPart {
+  /** Append side for the other parts: `log.record((tx, append) => …)`. */
+  log: AuditLog;
+  /** Read side (checkpoints, entries, proofs) for the HTTP API. */
+  reader: LogReader;
+  logKey: LogKey;
+  checkpointer: Checkpointer;
+  /** Finishes queued appends, publishes a last checkpoint, stops timers. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface OpenAuditOptions {
+  db: Database;
+  keyStore: KeyStore;
+  dataDir: string;
+  logger: Logger;
+  clock?: () => Date;
+  checkpointDelayMs?: number;
+  checkpointPollMs?: number;
+}
+
+/**
+ * Opens the audit log of a migrated database: the log key (created when missing), the start-up
+ * check against the checkpoint kept in the data dir (refuses to run when the database is behind
+ * or disagrees), the checkpoint publisher, and the group-commit writer.
+ */
+export async function openAudit(options: OpenAuditOptions): Promise<AuditPart> {
+  const logKey = await openLogKey(options.keyStore, options.dataDir);
+  await checkLogAgainstCheckpoint(options.db, logKey, options.dataDir);
+  const checkpointer = new Checkpointer({
+    db: options.db,
+    logKey,
+    dataDir: options.dataDir,
+    logger: options.logger,
+    ...(options.checkpointDelayMs === undefined ? {} : { delayMs: options.checkpointDelayMs }),
+    ...(options.checkpointPollMs === undefined ? {} : { pollMs: options.checkpointPollMs }),
+  });
+  await checkpointer.start();
+  const log = new GroupCommitLog({
+    db: options.db,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    onCommitted: () => checkpointer.notify(),
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    log,
+    reader: new LogReader(options.db),
+    logKey,
+    checkpointer,
+    close: () => {
+      closing ??= (async () => {
+        await log.close();
+        await checkpointer.stop();
+      })();
+      return closing;
+    },
+  };
+}

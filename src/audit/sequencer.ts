@@ -1,0 +1,304 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { SQLSTATE, sqlState, type Database, type Tx } from '../db/types.js';
+import { encodeEntry, ENTRY_VERSION } from './entry.js';
+import { AuditError } from './errors.js';
+import { hashLeaf } from './merkle.js';
+import { appendEntries, latestLeafOfSubject, lockTree } from './store.js';
+import type { Append, AppendedEntry, AuditLog, NewEntry } from './types.js';
+
+export interface GroupCommitOptions {
+  db: Database;
+  /** The entries' `time`; injectable for tests. */
+  clock?: () => Date;
+  /** Most callers sharing one transaction, default 256. */
+  maxBatch?: number;
+  /** Callers allowed to wait; beyond it `record` fails fast with ERR_AUDIT_OVERLOADED. Default 10,000. */
+  maxQueue?: number;
+  /** Attempts of one caller's `work` on conflicts (40001, 40P01, and 23505 when asked), default 8. */
+  maxAttempts?: number;
+  /** Subjects whose latest leaf hash is remembered between batches, default 50,000. */
+  subjectCacheSize?: number;
+  /** Called after each commit that appended entries, with the new tree size. */
+  onCommitted?: (size: number) => void;
+}
+
+interface Pending {
+  work: (tx: Tx, append: Append) => Promise<unknown>;
+  retryOnUniqueViolation: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** What one batch transaction has appended so far (restored when a caller's work fails). */
+interface BatchState {
+  next: number;
+  last: Buffer | null;
+  /** Subject → latest leaf hash, as of this batch (null: the subject has no entry yet). */
+  heads: Map<string, Buffer | null>;
+  /** Subject heads read from the database in this batch, valid at the batch's starting size. */
+  looked: Map<string, Buffer | null>;
+  rows: string[];
+  appended: number;
+}
+
+const MISSING = Symbol('missing');
+
+/**
+ * The audit log's write side: `record()` with group commit (STYLE anchor: tessera). Concurrent
+ * callers queue; one transaction at a time takes a batch of them: it locks the tree head
+ * (`audit_lock_tree`, FOR UPDATE), runs each caller's `work` in turn inside its own SAVEPOINT
+ * (taken lazily, before the caller's first statement), so a failing caller rolls back only its
+ * own statements and entries, then appends all entries with one `audit_append` call and
+ * commits. Every caller settles only after that COMMIT: an entry is acknowledged only once
+ * durable. Indexes come from the locked head, so the log has no gaps and never forks, across
+ * any number of processes. On PGlite (one connection) the same code runs; batches serialize.
+ */
+export class GroupCommitLog implements AuditLog {
+  readonly #db: Database;
+  readonly #clock: () => Date;
+  readonly #maxBatch: number;
+  readonly #maxQueue: number;
+  readonly #maxAttempts: number;
+  readonly #cacheSize: number;
+  readonly #onCommitted: ((size: number) => void) | undefined;
+  readonly #queue: Pending[] = [];
+  readonly #inWork = new AsyncLocalStorage<{ active: boolean }>();
+  /** Subject → latest leaf hash, valid while the tree size equals #cacheValidAt. */
+  readonly #subjects = new Map<string, Buffer | null>();
+  #cacheValidAt = -1;
+  #draining: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: GroupCommitOptions) {
+    this.#db = options.db;
+    this.#clock = options.clock ?? (() => new Date());
+    this.#maxBatch = options.maxBatch ?? 256;
+    this.#maxQueue = options.maxQueue ?? 10_000;
+    this.#maxAttempts = options.maxAttempts ?? 8;
+    this.#cacheSize = options.subjectCacheSize ?? 50_000;
+    this.#onCommitted = options.onCommitted;
+  }
+
+  record<T>(work: (tx: Tx, append: Append) => Promise<T>, options: { retryOnUniqueViolation?: boolean } = {}): Promise<T> {
+    if (this.#inWork.getStore()?.active === true) {
+      return Promise.reject(
+        new AuditError('ERR_AUDIT_MISUSE', 'record() called from inside another record() work: it would wait for itself; use the tx and append you were given'),
+      );
+    }
+    if (this.#closed) return Promise.reject(new AuditError('ERR_AUDIT_CLOSED', 'the audit log is shutting down'));
+    if (this.#queue.length >= this.#maxQueue) {
+      return Promise.reject(new AuditError('ERR_AUDIT_OVERLOADED', `${this.#queue.length} appends are waiting; try again shortly`, { detail: { retryAfterSeconds: 1 } }));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({
+        work: work as Pending['work'],
+        retryOnUniqueViolation: options.retryOnUniqueViolation === true,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      this.#draining ??= this.#drain();
+    });
+  }
+
+  /** Stops taking new work and waits until everything queued has settled. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        await this.#runBatch(this.#queue.splice(0, this.#maxBatch));
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+
+  async #runBatch(batch: Pending[]): Promise<void> {
+    let outcomes: Outcome[] = [];
+    let state: BatchState | undefined;
+    let startSize = -1;
+    try {
+      await this.#db.transaction(async (tx) => {
+        const head = await lockTree(tx);
+        startSize = head.size;
+        if (head.size !== this.#cacheValidAt) this.#subjects.clear();
+        state = { next: head.size, last: head.lastLeaf, heads: new Map(), looked: new Map(), rows: [], appended: 0 };
+        outcomes = [];
+        let savepoints = 0;
+        for (const pending of batch) {
+          outcomes.push(await this.#runCaller(tx, pending, state, () => `audit_sp_${savepoints++}`));
+        }
+        if (state.rows.length > 0) await appendEntries(tx, head.size, state.rows);
+      });
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    const done = state!;
+    this.#remember(done, startSize);
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) pending.resolve(outcome.value);
+      else pending.reject(outcome.error);
+    });
+    if (done.rows.length > 0) this.#onCommitted?.(done.next);
+  }
+
+  /** After a commit: the subject heads seen and written in the batch become the cache. */
+  #remember(state: BatchState, startSize: number): void {
+    if (startSize !== this.#cacheValidAt) this.#subjects.clear();
+    for (const [subject, leaf] of state.looked) this.#cacheSet(subject, leaf);
+    for (const [subject, leaf] of state.heads) this.#cacheSet(subject, leaf);
+    this.#cacheValidAt = state.next;
+  }
+
+  #cacheSet(subject: string, leaf: Buffer | null): void {
+    this.#subjects.delete(subject);
+    this.#subjects.set(subject, leaf);
+    if (this.#subjects.size > this.#cacheSize) {
+      const oldest = this.#subjects.keys().next().value;
+      if (oldest !== undefined) this.#subjects.delete(oldest);
+    }
+  }
+
+  /** Runs one caller's work (with its conflict retries) inside the batch transaction. */
+  async #runCaller(tx: Tx, pending: Pending, state: BatchState, nextSavepoint: () => string): Promise<Outcome> {
+    for (let attempt = 1; ; attempt++) {
+      const mark = { next: state.next, last: state.last, rows: state.rows.length };
+      const undo = new Map<string, Buffer | null | typeof MISSING>();
+      let savepoint: string | undefined;
+      let taking: Promise<void> | undefined;
+      const takeSavepoint = (): Promise<void> => {
+        taking ??= (async () => {
+          savepoint = nextSavepoint();
+          await tx.query(`SAVEPOINT ${savepoint}`);
+        })();
+        return taking;
+      };
+      const scoped = new CallerTx(tx, takeSavepoint);
+      let chain: Promise<unknown> = Promise.resolve();
+      const append: Append = (entry) => {
+        if (scoped.finished) return Promise.reject(misuse('append() called after the work of its record() settled'));
+        const result = chain.then(() => this.#appendOne(tx, state, undo, entry));
+        chain = result.catch(() => undefined);
+        return result;
+      };
+      const context = { active: true };
+      try {
+        const value = await this.#inWork.run(context, () => pending.work(scoped, append));
+        context.active = false;
+        scoped.finish();
+        await chain;
+        return { ok: true, value };
+      } catch (error) {
+        context.active = false;
+        scoped.finish();
+        await chain;
+        state.next = mark.next;
+        state.last = mark.last;
+        state.rows.length = mark.rows;
+        for (const [subject, before] of undo) {
+          if (before === MISSING) state.heads.delete(subject);
+          else state.heads.set(subject, before);
+        }
+        if (taking !== undefined) {
+          await taking.catch(() => undefined);
+          if (savepoint !== undefined) await tx.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+        }
+        if (attempt < this.#maxAttempts && isConflict(error, pending.retryOnUniqueViolation)) {
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+          continue;
+        }
+        return { ok: false, error };
+      }
+    }
+  }
+
+  async #appendOne(tx: Tx, state: BatchState, undo: Map<string, Buffer | null | typeof MISSING>, entry: NewEntry): Promise<AppendedEntry> {
+    if (typeof entry !== 'object' || entry === null) throw new AuditError('ERR_AUDIT_ENTRY_INVALID', 'an entry must be an object');
+    const subject = entry.subject;
+    let subjectPrev: Buffer | null;
+    if (state.heads.has(subject)) {
+      subjectPrev = state.heads.get(subject)!;
+    } else if (state.looked.has(subject)) {
+      subjectPrev = state.looked.get(subject)!;
+    } else if (typeof subject === 'string' && this.#subjects.has(subject)) {
+      subjectPrev = this.#subjects.get(subject)!;
+    } else {
+      subjectPrev = typeof subject === 'string' ? await latestLeafOfSubject(tx, subject) : null;
+      state.looked.set(subject, subjectPrev);
+    }
+    const seq = state.next;
+    const time = this.#clock().toISOString();
+    const bytes = encodeEntry({
+      v: ENTRY_VERSION,
+      seq,
+      time,
+      kind: entry.kind,
+      actor: entry.actor,
+      subject,
+      data: entry.data,
+      prev: state.last === null ? null : state.last.toString('hex'),
+      subjectPrev: subjectPrev === null ? null : subjectPrev.toString('hex'),
+    });
+    const leafHash = hashLeaf(bytes);
+    if (!undo.has(subject)) undo.set(subject, state.heads.has(subject) ? state.heads.get(subject)! : MISSING);
+    state.heads.set(subject, leafHash);
+    state.last = leafHash;
+    state.next = seq + 1;
+    state.rows.push(bytes.toString('utf8'));
+    return { index: seq, leafHash: leafHash.toString('hex'), time };
+  }
+}
+
+function isConflict(error: unknown, uniqueToo: boolean): boolean {
+  const state = sqlState(error);
+  if (state === SQLSTATE.serializationFailure || state === SQLSTATE.deadlockDetected) return true;
+  return uniqueToo && state === SQLSTATE.uniqueViolation;
+}
+
+function misuse(message: string): AuditError {
+  return new AuditError('ERR_AUDIT_MISUSE', message);
+}
+
+/**
+ * The transaction a caller's work sees: the batch transaction behind a savepoint taken before
+ * its first statement, unusable once its work has settled.
+ */
+class CallerTx implements Tx {
+  #finished = false;
+
+  constructor(
+    private readonly tx: Tx,
+    private readonly beforeFirstStatement: () => Promise<void>,
+  ) {}
+
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  finish(): void {
+    this.#finished = true;
+  }
+
+  async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number }> {
+    this.#check();
+    await this.beforeFirstStatement();
+    return this.tx.query<R>(sql, params);
+  }
+
+  async execScript(sql: string): Promise<void> {
+    this.#check();
+    await this.beforeFirstStatement();
+    await this.tx.execScript(sql);
+  }
+
+  #check(): void {
+    if (this.#finished) throw misuse('the tx of a record() work was used after that work settled');
+  }
+}

@@ -1,0 +1,73 @@
+import type { Request } from 'express';
+import { AuditError } from '../../audit/errors.js';
+import type { LogReader } from '../../audit/reader.js';
+import type { RouteTable } from '../routes.js';
+
+export interface LogRouteDeps {
+  reader: LogReader;
+  /** The log's C2SP verifier key, `<origin>+<key ID>+<key>`. */
+  vkey: string;
+}
+
+/**
+ * The audit log's public API (DESIGN.md § Interfaces): verifier key, latest signed checkpoint,
+ * entry pages and Merkle proofs. Parameters are decimal integers; anything else, or out of range,
+ * is a 400 problem (ERR_AUDIT_RANGE).
+ */
+export function logRoutes(deps: LogRouteDeps): (table: RouteTable) => void {
+  return (table) => {
+    table.add('get', '/log/key', (_req, res) => {
+      res.type('text/plain; charset=utf-8').send(`${deps.vkey}\n`);
+    });
+
+    table.add('get', '/log/checkpoint', async (_req, res) => {
+      const checkpoint = await deps.reader.latestCheckpoint();
+      res.setHeader('Cache-Control', 'no-cache');
+      res.type('text/plain; charset=utf-8').send(checkpoint.note);
+    });
+
+    table.add('get', '/log/entries', async (req, res) => {
+      const start = integerParam(req, 'start');
+      const end = integerParam(req, 'end');
+      res.json(await deps.reader.entries(start, end));
+    });
+
+    table.add('get', '/log/proof/inclusion', async (req, res) => {
+      const size = optionalParam(req, 'size') ?? (await deps.reader.latestCheckpoint()).size;
+      const leafHash = stringParam(req, 'leafHash');
+      if (leafHash !== undefined) {
+        if (req.query['index'] !== undefined) throw new AuditError('ERR_AUDIT_RANGE', 'give index or leafHash, not both');
+        res.json(await deps.reader.inclusionProofByLeafHash(leafHash, size));
+        return;
+      }
+      res.json(await deps.reader.inclusionProof(integerParam(req, 'index'), size));
+    });
+
+    table.add('get', '/log/proof/consistency', async (req, res) => {
+      res.json(await deps.reader.consistencyProof(integerParam(req, 'from'), integerParam(req, 'to')));
+    });
+  };
+}
+
+const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+
+function stringParam(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new AuditError('ERR_AUDIT_RANGE', `${name} must be given once`);
+  return value;
+}
+
+function optionalParam(req: Request, name: string): number | undefined {
+  const value = stringParam(req, name);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!DECIMAL.test(value) || !Number.isSafeInteger(n)) throw new AuditError('ERR_AUDIT_RANGE', `${name} must be a non-negative decimal integer`);
+  return n;
+}
+
+function integerParam(req: Request, name: string): number {
+  const n = optionalParam(req, name);
+  if (n === undefined) throw new AuditError('ERR_AUDIT_RANGE', `${name} is required`);
+  return n;
+}
