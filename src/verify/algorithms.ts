@@ -77,8 +77,14 @@ export interface SchemeOptions {
   digestAlgorithm?: string;
 }
 
-/** An algorithm policy: the validator takes one as a parameter (default `signatureSchemeOf`). */
-export type AlgorithmPolicy = (algorithm: AlgorithmIdentifier, publicKey: KeyObject, options?: SchemeOptions) => SchemeDecision;
+/**
+ * An algorithm policy, as the path validator and the revocation sources take it (default
+ * CHANCERY_ALGORITHMS): how a signature is verified, and which subject keys are acceptable.
+ */
+export interface AlgorithmPolicy {
+  signatureScheme(algorithm: AlgorithmIdentifier, publicKey: KeyObject, options?: SchemeOptions): SchemeDecision;
+  publicKey(publicKey: KeyObject): { ok: true } | { refused: string };
+}
 
 const HASH_BY_OID: Record<string, HashName> = { [ALG.sha256]: 'sha256', [ALG.sha384]: 'sha384', [ALG.sha512]: 'sha512' };
 const HASH_LENGTH: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 64 };
@@ -196,6 +202,12 @@ export function publicKeyAcceptable(publicKey: KeyObject): { ok: true } | { refu
       return { refused: `${d.type} keys are not accepted by Chancery's algorithm policy` };
   }
 }
+
+/** Chancery's algorithm policy (DESIGN.md § Certificates). */
+export const CHANCERY_ALGORITHMS: AlgorithmPolicy = Object.freeze({
+  signatureScheme: (algorithm: AlgorithmIdentifier, publicKey: KeyObject, options?: SchemeOptions) => signatureSchemeOf(algorithm, publicKey, options),
+  publicKey: (publicKey: KeyObject) => publicKeyAcceptable(publicKey),
+});
 
 /** A readable description of a key: "EC P-256", "RSA 3072", "Ed25519". */
 export function keyDescription(publicKey: KeyObject): string {

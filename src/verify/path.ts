@@ -1,5 +1,5 @@
 import { OID } from '../oids.js';
-import { signatureSchemeOf, type AlgorithmPolicy } from './algorithms.js';
+import { CHANCERY_ALGORITHMS, type AlgorithmPolicy } from './algorithms.js';
 import type { Certificate } from './certificate.js';
 import { newBudget, searchPaths, type Budget } from './path/build.js';
 import { ANY_POLICY, type PolicySettings } from './path/policy-tree.js';
@@ -80,8 +80,16 @@ export interface PathInput {
   maxDepth?: number;
   /** Expected DNS name, IP address or email address of the leaf (its subjectAltName). */
   peerName?: string;
-  /** Algorithm policy; default Chancery's (`signatureSchemeOf`). */
+  /** Algorithm policy; default Chancery's (CHANCERY_ALGORITHMS). */
   algorithms?: AlgorithmPolicy;
+  /**
+   * 'certificate' (default): a trust anchor must itself be a sound CA certificate (critical
+   * basicConstraints with cA, subjectKeyIdentifier, keyCertSign where it has a keyUsage, no
+   * unknown critical extension, critical name constraints). 'name-and-key': only its name, key,
+   * validity and constraints are used, as RFC 5280 §6.1.1 (d) describes trust anchor
+   * information; for conformance suites whose anchors predate the profile.
+   */
+  trustAnchorAs?: 'certificate' | 'name-and-key';
 }
 
 export interface PathResult {
@@ -113,7 +121,7 @@ async function validateNested(input: PathInput, nesting: number, budget: Budget)
     return failed('GENERIC', [{ id: 'path.input', result: 'INDETERMINATE', message: 'The validation time is not a valid date.', subIndication: 'GENERIC' }], []);
   }
   const maxDepth = input.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const algorithms = input.algorithms ?? signatureSchemeOf;
+  const algorithms = input.algorithms ?? CHANCERY_ALGORITHMS;
   const policySettings: PolicySettings =
     input.policySettings ?? (input.requiredPolicies !== undefined && input.requiredPolicies.length > 0 ? { initialPolicySet: input.requiredPolicies, initialExplicitPolicy: true } : { initialPolicySet: [ANY_POLICY] });
 
@@ -146,6 +154,7 @@ async function validateNested(input: PathInput, nesting: number, budget: Budget)
         revocation: input.revocation,
         algorithms,
         peerName: input.peerName,
+        trustAnchorAs: input.trustAnchorAs ?? 'certificate',
         revocationContext,
       });
       if (outcome.passed) {

@@ -106,10 +106,13 @@ export function inMemoryRevocation(issuers: Array<{ issuer: Certificate; revoked
   };
 }
 
-/** Serial numbers compare as integers: strip leading zero octets of the hex. */
+/**
+ * Serial numbers compare as integers: lowercase hex in minimal two's-complement form (a leading
+ * 00 octet is kept only where it marks a positive number, so 00ff (255) never equals ff (-1)).
+ */
 export function normalizeSerial(hex: string): string {
-  const h = hex.toLowerCase();
-  let i = 0;
-  while (i + 2 < h.length && h.startsWith('00', i)) i += 2;
-  return h.slice(i);
+  let h = hex.toLowerCase();
+  if (h.length % 2 === 1) h = `0${h}`;
+  while (h.length > 2 && h.startsWith('00') && parseInt(h.slice(2, 4), 16) < 0x80) h = h.slice(2);
+  return h;
 }

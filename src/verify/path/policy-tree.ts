@@ -16,7 +16,7 @@ export interface PolicySettings {
   initialPolicySet?: string[];
   initialExplicitPolicy?: boolean;
   initialPolicyMappingInhibit?: boolean;
-  initialAnyPolicyInhibit?: boolean;
+  initialInhibitAnyPolicy?: boolean;
 }
 
 interface PolicyNode {
@@ -42,7 +42,7 @@ export class PolicyProcessor {
     this.#root = { validPolicy: ANY_POLICY, expectedPolicySet: new Set([ANY_POLICY]), children: [], parent: undefined, depth: 0 };
     this.#explicitPolicy = settings.initialExplicitPolicy === true ? 0 : n + 1;
     this.#policyMapping = settings.initialPolicyMappingInhibit === true ? 0 : n + 1;
-    this.#inhibitAnyPolicy = settings.initialAnyPolicyInhibit === true ? 0 : n + 1;
+    this.#inhibitAnyPolicy = settings.initialInhibitAnyPolicy === true ? 0 : n + 1;
     this.#userSet = new Set(settings.initialPolicySet ?? [ANY_POLICY]);
   }
 

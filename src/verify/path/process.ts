@@ -1,4 +1,4 @@
-import { ALG, publicKeyAcceptable, type AlgorithmPolicy } from '../algorithms.js';
+import { ALG, type AlgorithmPolicy } from '../algorithms.js';
 import type { Certificate, KeyUsageName } from '../certificate.js';
 import { EXT } from '../certificate.js';
 import type { Check, SubIndication } from '../report.js';
@@ -50,6 +50,8 @@ export interface ProcessEnv {
   revocation: RevocationSource;
   algorithms: AlgorithmPolicy;
   peerName: string | undefined;
+  /** See PathInput.trustAnchorAs. */
+  trustAnchorAs: 'certificate' | 'name-and-key';
   revocationContext(anchor: Certificate): RevocationContext;
 }
 
@@ -83,10 +85,10 @@ export async function processPath(path: Certificate[], env: ProcessEnv): Promise
   if (anchor.problems.length > 0) {
     return fail('path.certificate-profile', `The trust anchor ${anchor.describe()} is not a valid certificate: ${anchor.problems.join('; ')}.`, n, 'CERTIFICATE_CHAIN_GENERAL_FAILURE');
   }
-  const anchorKey = keyProblem(anchor);
+  const anchorKey = keyProblem(anchor, env.algorithms);
   if (anchorKey !== undefined) return fail('path.public-key', anchorKey.message, n, anchorKey.subIndication);
   checkValidity(anchor, n, t, record);
-  if (n > 0) {
+  if (n > 0 && env.trustAnchorAs === 'certificate') {
     if (anchor.version === 3) {
       const bc = anchor.extension(EXT.basicConstraints);
       if (anchor.basicConstraints?.ca !== true || bc === undefined) {
@@ -103,14 +105,14 @@ export async function processPath(path: Certificate[], env: ProcessEnv): Promise
       return fail('path.key-usage', `The trust anchor ${anchor.describe()} has a keyUsage without keyCertSign, so it may not sign certificates.`, n, 'CHAIN_CONSTRAINTS_FAILURE');
     }
   }
-  if (n > 0 && anchor.nameConstraints !== undefined && anchor.extension(EXT.nameConstraints)?.critical !== true) {
+  if (n > 0 && env.trustAnchorAs === 'certificate' && anchor.nameConstraints !== undefined && anchor.extension(EXT.nameConstraints)?.critical !== true) {
     return fail('path.name-constraints', `The trust anchor ${anchor.describe()} has a non-critical nameConstraints extension (RFC 5280 §4.2.1.10 requires it critical).`, n, 'CHAIN_CONSTRAINTS_FAILURE');
   }
   if (n === 0 && anchor.serialNumberProblem !== undefined) {
     return fail('path.certificate-profile', `Certificate ${anchor.describe()} is not a valid RFC 5280 certificate: ${anchor.serialNumberProblem}.`, 0, 'CERTIFICATE_CHAIN_GENERAL_FAILURE');
   }
   const anchorUnknown = anchor.unknownCriticalExtensions;
-  if (anchorUnknown.length > 0) {
+  if (anchorUnknown.length > 0 && (env.trustAnchorAs === 'certificate' || n === 0)) {
     return fail('path.critical-extensions', `The trust anchor ${anchor.describe()} has critical extension(s) Chancery does not process: ${anchorUnknown.join(', ')}.`, n, 'CHAIN_CONSTRAINTS_FAILURE');
   }
 
@@ -145,7 +147,7 @@ export async function processPath(path: Certificate[], env: ProcessEnv): Promise
         : fail('path.signature', `The signature on certificate ${cert.describe()} by ${issuer.describe()} is invalid: ${sig.message}.`, k, 'CERTIFICATE_CHAIN_GENERAL_FAILURE');
     }
     record('path.signature', 'PASSED', `The signature on certificate ${cert.describe()} verifies with the key of ${issuer.describe()} (${sig.description}).`, k);
-    const key = keyProblem(cert);
+    const key = keyProblem(cert, env.algorithms);
     if (key !== undefined) return fail('path.public-key', key.message, k, key.subIndication);
     checkValidity(cert, k, t, record);
     if (cert.authorityKeyIdentifier?.keyIdentifier === undefined) {
@@ -292,14 +294,14 @@ function checkValidity(cert: Certificate, k: number, t: Date, record: (id: strin
   }
 }
 
-function keyProblem(cert: Certificate): { message: string; subIndication: SubIndication } | undefined {
+function keyProblem(cert: Certificate, algorithms: AlgorithmPolicy): { message: string; subIndication: SubIndication } | undefined {
   // RFC 5480 §2.1.1: EC keys name their curve; explicit curve parameters are refused.
   if (cert.spkiAlgorithm.oid === ALG.ecPublicKey && cert.spkiAlgorithm.parameters?.[0] !== 0x06) {
     return { message: `The public key of certificate ${cert.describe()} uses explicit EC curve parameters instead of a named curve (RFC 5480 §2.1.1).`, subIndication: 'CRYPTO_CONSTRAINTS_FAILURE' };
   }
   const key = cert.tryPublicKey();
   if (key === undefined) return { message: `The public key of certificate ${cert.describe()} cannot be read.`, subIndication: 'CERTIFICATE_CHAIN_GENERAL_FAILURE' };
-  const ok = publicKeyAcceptable(key);
+  const ok = algorithms.publicKey(key);
   if ('refused' in ok) return { message: `The public key of certificate ${cert.describe()} is refused: ${ok.refused}.`, subIndication: 'CRYPTO_CONSTRAINTS_FAILURE' };
   return undefined;
 }

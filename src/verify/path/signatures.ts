@@ -24,7 +24,7 @@ export function verifySignedBytes(
   key: KeyObject,
   policy: AlgorithmPolicy,
 ): SignatureOutcome {
-  const decision = policy(algorithm, key);
+  const decision = policy.signatureScheme(algorithm, key);
   if ('refused' in decision) return { ok: false, refused: true, message: decision.refused };
   const description = `${algorithmName(algorithm.oid)}, ${keyDescription(key)}`;
   return verifySignature(decision.scheme, key, tbs, signature)
