@@ -5,7 +5,7 @@ import { OID } from '../oids.js';
 import { COMMITMENT_OF_DECISION, OID_OF_DIGEST, type Decision } from '../verify/cms-attributes.js';
 import { TAG, childrenOf, contextTag, expectTag, readDer, readOid, sequence as readSequence } from '../verify/cms-der.js';
 import { readCertificateIdentity } from '../verify/cms-parse.js';
-import { algorithmIdentifier, explicit, integer, integerFromContents, nullValue, octetString, oid, sequence, setOf, sortDer, time, tlv } from './der.js';
+import { explicit, nullValue, octetString, oid, sequence, setOf, smallInteger, TAG as DER, tlv, x509Time } from '../ca/der.js';
 import { SignError } from './errors.js';
 
 /**
@@ -50,14 +50,14 @@ export async function signCms(options: CmsSignOptions): Promise<Buffer> {
   const alg = CMS_ALGORITHM[options.signer.algorithm];
   const signedAttributes = [
     attribute(OID.contentType, oid(OID.data)),
-    attribute(OID.signingTime, time(options.time)),
+    attribute(OID.signingTime, x509Time(options.time)),
     attribute(OID.messageDigest, octetString(digest(alg.digest, options.content))),
     attribute(OID.signingCertificateV2, signingCertificateV2(leaf)),
   ];
   const signerInfo = await buildSignerInfo(options.signer, leaf, alg, signedAttributes);
   const encapsulated = options.detached ? sequence(oid(OID.data)) : sequence(oid(OID.data), explicit(0, octetString(options.content)));
   const signedData = sequence(
-    integer(1),
+    smallInteger(1),
     setOf(algorithmIdentifier(OID_OF_DIGEST[alg.digest])),
     encapsulated,
     tlv(contextTag(0, true), ...sortDer(dedupe(options.chain))),
@@ -82,7 +82,7 @@ export async function countersignCms(envelope: Uint8Array, options: CmsCountersi
     throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', `the envelope to countersign cannot be read: ${(error as Error).message}`, { cause: error });
   }
   const signedAttributes = [
-    attribute(OID.signingTime, time(options.time)),
+    attribute(OID.signingTime, x509Time(options.time)),
     attribute(OID.messageDigest, octetString(digest(alg.digest, parts.parentSignature))),
     attribute(OID.signingCertificateV2, signingCertificateV2(leaf)),
     attribute(OID.commitmentTypeIndication, sequence(oid(COMMITMENT_OF_DECISION[options.decision]))),
@@ -108,8 +108,8 @@ async function buildSignerInfo(signer: Signer, leaf: Uint8Array, alg: (typeof CM
   const asImplicit = Buffer.from(signedSet);
   asImplicit[0] = contextTag(0, true);
   return sequence(
-    integer(1),
-    sequence(id.issuer, integerFromContents(id.serialContents)),
+    smallInteger(1),
+    sequence(id.issuer, tlv(DER.integer, id.serialContents)),
     algorithmIdentifier(OID_OF_DIGEST[alg.digest]),
     asImplicit,
     alg.signatureAlgorithm(),
@@ -124,14 +124,14 @@ function attribute(type: string, ...values: Uint8Array[]): Buffer {
 /** SigningCertificateV2 { certs { ESSCertIDv2 { certHash (SHA-256, the DEFAULT), issuerSerial } } } (RFC 5035). */
 function signingCertificateV2(leaf: Uint8Array): Buffer {
   const id = readCertificateIdentity(leaf);
-  const issuerSerial = sequence(sequence(tlv(contextTag(4, true), id.issuer)), integerFromContents(id.serialContents));
+  const issuerSerial = sequence(sequence(tlv(contextTag(4, true), id.issuer)), tlv(DER.integer, id.serialContents));
   return sequence(sequence(sequence(octetString(sha256(leaf)), issuerSerial)));
 }
 
 /** RSASSA-PSS-params for SHA-256, MGF1-SHA-256, salt 32 (RFC 4055 §3.1). */
 function pssSha256Parameters(): Buffer {
   const sha256Id = algorithmIdentifier(OID_OF_DIGEST.sha256);
-  return sequence(explicit(0, sha256Id), explicit(1, algorithmIdentifier('1.2.840.113549.1.1.8', sha256Id)), explicit(2, integer(32)));
+  return sequence(explicit(0, sha256Id), explicit(1, algorithmIdentifier('1.2.840.113549.1.1.8', sha256Id)), explicit(2, smallInteger(32)));
 }
 
 interface EnvelopeParts {
@@ -169,6 +169,16 @@ function splitEnvelope(envelope: Uint8Array): EnvelopeParts {
     unsignedAttributes: hasUnsigned ? childrenOf(si[si.length - 1]!, 'unsignedAttrs').map((a) => a.bytes) : [],
     parentSignature: signatureEl.value,
   };
+}
+
+/** AlgorithmIdentifier; parameters absent unless given (RFC 5754, RFC 5758). */
+function algorithmIdentifier(dotted: string, parameters?: Uint8Array): Buffer {
+  return parameters === undefined ? sequence(oid(dotted)) : sequence(oid(dotted), parameters);
+}
+
+/** DER order of SET OF elements (X.690 §11.6). */
+function sortDer(items: Uint8Array[]): Uint8Array[] {
+  return [...items].sort(Buffer.compare);
 }
 
 function firstOf(chain: Uint8Array[]): Uint8Array {

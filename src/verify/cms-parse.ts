@@ -22,7 +22,7 @@ import {
  */
 
 /** Largest envelope accepted (the DER bytes). A Chancery document is a JSON form, not a file. */
-export const MAX_ENVELOPE_BYTES = 2 * 1024 * 1024;
+export const MAX_ENVELOPE_BYTES = 3 * 1024 * 1024;
 /** Largest document (encapsulated or detached content). */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
 /** Most certificates an envelope may carry. */
@@ -36,6 +36,8 @@ export interface AlgorithmId {
   oid: string;
   /** DER of the parameters element, when present (NULL included). */
   parameters: Uint8Array | undefined;
+  /** DER of the whole AlgorithmIdentifier. */
+  der: Uint8Array;
 }
 
 export interface CmsAttribute {
@@ -160,7 +162,7 @@ export function parseSignerInfo(el: DerElement, what: string): CmsSignerInfo {
 export function readAlgorithm(el: DerElement | undefined, what: string): AlgorithmId {
   const parts = sequence(el, what);
   if (parts.length < 1 || parts.length > 2) throw malformed(`${what} is not an AlgorithmIdentifier`);
-  return { oid: readOid(parts[0], `${what}.algorithm`), parameters: parts[1]?.bytes };
+  return { oid: readOid(parts[0], `${what}.algorithm`), parameters: parts[1]?.bytes, der: el!.bytes };
 }
 
 function readAttributes(el: DerElement, what: string): CmsAttribute[] {

@@ -1,0 +1,101 @@
+import { sha256 } from '../crypto/digest.js';
+import type { Signer } from '../crypto/signer.js';
+import type { Decision } from '../verify/cms-attributes.js';
+import { VerifyError } from '../verify/errors.js';
+import { parseJws, type ParsedJws } from '../verify/jws-parse.js';
+import { COUNTERSIGNATURE_CRIT, COUNTERSIGNATURE_HASH_HEADER, DECISION_HEADER } from '../verify/jws.js';
+import { SignError } from './errors.js';
+
+/**
+ * Builders for Chancery's JWS envelopes (RFC 7515 General JSON Serialization with `x5c`;
+ * DESIGN.md § Signed envelopes; header rules documented in src/verify/jws.ts). Every signature
+ * goes through the `Signer` interface; ECDSA signatures are r‖s as JOSE requires.
+ */
+
+/** RFC 7515 §7.2.1 General JWS JSON Serialization. */
+export interface GeneralJws {
+  payload: string;
+  signatures: Array<{ protected: string; header?: Record<string, unknown>; signature: string }>;
+}
+
+export interface JwsSignOptions {
+  signer: Signer;
+  /** The signer's certificate first, then intermediates (DER, original bytes). */
+  chain: Uint8Array[];
+  /** The document bytes. */
+  payload: Uint8Array;
+  /** The `iat` header: signing time (whole seconds). */
+  time: Date;
+}
+
+export interface JwsCountersignOptions {
+  signer: Signer;
+  chain: Uint8Array[];
+  decision: Decision;
+  time: Date;
+}
+
+/** Signs `payload` as a one-signature General JWS (the enterprise's signature). */
+export async function signJws(options: JwsSignOptions): Promise<GeneralJws> {
+  const payload = Buffer.from(options.payload).toString('base64url');
+  const header = { alg: options.signer.algorithm, x5c: x5c(options.chain), iat: seconds(options.time) };
+  return { payload, signatures: [await signEntry(options.signer, header, payload)] };
+}
+
+/**
+ * Adds an officer's countersignature entry: same payload, a protected header with `decision`,
+ * `iat` and `sig#S256` (the SHA-256 of the enterprise signature bytes), `crit` naming the two.
+ * Accepts any serialization; returns General JSON.
+ */
+export async function countersignJws(envelope: GeneralJws | string | Uint8Array, options: JwsCountersignOptions): Promise<GeneralJws> {
+  let parsed: ParsedJws;
+  try {
+    parsed = parseJws(typeof envelope === 'string' || envelope instanceof Uint8Array ? envelope : JSON.stringify(envelope));
+  } catch (error) {
+    if (error instanceof VerifyError) throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', `the envelope to countersign cannot be read: ${error.message}`, { cause: error });
+    throw error;
+  }
+  if (parsed.payloadB64 === undefined) throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', 'the envelope to countersign has a detached payload; countersign the envelope with its payload');
+  const enterprise = parsed.signatures[0]!;
+  const header = {
+    alg: options.signer.algorithm,
+    x5c: x5c(options.chain),
+    iat: seconds(options.time),
+    [DECISION_HEADER]: options.decision,
+    [COUNTERSIGNATURE_HASH_HEADER]: sha256(enterprise.signature).toString('base64url'),
+    crit: [...COUNTERSIGNATURE_CRIT],
+  };
+  const kept = parsed.signatures.map((s) => ({
+    protected: s.protectedB64,
+    ...(s.unprotectedHeader === undefined ? {} : { header: s.unprotectedHeader }),
+    signature: s.signatureB64,
+  }));
+  return { payload: parsed.payloadB64, signatures: [...kept, await signEntry(options.signer, header, parsed.payloadB64)] };
+}
+
+/** The flattened form of a one-signature General JWS (RFC 7515 §7.2.2). */
+export function toFlattened(jws: GeneralJws): { payload: string; protected: string; signature: string } {
+  if (jws.signatures.length !== 1) throw new SignError('ERR_SIGN_INVALID_INPUT', 'only a JWS with exactly one signature has a flattened form');
+  return { payload: jws.payload, protected: jws.signatures[0]!.protected, signature: jws.signatures[0]!.signature };
+}
+
+/** The compact form of a one-signature General JWS (RFC 7515 §7.1). */
+export function toCompact(jws: GeneralJws): string {
+  const f = toFlattened(jws);
+  return `${f.protected}.${f.payload}.${f.signature}`;
+}
+
+async function signEntry(signer: Signer, header: Record<string, unknown>, payloadB64: string): Promise<{ protected: string; signature: string }> {
+  const protectedB64 = Buffer.from(JSON.stringify(header), 'utf8').toString('base64url');
+  const signature = await signer.sign(Buffer.from(`${protectedB64}.${payloadB64}`, 'ascii'), { dsaEncoding: 'ieee-p1363' });
+  return { protected: protectedB64, signature: signature.toString('base64url') };
+}
+
+function x5c(chain: Uint8Array[]): string[] {
+  if (chain.length === 0) throw new SignError('ERR_SIGN_INVALID_INPUT', 'the certificate chain is empty: the signer certificate must come first');
+  return chain.map((c) => Buffer.from(c).toString('base64'));
+}
+
+function seconds(time: Date): number {
+  return Math.floor(time.getTime() / 1000);
+}

@@ -1,0 +1,218 @@
+import { decodeOfficerAuthorization } from '../ca/officer-extension.js';
+import { OID } from '../oids.js';
+import type { Decision } from './cms-attributes.js';
+import { registerProcessedExtension, type Certificate } from './certificate.js';
+import { INDICATION_OF, type Check, type Indication, type SubIndication } from './report.js';
+
+/**
+ * The validation report of a signed envelope, and how it is assembled. The JSON shape below is a
+ * public contract (the CLI prints it with `--json`, `POST /api/v1/verify` returns it, submissions
+ * store it): add members compatibly, never rename or remove one. `reportVersion` changes if that
+ * ever has to happen.
+ *
+ * ## Shape (reportVersion 1)
+ *
+ * ```
+ * ValidationReport {
+ *   reportVersion: 1
+ *   indication: 'TOTAL_PASSED' | 'TOTAL_FAILED' | 'INDETERMINATE'   -- the envelope as a whole
+ *   subIndication?: SubIndication          -- present unless TOTAL_PASSED
+ *   validationTime: string                 -- RFC 3339 UTC: the time everything was checked at
+ *   format: 'cms' | 'jws' | null           -- null when the input is neither
+ *   policy: { id, version, sha256 } | null -- the transaction policy applied (null: none, the
+ *                                             document-signing purpose alone)
+ *   document: {
+ *     sha256: string | null                -- hex SHA-256 of the signed document bytes
+ *     json: object | null                  -- the document, parsed (null when it is not I-JSON)
+ *     type, applicant, applicationId: string | null   -- its core fields, when present
+ *   }
+ *   checks: Check[]                        -- envelope-level checks: format, content, document,
+ *                                             schema, policy format rules
+ *   signatures: SignatureReport[]          -- the enterprise's signature first, then each
+ *                                             countersignature ordered by signing time
+ * }
+ *
+ * SignatureReport {
+ *   index: number                          -- 0 = the enterprise's signature
+ *   role: 'signer' | 'countersigner'
+ *   indication, subIndication?             -- this signature alone (incl. its path and binding)
+ *   signer: SignerSummary | null           -- null when no signer certificate was found
+ *   algorithm: string | null               -- e.g. ES256, EdDSA, PS256, ECDSA-P256-SHA384
+ *   signingTime: string | null             -- claimed (CMS signing-time, JWS iat), RFC 3339 UTC
+ *   decision?: 'approve' | 'refuse' | 'review' | null   -- countersignatures only
+ *   checks: Check[]                        -- every check, in the order run (path checks included)
+ * }
+ *
+ * SignerSummary {
+ *   subject: string                        -- e.g. "C=CN, O=Acme, organizationIdentifier=NTRCN-…, CN=Acme"
+ *   organizationIdentifier: string | null  -- 2.5.4.97
+ *   serialNumber: string                   -- certificate serial, lowercase hex
+ *   issuer: string
+ *   certificateSha256: string              -- hex SHA-256 of the certificate's DER
+ *   notBefore, notAfter: string            -- RFC 3339 UTC
+ *   officer: { role, jurisdiction } | null -- Chancery's officer extension, when present
+ * }
+ *
+ * Check { id, result: 'PASSED'|'FAILED'|'INDETERMINATE', message, subIndication?, certificateIndex? }
+ * ```
+ *
+ * ## How indications are derived
+ *
+ * A signature is TOTAL_PASSED only when every one of its checks PASSED. Otherwise the first check
+ * (in run order) whose sub-indication belongs to TOTAL_FAILED decides; failing that, the first
+ * non-passed check with a sub-indication decides INDETERMINATE; a non-passed check without one
+ * (a check that could not run) gives INDETERMINATE/GENERIC. The envelope's indication is the
+ * same rule over, in order: the envelope checks that precede signature validation (format),
+ * the enterprise's signature, the envelope checks that follow it (document, schema), then the
+ * countersignatures.
+ */
+
+export const REPORT_VERSION = 1;
+
+export interface SignerSummary {
+  subject: string;
+  organizationIdentifier: string | null;
+  serialNumber: string;
+  issuer: string;
+  certificateSha256: string;
+  notBefore: string;
+  notAfter: string;
+  officer: { role: string; jurisdiction: string } | null;
+}
+
+export interface SignatureReport {
+  index: number;
+  role: 'signer' | 'countersigner';
+  indication: Indication;
+  subIndication?: SubIndication;
+  signer: SignerSummary | null;
+  algorithm: string | null;
+  signingTime: string | null;
+  decision?: Decision | null;
+  checks: Check[];
+}
+
+export interface ValidationReport {
+  reportVersion: typeof REPORT_VERSION;
+  indication: Indication;
+  subIndication?: SubIndication;
+  validationTime: string;
+  format: 'cms' | 'jws' | null;
+  policy: { id: string; version: number; sha256: string } | null;
+  document: {
+    sha256: string | null;
+    json: Record<string, unknown> | null;
+    type: string | null;
+    applicant: string | null;
+    applicationId: string | null;
+  };
+  checks: Check[];
+  signatures: SignatureReport[];
+}
+
+/**
+ * What a format (CMS or JWS) established about one signature, before the checks common to both
+ * formats (signing-time window, path validation, applicant binding) are added by envelope.ts.
+ */
+export interface SignatureEvidence {
+  role: 'signer' | 'countersigner';
+  checks: CheckList;
+  /** The signer certificate, when found (and bound to the signature). */
+  certificate: Certificate | undefined;
+  /** The verified algorithm's policy name, when one was decided. */
+  algorithm: string | null;
+  /** The claimed signing time (CMS signing-time, JWS `iat`). */
+  signingTime: Date | undefined;
+  /** Countersignatures: the officer's decision, null when none could be read. */
+  decision?: Decision | null;
+  /** Certificates the signature itself carries for path building (JWS `x5c`). */
+  carried?: Certificate[];
+}
+
+export interface Outcome {
+  indication: Indication;
+  subIndication?: SubIndication;
+}
+
+/** Checks in run order, written as sentences. */
+export class CheckList {
+  readonly checks: Check[] = [];
+
+  pass(id: string, message: string, certificateIndex?: number): this {
+    return this.push({ id, result: 'PASSED', message, certificateIndex });
+  }
+
+  /** The check ran and found a fault; `subIndication` says what the fault means. */
+  fail(id: string, subIndication: SubIndication, message: string, certificateIndex?: number): this {
+    return this.push({ id, result: 'FAILED', message, subIndication, certificateIndex });
+  }
+
+  /** The check ran but could not decide (e.g. no revocation information). */
+  indeterminate(id: string, subIndication: SubIndication, message: string): this {
+    return this.push({ id, result: 'INDETERMINATE', message, subIndication });
+  }
+
+  /** The check could not run because something it needs failed earlier. */
+  notRun(id: string, because: string): this {
+    return this.push({ id, result: 'INDETERMINATE', message: `not run: ${because}` });
+  }
+
+  add(...checks: Check[]): this {
+    for (const c of checks) this.checks.push(c);
+    return this;
+  }
+
+  get allPassed(): boolean {
+    return this.checks.every((c) => c.result === 'PASSED');
+  }
+
+  private push(check: Check): this {
+    if (check.certificateIndex === undefined) delete check.certificateIndex;
+    this.checks.push(check);
+    return this;
+  }
+}
+
+/** The outcome of a list of checks, by the rule documented above. */
+export function outcomeOf(checks: readonly Check[]): Outcome {
+  const failing = checks.filter((c) => c.result !== 'PASSED');
+  if (failing.length === 0) return { indication: 'TOTAL_PASSED' };
+  const failed = failing.find((c) => c.subIndication !== undefined && INDICATION_OF[c.subIndication] === 'TOTAL_FAILED');
+  if (failed !== undefined) return { indication: 'TOTAL_FAILED', subIndication: failed.subIndication! };
+  const withSub = failing.find((c) => c.subIndication !== undefined);
+  return { indication: 'INDETERMINATE', subIndication: withSub?.subIndication ?? 'GENERIC' };
+}
+
+/** The combined outcome of several outcomes, in order (the first TOTAL_FAILED, else the first INDETERMINATE). */
+export function combineOutcomes(outcomes: readonly Outcome[]): Outcome {
+  return (
+    outcomes.find((o) => o.indication === 'TOTAL_FAILED') ??
+    outcomes.find((o) => o.indication === 'INDETERMINATE') ?? { indication: 'TOTAL_PASSED' }
+  );
+}
+
+/** An outcome as report members (no `subIndication` key when passed). */
+export function outcomeFields(o: Outcome): Outcome {
+  return o.subIndication === undefined ? { indication: o.indication } : { indication: o.indication, subIndication: o.subIndication };
+}
+
+// The officer extension is read here (role and jurisdiction are reported; the submission workflow
+// checks them against the policy), so path validation must not refuse it as unknown if critical.
+registerProcessedExtension(OID.officerAuthorization);
+
+/** What a report says about a signer certificate. */
+export function summarizeSigner(cert: Certificate): SignerSummary {
+  const orgIds = cert.subject.attribute(OID.organizationIdentifier);
+  const officerExt = cert.extension(OID.officerAuthorization);
+  const officer = officerExt === undefined ? undefined : decodeOfficerAuthorization(officerExt.value);
+  return {
+    subject: cert.subject.toString(),
+    organizationIdentifier: orgIds.length === 1 ? orgIds[0]! : null,
+    serialNumber: cert.serialNumberHex,
+    issuer: cert.issuer.toString(),
+    certificateSha256: cert.sha256Fingerprint,
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+    officer: officer === undefined ? null : { role: officer.role, jurisdiction: officer.jurisdiction },
+  };
+}
