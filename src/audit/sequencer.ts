@@ -3,7 +3,8 @@ import { SQLSTATE, sqlState, type Database, type Tx } from '../db/types.js';
 import { encodeEntry, ENTRY_VERSION } from './entry.js';
 import { AuditError } from './errors.js';
 import { hashLeaf } from './merkle.js';
-import { appendEntries, latestLeafOfSubject, lockTree } from './store.js';
+import { appendEntries, latestLeafOfSubject, lockTree, readSubjects } from './store.js';
+import { SubjectFilter } from './subject-filter.js';
 import type { Append, AppendedEntry, AuditLog, NewEntry } from './types.js';
 
 export interface GroupCommitOptions {
@@ -18,6 +19,8 @@ export interface GroupCommitOptions {
   maxAttempts?: number;
   /** Subjects whose latest leaf hash is remembered between batches, default 50,000. */
   subjectCacheSize?: number;
+  /** Entries read per batch to catch up with what other processes appended, default 100,000. */
+  catchUpPerBatch?: number;
   /** Called after each commit that appended entries, with the new tree size. */
   onCommitted?: (size: number) => void;
 }
@@ -40,7 +43,8 @@ interface BatchState {
   /** Subject heads read from the database in this batch, valid at the batch's starting size. */
   looked: Map<string, Buffer | null>;
   rows: string[];
-  appended: number;
+  /** The process knew every entry below the batch's start: its filter and cache are usable. */
+  complete: boolean;
 }
 
 const MISSING = Symbol('missing');
@@ -65,9 +69,16 @@ export class GroupCommitLog implements AuditLog {
   readonly #onCommitted: ((size: number) => void) | undefined;
   readonly #queue: Pending[] = [];
   readonly #inWork = new AsyncLocalStorage<{ active: boolean }>();
-  /** Subject → latest leaf hash, valid while the tree size equals #cacheValidAt. */
+  /**
+   * What this process knows of entries [0, #knownSize): every subject (#seen, a filter without
+   * false negatives) and the latest leaf hash of recent subjects (#subjects, LRU). Both are
+   * usable only while #knownSize equals the locked tree size; each batch first catches up on
+   * entries other processes appended. A brand-new subject then costs no database lookup.
+   */
   readonly #subjects = new Map<string, Buffer | null>();
-  #cacheValidAt = -1;
+  readonly #seen = new SubjectFilter();
+  readonly #catchUpPerBatch: number;
+  #knownSize = 0;
   #draining: Promise<void> | undefined;
   #closed = false;
 
@@ -78,6 +89,7 @@ export class GroupCommitLog implements AuditLog {
     this.#maxQueue = options.maxQueue ?? 10_000;
     this.#maxAttempts = options.maxAttempts ?? 8;
     this.#cacheSize = options.subjectCacheSize ?? 50_000;
+    this.#catchUpPerBatch = options.catchUpPerBatch ?? 100_000;
     this.#onCommitted = options.onCommitted;
   }
 
@@ -126,8 +138,8 @@ export class GroupCommitLog implements AuditLog {
       await this.#db.transaction(async (tx) => {
         const head = await lockTree(tx);
         startSize = head.size;
-        if (head.size !== this.#cacheValidAt) this.#subjects.clear();
-        state = { next: head.size, last: head.lastLeaf, heads: new Map(), looked: new Map(), rows: [], appended: 0 };
+        await this.#catchUp(tx, head.size);
+        state = { next: head.size, last: head.lastLeaf, heads: new Map(), looked: new Map(), rows: [], complete: this.#knownSize === head.size };
         outcomes = [];
         let savepoints = 0;
         for (const pending of batch) {
@@ -140,7 +152,7 @@ export class GroupCommitLog implements AuditLog {
       return;
     }
     const done = state!;
-    this.#remember(done, startSize);
+    if (done.complete && this.#knownSize === startSize) this.#remember(done);
     batch.forEach((pending, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) pending.resolve(outcome.value);
@@ -149,12 +161,33 @@ export class GroupCommitLog implements AuditLog {
     if (done.rows.length > 0) this.#onCommitted?.(done.next);
   }
 
-  /** After a commit: the subject heads seen and written in the batch become the cache. */
-  #remember(state: BatchState, startSize: number): void {
-    if (startSize !== this.#cacheValidAt) this.#subjects.clear();
+  /** After a commit: the subject heads seen and written in the batch become known. */
+  #remember(state: BatchState): void {
     for (const [subject, leaf] of state.looked) this.#cacheSet(subject, leaf);
-    for (const [subject, leaf] of state.heads) this.#cacheSet(subject, leaf);
-    this.#cacheValidAt = state.next;
+    for (const [subject, leaf] of state.heads) {
+      this.#cacheSet(subject, leaf);
+      this.#seen.add(subject);
+    }
+    this.#knownSize = state.next;
+  }
+
+  /** Reads (a bounded part of) the entries appended since #knownSize, by any process. */
+  async #catchUp(tx: Tx, size: number): Promise<void> {
+    if (this.#knownSize > size) {
+      // The log is shorter than this process saw: never true of an intact log. Start over.
+      this.#knownSize = 0;
+      this.#subjects.clear();
+      this.#seen.clear();
+    }
+    const until = Math.min(size, this.#knownSize + this.#catchUpPerBatch);
+    for (let start = this.#knownSize; start < until; start += 10_000) {
+      const end = Math.min(until, start + 10_000);
+      for (const row of await readSubjects(tx, start, end)) {
+        this.#seen.add(row.subject);
+        if (this.#subjects.has(row.subject) || end - start < this.#cacheSize) this.#cacheSet(row.subject, row.leafHash);
+      }
+      this.#knownSize = end;
+    }
   }
 
   #cacheSet(subject: string, leaf: Buffer | null): void {
@@ -227,8 +260,10 @@ export class GroupCommitLog implements AuditLog {
       subjectPrev = state.heads.get(subject)!;
     } else if (state.looked.has(subject)) {
       subjectPrev = state.looked.get(subject)!;
-    } else if (typeof subject === 'string' && this.#subjects.has(subject)) {
+    } else if (state.complete && typeof subject === 'string' && this.#subjects.has(subject)) {
       subjectPrev = this.#subjects.get(subject)!;
+    } else if (state.complete && typeof subject === 'string' && !this.#seen.mightContain(subject)) {
+      subjectPrev = null;
     } else {
       subjectPrev = typeof subject === 'string' ? await latestLeafOfSubject(tx, subject) : null;
       state.looked.set(subject, subjectPrev);

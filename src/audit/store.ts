@@ -122,3 +122,12 @@ export async function listCheckpoints(q: Queryable): Promise<StoredCheckpoint[]>
   const { rows } = await q.query<{ size: number; root: Buffer; note: string }>('SELECT size, root, note FROM audit_checkpoints ORDER BY size');
   return rows.map((r) => ({ size: Number(r.size), root: r.root, note: r.note }));
 }
+
+/** Subjects and leaf hashes of entries start <= seq < end, in order (the sequencer's catch-up). */
+export async function readSubjects(q: Queryable, start: number, end: number): Promise<Array<{ subject: string; leafHash: Buffer }>> {
+  const { rows } = await q.query<{ subject: string; leaf_hash: Buffer }>(
+    'SELECT subject, leaf_hash FROM audit_entries WHERE seq >= $1 AND seq < $2 ORDER BY seq',
+    [start, end],
+  );
+  return rows.map((r) => ({ subject: r.subject, leafHash: r.leaf_hash }));
+}
