@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerServe } from './commands/serve.js';
+import { registerVerify } from './commands/verify.js';
 import { EXIT } from './run.js';
 
 /** The `chancery` program. Each command lives in its own file under commands/. */
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
+  registerVerify(program);
   return program;
 }
 

@@ -64,8 +64,8 @@ export interface TestPki {
   issue(options?: IssueOptions): Promise<TestIdentity>;
   enterprise(options?: IssueOptions): Promise<TestIdentity>;
   officer(role: 'reviewer' | 'approver' | 'handler', jurisdiction?: string, options?: IssueOptions): Promise<TestIdentity>;
-  /** A CRL of the issuing CA listing `revoked`. */
-  crl(revoked: Array<{ serialHex: string; at: Date }>, options?: { thisUpdate?: Date; nextUpdate?: Date }): Promise<Buffer>;
+  /** A CRL of the issuing CA (or of the root, covering the issuing CA) listing `revoked`. */
+  crl(revoked: Array<{ serialHex: string; at: Date }>, options?: { thisUpdate?: Date; nextUpdate?: Date; issuer?: 'issuing' | 'root' }): Promise<Buffer>;
 }
 
 const ALGS: Record<TestKeyAlg, { gen: Alg; sign: Alg }> = {
@@ -200,14 +200,16 @@ export async function createTestPki(now: Date, label = 'Chancery Test'): Promise
     officer: (role, jurisdiction = '350100', o = {}) =>
       issue({ commonName: `Officer ${role}`, eku: [OID.kpDocumentSigning, OID.kpClientAuth], ...o, officer: { role, jurisdiction }, organizationIdentifier: null }),
     crl: async (revoked, options = {}) => {
+      const byRoot = options.issuer === 'root';
+      const signerKeys = byRoot ? rootKeys : issuingKeys;
       const crl = await x509.X509CrlGenerator.create({
-        issuer: issuingCert.subject,
+        issuer: byRoot ? rootCert.subject : issuingCert.subject,
         thisUpdate: options.thisUpdate ?? new Date(now.getTime() - DAY),
         nextUpdate: options.nextUpdate ?? new Date(now.getTime() + 7 * DAY),
         entries: revoked.map((r) => ({ serialNumber: r.serialHex, revocationDate: r.at, reason: x509.X509CrlReason.keyCompromise })),
         signingAlgorithm: ALGS['P-256'].sign,
-        signingKey: issuingKeys.privateKey,
-        extensions: [await x509.AuthorityKeyIdentifierExtension.create(issuingKeys.publicKey), new x509.Extension("2.5.29.20", false, Buffer.from([0x02, 0x01, 0x01]))],
+        signingKey: signerKeys.privateKey,
+        extensions: [await x509.AuthorityKeyIdentifierExtension.create(signerKeys.publicKey), new x509.Extension("2.5.29.20", false, Buffer.from([0x02, 0x01, 0x01]))],
       });
       return Buffer.from(crl.rawData);
     },

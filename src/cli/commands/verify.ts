@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ChanceryError } from '../../errors.js';
+import { loadPolicies, type LoadedPolicy } from '../../policy/policy.js';
+import { parseCertificates, pemBlocks, type Certificate } from '../../verify/certificate.js';
+import { crlSource } from '../../verify/crl.js';
+import { verifyEnvelope } from '../../verify/envelope.js';
+import { noRevocation, type RevocationSource } from '../../verify/revocation.js';
+import type { ValidationReport } from '../../verify/validation-report.js';
+import { EXIT, ExitCode, action, print } from '../run.js';
+
+/**
+ * `chancery verify`: offline validation of an envelope (DESIGN.md § Interfaces). The same pure
+ * `verifyEnvelope` the service runs; this file only reads files and prints. Exit 0 TOTAL_PASSED,
+ * 1 TOTAL_FAILED, 2 INDETERMINATE, 64 usage.
+ */
+
+interface VerifyOptions {
+  in: string;
+  content?: string;
+  trust: string;
+  untrusted?: string[];
+  crl: string[];
+  revocation?: boolean;
+  at?: string;
+  policy?: string;
+  json?: boolean;
+}
+
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description('validate a signed envelope (CMS or JWS) offline and print its validation report')
+    .requiredOption('--in <file>', 'the envelope: DER or PEM CMS SignedData, or a JWS (compact or JSON)')
+    .option('--content <file>', 'the document, for a detached envelope')
+    .requiredOption('--trust <pem>', 'trust anchors (PEM certificates)')
+    .option('--untrusted <pem>', 'further intermediate certificates (PEM); repeatable', collect, [])
+    .option('--crl <file>', 'a CRL (DER or PEM) for revocation checking; repeatable', collect, [])
+    .option('--no-revocation', 'do not check revocation (the report says so); without --crl, status is otherwise unknown')
+    .option('--at <iso-time>', 'validation time (RFC 3339), default now')
+    .option('--policy <id>', 'apply a transaction policy (schema, applicant binding, allowed algorithms)')
+    .option('--json', 'print the validation report as JSON')
+    .action(
+      action(async (opts: VerifyOptions) => {
+        const time = opts.at === undefined ? new Date() : parseTime(opts.at);
+        const policy = opts.policy === undefined ? undefined : policyById(opts.policy);
+        const anchors = certificatesFrom(opts.trust, '--trust');
+        const intermediates = (opts.untrusted ?? []).flatMap((f) => certificatesFrom(f, '--untrusted'));
+        const revocation: RevocationSource = opts.revocation === false ? noRevocation() : crlSource(opts.crl.map((f) => readInput(f, '--crl')));
+        const report = await verifyEnvelope({
+          envelope: envelopeBytes(readInput(opts.in, '--in')),
+          content: opts.content === undefined ? undefined : readInput(opts.content, '--content'),
+          anchors,
+          intermediates,
+          revocation,
+          policy,
+          time,
+        });
+        print(opts.json === true, report, () => describeReport(report));
+        throw new ExitCode(report.indication === 'TOTAL_PASSED' ? EXIT.ok : report.indication === 'TOTAL_FAILED' ? EXIT.failed : EXIT.indeterminate);
+      }),
+    );
+}
+
+/** A readable rendering: verdict, document, then each signature with every check. */
+export function describeReport(r: ValidationReport): string {
+  const lines: string[] = [];
+  lines.push(`${r.indication}${r.subIndication === undefined ? '' : ` / ${r.subIndication}`}`);
+  lines.push(`  format: ${r.format ?? 'unknown'}   policy: ${r.policy === null ? 'none (document-signing purpose only)' : `${r.policy.id} v${r.policy.version} (sha256 ${r.policy.sha256.slice(0, 16)}…)`}   at: ${r.validationTime}`);
+  if (r.document.sha256 !== null) {
+    lines.push(`  document: sha256 ${r.document.sha256}${r.document.type === null ? '' : `, ${r.document.type}`}${r.document.applicant === null ? '' : `, applicant ${r.document.applicant}`}${r.document.applicationId === null ? '' : `, ${r.document.applicationId}`}`);
+  }
+  for (const c of r.checks) lines.push(`  ${mark(c.result)} ${c.id}: ${c.message}`);
+  for (const s of r.signatures) {
+    lines.push('');
+    const who = s.signer === null ? 'signer not found' : `${s.signer.subject} (serial ${s.signer.serialNumber})`;
+    const decision = s.decision === undefined ? '' : `, decision ${s.decision ?? 'none'}`;
+    lines.push(`signature ${s.index} (${s.role}${decision}): ${s.indication}${s.subIndication === undefined ? '' : ` / ${s.subIndication}`}`);
+    lines.push(`  ${who}${s.signer?.officer ? `, officer ${s.signer.officer.role} of ${s.signer.officer.jurisdiction}` : ''}`);
+    lines.push(`  algorithm: ${s.algorithm ?? 'unknown'}   signed at: ${s.signingTime ?? 'unknown'}`);
+    for (const c of s.checks) lines.push(`  ${mark(c.result)} ${c.id}: ${c.message}`);
+  }
+  return lines.join('\n');
+}
+
+function mark(result: string): string {
+  return result === 'PASSED' ? '[ok]  ' : result === 'FAILED' ? '[FAIL]' : '[??]  ';
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function usage(message: string): ChanceryError {
+  return new ChanceryError('ERR_CLI_USAGE', message);
+}
+
+function readInput(file: string, flag: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw usage(`${flag} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+}
+
+function certificatesFrom(file: string, flag: string): Certificate[] {
+  try {
+    return parseCertificates(readInput(file, flag), `${flag} ${file}`);
+  } catch (error) {
+    if (error instanceof ChanceryError && error.code === 'ERR_CLI_USAGE') throw error;
+    throw usage(`${flag} ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** DER as is; PEM `CMS` or `PKCS7` armour decoded; anything else (a JWS) as is. */
+function envelopeBytes(bytes: Buffer): Buffer {
+  const text = bytes.subarray(0, 64).toString('latin1').trimStart();
+  if (!text.startsWith('-----BEGIN ')) return bytes;
+  const all = bytes.toString('latin1');
+  try {
+    const blocks = [...pemBlocks(all, 'CMS'), ...pemBlocks(all, 'PKCS7')];
+    if (blocks.length !== 1) throw usage('--in: a PEM envelope must hold exactly one CMS or PKCS7 block');
+    return blocks[0]!;
+  } catch (error) {
+    if (error instanceof ChanceryError && error.code === 'ERR_CLI_USAGE') throw error;
+    return bytes; // unreadable armour: validation reports FORMAT_FAILURE
+  }
+}
+
+function parseTime(text: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) throw usage(`--at "${text}" is not an RFC 3339 date-time (e.g. 2026-03-01T08:00:00Z)`);
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) throw usage(`--at "${text}" is not a real date-time`);
+  return date;
+}
+
+function policyById(id: string): LoadedPolicy {
+  const p = loadPolicies().get(id);
+  if (p === undefined) throw usage(`--policy ${id}: no such policy; known: ${loadPolicies().list().map((x) => x.id).join(', ')}`);
+  return p;
+}
