@@ -75,5 +75,5 @@ export class SubjectFilter {
 
 function hashes(subject: string): [number, number] {
   // h2 odd so that the probe sequence visits distinct bits.
-  return [fnv1a(subject, 0x811c9dc5), fnv1a(subject, 0x050c5d1f) | 1];
+  return [fnv1a(subject, 0x811c9dc5), (fnv1a(subject, 0x050c5d1f) | 1) >>> 0];
 }
