@@ -11,7 +11,8 @@ import type { Purpose } from './path.js';
  */
 
 export type RevocationStatus =
-  | { status: 'good'; source: string }
+  /** `unchecked`: no lookup was made (noRevocation); reported as such, never as evidence. */
+  | { status: 'good'; source: string; unchecked?: boolean }
   | { status: 'revoked'; revokedAt: Date; reason?: string; source: string }
   | { status: 'unknown'; reason: string };
 
@@ -64,7 +65,7 @@ export function firstAnswer(...sources: RevocationSource[]): RevocationSource {
  */
 export function noRevocation(): RevocationSource {
   return {
-    status: () => Promise.resolve({ status: 'good', source: 'revocation checking disabled' }),
+    status: () => Promise.resolve({ status: 'good', source: 'revocation checking disabled', unchecked: true }),
   };
 }
 

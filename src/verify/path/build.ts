@@ -14,7 +14,7 @@ import { certificateSignedBy, type SignatureOutcome } from './signatures.js';
  */
 
 /** Hard cap on certificates in one path, whatever maxDepth says (self-issued ones included). */
-export const HARD_MAX_PATH_LENGTH = 24;
+export const HARD_MAX_PATH_LENGTH = 64;
 
 export interface Budget {
   /** Candidate links still allowed to be examined (each may cost a signature check). */

@@ -261,6 +261,8 @@ export async function processPath(path: Certificate[], env: ProcessEnv): Promise
     } else if (status.status === 'unknown') {
       record('path.revocation', 'INDETERMINATE', `The revocation status of certificate ${cert.describe()} could not be established: ${status.reason}.`, k, 'TRY_LATER');
       return finish(checks, false);
+    } else if (status.unchecked === true) {
+      record('path.revocation', 'PASSED', `The revocation status of certificate ${cert.describe()} was not checked (${status.source}).`, k);
     } else {
       record('path.revocation', 'PASSED', `Certificate ${cert.describe()} is not revoked, according to ${status.source}.`, k);
       // An expired certificate shown as not revoked is OUT_OF_BOUNDS_NOT_REVOKED (ETSI EN 319 102-1).
