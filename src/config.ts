@@ -11,6 +11,11 @@ export interface Config {
   logLevel: LogLevel;
   /** Unset: dev mode, a generated passphrase kept in the data dir (mode 0600). */
   keyPassphrase: string | undefined;
+  /**
+   * Base URL certificates point at (CRL distribution point, OCSP and caIssuers), without a
+   * trailing slash. Unset: http://HOST:PORT of the listening service.
+   */
+  publicUrl: string | undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -23,6 +28,7 @@ export interface ConfigOverrides {
   host?: string | undefined;
   port?: string | undefined;
   logLevel?: string | undefined;
+  publicUrl?: string | undefined;
 }
 
 /**
@@ -63,7 +69,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     throw new ConfigError('ERR_CONFIG_INVALID', 'CHANCERY_KEY_PASSPHRASE: must be at least 12 characters');
   }
 
-  return { dataDir, databaseUrl, host, port, logLevel, keyPassphrase };
+  const publicUrlIn = pick(overrides.publicUrl, 'CHANCERY_PUBLIC_URL');
+  const publicUrl = publicUrlIn.value === undefined ? undefined : parsePublicUrl(publicUrlIn.value, publicUrlIn.from);
+
+  return { dataDir, databaseUrl, host, port, logLevel, keyPassphrase, publicUrl };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -77,6 +86,7 @@ function kebab(envName: string): string {
     HOST: 'host',
     PORT: 'port',
     LOG_LEVEL: 'log-level',
+    CHANCERY_PUBLIC_URL: 'public-url',
   };
   return map[envName] ?? envName.toLowerCase();
 }
@@ -88,6 +98,19 @@ function parsePort(raw: string, from: string): number {
   const port = Number(raw);
   if (port > 65535) throw new ConfigError('ERR_CONFIG_INVALID', `${from}: ${port} is out of range (0-65535)`);
   return port;
+}
+
+function parsePublicUrl(raw: string, from: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('ERR_CONFIG_INVALID', `${from}: not a URL (expected e.g. https://chancery.example.gov.cn)`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '') {
+    throw new ConfigError('ERR_CONFIG_INVALID', `${from}: must be an http:// or https:// URL without query, fragment or credentials`);
+  }
+  return url.toString().replace(/\/+$/, '');
 }
 
 function validateDatabaseUrl(raw: string, from: string): void {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { openAudit, type AuditPart } from './audit/open.js';
 import type { AuditLog } from './audit/types.js';
+import { publicBaseUrl, startCertificateServices, type CertificateServices } from './ca/services.js';
 import type { Config } from './config.js';
 import { FileKeyStore, resolveKeyPassphrase } from './crypto/key-store.js';
 import { prepareDataDir } from './data-dir.js';
@@ -24,6 +25,8 @@ export interface Service {
   audit: AuditLog;
   /** The audit part itself (reader, log key, checkpointer), for tests and tools. */
   auditPart: AuditPart;
+  /** Registry, CA, OCSP responder and login (src/registry, src/ca, src/auth). */
+  certificates: CertificateServices;
   /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -37,12 +40,23 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const db = await openDatabase(config);
   let server: RunningServer | undefined;
   let audit: AuditPart | undefined;
+  let certificates: CertificateServices | undefined;
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
 
     const keyStore = new FileKeyStore(join(config.dataDir, 'keys'), resolveKeyPassphrase(config.dataDir, config.keyPassphrase, (m) => logger.warn(m)));
     audit = await openAudit({ db, keyStore, dataDir: config.dataDir, logger });
+    let boundPort: number | undefined;
+    certificates = await startCertificateServices({
+      db,
+      audit: audit.log,
+      keys: keyStore,
+      dataDir: config.dataDir,
+      logger,
+      baseUrl: () => publicBaseUrl(config, boundPort),
+      initializeIfEmpty: true,
+    });
 
     const http = createApp({
       logger,
@@ -55,14 +69,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           return { ready: false, reason: 'database is not reachable' };
         }
       },
-      routes: [logRoutes({ reader: audit.reader, vkey: audit.logKey.vkey })],
+      routes: [...certificates.routes, logRoutes({ reader: audit.reader, vkey: audit.logKey.vkey })],
     });
     server = await listen(http.app, config.host, config.port);
+    boundPort = server.port;
     logger.info({ host: config.host, port: server.port, driver: db.driver, dataDir: config.dataDir }, 'chancery listening');
 
     let stopping: Promise<void> | undefined;
     const running = server;
     const auditPart = audit;
+    const certificateServices = certificates;
     return {
       config,
       db,
@@ -70,9 +86,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       server: running,
       audit: auditPart.log,
       auditPart,
+      certificates: certificateServices,
       stop: () => {
         stopping ??= (async () => {
           await running.close();
+          certificateServices.stop();
           await auditPart.close();
           await db.close();
           logger.info('chancery stopped');
@@ -82,6 +100,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     };
   } catch (error) {
     await server?.close(0).catch(() => undefined);
+    certificates?.stop();
     await audit?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;

@@ -1,5 +1,6 @@
 import type { Append, AuditLog } from '../audit/types.js';
 import { sha256Hex } from '../crypto/digest.js';
+import { exportSpki, generateKeyPair, type KeyAlgorithm } from '../crypto/keys.js';
 import type { Database, Queryable, Tx } from '../db/types.js';
 import { RegistryError } from '../registry/errors.js';
 import type { EnterpriseCertificateRevoker, Registry } from '../registry/registry.js';
@@ -12,6 +13,7 @@ import { chainPem, type Hierarchy } from './hierarchy.js';
 import { formatName } from './names.js';
 import type { OfficerAuthorization } from './officer-extension.js';
 import { pemEncode } from './pem.js';
+import { buildPkcs12, oneTimePassword } from './pkcs12.js';
 import { ATTRIBUTE_TYPES, fillTemplate, profileById, type CertificateProfile, type ProfileSet } from './profiles.js';
 import { parseRevocationReason, reasonName, REVOCATION_REASONS, type RevocationReason } from './reasons.js';
 import { newSerial, parseSerial } from './serial.js';
@@ -66,6 +68,8 @@ export interface AuthorityDeps {
 /** How stale a node's view of the revocation epoch may get (other nodes' revocations). */
 export const EPOCH_POLL_MS = 1000;
 const NOT_BEFORE_BACKDATE_MS = 60_000;
+/** Keys the CA generates for PKCS#12 issuance (RSA-4096 takes seconds: not offered). */
+export const GENERATED_KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['P-256', 'P-384', 'Ed25519', 'RSA-2048', 'RSA-3072'];
 
 /**
  * The issuing CA's operations: issuance from PKCS#10 (as an ordered pipeline), revocation, the
@@ -119,13 +123,24 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   }
 
   /**
-   * Issues a certificate for a key the caller generated (server-side key generation, PKCS#12).
-   * Same registry checks and audit as `issue`; the entry records that the key was made here.
+   * Server-side key generation for users without tooling: makes a key pair, issues its
+   * certificate (same checks and audit as `issue`), and returns a PKCS#12 bundle (key, certificate,
+   * chain) protected by a fresh one-time password. The private key exists only inside the bundle;
+   * the password is returned once and stored nowhere.
    */
-  async issueForGeneratedKey(request: Omit<IssueRequest, 'csr'>, spki: Buffer, actor: string): Promise<CertificateInfo> {
+  async issuePkcs12(request: Omit<IssueRequest, 'csr'> & { keyAlgorithm?: unknown }, actor: string): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }> {
+    const algorithm = request.keyAlgorithm ?? 'P-256';
+    if (!GENERATED_KEY_ALGORITHMS.includes(algorithm as KeyAlgorithm)) {
+      throw new CaError('ERR_CA_REQUEST_INVALID', `keyAlgorithm must be one of ${GENERATED_KEY_ALGORITHMS.join(', ')}`, { detail: { field: 'keyAlgorithm' } });
+    }
     const profile = this.issuableProfile(request.profile);
     const holder = parseHolderReference(profile, request);
-    return this.issueForKey(profile, holder, spki, actor, { serverGeneratedKey: true });
+    const { privateKey, publicKey } = generateKeyPair(algorithm as KeyAlgorithm);
+    const certificate = await this.issueForKey(profile, holder, exportSpki(publicKey), actor, { serverGeneratedKey: true });
+    const password = oneTimePassword();
+    const leaf = (await selectCertificate(this.deps.db, certificate.serial))!.der;
+    const pkcs12 = buildPkcs12(privateKey.export({ type: 'pkcs8', format: 'der' }), [leaf, this.deps.hierarchy.issuing.der, this.deps.hierarchy.root.der], password, certificate.subject);
+    return { certificate, pkcs12, password };
   }
 
   /** The profile, if the API may issue it (ERR_CA_PROFILE_UNKNOWN / ERR_CA_PROFILE_NOT_ISSUABLE). */

@@ -13,8 +13,9 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'data directory (env CHANCERY_DATA_DIR, default ./data)')
     .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL; default: embedded PGlite)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL, default info)')
+    .option('--public-url <url>', 'base URL certificates point at for CRL/OCSP (env CHANCERY_PUBLIC_URL, default http://HOST:PORT)')
     .action(
-      action(async (opts: { host?: string; port?: string; dataDir?: string; databaseUrl?: string; logLevel?: string }) => {
+      action(async (opts: { host?: string; port?: string; dataDir?: string; databaseUrl?: string; logLevel?: string; publicUrl?: string }) => {
         const config = loadConfig(process.env, opts);
         const logger = createLogger(config.logLevel);
         const service = await startService(config, logger);

@@ -1,0 +1,34 @@
+import type { Request, Response } from 'express';
+import type { AuthService } from '../../auth/auth-service.js';
+import { principalOf, requireAuthentication } from '../../auth/middleware.js';
+import { jsonBody } from '../body.js';
+import type { RouteTable } from '../routes.js';
+
+export interface AuthRouteDeps {
+  auth: AuthService;
+}
+
+/**
+ * Login (DESIGN.md § Interfaces): `GET /api/v1/auth/challenge` → `{nonce, expiresAt}`;
+ * `POST /api/v1/auth/token` with `{"jws": "<compact JWS over {\"nonce\": …}, x5c header>"}` →
+ * `{token, tokenType: "Bearer", expiresAt, principal}`; `GET /api/v1/auth/whoami` echoes the
+ * principal of a bearer token.
+ */
+export function authRoutes(deps: AuthRouteDeps): (table: RouteTable) => void {
+  return (table) => {
+    table.add('get', '/api/v1/auth/challenge', async (_req: Request, res: Response) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(await deps.auth.challenge());
+    });
+
+    table.add('post', '/api/v1/auth/token', jsonBody(64 * 1024), async (req: Request, res: Response) => {
+      const { token, expiresAt, principal } = await deps.auth.login(req.body, { method: req.method, path: req.path });
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({ token, tokenType: 'Bearer', expiresAt, principal });
+    });
+
+    table.add('get', '/api/v1/auth/whoami', requireAuthentication(deps.auth), (_req: Request, res: Response) => {
+      res.json(principalOf(res));
+    });
+  };
+}
