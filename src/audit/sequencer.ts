@@ -131,6 +131,27 @@ export class GroupCommitLog implements AuditLog {
   }
 
   async #runBatch(batch: Pending[]): Promise<void> {
+    try {
+      await this.#tryBatch(batch);
+    } catch (error) {
+      if (!isRefusedLink(error)) throw error;
+      // The database refused a chain link this process computed: its subject knowledge was
+      // wrong. Forget it and run the batch again (work MAY run more than once).
+      this.#forget();
+      await this.#tryBatch(batch).catch((again: unknown) => {
+        for (const pending of batch) pending.reject(again);
+      });
+    }
+  }
+
+  #forget(): void {
+    this.#knownSize = 0;
+    this.#subjects.clear();
+    this.#seen.clear();
+  }
+
+  /** Runs a batch; settles every caller, except when the database refused a chain link (throws). */
+  async #tryBatch(batch: Pending[]): Promise<void> {
     let outcomes: Outcome[] = [];
     let state: BatchState | undefined;
     let startSize = -1;
@@ -148,6 +169,7 @@ export class GroupCommitLog implements AuditLog {
         if (state.rows.length > 0) await appendEntries(tx, head.size, state.rows);
       });
     } catch (error) {
+      if (isRefusedLink(error)) throw error;
       for (const pending of batch) pending.reject(error);
       return;
     }
@@ -173,12 +195,7 @@ export class GroupCommitLog implements AuditLog {
 
   /** Reads (a bounded part of) the entries appended since #knownSize, by any process. */
   async #catchUp(tx: Tx, size: number): Promise<void> {
-    if (this.#knownSize > size) {
-      // The log is shorter than this process saw: never true of an intact log. Start over.
-      this.#knownSize = 0;
-      this.#subjects.clear();
-      this.#seen.clear();
-    }
+    if (this.#knownSize > size) this.#forget(); // shorter than this process saw: never true of an intact log
     const until = Math.min(size, this.#knownSize + this.#catchUpPerBatch);
     for (let start = this.#knownSize; start < until; start += 10_000) {
       const end = Math.min(until, start + 10_000);
@@ -295,6 +312,11 @@ function isConflict(error: unknown, uniqueToo: boolean): boolean {
   const state = sqlState(error);
   if (state === SQLSTATE.serializationFailure || state === SQLSTATE.deadlockDetected) return true;
   return uniqueToo && state === SQLSTATE.uniqueViolation;
+}
+
+/** audit_append refused what it was given (a wrong prev or subjectPrev). */
+function isRefusedLink(error: unknown): boolean {
+  return error instanceof Error && sqlState(error) === 'P0001' && error.message.startsWith('audit_append:');
 }
 
 function misuse(message: string): AuditError {

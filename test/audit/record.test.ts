@@ -151,6 +151,37 @@ describe.each(drivers())('audit record() on $name', (driver) => {
     expect(entries).toHaveLength(10);
   });
 
+  it('forgets its subject knowledge and re-runs the batch when the database refuses a chain link', async () => {
+    let refused = 0;
+    const refusing: Database = Object.create(db, {
+      transaction: {
+        value: (fn: Parameters<Database['transaction']>[0], o?: Parameters<Database['transaction']>[1]) =>
+          db.transaction(
+            (tx) =>
+              fn(
+                Object.create(tx, {
+                  query: {
+                    value: (sql: string, params?: unknown[]) => {
+                      if (sql.includes('audit_append(') && refused++ === 0) {
+                        return Promise.reject(Object.assign(new Error('audit_append: entry 0 has subjectPrev x'), { code: 'P0001' }));
+                      }
+                      return tx.query(sql, params);
+                    },
+                  },
+                }) as typeof tx,
+              ),
+            o,
+          ),
+      },
+    }) as Database;
+    const retrying = new GroupCommitLog({ db: refusing });
+    const results = await Promise.all([1, 2, 3].map((i) => retrying.record(async (_tx, append) => append(testEntry(`r${i}`)))));
+    await retrying.close();
+    expect(refused).toBeGreaterThanOrEqual(2); // the refused call, its re-run, and any later batch
+    expect(results.map((r) => r.index).sort()).toEqual([0, 1, 2]);
+    await expectIntactLog(db);
+  });
+
   it('refuses new work after close()', async () => {
     await log.close();
     await expectCode(() => log.record(async () => 1), 'ERR_AUDIT_CLOSED');
