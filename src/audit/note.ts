@@ -111,13 +111,26 @@ function isNoteText(text: string): boolean {
   return !/[\u0000-\u0009\u000b-\u001f]/.test(text) && !/\p{Cs}/u.test(text);
 }
 
+export interface NoteSignatureLine {
+  name: string;
+  keyId: number;
+  /** The decoded signature after the 4-byte key ID. */
+  signature: Buffer;
+  /** The line after `— `, for de-duplication. */
+  line: string;
+}
+
+export interface ParsedNote {
+  text: string;
+  signatures: NoteSignatureLine[];
+}
+
 /**
- * Opens a signed note against trusted verifiers (c2sp.org/signed-note § Verification).
- * Throws ERR_AUDIT_NOTE_MALFORMED, ERR_AUDIT_NOTE_BAD_SIGNATURE (a trusted key's signature
- * fails), ERR_AUDIT_NOTE_AMBIGUOUS_KEY (the trust list has the key twice) or
- * ERR_AUDIT_NOTE_UNVERIFIED (no trusted signature).
+ * The syntax of a signed note, without verifying anything (c2sp.org/signed-note § Format):
+ * valid UTF-8 without control characters but newline, text up to the last blank line, then at
+ * most MAX_NOTE_SIGNATURES lines `— <name> <base64>`. Throws ERR_AUDIT_NOTE_MALFORMED.
  */
-export function openNote(note: Uint8Array | string, verifiers: readonly NoteVerifier[]): OpenedNote {
+export function parseNote(note: Uint8Array | string): ParsedNote {
   const malformed = (why: string): never => {
     throw new AuditError('ERR_AUDIT_NOTE_MALFORMED', `malformed note: ${why}`);
   };
@@ -135,19 +148,13 @@ export function openNote(note: Uint8Array | string, verifiers: readonly NoteVeri
   const split = message.lastIndexOf('\n\n');
   if (split < 0) malformed('no blank line before the signatures');
   const text = message.slice(0, split + 1);
-  let sigs = message.slice(split + 2);
-  if (sigs.length === 0 || !sigs.endsWith('\n')) malformed('no signature lines, or no final newline');
-
-  const verified: NoteSignature[] = [];
-  const unverified: NoteSignature[] = [];
-  const seen = new Set<string>();
-  const seenUnverified = new Set<string>();
-  const textBytes = Buffer.from(text, 'utf8');
-  let count = 0;
-  while (sigs.length > 0) {
-    const nl = sigs.indexOf('\n');
-    let line = sigs.slice(0, nl);
-    sigs = sigs.slice(nl + 1);
+  let rest = message.slice(split + 2);
+  if (rest.length === 0 || !rest.endsWith('\n')) malformed('no signature lines, or no final newline');
+  const signatures: NoteSignatureLine[] = [];
+  while (rest.length > 0) {
+    const nl = rest.indexOf('\n');
+    let line = rest.slice(0, nl);
+    rest = rest.slice(nl + 1);
     if (!line.startsWith(SIGNATURE_PREFIX)) malformed('a line after the blank line is not a signature line');
     line = line.slice(SIGNATURE_PREFIX.length);
     const space = line.indexOf(' ');
@@ -155,8 +162,26 @@ export function openNote(note: Uint8Array | string, verifiers: readonly NoteVeri
     const b64 = space < 0 ? '' : line.slice(space + 1);
     const sig = decodeBase64Strict(b64);
     if (sig === undefined || !isValidKeyName(name) || b64 === '' || sig.length < 5) malformed('bad signature line');
-    if (++count > MAX_NOTE_SIGNATURES) malformed(`more than ${MAX_NOTE_SIGNATURES} signatures`);
-    const keyId = sig!.readUInt32BE(0);
+    if (signatures.length >= MAX_NOTE_SIGNATURES) malformed(`more than ${MAX_NOTE_SIGNATURES} signatures`);
+    signatures.push({ name, keyId: sig!.readUInt32BE(0), signature: sig!.subarray(4), line });
+  }
+  return { text, signatures };
+}
+
+/**
+ * Opens a signed note against trusted verifiers (c2sp.org/signed-note § Verification).
+ * Throws ERR_AUDIT_NOTE_MALFORMED, ERR_AUDIT_NOTE_BAD_SIGNATURE (a trusted key's signature
+ * fails), ERR_AUDIT_NOTE_AMBIGUOUS_KEY (the trust list has the key twice) or
+ * ERR_AUDIT_NOTE_UNVERIFIED (no trusted signature).
+ */
+export function openNote(note: Uint8Array | string, verifiers: readonly NoteVerifier[]): OpenedNote {
+  const { text, signatures } = parseNote(note);
+  const verified: NoteSignature[] = [];
+  const unverified: NoteSignature[] = [];
+  const seen = new Set<string>();
+  const seenUnverified = new Set<string>();
+  const textBytes = Buffer.from(text, 'utf8');
+  for (const { name, keyId, signature, line } of signatures) {
     const matches = verifiers.filter((v) => v.name === name && v.keyId === keyId);
     if (matches.length === 0) {
       if (!seenUnverified.has(line)) {
@@ -171,7 +196,7 @@ export function openNote(note: Uint8Array | string, verifiers: readonly NoteVeri
     const seenKey = `${name}+${keyId}`;
     if (seen.has(seenKey)) continue;
     seen.add(seenKey);
-    if (!verifyEd25519(matches[0]!.publicKey, textBytes, sig!.subarray(4))) {
+    if (!verifyEd25519(matches[0]!.publicKey, textBytes, signature)) {
       throw new AuditError('ERR_AUDIT_NOTE_BAD_SIGNATURE', `the signature of ${name} does not verify`);
     }
     verified.push({ name, keyId });
