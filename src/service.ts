@@ -12,7 +12,10 @@ import { createApp, type ChanceryApp } from './http/app.js';
 import { HttpMetrics } from './http/metrics.js';
 import { listen, type RunningServer } from './http/server.js';
 import { logRoutes } from './http/routes/log.js';
+import { verifyRoutes } from './http/routes/verify.js';
 import type { Logger } from './log.js';
+import { loadPolicies, type PolicySet } from './policy/policy.js';
+import { parseCertificate } from './verify/certificate.js';
 import { VERSION } from './version.js';
 
 /** Everything a running Chancery holds; `stop` releases it in the right order. */
@@ -27,6 +30,8 @@ export interface Service {
   auditPart: AuditPart;
   /** Registry, CA, OCSP responder and login (src/registry, src/ca, src/auth). */
   certificates: CertificateServices;
+  /** The transaction policies loaded and validated at start (src/policy). */
+  policies: PolicySet;
   /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -37,6 +42,8 @@ export interface Service {
  */
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   prepareDataDir(config.dataDir);
+  // A policy file that does not validate stops start-up, naming the file and the fault.
+  const policies = loadPolicies();
   const db = await openDatabase(config);
   let server: RunningServer | undefined;
   let audit: AuditPart | undefined;
@@ -57,6 +64,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       baseUrl: () => publicBaseUrl(config, boundPort),
       initializeIfEmpty: true,
     });
+    await recordLoadedPolicies(audit.log, policies);
+    const hierarchy = certificates.ca.hierarchy;
+    const trust = { anchors: [parseCertificate(hierarchy.root.der)], intermediates: [parseCertificate(hierarchy.issuing.der)] };
 
     const http = createApp({
       logger,
@@ -69,7 +79,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           return { ready: false, reason: 'database is not reachable' };
         }
       },
-      routes: [...certificates.routes, logRoutes({ reader: audit.reader, vkey: audit.logKey.vkey })],
+      routes: [
+        ...certificates.routes,
+        logRoutes({ reader: audit.reader, vkey: audit.logKey.vkey }),
+        verifyRoutes({ trust: () => trust, revocation: certificates.revocation, policies }),
+      ],
     });
     server = await listen(http.app, config.host, config.port);
     boundPort = server.port;
@@ -87,6 +101,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       audit: auditPart.log,
       auditPart,
       certificates: certificateServices,
+      policies,
       stop: () => {
         stopping ??= (async () => {
           await running.close();
@@ -105,4 +120,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     await db.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * One `policy.loaded` entry per policy at every start (DESIGN.md § Policies): id, version and the
+ * SHA-256 of the file, so an auditor knows which rules decided the submissions that follow.
+ */
+async function recordLoadedPolicies(audit: AuditLog, policies: PolicySet): Promise<void> {
+  await audit.record(async (_tx, append) => {
+    for (const p of policies.list()) {
+      await append({ kind: 'policy.loaded', actor: 'system', subject: `policy:${p.id}`, data: { id: p.id, version: p.version, sha256: p.sha256 } });
+    }
+  });
 }
