@@ -1,12 +1,15 @@
 import { cpus, totalmem } from 'node:os';
 import { runBaseline } from './baseline.js';
+import { runEnvelopeBench } from './verify-envelope.js';
 
 /**
  * `npm run bench [-- name…]`: runs the benchmarks (all, or those named) and prints one JSON
  * document. Every figure of a part is quoted next to a baseline measured in the same run, because
  * these machines are shared and noisy: compare ratios, not absolute numbers across runs.
  */
-const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Record<string, unknown>>> = {};
+const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Record<string, unknown>>> = {
+  envelope: runEnvelopeBench,
+};
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
