@@ -1,6 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import { runBaseline } from './baseline.js';
 import { runEnvelopeBench } from './verify-envelope.js';
+import { runPathBench } from './verify-path.js';
 
 /**
  * `npm run bench [-- name…]`: runs the benchmarks (all, or those named) and prints one JSON
@@ -9,6 +10,7 @@ import { runEnvelopeBench } from './verify-envelope.js';
  */
 const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Record<string, unknown>>> = {
   envelope: runEnvelopeBench,
+  path: runPathBench,
 };
 
 async function main(): Promise<void> {
