@@ -3,7 +3,7 @@ import { OID } from '../oids.js';
 import { DEFAULT_SIGNATURE_RULES, type SignatureRules } from '../policy/algorithms.js';
 import { checkApplicantBinding } from '../policy/applicant.js';
 import { parseDocument } from '../policy/document.js';
-import type { LoadedPolicy } from '../policy/policy.js';
+import type { LoadedPolicy, PolicySet } from '../policy/policy.js';
 import { parseCertificate, type Certificate } from './certificate.js';
 import { verifyCmsSignatures } from './cms.js';
 import { MAX_CONTENT_BYTES, parseCmsSignedData, type CmsSignedData } from './cms-parse.js';
@@ -46,29 +46,36 @@ export interface VerifyEnvelopeInput {
    * purpose alone, without schema, applicant or certificate-policy checks.
    */
   policy?: LoadedPolicy | undefined;
+  /**
+   * Choose the policy by the document's `type` among these (when `policy` is not given): what a
+   * submission endpoint wants. A document whose type has no policy fails with POLICY_FAILURE.
+   */
+  policies?: PolicySet | undefined;
   /** The validation time. */
   time: Date;
 }
 
 /** Validates an envelope and every signature on it; never throws for anything in the input. */
 export async function verifyEnvelope(input: VerifyEnvelopeInput): Promise<ValidationReport> {
-  const rules = signatureRulesOf(input.policy);
   const before = new CheckList(); // envelope checks that come before the enterprise's signature
   const after = new CheckList(); // document and policy checks that come after it
 
   // 1. What the envelope is, parsed within hard limits.
   const envelope = readEnvelope(input.envelope, before);
-  if (envelope === undefined) return assemble(input, null, before, after, null, undefined);
+  if (envelope === undefined) return assemble(input, input.policy, null, before, after, null, undefined);
 
-  // 2. The policy allows this format.
-  if (!rules.formats.includes(envelope.format)) {
-    before.fail('policy.format', 'POLICY_FAILURE', `the policy ${input.policy!.id} does not accept ${envelope.format.toUpperCase()} envelopes (it accepts ${rules.formats.join(', ')})`);
-  } else if (input.policy !== undefined) {
-    before.pass('policy.format', `the policy ${input.policy.id} accepts ${envelope.format.toUpperCase()} envelopes`);
-  }
-
-  // 3. The signed document: carried, or supplied for a detached envelope.
+  // 2. The signed document: carried, or supplied for a detached envelope; and the policy for it.
   const content = resolveContent(envelope.embedded, input.content, before);
+  const parsedDocument = content === undefined ? undefined : parseDocument(content);
+  const policy = input.policy ?? (input.policies === undefined ? undefined : selectPolicy(input.policies, parsedDocument, before));
+  const rules = signatureRulesOf(policy);
+
+  // 3. The policy allows this format.
+  if (!rules.formats.includes(envelope.format)) {
+    before.fail('policy.format', 'POLICY_FAILURE', `the policy ${policy!.id} does not accept ${envelope.format.toUpperCase()} envelopes (it accepts ${rules.formats.join(', ')})`);
+  } else if (policy !== undefined) {
+    before.pass('policy.format', `the policy ${policy.id} accepts ${envelope.format.toUpperCase()} envelopes`);
+  }
 
   // 4. The format's own checks of every signature (structure, certificate, algorithm, value).
   const found =
@@ -77,14 +84,14 @@ export async function verifyEnvelope(input: VerifyEnvelopeInput): Promise<Valida
       : await verifyJwsSignatures(envelope.jws, content, rules);
 
   // 5. The document: I-JSON, and under a policy its type and schema.
-  const document = content === undefined ? undefined : readDocument(content, input.policy, after);
+  const document = parsedDocument === undefined ? undefined : checkDocument(parsedDocument, policy, after);
 
   // 6. Checks common to both formats: signing-time window, certificate path, applicant binding.
   const carried = envelope.format === 'cms' ? envelope.certificates : [];
-  const signer = await finishSignature(found.signer, undefined, carried, input, rules, document);
-  const countersigners = await Promise.all(found.countersigners.map((c) => finishSignature(c, found.signer.signingTime, carried, input, rules, undefined)));
+  const signer = await finishSignature(found.signer, undefined, carried, input, policy, rules, document);
+  const countersigners = await Promise.all(found.countersigners.map((c) => finishSignature(c, found.signer.signingTime, carried, input, policy, rules, undefined)));
 
-  return assemble(input, envelope.format, before, after, content === undefined ? null : { bytes: content, json: document ?? null }, [signer, ...countersigners]);
+  return assemble(input, policy, envelope.format, before, after, content === undefined ? null : { bytes: content, json: document ?? null }, [signer, ...countersigners]);
 }
 
 type ReadEnvelope =
@@ -155,9 +162,28 @@ function resolveContent(embedded: Uint8Array | undefined, supplied: Uint8Array |
   return supplied;
 }
 
-/** Parses the document; under a policy, checks its type and schema. */
-function readDocument(content: Uint8Array, policy: LoadedPolicy | undefined, checks: CheckList): Record<string, unknown> | undefined {
-  const parsed = parseDocument(content);
+/** The policy whose id is the document's type; a fault is a check and no policy. */
+function selectPolicy(policies: PolicySet, parsed: ReturnType<typeof parseDocument> | undefined, checks: CheckList): LoadedPolicy | undefined {
+  if (parsed === undefined) {
+    checks.notRun('policy.select', 'the document is not available, so no policy can be chosen by its type');
+    return undefined;
+  }
+  if (!parsed.ok) {
+    checks.fail('policy.select', 'FORMAT_FAILURE', `no policy can be chosen by the document's type: ${parsed.reason}`);
+    return undefined;
+  }
+  const type = parsed.value['type'];
+  const policy = typeof type === 'string' ? policies.get(type) : undefined;
+  if (policy === undefined) {
+    checks.fail('policy.select', 'POLICY_FAILURE', `no policy applies to the document type ${JSON.stringify(type ?? null).slice(0, 80)} (known: ${policies.list().map((p) => p.id).join(', ')})`);
+    return undefined;
+  }
+  checks.pass('policy.select', `the document's type selects the policy ${policy.id} v${policy.version}`);
+  return policy;
+}
+
+/** The parsed document; under a policy, its JSON form, type and schema are checked. */
+function checkDocument(parsed: ReturnType<typeof parseDocument>, policy: LoadedPolicy | undefined, checks: CheckList): Record<string, unknown> | undefined {
   if (!parsed.ok) {
     // Without a policy the signature alone is validated; a non-JSON document is reported, not failed.
     if (policy !== undefined) checks.fail('document.json', 'FORMAT_FAILURE', `the document is not acceptable JSON: ${parsed.reason}`);
@@ -183,6 +209,7 @@ async function finishSignature(
   enterpriseSigningTime: Date | undefined,
   carried: readonly Certificate[],
   input: VerifyEnvelopeInput,
+  policy: LoadedPolicy | undefined,
   rules: SignatureRules,
   document: Record<string, unknown> | undefined,
 ): Promise<SignatureEvidence> {
@@ -208,7 +235,7 @@ async function finishSignature(
   if (leaf === undefined) {
     checks.notRun('path', 'the signer certificate was not found');
   } else {
-    const requiredPolicies = input.policy === undefined ? undefined : [evidence.role === 'signer' ? OID.policyEnterpriseSigning : OID.policyOfficer];
+    const requiredPolicies = policy === undefined ? undefined : [evidence.role === 'signer' ? OID.policyEnterpriseSigning : OID.policyOfficer];
     const path = await validatePath({
       leaf,
       intermediates: [...(evidence.carried ?? []), ...carried, ...(input.intermediates ?? [])],
@@ -225,7 +252,7 @@ async function finishSignature(
   }
 
   // The applicant binding: the enterprise signs its own applications.
-  if (evidence.role === 'signer' && input.policy !== undefined) {
+  if (evidence.role === 'signer' && policy !== undefined) {
     if (leaf === undefined) checks.notRun('policy.applicant-binding', 'the signer certificate was not found');
     else if (document === undefined) checks.notRun('policy.applicant-binding', 'the document could not be read');
     else {
@@ -239,6 +266,7 @@ async function finishSignature(
 
 function assemble(
   input: VerifyEnvelopeInput,
+  policy: LoadedPolicy | undefined,
   format: 'cms' | 'jws' | null,
   before: CheckList,
   after: CheckList,
@@ -277,7 +305,7 @@ function assemble(
     ...outcomeFields(overall),
     validationTime: input.time.toISOString(),
     format,
-    policy: input.policy === undefined ? null : { id: input.policy.id, version: input.policy.version, sha256: input.policy.sha256 },
+    policy: policy === undefined ? null : { id: policy.id, version: policy.version, sha256: policy.sha256 },
     document: {
       sha256: document === null ? null : sha256Hex(document.bytes),
       json,

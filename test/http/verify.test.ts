@@ -72,6 +72,14 @@ describe('POST /api/v1/verify', () => {
     }
   });
 
+  it('chooses the policy by the document type with policy=auto', async () => {
+    const env = await signCms({ signer: ent.signer, chain: ent.chain, content: annualReport(), detached: false, time: NOW });
+    const report = (await (await post(env, 'application/cms', '?policy=auto')).json()) as ValidationReport;
+    expect(report).toMatchObject({ indication: 'TOTAL_PASSED', policy: { id: 'annual-report' } });
+    const unknown = await signCms({ signer: ent.signer, chain: ent.chain, content: Buffer.from('{"type":"parking-permit"}'), detached: false, time: NOW });
+    expect((await (await post(unknown, 'application/cms', '?policy=auto')).json()) as ValidationReport).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'POLICY_FAILURE', policy: null });
+  });
+
   it('answers FORMAT_FAILURE (200) for an envelope that is not one', async () => {
     const res = await post(Buffer.from([0x30, 0x82, 0xff]), 'application/cms');
     expect(res.status).toBe(200);

@@ -227,6 +227,18 @@ describe('verifyEnvelope: CMS', () => {
     expect((await verify(env, { content: doc, policy: jwsOnly })).subIndication).toBe('POLICY_FAILURE');
   });
 
+  it("chooses the policy by the document's type when given the policy set", async () => {
+    const doc = foodLicence();
+    const env = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: NOW });
+    const r = await verify(env, { content: doc, policy: undefined, policies });
+    expect(r).toMatchObject({ indication: 'TOTAL_PASSED', policy: { id: 'food-business-licence' } });
+    const noType = Buffer.from('{"applicant":"91350100M000100Y43"}');
+    const env2 = await signCms({ signer: ent.signer, chain: ent.chain, content: noType, detached: true, time: NOW });
+    const r2 = await verify(env2, { content: noType, policy: undefined, policies });
+    expect(r2).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'POLICY_FAILURE', policy: null });
+    expect(r2.checks.find((c) => c.id === 'policy.select')?.message).toContain('no policy applies');
+  });
+
   it('refuses supplied content that differs from the encapsulated content', async () => {
     const env = await signCms({ signer: ent.signer, chain: ent.chain, content: annualReport(), detached: false, time: NOW });
     expect(await verify(env, { content: annualReport({ reportYear: 2024 }) })).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE' });

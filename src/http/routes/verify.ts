@@ -21,8 +21,9 @@ import type { RouteTable } from '../routes.js';
  * - `application/json` for a detached envelope: `{"cms": "<base64 DER>"}` or
  *   `{"jws": "<compact>" | {…JSON serialization…}}`, plus `"content": "<base64 of the document>"`.
  *
- * Query: `policy=<id>` applies a transaction policy (unknown: 422 ERR_POLICY_UNKNOWN); without
- * it the signatures are validated for the document-signing purpose alone.
+ * Query: `policy=<id>` applies a transaction policy (unknown: 422 ERR_POLICY_UNKNOWN);
+ * `policy=auto` applies the policy named by the document's `type`; without it the signatures are
+ * validated for the document-signing purpose alone.
  */
 
 export interface VerifyRouteDeps {
@@ -45,10 +46,20 @@ export function verifyRoutes(deps: VerifyRouteDeps): (table: RouteTable) => void
     table.add('post', '/api/v1/verify', readVerifyBody(), async (req, res) => {
       const policyId = req.query['policy'];
       if (policyId !== undefined && typeof policyId !== 'string') throw new HttpError('ERR_HTTP_BAD_REQUEST', 'give policy at most once');
-      const policy = policyId === undefined ? undefined : deps.policies.require(policyId);
+      const byType = policyId === 'auto';
+      const policy = policyId === undefined || byType ? undefined : deps.policies.require(policyId);
       const { envelope, content } = res.locals['verifyRequest'] as VerifyRequest;
       const { anchors, intermediates } = deps.trust();
-      const report = await verifyEnvelope({ envelope, content, anchors, intermediates, revocation: deps.revocation, policy, time: now() });
+      const report = await verifyEnvelope({
+        envelope,
+        content,
+        anchors,
+        intermediates,
+        revocation: deps.revocation,
+        policy,
+        policies: byType ? deps.policies : undefined,
+        time: now(),
+      });
       res.setHeader('Cache-Control', 'no-store');
       res.json(report);
     });
