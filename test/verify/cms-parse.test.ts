@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { explicit, octetString, oid, sequence, setOf, smallInteger, tlv, x509Time } from '../../src/ca/der.js';
+import { OID } from '../../src/oids.js';
+import { loadPolicies } from '../../src/policy/policy.js';
+import { readDer, readOid, readTime, readIntegerHex, childrenOf, MAX_DER_DEPTH } from '../../src/verify/cms-der.js';
+import { parseCmsSignedData, readCertificateIdentity } from '../../src/verify/cms-parse.js';
+import { verifyEnvelope } from '../../src/verify/envelope.js';
+import { noRevocation } from '../../src/verify/revocation.js';
+import type { ValidationReport } from '../../src/verify/validation-report.js';
+import { expectCode } from '../helpers/expect-code.js';
+import { annualReport, createTestPki, type TestIdentity, type TestPki } from './envelope-pki.js';
+
+describe('the strict DER reader', () => {
+  it('refuses indefinite lengths, non-minimal lengths, trailing bytes and multi-octet tags', async () => {
+    await expectCode(() => readDer(Buffer.from([0x30, 0x80, 0x00, 0x00])), 'ERR_VERIFY_MALFORMED');
+    await expectCode(() => readDer(Buffer.from([0x04, 0x81, 0x01, 0x00])), 'ERR_VERIFY_MALFORMED');
+    await expectCode(() => readDer(Buffer.from([0x04, 0x82, 0x00, 0x01, 0x00])), 'ERR_VERIFY_MALFORMED');
+    await expectCode(() => readDer(Buffer.from([0x04, 0x01, 0x00, 0x00])), 'ERR_VERIFY_MALFORMED');
+    await expectCode(() => readDer(Buffer.from([0x1f, 0x81, 0x01, 0x00])), 'ERR_VERIFY_MALFORMED');
+    await expectCode(() => readDer(Buffer.from([0x04, 0x05, 0x00])), 'ERR_VERIFY_MALFORMED');
+  });
+
+  it(`refuses nesting deeper than ${MAX_DER_DEPTH} levels while walking`, async () => {
+    let el: Buffer = Buffer.from([0x05, 0x00]);
+    for (let i = 0; i < 40; i++) el = sequence(el);
+    let node = readDer(el);
+    const walk = (): void => {
+      for (;;) node = childrenOf(node)[0]!;
+    };
+    await expectCode(walk, 'ERR_VERIFY_MALFORMED');
+  });
+
+  it("reads OIDs with arcs beyond 2^53 (Chancery's UUID arc) exactly", () => {
+    expect(readOid(readDer(oid(OID.commitmentRefusal)), 'x')).toBe(OID.commitmentRefusal);
+    expect(readOid(readDer(oid('1.2.840.113549.1.9.16.2.47')), 'x')).toBe('1.2.840.113549.1.9.16.2.47');
+  });
+
+  it('reads UTCTime (1950–2049) and GeneralizedTime, and refuses other spellings', async () => {
+    expect(readTime(readDer(x509Time(new Date('2026-03-01T08:00:00Z'))), 't').toISOString()).toBe('2026-03-01T08:00:00.000Z');
+    expect(readTime(readDer(x509Time(new Date('2051-01-01T00:00:00Z'))), 't').toISOString()).toBe('2051-01-01T00:00:00.000Z');
+    expect(readTime(readDer(tlv(0x17, Buffer.from('990101000000Z'))), 't').getUTCFullYear()).toBe(1999);
+    await expectCode(() => readTime(readDer(tlv(0x17, Buffer.from('2603010800Z'))), 't'), 'ERR_VERIFY_MALFORMED');
+    await expectCode(() => readTime(readDer(tlv(0x17, Buffer.from('260230080000Z'))), 't'), 'ERR_VERIFY_MALFORMED');
+    await expectCode(() => readTime(readDer(tlv(0x18, Buffer.from('20260301080000.50Z'))), 't'), 'ERR_VERIFY_MALFORMED');
+  });
+
+  it('refuses non-minimal INTEGERs', async () => {
+    expect(readIntegerHex(readDer(Buffer.from([0x02, 0x02, 0x00, 0x80])), 'i')).toBe('0080');
+    await expectCode(() => readIntegerHex(readDer(Buffer.from([0x02, 0x02, 0x00, 0x01])), 'i'), 'ERR_VERIFY_MALFORMED');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Hand-built SignerInfos, for the cases the builders never produce.
+
+const NOW = new Date('2026-03-01T08:00:00Z');
+let pki: TestPki;
+let ent: TestIdentity;
+const doc = annualReport();
+const annual = loadPolicies().require('annual-report');
+
+beforeAll(async () => {
+  pki = await createTestPki(NOW);
+  ent = await pki.enterprise();
+});
+
+const attr = (type: string, ...values: Buffer[]): Buffer => sequence(oid(type), setOf(...values));
+const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+
+function essV2(cert: Buffer): Buffer {
+  return sequence(sequence(sequence(octetString(sha256(cert)))));
+}
+
+function standardAttributes(): Buffer[] {
+  return [
+    attr(OID.contentType, oid(OID.data)),
+    attr(OID.signingTime, x509Time(NOW)),
+    attr(OID.messageDigest, octetString(sha256(doc))),
+    attr(OID.signingCertificateV2, essV2(ent.der)),
+  ];
+}
+
+/** A detached SignedData with one SignerInfo over `attributes` (in the order given), by `sid`. */
+async function handBuilt(attributes: Buffer[], sid: 'issuer-and-serial' | 'ski' = 'issuer-and-serial'): Promise<Buffer> {
+  const id = readCertificateIdentity(ent.der);
+  const signedSet = tlv(0x31, ...attributes);
+  const signature = await ent.signer.sign(signedSet);
+  const implicit = Buffer.from(signedSet);
+  implicit[0] = 0xa0;
+  const sidDer = sid === 'ski' ? tlv(0x80, id.subjectKeyIdentifier!) : sequence(Buffer.from(id.issuer), tlv(0x02, id.serialContents));
+  const si = sequence(smallInteger(sid === 'ski' ? 3 : 1), sidDer, sequence(oid('2.16.840.1.101.3.4.2.1')), implicit, sequence(oid('1.2.840.10045.4.3.2')), octetString(signature));
+  const sd = sequence(smallInteger(sid === 'ski' ? 3 : 1), setOf(sequence(oid('2.16.840.1.101.3.4.2.1'))), sequence(oid(OID.data)), tlv(0xa0, ent.der, pki.issuing.der), setOf(si));
+  return sequence(oid(OID.signedData), explicit(0, sd));
+}
+
+const verify = (envelope: Buffer): Promise<ValidationReport> =>
+  verifyEnvelope({ envelope, content: doc, anchors: pki.anchors, revocation: noRevocation(), policy: annual, time: new Date(NOW.getTime() + 60_000) });
+const check = (r: ValidationReport, id: string) => r.signatures[0]?.checks.find((c) => c.id === id);
+
+describe('CMS signer infos built by hand', () => {
+  it('accepts a signer identified by subjectKeyIdentifier (SignerInfo v3)', async () => {
+    const env = await handBuilt(standardAttributes(), 'ski');
+    expect(parseCmsSignedData(env).signerInfos[0]!.sid.kind).toBe('subject-key-identifier');
+    expect((await verify(env)).indication).toBe('TOTAL_PASSED');
+  });
+
+  it('verifies the signature over the attributes as sent, even out of DER order', async () => {
+    expect((await verify(await handBuilt([...standardAttributes()].reverse()))).indication).toBe('TOTAL_PASSED');
+  });
+
+  it('refuses an attribute given twice (FORMAT_FAILURE)', async () => {
+    const r = await verify(await handBuilt([...standardAttributes(), attr(OID.signingTime, x509Time(NOW))]));
+    expect(r).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE' });
+    expect(check(r, 'cms.signed-attributes')?.message).toContain('more than once');
+  });
+
+  it('refuses a content-type attribute that is not the encapsulated content type', async () => {
+    const attrs = standardAttributes();
+    attrs[0] = attr(OID.contentType, oid(OID.signedData));
+    const r = await verify(await handBuilt(attrs));
+    expect(check(r, 'cms.content-type')?.result).toBe('FAILED');
+    expect(r.subIndication).toBe('FORMAT_FAILURE');
+  });
+
+  it('refuses each missing required attribute', async () => {
+    for (const [i, id] of [[0, 'cms.content-type'], [1, 'cms.signing-time'], [2, 'cms.message-digest'], [3, 'cms.signing-certificate-v2']] as const) {
+      const attrs = standardAttributes().filter((_, k) => k !== i);
+      const r = await verify(await handBuilt(attrs));
+      expect(r.indication, id).toBe('TOTAL_FAILED');
+      expect(check(r, id)?.result, id).toBe('FAILED');
+    }
+  });
+
+  it('refuses a message-digest with two values', async () => {
+    const attrs = standardAttributes();
+    attrs[2] = attr(OID.messageDigest, octetString(sha256(doc)), octetString(sha256(Buffer.from('x'))));
+    expect(check(await verify(await handBuilt(attrs)), 'cms.message-digest')?.result).toBe('FAILED');
+  });
+
+  it('refuses an ESS certHash over another certificate (NO_SIGNING_CERTIFICATE_FOUND)', async () => {
+    const attrs = standardAttributes();
+    attrs[3] = attr(OID.signingCertificateV2, essV2(pki.issuing.der));
+    expect(await verify(await handBuilt(attrs))).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'NO_SIGNING_CERTIFICATE_FOUND' });
+  });
+});
