@@ -416,7 +416,10 @@ function scopeProblem(crl: Crl, cert: Certificate, dp: DistributionPoint): strin
   // (b)(1) issuer
   if (dp.crlIssuer !== undefined) {
     const names = dp.crlIssuer.filter((n): n is Extract<GeneralName, { type: 'directory' }> => n.type === 'directory');
-    if (!names.some((n) => n.name.equals(crl.issuer))) return `it is issued by "${crl.issuer.toString()}", not the distribution point's CRL issuer`;
+    if (!names.some((n) => n.name.equals(crl.issuer))) {
+      const direct = names.length === 1 && names[0]!.name.equals(cert.issuer);
+      return `it is issued by "${crl.issuer.toString()}", not by ${direct ? "the certificate's issuer" : "the distribution point's CRL issuer"}`;
+    }
     if (!crl.issuer.equals(cert.issuer) && idp?.indirectCrl !== true) return 'it is issued by another authority but is not an indirect CRL';
   } else if (!crl.issuer.equals(cert.issuer)) {
     return `it is issued by "${crl.issuer.toString()}", not by the certificate's issuer`;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -56,6 +56,22 @@ export class OpensslPki {
     for (const r of revoked) this.run(['ca', '-config', `${ca}-ca.cnf`, '-keyfile', `${ca}.key`, '-cert', `${ca}.pem`, '-revoke', `${r}.pem`, '-crl_reason', 'keyCompromise']);
     this.run(['ca', '-config', `${ca}-ca.cnf`, '-gencrl', '-keyfile', `${ca}.key`, '-cert', `${ca}.pem`, '-out', `crl-${ca}.pem`]);
     return this.path(`crl-${ca}.pem`);
+  }
+
+  /**
+   * A DER OCSP response about certificate `cert` (issued by `issuer`), signed by `signer`
+   * (default the issuer), answering `status`; the CertID uses `hash` (default sha256).
+   */
+  ocsp(o: { issuer: string; cert: string; signer?: string; status: 'good' | 'revoked'; revokedAt?: Date; hash?: 'sha1' | 'sha256'; ndays?: number; name?: string }): Buffer {
+    const serial = this.run(['x509', '-in', `${o.cert}.pem`, '-noout', '-serial']).trim().split('=')[1]!;
+    const t = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
+    const line = o.status === 'good' ? `V\t301231000000Z\t\t${serial}\tunknown\t/CN=${o.cert}\n` : `R\t301231000000Z\t${t(o.revokedAt ?? new Date())},keyCompromise\t${serial}\tunknown\t/CN=${o.cert}\n`;
+    const name = o.name ?? `ocsp-${o.cert}-${o.status}`;
+    writeFileSync(this.path(`${name}-index.txt`), line);
+    this.run(['ocsp', `-${o.hash ?? 'sha256'}`, '-issuer', `${o.issuer}.pem`, '-cert', `${o.cert}.pem`, '-reqout', `${name}-req.der`, '-no_nonce']);
+    const signer = o.signer ?? o.issuer;
+    this.run(['ocsp', '-index', `${name}-index.txt`, '-rsigner', `${signer}.pem`, '-rkey', `${signer}.key`, '-CA', `${o.issuer}.pem`, '-reqin', `${name}-req.der`, '-respout', `${name}.der`, '-ndays', String(o.ndays ?? 1)]);
+    return readFileSync(this.path(`${name}.der`));
   }
 
   /** `openssl verify`: true when it accepts. `crls` turns on -crl_check_all. */
