@@ -1,5 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { runBaseline } from './baseline.js';
+import { runCaBench } from './ca.js';
 import { runEnvelopeBench } from './verify-envelope.js';
 import { runPathBench } from './verify-path.js';
 
@@ -9,6 +10,7 @@ import { runPathBench } from './verify-path.js';
  * these machines are shared and noisy: compare ratios, not absolute numbers across runs.
  */
 const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Record<string, unknown>>> = {
+  ca: runCaBench,
   envelope: runEnvelopeBench,
   path: runPathBench,
 };

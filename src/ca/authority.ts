@@ -10,14 +10,14 @@ import { CRL_REFRESH_AFTER_MS, ISSUING_CA, publishCrl, type CrlIssuer } from './
 import { acceptCertificationRequest } from './csr.js';
 import { CaError } from './errors.js';
 import { chainPem, type Hierarchy } from './hierarchy.js';
-import { formatName } from './names.js';
+import { formatAttributes } from './names.js';
 import type { OfficerAuthorization } from './officer-extension.js';
 import { pemEncode } from './pem.js';
 import { buildPkcs12, oneTimePassword } from './pkcs12.js';
 import { ATTRIBUTE_TYPES, fillTemplate, profileById, type CertificateProfile, type ProfileSet } from './profiles.js';
 import { parseRevocationReason, reasonName, REVOCATION_REASONS, type RevocationReason } from './reasons.js';
 import { newSerial, parseSerial } from './serial.js';
-import { insertCertificate, markEnterpriseCertificatesRevoked, markRevoked, selectCertificate, selectCrl, selectCrlNumber, selectRevocationState, type CertificateRow } from './store.js';
+import { insertCertificateIfCurrent, markEnterpriseCertificatesRevoked, type IssuanceGuard, markRevoked, selectCertificate, selectCrl, selectCrlNumber, selectRevocationState, type CertificateRow } from './store.js';
 
 /** A request to issue: the profile, whose certificate it is, and (for CSR issuance) the CSR. */
 export interface IssueRequest {
@@ -164,64 +164,61 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - NOT_BEFORE_BACKDATE_MS);
     const wanted = new Date(notBefore.getTime() + profile.validityDays * 86_400_000);
     const notAfter = wanted <= this.#issuer.notAfter ? wanted : this.#issuer.notAfter;
-    return this.deps.audit.record(async (tx, append) => {
-      const resolved = await this.resolveHolder(tx, profile, holder);
-      const attributes = profile.subject.map((e) => ({ type: e.type, value: fillTemplate(e.template, resolved.values) }));
-      if (options.csrSubject !== undefined) checkRequestedSubject(options.csrSubject, attributes);
-      const subject = encodeName(attributes);
-      const serial = newSerial();
-      const der = await buildCertificate(template, {
-        serial: serial.bytes,
-        notBefore,
-        notAfter,
-        subject,
-        spki,
-        ...(resolved.officer === undefined ? {} : { officer: resolved.officer }),
-      });
-      const row = {
+    // Subject from the registry, then build and sign — outside the transaction, so that the
+    // serialized part (the database and the log) does no cryptography. The insert below is
+    // guarded: it happens only if the registry still says what the certificate says, under a
+    // share lock that a concurrent licence revocation waits for.
+    const resolved = await this.resolveHolder(this.deps.db, profile, holder);
+    const attributes = profile.subject.map((e) => ({ type: e.type, value: fillTemplate(e.template, resolved.values) }));
+    if (options.csrSubject !== undefined) checkRequestedSubject(options.csrSubject, attributes);
+    const subject = encodeName(attributes);
+    const serial = newSerial();
+    const der = await buildCertificate(template, { serial: serial.bytes, notBefore, notAfter, subject, spki, ...(resolved.officer === undefined ? {} : { officer: resolved.officer }) });
+    const row = {
+      serial: serial.hex,
+      issuer: ISSUING_CA,
+      profile: profile.id,
+      uscc: resolved.uscc,
+      officerId: resolved.officerId,
+      subject: formatAttributes(attributes),
+      spkiSha256: sha256Hex(spki),
+      notBefore,
+      notAfter,
+      der,
+      issuedAt: now,
+    };
+    const entry = {
+      kind: 'certificate.issued' as const,
+      actor,
+      subject: `certificate:${serial.hex}`,
+      data: {
         serial: serial.hex,
-        issuer: ISSUING_CA,
         profile: profile.id,
-        uscc: resolved.uscc,
-        officerId: resolved.officerId,
-        subject: formatName(subject),
-        spkiSha256: sha256Hex(spki),
-        notBefore,
-        notAfter,
-        der,
-        issuedAt: now,
-      };
-      await insertCertificate(tx, row);
-      await append({
-        kind: 'certificate.issued',
-        actor,
-        subject: `certificate:${serial.hex}`,
-        data: {
-          serial: serial.hex,
-          profile: profile.id,
-          subject: row.subject,
-          ...(resolved.uscc === null ? {} : { uscc: resolved.uscc }),
-          ...(resolved.officerId === null ? {} : { officerId: resolved.officerId }),
-          notBefore: notBefore.toISOString(),
-          notAfter: notAfter.toISOString(),
-          spkiSha256: row.spkiSha256,
-          certificateSha256: sha256Hex(der),
-          ...(options.serverGeneratedKey === true ? { serverGeneratedKey: true } : {}),
-        },
-      });
-      return toInfo(
-        { ...row, officer_id: row.officerId, spki_sha256: row.spkiSha256, not_before: notBefore, not_after: notAfter, issued_at: now, revoked_at: null, revocation_reason: null },
-        now,
-      );
+        subject: row.subject,
+        ...(resolved.uscc === null ? {} : { uscc: resolved.uscc }),
+        ...(resolved.officerId === null ? {} : { officerId: resolved.officerId }),
+        notBefore: notBefore.toISOString(),
+        notAfter: notAfter.toISOString(),
+        spkiSha256: row.spkiSha256,
+        certificateSha256: sha256Hex(der),
+        ...(options.serverGeneratedKey === true ? { serverGeneratedKey: true } : {}),
+      },
+    };
+    await this.deps.audit.record(async (tx, append) => {
+      if (!(await insertCertificateIfCurrent(tx, row, resolved.guard))) {
+        // The registry changed since the lookup: say why, from inside the transaction.
+        await this.resolveHolder(tx, profile, holder);
+        throw new CaError('ERR_CA_REGISTRY_CHANGED', 'the registry entry changed while the certificate was being issued; ask again');
+      }
+      await append(entry);
     });
+    return toInfo({ ...row, officer_id: row.officerId, spki_sha256: row.spkiSha256, not_before: notBefore, not_after: notAfter, issued_at: now, revoked_at: null, revocation_reason: null }, now);
   }
 
-  private async resolveHolder(tx: Tx, profile: CertificateProfile, holder: HolderReference): Promise<ResolvedHolder> {
+  private async resolveHolder(q: Queryable, profile: CertificateProfile, holder: HolderReference): Promise<ResolvedHolder> {
     switch (holder.kind) {
       case 'enterprise': {
-        // FOR SHARE: a concurrent licence revocation waits for this issuance (and then revokes
-        // the new certificate too), or this issuance sees the revoked status.
-        const enterprise = await this.deps.registry.findEnterprise(holder.uscc, tx, { lock: 'share' });
+        const enterprise = await this.deps.registry.findEnterprise(holder.uscc, q);
         if (enterprise === undefined) {
           throw new RegistryError('ERR_REGISTRY_ENTERPRISE_NOT_FOUND', `no enterprise with USCC ${holder.uscc} is registered`, { detail: { uscc: holder.uscc } });
         }
@@ -230,20 +227,26 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
             detail: { uscc: holder.uscc, status: enterprise.status },
           });
         }
-        return { values: { 'enterprise.name': enterprise.name, 'enterprise.uscc': enterprise.uscc }, uscc: enterprise.uscc, officerId: null };
+        return {
+          values: { 'enterprise.name': enterprise.name, 'enterprise.uscc': enterprise.uscc },
+          uscc: enterprise.uscc,
+          officerId: null,
+          guard: { kind: 'enterprise', uscc: enterprise.uscc, name: enterprise.name },
+        };
       }
       case 'officer': {
-        const officer = await this.deps.registry.findOfficer(holder.id, tx);
+        const officer = await this.deps.registry.findOfficer(holder.id, q);
         if (officer === undefined) throw new RegistryError('ERR_REGISTRY_OFFICER_NOT_FOUND', `no officer with id ${holder.id} is registered`, { detail: { id: holder.id } });
         return {
           values: { 'officer.name': officer.name, 'officer.authority': officer.authority, 'officer.id': officer.id },
           uscc: null,
           officerId: officer.id,
+          guard: { kind: 'officer', ...officer },
           ...(profile.officerAuthorization ? { officer: { role: officer.role, jurisdiction: officer.jurisdiction } } : {}),
         };
       }
       case 'named':
-        return { values: { name: holder.name }, uscc: null, officerId: null };
+        return { values: { name: holder.name }, uscc: null, officerId: null, guard: { kind: 'none' } };
     }
   }
 
@@ -386,6 +389,7 @@ interface ResolvedHolder {
   values: Record<string, string>;
   uscc: string | null;
   officerId: string | null;
+  guard: IssuanceGuard;
   officer?: OfficerAuthorization;
 }
 

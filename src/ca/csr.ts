@@ -1,11 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificationRequest } from '@peculiar/asn1-csr';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import { describeKey, importSpki, type KeyDescription } from '../crypto/keys.js';
+import { describeKey, type KeyDescription } from '../crypto/keys.js';
+import { importSpkiFast } from '../crypto/spki-import.js';
 import { keyFitsScheme, verifySignature, type HashName, type SignatureScheme } from '../crypto/signature.js';
-import { readTlv } from './der.js';
+import { children, decodeOid, readTlv, TAG } from './der.js';
+import { nameAttributes } from './names.js';
 import { CaError } from './errors.js';
 import { looksLikePem, pemDecodeAll } from './pem.js';
 
@@ -42,34 +43,40 @@ export function decodeCsrInput(input: Uint8Array | string): Buffer {
   return blocks[0]!;
 }
 
-/** Parses the DER structure (no signature check yet). MUST refuse trailing bytes and BER lengths. */
+/**
+ * Parses the DER structure (no signature check yet) with the strict DER reader, keeping the exact
+ * bytes of certificationRequestInfo and of the SubjectPublicKeyInfo. MUST refuse trailing bytes,
+ * BER lengths and any other layout:
+ *
+ *   CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature BIT STRING }
+ *   CertificationRequestInfo ::= SEQUENCE { version INTEGER (0), subject Name, subjectPKInfo, attributes [0] }
+ */
 export function parseCertificationRequest(der: Buffer): CertificationRequestData {
   try {
     const outer = readTlv(der, 0);
-    if (outer.tag !== 0x30 || outer.end !== der.length) throw new RangeError('not one DER SEQUENCE');
-    const infoTlv = readTlv(der, outer.start);
-    const info = der.subarray(outer.start, infoTlv.end);
-    // certificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, [0] attributes }
-    const version = readTlv(der, infoTlv.start);
-    const subjectTlv = readTlv(der, version.end);
-    const spkiTlv = readTlv(der, subjectTlv.end);
-    if (version.tag !== 0x02 || subjectTlv.tag !== 0x30 || spkiTlv.tag !== 0x30) throw new RangeError('unexpected certificationRequestInfo layout');
-    const parsed = AsnConvert.parse(der, CertificationRequest);
-    if (parsed.certificationRequestInfo.version !== 0) throw new RangeError(`unsupported version ${parsed.certificationRequestInfo.version}`);
-    const subject: Array<{ oid: string; value: string }> = [];
-    for (const rdn of parsed.certificationRequestInfo.subject) {
-      for (const atv of rdn) subject.push({ oid: atv.type, value: atv.value.toString() });
+    if (outer.tag !== TAG.sequence || outer.end !== der.length) throw new RangeError('not one DER SEQUENCE');
+    const [infoTlv, algorithmTlv, signatureTlv, extra] = children(der, outer);
+    if (infoTlv?.tag !== TAG.sequence || algorithmTlv?.tag !== TAG.sequence || signatureTlv?.tag !== TAG.bitString || extra !== undefined) {
+      throw new RangeError('not SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature }');
     }
-    const params = parsed.signatureAlgorithm.parameters;
+    const [version, subjectTlv, spkiTlv, attributes, more] = children(der, infoTlv);
+    if (version?.tag !== TAG.integer || version.end - version.start !== 1 || der[version.start] !== 0) throw new RangeError('version must be 0 (v1)');
+    if (subjectTlv?.tag !== TAG.sequence || spkiTlv?.tag !== TAG.sequence || attributes?.tag !== 0xa0 || more !== undefined) {
+      throw new RangeError('unexpected certificationRequestInfo layout');
+    }
+    const [algorithmOid, parameters, extraParameter] = children(der, algorithmTlv);
+    if (algorithmOid?.tag !== TAG.oid || extraParameter !== undefined) throw new RangeError('malformed signatureAlgorithm');
+    if (der[signatureTlv.start] !== 0 || signatureTlv.end - signatureTlv.start < 2) throw new RangeError('the signature BIT STRING must have no unused bits');
+    const subject = nameAttributes(der.subarray(subjectTlv.offset, subjectTlv.end)).map(({ oid, value }) => ({ oid, value }));
     return {
       der,
-      info: Buffer.from(info),
-      spki: Buffer.from(der.subarray(subjectTlv.end, spkiTlv.end)),
+      info: der.subarray(infoTlv.offset, infoTlv.end),
+      spki: der.subarray(spkiTlv.offset, spkiTlv.end),
       signatureAlgorithm: {
-        oid: parsed.signatureAlgorithm.algorithm,
-        parameters: params === undefined || params === null ? undefined : Buffer.from(params),
+        oid: decodeOid(der.subarray(algorithmOid.start, algorithmOid.end)),
+        parameters: parameters === undefined ? undefined : der.subarray(parameters.offset, parameters.end),
       },
-      signature: Buffer.from(parsed.signature),
+      signature: der.subarray(signatureTlv.start + 1, signatureTlv.end),
       subject,
     };
   } catch (error) {
@@ -156,7 +163,7 @@ function pssScheme(parameters: Buffer): SignatureScheme {
 export function checkProofOfPossession(request: CertificationRequestData, scheme: SignatureScheme): KeyObject {
   let key: KeyObject;
   try {
-    key = importSpki(request.spki);
+    key = importSpkiFast(request.spki);
   } catch (error) {
     throw new CaError('ERR_CA_CSR_MALFORMED', 'the CSR\'s public key cannot be read', { cause: error });
   }

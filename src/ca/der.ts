@@ -146,3 +146,59 @@ export function readTlv(bytes: Uint8Array, offset = 0): { tag: number; start: nu
   if (end > bytes.length) throw new RangeError('truncated DER value');
   return { tag, start, end };
 }
+
+/** Dotted form of an OBJECT IDENTIFIER's contents (arcs of any size). */
+export function decodeOid(contents: Uint8Array): string {
+  const arcs: bigint[] = [];
+  let value = 0n;
+  for (const byte of contents) {
+    value = (value << 7n) | BigInt(byte & 0x7f);
+    if ((byte & 0x80) === 0) {
+      if (arcs.length === 0) {
+        const first = value < 80n ? value / 40n : 2n;
+        arcs.push(first, value - first * 40n);
+      } else {
+        arcs.push(value);
+      }
+      value = 0n;
+    }
+  }
+  if (contents.length === 0 || (contents[contents.length - 1]! & 0x80) !== 0) throw new RangeError('truncated OBJECT IDENTIFIER');
+  return arcs.join('.');
+}
+
+/** The elements inside a constructed TLV's contents, each checked to end within it. */
+export function children(bytes: Uint8Array, parent: { start: number; end: number }): Array<{ tag: number; start: number; end: number; offset: number }> {
+  const out: Array<{ tag: number; start: number; end: number; offset: number }> = [];
+  for (let at = parent.start; at < parent.end; ) {
+    const el = readTlv(bytes, at);
+    if (el.end > parent.end) throw new RangeError('element overruns its parent');
+    out.push({ ...el, offset: at });
+    at = el.end;
+  }
+  return out;
+}
+
+/** Text of a directory string (UTF8String, PrintableString, IA5String, T61String, BMPString, UniversalString). */
+export function decodeDirectoryString(tag: number, contents: Uint8Array): string | undefined {
+  const bytes = Buffer.from(contents);
+  switch (tag) {
+    case TAG.utf8String:
+      return bytes.toString('utf8');
+    case TAG.printableString:
+    case TAG.ia5String:
+    case 0x14: // T61String: read as Latin-1, as most software does
+      return bytes.toString('latin1');
+    case 0x1e: // BMPString: UTF-16BE
+      return bytes.length % 2 === 0 ? Buffer.from(bytes).swap16().toString('utf16le') : undefined;
+    case 0x1c: {
+      // UniversalString: UTF-32BE
+      if (bytes.length % 4 !== 0) return undefined;
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 4) s += String.fromCodePoint(bytes.readUInt32BE(i));
+      return s;
+    }
+    default:
+      return undefined;
+  }
+}

@@ -21,6 +21,8 @@ export type CaErrorCode =
   | 'ERR_CA_PROFILE_INVALID'
   /** The request lacks what the profile's holder needs (uscc, officer id, name) or is malformed. */
   | 'ERR_CA_REQUEST_INVALID'
+  /** The holder's registry entry changed during issuance (a rare race); asking again works. */
+  | 'ERR_CA_REGISTRY_CHANGED'
   | 'ERR_CA_SERIAL_MALFORMED'
   | 'ERR_CA_CERTIFICATE_NOT_FOUND'
   | 'ERR_CA_ALREADY_REVOKED'

@@ -69,6 +69,8 @@ export class OcspResponder {
   readonly #algorithm: Buffer;
   readonly #certs: Buffer;
   readonly #cache = new Map<string, { der: Buffer; epoch: number; until: number; maxAgeUntil: number }>();
+  /** Statuses by serial, valid while the epoch is unchanged (nonce requests still need a fresh signature). */
+  readonly #statuses = new Map<string, { status: CertificateStatus; epoch: number }>();
 
   constructor(private readonly deps: OcspResponderDeps) {
     const keyBits = subjectPublicKeyBits(deps.issuer.spki);
@@ -84,6 +86,7 @@ export class OcspResponder {
   /** Drops every cached response (a revocation committed on this node). */
   invalidate(): void {
     this.#cache.clear();
+    this.#statuses.clear();
   }
 
   /**
@@ -103,23 +106,26 @@ export class OcspResponder {
           return { der: hit.der, cacheableSeconds: Math.max(0, Math.floor((hit.maxAgeUntil - nowMs) / 1000)) };
         }
       }
-      const der = await this.sign(parsed);
-      if (key !== undefined) {
+      const { der, allKnown } = await this.sign(parsed, epoch);
+      // An unknown serial may be issued later without a revocation changing the epoch: never cache it.
+      if (key !== undefined && allKnown) {
         if (this.#cache.size >= CACHE_MAX_ENTRIES) this.#cache.clear();
         this.#cache.set(key, { der, epoch, until: nowMs + CACHE_TTL_MS, maxAgeUntil: nowMs + 60_000 });
       }
-      return { der, cacheableSeconds: key === undefined ? 0 : 60 };
+      return { der, cacheableSeconds: key === undefined || !allKnown ? 0 : 60 };
     } catch {
       return { der: statusOnly(OCSP_STATUS.internalError), cacheableSeconds: 0 };
     }
   }
 
-  private async sign(request: ParsedRequest): Promise<Buffer> {
+  private async sign(request: ParsedRequest, epoch: number): Promise<{ der: Buffer; allKnown: boolean }> {
     const now = new Date(Math.floor(this.deps.now().getTime() / 1000) * 1000);
     const nextUpdate = new Date(now.getTime() + RESPONSE_VALIDITY_MS);
     const singles: Buffer[] = [];
+    let allKnown = true;
     for (const single of request.singles) {
-      const status = await this.statusOf(single);
+      const status = await this.statusOf(single, epoch);
+      if (status.status === 'unknown') allKnown = false;
       singles.push(sequence(single.certId, encodeCertStatus(status), generalizedTime(now), explicit(0, generalizedTime(nextUpdate))));
     }
     const responseData = sequence(
@@ -130,16 +136,24 @@ export class OcspResponder {
     );
     const signature = await this.deps.responder.signer.sign(responseData);
     const basic = sequence(responseData, this.#algorithm, bitString(signature), this.#certs);
-    return sequence(smallInteger(OCSP_STATUS.successful, TAG.enumerated), explicit(0, sequence(oid(ID_PKIX_OCSP_BASIC), octetString(basic))));
+    return { der: sequence(smallInteger(OCSP_STATUS.successful, TAG.enumerated), explicit(0, sequence(oid(ID_PKIX_OCSP_BASIC), octetString(basic)))), allKnown };
   }
 
-  private async statusOf(single: ParsedSingle): Promise<CertificateStatus> {
+  private async statusOf(single: ParsedSingle, epoch: number): Promise<CertificateStatus> {
     if (single.hash === undefined || single.negativeSerial) return { status: 'unknown' };
     const ours = this.#issuerHashes.get(single.hash)!;
     // Certificates of other issuers (including the root's, which this delegated responder may
     // not answer for) are unknown (RFC 6960 §2.2).
     if (!single.issuerNameHash.equals(ours.name) || !single.issuerKeyHash.equals(ours.key)) return { status: 'unknown' };
-    return this.deps.status(serialHex(single.serial));
+    const serial = serialHex(single.serial);
+    const known = this.#statuses.get(serial);
+    if (known !== undefined && known.epoch === epoch) return known.status;
+    const status = await this.deps.status(serial);
+    if (status.status !== 'unknown') {
+      if (this.#statuses.size >= CACHE_MAX_ENTRIES * 10) this.#statuses.clear();
+      this.#statuses.set(serial, { status, epoch });
+    }
+    return status;
   }
 }
 

@@ -66,6 +66,36 @@ export async function insertCertificate(q: Queryable, c: NewCertificateRow): Pro
   );
 }
 
+/** What must still hold in the registry for an issued certificate to be stored. */
+export type IssuanceGuard =
+  | { kind: 'enterprise'; uscc: string; name: string }
+  | { kind: 'officer'; id: string; name: string; authority: string; role: string; jurisdiction: string }
+  | { kind: 'none' };
+
+/**
+ * Inserts the certificate only if the registry still agrees with it: an enterprise still active
+ * under the same name (its row share-locked until commit, so a concurrent licence revocation
+ * either happened before — nothing is inserted — or waits and then revokes this certificate
+ * too), an officer still registered as certified. False when nothing was inserted.
+ */
+export async function insertCertificateIfCurrent(q: Queryable, c: NewCertificateRow, guard: IssuanceGuard): Promise<boolean> {
+  const params: unknown[] = [c.serial, c.issuer, c.profile, c.uscc, c.officerId, c.subject, c.spkiSha256, c.notBefore.toISOString(), c.notAfter.toISOString(), c.der, c.issuedAt.toISOString()];
+  let condition = '';
+  if (guard.kind === 'enterprise') {
+    params.push(guard.uscc, guard.name);
+    condition = `WHERE EXISTS (SELECT 1 FROM enterprises WHERE uscc = $12 AND status = 'active' AND name = $13 FOR SHARE)`;
+  } else if (guard.kind === 'officer') {
+    params.push(guard.id, guard.name, guard.authority, guard.role, guard.jurisdiction);
+    condition = 'WHERE EXISTS (SELECT 1 FROM officers WHERE id = $12 AND name = $13 AND authority = $14 AND role = $15 AND jurisdiction = $16 FOR SHARE)';
+  }
+  const { rowCount } = await q.query(
+    `INSERT INTO certificates (serial, issuer, profile, uscc, officer_id, subject, spki_sha256, not_before, not_after, der, issued_at)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz, $10::bytea, $11::timestamptz ${condition}`,
+    params,
+  );
+  return rowCount === 1;
+}
+
 export async function selectCertificate(q: Queryable, serial: string): Promise<CertificateRow | undefined> {
   const { rows } = await q.query<CertificateRow>(`SELECT ${CERT_COLUMNS} FROM certificates WHERE serial = $1`, [serial]);
   return rows[0] === undefined ? undefined : normalize(rows[0]);
