@@ -91,7 +91,8 @@ export async function verifyJwsEntry(
       return { ok: false, subIndication: 'CRYPTO_CONSTRAINTS_FAILURE', reason: `the key cannot verify ${alg}: ${error.message}`, byPolicy: false };
     }
     if (code !== undefined && code.startsWith('ERR_J')) return { ok: false, subIndication: 'FORMAT_FAILURE', reason: `the JWS is invalid: ${(error as Error).message}`, byPolicy: false };
-    throw error;
+    // Anything else (a key WebCrypto cannot import, say) means the check could not run: never a pass.
+    return { ok: false, subIndication: 'GENERIC', reason: `the signature could not be checked: ${(error as Error).message ?? String(error)}`, byPolicy: false };
   }
 }
 

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { keyObjectSigner } from '../../src/crypto/signer.js';
 import { loadPolicies, type LoadedPolicy } from '../../src/policy/policy.js';
 import { countersignCms, signCms } from '../../src/sign/cms.js';
 import { countersignJws, signJws, toCompact, toFlattened, type GeneralJws } from '../../src/sign/jws.js';
@@ -210,6 +211,18 @@ describe('verifyEnvelope: CMS', () => {
       expect(r.indication, keyAlg).toBe('TOTAL_PASSED');
       expect(r.signatures[0]!.algorithm).toBe({ 'P-384': 'ES384', Ed25519: 'EdDSA', 'RSA-2048': 'RS256' }[keyAlg]);
     }
+  });
+
+  it('verifies RSA-PSS (PS256) signatures in CMS and JWS', async () => {
+    const rsa = await pki.enterprise({ keyAlg: 'RSA-2048' });
+    const signer = keyObjectSigner('pss', rsa.privateKey, rsa.certificate.publicKey, 'PS256');
+    const doc = annualReport();
+    const env = await signCms({ signer, chain: rsa.chain, content: doc, detached: true, time: NOW });
+    const r = await verify(env, { content: doc });
+    expect(r.indication).toBe('TOTAL_PASSED');
+    expect(r.signatures[0]!.algorithm).toBe('PS256');
+    const jws = await signJws({ signer, chain: rsa.chain, payload: doc, time: NOW });
+    expect((await verify(jwsText(jws))).signatures[0]).toMatchObject({ indication: 'TOTAL_PASSED', algorithm: 'PS256' });
   });
 
   it("refuses an algorithm the policy does not allow, even one Chancery's algorithm policy accepts", async () => {
