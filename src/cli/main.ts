@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerAudit } from './commands/audit.js';
 import { registerChain } from './commands/chain.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerChain(program);
   registerVerify(program);
+  registerAudit(program);
   return program;
 }
 

@@ -1,0 +1,212 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { LogClient } from '../../audit/auditor/client.js';
+import { copyCheckpoint, fetchLog } from '../../audit/auditor/fetch.js';
+import { proveInclusion, type ProofTarget } from '../../audit/auditor/prove.js';
+import { defaultStatePath, readTrustedState, recordTrusted } from '../../audit/auditor/state.js';
+import { copySource, remoteSource, verifyLog, type TrustedCheckpoint, type VerifyResult } from '../../audit/auditor/verify.js';
+import { parseCheckpoint } from '../../audit/checkpoint.js';
+import { parseNote, parseVerifierKey } from '../../audit/note.js';
+import { ChanceryError } from '../../errors.js';
+import { EXIT, ExitCode, action, print } from '../run.js';
+
+/**
+ * `chancery audit fetch|verify|prove`: the auditor's tools (DESIGN.md § Audit log). They need no
+ * database, only the log's HTTP API or a copy made by `fetch`, and trust only the verifier key
+ * given with --log-key and the checkpoints the auditor verified before (its state file).
+ */
+export function registerAudit(program: Command): void {
+  const audit = program.command('audit').description("auditor tools: download the log, verify it offline, prove an entry's inclusion");
+
+  audit
+    .command('fetch')
+    .description('download the latest checkpoint and the entries it covers into DIR (resumes where it stopped)')
+    .requiredOption('--url <url>', 'base URL of a Chancery service')
+    .requiredOption('--out <dir>', 'directory of the local copy')
+    .option('--json', 'print the result as JSON')
+    .action(
+      action(async (opts: { url: string; out: string; json?: boolean }) => {
+        const client = new LogClient(opts.url);
+        const progress = progressBar('fetch');
+        try {
+          const result = await fetchLog(client, opts.out, progress.update);
+          progress.stop();
+          print(opts.json === true, result, () => `fetched ${result.downloaded} entries; ${opts.out} now holds ${result.entries} entries and the checkpoint of size ${result.checkpointSize}`);
+        } finally {
+          progress.stop();
+        }
+      }),
+    );
+
+  audit
+    .command('verify')
+    .description('verify a log: canonical entries, leaf hashes, both chains, the Merkle root, the signed checkpoint, consistency with what you trusted before')
+    .option('--dir <dir>', 'a copy made by `chancery audit fetch`')
+    .option('--url <url>', 'verify the log served at this URL, streaming it')
+    .requiredOption('--log-key <vkey>', "the log's verifier key: a file holding it (log.vkey) or the key string, obtained out of band")
+    .option('--trusted <file>', 'a checkpoint (signed note) you trust; the log must extend it; repeatable', collect, [])
+    .option('--state <file>', 'auditor state: the last checkpoint verified for this key (default $XDG_STATE_HOME/chancery/audit/…)')
+    .option('--no-state', 'neither read nor update the auditor state')
+    .option('--json', 'print the result as JSON')
+    .action(
+      action(async (opts: { dir?: string; url?: string; logKey: string; trusted: string[]; state: string | boolean; json?: boolean }) => {
+        if ((opts.dir === undefined) === (opts.url === undefined)) throw usage('give exactly one of --dir and --url');
+        const vkey = readVerifierKey(opts.logKey);
+        const verifier = parseVerifierKey(vkey);
+        const statePath = opts.state === false ? undefined : typeof opts.state === 'string' ? opts.state : defaultStatePath(vkey);
+        const trusted: TrustedCheckpoint[] = opts.trusted.map((file) => ({ note: readInput(file, '--trusted'), label: file }));
+        const state = statePath === undefined ? undefined : readTrustedState(statePath, vkey, verifier);
+        if (state !== undefined) trusted.push({ note: state.checkpoint, label: `the checkpoint verified on ${state.verifiedAt} (${statePath})` });
+
+        let checkpoint: Buffer;
+        let source;
+        let seen: TrustedCheckpoint[] = [];
+        if (opts.dir !== undefined) {
+          const held = copyCheckpoint(opts.dir);
+          if (held === undefined) throw usage(`${opts.dir} holds no checkpoint: run \`chancery audit fetch --out ${opts.dir}\` first`);
+          checkpoint = held;
+          source = copySource(opts.dir);
+          seen = copyHistory(opts.dir);
+        } else {
+          const client = new LogClient(opts.url!);
+          checkpoint = await client.checkpoint();
+          source = remoteSource(client, sizeOf(checkpoint));
+        }
+        const total = sizeOf(checkpoint);
+        const progress = progressBar('verify');
+        let result: VerifyResult;
+        try {
+          result = await verifyLog({ verifier, checkpoint, source, trusted, seen, onProgress: (n) => progress.update(n, total) });
+        } finally {
+          progress.stop();
+        }
+        let stateUpdated = false;
+        if (result.ok && statePath !== undefined) {
+          stateUpdated = recordTrusted(statePath, vkey, checkpoint.toString('utf8'), result.checkpoint.size, new Date());
+        }
+        print(opts.json === true, { ...result, ...(statePath === undefined ? {} : { statePath, stateUpdated }) }, () => describeVerify(result, statePath, stateUpdated));
+        if (!result.ok) throw new ExitCode(EXIT.failed);
+      }),
+    );
+
+  audit
+    .command('prove')
+    .description('prove that an entry is in the log: verified checkpoint, consistency with your trusted state, inclusion proof')
+    .option('--index <n>', 'the entry index')
+    .option('--leaf-hash <hex>', 'the entry leaf hash (SHA-256(0x00 ‖ entry), hex)')
+    .requiredOption('--url <url>', 'base URL of a Chancery service')
+    .requiredOption('--log-key <vkey>', "the log's verifier key: a file holding it (log.vkey) or the key string")
+    .option('--state <file>', 'auditor state to check consistency against (default as for verify)')
+    .option('--no-state', 'do not read the auditor state')
+    .option('--json', 'print the result as JSON')
+    .action(
+      action(async (opts: { index?: string; leafHash?: string; url: string; logKey: string; state: string | boolean; json?: boolean }) => {
+        const target = proofTarget(opts);
+        const vkey = readVerifierKey(opts.logKey);
+        const verifier = parseVerifierKey(vkey);
+        const statePath = opts.state === false ? undefined : typeof opts.state === 'string' ? opts.state : defaultStatePath(vkey);
+        const state = statePath === undefined ? undefined : readTrustedState(statePath, vkey, verifier);
+        const result = await proveInclusion({
+          client: new LogClient(opts.url),
+          verifier,
+          target,
+          ...(state === undefined ? {} : { trusted: { note: state.checkpoint, label: `the checkpoint you verified on ${state.verifiedAt}` } }),
+        });
+        print(opts.json === true, result, () =>
+          [
+            `entry ${result.index} (leaf hash ${result.leafHash}) is in the log`,
+            `  inclusion proof verified against ${result.checkpoint.origin}, size ${result.checkpoint.size}, root ${result.checkpoint.root}`,
+            ...(result.consistentWith === undefined ? [] : [`  the log is consistent with your trusted checkpoint of size ${result.consistentWith}`]),
+            ...(result.entry === undefined ? [] : [`  ${result.entry.time} ${result.entry.kind} by ${result.entry.actor} about ${result.entry.subject}`]),
+          ].join('\n'),
+        );
+      }),
+    );
+}
+
+/** Parses --index / --leaf-hash. A receipt (issue 6) will become one more way to build a ProofTarget. */
+function proofTarget(opts: { index?: string; leafHash?: string }): ProofTarget {
+  if ((opts.index === undefined) === (opts.leafHash === undefined)) throw usage('give exactly one of --index and --leaf-hash');
+  if (opts.index !== undefined) {
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(opts.index)) throw usage(`--index: "${opts.index}" is not a non-negative integer`);
+    return { index: Number(opts.index) };
+  }
+  const hash = opts.leafHash!.toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw usage('--leaf-hash: expected 64 hex digits');
+  return { leafHash: hash };
+}
+
+function describeVerify(result: VerifyResult, statePath: string | undefined, stateUpdated: boolean): string {
+  if (!result.ok) {
+    const at = result.failure.index === null ? '' : ` at index ${result.failure.index}`;
+    return `FAILED${at}: ${result.failure.fault}: ${result.failure.message}`;
+  }
+  return [
+    `verified ${result.checkpoint.origin}, size ${result.checkpoint.size}, root ${result.checkpoint.root}`,
+    `  ${result.entries} entries (${result.subjects} subjects): canonical, hashes, global and subject chains, Merkle root and checkpoint signature all check out`,
+    ...(result.consistentWith.length === 0 ? [] : [`  consistent with the trusted checkpoint(s) of size ${result.consistentWith.join(', ')}`]),
+    ...(statePath === undefined ? [] : [`  auditor state ${statePath}${stateUpdated ? ' updated' : ' unchanged'}`]),
+  ].join('\n');
+}
+
+/** Every checkpoint a copy has seen (DIR/checkpoints/<size>.note). */
+function copyHistory(dir: string): TrustedCheckpoint[] {
+  const history = join(dir, 'checkpoints');
+  if (!existsSync(history)) return [];
+  return readdirSync(history)
+    .filter((f) => /^\d+\.note$/.test(f))
+    .map((f) => ({ note: readFileSync(join(history, f)), label: `the checkpoint seen earlier (${join(history, f)})` }));
+}
+
+function sizeOf(note: Buffer): number {
+  try {
+    return parseCheckpoint(parseNote(note).text).size;
+  } catch {
+    return 0; // verifyLog reports the malformed checkpoint
+  }
+}
+
+function readVerifierKey(arg: string): string {
+  if (existsSync(arg)) return readFileSync(arg, 'utf8').trim();
+  if (arg.includes('+')) return arg.trim();
+  throw usage(`--log-key: ${arg} is neither a file nor a verifier key string`);
+}
+
+function readInput(file: string, flag: string): Buffer {
+  if (!existsSync(file)) throw usage(`${flag}: ${file} does not exist`);
+  return readFileSync(file);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function usage(message: string): ChanceryError {
+  return new ChanceryError('ERR_CLI_USAGE', message);
+}
+
+/** A progress bar on stderr when it is a terminal; otherwise nothing. */
+function progressBar(label: string): { update: (done: number, total: number) => void; stop: () => void } {
+  if (process.stderr.isTTY !== true) return { update: () => undefined, stop: () => undefined };
+  const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total} entries | eta {eta}s`, stream: process.stderr, hideCursor: true });
+  let started = false;
+  let stopped = false;
+  return {
+    update: (done, total) => {
+      if (stopped) return;
+      if (!started) {
+        bar.start(total, done);
+        started = true;
+      } else {
+        bar.setTotal(total);
+        bar.update(done);
+      }
+    },
+    stop: () => {
+      if (started && !stopped) bar.stop();
+      stopped = true;
+    },
+  };
+}
