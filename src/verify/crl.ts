@@ -350,7 +350,7 @@ export function crlSource(crls: Array<Crl | Uint8Array | string>, options: CrlSo
           }
           const interim = new Set<ReasonName>(ALL_REASONS.filter((r) => (dp.reasons?.has(r) ?? true) && (crl.issuingDistributionPoint?.onlySomeReasons?.has(r) ?? true)));
           if ([...interim].every((r) => covered.has(r))) continue;
-          const usable = await usability(crl, cert, issuer, at, context, extra, algorithms);
+          const usable = await usability(crl, cert, issuer, at, context, extra, algorithms, dp !== implicit && dp.crlIssuer !== undefined);
           if (usable !== undefined) {
             notes.push(`the CRL of "${crl.issuer.toString()}" issued ${crl.thisUpdate.toISOString()} is not usable: ${usable}`);
             continue;
@@ -359,7 +359,7 @@ export function crlSource(crls: Array<Crl | Uint8Array | string>, options: CrlSo
           // A delta CRL for this complete CRL, newest first (RFC 5280 §5.2.4, §6.3.3 (c)).
           let delta: Crl | undefined;
           for (const d of deltasFor(crl, deltas)) {
-            const dUsable = scopeProblem(d, cert, dp) ?? (await usability(d, cert, issuer, at, context, extra, algorithms));
+            const dUsable = scopeProblem(d, cert, dp) ?? (await usability(d, cert, issuer, at, context, extra, algorithms, dp !== implicit && dp.crlIssuer !== undefined));
             if (dUsable === undefined) {
               delta = d;
               break;
@@ -449,6 +449,8 @@ async function usability(
   context: RevocationContext | undefined,
   extra: Certificate[],
   algorithms: AlgorithmPolicy,
+  /** The certificate's issuer named a cRLIssuer for it explicitly (its cRLDistributionPoints). */
+  delegated: boolean,
 ): Promise<string | undefined> {
   if (crl.problems.length > 0) return crl.problems.join('; ');
   if (crl.nextUpdate === undefined) return 'it has no nextUpdate, so its currency cannot be judged';
@@ -479,9 +481,14 @@ async function usability(
       notes.push(`its signer ${signer.describe()} has a keyUsage without cRLSign`);
       continue;
     }
-    // A CRL issuer whose own status is on its own CRL (its issuer named it as cRLIssuer for it):
-    // its path is the one being validated by the caller, so it is not validated again here.
-    if (signer === cert) return undefined;
+    // A CRL issuer whose own status is on its own CRL, because its issuer named it as the
+    // cRLIssuer for it (PKITS 4.14.30): its path is the one the caller is validating, so it is
+    // not validated again here. Without that explicit delegation a certificate never vouches
+    // for itself.
+    if (signer === cert) {
+      if (delegated) return undefined;
+      continue;
+    }
     const invalid = await context.validateSigner(signer, PURPOSE_CRL_SIGNING);
     if (invalid === undefined) return undefined;
     notes.push(`its signer ${signer.describe()} is not valid: ${invalid}`);

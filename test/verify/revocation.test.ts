@@ -65,6 +65,17 @@ describe('CRL revocation source', () => {
     expect(statusText(s)).toMatch(/without cRLSign/);
   });
 
+  it('never lets a self-issued certificate vouch for itself with a CRL it signed', async () => {
+    // A key rollover certificate: same name as the issuing CA, new key, issued by the old key.
+    const rolled = await makeCert({ subject: issuing.subject, ca: true, issuer: issuing, notBefore: current.thisUpdate, notAfter: current.nextUpdate });
+    const selfSigned = await makeCrl(rolled, [], current);
+    const s = await crlSource([selfSigned]).status(rolled.certificate, issuing.certificate, NOW, {
+      candidates: [rolled.certificate, issuing.certificate, root.certificate],
+      validateSigner: () => Promise.resolve('not asked in this test'),
+    });
+    expect(s.status).toBe('unknown');
+  });
+
   it('applies a delta CRL on top of its base: a newly revoked certificate, and removeFromCRL', async () => {
     const base = await makeCrl(issuing, [{ serialHex: '0bad', at: NOW }], { ...current, crlNumber: 10 });
     const delta = (entries: Parameters<typeof makeCrl>[1]): Promise<Buffer> =>
