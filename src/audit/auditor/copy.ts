@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditError } from '../errors.js';
 
@@ -122,6 +122,48 @@ export function writeAtomically(path: string, content: string | Buffer): void {
   renameSync(temp, path);
 }
 
-export function writeFileIfAbsent(path: string, content: string): void {
-  if (!existsSync(path)) writeFileSync(path, content);
+/**
+ * Appends entries to a copy: full chunks are written once, the last partial chunk is rewritten
+ * (atomically) on each `flush`, so an interrupted fetch leaves whole lines only.
+ */
+export class CopyWriter {
+  #chunk: number;
+  #lines: Buffer[];
+  #count: number;
+
+  /** Continues after the `count` lines already in the copy; `partial` holds the last chunk's lines. */
+  constructor(
+    private readonly dir: string,
+    private readonly chunkSize: number,
+    count = 0,
+    partial: Buffer[] = [],
+  ) {
+    this.#count = count;
+    this.#chunk = Math.floor(count / chunkSize);
+    this.#lines = partial;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(index: number, leafHashHex: string, bytes: Buffer): void {
+    this.#lines.push(formatLine(index, leafHashHex, bytes));
+    this.#count++;
+    if (this.#lines.length === this.chunkSize) {
+      writeAtomically(chunkPath(this.dir, this.#chunk), Buffer.concat(this.#lines));
+      this.#chunk++;
+      this.#lines = [];
+    }
+  }
+
+  flush(): void {
+    if (this.#lines.length > 0) writeAtomically(chunkPath(this.dir, this.#chunk), Buffer.concat(this.#lines));
+  }
+}
+
+/** Writes a checkpoint into a copy: the latest, and into the history. */
+export function writeCopyCheckpoint(dir: string, size: number, note: Buffer | string): void {
+  writeAtomically(join(dir, 'checkpoints', `${size}.note`), note);
+  writeAtomically(join(dir, 'checkpoint'), note);
 }

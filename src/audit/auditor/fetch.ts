@@ -4,7 +4,7 @@ import { parseCheckpoint } from '../checkpoint.js';
 import { AuditError } from '../errors.js';
 import { parseNote } from '../note.js';
 import type { LogClient } from './client.js';
-import { chunkPath, formatLine, initCopy, listChunks, parseChunk, writeAtomically } from './copy.js';
+import { chunkPath, CopyWriter, initCopy, listChunks, parseChunk, writeCopyCheckpoint } from './copy.js';
 
 export interface FetchResult {
   /** Size of the checkpoint fetched (what the copy now covers). */
@@ -32,24 +32,19 @@ export async function fetchLog(client: LogClient, dir: string, onProgress?: (don
 
   // Where the copy stands: complete chunks, then the lines of the last (partial) one.
   const chunks = listChunks(dir);
-  let chunk = Math.max(0, chunks.length - 1);
-  let lines: Buffer[] = [];
   let next = 0;
-  let count = 0;
+  let writer = new CopyWriter(dir, manifest.chunkSize);
   if (chunks.length > 0) {
-    const data = readFileSync(chunkPath(dir, chunk));
+    const lastChunk = chunks.length - 1;
+    const data = readFileSync(chunkPath(dir, lastChunk));
     const parsed = parseChunk(data);
     const last = parsed[parsed.length - 1];
     if (parsed.length > 0 && last === undefined) {
-      throw new AuditError('ERR_AUDIT_FETCH_FAILED', `${chunkPath(dir, chunk)} is damaged; fetch into a new directory`);
+      throw new AuditError('ERR_AUDIT_FETCH_FAILED', `${chunkPath(dir, lastChunk)} is damaged; fetch into a new directory`);
     }
     next = last === undefined ? 0 : last.index + 1;
-    count = chunk * manifest.chunkSize + parsed.length;
-    if (parsed.length >= manifest.chunkSize) {
-      chunk++;
-    } else {
-      lines = splitLines(data);
-    }
+    const count = lastChunk * manifest.chunkSize + parsed.length;
+    writer = new CopyWriter(dir, manifest.chunkSize, count, parsed.length >= manifest.chunkSize ? [] : splitLines(data));
   }
 
   let downloaded = 0;
@@ -60,23 +55,14 @@ export async function fetchLog(client: LogClient, dir: string, onProgress?: (don
     const after = got.entries.length > 0 ? got.entries[got.entries.length - 1]!.index + 1 : got.end;
     next = Math.max(after, next + 1);
     pending = next < size ? page(next) : undefined;
-    for (const e of got.entries) {
-      lines.push(formatLine(e.index, e.leafHash, Buffer.from(e.entry, 'utf8')));
-      if (lines.length === manifest.chunkSize) {
-        writeAtomically(chunkPath(dir, chunk), Buffer.concat(lines));
-        chunk++;
-        lines = [];
-      }
-    }
-    if (lines.length > 0) writeAtomically(chunkPath(dir, chunk), Buffer.concat(lines));
+    for (const e of got.entries) writer.add(e.index, e.leafHash, Buffer.from(e.entry, 'utf8'));
+    writer.flush();
     downloaded += got.entries.length;
-    count += got.entries.length;
     onProgress?.(Math.min(next, size), size);
   }
 
-  writeAtomically(join(dir, 'checkpoints', `${size}.note`), note);
-  writeAtomically(join(dir, 'checkpoint'), note);
-  return { checkpointSize: size, entries: count, downloaded };
+  writeCopyCheckpoint(dir, size, note);
+  return { checkpointSize: size, entries: writer.count, downloaded };
 }
 
 function splitLines(data: Buffer): Buffer[] {
