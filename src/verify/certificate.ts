@@ -312,7 +312,13 @@ export class Certificate {
 
   /** Short human description: subject and serial. */
   describe(): string {
-    return (this.#description ??= `"${this.subject.toString()}" (serial ${this.serialNumberHex})`);
+    if (this.#description === undefined) {
+      // Bounded: a hostile certificate may carry thousands of attributes.
+      const shown = this.subject.describe();
+      const serial = this.serialNumberHex.length > 42 ? `${this.serialNumberHex.slice(0, 42)}…` : this.serialNumberHex;
+      this.#description = `"${shown}" (serial ${serial})`;
+    }
+    return this.#description;
   }
 }
 

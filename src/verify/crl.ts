@@ -345,17 +345,17 @@ export function crlSource(crls: Array<Crl | Uint8Array | string>, options: CrlSo
           if (covered.size === ALL_REASONS.length) break;
           const why = scopeProblem(crl, cert, dp);
           if (why !== undefined) {
-            notes.push(`the CRL of "${crl.issuer.toString()}" issued ${crl.thisUpdate.toISOString()} does not apply: ${why}`);
+            notes.push(`the CRL of "${crl.issuer.describe()}" issued ${crl.thisUpdate.toISOString()} does not apply: ${why}`);
             continue;
           }
           const interim = new Set<ReasonName>(ALL_REASONS.filter((r) => (dp.reasons?.has(r) ?? true) && (crl.issuingDistributionPoint?.onlySomeReasons?.has(r) ?? true)));
           if ([...interim].every((r) => covered.has(r))) continue;
           const usable = await usability(crl, cert, issuer, at, context, extra, algorithms, dp !== implicit && dp.crlIssuer !== undefined);
           if (usable !== undefined) {
-            notes.push(`the CRL of "${crl.issuer.toString()}" issued ${crl.thisUpdate.toISOString()} is not usable: ${usable}`);
+            notes.push(`the CRL of "${crl.issuer.describe()}" issued ${crl.thisUpdate.toISOString()} is not usable: ${usable}`);
             continue;
           }
-          const label = `the CRL of "${crl.issuer.toString()}" issued ${crl.thisUpdate.toISOString()}${crl.crlNumber === undefined ? '' : ` (number ${crl.crlNumber})`}`;
+          const label = `the CRL of "${crl.issuer.describe()}" issued ${crl.thisUpdate.toISOString()}${crl.crlNumber === undefined ? '' : ` (number ${crl.crlNumber})`}`;
           // A delta CRL for this complete CRL, newest first (RFC 5280 §5.2.4, §6.3.3 (c)).
           let delta: Crl | undefined;
           for (const d of deltasFor(crl, deltas)) {
@@ -364,11 +364,11 @@ export function crlSource(crls: Array<Crl | Uint8Array | string>, options: CrlSo
               delta = d;
               break;
             }
-            notes.push(`the delta CRL of "${d.issuer.toString()}" issued ${d.thisUpdate.toISOString()} is not usable: ${dUsable}`);
+            notes.push(`the delta CRL of "${d.issuer.describe()}" issued ${d.thisUpdate.toISOString()} is not usable: ${dUsable}`);
           }
           const dEntry = delta === undefined ? undefined : findEntry(delta, cert);
           if (dEntry !== undefined && dEntry.reason !== 'removeFromCRL') {
-            return revoked(dEntry, `the delta CRL of "${delta!.issuer.toString()}" issued ${delta!.thisUpdate.toISOString()} (number ${delta!.crlNumber})`);
+            return revoked(dEntry, `the delta CRL of "${delta!.issuer.describe()}" issued ${delta!.thisUpdate.toISOString()} (number ${delta!.crlNumber})`);
           }
           if (dEntry === undefined) {
             const entry = findEntry(crl, cert);
@@ -418,11 +418,11 @@ function scopeProblem(crl: Crl, cert: Certificate, dp: DistributionPoint): strin
     const names = dp.crlIssuer.filter((n): n is Extract<GeneralName, { type: 'directory' }> => n.type === 'directory');
     if (!names.some((n) => n.name.equals(crl.issuer))) {
       const direct = names.length === 1 && names[0]!.name.equals(cert.issuer);
-      return `it is issued by "${crl.issuer.toString()}", not by ${direct ? "the certificate's issuer" : "the distribution point's CRL issuer"}`;
+      return `it is issued by "${crl.issuer.describe()}", not by ${direct ? "the certificate's issuer" : "the distribution point's CRL issuer"}`;
     }
     if (!crl.issuer.equals(cert.issuer) && idp?.indirectCrl !== true) return 'it is issued by another authority but is not an indirect CRL';
   } else if (!crl.issuer.equals(cert.issuer)) {
-    return `it is issued by "${crl.issuer.toString()}", not by the certificate's issuer`;
+    return `it is issued by "${crl.issuer.describe()}", not by the certificate's issuer`;
   }
   if (idp === undefined) return undefined;
   // (b)(2)(i) distribution point names

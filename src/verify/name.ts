@@ -83,6 +83,12 @@ export class Name {
     return true;
   }
 
+  /** The readable form cut to `limit` characters, for messages (hostile names can be huge). */
+  describe(limit = 200): string {
+    const text = this.toString();
+    return text.length > limit ? `${text.slice(0, limit)}…` : text;
+  }
+
   /** Readable form, most significant RDN first: `C=CN, O=Example, CN=Example`. */
   toString(): string {
     if (this.rdns.length === 0) return '(empty name)';

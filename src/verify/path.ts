@@ -193,7 +193,7 @@ async function validateNested(input: PathInput, nesting: number, budget: Budget)
     return failed('CHAIN_CONSTRAINTS_FAILURE', [{ id: 'path.depth', result: 'FAILED', message: `No path from ${leafText} to a trust anchor fits within ${maxDepth} intermediate certificate(s).`, subIndication: 'CHAIN_CONSTRAINTS_FAILURE' }], []);
   }
   const orphan = summary.orphan ?? input.leaf;
-  return failed('NO_CERTIFICATE_CHAIN_FOUND', [{ id: 'path.build', result: 'INDETERMINATE', message: `No path from ${leafText} to a trust anchor: no trusted or supplied certificate is named "${orphan.issuer.toString()}", the issuer of ${orphan.describe()}.`, subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' }], []);
+  return failed('NO_CERTIFICATE_CHAIN_FOUND', [{ id: 'path.build', result: 'INDETERMINATE', message: `No path from ${leafText} to a trust anchor: no trusted or supplied certificate is named "${orphan.issuer.describe()}", the issuer of ${orphan.describe()}.`, subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' }], []);
 }
 
 function buildCheck(path: Certificate[], tried: number): Check {

@@ -13,7 +13,7 @@ import { describeGeneralName, EMAIL_ADDRESS_OID, formatIp, type GeneralName } fr
  * (pathological certificates with thousands of names and constraints).
  */
 
-export const MAX_COMPARISONS = 1 << 20;
+export const MAX_COMPARISONS = 1 << 18;
 
 type Form = GeneralName['type'];
 

@@ -138,7 +138,7 @@ export async function processPath(path: Certificate[], env: ProcessEnv): Promise
       return fail('path.certificate-profile', `Certificate ${cert.describe()} is not a valid RFC 5280 certificate: ${problems.join('; ')}.`, k, 'CERTIFICATE_CHAIN_GENERAL_FAILURE');
     }
     if (!cert.issuer.equals(issuer.subject)) {
-      return fail('path.issuer-name', `Certificate ${cert.describe()} names issuer "${cert.issuer.toString()}", not "${issuer.subject.toString()}".`, k, 'CERTIFICATE_CHAIN_GENERAL_FAILURE');
+      return fail('path.issuer-name', `Certificate ${cert.describe()} names issuer "${cert.issuer.describe()}", not "${issuer.subject.describe()}".`, k, 'CERTIFICATE_CHAIN_GENERAL_FAILURE');
     }
     const sig = certificateSignedBy(cert, issuer, env.algorithms);
     if (!sig.ok) {

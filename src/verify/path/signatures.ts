@@ -34,6 +34,11 @@ export function verifySignedBytes(
 
 const cache = new WeakMap<Certificate, WeakMap<Certificate, Map<AlgorithmPolicy, SignatureOutcome>>>();
 
+/** The cached outcome for this link, if it was checked before (no work done). */
+export function cachedCertificateSignature(child: Certificate, issuer: Certificate, policy: AlgorithmPolicy): SignatureOutcome | undefined {
+  return cache.get(child)?.get(issuer)?.get(policy);
+}
+
 /** Whether `child`'s signature verifies with `issuer`'s public key under `policy` (cached). */
 export function certificateSignedBy(child: Certificate, issuer: Certificate, policy: AlgorithmPolicy): SignatureOutcome {
   let byIssuer = cache.get(child);
