@@ -147,16 +147,23 @@ async function validateNested(input: PathInput, nesting: number, budget: Budget)
     { anchors: input.anchors, intermediates: input.intermediates, time, maxDepth, algorithms, budget },
     input.leaf,
     async (path) => {
-      const outcome = await processPath(path, {
-        time,
-        purpose: input.purpose,
-        policySettings,
-        revocation: input.revocation,
-        algorithms,
-        peerName: input.peerName,
-        trustAnchorAs: input.trustAnchorAs ?? 'certificate',
-        revocationContext,
-      });
+      let outcome: ProcessOutcome;
+      try {
+        outcome = await processPath(path, {
+          time,
+          purpose: input.purpose,
+          policySettings,
+          revocation: input.revocation,
+          algorithms,
+          peerName: input.peerName,
+          trustAnchorAs: input.trustAnchorAs ?? 'certificate',
+          revocationContext,
+        });
+      } catch (error) {
+        // A fault of ours must not pass a path nor crash the caller: the path is not validated.
+        const message = `The path could not be checked: ${error instanceof Error ? error.message : String(error)}.`;
+        outcome = { passed: false, subIndication: 'GENERIC', checks: [{ id: 'path.internal', result: 'INDETERMINATE', message, subIndication: 'GENERIC' }] };
+      }
       if (outcome.passed) {
         passed = { path, outcome };
         return true;

@@ -49,6 +49,20 @@ describe('chancery chain verify', () => {
     expect(r.stdout).toMatch(/\[FAIL\] path\.revocation: .*revoked on .*keyCompromise/);
   });
 
+  it('takes OCSP responses with --ocsp, after the CRLs', async () => {
+    const good = pki.path('leaf-good.ocsp');
+    writeFileSync(good, pki.ocsp({ issuer: 'int', cert: 'leaf', status: 'good', name: 'cli-good' }));
+    const bad = pki.path('revoked.ocsp');
+    writeFileSync(bad, pki.ocsp({ issuer: 'int', cert: 'revoked', status: 'revoked', name: 'cli-revoked' }));
+    const rootCrl = ['--crl', crls[0]!];
+    const r = await runCli([...base(), '--leaf', leaf, ...rootCrl, '--ocsp', good]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/not revoked, according to the OCSP response/);
+    const rv = await runCli([...base(), '--leaf', revoked, ...rootCrl, '--ocsp', bad]);
+    expect(rv.code).toBe(1);
+    expect(rv.stdout).toMatch(/REVOKED/);
+  });
+
   it('exits 2 when revocation cannot be established, or for a leaf of the wrong purpose, or when expired', async () => {
     const noCrl = await runCli([...base(), '--leaf', leaf]);
     expect(noCrl.code).toBe(2);

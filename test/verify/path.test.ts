@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate, type Certificate } from '../../src/verify/certificate.js';
 import { crlSource } from '../../src/verify/crl.js';
@@ -348,6 +349,48 @@ describe('validatePath', () => {
       const r = await validatePath(input(leaf, [issuing], [root], { maxDepth: 0 }));
       expect(r.subIndication).toBe('CHAIN_CONSTRAINTS_FAILURE');
     });
+
+    it('never throws and never passes without the genuine path, over shuffled and mutated pools (fixed seed)', async () => {
+      const other = await makeCert({ subject: 'CN=Other Root', ca: true, ...validity });
+      const sameNameOtherKey = await makeCert({ subject: issuing.subject, ca: true, issuer: other, ...validity });
+      const pool: Buffer[] = [issuing.der, root.der, other.der, sameNameOtherKey.der, leaf.der];
+      await fc.assert(
+        fc.asyncProperty(
+          fc.shuffledSubarray(pool),
+          fc.array(fc.tuple(fc.integer({ min: 0, max: pool.length - 1 }), fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+          fc.boolean(),
+          async (subset, mutations, trustOther) => {
+            const mutated = new Map<number, Buffer>();
+            for (const [which, at, value] of mutations) {
+              const bytes = Buffer.from(mutated.get(which) ?? pool[which]!);
+              bytes.writeUInt8(value, at % bytes.length);
+              mutated.set(which, bytes);
+            }
+            const certs: Certificate[] = [];
+            for (const der of subset) {
+              const bytes = mutated.get(pool.indexOf(der)) ?? der;
+              try {
+                certs.push(parseCertificate(bytes));
+              } catch {
+                // an unparseable certificate never reaches the validator
+              }
+            }
+            const leafBytes = mutated.get(4) ?? leaf.der;
+            let leafCert: Certificate;
+            try {
+              leafCert = parseCertificate(leafBytes);
+            } catch {
+              return;
+            }
+            const r = await validatePath({ leaf: leafCert, intermediates: certs, anchors: trustOther ? [other.certificate] : [root.certificate], time: NOW, purpose: PURPOSE_DOCUMENT_SIGNING, revocation: noRevocation() });
+            const genuine = !trustOther && leafCert.der.equals(leaf.der) && certs.some((c) => c.der.equals(issuing.der));
+            if (r.indication === 'TOTAL_PASSED') expect(genuine).toBe(true);
+            if (genuine) expect(r.indication).toBe('TOTAL_PASSED');
+          },
+        ),
+        { seed: 6, numRuns: 300 },
+      );
+    }, 60_000);
 
     it('ends within its work budget on many same-name CAs with distinct keys', async () => {
       const pool: TestCert[] = [];

@@ -6,7 +6,8 @@ import { KEY_USAGE_NAMES, parseCertificates, type Certificate, type KeyUsageName
 import { crlSource } from '../../verify/crl.js';
 import { validatePath, type PathResult, type Purpose } from '../../verify/path.js';
 import type { Check } from '../../verify/report.js';
-import { noRevocation } from '../../verify/revocation.js';
+import { ocspResponseSource } from '../../verify/ocsp.js';
+import { firstAnswer, noRevocation } from '../../verify/revocation.js';
 import { EXIT, ExitCode, action, print } from '../run.js';
 
 /**
@@ -23,6 +24,7 @@ interface ChainVerifyOptions {
   eku: string[];
   keyUsage: string[];
   crl: string[];
+  ocsp: string[];
   revocation?: boolean;
   maxDepth?: string;
   peerName?: string;
@@ -52,6 +54,7 @@ export function registerChain(program: Command): void {
     .option('--eku <oid>', `extended key usage the leaf must assert (OID or ${Object.keys(EKU_NAMES).join('|')}); repeatable`, collect, [])
     .option('--key-usage <name>', `key usage the leaf must assert (${KEY_USAGE_NAMES.join('|')}); repeatable`, collect, [])
     .option('--crl <file>', 'a CRL (DER or PEM) for revocation checking; repeatable', collect, [])
+    .option('--ocsp <file>', 'a DER OCSP response for revocation checking (asked after the CRLs); repeatable', collect, [])
     .option('--no-revocation', 'do not check revocation (the output says so); otherwise, without --crl, revocation status is unknown')
     .option('--max-depth <n>', 'maximum number of intermediate CA certificates (default 8)')
     .option('--peer-name <name>', 'DNS name, IP address or email address the leaf must carry in its subjectAltName')
@@ -66,6 +69,7 @@ export function registerChain(program: Command): void {
         const leafInput = readCertificates(opts.leaf, '--leaf');
         const untrusted = opts.untrusted.map((f) => readCertificates(f, '--untrusted'));
         const crls = opts.crl.map((f) => readInput(f, '--crl'));
+        const ocsp = opts.ocsp.map((f) => readInput(f, '--ocsp'));
         const bad = [leafInput, ...untrusted].find((x): x is { formatFailure: string } => 'formatFailure' in x);
 
         let result: PathResult;
@@ -84,7 +88,7 @@ export function registerChain(program: Command): void {
             anchors,
             time,
             purpose,
-            revocation: opts.revocation === false ? noRevocation() : crlSource(crls),
+            revocation: opts.revocation === false ? noRevocation() : ocsp.length === 0 ? crlSource(crls) : firstAnswer(crlSource(crls), ocspResponseSource(ocsp)),
             ...(maxDepth === undefined ? {} : { maxDepth }),
             ...(opts.peerName === undefined ? {} : { peerName: opts.peerName }),
           });
