@@ -6,7 +6,8 @@ import { randomBytes } from '../crypto/digest.js';
  * PKCS#12 (RFC 7292) bundles for server-side key generation, built with node-forge (the only
  * place it is used; LIBRARY-NOTES: ≥ 1.4.3, and never let it re-encode a certificate). The
  * private key is a PKCS#8 EncryptedPrivateKeyInfo (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC);
- * certificates go in as their original DER inside the certBag's OCTET STRING; the integrity MAC
+ * certificates go in as their original DER inside the certBag's OCTET STRING (forge writes a
+ * BMPString friendlyName from the JS string itself); the integrity MAC
  * is HMAC-SHA1 with the PKCS#12 KDF (what forge and every reader supports). Protected by a one-time
  * password the caller shows the user once and never stores.
  */
@@ -48,7 +49,7 @@ export function buildPkcs12(pkcs8: Uint8Array, certificates: readonly Uint8Array
   const attributes = (withName: boolean): Forge.asn1.Asn1 =>
     set([
       seq([oid(OIDS.localKeyId), set([octets(localKeyId)])]),
-      ...(withName ? [seq([oid(OIDS.friendlyName), set([asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, bmp(friendlyName))])])] : []),
+      ...(withName ? [seq([oid(OIDS.friendlyName), set([asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, friendlyName)])])] : []),
     ]);
   const certBags = certificates.map((der, i) => {
     const bag = seq([oid(OIDS.x509Certificate), explicit0(octets(binary(der)))]);
@@ -80,14 +81,4 @@ export function buildPkcs12(pkcs8: Uint8Array, certificates: readonly Uint8Array
     macData,
   ]);
   return Buffer.from(asn1.toDer(pfx).getBytes(), 'binary');
-}
-
-function bmp(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    const code = ch.codePointAt(0)!;
-    if (code > 0xffff) continue;
-    out += String.fromCharCode(code >> 8, code & 0xff);
-  }
-  return out;
 }

@@ -3,6 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAudit } from './commands/audit.js';
 import { registerChain } from './commands/chain.js';
+import { registerCert } from './commands/cert.js';
+import { registerCsr } from './commands/csr.js';
+import { registerEnterprise } from './commands/enterprise.js';
+import { registerInit } from './commands/init.js';
+import { registerKeygen } from './commands/keygen.js';
+import { registerOfficer } from './commands/officer.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT } from './run.js';
@@ -15,6 +21,12 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
+  registerInit(program);
+  registerKeygen(program);
+  registerCsr(program);
+  registerEnterprise(program);
+  registerOfficer(program);
+  registerCert(program);
   registerChain(program);
   registerVerify(program);
   registerAudit(program);

@@ -23,3 +23,15 @@ export function jurisdictionCovers(officerDivision: string, enterpriseDivision: 
   if (officerDivision.endsWith('00')) return officerDivision.slice(0, 4) === enterpriseDivision.slice(0, 4);
   return officerDivision === enterpriseDivision;
 }
+
+/**
+ * The division-code prefix an officer's jurisdiction covers, for queries over many enterprises:
+ * `jurisdictionCovers(o, e)` is exactly `e.startsWith(coveredDivisionPrefix(o))` for well-formed
+ * codes. Undefined for a malformed code (it covers nothing).
+ */
+export function coveredDivisionPrefix(officerDivision: string): string | undefined {
+  if (!DIVISION_CODE.test(officerDivision)) return undefined;
+  if (officerDivision.endsWith('0000')) return officerDivision.slice(0, 2);
+  if (officerDivision.endsWith('00')) return officerDivision.slice(0, 4);
+  return officerDivision;
+}

@@ -43,10 +43,14 @@ export interface EnterpriseRegistration {
 export interface OfficerRegistration {
   id: unknown;
   name: unknown;
-  authority: unknown;
+  /** The authority the officer works for (O of its certificate); default DEFAULT_AUTHORITY. */
+  authority?: unknown;
   role: unknown;
   jurisdiction: unknown;
 }
+
+/** The authority officers belong to when a registration names none. */
+export const DEFAULT_AUTHORITY = 'Administration for Market Regulation';
 
 const OFFICER_ID = /^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$/;
 export const MAX_PAGE = 500;
@@ -168,7 +172,7 @@ export class Registry {
     }
     const id = input.id;
     const name = parseName(input.name, 'name');
-    const authority = parseName(input.authority, 'authority');
+    const authority = input.authority === undefined || input.authority === null ? DEFAULT_AUTHORITY : parseName(input.authority, 'authority');
     if (!OFFICER_ROLES.includes(input.role as OfficerRole)) {
       throw new RegistryError('ERR_REGISTRY_INVALID', `role must be one of ${OFFICER_ROLES.join(', ')}`, { detail: { field: 'role' } });
     }
