@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCsr } from '../../src/ca/csr-builder.js';
+import { buildOcspRequest } from '../../src/ca/ocsp-request.js';
+import { pemDecodeAll } from '../../src/ca/pem.js';
+import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import { completeUscc } from '../../src/registry/uscc.js';
+import { parseOcspResponse } from '../ca/ocsp-parse.js';
 import { openssl, scratch } from '../ca/openssl.js';
 import { drivers } from '../helpers/db.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -42,5 +47,108 @@ describe.each(drivers())('CA over HTTP with openssl as the outside client on $na
     expect(after.stdout + after.stderr).toContain('Response verify OK');
     expect(after.stdout).toContain(': revoked');
     expect(after.stdout).toContain('Reason: keyCompromise');
+  });
+
+  const certificateCount = async (): Promise<number> => Number((await ts.service.db.query<{ n: number }>('SELECT count(*)::int AS n FROM certificates')).rows[0]!.n);
+  const opensslCsr = async (name: string, args: string[]): Promise<string> => {
+    const made = await openssl(['req', '-new', ...args, '-nodes', '-keyout', files.path(`${name}.key`), '-subj', '/', '-out', files.path(`${name}.csr`)]);
+    expect(made.code, made.stderr).toBe(0);
+    return readFileSync(files.path(`${name}.csr`), 'utf8');
+  };
+
+  it('refuses RSA-1024, SHA-1 and broken-signature CSRs with a problem naming the reason, storing nothing', async () => {
+    const before = await certificateCount();
+    const broken = Buffer.from(pemDecodeAll(await opensslCsr('b', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']), ['CERTIFICATE REQUEST'])![0]!);
+    broken[broken.length - 2]! ^= 0x55;
+    const cases: Array<[string, number, string, RegExp]> = [
+      [await opensslCsr('r1024', ['-newkey', 'rsa:1024']), 422, 'ERR_CA_KEY_POLICY', /1024 bits/],
+      [await opensslCsr('sha1', ['-newkey', 'rsa:2048', '-sha1']), 422, 'ERR_CA_CSR_WEAK_SIGNATURE', /SHA-1/],
+      [`-----BEGIN CERTIFICATE REQUEST-----\n${broken.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`, 422, 'ERR_CA_CSR_SIGNATURE', /proof of possession/],
+      ['-----BEGIN CERTIFICATE REQUEST-----\nnot base64!\n-----END CERTIFICATE REQUEST-----\n', 400, 'ERR_CA_CSR_MALFORMED', /base64/],
+      ['MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA', 400, 'ERR_CA_CSR_MALFORMED', /PKCS#10/],
+    ];
+    for (const [csr, status, code, reason] of cases) {
+      const res = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: USCC, csr });
+      expect([res.status, res.body.code], JSON.stringify(res.body)).toEqual([status, code]);
+      expect(res.body.detail).toMatch(reason);
+    }
+    const ok = (await buildCsr(signerFromPem('k', generateUserKey('P-256').privateKeyPem))).pem;
+    const unknownProfile = await admin.post('/api/v1/certificates', { profile: 'web-server', uscc: USCC, csr: ok });
+    expect([unknownProfile.status, unknownProfile.body.code]).toEqual([400, 'ERR_CA_PROFILE_UNKNOWN']);
+    const huge = await fetch(`${ts.url}/api/v1/certificates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ profile: 'enterprise-signing', uscc: USCC, csr: 'A'.repeat(10 * 1024 * 1024) }),
+    });
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { code: string }).code).toBe('ERR_HTTP_BODY_TOO_LARGE');
+    expect(await certificateCount()).toBe(before);
+  });
+
+  it('answers unknown and malformed serials with 404 and 400', async () => {
+    expect((await admin.get('/api/v1/certificates/0a0b0c0d')).body.code).toBe('ERR_CA_CERTIFICATE_NOT_FOUND');
+    expect((await admin.get('/api/v1/certificates/0a0b0c0d')).status).toBe(404);
+    expect((await admin.post('/api/v1/certificates/0a0b0c0d/revoke', { reason: 'keyCompromise' })).status).toBe(404);
+    const bad = await admin.get('/api/v1/certificates/not-hex');
+    expect([bad.status, bad.body.code]).toEqual([400, 'ERR_CA_SERIAL_MALFORMED']);
+    const reason = await admin.post('/api/v1/certificates/0a0b/revoke', { reason: 'certificateHold' });
+    expect([reason.status, reason.body.code]).toEqual([400, 'ERR_CA_REASON_INVALID']);
+  });
+
+  it('serves the CRL: openssl verify passes with it, and fails with "certificate revoked" after revocation', async () => {
+    const issued = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: USCC, csr: (await buildCsr(signerFromPem('k', generateUserKey('P-384').privateKeyPem))).pem });
+    files.write('crl-leaf.pem', issued.body.pem);
+    const fetchCrl = async (name: string): Promise<void> => {
+      const res = await fetch(`${ts.url}/ca/issuing.crl`);
+      expect(res.headers.get('content-type')).toBe('application/pkix-crl');
+      files.write(`${name}.der`, Buffer.from(await res.arrayBuffer()));
+      expect((await openssl(['crl', '-inform', 'DER', '-in', files.path(`${name}.der`), '-out', files.path(`${name}.pem`)])).code).toBe(0);
+    };
+    const verify = ['verify', '-CAfile', files.path('root.pem'), '-untrusted', files.path('issuing.pem'), '-crl_check'];
+    await fetchCrl('crl-a');
+    const ok = await openssl([...verify, '-CRLfile', files.path('crl-a.pem'), files.path('crl-leaf.pem')]);
+    expect([ok.code, ok.stdout.trim()]).toEqual([0, `${files.path('crl-leaf.pem')}: OK`]);
+    await admin.post(`/api/v1/certificates/${issued.body.serial}/revoke`, { reason: 'affiliationChanged' });
+    await fetchCrl('crl-b');
+    const refused = await openssl([...verify, '-CRLfile', files.path('crl-b.pem'), files.path('crl-leaf.pem')]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toContain('certificate revoked');
+    expect((await fetch(`${ts.url}/ca/nosuch.crl`)).status).toBe(404);
+  });
+
+  it('answers OCSP over GET, malformed requests with malformedRequest (never an HTTP error), and a wrong content type with 415', async () => {
+    const issued = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: USCC, csr: (await buildCsr(signerFromPem('k', generateUserKey('Ed25519').privateKeyPem))).pem });
+    const issuing = pemDecodeAll(readFileSync(files.path('issuing.pem'), 'utf8'), ['CERTIFICATE'])![0]!;
+    const request = buildOcspRequest(issuing, issued.body.serial);
+    const get = await fetch(`${ts.url}/ocsp/${encodeURIComponent(request.toString('base64'))}`);
+    expect(get.status).toBe(200);
+    expect(get.headers.get('content-type')).toBe('application/ocsp-response');
+    expect(get.headers.get('cache-control')).toContain('max-age');
+    expect(parseOcspResponse(Buffer.from(await get.arrayBuffer())).singles[0]!.status).toBe('good');
+    for (const body of [Buffer.from('garbage'), Buffer.alloc(0), request.subarray(0, 20)]) {
+      const res = await fetch(`${ts.url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body });
+      expect(res.status).toBe(200);
+      expect(parseOcspResponse(Buffer.from(await res.arrayBuffer())).responseStatus).toBe(1);
+    }
+    for (const path of ['/ocsp/!!!notbase64', '/ocsp/AAAA', '/ocsp/a%2Fb%2B']) {
+      const res = await fetch(`${ts.url}${path}`);
+      expect(res.status).toBe(200);
+      expect(parseOcspResponse(Buffer.from(await res.arrayBuffer())).responseStatus).toBe(1);
+    }
+    const wrongType = await fetch(`${ts.url}/ocsp`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: request });
+    expect(wrongType.status).toBe(415);
+  });
+
+  it('makes a PKCS#12 bundle with a server-generated key that openssl opens with the one-time password', async () => {
+    const res = await admin.post('/api/v1/certificates/pkcs12', { profile: 'enterprise-signing', uscc: USCC, keyAlgorithm: 'P-256' });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    files.write('bundle.p12', Buffer.from(res.body.pkcs12, 'base64'));
+    const opened = await openssl(['pkcs12', '-in', files.path('bundle.p12'), '-passin', `pass:${res.body.password}`, '-nodes']);
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stdout).toContain('BEGIN PRIVATE KEY');
+    expect(opened.stdout).toContain(res.body.certificate.pem.split('\n')[1]);
+    const wrong = await openssl(['pkcs12', '-in', files.path('bundle.p12'), '-passin', 'pass:wrong', '-nodes']);
+    expect(wrong.code).not.toBe(0);
   });
 });

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signLoginJws } from '../../src/auth/login-client.js';
+import { buildCsr } from '../../src/ca/csr-builder.js';
+import { pemDecodeAll } from '../../src/ca/pem.js';
+import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
+import { completeUscc, usccCheckCharacter } from '../../src/registry/uscc.js';
+import { drivers } from '../helpers/db.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { adminApi, api, type Api } from './ca-client.js';
+
+describe.each(drivers())('registry and auth routes on $name', (driver) => {
+  let ts: TestService;
+  let admin: Api;
+  const uscc = completeUscc('9135020000050000');
+  const other = completeUscc('9135020000050001');
+
+  /** Logs in as a new holder of `profile` and returns its API. */
+  const holderApi = async (request: Record<string, unknown>): Promise<Api> => {
+    const signer = signerFromPem('h', generateUserKey('P-256').privateKeyPem);
+    const issued = await admin.post('/api/v1/certificates', { ...request, csr: (await buildCsr(signer)).pem });
+    expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+    const { nonce } = (await api(ts.url, undefined).get('/api/v1/auth/challenge')).body;
+    const token = await api(ts.url, undefined).post('/api/v1/auth/token', { jws: await signLoginJws(signer, nonce, pemDecodeAll(issued.body.pem, ['CERTIFICATE'])!) });
+    expect(token.status).toBe(200);
+    return api(ts.url, token.body.token);
+  };
+  const logSize = async (): Promise<number> => Number((await ts.service.db.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_entries')).rows[0]!.n);
+  const lastEntry = async (): Promise<{ kind: string; actor: string; data: Record<string, unknown> }> => {
+    const { rows } = await ts.service.db.query<{ entry: Buffer }>('SELECT entry FROM audit_entries ORDER BY seq DESC LIMIT 1');
+    return JSON.parse(Buffer.from(rows[0]!.entry).toString('utf8'));
+  };
+
+  beforeAll(async () => {
+    ts = await startTestService(driver);
+    admin = await adminApi(ts);
+    expect((await admin.post('/api/v1/enterprises', { uscc, name: 'Xiamen Harbour Trading Co' })).status).toBe(201);
+    expect((await admin.post('/api/v1/enterprises', { uscc: other, name: 'Xiamen Other Co' })).status).toBe(201);
+  });
+  afterAll(async () => ts?.stop());
+
+  it('refuses bad registrations with a specific 4xx code and changes nothing', async () => {
+    const size = await logSize();
+    const wrongCheck = uscc.slice(0, 17) + (usccCheckCharacter(uscc.slice(0, 17)) === '0' ? '1' : '0');
+    const cases: Array<[unknown, number, string]> = [
+      [{ uscc: wrongCheck, name: 'X' }, 400, 'ERR_REGISTRY_USCC_CHECK'],
+      [{ uscc: 'not-a-uscc', name: 'X' }, 400, 'ERR_REGISTRY_USCC_MALFORMED'],
+      [{ uscc: completeUscc('9135020000050002') }, 400, 'ERR_REGISTRY_INVALID'],
+      [{ uscc, name: 'Duplicate' }, 409, 'ERR_REGISTRY_ENTERPRISE_EXISTS'],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await admin.post('/api/v1/enterprises', body);
+      expect([res.status, res.body.code]).toEqual([status, code]);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    }
+    const officer = { id: 'fj-01', name: 'Lin Hua', role: 'reviewer', jurisdiction: '350200' };
+    expect((await admin.post('/api/v1/officers', officer)).status).toBe(201);
+    expect((await admin.post('/api/v1/officers', officer)).body.code).toBe('ERR_REGISTRY_OFFICER_EXISTS');
+    expect((await admin.post('/api/v1/officers', { ...officer, id: 'fj-02', role: 'boss' })).body.code).toBe('ERR_REGISTRY_INVALID');
+    expect((await admin.post('/api/v1/officers', { ...officer, id: 'fj-03', jurisdiction: '35' })).body.code).toBe('ERR_REGISTRY_INVALID');
+    expect(await logSize()).toBe(size + 1); // only the one officer registered
+    expect(await lastEntry()).toMatchObject({ kind: 'officer.registered' });
+  });
+
+  it('lets only the admin register and revoke, audits every denial, and lets an enterprise read only itself', async () => {
+    const anonymous = api(ts.url, undefined);
+    const size = await logSize();
+    const res = await anonymous.post('/api/v1/enterprises', { uscc: completeUscc('9135020000050003'), name: 'Sneaky Co' });
+    expect([res.status, res.body.code]).toEqual([401, 'ERR_AUTH_TOKEN_MISSING']);
+    expect(await logSize()).toBe(size + 1);
+    expect(await lastEntry()).toMatchObject({ kind: 'auth.denied', actor: 'anonymous', data: { code: 'ERR_AUTH_TOKEN_MISSING', path: '/api/v1/enterprises' } });
+
+    const enterprise = await holderApi({ profile: 'enterprise-signing', uscc });
+    expect((await enterprise.get(`/api/v1/enterprises/${uscc}`)).body.name).toBe('Xiamen Harbour Trading Co');
+    const forbidden = await enterprise.get(`/api/v1/enterprises/${other}`);
+    expect([forbidden.status, forbidden.body.code]).toEqual([403, 'ERR_AUTH_FORBIDDEN']);
+    const revokeAttempt = await enterprise.post(`/api/v1/enterprises/${other}/revoke`, {});
+    expect([revokeAttempt.status, revokeAttempt.body.code]).toEqual([403, 'ERR_AUTH_FORBIDDEN']);
+    expect(await lastEntry()).toMatchObject({ kind: 'auth.denied', actor: `enterprise:${uscc}`, data: { code: 'ERR_AUTH_FORBIDDEN' } });
+    expect((await enterprise.get('/api/v1/auth/whoami')).body).toMatchObject({ role: 'enterprise', uscc });
+    const garbageToken = await api(ts.url, 'abc.def.ghi').get('/api/v1/auth/whoami');
+    expect([garbageToken.status, garbageToken.body.code]).toEqual([401, 'ERR_AUTH_TOKEN_INVALID']);
+  });
+
+  it('revokes an enterprise: its certificates are revoked and it appears on the public revoked list', async () => {
+    const signer = signerFromPem('h', generateUserKey('P-256').privateKeyPem);
+    const cert = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: other, csr: (await buildCsr(signer)).pem });
+    const revoked = await admin.post(`/api/v1/enterprises/${other}/revoke`, { reason: 'business licence revoked, decision 2024-17' });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.revokedCertificates).toEqual([cert.body.serial]);
+    expect((await admin.get(`/api/v1/certificates/${cert.body.serial}`)).body).toMatchObject({ status: 'revoked', revocationReason: 'cessationOfOperation' });
+    const list = await api(ts.url, undefined).get('/api/v1/enterprises?status=revoked');
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((e: { uscc: string }) => e.uscc)).toEqual([other]);
+    expect((await api(ts.url, undefined).get('/api/v1/enterprises')).status).toBe(401);
+    expect((await admin.get('/api/v1/enterprises?status=active')).body.items.map((e: { uscc: string }) => e.uscc)).toContain(uscc);
+    const again = await admin.post(`/api/v1/enterprises/${other}/revoke`);
+    expect([again.status, again.body.code]).toEqual([409, 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE']);
+    const refused = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: other, csr: (await buildCsr(signer)).pem });
+    expect([refused.status, refused.body.code]).toEqual([409, 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE']);
+  });
+});
