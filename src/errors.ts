@@ -5,6 +5,7 @@ import type { CryptoErrorCode } from './crypto/errors.js';
 import type { PolicyErrorCode } from './policy/errors.js';
 import type { RegistryErrorCode } from './registry/errors.js';
 import type { SignErrorCode } from './sign/errors.js';
+import type { SubmissionErrorCode } from './submissions/errors.js';
 import type { VerifyErrorCode } from './verify/errors.js';
 
 /**
@@ -70,7 +71,8 @@ export type ErrorCode =
   | VerifyErrorCode
   | PolicyErrorCode
   | SignErrorCode
-  | AuditErrorCode;
+  | AuditErrorCode
+  | SubmissionErrorCode;
 
 export function isChanceryError(value: unknown): value is ChanceryError {
   return value instanceof ChanceryError;

@@ -13,6 +13,9 @@ import { HttpMetrics } from './http/metrics.js';
 import { listen, type RunningServer } from './http/server.js';
 import { logRoutes } from './http/routes/log.js';
 import { verifyRoutes } from './http/routes/verify.js';
+import { openapiRoutes } from './http/openapi.js';
+import { openSubmissions } from './submissions/open.js';
+import type { SubmissionService } from './submissions/service.js';
 import type { Logger } from './log.js';
 import { loadPolicies, type PolicySet } from './policy/policy.js';
 import { parseCertificate } from './verify/certificate.js';
@@ -32,6 +35,8 @@ export interface Service {
   certificates: CertificateServices;
   /** The transaction policies loaded and validated at start (src/policy). */
   policies: PolicySet;
+  /** The submission workflow (src/submissions): submit, countersign, status, receipts. */
+  submissions: SubmissionService;
   /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -66,6 +71,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     });
     await recordLoadedPolicies(audit.log, policies);
     const hierarchy = certificates.ca.hierarchy;
+    const submissions = openSubmissions({ db, audit: audit.log, policies, certificates });
     const trust = { anchors: [parseCertificate(hierarchy.root.der)], intermediates: [parseCertificate(hierarchy.issuing.der)] };
 
     const http = createApp({
@@ -83,6 +89,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         ...certificates.routes,
         logRoutes({ reader: audit.reader, vkey: audit.logKey.vkey }),
         verifyRoutes({ trust: () => trust, revocation: certificates.revocation, policies }),
+        ...submissions.routes,
+        openapiRoutes(),
       ],
     });
     server = await listen(http.app, config.host, config.port);
@@ -102,6 +110,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       auditPart,
       certificates: certificateServices,
       policies,
+      submissions: submissions.service,
       stop: () => {
         stopping ??= (async () => {
           await running.close();

@@ -100,6 +100,27 @@ export async function countersignCms(envelope: Uint8Array, options: CmsCountersi
   return sequence(oid(OID.signedData), explicit(0, signedData));
 }
 
+/**
+ * Adds countersignatures that already exist (each a countersignature SignerInfo, DER, as an
+ * officer made it) to the envelope's SignerInfo, one countersignature attribute each, and the
+ * certificates not yet carried. Every other byte is kept, so the enterprise's signature and the
+ * countersignatures already present stay valid. For a service that merges an officer's
+ * countersignature into the envelope it holds.
+ */
+export function addCountersignatures(envelope: Uint8Array, countersignatures: readonly Uint8Array[], certificates: readonly Uint8Array[] = []): Buffer {
+  let parts: EnvelopeParts;
+  try {
+    parts = splitEnvelope(envelope);
+  } catch (error) {
+    throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', `the envelope to add countersignatures to cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  const unsigned = [...parts.unsignedAttributes, ...countersignatures.map((c) => attribute(OID.countersignature, c))];
+  const signerInfo = sequence(...parts.signerInfoHead, ...(unsigned.length === 0 ? [] : [tlv(contextTag(1, true), ...sortDer(unsigned))]));
+  const carried = dedupe([...parts.certificates, ...certificates]);
+  const signedData = sequence(...parts.signedDataHead, ...(carried.length === 0 ? [] : [tlv(contextTag(0, true), ...sortDer(carried))]), ...parts.crls, setOf(signerInfo));
+  return sequence(oid(OID.signedData), explicit(0, signedData));
+}
+
 async function buildSignerInfo(signer: Signer, leaf: Uint8Array, alg: (typeof CMS_ALGORITHM)[SigningAlgorithm], signedAttributes: Buffer[]): Promise<Buffer> {
   const id = readCertificateIdentity(leaf);
   // The signature covers the DER SET OF (tag 0x31); the SignerInfo carries it as [0] IMPLICIT.

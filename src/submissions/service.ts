@@ -1,0 +1,604 @@
+import type { AppendedEntry, AuditLog, JsonValue } from '../audit/types.js';
+import { AuthError } from '../auth/errors.js';
+import type { Principal } from '../auth/principal.js';
+import { parseSerial } from '../ca/serial.js';
+import { randomBytes, sha256, sha256Hex } from '../crypto/digest.js';
+import type { Database, Tx } from '../db/types.js';
+import type { ApprovalStep, LoadedPolicy, PolicySet } from '../policy/policy.js';
+import { jurisdictionCovers } from '../registry/jurisdiction.js';
+import type { Enterprise } from '../registry/types.js';
+import { parseUscc } from '../registry/uscc.js';
+import type { Certificate } from '../verify/certificate.js';
+import type { Decision } from '../verify/cms-attributes.js';
+import { parseCmsSignedData } from '../verify/cms-parse.js';
+import { verifyEnvelope } from '../verify/envelope.js';
+import { parseJws } from '../verify/jws-parse.js';
+import type { RevocationSource } from '../verify/revocation.js';
+import type { SignatureReport, ValidationReport } from '../verify/validation-report.js';
+import { listScope, mayRead, type ReadableSubmission } from './access.js';
+import { enterpriseSignatureDigest, readEnvelopeParts, withCountersignatures, type CarriedCountersignature, type EnvelopeParts } from './envelope-parts.js';
+import { SubmissionError, type SubmissionErrorCode } from './errors.js';
+import type { ReceiptSigner } from './receipts.js';
+import { reject, rejectionOfReport, type Rejection } from './rejection.js';
+import {
+  insertSubmission,
+  iso,
+  lockSubmissionState,
+  recordCountersignature,
+  selectCountersignatures,
+  selectLiveId,
+  selectPage,
+  selectReceipt,
+  selectRejectedId,
+  selectSubmission,
+  selectSubmissionContext,
+  selectTransitions,
+  type SubmissionRow,
+} from './store.js';
+import { SUBMISSION_STATUSES, type SubmissionStatus, type SubmissionSummary, type SubmissionView, type TransitionKind } from './types.js';
+
+/**
+ * The submission workflow (DESIGN.md § Submission lifecycle, issue 6): submit, status, the
+ * officers' queue, countersign, receipts. Validation (the pure `verifyEnvelope`) and every other
+ * piece of cryptography run before the log's serialized section; inside `audit.record()` each
+ * decision costs a couple of statements, its log entry and the receipt's one ECDSA signature.
+ * Every state change commits in the same transaction as its `submission.*` entry and its receipt.
+ * Refusals of a countersignature are decisions too and are logged as `auth.denied`.
+ */
+
+export interface SubmissionDeps {
+  db: Database;
+  audit: AuditLog;
+  policies: PolicySet;
+  /** The service's CA: its root as the trust anchor, the issuing CA to build paths with (parsed once). */
+  trust: { anchors: readonly Certificate[]; intermediates: readonly Certificate[] };
+  /** Revocation from the CA database (cached by epoch: `epochCachedRevocation`). */
+  revocation: RevocationSource;
+  receipts: ReceiptSigner;
+  /** The registry's record of an enterprise, read in the caller's transaction. */
+  findEnterprise(uscc: string, q: Tx): Promise<Enterprise | undefined>;
+  /** When a certificate of this CA was revoked (undefined: not revoked), read in the caller's transaction. */
+  certificateRevokedAt(serial: string, q: Tx): Promise<Date | undefined>;
+  /** The officer a certificate of this CA was issued to (undefined: none, or not this CA's). */
+  officerOfCertificate(serial: string): Promise<string | undefined>;
+  /** Writes an `auth.denied` entry (src/auth's AuthService.recordDenial). */
+  recordDenial(code: string, reason: string, actor: string, context: RequestContext): Promise<void>;
+  now: () => Date;
+}
+
+/** Where a request came from, for denial entries. */
+export interface RequestContext {
+  method: string;
+  path: string;
+}
+
+/** What an envelope upload carries. */
+export interface EnvelopeUpload {
+  envelope: Uint8Array;
+  /** The document, when the envelope is detached. */
+  content?: Uint8Array | undefined;
+}
+
+/** The answer to a submission or a countersignature: the submission's state and the latest receipt. */
+export interface TransitionResult {
+  /** created: a new submission; existing: the same envelope or application was submitted before; recorded: a countersignature. */
+  outcome: 'created' | 'existing' | 'recorded';
+  submission: SubmissionSummary;
+  receipt: string;
+  logIndex: number;
+}
+
+const APPLICATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 500;
+
+export class SubmissionService {
+  constructor(private readonly deps: SubmissionDeps) {}
+
+  /**
+   * Submits an envelope. Resolves with the new submission (accepted or pending), or the existing
+   * one when this envelope — or, for an authentic envelope, this (applicant, applicationId) —
+   * was submitted before. MUST throw a 422 SubmissionError carrying the record, the report and
+   * the receipt when the application is rejected; a 4xx without a record when the envelope
+   * cannot be read or names no applicant and applicationId.
+   */
+  async submit(upload: EnvelopeUpload, caller: Principal | undefined, context: RequestContext): Promise<TransitionResult> {
+    const parts = readEnvelopeParts(upload.envelope);
+    const envelopeSha256 = sha256Hex(upload.envelope);
+    // The same envelope again: the existing submission, without validating it a second time.
+    const live = await selectLiveId(this.deps.db, envelopeSha256);
+    if (live !== undefined) return this.#existing(live);
+
+    const now = this.deps.now();
+    const report = await verifyEnvelope({
+      envelope: upload.envelope,
+      content: upload.content,
+      anchors: this.deps.trust.anchors,
+      intermediates: this.deps.trust.intermediates,
+      revocation: this.deps.revocation,
+      policies: this.deps.policies,
+      time: now,
+    });
+    const { applicant, applicationId, division } = identify(report);
+    if (caller !== undefined && caller.uscc !== applicant) {
+      const reason = `enterprise ${caller.uscc ?? '?'} may submit its own applications only; this one is ${applicant}'s (the signature authenticates a submission: no token is needed)`;
+      await this.deps.recordDenial('ERR_SUBMISSION_NOT_APPLICANT', reason, caller.actor, context);
+      throw new SubmissionError('ERR_SUBMISSION_NOT_APPLICANT', reason);
+    }
+    const policy = report.policy === null ? undefined : this.deps.policies.get(report.policy.id);
+    const reportRejection = rejectionOfReport(report);
+    const authentic = reportRejection === undefined;
+    const signerSerial = canonicalSerial(report.signatures[0]?.signer?.serialNumber);
+    const requestSha256 = upload.content === undefined ? envelopeSha256 : sha256Hex(Buffer.concat([sha256(upload.envelope), sha256(upload.content)]));
+    const documentSha256 = report.document.sha256!;
+    const reportText = JSON.stringify(report);
+    const approval = policy?.approval ?? [];
+    // A detached JWS is kept with its payload embedded, so officers countersign one object.
+    const currentEnvelope = parts.format === 'jws' && parts.payloadB64 === undefined && upload.content !== undefined ? withCountersignatures(upload.envelope, [], { content: upload.content }) : undefined;
+
+    type Decided = { existing: string } | { created: { summary: SubmissionSummary; receipt: string; logIndex: number; rejection: Rejection | undefined } };
+    const decided = await this.deps.audit.record(
+      async (tx, append): Promise<Decided> => {
+        const state = await selectSubmissionContext(tx, {
+          envelopeSha256,
+          applicant,
+          // Only an authentic envelope is "the same application": a forged one must not reach another's record.
+          applicationId: authentic ? applicationId : '',
+          signerSerial,
+        });
+        if (state.liveId !== null) return { existing: state.liveId };
+        const rejection = registryRejection(state, policy, applicant) ?? reportRejection ?? (state.signerRevokedAt !== null ? reject('ERR_SUBMISSION_CERTIFICATE_REVOKED', `the signer certificate ${signerSerial ?? ''} was revoked at ${iso(state.signerRevokedAt)}`) : undefined);
+        if (rejection !== undefined) {
+          const earlier = await selectRejectedId(tx, requestSha256);
+          if (earlier !== undefined) return { existing: earlier };
+        }
+        const status: SubmissionStatus = rejection !== undefined ? 'rejected' : approval.length === 0 ? 'accepted' : 'pending';
+        const id = newSubmissionId();
+        const kind = `submission.${status}` as TransitionKind;
+        const actor = caller?.actor ?? (rejection === undefined ? `enterprise:${applicant}` : 'anonymous');
+        const data: { [key: string]: JsonValue } = {
+          submission: id,
+          applicant,
+          applicationId,
+          type: report.document.type,
+          status,
+          format: parts.format,
+          documentSha256,
+          envelopeSha256,
+          policy: report.policy === null ? null : { ...report.policy },
+          signer: signerSerial,
+          indication: report.indication,
+          ...(report.subIndication === undefined ? {} : { subIndication: report.subIndication }),
+          ...(rejection === undefined ? {} : { code: rejection.code, reason: rejection.reason }),
+          ...(status === 'pending' ? { nextStep: 0, nextRole: approval[0]!.role } : {}),
+        };
+        const entry = await append({ kind, actor, subject: subjectOf(id), data });
+        const receipt = await this.#receipt(id, applicant, documentSha256, status, entry);
+        await insertSubmission(
+          tx,
+          {
+            id,
+            applicant,
+            applicationId,
+            division,
+            documentType: report.document.type,
+            policy: report.policy,
+            format: parts.format,
+            status,
+            envelopeSha256,
+            requestSha256,
+            documentSha256,
+            enterpriseSignatureSha256: enterpriseSignatureDigest(parts),
+            signerSerial,
+            approval,
+            envelope: upload.envelope,
+            ...(currentEnvelope === undefined ? {} : { currentEnvelope }),
+            content: upload.content ?? null,
+            report: reportText,
+            rejection: rejection ?? null,
+            at: entry.time,
+          },
+          { status, kind, actor, at: entry.time, logIndex: entry.index, leafHash: entry.leafHash, receipt, detail: rejection === undefined ? {} : { code: rejection.code, reason: rejection.reason } },
+        );
+        const summary: SubmissionSummary = {
+          id,
+          status,
+          applicant,
+          applicationId,
+          type: report.document.type,
+          submittedAt: entry.time,
+          updatedAt: entry.time,
+          nextStep: status === 'pending' ? { index: 0, role: approval[0]!.role } : null,
+        };
+        return { created: { summary, receipt, logIndex: entry.index, rejection } };
+      },
+      { retryOnUniqueViolation: true },
+    );
+    if ('existing' in decided) return this.#existing(decided.existing);
+    const { summary, receipt, logIndex, rejection } = decided.created;
+    if (rejection !== undefined) throw rejected(rejection, summary, receipt, logIndex, report);
+    return { outcome: 'created', submission: summary, receipt, logIndex };
+  }
+
+  /** The status view of a submission the caller may read. */
+  async get(id: string, caller: Principal, context: RequestContext): Promise<SubmissionView> {
+    const row = await this.#readable(id, caller, context);
+    const [history, given] = await Promise.all([selectTransitions(this.deps.db, row.id), selectCountersignatures(this.deps.db, row.id)]);
+    const steps = JSON.parse(row.approval) as ApprovalStep[];
+    return {
+      id: row.id,
+      status: row.status,
+      applicant: row.applicant,
+      applicationId: row.application_id,
+      type: row.document_type,
+      policy: row.policy_id === null ? null : { id: row.policy_id, version: row.policy_version!, sha256: row.policy_sha256! },
+      format: row.format,
+      documentSha256: row.document_sha256,
+      envelopeSha256: row.envelope_sha256,
+      currentEnvelopeSha256: sha256Hex(row.envelope),
+      submittedAt: iso(row.submitted_at),
+      updatedAt: iso(row.updated_at),
+      rejection: row.rejection_code === null ? null : { code: row.rejection_code, reason: row.rejection_reason ?? '' },
+      approval: { steps: steps.map((s, index) => ({ index, ...s, countersignature: given.find((c) => c.step === index) ?? null })), nextStep: row.next_step },
+      history,
+      report: JSON.parse(row.report) as ValidationReport,
+    };
+  }
+
+  /** The current envelope (with every countersignature recorded): bytes anyone can verify. */
+  async envelope(id: string, caller: Principal, context: RequestContext): Promise<{ format: 'cms' | 'jws'; bytes: Buffer }> {
+    const row = await this.#readable(id, caller, context);
+    return { format: row.format, bytes: row.envelope };
+  }
+
+  /** The signed document itself (what a detached envelope needs beside it). */
+  async document(id: string, caller: Principal, context: RequestContext): Promise<Buffer> {
+    const row = await this.#readable(id, caller, context);
+    if (row.content !== null) return row.content;
+    if (row.format === 'cms') return Buffer.from(parseCmsSignedData(row.envelope).eContent!);
+    return parseJws(row.envelope).payload!;
+  }
+
+  /** The latest receipt, or the one of the transition logged at `logIndex`. */
+  async receipt(id: string, caller: Principal, context: RequestContext, logIndex?: number): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus }> {
+    const row = await this.#readable(id, caller, context);
+    const found = await selectReceipt(this.deps.db, row.id, logIndex);
+    if (found === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', `submission ${id} has no transition at log index ${logIndex}`);
+    return found;
+  }
+
+  /**
+   * A page of the submissions the caller may see: its own (enterprise), its jurisdiction's
+   * (officer; with `status=pending`, only steps its role signs and that it has not signed yet),
+   * or all (auditor). `after` is the `next` cursor of the previous page.
+   */
+  async list(query: { status?: unknown; after?: unknown; limit?: unknown }, caller: Principal, context: RequestContext): Promise<{ items: SubmissionSummary[]; next: string | null }> {
+    const status = query.status === undefined ? undefined : parseStatus(query.status);
+    const after = query.after === undefined ? undefined : parseCursor(query.after);
+    const limit = query.limit === undefined ? DEFAULT_PAGE : parseLimit(query.limit);
+    const scope = listScope(caller);
+    if (scope.kind === 'none') {
+      const reason = `${caller.role} ${caller.actor} has no submissions to list`;
+      await this.deps.recordDenial('ERR_AUTH_FORBIDDEN', reason, caller.actor, context);
+      throw new AuthError('ERR_AUTH_FORBIDDEN', reason);
+    }
+    const rows = await selectPage(this.deps.db, {
+      ...(status === undefined ? {} : { status }),
+      ...(after === undefined ? {} : { after }),
+      limit,
+      ...(scope.kind === 'applicant' ? { applicant: scope.uscc } : {}),
+      ...(scope.kind === 'jurisdiction' ? { divisionPrefix: scope.prefix, ...(status === 'pending' ? { actionableBy: { role: scope.role, officerId: scope.officerId } } : {}) } : {}),
+    });
+    const next = rows.length === limit ? String(rows[rows.length - 1]!.cursor) : null;
+    return { items: rows.map(({ cursor: _cursor, ...summary }) => summary), next };
+  }
+
+  /**
+   * Records an officer's countersignature: `upload` is the envelope with the officer's
+   * countersignature added. It MUST bind this submission's enterprise signature, add exactly one
+   * countersignature not recorded before, validate now (officer certificate of this CA, not
+   * revoked), come from the logged-in officer, whose role is the next step's, whose jurisdiction
+   * covers the applicant where the step says so, who has not signed an earlier step when the
+   * policy wants distinct officers, and who is not the applicant. Then the submission moves to
+   * the next step, `approved` or `refused` (a refusal ends it), with its entry and receipt.
+   * Concurrent countersignatures are serialized on the submission's row: one per step.
+   */
+  async countersign(id: string, upload: EnvelopeUpload, caller: Principal, context: RequestContext): Promise<TransitionResult> {
+    const row = await this.#load(id);
+    const refuse = async (code: SubmissionErrorCode, message: string, detail?: Record<string, unknown>): Promise<never> => {
+      await this.deps.recordDenial(code, message, caller.actor, context);
+      throw new SubmissionError(code, message, detail === undefined ? { detail: { submission: row.id } } : { detail: { submission: row.id, ...detail } });
+    };
+    if (!(await this.#mayRead(caller, row))) {
+      return refuse('ERR_SUBMISSION_OUT_OF_JURISDICTION', `${caller.actor} (jurisdiction ${caller.officer?.jurisdiction ?? '?'}) may not act on submission ${row.id}: the applicant's division ${row.division} is outside it`);
+    }
+    const uploaded = readEnvelopeParts(upload.envelope);
+    if (row.status !== 'pending') return refuse('ERR_SUBMISSION_CLOSED', `submission ${row.id} is ${row.status}; it takes no more countersignatures`, { status: row.status });
+    if (uploaded.format !== row.format) return refuse('ERR_SUBMISSION_FORMAT_MISMATCH', `submission ${row.id} is a ${row.format.toUpperCase()} envelope; countersign that envelope, not a ${uploaded.format.toUpperCase()} one`);
+    if (enterpriseSignatureDigest(uploaded) !== row.enterprise_signature_sha256) {
+      return refuse('ERR_SUBMISSION_COUNTERSIGNATURE_FOREIGN', `the uploaded envelope carries another enterprise signature: it is not submission ${row.id}; download its current envelope and countersign that`);
+    }
+    const held = readEnvelopeParts(row.envelope);
+    const known = new Set(held.countersignatures.map((c) => c.id));
+    const added = uploaded.countersignatures.filter((c) => !known.has(c.id));
+    if (added.length === 0) {
+      return uploaded.countersignatures.length > 0
+        ? refuse('ERR_SUBMISSION_COUNTERSIGNATURE_REPLAYED', 'every countersignature in the upload is already recorded on this submission: a replay changes nothing')
+        : refuse('ERR_SUBMISSION_COUNTERSIGNATURE_MISSING', 'the uploaded envelope carries no countersignature; add one with `chancery countersign`');
+    }
+    if (added.length > 1) return refuse('ERR_SUBMISSION_COUNTERSIGNATURE_AMBIGUOUS', `the upload adds ${added.length} countersignatures; one step is countersigned at a time`);
+    const counter = added[0]!;
+
+    // Validate the enterprise signature with this countersignature alone: the report's second
+    // signature is then exactly the new one, judged now.
+    const steps = JSON.parse(row.approval) as ApprovalStep[];
+    const stepIndex = row.next_step!;
+    const step = steps[stepIndex]!;
+    const policy = row.policy_id === null ? undefined : this.deps.policies.get(row.policy_id);
+    const content = row.content ?? undefined;
+    const check = withCountersignatures(row.original_envelope, [counter], { certificates: uploaded.certificates, content });
+    const report = await verifyEnvelope({
+      envelope: check,
+      content,
+      anchors: this.deps.trust.anchors,
+      intermediates: this.deps.trust.intermediates,
+      revocation: this.deps.revocation,
+      policy,
+      time: this.deps.now(),
+    });
+    const signature = report.signatures[1];
+    const envelopeFault = report.checks.find((c) => c.result !== 'PASSED');
+    if (signature === undefined || envelopeFault !== undefined) {
+      return refuse('ERR_SUBMISSION_COUNTERSIGNATURE_INVALID', `the countersigned envelope does not validate: ${envelopeFault?.message ?? 'no countersignature was found in it'}`, { report });
+    }
+    const certificate = signature.signer;
+    if (certificate !== null && certificate.organizationIdentifier === `NTRCN-${row.applicant}`) {
+      return refuse('ERR_SUBMISSION_COUNTERSIGNER_IS_APPLICANT', `the applicant ${row.applicant} countersigned its own application; only officers countersign`);
+    }
+    if (certificate !== null && certificate.officer === null) {
+      return refuse('ERR_SUBMISSION_COUNTERSIGNER_NOT_OFFICER', `the countersignature is made with ${certificate.subject}, not with an officer certificate`);
+    }
+    if (signature.indication !== 'TOTAL_PASSED' || certificate === null || certificate.officer === null) {
+      const fault = signature.checks.find((c) => c.result !== 'PASSED');
+      const code: SubmissionErrorCode = signature.subIndication === 'REVOKED' ? 'ERR_SUBMISSION_COUNTERSIGNER_REVOKED' : 'ERR_SUBMISSION_COUNTERSIGNATURE_INVALID';
+      return refuse(code, `the countersignature does not validate (${signature.indication}${signature.subIndication === undefined ? '' : `/${signature.subIndication}`}): ${fault?.message ?? 'no signer certificate'}`, { report });
+    }
+    const serial = canonicalSerial(certificate.serialNumber)!;
+    const officerId = await this.deps.officerOfCertificate(serial);
+    if (officerId === undefined) return refuse('ERR_SUBMISSION_COUNTERSIGNER_NOT_OFFICER', `certificate ${serial} was not issued by this CA to a registered officer`);
+    if (caller.officer?.id !== officerId) {
+      return refuse('ERR_SUBMISSION_COUNTERSIGNER_NOT_CALLER', `the countersignature is officer ${officerId}'s, but ${caller.actor} is logged in; officers upload their own countersignatures`);
+    }
+    const authority = certificate.officer;
+    if (authority.role !== step.role) {
+      return refuse('ERR_SUBMISSION_WRONG_ROLE', `step ${stepIndex + 1} of ${steps.length} needs a ${step.role}; officer ${officerId} is a ${authority.role}`, { step: stepIndex, role: step.role });
+    }
+    if (step.jurisdiction === 'applicant' && !jurisdictionCovers(authority.jurisdiction, row.division)) {
+      return refuse('ERR_SUBMISSION_OUT_OF_JURISDICTION', `officer ${officerId}'s jurisdiction ${authority.jurisdiction} does not cover the applicant's division ${row.division}`);
+    }
+    const decision = decisionFor(signature, step);
+    if (decision === undefined) {
+      return refuse('ERR_SUBMISSION_DECISION_INVALID', `the countersignature's decision is ${JSON.stringify(signature.decision ?? null)}; step ${stepIndex + 1} (${step.role}) takes approve or refuse${step.role === 'reviewer' ? ' (or review)' : ''}`);
+    }
+    const status: SubmissionStatus = decision === 'refuse' ? 'refused' : stepIndex + 1 === steps.length ? 'approved' : 'pending';
+    const kind: TransitionKind = status === 'refused' ? 'submission.refused' : status === 'approved' ? 'submission.approved' : 'submission.countersigned';
+    const merged = withCountersignatures(row.envelope, [counter], { certificates: uploaded.certificates, content });
+    const signingTime = signature.signingTime;
+
+    let result: TransitionResult;
+    try {
+      result = await this.deps.audit.record(async (tx, append) => {
+        const locked = await lockSubmissionState(tx, row.id);
+        if (locked === undefined || locked.status !== 'pending') {
+          throw new SubmissionError('ERR_SUBMISSION_CLOSED', `submission ${row.id} was decided a moment ago (${locked?.status ?? 'gone'}); it takes no more countersignatures`);
+        }
+        if (locked.version !== row.version) {
+          throw new SubmissionError('ERR_SUBMISSION_STEP_TAKEN', `another countersignature was recorded on submission ${row.id} a moment ago (step ${stepIndex + 1} is done); download the current envelope and look again`, {
+            detail: { step: stepIndex },
+          });
+        }
+        if (step.distinctOfficers) {
+          const earlier = await selectCountersignatures(tx, row.id);
+          if (earlier.some((c) => c.officerId === officerId)) {
+            throw new SubmissionError('ERR_SUBMISSION_OFFICER_ALREADY_SIGNED', `officer ${officerId} already countersigned an earlier step, and the policy wants distinct officers`);
+          }
+        }
+        const revokedAt = await this.deps.certificateRevokedAt(serial, tx);
+        if (revokedAt !== undefined) throw new SubmissionError('ERR_SUBMISSION_COUNTERSIGNER_REVOKED', `officer certificate ${serial} was revoked at ${revokedAt.toISOString()}`);
+        const enterprise = await this.deps.findEnterprise(row.applicant, tx);
+        if (enterprise === undefined || (policy !== undefined && !policy.signer.enterpriseStatus.includes(enterprise.status))) {
+          throw new SubmissionError('ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE', `the applicant ${row.applicant} is ${enterprise?.status ?? 'no longer registered'}: its application cannot be decided`);
+        }
+        const entry = await append({
+          kind,
+          actor: caller.actor,
+          subject: subjectOf(row.id),
+          data: {
+            submission: row.id,
+            applicant: row.applicant,
+            step: stepIndex,
+            role: step.role,
+            officer: officerId,
+            certificateSerial: serial,
+            decision,
+            countersignatureSha256: counter.id,
+            status,
+            envelopeSha256: sha256Hex(merged),
+          },
+        });
+        const receipt = await this.#receipt(row.id, row.applicant, row.document_sha256, status, entry);
+        await recordCountersignature(
+          tx,
+          {
+            id: row.id,
+            step: stepIndex,
+            officerId,
+            certificateSerial: serial,
+            decision,
+            signingTime,
+            countersignatureSha256: counter.id,
+            envelope: merged,
+            status,
+            approval: steps,
+            seq: locked.version,
+          },
+          { status, kind, actor: caller.actor, at: entry.time, logIndex: entry.index, leafHash: entry.leafHash, receipt, detail: { step: stepIndex, role: step.role, officer: officerId, decision } },
+        );
+        const summary: SubmissionSummary = {
+          id: row.id,
+          status,
+          applicant: row.applicant,
+          applicationId: row.application_id,
+          type: row.document_type,
+          submittedAt: iso(row.submitted_at),
+          updatedAt: entry.time,
+          nextStep: status === 'pending' ? { index: stepIndex + 1, role: steps[stepIndex + 1]!.role } : null,
+        };
+        return { outcome: 'recorded' as const, submission: summary, receipt, logIndex: entry.index };
+      });
+    } catch (error) {
+      if (error instanceof SubmissionError) await this.deps.recordDenial(error.code, error.message, caller.actor, context);
+      throw error;
+    }
+    return result;
+  }
+
+  /** The row, if it exists and the caller may read it (404 / audited 403 otherwise). */
+  async #readable(id: string, caller: Principal, context: RequestContext): Promise<SubmissionRow> {
+    const row = await this.#load(id);
+    if (!(await this.#mayRead(caller, row))) {
+      const reason = `${caller.actor} may not see submission ${row.id} (${caller.role === 'officer' ? `the applicant is outside jurisdiction ${caller.officer?.jurisdiction ?? '?'}` : caller.role === 'enterprise' ? 'it is another enterprise\'s' : 'this role reads no applications'})`;
+      await this.deps.recordDenial('ERR_AUTH_FORBIDDEN', reason, caller.actor, context);
+      throw new AuthError('ERR_AUTH_FORBIDDEN', reason);
+    }
+    return row;
+  }
+
+  async #load(id: string): Promise<SubmissionRow> {
+    const row = isSubmissionId(id) ? await selectSubmission(this.deps.db, id) : undefined;
+    if (row === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', `no submission with id ${id.slice(0, 64)}`);
+    return row;
+  }
+
+  #mayRead(caller: Principal, row: SubmissionRow): Promise<boolean> {
+    const readable: ReadableSubmission = { applicant: row.applicant, division: row.division, status: row.status, nextRole: row.next_role, nextAnyJurisdiction: row.next_any_jurisdiction };
+    return mayRead(caller, readable, async () => (await selectCountersignatures(this.deps.db, row.id)).map((c) => c.officerId));
+  }
+
+  async #existing(id: string): Promise<TransitionResult> {
+    const row = (await selectSubmission(this.deps.db, id))!;
+    const latest = (await selectReceipt(this.deps.db, id))!;
+    const summary = summaryOf(row);
+    if (row.status === 'rejected') {
+      throw rejected({ code: row.rejection_code as SubmissionErrorCode, reason: row.rejection_reason ?? '' }, summary, latest.receipt, latest.logIndex, JSON.parse(row.report) as ValidationReport);
+    }
+    return { outcome: 'existing', submission: summary, receipt: latest.receipt, logIndex: latest.logIndex };
+  }
+
+  #receipt(id: string, applicant: string, documentDigest: string, status: SubmissionStatus, entry: AppendedEntry): Promise<string> {
+    return this.deps.receipts.sign({ submission: id, applicant, documentDigest, status, at: entry.time, logIndex: entry.index, leafHash: entry.leafHash });
+  }
+}
+
+/** The audit subject of a submission: its entries form their own chain (`subjectPrev`). */
+export function subjectOf(id: string): string {
+  return `submission:${id}`;
+}
+
+/** The applicant and applicationId a record can be kept under, or ERR_SUBMISSION_UNIDENTIFIED. */
+function identify(report: ValidationReport): { applicant: string; applicationId: string; division: string } {
+  const format = report.checks.find((c) => c.id === 'envelope.format');
+  if (format !== undefined && format.result !== 'PASSED') throw new SubmissionError('ERR_SUBMISSION_MALFORMED', format.message);
+  const { applicant, applicationId } = report.document;
+  const unidentified = (why: string): SubmissionError =>
+    new SubmissionError('ERR_SUBMISSION_UNIDENTIFIED', `no record is kept: ${why}`, { detail: { report } });
+  if (report.document.sha256 === null) throw unidentified('the signed document is not available (a detached envelope needs its document as a second multipart part)');
+  if (report.document.json === null) throw unidentified('the signed document is not a JSON object');
+  if (applicant === null) throw unidentified('the document has no applicant');
+  let division: string;
+  try {
+    division = parseUscc(applicant, { overrideCheck: true }).division;
+  } catch {
+    throw unidentified(`the applicant ${JSON.stringify(applicant).slice(0, 40)} is not a unified social credit code`);
+  }
+  if (applicationId === null || !APPLICATION_ID.test(applicationId)) throw unidentified('the document has no applicationId of 1–64 letters, digits, ".", "_" and "-"');
+  return { applicant, applicationId, division };
+}
+
+/** A rejection the registry calls for: the applicant unknown, or in a status the policy refuses. */
+function registryRejection(state: { enterpriseStatus: string | null; enterpriseReason: string | null; enterpriseChangedAt: Date | string | null }, policy: LoadedPolicy | undefined, applicant: string): Rejection | undefined {
+  if (state.enterpriseStatus === null) return reject('ERR_SUBMISSION_ENTERPRISE_UNKNOWN', `no enterprise with USCC ${applicant} is registered`);
+  const allowed = policy?.signer.enterpriseStatus ?? ['active'];
+  if (!allowed.includes(state.enterpriseStatus)) {
+    const since = state.enterpriseChangedAt === null ? '' : ` since ${iso(state.enterpriseChangedAt)}`;
+    return reject('ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE', `enterprise ${applicant} is ${state.enterpriseStatus}${since}${state.enterpriseReason === null ? '' : ` (${state.enterpriseReason})`}; the policy accepts applications from ${allowed.join(' or ')} enterprises only`);
+  }
+  return undefined;
+}
+
+/** The decision a countersignature makes on a step: approve, refuse, or review (a reviewer's pass). */
+function decisionFor(signature: SignatureReport, step: ApprovalStep): Decision | undefined {
+  const d = signature.decision;
+  if (d === 'approve' || d === 'refuse') return d;
+  if (d === 'review' && step.role === 'reviewer') return d;
+  return undefined;
+}
+
+function rejected(rejection: Rejection, submission: SubmissionSummary, receipt: string, logIndex: number, report: ValidationReport): SubmissionError {
+  return new SubmissionError(rejection.code, `the application was rejected: ${rejection.reason}`, { detail: { submission, receipt, logIndex, report } });
+}
+
+function summaryOf(row: SubmissionRow): SubmissionSummary {
+  return {
+    id: row.id,
+    status: row.status,
+    applicant: row.applicant,
+    applicationId: row.application_id,
+    type: row.document_type,
+    submittedAt: iso(row.submitted_at),
+    updatedAt: iso(row.updated_at),
+    nextStep: row.next_step === null ? null : { index: row.next_step, role: row.next_role ?? '' },
+  };
+}
+
+function canonicalSerial(hex: string | undefined): string | null {
+  if (hex === undefined) return null;
+  try {
+    return parseSerial(hex);
+  } catch {
+    return null;
+  }
+}
+
+/** A random (version 4) UUID. */
+export function newSubmissionId(): string {
+  const b = randomBytes(16);
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export function isSubmissionId(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id);
+}
+
+function parseStatus(value: unknown): SubmissionStatus {
+  if (typeof value !== 'string' || !SUBMISSION_STATUSES.includes(value as SubmissionStatus)) {
+    throw new SubmissionError('ERR_SUBMISSION_QUERY_INVALID', `status must be one of ${SUBMISSION_STATUSES.join(', ')}`, { detail: { field: 'status' } });
+  }
+  return value as SubmissionStatus;
+}
+
+function parseCursor(value: unknown): number {
+  if (typeof value !== 'string' || !/^[0-9]{1,15}$/.test(value)) throw new SubmissionError('ERR_SUBMISSION_QUERY_INVALID', 'after must be the "next" cursor of a previous page', { detail: { field: 'after' } });
+  return Number(value);
+}
+
+function parseLimit(value: unknown): number {
+  const n = typeof value === 'string' && /^[0-9]{1,4}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw new SubmissionError('ERR_SUBMISSION_QUERY_INVALID', `limit must be an integer from 1 to ${MAX_PAGE}`, { detail: { field: 'limit' } });
+  return n;
+}
+
+export type { CarriedCountersignature, EnvelopeParts };

@@ -1,0 +1,387 @@
+import type { Queryable } from '../db/types.js';
+import type { ApprovalStep } from '../policy/policy.js';
+import type { Decision } from '../verify/cms-attributes.js';
+import type { CountersignatureRecord, SubmissionStatus, SubmissionSummary, Transition, TransitionKind } from './types.js';
+
+/**
+ * The submissions' SQL (migrations/0040_submissions.sql). Every function runs on the caller's
+ * connection or transaction; writes are called from inside `audit.record()` only. Statements are
+ * few and fat on purpose: inside the log's serialized section every round trip counts.
+ */
+
+export interface SubmissionRow {
+  id: string;
+  n: number;
+  applicant: string;
+  application_id: string;
+  division: string;
+  document_type: string | null;
+  policy_id: string | null;
+  policy_version: number | null;
+  policy_sha256: string | null;
+  format: 'cms' | 'jws';
+  status: SubmissionStatus;
+  envelope_sha256: string;
+  request_sha256: string;
+  document_sha256: string;
+  enterprise_signature_sha256: string | null;
+  signer_serial: string | null;
+  approval: string;
+  next_step: number | null;
+  next_role: string | null;
+  next_any_jurisdiction: boolean | null;
+  original_envelope: Buffer;
+  envelope: Buffer;
+  content: Buffer | null;
+  report: string;
+  rejection_code: string | null;
+  rejection_reason: string | null;
+  submitted_at: Date | string;
+  updated_at: Date | string;
+  version: number;
+}
+
+/** A new submission and its first transition, as inserted together. */
+export interface NewSubmission {
+  id: string;
+  applicant: string;
+  applicationId: string;
+  division: string;
+  documentType: string | null;
+  policy: { id: string; version: number; sha256: string } | null;
+  format: 'cms' | 'jws';
+  status: SubmissionStatus;
+  envelopeSha256: string;
+  requestSha256: string;
+  documentSha256: string;
+  enterpriseSignatureSha256: string | null;
+  signerSerial: string | null;
+  approval: ApprovalStep[];
+  envelope: Uint8Array;
+  /** The current envelope when it differs from the one submitted (a detached JWS gets its payload). */
+  currentEnvelope?: Uint8Array;
+  content: Uint8Array | null;
+  report: string;
+  rejection: { code: string; reason: string } | null;
+  at: string;
+}
+
+export interface NewTransition {
+  status: SubmissionStatus;
+  kind: TransitionKind;
+  actor: string;
+  at: string;
+  logIndex: number;
+  leafHash: string;
+  receipt: string;
+  detail: Record<string, unknown>;
+}
+
+/** The submission's state after a transition: next step (null when it left `pending`). */
+function nextStepOf(status: SubmissionStatus, approval: ApprovalStep[], step: number): { step: number; role: string; any: boolean } | null {
+  if (status !== 'pending') return null;
+  const s = approval[step]!;
+  return { step, role: s.role, any: s.jurisdiction === 'any' };
+}
+
+/** Inserts a submission with its first transition (one statement). Throws 23505 on a duplicate. */
+export async function insertSubmission(q: Queryable, s: NewSubmission, t: NewTransition): Promise<void> {
+  const next = nextStepOf(s.status, s.approval, 0);
+  await q.query(
+    `WITH s AS (
+       INSERT INTO submissions (id, applicant, application_id, division, document_type, policy_id, policy_version, policy_sha256, format, status,
+         envelope_sha256, request_sha256, document_sha256, enterprise_signature_sha256, signer_serial, approval, next_step, next_role,
+         next_any_jurisdiction, original_envelope, envelope, content, report, rejection_code, rejection_reason, submitted_at, updated_at, version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::bytea, COALESCE($21::bytea, $20::bytea), $22, $23, $24, $25, $26, $26, 1)
+       RETURNING id)
+     INSERT INTO submission_transitions (submission_id, seq, status, kind, actor, at, log_index, leaf_hash, receipt, detail)
+     SELECT id, 0, $10, $27, $28, $26, $29, $30, $31, $32 FROM s`,
+    [
+      s.id,
+      s.applicant,
+      s.applicationId,
+      s.division,
+      s.documentType,
+      s.policy?.id ?? null,
+      s.policy?.version ?? null,
+      s.policy?.sha256 ?? null,
+      s.format,
+      s.status,
+      s.envelopeSha256,
+      s.requestSha256,
+      s.documentSha256,
+      s.enterpriseSignatureSha256,
+      s.signerSerial,
+      JSON.stringify(s.approval),
+      next?.step ?? null,
+      next?.role ?? null,
+      next?.any ?? null,
+      s.envelope,
+      s.currentEnvelope ?? null,
+      s.content,
+      s.report,
+      s.rejection?.code ?? null,
+      s.rejection?.reason ?? null,
+      s.at,
+      t.kind,
+      t.actor,
+      t.logIndex,
+      t.leafHash,
+      t.receipt,
+      JSON.stringify(t.detail),
+    ],
+  );
+}
+
+/** What the decision on a new submission depends on, read in one statement under the log's lock. */
+export interface SubmissionContext {
+  /** A live (not rejected) submission with this envelope or this (applicant, applicationId). */
+  liveId: string | null;
+  enterpriseStatus: string | null;
+  enterpriseReason: string | null;
+  enterpriseChangedAt: Date | string | null;
+  /** When the signer's certificate was revoked (null: not revoked or not found). */
+  signerRevokedAt: Date | string | null;
+}
+
+export async function selectSubmissionContext(q: Queryable, key: { envelopeSha256: string; applicant: string; applicationId: string; signerSerial: string | null }): Promise<SubmissionContext> {
+  const { rows } = await q.query<{ live_id: string | null; status: string | null; status_reason: string | null; status_changed_at: Date | string | null; revoked_at: Date | string | null }>(
+    `SELECT (SELECT id FROM submissions WHERE status <> 'rejected' AND envelope_sha256 = $1
+             UNION ALL
+             SELECT id FROM submissions WHERE status <> 'rejected' AND applicant = $2 AND application_id = $3
+             LIMIT 1) AS live_id,
+            e.status, e.status_reason, e.status_changed_at,
+            (SELECT revoked_at FROM certificates WHERE serial = $4) AS revoked_at
+       FROM (SELECT 1) AS one LEFT JOIN enterprises e ON e.uscc = $2`,
+    [key.envelopeSha256, key.applicant, key.applicationId, key.signerSerial],
+  );
+  const r = rows[0]!;
+  return { liveId: r.live_id, enterpriseStatus: r.status, enterpriseReason: r.status_reason, enterpriseChangedAt: r.status_changed_at, signerRevokedAt: r.revoked_at };
+}
+
+/** The live submission with this envelope digest, or with this (applicant, applicationId). */
+export async function selectLiveId(q: Queryable, envelopeSha256: string, applicant?: string, applicationId?: string): Promise<string | undefined> {
+  const { rows } =
+    applicant === undefined
+      ? await q.query<{ id: string }>(`SELECT id FROM submissions WHERE status <> 'rejected' AND envelope_sha256 = $1`, [envelopeSha256])
+      : await q.query<{ id: string }>(
+          `SELECT id FROM submissions WHERE status <> 'rejected' AND envelope_sha256 = $1
+           UNION ALL
+           SELECT id FROM submissions WHERE status <> 'rejected' AND applicant = $2 AND application_id = $3 LIMIT 1`,
+          [envelopeSha256, applicant, applicationId],
+        );
+  return rows[0]?.id;
+}
+
+/** The rejected submission of exactly this request (envelope and detached content), if any. */
+export async function selectRejectedId(q: Queryable, requestSha256: string): Promise<string | undefined> {
+  const { rows } = await q.query<{ id: string }>(`SELECT id FROM submissions WHERE status = 'rejected' AND request_sha256 = $1`, [requestSha256]);
+  return rows[0]?.id;
+}
+
+const COLUMNS = `id, n, applicant, application_id, division, document_type, policy_id, policy_version, policy_sha256, format, status, envelope_sha256,
+  request_sha256, document_sha256, enterprise_signature_sha256, signer_serial, approval, next_step, next_role, next_any_jurisdiction,
+  original_envelope, envelope, content, report, rejection_code, rejection_reason, submitted_at, updated_at, version`;
+
+/** The whole row; `forUpdate` locks it (countersignatures on one submission are serialized by it). */
+export async function selectSubmission(q: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<SubmissionRow | undefined> {
+  const { rows } = await q.query<SubmissionRow>(`SELECT ${COLUMNS} FROM submissions WHERE id = $1${options.forUpdate === true ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0];
+}
+
+/** Status, version and next step only, locked: what a countersignature's transaction re-checks. */
+export async function lockSubmissionState(q: Queryable, id: string): Promise<{ status: SubmissionStatus; version: number; next_step: number | null } | undefined> {
+  const { rows } = await q.query<{ status: SubmissionStatus; version: number; next_step: number | null }>(
+    'SELECT status, version, next_step FROM submissions WHERE id = $1 FOR UPDATE',
+    [id],
+  );
+  return rows[0];
+}
+
+interface TransitionRow {
+  seq: number;
+  status: SubmissionStatus;
+  kind: TransitionKind;
+  actor: string;
+  at: Date | string;
+  log_index: number;
+  leaf_hash: string;
+  detail: string;
+}
+
+export async function selectTransitions(q: Queryable, id: string): Promise<Transition[]> {
+  const { rows } = await q.query<TransitionRow>(
+    'SELECT seq, status, kind, actor, at, log_index, leaf_hash, detail FROM submission_transitions WHERE submission_id = $1 ORDER BY seq',
+    [id],
+  );
+  return rows.map((r) => ({ seq: r.seq, status: r.status, kind: r.kind, actor: r.actor, at: iso(r.at), logIndex: Number(r.log_index), leafHash: r.leaf_hash, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+}
+
+/** The receipt of the latest transition, or of the transition whose log index is `logIndex`. */
+export async function selectReceipt(q: Queryable, id: string, logIndex?: number): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus } | undefined> {
+  const { rows } =
+    logIndex === undefined
+      ? await q.query<{ receipt: string; log_index: number; status: SubmissionStatus }>(
+          'SELECT receipt, log_index, status FROM submission_transitions WHERE submission_id = $1 ORDER BY seq DESC LIMIT 1',
+          [id],
+        )
+      : await q.query<{ receipt: string; log_index: number; status: SubmissionStatus }>(
+          'SELECT receipt, log_index, status FROM submission_transitions WHERE submission_id = $1 AND log_index = $2',
+          [id, logIndex],
+        );
+  const r = rows[0];
+  return r === undefined ? undefined : { receipt: r.receipt, logIndex: Number(r.log_index), status: r.status };
+}
+
+interface CountersignatureRow {
+  step: number;
+  officer_id: string;
+  certificate_serial: string;
+  decision: Decision;
+  signing_time: Date | string | null;
+  countersignature_sha256: string;
+  recorded_at: Date | string;
+  log_index: number;
+}
+
+export async function selectCountersignatures(q: Queryable, id: string): Promise<CountersignatureRecord[]> {
+  const { rows } = await q.query<CountersignatureRow>(
+    `SELECT step, officer_id, certificate_serial, decision, signing_time, countersignature_sha256, recorded_at, log_index
+       FROM submission_countersignatures WHERE submission_id = $1 ORDER BY step`,
+    [id],
+  );
+  return rows.map((r) => ({
+    step: r.step,
+    officerId: r.officer_id,
+    certificateSerial: r.certificate_serial,
+    decision: r.decision,
+    signingTime: r.signing_time === null ? null : iso(r.signing_time),
+    countersignatureSha256: r.countersignature_sha256,
+    recordedAt: iso(r.recorded_at),
+    logIndex: Number(r.log_index),
+  }));
+}
+
+export interface CountersignatureWrite {
+  id: string;
+  step: number;
+  officerId: string;
+  certificateSerial: string;
+  decision: Decision;
+  signingTime: string | null;
+  countersignatureSha256: string;
+  /** The envelope with this countersignature added. */
+  envelope: Uint8Array;
+  status: SubmissionStatus;
+  approval: ApprovalStep[];
+  seq: number;
+}
+
+/** Records a countersignature: the submission's new state, the countersignature and the transition (one statement). */
+export async function recordCountersignature(q: Queryable, c: CountersignatureWrite, t: NewTransition): Promise<void> {
+  const next = nextStepOf(c.status, c.approval, c.step + 1);
+  await q.query(
+    `WITH u AS (
+       UPDATE submissions SET status = $2, envelope = $3, next_step = $4, next_role = $5, next_any_jurisdiction = $6, updated_at = $7, version = version + 1
+        WHERE id = $1 RETURNING id),
+     c AS (
+       INSERT INTO submission_countersignatures (submission_id, step, officer_id, certificate_serial, decision, signing_time, countersignature_sha256, recorded_at, log_index)
+       SELECT id, $8, $9, $10, $11, $12, $13, $7, $14 FROM u RETURNING submission_id)
+     INSERT INTO submission_transitions (submission_id, seq, status, kind, actor, at, log_index, leaf_hash, receipt, detail)
+     SELECT submission_id, $15, $2, $16, $17, $7, $14, $18, $19, $20 FROM c`,
+    [
+      c.id,
+      c.status,
+      c.envelope,
+      next?.step ?? null,
+      next?.role ?? null,
+      next?.any ?? null,
+      t.at,
+      c.step,
+      c.officerId,
+      c.certificateSerial,
+      c.decision,
+      c.signingTime,
+      c.countersignatureSha256,
+      t.logIndex,
+      c.seq,
+      t.kind,
+      t.actor,
+      t.leafHash,
+      t.receipt,
+      JSON.stringify(t.detail),
+    ],
+  );
+}
+
+export interface PageFilter {
+  status?: SubmissionStatus;
+  /** Only this applicant's (an enterprise's own list). */
+  applicant?: string;
+  /** Officers: division prefix their jurisdiction covers ('' for all). */
+  divisionPrefix?: string;
+  /** Officers asking for `pending`: only steps of this role (steps open to any jurisdiction included). */
+  actionableBy?: { role: string; officerId: string };
+  /** Keyset cursor: rows after this `n`. */
+  after?: number;
+  limit: number;
+}
+
+interface SummaryRow {
+  id: string;
+  n: number;
+  status: SubmissionStatus;
+  applicant: string;
+  application_id: string;
+  document_type: string | null;
+  submitted_at: Date | string;
+  updated_at: Date | string;
+  next_step: number | null;
+  next_role: string | null;
+}
+
+/**
+ * A page of submissions in submission order. Officers see their jurisdiction's; with
+ * `actionableBy`, only pending steps their role signs (and, where a step is open to any
+ * jurisdiction, those too), leaving out what they already countersigned.
+ */
+export async function selectPage(q: Queryable, f: PageFilter): Promise<Array<SubmissionSummary & { cursor: number }>> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  const add = (sql: string, value: unknown): void => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.status !== undefined) add('s.status = ?', f.status);
+  if (f.applicant !== undefined) add('s.applicant = ?', f.applicant);
+  if (f.after !== undefined) add('s.n > ?', f.after);
+  if (f.actionableBy !== undefined) {
+    add('s.next_role = ?', f.actionableBy.role);
+    params.push(`${f.divisionPrefix ?? ''}%`);
+    where.push(`(s.division LIKE $${params.length} OR s.next_any_jurisdiction)`);
+    add('NOT EXISTS (SELECT 1 FROM submission_countersignatures c WHERE c.submission_id = s.id AND c.officer_id = ?)', f.actionableBy.officerId);
+  } else if (f.divisionPrefix !== undefined) {
+    add('s.division LIKE ?', `${f.divisionPrefix}%`);
+  }
+  params.push(f.limit);
+  const { rows } = await q.query<SummaryRow>(
+    `SELECT s.id, s.n, s.status, s.applicant, s.application_id, s.document_type, s.submitted_at, s.updated_at, s.next_step, s.next_role
+       FROM submissions s ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY s.n LIMIT $${params.length}`,
+    params,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    status: r.status,
+    applicant: r.applicant,
+    applicationId: r.application_id,
+    type: r.document_type,
+    submittedAt: iso(r.submitted_at),
+    updatedAt: iso(r.updated_at),
+    nextStep: r.next_step === null ? null : { index: r.next_step, role: r.next_role ?? '' },
+    cursor: Number(r.n),
+  }));
+}
+
+export function iso(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
