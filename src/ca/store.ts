@@ -96,6 +96,48 @@ export async function insertCertificateIfCurrent(q: Queryable, c: NewCertificate
   return rowCount === 1;
 }
 
+/**
+ * `insertCertificateIfCurrent` for many certificates in one statement (issuance under load);
+ * returns the serials actually inserted.
+ */
+export async function insertCertificatesIfCurrent(q: Queryable, items: ReadonlyArray<{ row: NewCertificateRow; guard: IssuanceGuard }>): Promise<Set<string>> {
+  const col = <T>(f: (item: { row: NewCertificateRow; guard: IssuanceGuard }) => T): T[] => items.map(f);
+  const g = (item: { guard: IssuanceGuard }, field: 'name' | 'authority' | 'role' | 'jurisdiction'): string | null =>
+    item.guard.kind === 'none' ? null : field === 'name' ? item.guard.name : item.guard.kind === 'officer' ? item.guard[field] : null;
+  const { rows } = await q.query<{ serial: string }>(
+    `INSERT INTO certificates (serial, issuer, profile, uscc, officer_id, subject, spki_sha256, not_before, not_after, der, issued_at)
+     SELECT v.serial, v.issuer, v.profile, v.uscc, v.officer_id, v.subject, v.spki, v.nb::timestamptz, v.na::timestamptz, decode(v.der, 'hex'), v.ia::timestamptz
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                 $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+          AS v(serial, issuer, profile, uscc, officer_id, subject, spki, nb, na, der, ia, kind, g_name, g_authority, g_role, g_jurisdiction)
+     WHERE CASE v.kind
+       WHEN 'enterprise' THEN EXISTS (SELECT 1 FROM enterprises e WHERE e.uscc = v.uscc AND e.status = 'active' AND e.name = v.g_name FOR SHARE)
+       WHEN 'officer' THEN EXISTS (SELECT 1 FROM officers o WHERE o.id = v.officer_id AND o.name = v.g_name AND o.authority = v.g_authority
+                                   AND o.role = v.g_role AND o.jurisdiction = v.g_jurisdiction FOR SHARE)
+       ELSE true END
+     RETURNING serial`,
+    [
+      col((i) => i.row.serial),
+      col((i) => i.row.issuer),
+      col((i) => i.row.profile),
+      col((i) => i.row.uscc),
+      col((i) => i.row.officerId),
+      col((i) => i.row.subject),
+      col((i) => i.row.spkiSha256),
+      col((i) => i.row.notBefore.toISOString()),
+      col((i) => i.row.notAfter.toISOString()),
+      col((i) => i.row.der.toString('hex')),
+      col((i) => i.row.issuedAt.toISOString()),
+      col((i) => i.guard.kind),
+      col((i) => g(i, 'name')),
+      col((i) => g(i, 'authority')),
+      col((i) => g(i, 'role')),
+      col((i) => g(i, 'jurisdiction')),
+    ],
+  );
+  return new Set(rows.map((r) => r.serial));
+}
+
 export async function selectCertificate(q: Queryable, serial: string): Promise<CertificateRow | undefined> {
   const { rows } = await q.query<CertificateRow>(`SELECT ${CERT_COLUMNS} FROM certificates WHERE serial = $1`, [serial]);
   return rows[0] === undefined ? undefined : normalize(rows[0]);

@@ -53,6 +53,18 @@ export async function selectEnterprise(q: Queryable, uscc: string, options: { lo
   return rows[0] === undefined ? undefined : toEnterprise(rows[0]);
 }
 
+/** The enterprises with these USCCs (any order; missing ones are absent). */
+export async function selectEnterprisesByUscc(q: Queryable, usccs: readonly string[]): Promise<Enterprise[]> {
+  const { rows } = await q.query<EnterpriseRow>(`SELECT ${ENTERPRISE_COLUMNS} FROM enterprises WHERE uscc = ANY($1::text[])`, [usccs]);
+  return rows.map(toEnterprise);
+}
+
+/** The officers with these ids (any order; missing ones are absent). */
+export async function selectOfficersById(q: Queryable, ids: readonly string[]): Promise<Officer[]> {
+  const { rows } = await q.query<OfficerRow>(`SELECT ${OFFICER_COLUMNS} FROM officers WHERE id = ANY($1::text[])`, [ids]);
+  return rows.map(toOfficer);
+}
+
 /** A page of enterprises in USCC order, optionally of one status, after a USCC (keyset paging). */
 export async function selectEnterprises(q: Queryable, options: { status?: EnterpriseStatus; after?: string; limit: number }): Promise<Enterprise[]> {
   const params: unknown[] = [];
