@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAudit } from './commands/audit.js';
 import { registerChain } from './commands/chain.js';
+import { registerCountersign } from './commands/countersign.js';
+import { registerDemo } from './commands/demo.js';
 import { registerCert } from './commands/cert.js';
 import { registerCsr } from './commands/csr.js';
 import { registerEnterprise } from './commands/enterprise.js';
@@ -10,6 +12,9 @@ import { registerInit } from './commands/init.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerOfficer } from './commands/officer.js';
 import { registerServe } from './commands/serve.js';
+import { registerSign } from './commands/sign.js';
+import { registerStatus } from './commands/status.js';
+import { registerSubmit } from './commands/submit.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT } from './run.js';
 
@@ -30,6 +35,11 @@ export function buildProgram(): Command {
   registerChain(program);
   registerVerify(program);
   registerAudit(program);
+  registerSign(program);
+  registerCountersign(program);
+  registerSubmit(program);
+  registerStatus(program);
+  registerDemo(program);
   return program;
 }
 

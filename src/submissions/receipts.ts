@@ -5,7 +5,8 @@ import { verifySignature } from '../crypto/signature.js';
 import { OID } from '../oids.js';
 import { parseCertificate, type Certificate } from '../verify/certificate.js';
 import { PURPOSE_DOCUMENT_SIGNING, validatePath, type PathResult } from '../verify/path.js';
-import type { RevocationSource } from '../verify/revocation.js';
+import { crlSource } from '../verify/crl.js';
+import { firstAnswer, type RevocationSource } from '../verify/revocation.js';
 import { SubmissionError } from './errors.js';
 import { SUBMISSION_STATUSES, type SubmissionStatus } from './types.js';
 
@@ -134,6 +135,20 @@ export async function verifyReceipt(jws: string, trust: ReceiptTrust): Promise<V
     throw invalid(`the seal certificate is not a valid Chancery service seal (${path.subIndication ?? path.indication}${why === undefined ? '' : `: ${why.message}`})`, { indication: path.indication, subIndication: path.subIndication });
   }
   return { payload, seal, path };
+}
+
+/**
+ * Revocation for an offline verifier of a Chancery chain (receipts, downloaded envelopes): the
+ * issuing CA's CRL (`GET /ca/issuing.crl`) for every certificate it issued; the issuing CA itself
+ * is reported as not checked, because the root, kept offline, publishes no CRL of its own.
+ */
+export function offlineChanceryRevocation(issuingCrls: readonly Uint8Array[], anchors: readonly Certificate[]): RevocationSource {
+  return firstAnswer(crlSource([...issuingCrls]), {
+    status: async (_cert, issuer) =>
+      anchors.some((a) => a.spki.equals(issuer.spki))
+        ? { status: 'good', unchecked: true, source: 'the root publishes no CRL; a certificate issued by the root is not revocation-checked offline' }
+        : { status: 'unknown', reason: 'no CRL of its issuer was given' },
+  });
 }
 
 function parseJsonObject(b64: string, what: string): Record<string, unknown> {

@@ -416,6 +416,7 @@ export class SubmissionService {
           data: {
             submission: row.id,
             applicant: row.applicant,
+            documentSha256: row.document_sha256,
             step: stepIndex,
             role: step.role,
             officer: officerId,

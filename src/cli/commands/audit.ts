@@ -8,8 +8,11 @@ import { proveInclusion, type ProofTarget } from '../../audit/auditor/prove.js';
 import { defaultStatePath, readTrustedState, recordTrusted } from '../../audit/auditor/state.js';
 import { copySource, remoteSource, verifyLog, type TrustedCheckpoint, type VerifyResult } from '../../audit/auditor/verify.js';
 import { parseCheckpoint } from '../../audit/checkpoint.js';
-import { parseNote, parseVerifierKey } from '../../audit/note.js';
+import { parseNote, parseVerifierKey, type NoteVerifier } from '../../audit/note.js';
 import { ChanceryError } from '../../errors.js';
+import { proveReceipt } from '../../submissions/receipt-proof.js';
+import { offlineChanceryRevocation } from '../../submissions/receipts.js';
+import { parseCertificates, type Certificate } from '../../verify/certificate.js';
 import { EXIT, ExitCode, action, print } from '../run.js';
 
 /**
@@ -96,18 +99,25 @@ export function registerAudit(program: Command): void {
     .description('prove that an entry is in the log: verified checkpoint, consistency with your trusted state, inclusion proof')
     .option('--index <n>', 'the entry index')
     .option('--leaf-hash <hex>', 'the entry leaf hash (SHA-256(0x00 ‖ entry), hex)')
+    .option('--receipt <file>', 'a submission receipt (compact JWS): verify its seal signature and certificate chain, then prove its entry')
+    .option('--trust <pem>', "with --receipt: the CA root to verify the seal's chain with (default: the root the service serves at /ca/root.pem)")
     .requiredOption('--url <url>', 'base URL of a Chancery service')
     .requiredOption('--log-key <vkey>', "the log's verifier key: a file holding it (log.vkey) or the key string")
     .option('--state <file>', 'auditor state to check consistency against (default as for verify)')
     .option('--no-state', 'do not read the auditor state')
     .option('--json', 'print the result as JSON')
     .action(
-      action(async (opts: { index?: string; leafHash?: string; url: string; logKey: string; state: string | boolean; json?: boolean }) => {
-        const target = proofTarget(opts);
+      action(async (opts: { index?: string; leafHash?: string; receipt?: string; trust?: string; url: string; logKey: string; state: string | boolean; json?: boolean }) => {
         const vkey = readVerifierKey(opts.logKey);
         const verifier = parseVerifierKey(vkey);
         const statePath = opts.state === false ? undefined : typeof opts.state === 'string' ? opts.state : defaultStatePath(vkey);
         const state = statePath === undefined ? undefined : readTrustedState(statePath, vkey, verifier);
+        if (opts.receipt !== undefined) {
+          if (opts.index !== undefined || opts.leafHash !== undefined) throw usage('give exactly one of --index, --leaf-hash and --receipt');
+          await proveReceiptCommand({ ...opts, receipt: opts.receipt }, verifier, state === undefined ? undefined : { note: state.checkpoint, label: `the checkpoint you verified on ${state.verifiedAt}` });
+          return;
+        }
+        const target = proofTarget(opts);
         const result = await proveInclusion({
           client: new LogClient(opts.url),
           verifier,
@@ -126,7 +136,38 @@ export function registerAudit(program: Command): void {
     );
 }
 
-/** Parses --index / --leaf-hash. A receipt (issue 6) will become one more way to build a ProofTarget. */
+/** `audit prove --receipt`: src/submissions/receipt-proof.ts does the work; this prints it. */
+async function proveReceiptCommand(opts: { receipt: string; trust?: string; url: string; json?: boolean }, verifier: NoteVerifier, trusted: { note: string; label: string } | undefined): Promise<void> {
+  const client = new LogClient(opts.url);
+  const anchors = opts.trust === undefined ? await servedRoot(opts.url) : parseCertificates(readInput(opts.trust, '--trust'), `--trust ${opts.trust}`);
+  const crl = await fetch(`${client.url}/ca/issuing.crl`).then(async (r) => (r.ok ? Buffer.from(await r.arrayBuffer()) : undefined)).catch(() => undefined);
+  const proof = await proveReceipt({
+    receipt: readInput(opts.receipt, '--receipt').toString('utf8'),
+    trust: { anchors, revocation: offlineChanceryRevocation(crl === undefined ? [] : [crl], anchors) },
+    client,
+    verifier,
+    ...(trusted === undefined ? {} : { trusted }),
+  });
+  const p = proof.receipt.payload;
+  print(opts.json === true, { receipt: p, seal: proof.receipt.seal.subject.toString(), trust: opts.trust ?? `${client.url}/ca/root.pem`, ...proof.inclusion }, () =>
+    [
+      `receipt for submission ${p.submission} (${p.applicant}): ${p.status} at ${p.at}`,
+      `  signed by the service seal ${proof.receipt.seal.subject.toString()}, chain verified to ${opts.trust ?? `the root served by ${client.url} (pin one with --trust)`}`,
+      `  its entry ${p.logIndex} (leaf hash ${p.leafHash}) is in the log: inclusion proof verified against ${proof.inclusion.checkpoint.origin}, size ${proof.inclusion.checkpoint.size}`,
+      ...(proof.inclusion.consistentWith === undefined ? [] : [`  the log is consistent with your trusted checkpoint of size ${proof.inclusion.consistentWith}`]),
+    ].join('\n'),
+  );
+}
+
+async function servedRoot(url: string): Promise<Certificate[]> {
+  const res = await fetch(`${url.replace(/\/+$/, '')}/ca/root.pem`).catch((error: unknown) => {
+    throw new ChanceryError('ERR_AUDIT_FETCH_FAILED', `cannot fetch the CA root from ${url}: ${(error as Error).message}`);
+  });
+  if (!res.ok) throw new ChanceryError('ERR_AUDIT_FETCH_FAILED', `GET ${url}/ca/root.pem: HTTP ${res.status}`);
+  return parseCertificates(Buffer.from(await res.arrayBuffer()), `${url}/ca/root.pem`);
+}
+
+/** Parses --index / --leaf-hash (a receipt is proven by proveReceiptCommand). */
 function proofTarget(opts: { index?: string; leafHash?: string }): ProofTarget {
   if ((opts.index === undefined) === (opts.leafHash === undefined)) throw usage('give exactly one of --index and --leaf-hash');
   if (opts.index !== undefined) {

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { runDemo } from '../../submissions/demo.js';
+import { EXIT, ExitCode, action } from '../run.js';
+
+/**
+ * `chancery demo`: the whole story end to end on an embedded instance in a temp dir (DESIGN.md
+ * § Interfaces). Exit 0 only when every step behaved as described.
+ */
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run the whole story on an embedded instance: register, certify, sign, submit, countersign, reject, receipts, audit')
+    .option('--data-dir <dir>', 'run in this (empty) directory instead of a temp dir, and keep it')
+    .option('--keep', 'keep the temp dir: keys, envelopes and receipts are left in <dir>/demo')
+    .action(
+      action(async (opts: { dataDir?: string; keep?: boolean }) => {
+        const ok = await runDemo({
+          ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+          keep: opts.keep === true || opts.dataDir !== undefined,
+          say: (line) => process.stdout.write(`${line}\n`),
+        });
+        if (!ok) throw new ExitCode(EXIT.failed);
+      }),
+    );
+}
