@@ -77,7 +77,7 @@ export async function startCertificateServices(options: CertificateServicesOptio
       dataDir: options.dataDir,
       urls: base === undefined ? undefined : { crl: `${base}/ca/${ISSUING_CA}.crl`, ocsp: `${base}/ocsp`, caIssuers: `${base}/ca/${ISSUING_CA}.cer` },
       ...(options.ensureLogKey === undefined ? {} : { ensureLogKey: options.ensureLogKey }),
-      log: (message) => options.logger.warn(message),
+      log: (message) => options.logger.info(message),
     }));
     initialized = true;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jurisdictionCovers } from '../../src/registry/jurisdiction.js';
+import { coveredDivisionPrefix, jurisdictionCovers } from '../../src/registry/jurisdiction.js';
 
 describe('jurisdictionCovers', () => {
   it.each([
@@ -16,5 +16,17 @@ describe('jurisdictionCovers', () => {
     ['350102', 'abcdef', false],
   ])('officer %s covers enterprise %s: %s', (officer, enterprise, covers) => {
     expect(jurisdictionCovers(officer, enterprise)).toBe(covers);
+  });
+});
+
+describe('coveredDivisionPrefix', () => {
+  it('agrees with jurisdictionCovers on every pair of a sample of codes', () => {
+    const codes = ['350000', '350100', '350102', '350200', '440000', '440300', '440305', '110000', '110101', 'x50000', '35010'];
+    for (const officer of codes) {
+      for (const enterprise of codes.filter((c) => /^\d{6}$/.test(c))) {
+        const prefix = coveredDivisionPrefix(officer);
+        expect(prefix !== undefined && enterprise.startsWith(prefix), `${officer} → ${enterprise}`).toBe(jurisdictionCovers(officer, enterprise));
+      }
+    }
   });
 });
