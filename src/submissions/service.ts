@@ -107,7 +107,7 @@ export class SubmissionService {
     const envelopeSha256 = sha256Hex(upload.envelope);
     // The same envelope again: the existing submission, without validating it a second time.
     const live = await selectLiveId(this.deps.db, envelopeSha256);
-    if (live !== undefined) return this.#existing(live);
+    if (live !== undefined) return this.#existing(live, caller, context);
 
     const now = this.deps.now();
     const report = await verifyEnvelope({
@@ -120,11 +120,7 @@ export class SubmissionService {
       time: now,
     });
     const { applicant, applicationId, division } = identify(report);
-    if (caller !== undefined && caller.uscc !== applicant) {
-      const reason = `enterprise ${caller.uscc ?? '?'} may submit its own applications only; this one is ${applicant}'s (the signature authenticates a submission: no token is needed)`;
-      await this.deps.recordDenial('ERR_SUBMISSION_NOT_APPLICANT', reason, caller.actor, context);
-      throw new SubmissionError('ERR_SUBMISSION_NOT_APPLICANT', reason);
-    }
+    await this.#checkSubmitter(caller, applicant, context);
     const policy = report.policy === null ? undefined : this.deps.policies.get(report.policy.id);
     const reportRejection = rejectionOfReport(report);
     const authentic = reportRejection === undefined;
@@ -214,7 +210,7 @@ export class SubmissionService {
       },
       { retryOnUniqueViolation: true },
     );
-    if ('existing' in decided) return this.#existing(decided.existing);
+    if ('existing' in decided) return this.#existing(decided.existing, caller, context);
     const { summary, receipt, logIndex, rejection } = decided.created;
     if (rejection !== undefined) throw rejected(rejection, summary, receipt, logIndex, report);
     return { outcome: 'created', submission: summary, receipt, logIndex };
@@ -486,8 +482,17 @@ export class SubmissionService {
     return mayRead(caller, readable, async () => (await selectCountersignatures(this.deps.db, row.id)).map((c) => c.officerId));
   }
 
-  async #existing(id: string): Promise<TransitionResult> {
+  /** A token on a submission must be the applicant's own (the signature is what authenticates). */
+  async #checkSubmitter(caller: Principal | undefined, applicant: string, context: RequestContext): Promise<void> {
+    if (caller === undefined || caller.uscc === applicant) return;
+    const reason = `enterprise ${caller.uscc ?? '?'} may submit its own applications only; this one is ${applicant}'s (the signature authenticates a submission: no token is needed)`;
+    await this.deps.recordDenial('ERR_SUBMISSION_NOT_APPLICANT', reason, caller.actor, context);
+    throw new SubmissionError('ERR_SUBMISSION_NOT_APPLICANT', reason);
+  }
+
+  async #existing(id: string, caller: Principal | undefined, context: RequestContext): Promise<TransitionResult> {
     const row = (await selectSubmission(this.deps.db, id))!;
+    await this.#checkSubmitter(caller, row.applicant, context);
     const latest = (await selectReceipt(this.deps.db, id))!;
     const summary = summaryOf(row);
     if (row.status === 'rejected') {
