@@ -52,12 +52,16 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `chancery serve` as a separate process on a free loopback port and a temp data dir. */
+/**
+ * Starts `chancery serve` as a separate process on a free loopback port and a temp data dir. It
+ * uses the embedded database unless `env.DATABASE_URL` names one: an inherited DATABASE_URL is
+ * ignored, so a benchmark never migrates a shared database by accident.
+ */
 export async function startServerProcess(env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chancery-bench-'));
   const port = await freePort();
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'chancery.js'), 'serve', '--port', String(port), '--data-dir', dataDir], {
-    env: { ...process.env, LOG_LEVEL: 'warn', CHANCERY_KEY_PASSPHRASE: 'bench-only passphrase, not a secret', ...env },
+    env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'warn', CHANCERY_KEY_PASSPHRASE: 'bench-only passphrase, not a secret', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
