@@ -175,9 +175,10 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
 
     it('refuses a revoked officer (a token from before the revocation does not help)', async () => {
       await w.admin.json('POST', '/api/v1/officers', { id: 'SZ-R-REVOKED', name: 'Former Reviewer', authority: 'Market Regulation Administration', role: 'reviewer', jurisdiction: '440300' });
-      const signer = signerFromPem('revoked', generateUserKey('P-256').privateKeyPem);
+      const keyPem = generateUserKey('P-256').privateKeyPem;
+      const signer = signerFromPem('revoked', keyPem);
       const cert = await w.admin.json<{ serial: string; pem: string }>('POST', '/api/v1/certificates', { profile: 'officer', officerId: 'SZ-R-REVOKED', csr: (await buildCsr(signer)).pem });
-      const officer: Holder = { name: 'revoked officer', signer, chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, w.issuing], serial: cert.serial };
+      const officer: Holder = { name: 'revoked officer', signer, keyPem, certPem: cert.pem, chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, w.issuing], serial: cert.serial };
       await w.as(officer); // logs in while still valid
       await w.admin.json('POST', `/api/v1/certificates/${cert.serial}/revoke`, { reason: 'keyCompromise' });
       const { id, envelope } = await pending();

@@ -24,6 +24,9 @@ import { startTestService, type TestService } from '../helpers/service.js';
 export interface Holder {
   name: string;
   signer: Signer;
+  /** The private key (PKCS#8 PEM; test material made at test time) and the certificate (PEM). */
+  keyPem: string;
+  certPem: string;
   /** Leaf, then the issuing CA (what an envelope carries). */
   chain: Buffer[];
   serial: string;
@@ -66,10 +69,11 @@ export async function createWorld(driver: Driver): Promise<World> {
     ];
     for (const o of officers) await admin.json('POST', '/api/v1/officers', { ...o, authority: 'Market Regulation Administration' });
     const holder = async (name: string, body: Record<string, unknown>): Promise<Holder> => {
-      const signer = signerFromPem(name, generateUserKey('P-256').privateKeyPem);
+      const keyPem = generateUserKey('P-256').privateKeyPem;
+      const signer = signerFromPem(name, keyPem);
       const csr = (await buildCsr(signer)).pem;
       const cert = await admin.json<{ serial: string; pem: string }>('POST', '/api/v1/certificates', { ...body, csr });
-      return { name, signer, chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, issuing], serial: cert.serial };
+      return { name, signer, keyPem, certPem: cert.pem, chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, issuing], serial: cert.serial };
     };
     const a = { ...(await holder('enterprise A', { profile: 'enterprise-signing', uscc: USCC_A })), uscc: USCC_A };
     const b = { ...(await holder('enterprise B', { profile: 'enterprise-signing', uscc: USCC_B })), uscc: USCC_B };

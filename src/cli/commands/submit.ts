@@ -48,7 +48,7 @@ export function registerSubmit(program: Command): void {
 }
 
 function describe(body: TransitionBody): string {
-  return body.status === 'pending' && body.nextStep !== null ? `pending (next: step ${body.nextStep.index + 1}, a ${body.nextStep.role})` : body.status;
+  return body.status === 'pending' && body.nextStep !== null ? `pending (next: step ${body.nextStep.index + 1}, ${/^[aeiou]/.test(body.nextStep.role) ? 'an' : 'a'} ${body.nextStep.role})` : body.status;
 }
 
 function saveReceipt(opts: { receiptOut?: string; force?: boolean }, receipt: string): void {
