@@ -3,6 +3,7 @@ import { runBaseline } from './baseline.js';
 import { runCaBench } from './ca.js';
 import { runEnvelopeBench } from './verify-envelope.js';
 import { runPathBench } from './verify-path.js';
+import { runSubmissionsBench } from './submissions.js';
 
 /**
  * `npm run bench [-- name…]`: runs the benchmarks (all, or those named) and prints one JSON
@@ -13,6 +14,7 @@ const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Reco
   ca: runCaBench,
   envelope: runEnvelopeBench,
   path: runPathBench,
+  submissions: runSubmissionsBench,
 };
 
 async function main(): Promise<void> {

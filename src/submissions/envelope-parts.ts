@@ -1,4 +1,4 @@
-import { sha256, sha256Hex } from '../crypto/digest.js';
+import { sha256Hex } from '../crypto/digest.js';
 import { OID } from '../oids.js';
 import { addCountersignatures } from '../sign/cms.js';
 import { parseCmsSignedData, parseSignerInfo } from '../verify/cms-parse.js';
@@ -78,11 +78,6 @@ function readJws(envelope: Uint8Array): EnvelopeParts {
 /** True when two envelopes carry the same enterprise signature (the same application). */
 export function sameEnterpriseSignature(a: EnvelopeParts, b: EnvelopeParts): boolean {
   return a.enterpriseSignature.equals(b.enterpriseSignature);
-}
-
-/** Hex SHA-256 of the enterprise signature, stored to recognise an officer's upload quickly. */
-export function enterpriseSignatureDigest(parts: EnvelopeParts): string {
-  return sha256(parts.enterpriseSignature).toString('hex');
 }
 
 /**

@@ -1,10 +1,10 @@
-import type { AppendedEntry, AuditLog, JsonValue } from '../audit/types.js';
+import type { AppendedEntry, AuditLog } from '../audit/types.js';
 import { AuthError } from '../auth/errors.js';
 import type { Principal } from '../auth/principal.js';
 import { parseSerial } from '../ca/serial.js';
 import { randomBytes, sha256, sha256Hex } from '../crypto/digest.js';
 import type { Database, Tx } from '../db/types.js';
-import type { ApprovalStep, LoadedPolicy, PolicySet } from '../policy/policy.js';
+import type { ApprovalStep, PolicySet } from '../policy/policy.js';
 import { jurisdictionCovers } from '../registry/jurisdiction.js';
 import type { Enterprise } from '../registry/types.js';
 import { parseUscc } from '../registry/uscc.js';
@@ -16,22 +16,19 @@ import { parseJws } from '../verify/jws-parse.js';
 import type { RevocationSource } from '../verify/revocation.js';
 import type { SignatureReport, ValidationReport } from '../verify/validation-report.js';
 import { listScope, mayRead, type ReadableSubmission } from './access.js';
-import { enterpriseSignatureDigest, readEnvelopeParts, withCountersignatures, type CarriedCountersignature, type EnvelopeParts } from './envelope-parts.js';
+import { readEnvelopeParts, sameEnterpriseSignature, withCountersignatures, type CarriedCountersignature, type EnvelopeParts } from './envelope-parts.js';
 import { SubmissionError, type SubmissionErrorCode } from './errors.js';
 import type { ReceiptSigner } from './receipts.js';
-import { reject, rejectionOfReport, type Rejection } from './rejection.js';
+import { rejectionOfReport, type Rejection } from './rejection.js';
+import { SubmissionWriter } from './writer.js';
 import {
-  insertSubmission,
   iso,
   lockSubmissionState,
   recordCountersignature,
   selectCountersignatures,
-  selectLiveId,
   selectPage,
   selectReceipt,
-  selectRejectedId,
   selectSubmission,
-  selectSubmissionContext,
   selectTransitions,
   type SubmissionRow,
 } from './store.js';
@@ -93,7 +90,11 @@ export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 500;
 
 export class SubmissionService {
-  constructor(private readonly deps: SubmissionDeps) {}
+  readonly #writer: SubmissionWriter;
+
+  constructor(private readonly deps: SubmissionDeps) {
+    this.#writer = new SubmissionWriter(deps.audit, deps.receipts, newSubmissionId, subjectOf);
+  }
 
   /**
    * Submits an envelope. Resolves with the new submission (accepted or pending), or the existing
@@ -103,13 +104,7 @@ export class SubmissionService {
    * cannot be read or names no applicant and applicationId.
    */
   async submit(upload: EnvelopeUpload, caller: Principal | undefined, context: RequestContext): Promise<TransitionResult> {
-    const parts = readEnvelopeParts(upload.envelope);
     const envelopeSha256 = sha256Hex(upload.envelope);
-    // The same envelope again: the existing submission, without validating it a second time.
-    const live = await selectLiveId(this.deps.db, envelopeSha256);
-    if (live !== undefined) return this.#existing(live, caller, context);
-
-    const now = this.deps.now();
     const report = await verifyEnvelope({
       envelope: upload.envelope,
       content: upload.content,
@@ -117,101 +112,59 @@ export class SubmissionService {
       intermediates: this.deps.trust.intermediates,
       revocation: this.deps.revocation,
       policies: this.deps.policies,
-      time: now,
+      time: this.deps.now(),
     });
-    const { applicant, applicationId, division } = identify(report);
+    const { applicant, applicationId, division, format } = identify(report);
     await this.#checkSubmitter(caller, applicant, context);
     const policy = report.policy === null ? undefined : this.deps.policies.get(report.policy.id);
     const reportRejection = rejectionOfReport(report);
-    const authentic = reportRejection === undefined;
     const signerSerial = canonicalSerial(report.signatures[0]?.signer?.serialNumber);
-    const requestSha256 = upload.content === undefined ? envelopeSha256 : sha256Hex(Buffer.concat([sha256(upload.envelope), sha256(upload.content)]));
     const documentSha256 = report.document.sha256!;
-    const reportText = JSON.stringify(report);
-    const approval = policy?.approval ?? [];
     // A detached JWS is kept with its payload embedded, so officers countersign one object.
-    const currentEnvelope = parts.format === 'jws' && parts.payloadB64 === undefined && upload.content !== undefined ? withCountersignatures(upload.envelope, [], { content: upload.content }) : undefined;
-
-    type Decided = { existing: string } | { created: { summary: SubmissionSummary; receipt: string; logIndex: number; rejection: Rejection | undefined } };
-    const decided = await this.deps.audit.record(
-      async (tx, append): Promise<Decided> => {
-        const state = await selectSubmissionContext(tx, {
-          envelopeSha256,
-          applicant,
-          // Only an authentic envelope is "the same application": a forged one must not reach another's record.
-          applicationId: authentic ? applicationId : '',
-          signerSerial,
-        });
-        if (state.liveId !== null) return { existing: state.liveId };
-        const rejection = registryRejection(state, policy, applicant) ?? reportRejection ?? (state.signerRevokedAt !== null ? reject('ERR_SUBMISSION_CERTIFICATE_REVOKED', `the signer certificate ${signerSerial ?? ''} was revoked at ${iso(state.signerRevokedAt)}`) : undefined);
-        if (rejection !== undefined) {
-          const earlier = await selectRejectedId(tx, requestSha256);
-          if (earlier !== undefined) return { existing: earlier };
-        }
-        const status: SubmissionStatus = rejection !== undefined ? 'rejected' : approval.length === 0 ? 'accepted' : 'pending';
-        const id = newSubmissionId();
-        const kind = `submission.${status}` as TransitionKind;
-        const actor = caller?.actor ?? (rejection === undefined ? `enterprise:${applicant}` : 'anonymous');
-        const data: { [key: string]: JsonValue } = {
-          submission: id,
-          applicant,
-          applicationId,
-          type: report.document.type,
-          status,
-          format: parts.format,
-          documentSha256,
-          envelopeSha256,
-          policy: report.policy === null ? null : { ...report.policy },
-          signer: signerSerial,
-          indication: report.indication,
-          ...(report.subIndication === undefined ? {} : { subIndication: report.subIndication }),
-          ...(rejection === undefined ? {} : { code: rejection.code, reason: rejection.reason }),
-          ...(status === 'pending' ? { nextStep: 0, nextRole: approval[0]!.role } : {}),
-        };
-        const entry = await append({ kind, actor, subject: subjectOf(id), data });
-        const receipt = await this.#receipt(id, applicant, documentSha256, status, entry);
-        await insertSubmission(
-          tx,
-          {
-            id,
-            applicant,
-            applicationId,
-            division,
-            documentType: report.document.type,
-            policy: report.policy,
-            format: parts.format,
-            status,
-            envelopeSha256,
-            requestSha256,
-            documentSha256,
-            enterpriseSignatureSha256: enterpriseSignatureDigest(parts),
-            signerSerial,
-            approval,
-            envelope: upload.envelope,
-            ...(currentEnvelope === undefined ? {} : { currentEnvelope }),
-            content: upload.content ?? null,
-            report: reportText,
-            rejection: rejection ?? null,
-            at: entry.time,
-          },
-          { status, kind, actor, at: entry.time, logIndex: entry.index, leafHash: entry.leafHash, receipt, detail: rejection === undefined ? {} : { code: rejection.code, reason: rejection.reason } },
-        );
-        const summary: SubmissionSummary = {
-          id,
-          status,
-          applicant,
-          applicationId,
-          type: report.document.type,
-          submittedAt: entry.time,
-          updatedAt: entry.time,
-          nextStep: status === 'pending' ? { index: 0, role: approval[0]!.role } : null,
-        };
-        return { created: { summary, receipt, logIndex: entry.index, rejection } };
+    const currentEnvelope = format === 'jws' && upload.content !== undefined && readEnvelopeParts(upload.envelope).payloadB64 === undefined ? withCountersignatures(upload.envelope, [], { content: upload.content }) : undefined;
+    const requestSha256 = upload.content === undefined ? envelopeSha256 : sha256Hex(Buffer.concat([sha256(upload.envelope), sha256(upload.content)]));
+    const outcome = await this.#writer.write({
+      applicant,
+      applicationId,
+      authentic: reportRejection === undefined,
+      envelopeSha256,
+      requestSha256,
+      signerSerial,
+      policy,
+      reportRejection,
+      callerActor: caller?.actor,
+      record: {
+        applicant,
+        applicationId,
+        division,
+        documentType: report.document.type,
+        policy: report.policy,
+        format,
+        envelopeSha256,
+        requestSha256,
+        documentSha256,
+        signerSerial,
+        approval: policy?.approval ?? [],
+        envelope: upload.envelope,
+        ...(currentEnvelope === undefined ? {} : { currentEnvelope }),
+        content: upload.content ?? null,
+        report: JSON.stringify(report),
       },
-      { retryOnUniqueViolation: true },
-    );
-    if ('existing' in decided) return this.#existing(decided.existing, caller, context);
-    const { summary, receipt, logIndex, rejection } = decided.created;
+      entryData: {
+        applicant,
+        applicationId,
+        type: report.document.type,
+        format,
+        documentSha256,
+        envelopeSha256,
+        policy: report.policy === null ? null : { ...report.policy },
+        signer: signerSerial,
+        indication: report.indication,
+        ...(report.subIndication === undefined ? {} : { subIndication: report.subIndication }),
+      },
+    });
+    if ('existing' in outcome) return this.#existing(outcome.existing, caller, context);
+    const { summary, receipt, logIndex, rejection } = outcome.created;
     if (rejection !== undefined) throw rejected(rejection, summary, receipt, logIndex, report);
     return { outcome: 'created', submission: summary, receipt, logIndex };
   }
@@ -311,10 +264,10 @@ export class SubmissionService {
     const uploaded = readEnvelopeParts(upload.envelope);
     if (row.status !== 'pending') return refuse('ERR_SUBMISSION_CLOSED', `submission ${row.id} is ${row.status}; it takes no more countersignatures`, { status: row.status });
     if (uploaded.format !== row.format) return refuse('ERR_SUBMISSION_FORMAT_MISMATCH', `submission ${row.id} is a ${row.format.toUpperCase()} envelope; countersign that envelope, not a ${uploaded.format.toUpperCase()} one`);
-    if (enterpriseSignatureDigest(uploaded) !== row.enterprise_signature_sha256) {
+    const held = readEnvelopeParts(row.envelope);
+    if (!sameEnterpriseSignature(uploaded, held)) {
       return refuse('ERR_SUBMISSION_COUNTERSIGNATURE_FOREIGN', `the uploaded envelope carries another enterprise signature: it is not submission ${row.id}; download its current envelope and countersign that`);
     }
-    const held = readEnvelopeParts(row.envelope);
     const known = new Set(held.countersignatures.map((c) => c.id));
     const added = uploaded.countersignatures.filter((c) => !known.has(c.id));
     if (added.length === 0) {
@@ -512,7 +465,7 @@ export function subjectOf(id: string): string {
 }
 
 /** The applicant and applicationId a record can be kept under, or ERR_SUBMISSION_UNIDENTIFIED. */
-function identify(report: ValidationReport): { applicant: string; applicationId: string; division: string } {
+function identify(report: ValidationReport): { applicant: string; applicationId: string; division: string; format: 'cms' | 'jws' } {
   const format = report.checks.find((c) => c.id === 'envelope.format');
   if (format !== undefined && format.result !== 'PASSED') throw new SubmissionError('ERR_SUBMISSION_MALFORMED', format.message);
   const { applicant, applicationId } = report.document;
@@ -528,18 +481,7 @@ function identify(report: ValidationReport): { applicant: string; applicationId:
     throw unidentified(`the applicant ${JSON.stringify(applicant).slice(0, 40)} is not a unified social credit code`);
   }
   if (applicationId === null || !APPLICATION_ID.test(applicationId)) throw unidentified('the document has no applicationId of 1–64 letters, digits, ".", "_" and "-"');
-  return { applicant, applicationId, division };
-}
-
-/** A rejection the registry calls for: the applicant unknown, or in a status the policy refuses. */
-function registryRejection(state: { enterpriseStatus: string | null; enterpriseReason: string | null; enterpriseChangedAt: Date | string | null }, policy: LoadedPolicy | undefined, applicant: string): Rejection | undefined {
-  if (state.enterpriseStatus === null) return reject('ERR_SUBMISSION_ENTERPRISE_UNKNOWN', `no enterprise with USCC ${applicant} is registered`);
-  const allowed = policy?.signer.enterpriseStatus ?? ['active'];
-  if (!allowed.includes(state.enterpriseStatus)) {
-    const since = state.enterpriseChangedAt === null ? '' : ` since ${iso(state.enterpriseChangedAt)}`;
-    return reject('ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE', `enterprise ${applicant} is ${state.enterpriseStatus}${since}${state.enterpriseReason === null ? '' : ` (${state.enterpriseReason})`}; the policy accepts applications from ${allowed.join(' or ')} enterprises only`);
-  }
-  return undefined;
+  return { applicant, applicationId, division, format: report.format! };
 }
 
 /** The decision a countersignature makes on a step: approve, refuse, or review (a reviewer's pass). */

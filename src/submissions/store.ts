@@ -24,7 +24,6 @@ export interface SubmissionRow {
   envelope_sha256: string;
   request_sha256: string;
   document_sha256: string;
-  enterprise_signature_sha256: string | null;
   signer_serial: string | null;
   approval: string;
   next_step: number | null;
@@ -54,7 +53,6 @@ export interface NewSubmission {
   envelopeSha256: string;
   requestSha256: string;
   documentSha256: string;
-  enterpriseSignatureSha256: string | null;
   signerSerial: string | null;
   approval: ApprovalStep[];
   envelope: Uint8Array;
@@ -84,59 +82,46 @@ function nextStepOf(status: SubmissionStatus, approval: ApprovalStep[], step: nu
   return { step, role: s.role, any: s.jurisdiction === 'any' };
 }
 
-/** Inserts a submission with its first transition (one statement). Throws 23505 on a duplicate. */
-export async function insertSubmission(q: Queryable, s: NewSubmission, t: NewTransition): Promise<void> {
-  const next = nextStepOf(s.status, s.approval, 0);
+const SUBMISSION_COLUMNS = [
+  'id', 'applicant', 'application_id', 'division', 'document_type', 'policy_id', 'policy_version', 'policy_sha256', 'format', 'status',
+  'envelope_sha256', 'request_sha256', 'document_sha256', 'signer_serial', 'approval', 'next_step', 'next_role',
+  'next_any_jurisdiction', 'original_envelope', 'envelope', 'content', 'report', 'rejection_code', 'rejection_reason', 'submitted_at', 'updated_at', 'version',
+];
+const TRANSITION_COLUMNS = ['submission_id', 'seq', 'status', 'kind', 'actor', 'at', 'log_index', 'leaf_hash', 'receipt', 'detail'];
+
+/**
+ * Inserts submissions with their first transitions, all in one statement (the writer's batch).
+ * Throws 23505 when one of them duplicates a live submission or a rejected request.
+ */
+export async function insertSubmissions(q: Queryable, rows: ReadonlyArray<{ s: NewSubmission; t: NewTransition }>): Promise<void> {
+  const params: unknown[] = [];
+  const tuple = (values: unknown[]): string => `(${values.map((v) => `$${params.push(v)}`).join(', ')})`;
+  const submissions: string[] = [];
+  const transitions: string[] = [];
+  for (const { s, t } of rows) {
+    const next = nextStepOf(s.status, s.approval, 0);
+    submissions.push(
+      tuple([
+        s.id, s.applicant, s.applicationId, s.division, s.documentType, s.policy?.id ?? null, s.policy?.version ?? null, s.policy?.sha256 ?? null, s.format, s.status,
+        s.envelopeSha256, s.requestSha256, s.documentSha256, s.signerSerial, JSON.stringify(s.approval), next?.step ?? null, next?.role ?? null,
+        next?.any ?? null, s.envelope, s.currentEnvelope ?? s.envelope, s.content, s.report, s.rejection?.code ?? null, s.rejection?.reason ?? null, s.at, s.at, 1,
+      ]),
+    );
+    transitions.push(tuple([s.id, 0, t.status, t.kind, t.actor, t.at, t.logIndex, t.leafHash, t.receipt, JSON.stringify(t.detail)]));
+  }
   await q.query(
-    `WITH s AS (
-       INSERT INTO submissions (id, applicant, application_id, division, document_type, policy_id, policy_version, policy_sha256, format, status,
-         envelope_sha256, request_sha256, document_sha256, enterprise_signature_sha256, signer_serial, approval, next_step, next_role,
-         next_any_jurisdiction, original_envelope, envelope, content, report, rejection_code, rejection_reason, submitted_at, updated_at, version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::bytea, COALESCE($21::bytea, $20::bytea), $22, $23, $24, $25, $26, $26, 1)
-       RETURNING id)
-     INSERT INTO submission_transitions (submission_id, seq, status, kind, actor, at, log_index, leaf_hash, receipt, detail)
-     SELECT id, 0, $10, $27, $28, $26, $29, $30, $31, $32 FROM s`,
-    [
-      s.id,
-      s.applicant,
-      s.applicationId,
-      s.division,
-      s.documentType,
-      s.policy?.id ?? null,
-      s.policy?.version ?? null,
-      s.policy?.sha256 ?? null,
-      s.format,
-      s.status,
-      s.envelopeSha256,
-      s.requestSha256,
-      s.documentSha256,
-      s.enterpriseSignatureSha256,
-      s.signerSerial,
-      JSON.stringify(s.approval),
-      next?.step ?? null,
-      next?.role ?? null,
-      next?.any ?? null,
-      s.envelope,
-      s.currentEnvelope ?? null,
-      s.content,
-      s.report,
-      s.rejection?.code ?? null,
-      s.rejection?.reason ?? null,
-      s.at,
-      t.kind,
-      t.actor,
-      t.logIndex,
-      t.leafHash,
-      t.receipt,
-      JSON.stringify(t.detail),
-    ],
+    `WITH s AS (INSERT INTO submissions (${SUBMISSION_COLUMNS.join(', ')}) VALUES ${submissions.join(', ')} RETURNING id)
+     INSERT INTO submission_transitions (${TRANSITION_COLUMNS.join(', ')}) VALUES ${transitions.join(', ')}`,
+    params,
   );
 }
 
-/** What the decision on a new submission depends on, read in one statement under the log's lock. */
+/** What the decision on a new submission depends on, read under the log's lock. */
 export interface SubmissionContext {
   /** A live (not rejected) submission with this envelope or this (applicant, applicationId). */
   liveId: string | null;
+  /** A rejected submission of exactly this request. */
+  rejectedId: string | null;
   enterpriseStatus: string | null;
   enterpriseReason: string | null;
   enterpriseChangedAt: Date | string | null;
@@ -144,43 +129,48 @@ export interface SubmissionContext {
   signerRevokedAt: Date | string | null;
 }
 
-export async function selectSubmissionContext(q: Queryable, key: { envelopeSha256: string; applicant: string; applicationId: string; signerSerial: string | null }): Promise<SubmissionContext> {
-  const { rows } = await q.query<{ live_id: string | null; status: string | null; status_reason: string | null; status_changed_at: Date | string | null; revoked_at: Date | string | null }>(
-    `SELECT (SELECT id FROM submissions WHERE status <> 'rejected' AND envelope_sha256 = $1
+export interface ContextKey {
+  envelopeSha256: string;
+  applicant: string;
+  /** '' when the envelope is not authentic: it then matches no application. */
+  applicationId: string;
+  signerSerial: string | null;
+  requestSha256: string;
+}
+
+/**
+ * The contexts of a batch of new submissions, in order, in one statement. It reads the
+ * registry's and the CA's tables directly (read-only) so that the decision costs one round trip
+ * under the log's lock; an enterprise revocation and a certificate revocation also go through
+ * the log, so this read sees every one committed before the batch began.
+ */
+export async function selectSubmissionContexts(q: Queryable, keys: readonly ContextKey[]): Promise<SubmissionContext[]> {
+  const { rows } = await q.query<{ i: number; live_id: string | null; rejected_id: string | null; status: string | null; status_reason: string | null; status_changed_at: Date | string | null; revoked_at: Date | string | null }>(
+    `SELECT k.i,
+            (SELECT id FROM submissions WHERE status <> 'rejected' AND envelope_sha256 = k.env
              UNION ALL
-             SELECT id FROM submissions WHERE status <> 'rejected' AND applicant = $2 AND application_id = $3
+             SELECT id FROM submissions WHERE status <> 'rejected' AND applicant = k.applicant AND application_id = k.app
              LIMIT 1) AS live_id,
+            (SELECT id FROM submissions WHERE status = 'rejected' AND request_sha256 = k.req) AS rejected_id,
             e.status, e.status_reason, e.status_changed_at,
-            (SELECT revoked_at FROM certificates WHERE serial = $4) AS revoked_at
-       FROM (SELECT 1) AS one LEFT JOIN enterprises e ON e.uscc = $2`,
-    [key.envelopeSha256, key.applicant, key.applicationId, key.signerSerial],
+            (SELECT revoked_at FROM certificates WHERE serial = k.serial) AS revoked_at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS k (env, applicant, app, serial, req, i)
+       LEFT JOIN enterprises e ON e.uscc = k.applicant
+      ORDER BY k.i`,
+    [keys.map((k) => k.envelopeSha256), keys.map((k) => k.applicant), keys.map((k) => k.applicationId), keys.map((k) => k.signerSerial), keys.map((k) => k.requestSha256)],
   );
-  const r = rows[0]!;
-  return { liveId: r.live_id, enterpriseStatus: r.status, enterpriseReason: r.status_reason, enterpriseChangedAt: r.status_changed_at, signerRevokedAt: r.revoked_at };
-}
-
-/** The live submission with this envelope digest, or with this (applicant, applicationId). */
-export async function selectLiveId(q: Queryable, envelopeSha256: string, applicant?: string, applicationId?: string): Promise<string | undefined> {
-  const { rows } =
-    applicant === undefined
-      ? await q.query<{ id: string }>(`SELECT id FROM submissions WHERE status <> 'rejected' AND envelope_sha256 = $1`, [envelopeSha256])
-      : await q.query<{ id: string }>(
-          `SELECT id FROM submissions WHERE status <> 'rejected' AND envelope_sha256 = $1
-           UNION ALL
-           SELECT id FROM submissions WHERE status <> 'rejected' AND applicant = $2 AND application_id = $3 LIMIT 1`,
-          [envelopeSha256, applicant, applicationId],
-        );
-  return rows[0]?.id;
-}
-
-/** The rejected submission of exactly this request (envelope and detached content), if any. */
-export async function selectRejectedId(q: Queryable, requestSha256: string): Promise<string | undefined> {
-  const { rows } = await q.query<{ id: string }>(`SELECT id FROM submissions WHERE status = 'rejected' AND request_sha256 = $1`, [requestSha256]);
-  return rows[0]?.id;
+  return rows.map((r) => ({
+    liveId: r.live_id,
+    rejectedId: r.rejected_id,
+    enterpriseStatus: r.status,
+    enterpriseReason: r.status_reason,
+    enterpriseChangedAt: r.status_changed_at,
+    signerRevokedAt: r.revoked_at,
+  }));
 }
 
 const COLUMNS = `id, n, applicant, application_id, division, document_type, policy_id, policy_version, policy_sha256, format, status, envelope_sha256,
-  request_sha256, document_sha256, enterprise_signature_sha256, signer_serial, approval, next_step, next_role, next_any_jurisdiction,
+  request_sha256, document_sha256, signer_serial, approval, next_step, next_role, next_any_jurisdiction,
   original_envelope, envelope, content, report, rejection_code, rejection_reason, submitted_at, updated_at, version`;
 
 /** The whole row; `forUpdate` locks it (countersignatures on one submission are serialized by it). */

@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import pg from 'pg';
+import { buildCsr } from '../src/ca/csr-builder.js';
+import { pemDecodeAll } from '../src/ca/pem.js';
+import { generateUserKey, signerFromPem } from '../src/crypto/private-key-file.js';
+import { completeUscc } from '../src/registry/uscc.js';
+import { signCms } from '../src/sign/cms.js';
+import { ChanceryClient } from '../src/submissions/client.js';
+import { annualReport, documentBytes } from '../src/submissions/samples.js';
+import { percentile, round, startServerProcess } from './lib.js';
+
+/**
+ * `npm run bench -- submissions` (issue 6): end-to-end submissions over HTTP on loopback. The
+ * server is `chancery serve` in its own process on real PostgreSQL (DATABASE_URL, or the dev
+ * server) with fsync on, in a database this bench creates and drops. 64 concurrent clients send
+ * distinct envelopes signed before the load starts (CMS, ES256, annual reports: accepted on
+ * verification alone). Reported: accepted submissions/s, p50/p99 latency, and the ratio to
+ * GET /healthz requests/s measured by the baseline in the same run. Target ≥ 500/s, p99 ≤ 100 ms.
+ */
+const CONNECTIONS = 64;
+const WARMUP = 1500;
+const MEASURED = 8000;
+const DEV_DATABASE = 'postgres://postgres@127.0.0.1:55432/postgres';
+
+export async function runSubmissionsBench(baseline: Record<string, number>): Promise<Record<string, unknown>> {
+  const admin = process.env['DATABASE_URL'] !== undefined && process.env['DATABASE_URL'] !== '' ? process.env['DATABASE_URL'] : DEV_DATABASE;
+  const databaseUrl = await createDatabase(admin);
+  const server = await startServerProcess({ DATABASE_URL: databaseUrl });
+  try {
+    const fsync = await pgSetting(databaseUrl, 'fsync');
+    const synchronousCommit = await pgSetting(databaseUrl, 'synchronous_commit');
+    const operator = await ChanceryClient.login(
+      server.url,
+      signerFromPem('admin', readFileSync(join(server.dataDir, 'admin', 'admin.key.pem'))),
+      pemDecodeAll(readFileSync(join(server.dataDir, 'admin', 'admin.cert.pem'), 'utf8'), ['CERTIFICATE'])!,
+    );
+    const issuing = pemDecodeAll(readFileSync(join(server.dataDir, 'ca', 'issuing.pem'), 'utf8'), ['CERTIFICATE'])![0]!;
+    // A few enterprises, so the load is not one applicant's.
+    const signers = [];
+    for (let e = 0; e < 4; e++) {
+      const uscc = completeUscc(`91440305${String(8800_0000 + e).padStart(8, '0')}`);
+      await operator.json('POST', '/api/v1/enterprises', { uscc, name: `Benchmark Trading Co ${e} Ltd` });
+      const signer = signerFromPem(`e${e}`, generateUserKey('P-256').privateKeyPem);
+      const cert = await operator.json<{ pem: string }>('POST', '/api/v1/certificates', { profile: 'enterprise-signing', uscc, csr: (await buildCsr(signer)).pem });
+      signers.push({ uscc, signer, chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, issuing] });
+    }
+    const signStart = performance.now();
+    const envelopes: Buffer[] = [];
+    const now = new Date();
+    for (let i = 0; i < WARMUP + MEASURED; i++) {
+      const s = signers[i % signers.length]!;
+      envelopes.push(await signCms({ signer: s.signer, chain: s.chain, content: documentBytes(annualReport(s.uscc, `BENCH-${i}`, now)), detached: false, time: now }));
+    }
+    const signSeconds = (performance.now() - signStart) / 1000;
+
+    await load(server.url, envelopes.slice(0, WARMUP));
+    const measured = await load(server.url, envelopes.slice(WARMUP));
+    const accepted = await countAccepted(databaseUrl);
+    const healthz = baseline['healthzRequestsPerSec']!;
+    if (measured.non2xx > 0 || measured.errors > 0) process.stderr.write(`submissions bench: ${measured.non2xx} non-2xx, ${measured.errors} errors\n`);
+    return {
+      acceptedPerSec: measured.perSecond,
+      latencyP50Ms: measured.p50,
+      latencyP99Ms: measured.p99,
+      vsHealthz: round(measured.perSecond / healthz, 3),
+      healthzRequestsPerSec: healthz,
+      requests: measured.count,
+      created201: measured.created,
+      non2xx: measured.non2xx,
+      errors: measured.errors,
+      acceptedRowsInDatabase: accepted,
+      connections: CONNECTIONS,
+      envelopeBytes: envelopes[0]!.length,
+      presignedPerSec: round((WARMUP + MEASURED) / signSeconds),
+      postgres: { fsync, synchronousCommit },
+      target: { acceptedPerSec: 500, latencyP99Ms: 100 },
+    };
+  } finally {
+    await server.stop();
+    await dropDatabase(admin, databaseUrl);
+  }
+}
+
+interface LoadOutcome {
+  count: number;
+  created: number;
+  non2xx: number;
+  errors: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/** Each envelope once, from CONNECTIONS keep-alive clients (autocannon, in this process). */
+async function load(url: string, envelopes: Buffer[]): Promise<LoadOutcome> {
+  const autocannon = createRequire(import.meta.url)('autocannon') as (opts: unknown, cb: (err: Error | null, result: AutocannonResult) => void) => { on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): unknown };
+  let next = 0;
+  const latencies: number[] = [];
+  const started = performance.now();
+  const result = await new Promise<AutocannonResult>((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        connections: CONNECTIONS,
+        pipelining: 1,
+        amount: envelopes.length,
+        timeout: 30,
+        requests: [
+          {
+            method: 'POST',
+            path: '/api/v1/submissions',
+            headers: { 'content-type': 'application/cms' },
+            setupRequest: (req: Record<string, unknown>) => ({ ...req, body: envelopes[next++ % envelopes.length] }),
+          },
+        ],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    ).on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const created = Number(result.statusCodeStats?.['201']?.count ?? 0);
+  return {
+    count: envelopes.length,
+    created,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    perSecond: round(created / seconds),
+    p50: latencies.length > 0 ? round(percentile(latencies, 50), 2) : result.latency.p50,
+    p99: latencies.length > 0 ? round(percentile(latencies, 99), 2) : result.latency.p99,
+  };
+}
+
+interface AutocannonResult {
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  statusCodeStats?: Record<string, { count: number | string }>;
+}
+
+async function createDatabase(adminUrl: string): Promise<string> {
+  const name = `chancery_bench_${process.pid}_${Date.now().toString(36)}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function dropDatabase(adminUrl: string, url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function pgSetting(url: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return ((await client.query<{ setting: string }>('SELECT setting FROM pg_settings WHERE name = $1', [name])).rows[0]?.setting ?? 'unknown');
+  } finally {
+    await client.end();
+  }
+}
+
+async function countAccepted(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM submissions WHERE status = 'accepted'")).rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}

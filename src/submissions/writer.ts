@@ -1,0 +1,178 @@
+import type { AppendedEntry, AuditLog, JsonValue } from '../audit/types.js';
+import type { LoadedPolicy } from '../policy/policy.js';
+import { reject, type Rejection } from './rejection.js';
+import type { ReceiptSigner } from './receipts.js';
+import { insertSubmissions, iso, selectSubmissionContexts, type NewSubmission, type NewTransition, type SubmissionContext } from './store.js';
+import type { SubmissionStatus, SubmissionSummary, TransitionKind } from './types.js';
+
+/**
+ * Group commit of new submissions (issue 6: "group commit … make the hot path lean"). Every
+ * submission validated concurrently joins the next batch; one `audit.record()` decides the whole
+ * batch: one statement reads what the decisions depend on (a live submission with this envelope
+ * or application, the applicant's registry status, the signer certificate's revocation), each
+ * decision appends its entry and signs its receipt, and one statement inserts every record with
+ * its first transition. Inside the log's serialized section a batch thus costs two statements,
+ * not two per submission. Batches follow one another; a batch's work may run again on a
+ * conflict (23505 from another process's insert), deciding everything afresh.
+ */
+
+/** A validated submission, ready to be decided and recorded. */
+export interface PreparedSubmission {
+  applicant: string;
+  applicationId: string;
+  /** The enterprise signature verified and is bound to the applicant: it may be "the same application" as a live one. */
+  authentic: boolean;
+  envelopeSha256: string;
+  requestSha256: string;
+  signerSerial: string | null;
+  policy: LoadedPolicy | undefined;
+  /** Why the report alone rejects it, if it does. */
+  reportRejection: Rejection | undefined;
+  /** The record, without what the decision sets. */
+  record: Omit<NewSubmission, 'id' | 'status' | 'rejection' | 'at'>;
+  /** The caller's actor when a token came with it. */
+  callerActor: string | undefined;
+  /** The audit entry's data besides the decision's fields. */
+  entryData: { [key: string]: JsonValue };
+}
+
+export type WriteOutcome = { existing: string } | { created: { summary: SubmissionSummary; receipt: string; logIndex: number; rejection: Rejection | undefined } };
+
+interface Waiting {
+  item: PreparedSubmission;
+  resolve: (outcome: WriteOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+export class SubmissionWriter {
+  readonly #queue: Waiting[] = [];
+  #draining: Promise<void> | undefined;
+
+  constructor(
+    private readonly audit: AuditLog,
+    private readonly receipts: ReceiptSigner,
+    private readonly newId: () => string,
+    private readonly subjectOf: (id: string) => string,
+    private readonly maxBatch = 128,
+  ) {}
+
+  /** Decides and records a submission; resolves after its batch committed. */
+  write(item: PreparedSubmission): Promise<WriteOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      this.#draining ??= this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.maxBatch);
+        try {
+          const outcomes = await this.audit.record((tx, append) => this.#decide(batch.map((w) => w.item), tx, append), { retryOnUniqueViolation: true });
+          batch.forEach((w, i) => w.resolve(outcomes[i]!));
+        } catch (error) {
+          for (const w of batch) w.reject(error);
+        }
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+
+  async #decide(items: PreparedSubmission[], tx: Parameters<Parameters<AuditLog['record']>[0]>[0], append: Parameters<Parameters<AuditLog['record']>[0]>[1]): Promise<WriteOutcome[]> {
+    const contexts = await selectSubmissionContexts(
+      tx,
+      items.map((p) => ({
+        envelopeSha256: p.envelopeSha256,
+        applicant: p.applicant,
+        // Only an authentic envelope is "the same application": a forged one must not reach another's record.
+        applicationId: p.authentic ? p.applicationId : '',
+        signerSerial: p.signerSerial,
+        requestSha256: p.requestSha256,
+      })),
+    );
+    // What this batch decided so far, for duplicates inside the batch.
+    const liveEnvelope = new Map<string, string>();
+    const liveApplication = new Map<string, string>();
+    const rejectedRequest = new Map<string, string>();
+    const outcomes: WriteOutcome[] = [];
+    const rows: Array<{ s: NewSubmission; t: NewTransition }> = [];
+    for (const [i, p] of items.entries()) {
+      const context = contexts[i]!;
+      const applicationKey = `${p.applicant}/${p.applicationId}`;
+      const live = context.liveId ?? liveEnvelope.get(p.envelopeSha256) ?? (p.authentic ? liveApplication.get(applicationKey) : undefined);
+      if (live !== undefined) {
+        outcomes.push({ existing: live });
+        continue;
+      }
+      const rejection =
+        registryRejection(context, p.policy, p.applicant) ??
+        p.reportRejection ??
+        (context.signerRevokedAt !== null ? reject('ERR_SUBMISSION_CERTIFICATE_REVOKED', `the signer certificate ${p.signerSerial ?? ''} was revoked at ${iso(context.signerRevokedAt)}`) : undefined);
+      if (rejection !== undefined) {
+        const earlier = context.rejectedId ?? rejectedRequest.get(p.requestSha256);
+        if (earlier !== undefined) {
+          outcomes.push({ existing: earlier });
+          continue;
+        }
+      }
+      const approval = p.record.approval;
+      const status: SubmissionStatus = rejection !== undefined ? 'rejected' : approval.length === 0 ? 'accepted' : 'pending';
+      const id = this.newId();
+      const kind = `submission.${status}` as TransitionKind;
+      const actor = p.callerActor ?? (rejection === undefined ? `enterprise:${p.applicant}` : 'anonymous');
+      const entry = await append({
+        kind,
+        actor,
+        subject: this.subjectOf(id),
+        data: {
+          submission: id,
+          ...p.entryData,
+          status,
+          ...(rejection === undefined ? {} : { code: rejection.code, reason: rejection.reason }),
+          ...(status === 'pending' ? { nextStep: 0, nextRole: approval[0]!.role } : {}),
+        },
+      });
+      const receipt = await this.#receipt(id, p.applicant, p.record.documentSha256, status, entry);
+      rows.push({
+        s: { ...p.record, id, status, rejection: rejection ?? null, at: entry.time },
+        t: { status, kind, actor, at: entry.time, logIndex: entry.index, leafHash: entry.leafHash, receipt, detail: rejection === undefined ? {} : { code: rejection.code, reason: rejection.reason } },
+      });
+      if (rejection === undefined) {
+        liveEnvelope.set(p.envelopeSha256, id);
+        liveApplication.set(applicationKey, id);
+      } else {
+        rejectedRequest.set(p.requestSha256, id);
+      }
+      const summary: SubmissionSummary = {
+        id,
+        status,
+        applicant: p.applicant,
+        applicationId: p.applicationId,
+        type: p.record.documentType,
+        submittedAt: entry.time,
+        updatedAt: entry.time,
+        nextStep: status === 'pending' ? { index: 0, role: approval[0]!.role } : null,
+      };
+      outcomes.push({ created: { summary, receipt, logIndex: entry.index, rejection } });
+    }
+    if (rows.length > 0) await insertSubmissions(tx, rows);
+    return outcomes;
+  }
+
+  #receipt(id: string, applicant: string, documentDigest: string, status: SubmissionStatus, entry: AppendedEntry): Promise<string> {
+    return this.receipts.sign({ submission: id, applicant, documentDigest, status, at: entry.time, logIndex: entry.index, leafHash: entry.leafHash });
+  }
+}
+
+/** A rejection the registry calls for: the applicant unknown, or in a status the policy refuses. */
+export function registryRejection(state: Pick<SubmissionContext, 'enterpriseStatus' | 'enterpriseReason' | 'enterpriseChangedAt'>, policy: LoadedPolicy | undefined, applicant: string): Rejection | undefined {
+  if (state.enterpriseStatus === null) return reject('ERR_SUBMISSION_ENTERPRISE_UNKNOWN', `no enterprise with USCC ${applicant} is registered`);
+  const allowed = policy?.signer.enterpriseStatus ?? ['active'];
+  if (!allowed.includes(state.enterpriseStatus)) {
+    const since = state.enterpriseChangedAt === null ? '' : ` since ${iso(state.enterpriseChangedAt)}`;
+    return reject('ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE', `enterprise ${applicant} is ${state.enterpriseStatus}${since}${state.enterpriseReason === null ? '' : ` (${state.enterpriseReason})`}; the policy accepts applications from ${allowed.join(' or ')} enterprises only`);
+  }
+  return undefined;
+}
