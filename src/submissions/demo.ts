@@ -73,7 +73,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       await prepareDatabase(dataDir, options.say);
       const config = loadConfig({ CHANCERY_KEY_PASSPHRASE: randomBytes(24).toString('base64url') }, { dataDir, host: '127.0.0.1', port: '0', logLevel: 'silent' });
       const s = await startService(config, createLogger('silent'));
-      return { value: s, line: `CA hierarchy, OCSP responder, service seal and log key made; serving on 127.0.0.1:${s.server.port} (data in ${dataDir})` };
+      return { value: s, line: `CA hierarchy, OCSP responder, service seal and log key made; serving on 127.0.0.1:${s.server.port}` };
     });
     const url = `http://127.0.0.1:${service.server.port}`;
     mkdirSync(out, { recursive: true });
@@ -166,7 +166,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       const body = outcome.kind === 'rejected' ? outcome.body : undefined;
       expect(body!.code === 'ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE', `expected ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE, got ${body!.code}`);
       receipts.push({ what: 'rejected', jws: body!.receipt });
-      return { value: undefined, line: `an application of ${revokedUscc}, whose licence was revoked, → rejected (${body!.code}): ${body!.detail.replace(/^the application was rejected: /, '')}` };
+      return { value: undefined, line: `${revokedUscc}'s licence revoked, then its application → rejected (${body!.code}): ${body!.detail.replace(/^the application was rejected: /, '').replace(/; the policy .*$/, '')}` };
     });
 
     // 8. the receipts
