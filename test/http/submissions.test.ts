@@ -106,4 +106,33 @@ describe.each(drivers())('submissions end to end over HTTP on $name', (driver) =
     const refused = await reviewer.countersign(id, await countersignWith(w.reviewer, current, 'refuse'));
     expect(refused).toMatchObject({ status: 'refused', nextStep: null });
   });
+
+  it("pages the officers' queue: their jurisdiction, steps their role signs, without what they already signed", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await new ChanceryClient(w.url).submit(await signCmsWith(w.a, foodDocument(w.a.uscc)));
+      ids.push((r.body as { id: string }).id);
+    }
+    const reviewer = await w.as(w.reviewer);
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await reviewer.list({ status: 'pending', limit: 2, ...(after === undefined ? {} : { after }) });
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      expect(page.items.every((s) => s.status === 'pending' && s.nextStep?.role === 'reviewer' && s.applicant === w.a.uscc)).toBe(true);
+      seen.push(...page.items.map((s) => s.id));
+      if (page.next === null) break;
+      after = page.next;
+    }
+    expect(seen).toEqual(expect.arrayContaining(ids));
+    expect(new Set(seen).size).toBe(seen.length);
+    // Reviewed: it leaves the reviewer's queue and enters the approvers'.
+    await reviewer.countersign(ids[0]!, await countersignWith(w.reviewer, await reviewer.envelope(ids[0]!), 'approve'));
+    expect((await reviewer.list({ status: 'pending', limit: 500 })).items.map((s) => s.id)).not.toContain(ids[0]);
+    expect((await (await w.as(w.approver)).list({ status: 'pending', limit: 500 })).items.map((s) => s.id)).toContain(ids[0]);
+    // Another jurisdiction's reviewer sees none of A's; enterprise B sees none of A's either.
+    expect((await (await w.as(w.outsider)).list({ status: 'pending', limit: 500 })).items.filter((s) => s.applicant === w.a.uscc)).toEqual([]);
+    expect((await (await w.as(w.b)).list({ limit: 500 })).items.filter((s) => s.applicant === w.a.uscc)).toEqual([]);
+    await expect((await w.as(w.reviewer)).list({ status: 'bogus' })).rejects.toMatchObject({ code: 'ERR_SUBMISSION_QUERY_INVALID' });
+  });
 });
