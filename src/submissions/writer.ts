@@ -1,3 +1,4 @@
+import { AuditError } from '../audit/errors.js';
 import type { AppendedEntry, AuditLog, JsonValue } from '../audit/types.js';
 import type { LoadedPolicy } from '../policy/policy.js';
 import { reject, type Rejection } from './rejection.js';
@@ -38,6 +39,9 @@ export interface PreparedSubmission {
 
 export type WriteOutcome = { existing: string } | { created: { summary: SubmissionSummary; receipt: string; logIndex: number; rejection: Rejection | undefined } };
 
+/** Submissions allowed to wait for a batch; beyond it, a 503 asks the client to retry (pushback, not an unbounded queue). */
+const MAX_WAITING = 5000;
+
 interface Waiting {
   item: PreparedSubmission;
   resolve: (outcome: WriteOutcome) => void;
@@ -58,6 +62,9 @@ export class SubmissionWriter {
 
   /** Decides and records a submission; resolves after its batch committed. */
   write(item: PreparedSubmission): Promise<WriteOutcome> {
+    if (this.#queue.length >= MAX_WAITING) {
+      return Promise.reject(new AuditError('ERR_AUDIT_OVERLOADED', `${this.#queue.length} submissions are waiting to be recorded; try again shortly`, { detail: { retryAfterSeconds: 1 } }));
+    }
     return new Promise((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
       this.#draining ??= this.#drain();
@@ -67,16 +74,27 @@ export class SubmissionWriter {
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.maxBatch);
-        try {
-          const outcomes = await this.audit.record((tx, append) => this.#decide(batch.map((w) => w.item), tx, append), { retryOnUniqueViolation: true });
-          batch.forEach((w, i) => w.resolve(outcomes[i]!));
-        } catch (error) {
-          for (const w of batch) w.reject(error);
-        }
+        await this.#writeBatch(this.#queue.splice(0, this.maxBatch));
       }
     } finally {
       this.#draining = undefined;
+    }
+  }
+
+  /**
+   * One batch; when it fails for a reason a retry of the whole batch did not cure, each of its
+   * submissions is tried alone, so that one bad submission fails only itself.
+   */
+  async #writeBatch(batch: Waiting[]): Promise<void> {
+    try {
+      const outcomes = await this.audit.record((tx, append) => this.#decide(batch.map((w) => w.item), tx, append), { retryOnUniqueViolation: true });
+      batch.forEach((w, i) => w.resolve(outcomes[i]!));
+    } catch (error) {
+      if (batch.length === 1 || (error instanceof AuditError && (error.code === 'ERR_AUDIT_CLOSED' || error.code === 'ERR_AUDIT_OVERLOADED'))) {
+        for (const w of batch) w.reject(error);
+        return;
+      }
+      for (const w of batch) await this.#writeBatch([w]);
     }
   }
 
