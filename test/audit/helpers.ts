@@ -1,4 +1,8 @@
 import { expect } from 'vitest';
+import type { CopiedEntry } from '../../src/audit/auditor/copy.js';
+import { verifyLog, type VerifyResult } from '../../src/audit/auditor/verify.js';
+import type { NoteVerifier } from '../../src/audit/note.js';
+import { MAX_ENTRIES_PAGE, type LogReader } from '../../src/audit/reader.js';
 import { decodeEntry, type Entry } from '../../src/audit/entry.js';
 import { CompactRange, hashLeaf } from '../../src/audit/merkle.js';
 import { readTreeHead } from '../../src/audit/store.js';
@@ -39,4 +43,19 @@ export async function expectIntactLog(db: Queryable): Promise<Entry[]> {
   });
   expect(tree.root().toString('hex')).toBe(head.root.toString('hex'));
   return entries;
+}
+
+/**
+ * Runs the offline auditor over a log part's own database (the same pages GET /log/entries
+ * serves) against its latest checkpoint.
+ */
+export async function auditPartVerify(reader: LogReader, verifier: NoteVerifier): Promise<VerifyResult> {
+  const checkpoint = await reader.latestCheckpoint();
+  async function* pages(): AsyncGenerator<CopiedEntry[]> {
+    for (let start = 0; start < checkpoint.size; start += MAX_ENTRIES_PAGE) {
+      const page = await reader.entries(start, Math.min(checkpoint.size, start + MAX_ENTRIES_PAGE));
+      yield page.entries.map((e) => ({ index: e.index, leafHash: Buffer.from(e.leafHash, 'hex'), bytes: Buffer.from(e.entry, 'utf8') }));
+    }
+  }
+  return verifyLog({ verifier, checkpoint: checkpoint.note, source: pages() });
 }
