@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import { runAuditBench } from './audit.js';
 import { runBaseline } from './baseline.js';
 import { runCaBench } from './ca.js';
 import { runEnvelopeBench } from './verify-envelope.js';
@@ -11,6 +12,7 @@ import { runSubmissionsBench } from './submissions.js';
  * these machines are shared and noisy: compare ratios, not absolute numbers across runs.
  */
 const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Record<string, unknown>>> = {
+  audit: runAuditBench,
   ca: runCaBench,
   envelope: runEnvelopeBench,
   path: runPathBench,

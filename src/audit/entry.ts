@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { assertCanonicalizable, canonicalJson } from './canonical.js';
 import { AuditError } from './errors.js';
 import type { AuditKind, JsonValue } from './types.js';
@@ -117,9 +118,13 @@ export type DecodeResult =
  */
 export function decodeEntry(bytes: Buffer): DecodeResult {
   if (bytes.length > MAX_ENTRY_BYTES) return { ok: false, fault: 'malformed-entry', reason: `entry is ${bytes.length} bytes, over the ${MAX_ENTRY_BYTES} limit` };
+  // Valid UTF-8 makes decoding exact, so comparing the text with the canonical text compares
+  // the bytes (without encoding the canonical text again).
+  if (!isUtf8(bytes)) return { ok: false, fault: 'non-canonical', reason: 'the bytes are not valid UTF-8' };
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     return { ok: false, fault: 'malformed-entry', reason: 'not JSON' };
   }
@@ -132,7 +137,7 @@ export function decodeEntry(bytes: Buffer): DecodeResult {
   } catch (error) {
     return { ok: false, fault: 'malformed-entry', reason: (error as Error).message };
   }
-  if (!Buffer.from(canonical, 'utf8').equals(bytes)) {
+  if (canonical !== text) {
     return { ok: false, fault: 'non-canonical', reason: 'the bytes are not the RFC 8785 canonical form of the entry' };
   }
   return { ok: true, entry: value as unknown as Entry };

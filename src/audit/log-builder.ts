@@ -28,7 +28,8 @@ export class LogBuilder {
     return this.#tree.root();
   }
 
-  append(entry: NewEntry): BuiltEntry {
+  /** Appends an entry; `onNode` receives each interior Merkle node it completes (level ≥ 1). */
+  append(entry: NewEntry, onNode?: (level: number, index: number, hash: Buffer) => void): BuiltEntry {
     const index = this.#tree.size;
     const bytes = encodeEntry({
       v: ENTRY_VERSION,
@@ -45,7 +46,7 @@ export class LogBuilder {
     const hex = leafHash.toString('hex');
     this.#subjects.set(entry.subject, hex);
     this.#last = hex;
-    this.#tree.append(leafHash);
+    this.#tree.append(leafHash, onNode);
     return { index, bytes, leafHash };
   }
 }

@@ -85,15 +85,18 @@ export function formatLine(index: number, leafHash: string, bytes: Buffer): Buff
  * place, so the verifier can name its position as malformed.
  */
 export function parseChunk(data: Buffer): Array<CopiedEntry | undefined> {
-  const out: Array<CopiedEntry | undefined> = [];
+  return [...chunkEntries(data)];
+}
+
+/** The same, one line at a time: nothing outlives the entry being checked (no heap growth). */
+export function* chunkEntries(data: Buffer): Generator<CopiedEntry | undefined> {
   let start = 0;
   while (start < data.length) {
     let end = data.indexOf(0x0a, start);
     if (end < 0) end = data.length;
-    out.push(parseLine(data.subarray(start, end)));
+    yield parseLine(data.subarray(start, end));
     start = end + 1;
   }
-  return out;
 }
 
 function parseLine(line: Buffer): CopiedEntry | undefined {
