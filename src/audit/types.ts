@@ -37,7 +37,7 @@ export interface NewEntry {
 export interface AppendedEntry {
   /** 0-based index in the log (the Merkle leaf index). */
   index: number;
-  /** RFC 6962 leaf hash, SHA-256(0x00 ‖ entry bytes), lowercase hex. */
+  /** RFC 6962 leaf hash, SHA-256(0x00 ‖ entry bytes), lowercase hex; the next entry's `prev`. */
   leafHash: string;
   /** The entry's `time` (RFC 3339, UTC). */
   time: string;
@@ -52,6 +52,15 @@ export interface AuditLog {
    * durable, and the caller's state change and its entries commit together or not at all.
    * `work` MAY run more than once (conflict retries) and MUST NOT have effects outside `tx`.
    * Concurrent calls MAY share one commit (group commit).
+   *
+   * What group commit means for `work` (src/audit/sequencer.ts): it runs inside a SAVEPOINT of a
+   * transaction shared with other callers, one caller after another, with the log's tree head
+   * locked; if it throws, only its own statements and entries are rolled back and only its
+   * promise rejects. So `work` SHOULD be short, MUST NOT call `record()` again (ERR_AUDIT_MISUSE)
+   * nor `db.transaction()` (on PGlite's single connection that waits forever), and MUST NOT use
+   * `tx` or `append` after it settles (ERR_AUDIT_MISUSE). A 40001/40P01 in `work` re-runs it
+   * (and 23505 with `retryOnUniqueViolation`). ERR_AUDIT_OVERLOADED (503) is pushback when too
+   * many calls wait; ERR_AUDIT_ENTRY_INVALID / ERR_AUDIT_ENTRY_TOO_LARGE reject one entry.
    */
   record<T>(work: (tx: Tx, append: Append) => Promise<T>, options?: { retryOnUniqueViolation?: boolean }): Promise<T>;
 }
