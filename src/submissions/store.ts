@@ -30,6 +30,7 @@ export interface SubmissionRow {
   next_role: string | null;
   next_any_jurisdiction: boolean | null;
   original_envelope: Buffer;
+  /** The current envelope (the original until a countersignature is recorded). */
   envelope: Buffer;
   content: Buffer | null;
   report: string;
@@ -104,7 +105,7 @@ export async function insertSubmissions(q: Queryable, rows: ReadonlyArray<{ s: N
       tuple([
         s.id, s.applicant, s.applicationId, s.division, s.documentType, s.policy?.id ?? null, s.policy?.version ?? null, s.policy?.sha256 ?? null, s.format, s.status,
         s.envelopeSha256, s.requestSha256, s.documentSha256, s.signerSerial, JSON.stringify(s.approval), next?.step ?? null, next?.role ?? null,
-        next?.any ?? null, s.envelope, s.currentEnvelope ?? s.envelope, s.content, s.report, s.rejection?.code ?? null, s.rejection?.reason ?? null, s.at, s.at, 1,
+        next?.any ?? null, s.envelope, s.currentEnvelope ?? null, s.content, s.report, s.rejection?.code ?? null, s.rejection?.reason ?? null, s.at, s.at, 1,
       ]),
     );
     transitions.push(tuple([s.id, 0, t.status, t.kind, t.actor, t.at, t.logIndex, t.leafHash, t.receipt, JSON.stringify(t.detail)]));
@@ -171,7 +172,7 @@ export async function selectSubmissionContexts(q: Queryable, keys: readonly Cont
 
 const COLUMNS = `id, n, applicant, application_id, division, document_type, policy_id, policy_version, policy_sha256, format, status, envelope_sha256,
   request_sha256, document_sha256, signer_serial, approval, next_step, next_role, next_any_jurisdiction,
-  original_envelope, envelope, content, report, rejection_code, rejection_reason, submitted_at, updated_at, version`;
+  original_envelope, COALESCE(envelope, original_envelope) AS envelope, content, report, rejection_code, rejection_reason, submitted_at, updated_at, version`;
 
 /** The whole row; `forUpdate` locks it (countersignatures on one submission are serialized by it). */
 export async function selectSubmission(q: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<SubmissionRow | undefined> {
