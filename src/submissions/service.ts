@@ -120,6 +120,8 @@ export class SubmissionService {
     const reportRejection = rejectionOfReport(report);
     const signerSerial = canonicalSerial(report.signatures[0]?.signer?.serialNumber);
     const documentSha256 = report.document.sha256!;
+    // The type as the document writes it, bounded: a policy id is at most 64 characters.
+    const documentType = report.document.type === null ? null : report.document.type.slice(0, 64);
     // A detached JWS is kept with its payload embedded, so officers countersign one object.
     const currentEnvelope = format === 'jws' && upload.content !== undefined && readEnvelopeParts(upload.envelope).payloadB64 === undefined ? withCountersignatures(upload.envelope, [], { content: upload.content }) : undefined;
     const requestSha256 = upload.content === undefined ? envelopeSha256 : sha256Hex(Buffer.concat([sha256(upload.envelope), sha256(upload.content)]));
@@ -137,7 +139,7 @@ export class SubmissionService {
         applicant,
         applicationId,
         division,
-        documentType: report.document.type,
+        documentType,
         policy: report.policy,
         format,
         envelopeSha256,
@@ -153,7 +155,7 @@ export class SubmissionService {
       entryData: {
         applicant,
         applicationId,
-        type: report.document.type,
+        type: documentType,
         format,
         documentSha256,
         envelopeSha256,

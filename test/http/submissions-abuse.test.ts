@@ -91,6 +91,13 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
       expect(outcome.body.logIndex).toBe(entries[0]!.index);
     });
 
+    it('rejects a document type of 100 KB as unknown, recording it bounded, never a 5xx', async () => {
+      const document = Buffer.from(JSON.stringify({ type: 'x'.repeat(100_000), applicant: w.a.uscc, applicationId: nextApplicationId('BIG'), createdAt: '2026-01-01T00:00:00Z' }));
+      const outcome = await new ChanceryClient(w.url).submit(await signCmsWith(w.a, document));
+      expect(outcome.kind === 'rejected' && outcome.body.code).toBe('ERR_SUBMISSION_UNKNOWN_TYPE');
+      expect(outcome.kind === 'rejected' && outcome.body.submission.type).toHaveLength(64);
+    });
+
     it('rejects an envelope signed by an officer instead of an enterprise', async () => {
       const outcome = await new ChanceryClient(w.url).submit(await signCmsWith(w.reviewer, foodDocument(w.a.uscc)));
       expect(outcome.kind === 'rejected' && outcome.body.code).toBe('ERR_SUBMISSION_SIGNER_NOT_ENTERPRISE');
