@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/auth/principal.js';
 import { buildCsr } from '../../src/ca/csr-builder.js';
@@ -128,6 +129,29 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
       const asAuditor = await post('/api/v1/submissions', envelope, 'application/cms', (await w.as(w.auditor)).token);
       expect([asAuditor.status, ((await asAuditor.json()) as { code: string }).code]).toEqual([403, 'ERR_AUTH_FORBIDDEN']);
       expect((await entriesSince(w.ts, before)).map((e) => e.kind)).toEqual(['auth.denied', 'auth.denied']);
+    });
+
+    it('never answers 5xx to random bytes or to a valid envelope with one byte changed (fast-check, fixed seed)', async () => {
+      const valid = await signCmsWith(w.a, annualDocument(w.a.uscc));
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            fc.uint8Array({ minLength: 0, maxLength: 600 }).map((b) => ({ body: Buffer.from(b), type: 'application/cms' })),
+            fc.json().map((j) => ({ body: Buffer.from(j), type: 'application/jose+json' })),
+            fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
+              const body = Buffer.from(valid);
+              body[i] = body[i]! ^ x;
+              return { body, type: 'application/cms' };
+            }),
+          ),
+          async ({ body, type }) => {
+            const res = await post('/api/v1/submissions', body, type);
+            await res.arrayBuffer();
+            expect(res.status).toBeLessThan(500);
+          },
+        ),
+        { seed: 606, numRuns: 60 },
+      );
     });
 
     it('answers a wrong content type with 415 and a malformed multipart form with 400', async () => {
