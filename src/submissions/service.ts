@@ -16,7 +16,7 @@ import { parseJws } from '../verify/jws-parse.js';
 import type { RevocationSource } from '../verify/revocation.js';
 import type { SignatureReport, ValidationReport } from '../verify/validation-report.js';
 import { listScope, mayRead, type ReadableSubmission } from './access.js';
-import { readEnvelopeParts, sameEnterpriseSignature, withCountersignatures, type CarriedCountersignature, type EnvelopeParts } from './envelope-parts.js';
+import { readEnvelopeParts, sameEnterpriseSignature, withCountersignatures } from './envelope-parts.js';
 import { SubmissionError, type SubmissionErrorCode } from './errors.js';
 import type { ReceiptSigner } from './receipts.js';
 import { rejectionOfReport, type Rejection } from './rejection.js';
@@ -37,8 +37,9 @@ import { SUBMISSION_STATUSES, type SubmissionStatus, type SubmissionSummary, typ
 /**
  * The submission workflow (DESIGN.md § Submission lifecycle, issue 6): submit, status, the
  * officers' queue, countersign, receipts. Validation (the pure `verifyEnvelope`) and every other
- * piece of cryptography run before the log's serialized section; inside `audit.record()` each
- * decision costs a couple of statements, its log entry and the receipt's one ECDSA signature.
+ * piece of cryptography run before the log's serialized section. New submissions are decided in
+ * batches (writer.ts: two statements per batch); inside `audit.record()` each decision costs its
+ * log entry and the receipt's one ECDSA signature.
  * Every state change commits in the same transaction as its `submission.*` entry and its receipt.
  * Refusals of a countersignature are decisions too and are logged as `auth.denied`.
  */
@@ -551,4 +552,3 @@ function parseLimit(value: unknown): number {
   return n;
 }
 
-export type { CarriedCountersignature, EnvelopeParts };
