@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -132,6 +132,7 @@ async function benchDatabase(work: string): Promise<{ db: Database; drop: () => 
     await migrate(db);
     return { db, drop: () => dropDatabase(admin, url) };
   }
+  mkdirSync(join(work, 'pglite'), { recursive: true });
   const db = await openPglite(join(work, 'pglite'));
   await migrate(db);
   return { db, drop: async () => undefined };
@@ -222,7 +223,12 @@ async function benchVerify(copy: string, vkey: string): Promise<Record<string, u
     const started = performance.now();
     const result = await verifyLog({ verifier: parseVerifierKey(${JSON.stringify(vkey)}), checkpoint: copyCheckpoint(${JSON.stringify(copy)}), source: copySource(${JSON.stringify(copy)}) });
     const ms = performance.now() - started;
-    process.stdout.write(JSON.stringify({ ok: result.ok, entries: result.ok ? result.entries : result.entriesChecked, failure: result.ok ? undefined : result.failure, ms, maxRssKiB: process.resourceUsage().maxRSS }));
+    // VmHWM is this process's own peak; getrusage's maxRSS also counts the parent's at fork on Linux.
+    const { readFileSync } = await import('node:fs');
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const at = status.indexOf('VmHWM:');
+    const maxRssKiB = at < 0 ? process.resourceUsage().maxRSS : Number.parseInt(status.slice(at + 6).trim(), 10);
+    process.stdout.write(JSON.stringify({ ok: result.ok, entries: result.ok ? result.entries : result.entriesChecked, failure: result.ok ? undefined : result.failure, ms, maxRssKiB }));
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
