@@ -49,8 +49,15 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   prepareDataDir(config.dataDir);
   // A policy file that does not validate stops start-up, naming the file and the fault.
   const policies = loadPolicies();
-  const db = await openDatabase(config);
-  let server: RunningServer | undefined;
+  // Take the port first: a port in use fails at once, before any other work or log line.
+  const server = await listen(undefined, config.host, config.port);
+  let db: Database;
+  try {
+    db = await openDatabase(config);
+  } catch (error) {
+    await server.close(0);
+    throw error;
+  }
   let audit: AuditPart | undefined;
   let certificates: CertificateServices | undefined;
   try {
@@ -59,14 +66,13 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 
     const keyStore = new FileKeyStore(join(config.dataDir, 'keys'), resolveKeyPassphrase(config.dataDir, config.keyPassphrase, (m) => logger.warn(m)));
     audit = await openAudit({ db, keyStore, dataDir: config.dataDir, logger });
-    let boundPort: number | undefined;
     certificates = await startCertificateServices({
       db,
       audit: audit.log,
       keys: keyStore,
       dataDir: config.dataDir,
       logger,
-      baseUrl: () => publicBaseUrl(config, boundPort),
+      baseUrl: () => publicBaseUrl(config, server.port),
       initializeIfEmpty: true,
     });
     await recordLoadedPolicies(audit.log, policies);
@@ -93,8 +99,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         openapiRoutes(),
       ],
     });
-    server = await listen(http.app, config.host, config.port);
-    boundPort = server.port;
+    server.attach(http.app);
     logger.info({ host: config.host, port: server.port, driver: db.driver, dataDir: config.dataDir }, 'chancery listening');
 
     let stopping: Promise<void> | undefined;
@@ -123,7 +128,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       },
     };
   } catch (error) {
-    await server?.close(0).catch(() => undefined);
+    await server.close(0).catch(() => undefined);
     certificates?.stop();
     await audit?.close().catch(() => undefined);
     await db.close().catch(() => undefined);

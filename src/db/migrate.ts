@@ -47,7 +47,11 @@ export function readMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
 export async function migrate(db: Database, migrations: Migration[] = readMigrations()): Promise<string[]> {
   await db.transaction(async (tx) => {
     await lock(tx);
-    await tx.execScript(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    // Only when missing: even IF NOT EXISTS needs CREATE on the schema, which the restricted
+    // service role (migrations/0011) does not have once the database is set up.
+    const { rows } = await tx.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
+    if (rows[0]?.t != null) return;
+    await tx.execScript(`CREATE TABLE schema_migrations (
       id integer PRIMARY KEY,
       name text NOT NULL,
       checksum text NOT NULL,

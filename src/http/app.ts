@@ -98,6 +98,8 @@ export function createApp(deps: AppDeps): ChanceryApp {
       return;
     }
     if (problem.status === 413) res.setHeader('Connection', 'close');
+    // Pushback (STYLE: overload is an explicit 503 + Retry-After, not a timeout).
+    if (typeof problem['retryAfterSeconds'] === 'number') res.setHeader('Retry-After', String(problem['retryAfterSeconds']));
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   });
 

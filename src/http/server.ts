@@ -1,7 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
-import { ConfigError } from '../errors.js';
+import { ConfigError, HttpError } from '../errors.js';
+import { toProblem } from './problem.js';
 
 export interface RunningServer {
   server: Server;
@@ -11,11 +11,18 @@ export interface RunningServer {
    * Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes what remains.
    */
   close(graceMs?: number): Promise<void>;
+  /** Hands requests to `app` from now on (before: 503 "starting"). */
+  attach(app: RequestListener): void;
 }
 
-/** Listens on host:port; a port in use is a ConfigError naming it, not a stack trace. */
-export function listen(app: Express, host: string, port: number): Promise<RunningServer> {
-  const server = createServer(app);
+/**
+ * Listens on host:port; a port in use is a ConfigError naming it, not a stack trace. With no
+ * `app`, the port is taken at once and answers 503 until `attach` is called: start-up binds
+ * first, so a busy port fails before any other work (and any log line).
+ */
+export function listen(app: RequestListener | undefined, host: string, port: number): Promise<RunningServer> {
+  let handler: RequestListener = app ?? starting;
+  const server = createServer((req, res) => handler(req, res));
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 10000;
   server.requestTimeout = 60000;
@@ -33,9 +40,22 @@ export function listen(app: Express, host: string, port: number): Promise<Runnin
     server.listen(port, host, () => {
       server.off('error', onError);
       const bound = (server.address() as AddressInfo).port;
-      resolve({ server, port: bound, close: (graceMs = 10000) => closeGracefully(server, graceMs) });
+      resolve({
+        server,
+        port: bound,
+        close: (graceMs = 10000) => closeGracefully(server, graceMs),
+        attach: (next) => {
+          handler = next;
+        },
+      });
     });
   });
+}
+
+function starting(_req: IncomingMessage, res: ServerResponse): void {
+  const problem = toProblem(new HttpError('ERR_HTTP_NOT_READY', 'the service is starting'), undefined);
+  res.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '1' });
+  res.end(JSON.stringify(problem));
 }
 
 function closeGracefully(server: Server, graceMs: number): Promise<void> {

@@ -38,6 +38,9 @@ describe('HTTP app', () => {
           t.add('get', '/crash', () => {
             throw new Error('secret internal detail at /srv/db password=hunter2');
           });
+          t.add('get', '/busy', () => {
+            throw new ChanceryError('ERR_HTTP_OVERLOADED', 'too many requests are waiting', { detail: { retryAfterSeconds: 2 } });
+          });
           t.add('get', '/coded', () => {
             throw new ChanceryError('ERR_HTTP_BAD_REQUEST', 'index must be an integer');
           });
@@ -128,6 +131,13 @@ describe('HTTP app', () => {
     expect((await fetch(`${base}/healthz`, { method: 'PUT' })).headers.get('allow')).toBe('GET, HEAD');
   });
 
+  it('answers overload with 503 and a Retry-After header (pushback, not a timeout)', async () => {
+    const res = await fetch(`${base}/busy`);
+    expect(res.headers.get('retry-after')).toBe('2');
+    const body = await expectProblem(res, 503, 'ERR_HTTP_OVERLOADED');
+    expect(body['detail']).toBe('too many requests are waiting');
+  });
+
   it('maps a coded domain error to its status and message', async () => {
     const body = await expectProblem(await fetch(`${base}/coded`), 400, 'ERR_HTTP_BAD_REQUEST');
     expect(body['detail']).toBe('index must be an integer');
@@ -162,6 +172,21 @@ describe('HTTP app', () => {
     expect(text).toMatch(/chancery_http_requests_total\{method="GET",route="unmatched",status="404"\} \d+/);
     expect(text).toMatch(/chancery_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/healthz",status="200"\} \d+/);
     expect(text).not.toContain('/no/such/thing');
+  });
+
+  it('holds the port while starting, answering 503 with Retry-After until the app is attached', async () => {
+    const early = await listen(undefined, '127.0.0.1', 0);
+    try {
+      const url = `http://127.0.0.1:${early.port}/healthz`;
+      const before = await fetch(url);
+      expect(before.status).toBe(503);
+      expect(before.headers.get('retry-after')).toBe('1');
+      expect(await before.json()).toMatchObject({ code: 'ERR_HTTP_NOT_READY', detail: 'the service is starting' });
+      early.attach(createApp({ logger: createLogger('silent'), version: 'v', readiness: async () => ({ ready: true }) }).app);
+      expect((await fetch(url)).status).toBe(200);
+    } finally {
+      await early.close(0);
+    }
   });
 
   it('finishes an in-flight request on shutdown and then refuses new connections', async () => {
