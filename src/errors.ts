@@ -1,6 +1,7 @@
 import type { AuditErrorCode } from './audit/errors.js';
 import type { AuthErrorCode } from './auth/errors.js';
 import type { CaErrorCode } from './ca/errors.js';
+import type { CliErrorCode } from './cli/errors.js';
 import type { CryptoErrorCode } from './crypto/errors.js';
 import type { PolicyErrorCode } from './policy/errors.js';
 import type { RegistryErrorCode } from './registry/errors.js';
@@ -72,7 +73,8 @@ export type ErrorCode =
   | PolicyErrorCode
   | SignErrorCode
   | AuditErrorCode
-  | SubmissionErrorCode;
+  | SubmissionErrorCode
+  | CliErrorCode;
 
 export function isChanceryError(value: unknown): value is ChanceryError {
   return value instanceof ChanceryError;

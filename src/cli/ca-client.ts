@@ -15,6 +15,7 @@ import { openDatabase } from '../db/open.js';
 import type { Database } from '../db/types.js';
 import { createLogger } from '../log.js';
 import type { Enterprise, Officer } from '../registry/types.js';
+import { CliError } from './errors.js';
 
 /**
  * What the registry and certificate commands need from Chancery, reached either over HTTP (a
@@ -66,11 +67,11 @@ export function readCredential(dir: string): { keyPem: Buffer; certificates: Buf
   ] as const) {
     if (existsSync(join(dir, key)) && existsSync(join(dir, cert))) {
       const certificates = pemDecodeAll(readFileSync(join(dir, cert), 'utf8'), ['CERTIFICATE']);
-      if (certificates === undefined || certificates.length === 0) throw new ChanceryError('ERR_CLI_CREDENTIAL', `${join(dir, cert)} holds no certificate`);
+      if (certificates === undefined || certificates.length === 0) throw new CliError('ERR_CLI_CREDENTIAL', `${join(dir, cert)} holds no certificate`);
       return { keyPem: readFileSync(join(dir, key)), certificates };
     }
   }
-  throw new ChanceryError('ERR_CLI_CREDENTIAL', `no credential in ${dir}: expected admin.key.pem and admin.cert.pem (give --credential DIR, or --data-dir of the service)`);
+  throw new CliError('ERR_CLI_CREDENTIAL', `no credential in ${dir}: expected admin.key.pem and admin.cert.pem (give --credential DIR, or --data-dir of the service)`);
 }
 
 class HttpClient implements AdminClient {
@@ -99,7 +100,7 @@ class HttpClient implements AdminClient {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw new ChanceryError('ERR_CLI_UNREACHABLE', `cannot reach ${this.url}: ${(error as Error).message}`, { cause: error });
+      throw new CliError('ERR_CLI_UNREACHABLE', `cannot reach ${this.url}: ${(error as Error).message}`, { cause: error });
     }
     const text = await res.text();
     if (!res.ok) {
@@ -145,7 +146,7 @@ class HttpClient implements AdminClient {
   }
   async chainPem(): Promise<string> {
     const res = await fetch(`${this.url}/ca/chain.pem`);
-    if (!res.ok) throw new ChanceryError('ERR_CLI_HTTP', `GET /ca/chain.pem: HTTP ${res.status}`);
+    if (!res.ok) throw new CliError('ERR_CLI_HTTP', `GET /ca/chain.pem: HTTP ${res.status}`);
     return res.text();
   }
   async close(): Promise<void> {}

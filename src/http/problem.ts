@@ -120,6 +120,13 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   ERR_SUBMISSION_OFFICER_ALREADY_SIGNED: 409,
   ERR_SUBMISSION_DECISION_INVALID: 422,
   ERR_SUBMISSION_RECEIPT_INVALID: 400,
+  // The CLI's own faults never reach HTTP; listed so the table stays total.
+  ERR_CLI_USAGE: 400,
+  ERR_CLI_FILE_EXISTS: 409,
+  ERR_CLI_CREDENTIAL: 400,
+  ERR_CLI_UNREACHABLE: 502,
+  ERR_CLI_HTTP: 502,
+  ERR_CLI_LOGIN: 401,
 };
 
 /** An RFC 9457 problem document, with Chancery's `code` extension member. */

@@ -14,6 +14,7 @@ import { proveReceipt } from '../../submissions/receipt-proof.js';
 import { offlineChanceryRevocation } from '../../submissions/receipts.js';
 import { parseCertificates, type Certificate } from '../../verify/certificate.js';
 import { EXIT, ExitCode, action, print } from '../run.js';
+import { usageError } from '../errors.js';
 
 /**
  * `chancery audit fetch|verify|prove`: the auditor's tools (DESIGN.md § Audit log). They need no
@@ -55,7 +56,7 @@ export function registerAudit(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       action(async (opts: { dir?: string; url?: string; logKey: string; trusted: string[]; state: string | boolean; json?: boolean }) => {
-        if ((opts.dir === undefined) === (opts.url === undefined)) throw usage('give exactly one of --dir and --url');
+        if ((opts.dir === undefined) === (opts.url === undefined)) throw usageError('give exactly one of --dir and --url');
         const vkey = readVerifierKey(opts.logKey);
         const verifier = parseVerifierKey(vkey);
         const statePath = opts.state === false ? undefined : typeof opts.state === 'string' ? opts.state : defaultStatePath(vkey);
@@ -68,7 +69,7 @@ export function registerAudit(program: Command): void {
         let seen: TrustedCheckpoint[] = [];
         if (opts.dir !== undefined) {
           const held = copyCheckpoint(opts.dir);
-          if (held === undefined) throw usage(`${opts.dir} holds no checkpoint: run \`chancery audit fetch --out ${opts.dir}\` first`);
+          if (held === undefined) throw usageError(`${opts.dir} holds no checkpoint: run \`chancery audit fetch --out ${opts.dir}\` first`);
           checkpoint = held;
           source = copySource(opts.dir);
           seen = copyHistory(opts.dir);
@@ -113,7 +114,7 @@ export function registerAudit(program: Command): void {
         const statePath = opts.state === false ? undefined : typeof opts.state === 'string' ? opts.state : defaultStatePath(vkey);
         const state = statePath === undefined ? undefined : readTrustedState(statePath, vkey, verifier);
         if (opts.receipt !== undefined) {
-          if (opts.index !== undefined || opts.leafHash !== undefined) throw usage('give exactly one of --index, --leaf-hash and --receipt');
+          if (opts.index !== undefined || opts.leafHash !== undefined) throw usageError('give exactly one of --index, --leaf-hash and --receipt');
           await proveReceiptCommand({ ...opts, receipt: opts.receipt }, verifier, state === undefined ? undefined : { note: state.checkpoint, label: `the checkpoint you verified on ${state.verifiedAt}` });
           return;
         }
@@ -169,13 +170,13 @@ async function servedRoot(url: string): Promise<Certificate[]> {
 
 /** Parses --index / --leaf-hash (a receipt is proven by proveReceiptCommand). */
 function proofTarget(opts: { index?: string; leafHash?: string }): ProofTarget {
-  if ((opts.index === undefined) === (opts.leafHash === undefined)) throw usage('give exactly one of --index and --leaf-hash');
+  if ((opts.index === undefined) === (opts.leafHash === undefined)) throw usageError('give exactly one of --index and --leaf-hash');
   if (opts.index !== undefined) {
-    if (!/^(0|[1-9][0-9]{0,15})$/.test(opts.index)) throw usage(`--index: "${opts.index}" is not a non-negative integer`);
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(opts.index)) throw usageError(`--index: "${opts.index}" is not a non-negative integer`);
     return { index: Number(opts.index) };
   }
   const hash = opts.leafHash!.toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(hash)) throw usage('--leaf-hash: expected 64 hex digits');
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw usageError('--leaf-hash: expected 64 hex digits');
   return { leafHash: hash };
 }
 
@@ -212,11 +213,11 @@ function sizeOf(note: Buffer): number {
 function readVerifierKey(arg: string): string {
   if (existsSync(arg)) return readFileSync(arg, 'utf8').trim();
   if (arg.includes('+')) return arg.trim();
-  throw usage(`--log-key: ${arg} is neither a file nor a verifier key string`);
+  throw usageError(`--log-key: ${arg} is neither a file nor a verifier key string`);
 }
 
 function readInput(file: string, flag: string): Buffer {
-  if (!existsSync(file)) throw usage(`${flag}: ${file} does not exist`);
+  if (!existsSync(file)) throw usageError(`${flag}: ${file} does not exist`);
   return readFileSync(file);
 }
 
@@ -224,9 +225,6 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function usage(message: string): ChanceryError {
-  return new ChanceryError('ERR_CLI_USAGE', message);
-}
 
 /** A progress bar on stderr when it is a terminal; otherwise nothing. */
 function progressBar(label: string): { update: (done: number, total: number) => void; stop: () => void } {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { CertificateInfo } from '../../ca/authority.js';
-import { ChanceryError } from '../../errors.js';
 import { connect } from '../ca-client.js';
 import { action, print } from '../run.js';
 import { withConnection, type ConnectionFlags } from './connection-options.js';
+import { usageError } from '../errors.js';
 
 const describe = (c: CertificateInfo): string =>
   [
@@ -32,7 +32,7 @@ export function registerCert(program: Command): void {
     .option('--key-alg <alg>', 'with --pkcs12: P-256 | P-384 | Ed25519 | RSA-2048 | RSA-3072', 'P-256')
     .action(
       action(async (opts: ConnectionFlags & { profile: string; csr?: string; uscc?: string; officer?: string; name?: string; out?: string; chain?: boolean; pkcs12?: string; keyAlg: string }) => {
-        if ((opts.csr === undefined) === (opts.pkcs12 === undefined)) throw new ChanceryError('ERR_CLI_USAGE', 'give exactly one of --csr and --pkcs12');
+        if ((opts.csr === undefined) === (opts.pkcs12 === undefined)) throw usageError('give exactly one of --csr and --pkcs12');
         const holder = { ...(opts.uscc === undefined ? {} : { uscc: opts.uscc }), ...(opts.officer === undefined ? {} : { officerId: opts.officer }), ...(opts.name === undefined ? {} : { name: opts.name }) };
         const client = await connect(opts);
         try {

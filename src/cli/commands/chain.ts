@@ -9,6 +9,7 @@ import type { Check } from '../../verify/report.js';
 import { ocspResponseSource } from '../../verify/ocsp.js';
 import { firstAnswer, noRevocation } from '../../verify/revocation.js';
 import { EXIT, ExitCode, action, print } from '../run.js';
+import { usageError } from '../errors.js';
 
 /**
  * `chancery chain verify`: certification path validation alone (DESIGN.md § Interfaces), the same
@@ -65,7 +66,7 @@ export function registerChain(program: Command): void {
         const maxDepth = opts.maxDepth === undefined ? undefined : parseDepth(opts.maxDepth);
         const purpose = purposeFrom(opts.eku, opts.keyUsage);
         const anchors = readCertificates(opts.trusted, '--trusted');
-        if ('formatFailure' in anchors) throw usage(anchors.formatFailure);
+        if ('formatFailure' in anchors) throw usageError(anchors.formatFailure);
         const leafInput = readCertificates(opts.leaf, '--leaf');
         const untrusted = opts.untrusted.map((f) => readCertificates(f, '--untrusted'));
         const crls = opts.crl.map((f) => readInput(f, '--crl'));
@@ -132,25 +133,25 @@ function mark(c: Check): string {
 function purposeFrom(ekus: string[], keyUsages: string[]): Purpose {
   const extendedKeyUsage = ekus.map((e) => {
     const oid = EKU_NAMES[e] ?? e;
-    if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(oid)) throw usage(`--eku ${e}: not an OID or a known name (${Object.keys(EKU_NAMES).join(', ')})`);
+    if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(oid)) throw usageError(`--eku ${e}: not an OID or a known name (${Object.keys(EKU_NAMES).join(', ')})`);
     return oid;
   });
   const keyUsage = keyUsages.map((k) => {
-    if (!(KEY_USAGE_NAMES as readonly string[]).includes(k)) throw usage(`--key-usage ${k}: not one of ${KEY_USAGE_NAMES.join(', ')}`);
+    if (!(KEY_USAGE_NAMES as readonly string[]).includes(k)) throw usageError(`--key-usage ${k}: not one of ${KEY_USAGE_NAMES.join(', ')}`);
     return k as KeyUsageName;
   });
   return { extendedKeyUsage, keyUsage };
 }
 
 function parseTime(text: string): Date {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) throw usage(`--at ${text}: not an RFC 3339 date-time with a zone (e.g. 2026-06-01T12:00:00Z)`);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) throw usageError(`--at ${text}: not an RFC 3339 date-time with a zone (e.g. 2026-06-01T12:00:00Z)`);
   const d = new Date(text);
-  if (Number.isNaN(d.getTime())) throw usage(`--at ${text}: not a valid date-time`);
+  if (Number.isNaN(d.getTime())) throw usageError(`--at ${text}: not a valid date-time`);
   return d;
 }
 
 function parseDepth(text: string): number {
-  if (!/^\d{1,3}$/.test(text)) throw usage(`--max-depth ${text}: not a number from 0 to 999`);
+  if (!/^\d{1,3}$/.test(text)) throw usageError(`--max-depth ${text}: not a number from 0 to 999`);
   return Number(text);
 }
 
@@ -158,7 +159,7 @@ function readInput(file: string, flag: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw usage(`${flag} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw usageError(`${flag} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
 }
 
@@ -173,9 +174,6 @@ function readCertificates(file: string, flag: string): Certificate[] | { formatF
   }
 }
 
-function usage(message: string): ChanceryError {
-  return new ChanceryError('ERR_CLI_USAGE', message);
-}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -4,7 +4,8 @@ import { countersignJws } from '../../sign/jws.js';
 import { detectFormat } from '../../verify/envelope.js';
 import type { Decision } from '../../verify/cms-attributes.js';
 import { action, print } from '../run.js';
-import { readHolder, readInput, usage, withHolder, writeOutput, type HolderFlags } from './sign.js';
+import { readHolder, readInput, withHolder, writeOutput, type HolderFlags } from './sign.js';
+import { usageError } from '../errors.js';
 
 const DECISIONS: readonly Decision[] = ['approve', 'refuse', 'review'];
 
@@ -23,12 +24,12 @@ export function registerCountersign(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       action(async (opts: HolderFlags & { in: string; decision: string; out: string; force?: boolean; json?: boolean }) => {
-        if (!DECISIONS.includes(opts.decision as Decision)) throw usage(`--decision must be one of ${DECISIONS.join(', ')}`);
+        if (!DECISIONS.includes(opts.decision as Decision)) throw usageError(`--decision must be one of ${DECISIONS.join(', ')}`);
         const decision = opts.decision as Decision;
         const holder = readHolder(opts);
         const envelope = readInput(opts.in, '--in');
         const format = detectFormat(envelope);
-        if (format === undefined) throw usage(`--in ${opts.in}: neither a DER CMS envelope nor a JWS`);
+        if (format === undefined) throw usageError(`--in ${opts.in}: neither a DER CMS envelope nor a JWS`);
         const time = new Date();
         const out =
           format === 'cms'

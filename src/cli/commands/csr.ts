@@ -2,14 +2,14 @@ import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { buildCsr } from '../../ca/csr-builder.js';
 import { signerFromPem } from '../../crypto/private-key-file.js';
-import { ChanceryError } from '../../errors.js';
 import { action, print } from '../run.js';
+import { usageError } from '../errors.js';
 
 /** The passphrase in the named environment variable (never on the command line). */
 export function passphraseFrom(variable: string | undefined): string | undefined {
   if (variable === undefined) return undefined;
   const value = process.env[variable];
-  if (value === undefined || value === '') throw new ChanceryError('ERR_CLI_USAGE', `--passphrase-env: ${variable} is not set`);
+  if (value === undefined || value === '') throw usageError(`--passphrase-env: ${variable} is not set`);
   return value;
 }
 

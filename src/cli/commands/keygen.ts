@@ -3,9 +3,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { sha256Hex } from '../../crypto/digest.js';
 import { exportSpki } from '../../crypto/keys.js';
 import { generateUserKey, type UserKeyAlgorithm } from '../../crypto/private-key-file.js';
-import { ChanceryError } from '../../errors.js';
 import { action, print } from '../run.js';
 import { passphraseFrom } from './csr.js';
+import { CliError, usageError } from '../errors.js';
 
 /** The names `chancery keygen --alg` takes (DESIGN.md § Interfaces) and the key each makes. */
 export const KEYGEN_ALGORITHMS: Record<string, UserKeyAlgorithm> = {
@@ -32,8 +32,8 @@ export function registerKeygen(program: Command): void {
     .action(
       action((opts: { alg: string; out: string; passphraseEnv?: string; force?: boolean; json?: boolean }) => {
         const algorithm = KEYGEN_ALGORITHMS[opts.alg];
-        if (algorithm === undefined) throw new ChanceryError('ERR_CLI_USAGE', `--alg must be one of ${Object.keys(KEYGEN_ALGORITHMS).join(', ')}`);
-        if (existsSync(opts.out) && opts.force !== true) throw new ChanceryError('ERR_CLI_FILE_EXISTS', `${opts.out} exists; refusing to replace a key (use --force)`);
+        if (algorithm === undefined) throw usageError(`--alg must be one of ${Object.keys(KEYGEN_ALGORITHMS).join(', ')}`);
+        if (existsSync(opts.out) && opts.force !== true) throw new CliError('ERR_CLI_FILE_EXISTS', `${opts.out} exists; refusing to replace a key (use --force)`);
         const { privateKeyPem, publicKey } = generateUserKey(algorithm, passphraseFrom(opts.passphraseEnv));
         writeFileSync(opts.out, privateKeyPem, { mode: 0o600, flag: opts.force === true ? 'w' : 'wx' });
         const result = { key: opts.out, alg: opts.alg, publicKeySha256: sha256Hex(exportSpki(publicKey)) };

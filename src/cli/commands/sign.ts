@@ -4,12 +4,12 @@ import { pemDecodeAll } from '../../ca/pem.js';
 import { sha256Hex } from '../../crypto/digest.js';
 import { signerFromPem } from '../../crypto/private-key-file.js';
 import type { Signer } from '../../crypto/signer.js';
-import { ChanceryError } from '../../errors.js';
 import { signCms } from '../../sign/cms.js';
 import { signJws } from '../../sign/jws.js';
 import { readCredential } from '../ca-client.js';
 import { action, print } from '../run.js';
 import { passphraseFrom } from './csr.js';
+import { CliError, usageError } from '../errors.js';
 
 /**
  * `chancery sign`: an enterprise signs an application document as a CMS (DER) or JWS (General
@@ -26,7 +26,7 @@ export function registerSign(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       action(async (opts: HolderFlags & { in: string; format: string; detached?: boolean; out: string; force?: boolean; json?: boolean }) => {
-        if (opts.format !== 'cms' && opts.format !== 'jws') throw usage('--format must be cms or jws');
+        if (opts.format !== 'cms' && opts.format !== 'jws') throw usageError('--format must be cms or jws');
         const holder = readHolder(opts);
         const content = readInput(opts.in, '--in');
         const time = new Date();
@@ -68,10 +68,10 @@ export function readHolder(opts: HolderFlags): { signer: Signer; chain: Buffer[]
   let keyPem: Buffer;
   let chain: Buffer[];
   if (opts.credential !== undefined) {
-    if (opts.key !== undefined || opts.cert !== undefined) throw usage('give --credential or --key and --cert, not both');
+    if (opts.key !== undefined || opts.cert !== undefined) throw usageError('give --credential or --key and --cert, not both');
     ({ keyPem, certificates: chain } = readCredential(opts.credential));
   } else {
-    if (opts.key === undefined || opts.cert === undefined) throw usage('give --key and --cert (or --credential DIR)');
+    if (opts.key === undefined || opts.cert === undefined) throw usageError('give --key and --cert (or --credential DIR)');
     keyPem = readInput(opts.key, '--key');
     chain = certificates(opts.cert, '--cert');
   }
@@ -87,7 +87,7 @@ export function hasHolder(opts: HolderFlags): boolean {
 
 function certificates(file: string, flag: string): Buffer[] {
   const found = pemDecodeAll(readInput(file, flag).toString('latin1'), ['CERTIFICATE']);
-  if (found === undefined || found.length === 0) throw usage(`${flag} ${file}: no PEM certificate in it`);
+  if (found === undefined || found.length === 0) throw usageError(`${flag} ${file}: no PEM certificate in it`);
   return found;
 }
 
@@ -95,15 +95,12 @@ export function readInput(file: string, flag: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw usage(`${flag} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw usageError(`${flag} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
 }
 
 export function writeOutput(file: string, bytes: Uint8Array | string, force: boolean): void {
-  if (existsSync(file) && !force) throw new ChanceryError('ERR_CLI_FILE_EXISTS', `${file} exists; refusing to replace it (use --force)`);
+  if (existsSync(file) && !force) throw new CliError('ERR_CLI_FILE_EXISTS', `${file} exists; refusing to replace it (use --force)`);
   writeFileSync(file, bytes);
 }
 
-export function usage(message: string): ChanceryError {
-  return new ChanceryError('ERR_CLI_USAGE', message);
-}

@@ -3,7 +3,8 @@ import { DEFAULT_URL } from '../ca-client.js';
 import { ChanceryClient } from '../../submissions/client.js';
 import type { SubmissionView } from '../../submissions/types.js';
 import { action, print } from '../run.js';
-import { hasHolder, readHolder, usage, withHolder, writeOutput, type HolderFlags } from './sign.js';
+import { hasHolder, readHolder, withHolder, writeOutput, type HolderFlags } from './sign.js';
+import { usageError } from '../errors.js';
 
 /**
  * `chancery status`: a submission's status, history (with log indexes) and approval steps, as
@@ -24,11 +25,11 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       action(async (id: string | undefined, opts: HolderFlags & { url: string; status?: string; envelopeOut?: string; documentOut?: string; receiptOut?: string; index?: string; force?: boolean; json?: boolean }) => {
-        if (!hasHolder(opts)) throw usage('status needs your credential: --key and --cert (or --credential DIR)');
+        if (!hasHolder(opts)) throw usageError('status needs your credential: --key and --cert (or --credential DIR)');
         const holder = readHolder(opts);
         const client = await ChanceryClient.login(opts.url.replace(/\/+$/, ''), holder.signer, holder.chain);
         if (id === undefined) {
-          if (opts.envelopeOut !== undefined || opts.documentOut !== undefined || opts.receiptOut !== undefined) throw usage('--envelope-out, --document-out and --receipt-out need a submission ID');
+          if (opts.envelopeOut !== undefined || opts.documentOut !== undefined || opts.receiptOut !== undefined) throw usageError('--envelope-out, --document-out and --receipt-out need a submission ID');
           const page = await client.list(opts.status === undefined ? {} : { status: opts.status });
           print(opts.json === true, page, () =>
             page.items.length === 0
@@ -37,7 +38,7 @@ export function registerStatus(program: Command): void {
           );
           return;
         }
-        if (opts.index !== undefined && !/^(0|[1-9][0-9]{0,15})$/.test(opts.index)) throw usage('--index must be a log index');
+        if (opts.index !== undefined && !/^(0|[1-9][0-9]{0,15})$/.test(opts.index)) throw usageError('--index must be a log index');
         const view = await client.status(id);
         const force = opts.force === true;
         if (opts.envelopeOut !== undefined) writeOutput(opts.envelopeOut, await client.envelope(id), force);

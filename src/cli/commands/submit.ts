@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { DEFAULT_URL } from '../ca-client.js';
 import { ChanceryClient, type TransitionBody } from '../../submissions/client.js';
 import { EXIT, ExitCode, action, print } from '../run.js';
-import { hasHolder, readHolder, readInput, usage, withHolder, writeOutput, type HolderFlags } from './sign.js';
+import { hasHolder, readHolder, readInput, withHolder, writeOutput, type HolderFlags } from './sign.js';
+import { usageError } from '../errors.js';
 
 /**
  * `chancery submit`: send a signed application to a running service, or — with `--submission ID`
@@ -27,8 +28,8 @@ export function registerSubmit(program: Command): void {
         const holder = hasHolder(opts) ? readHolder(opts) : undefined;
         const client = holder === undefined ? new ChanceryClient(url) : await ChanceryClient.login(url, holder.signer, holder.chain);
         if (opts.submission !== undefined) {
-          if (content !== undefined) throw usage('--content goes with a new submission, not with --submission');
-          if (client.token === undefined) throw usage('--submission needs your officer credential (--key and --cert, or --credential)');
+          if (content !== undefined) throw usageError('--content goes with a new submission, not with --submission');
+          if (client.token === undefined) throw usageError('--submission needs your officer credential (--key and --cert, or --credential)');
           const body = await client.countersign(opts.submission, envelope);
           saveReceipt(opts, body.receipt);
           print(opts.json === true, body, () => `countersignature recorded on ${body.id}: ${describe(body)}; receipt for log entry ${body.logIndex}`);

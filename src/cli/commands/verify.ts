@@ -8,6 +8,7 @@ import { verifyEnvelope } from '../../verify/envelope.js';
 import { noRevocation, type RevocationSource } from '../../verify/revocation.js';
 import type { ValidationReport } from '../../verify/validation-report.js';
 import { EXIT, ExitCode, action, print } from '../run.js';
+import { usageError } from '../errors.js';
 
 /**
  * `chancery verify`: offline validation of an envelope (DESIGN.md § Interfaces). The same pure
@@ -91,15 +92,12 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function usage(message: string): ChanceryError {
-  return new ChanceryError('ERR_CLI_USAGE', message);
-}
 
 function readInput(file: string, flag: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw usage(`${flag} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw usageError(`${flag} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
 }
 
@@ -108,7 +106,7 @@ function certificatesFrom(file: string, flag: string): Certificate[] {
     return parseCertificates(readInput(file, flag), `${flag} ${file}`);
   } catch (error) {
     if (error instanceof ChanceryError && error.code === 'ERR_CLI_USAGE') throw error;
-    throw usage(`${flag} ${file}: ${(error as Error).message}`);
+    throw usageError(`${flag} ${file}: ${(error as Error).message}`);
   }
 }
 
@@ -119,7 +117,7 @@ function envelopeBytes(bytes: Buffer): Buffer {
   const all = bytes.toString('latin1');
   try {
     const blocks = [...pemBlocks(all, 'CMS'), ...pemBlocks(all, 'PKCS7')];
-    if (blocks.length !== 1) throw usage('--in: a PEM envelope must hold exactly one CMS or PKCS7 block');
+    if (blocks.length !== 1) throw usageError('--in: a PEM envelope must hold exactly one CMS or PKCS7 block');
     return blocks[0]!;
   } catch (error) {
     if (error instanceof ChanceryError && error.code === 'ERR_CLI_USAGE') throw error;
@@ -128,14 +126,14 @@ function envelopeBytes(bytes: Buffer): Buffer {
 }
 
 function parseTime(text: string): Date {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) throw usage(`--at "${text}" is not an RFC 3339 date-time (e.g. 2026-03-01T08:00:00Z)`);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) throw usageError(`--at "${text}" is not an RFC 3339 date-time (e.g. 2026-03-01T08:00:00Z)`);
   const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw usage(`--at "${text}" is not a real date-time`);
+  if (Number.isNaN(date.getTime())) throw usageError(`--at "${text}" is not a real date-time`);
   return date;
 }
 
 function policyById(id: string): LoadedPolicy {
   const p = loadPolicies().get(id);
-  if (p === undefined) throw usage(`--policy ${id}: no such policy; known: ${loadPolicies().list().map((x) => x.id).join(', ')}`);
+  if (p === undefined) throw usageError(`--policy ${id}: no such policy; known: ${loadPolicies().list().map((x) => x.id).join(', ')}`);
   return p;
 }
