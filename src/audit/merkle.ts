@@ -1,5 +1,4 @@
 import { sha256 } from '../crypto/digest.js';
-import { sha256Parts } from '../crypto/sha256-parts.js';
 import { AuditError } from './errors.js';
 
 /**
@@ -17,11 +16,11 @@ export const HASH_BYTES = 32;
 export const EMPTY_ROOT: Buffer = sha256(Buffer.alloc(0));
 
 export function hashLeaf(leaf: Uint8Array): Buffer {
-  return sha256Parts(LEAF_PREFIX, leaf);
+  return sha256(LEAF_PREFIX, leaf);
 }
 
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
-  return sha256Parts(NODE_PREFIX, left, right);
+  return sha256(NODE_PREFIX, left, right);
 }
 
 /** A perfect subtree: leaves [index·2^level, (index+1)·2^level). Level 0 is a leaf. */

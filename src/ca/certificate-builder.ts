@@ -16,7 +16,7 @@ import {
   KeyUsage,
   PolicyInformation,
 } from '@peculiar/asn1-x509';
-import { identifierDigest } from '../crypto/identifier-digest.js';
+import { identifierDigest } from '../crypto/digest.js';
 import type { Signer } from '../crypto/signer.js';
 import { OID } from '../oids.js';
 import { booleanValue, bitString, explicit, nullValue, octetString, oid, PRINTABLE, printableString, readTlv, sequence, setOf, smallInteger, unsignedInteger, utf8String, x509Time } from './der.js';

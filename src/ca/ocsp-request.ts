@@ -1,5 +1,4 @@
-import { identifierDigest } from '../crypto/identifier-digest.js';
-import { randomBytes } from '../crypto/digest.js';
+import { identifierDigest, randomBytes } from '../crypto/digest.js';
 import { subjectPublicKeyBits } from './certificate-builder.js';
 import { readCertificateFields } from './certificate-fields.js';
 import { explicit, nullValue, octetString, oid, sequence, unsignedInteger } from './der.js';

@@ -1,4 +1,4 @@
-import { identifierDigest, type IdentifierHash } from '../crypto/identifier-digest.js';
+import { identifierDigest, type IdentifierHash } from '../crypto/digest.js';
 import type { Signer } from '../crypto/signer.js';
 import type { CertificateStatus } from './authority.js';
 import { signatureAlgorithmIdentifier, subjectPublicKeyBits } from './certificate-builder.js';

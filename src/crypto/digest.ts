@@ -1,8 +1,10 @@
 import { createHash, randomBytes as nodeRandomBytes, timingSafeEqual } from 'node:crypto';
 
-/** SHA-256 of the given bytes (or UTF-8 string). */
-export function sha256(data: Uint8Array | string): Buffer {
-  return createHash('sha256').update(data).digest();
+/** SHA-256 of the concatenation of `parts` (bytes or UTF-8 strings), without building it. */
+export function sha256(...parts: Array<Uint8Array | string>): Buffer {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest();
 }
 
 /** SHA-256 as lowercase hex. */
@@ -12,6 +14,17 @@ export function sha256Hex(data: Uint8Array | string): string {
 
 /** Digest by a hash name node understands ('sha256', 'sha384', 'sha512'). */
 export function digest(algorithm: 'sha256' | 'sha384' | 'sha512', data: Uint8Array | string): Buffer {
+  return createHash(algorithm).update(data).digest();
+}
+
+/**
+ * Hashes used as identifiers, never for signatures: OCSP CertID issuer hashes (RFC 6960 §4.1.1,
+ * where clients such as openssl still send SHA-1), the OCSP ResponderID byKey (SHA-1 by
+ * definition, RFC 6960 §4.2.1) and key identifiers.
+ */
+export type IdentifierHash = 'sha1' | 'sha256' | 'sha384' | 'sha512';
+
+export function identifierDigest(algorithm: IdentifierHash, data: Uint8Array): Buffer {
   return createHash(algorithm).update(data).digest();
 }
 

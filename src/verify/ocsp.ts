@@ -1,4 +1,4 @@
-import { identifierDigest, type IdentifierHash } from '../crypto/identifier-digest.js';
+import { identifierDigest, type IdentifierHash } from '../crypto/digest.js';
 import { CHANCERY_ALGORITHMS, type AlgorithmPolicy } from './algorithms.js';
 import { parseAlgorithmIdentifier, parseCertificate, readBitString, type AlgorithmIdentifier, type Certificate } from './certificate.js';
 import { childrenOf, contextTag, expectTag, malformed, readDer, readOctets, readOid, readSmallInteger, readTime, TAG, toHex, type DerElement } from './cms-der.js';
