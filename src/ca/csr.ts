@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { describeKey, type KeyDescription } from '../crypto/keys.js';
-import { importSpkiFast } from '../crypto/spki-import.js';
+import { importSpki } from '../crypto/keys.js';
 import { verifySignature } from '../crypto/signature.js';
 import { publicKeyAcceptable, signatureSchemeOf } from '../verify/algorithms.js';
 import { children, decodeOid, readTlv, TAG } from './der.js';
@@ -116,7 +116,7 @@ const SHA1_OID_DER = Buffer.from('06052b0e03021a', 'hex');
 export function checkKeyPolicy(spki: Buffer): { publicKey: KeyObject; key: KeyDescription } {
   let publicKey: KeyObject;
   try {
-    publicKey = importSpkiFast(spki);
+    publicKey = importSpki(spki);
   } catch (error) {
     throw new CaError('ERR_CA_CSR_MALFORMED', "the CSR's public key cannot be read", { cause: error });
   }
