@@ -9,7 +9,7 @@ import { RegistryError } from '../registry/errors.js';
 import type { EnterpriseCertificateRevoker, Registry } from '../registry/registry.js';
 import { parseUscc } from '../registry/uscc.js';
 import { buildCertificate, compileTemplate, encodeName, type CertificateTemplate, type IssuerContext, type RevocationUrls } from './certificate-builder.js';
-import { CRL_REFRESH_AFTER_MS, ISSUING_CA, publishCrl, type CrlIssuer } from './crl-publisher.js';
+import { CA_IDS, caUrls, CRL_SCHEDULE, ISSUING_CA, publishCrl, type CaId, type CrlIssuer } from './crl-publisher.js';
 import { acceptCertificationRequest } from './csr.js';
 import { CaError } from './errors.js';
 import { chainPem, type Hierarchy } from './hierarchy.js';
@@ -83,6 +83,8 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   readonly #templates = new Map<string, CertificateTemplate>();
   readonly #issuer: IssuerContext;
   readonly #crlIssuer: CrlIssuer;
+  /** The CAs whose CRL this node can sign: the issuing CA, and the root when its key is here. */
+  readonly #crlIssuers = new Map<CaId, CrlIssuer>();
   #epoch = 0;
   #epochCheckedAt = 0;
   #epochListeners: Array<() => void> = [];
@@ -114,7 +116,10 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     }, 128);
     const issuing = deps.hierarchy.issuing;
     this.#issuer = { name: issuing.subject, keyIdentifier: issuing.keyIdentifier, signer: issuing.signer, notAfter: issuing.notAfter };
-    this.#crlIssuer = { issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuing.signer };
+    this.#crlIssuer = { ca: ISSUING_CA, issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuing.signer };
+    this.#crlIssuers.set(ISSUING_CA, this.#crlIssuer);
+    const root = deps.hierarchy.root;
+    if (root.signer !== undefined) this.#crlIssuers.set('root', { ca: 'root', issuerName: root.subject, issuerKeyIdentifier: root.keyIdentifier, signer: root.signer });
   }
 
   get hierarchy(): Hierarchy {
@@ -130,7 +135,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   revocationUrls(): RevocationUrls | undefined {
     const base = this.deps.baseUrl();
     if (base === undefined) return undefined;
-    return { crl: `${base}/ca/${ISSUING_CA}.crl`, ocsp: `${base}/ocsp`, caIssuers: `${base}/ca/${ISSUING_CA}.cer` };
+    return caUrls(base).issuing;
   }
 
   /**
@@ -381,29 +386,41 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     return { status: 'good' };
   }
 
-  /** The current CRL's DER, re-signed first if it is past its refresh time. */
+  /**
+   * The current CRL of `ca` ('issuing' or 'root'), re-signed first if it is past its refresh time
+   * or was never published (a data dir initialized before the root published a CRL). A node
+   * without the root key serves the root CRL another node signed.
+   */
   async currentCrl(ca: string): Promise<Buffer> {
-    if (ca !== ISSUING_CA) throw new CaError('ERR_CA_UNKNOWN_CA', `no CA named ${ca}; this service publishes ${ISSUING_CA}.crl`);
-    await this.refreshCrlIfDue();
-    const crl = await selectCrl(this.deps.db, ISSUING_CA);
-    if (crl === undefined) throw new CaError('ERR_CA_NOT_INITIALIZED', 'the CA has no CRL yet');
+    if (!(CA_IDS as readonly string[]).includes(ca)) throw new CaError('ERR_CA_UNKNOWN_CA', `no CA named ${ca}; this service publishes ${CA_IDS.map((id) => `${id}.crl`).join(' and ')}`);
+    await this.refreshCrlIfDue(ca as CaId);
+    const crl = await selectCrl(this.deps.db, ca);
+    if (crl === undefined) throw new CaError('ERR_CA_NOT_INITIALIZED', `the ${ca} CA has no CRL yet${ca === 'root' ? ' and its key is not on this node' : ''}`);
     return crl.der;
   }
 
   /**
-   * Re-signs the CRL when half its validity has passed (RFC 5280 §5.1.2.5: a new CRL before
-   * nextUpdate). Safe on many nodes at once: the check is repeated under the row lock.
+   * Re-signs the CRL of `ca` (default: every CA whose key is on this node) when half its validity
+   * has passed (RFC 5280 §5.1.2.5: a new CRL before nextUpdate), or publishes the first one when
+   * there is none. Safe on many nodes at once: the check is repeated under the row lock. True when
+   * a CRL was signed.
    */
-  async refreshCrlIfDue(): Promise<boolean> {
-    const due = (thisUpdate: Date): boolean => this.deps.now().getTime() - thisUpdate.getTime() >= CRL_REFRESH_AFTER_MS;
-    const current = await selectCrl(this.deps.db, ISSUING_CA);
-    if (current !== undefined && !due(current.this_update)) return false;
-    return this.deps.db.transaction(async (tx) => {
-      const locked = await selectCrl(tx, ISSUING_CA, { forUpdate: true });
-      if (locked !== undefined && !due(locked.this_update)) return false;
-      await publishCrl(tx, this.#crlIssuer, this.deps.now());
-      return true;
-    });
+  async refreshCrlIfDue(ca?: CaId): Promise<boolean> {
+    let signed = false;
+    for (const [id, issuer] of this.#crlIssuers) {
+      if (ca !== undefined && id !== ca) continue;
+      const due = (thisUpdate: Date): boolean => this.deps.now().getTime() - thisUpdate.getTime() >= CRL_SCHEDULE[id].refreshAfterMs;
+      const current = await selectCrl(this.deps.db, id);
+      if (current !== undefined && !due(current.this_update)) continue;
+      const published = await this.deps.db.transaction(async (tx) => {
+        const locked = await selectCrl(tx, id, { forUpdate: true });
+        if (locked !== undefined && !due(locked.this_update)) return false;
+        await publishCrl(tx, issuer, this.deps.now());
+        return true;
+      });
+      signed ||= published;
+    }
+    return signed;
   }
 }
 

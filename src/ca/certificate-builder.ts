@@ -102,10 +102,11 @@ export interface IssuerContext {
   notAfter: Date;
 }
 
-/** URLs of this service that certificates point at (CRL DP, OCSP, caIssuers). */
+/** URLs of this service that certificates point at (CRL DP, OCSP, caIssuers): their issuer's files. */
 export interface RevocationUrls {
   crl: string;
-  ocsp: string;
+  /** Absent for an issuer without an OCSP responder (the root): no id-ad-ocsp pointer then. */
+  ocsp?: string;
   caIssuers: string;
 }
 
@@ -146,7 +147,7 @@ export function compileTemplate(profile: CertificateProfile, issuer: IssuerConte
     ]);
     tail.push(extension(EXT.crlDistributionPoints, false, Buffer.from(AsnConvert.serialize(crlDp))));
     const aia = new AuthorityInfoAccessSyntax([
-      new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: new GeneralName({ uniformResourceIdentifier: urls.ocsp }) }),
+      ...(urls.ocsp === undefined ? [] : [new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: new GeneralName({ uniformResourceIdentifier: urls.ocsp }) })]),
       new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: new GeneralName({ uniformResourceIdentifier: urls.caIssuers }) }),
     ]);
     tail.push(extension(EXT.authorityInfoAccess, false, Buffer.from(AsnConvert.serialize(aia))));

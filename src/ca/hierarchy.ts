@@ -14,7 +14,7 @@ import { fillTemplate, profileById, type CertificateProfile, type ProfileSet } f
 import { newSerial } from './serial.js';
 import { insertCertificate, insertHierarchy, selectHierarchy, type HierarchyRole } from './store.js';
 import { formatName } from './names.js';
-import { publishCrl } from './crl-publisher.js';
+import { ISSUING_CA, publishCrl, ROOT_CA, type CaId } from './crl-publisher.js';
 
 /**
  * The CA hierarchy `chancery init` makes (DESIGN.md § Certificates): root CA (P-384, self-signed),
@@ -53,9 +53,13 @@ export interface HierarchyCertificate extends CertificateFields {
   keyIdentifier: Buffer;
 }
 
-/** The loaded hierarchy: certificates, and the signers of the online keys. */
+/**
+ * The loaded hierarchy: certificates, and the signers of the online keys. The root's signer is
+ * there when this node's key store holds the root key; the service uses it for nothing but the
+ * root's CRL, and a node without it serves the CRL another node signed.
+ */
 export interface Hierarchy {
-  root: HierarchyCertificate;
+  root: HierarchyCertificate & { signer?: Signer };
   issuing: HierarchyCertificate & { signer: Signer };
   ocsp: HierarchyCertificate & { signer: Signer };
   seal: HierarchyCertificate & { signer: Signer };
@@ -70,8 +74,11 @@ export interface HierarchyDeps {
   profiles: ProfileSet;
   now: () => Date;
   dataDir: string;
-  /** Service URLs for the revocation pointers of the seal and admin certificates, when known. */
-  urls: RevocationUrls | undefined;
+  /**
+   * Service URLs for the revocation pointers, by issuer (`caUrls(base)`), when known: the
+   * issuing CA's for the OCSP, seal and admin certificates, the root's for the issuing CA.
+   */
+  urls: Record<CaId, RevocationUrls> | undefined;
   /** Gets or creates the audit log's Ed25519 key and writes `<dataDir>/log.vkey` (src/audit). */
   ensureLogKey?: () => Promise<void>;
   /** The loud line about dev-mode passphrases and where the admin credential went. */
@@ -137,7 +144,7 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
   const root = withKeyId(readCertificateFields(rootDer));
   const rootIssuer: IssuerContext = { name: root.subject, keyIdentifier: root.keyIdentifier, signer: rootSigner, notAfter: root.notAfter };
 
-  const issuingDer = await buildCertificate(compileTemplate(issuingProfile, rootIssuer, undefined), {
+  const issuingDer = await buildCertificate(compileTemplate(issuingProfile, rootIssuer, deps.urls?.root), {
     serial: newSerial().bytes,
     notBefore,
     notAfter: validity(issuingProfile),
@@ -150,7 +157,7 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
   const leaf = async (profile: CertificateProfile, spki: Buffer, values: Record<string, string> = {}): Promise<HierarchyCertificate> =>
     withKeyId(
       readCertificateFields(
-        await buildCertificate(compileTemplate(profile, issuingContext, deps.urls), {
+        await buildCertificate(compileTemplate(profile, issuingContext, deps.urls?.issuing), {
           serial: newSerial().bytes,
           notBefore,
           notAfter: validity(profile),
@@ -198,13 +205,14 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
           issuedAt: now,
         });
       }
-      const crlNumber = await publishCrl(tx, { issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuingSigner }, now);
+      const crlNumber = await publishCrl(tx, { ca: ISSUING_CA, issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuingSigner }, now);
+      const rootCrlNumber = await publishCrl(tx, { ca: ROOT_CA, issuerName: root.subject, issuerKeyIdentifier: root.keyIdentifier, signer: rootSigner }, now);
       const describe = (c: HierarchyCertificate) => ({ serial: c.serial, sha256: c.sha256, subject: formatName(c.subject), notAfter: c.notAfter.toISOString() });
       await append({
         kind: 'ca.initialized',
         actor: 'system',
         subject: 'ca',
-        data: { root: describe(root), issuing: describe(issuing), ocsp: describe(ocsp), seal: describe(seal), admin: describe(adminCert), crlNumber },
+        data: { root: describe(root), issuing: describe(issuing), ocsp: describe(ocsp), seal: describe(seal), admin: describe(adminCert), crlNumber, rootCrlNumber },
       });
     });
   } catch (error) {
@@ -214,7 +222,7 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
   renameSync(pendingKey, files.adminKey);
 
   const hierarchy: Hierarchy = {
-    root,
+    root: { ...root, signer: rootSigner },
     issuing: { ...issuing, signer: issuingSigner },
     ocsp: { ...ocsp, signer: ocspSigner },
     seal: { ...seal, signer: sealSigner },
@@ -247,7 +255,8 @@ export async function loadHierarchy(deps: Pick<HierarchyDeps, 'db' | 'keys' | 'd
     return { ...c, signer };
   };
   const hierarchy: Hierarchy = {
-    root: cert('root'),
+    // The root key is optional here: an operator may keep it off the online nodes.
+    root: (await deps.keys.has(KEY_NAMES.root)) ? await keyed('root', KEY_NAMES.root) : cert('root'),
     issuing: await keyed('issuing', KEY_NAMES.issuing),
     ocsp: await keyed('ocsp', KEY_NAMES.ocsp),
     seal: await keyed('seal', KEY_NAMES.seal),

@@ -90,7 +90,10 @@ export interface CertificateProfile {
   extendedKeyUsage: EkuName[];
   /** Dotted OIDs. */
   certificatePolicies: string[];
-  /** CRL distribution point and OCSP / caIssuers AIA pointing at this service. */
+  /**
+   * CRL distribution point and caIssuers AIA pointing at the issuer's files on this service, and
+   * an OCSP AIA when the issuer has a responder (the issuing CA; the root has none).
+   */
   revocationInfo: boolean;
   ocspNoCheck: boolean;
   officerAuthorization: boolean;

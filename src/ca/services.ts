@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import { Registry } from '../registry/registry.js';
 import { parseCertificate } from '../verify/certificate.js';
 import { CertificateAuthority } from './authority.js';
-import { ISSUING_CA } from './crl-publisher.js';
+import { caUrls } from './crl-publisher.js';
 import { CaError } from './errors.js';
 import { initializeHierarchy, loadHierarchy, type Hierarchy } from './hierarchy.js';
 import { OcspResponder } from './ocsp-responder.js';
@@ -36,7 +36,7 @@ export interface CertificateServices {
   initialized: boolean;
   /** Route modules: enterprises, officers, certificates, CA files, OCSP, auth. */
   routes: Array<(table: RouteTable) => void>;
-  /** Stops the CRL refresh timer. */
+  /** Stops the CRL refresh timer (both CAs' CRLs). */
   stop(): void;
 }
 
@@ -75,7 +75,7 @@ export async function startCertificateServices(options: CertificateServicesOptio
       profiles,
       now,
       dataDir: options.dataDir,
-      urls: base === undefined ? undefined : { crl: `${base}/ca/${ISSUING_CA}.crl`, ocsp: `${base}/ocsp`, caIssuers: `${base}/ca/${ISSUING_CA}.cer` },
+      urls: base === undefined ? undefined : caUrls(base),
       ...(options.ensureLogKey === undefined ? {} : { ensureLogKey: options.ensureLogKey }),
       log: (message) => options.logger.info(message),
     }));
@@ -103,6 +103,9 @@ export async function startCertificateServices(options: CertificateServicesOptio
   });
 
   const interval = options.crlRefreshIntervalMs ?? 60_000;
+  // A serving node publishes what is due at once: in a data dir initialized before the root
+  // published a CRL, that is the root's first CRL. A failure here is logged and retried by the timer.
+  if (interval > 0) await ca.refreshCrlIfDue().catch((error: unknown) => options.logger.error({ err: error }, 'CRL refresh failed'));
   const timer =
     interval > 0
       ? setInterval(() => {

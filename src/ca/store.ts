@@ -215,6 +215,18 @@ export async function upsertCrl(q: Queryable, crl: CrlRow): Promise<void> {
   );
 }
 
+/** A CA's first CRL: inserted unless another transaction inserted its row first (false then). */
+export async function insertCrlIfAbsent(q: Queryable, crl: CrlRow): Promise<boolean> {
+  const { rowCount } = await q.query('INSERT INTO crls (issuer, number, this_update, next_update, der) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (issuer) DO NOTHING', [
+    crl.issuer,
+    crl.number,
+    crl.this_update.toISOString(),
+    crl.next_update.toISOString(),
+    crl.der,
+  ]);
+  return rowCount === 1;
+}
+
 function toDate(value: Date | string | null): Date | null {
   if (value === null) return null;
   return value instanceof Date ? value : new Date(value);

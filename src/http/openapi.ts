@@ -132,7 +132,7 @@ const OPERATIONS: Record<string, Operation> = {
   },
   'GET /ca/chain.pem': { summary: 'The issuing CA and the root, PEM', tag: 'ca', access: 'public', ok: { '200': { description: 'PEM certificates', content: text('application/pem-certificate-chain') } } },
   'GET /ca/:file': {
-    summary: 'CA files: issuing.crl (DER CRL), root.cer / issuing.cer (DER), root.pem',
+    summary: 'CA files: issuing.crl and root.crl (DER full CRLs; the issuing CA\'s status is on root.crl), root.cer / issuing.cer (DER), root.pem / issuing.pem',
     tag: 'ca',
     access: 'public',
     ok: { '200': { description: 'the file', content: { ...binary('application/pkix-crl'), ...binary('application/pkix-cert'), ...text('application/pem-certificate-chain') } } },

@@ -2,6 +2,7 @@ import { loginOverHttp } from '../auth/login-client.js';
 import type { Signer } from '../crypto/signer.js';
 import { ChanceryError } from '../errors.js';
 import { detectFormat } from '../verify/envelope.js';
+import { CHANCERY_CRL_PATHS } from './receipts.js';
 import type { SubmissionSummary, SubmissionView } from './types.js';
 
 /**
@@ -102,6 +103,11 @@ export class ChanceryClient {
 
   async receipt(id: string, logIndex?: number): Promise<string> {
     return (await this.bytes(`/api/v1/submissions/${encodeURIComponent(id)}/receipt${logIndex === undefined ? '' : `?index=${logIndex}`}`)).toString('utf8');
+  }
+
+  /** The service's CRLs (issuing CA and root, DER), for `offlineChanceryRevocation`; a failed GET throws. */
+  async caCrls(): Promise<Buffer[]> {
+    return Promise.all(CHANCERY_CRL_PATHS.map((path) => this.bytes(path)));
   }
 
   /** A GET answering bytes. */

@@ -149,7 +149,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       const client = await ChanceryClient.login(url, enterprise.signer, enterprise.chain);
       const final = await client.envelope(id);
       writeFileSync(join(out, 'approved.p7s'), final);
-      const report = await verifyEnvelope({ envelope: final, anchors: [parseCertificate(root)], intermediates: [parseCertificate(issuing)], revocation: offlineChanceryRevocation([await client.bytes('/ca/issuing.crl')], [parseCertificate(root)]), policy: loadPolicies().get('food-business-licence'), time: new Date() });
+      const report = await verifyEnvelope({ envelope: final, anchors: [parseCertificate(root)], intermediates: [parseCertificate(issuing)], revocation: offlineChanceryRevocation(await client.caCrls()), policy: loadPolicies().get('food-business-licence'), time: new Date() });
       expect(report.indication === 'TOTAL_PASSED' && report.signatures.length === 3, `the approved envelope does not verify offline: ${report.indication} (${[...report.checks, ...report.signatures.flatMap((s) => s.checks)].find((c) => c.result !== 'PASSED')?.message ?? ''})`);
       return { value: undefined, line: 'approver GD-A-001 (a different officer) countersigned → approved; the envelope verifies offline with both countersignatures' };
     });
@@ -173,11 +173,11 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     const vkey = readFileSync(join(dataDir, 'log.vkey'), 'utf8').trim();
     await step('receipts', async () => {
       const client = new LogClient(url);
-      const crl = Buffer.from(await (await fetch(`${url}/ca/issuing.crl`)).arrayBuffer());
+      const crls = await new ChanceryClient(url).caCrls();
       const indexes: number[] = [];
       for (const [i, r] of receipts.entries()) {
         writeFileSync(join(out, `receipt-${i + 1}-${r.what}.jws`), `${r.jws}\n`);
-        const proof = await proveReceipt({ receipt: r.jws, trust: { anchors: [parseCertificate(root)], revocation: offlineChanceryRevocation([crl], [parseCertificate(root)]) }, client, verifier: parseVerifierKey(vkey) });
+        const proof = await proveReceipt({ receipt: r.jws, trust: { anchors: [parseCertificate(root)], revocation: offlineChanceryRevocation(crls) }, client, verifier: parseVerifierKey(vkey) });
         expect(proof.receipt.payload.status === r.what, `receipt ${i + 1} says ${proof.receipt.payload.status}, not ${r.what}`);
         indexes.push(proof.receipt.payload.logIndex);
       }

@@ -6,7 +6,7 @@ import { OID } from '../oids.js';
 import { parseCertificate, type Certificate } from '../verify/certificate.js';
 import { PURPOSE_DOCUMENT_SIGNING, validatePath, type PathResult } from '../verify/path.js';
 import { crlSource } from '../verify/crl.js';
-import { firstAnswer, type RevocationSource } from '../verify/revocation.js';
+import type { RevocationSource } from '../verify/revocation.js';
 import { SubmissionError } from './errors.js';
 import { SUBMISSION_STATUSES, type SubmissionStatus } from './types.js';
 
@@ -137,18 +137,17 @@ export async function verifyReceipt(jws: string, trust: ReceiptTrust): Promise<V
   return { payload, seal, path };
 }
 
+/** The CRLs a Chancery service publishes: the issuing CA's, and the root's (the issuing CA's status). */
+export const CHANCERY_CRL_PATHS = ['/ca/issuing.crl', '/ca/root.crl'] as const;
+
 /**
  * Revocation for an offline verifier of a Chancery chain (receipts, downloaded envelopes): the
- * issuing CA's CRL (`GET /ca/issuing.crl`) for every certificate it issued; the issuing CA itself
- * is reported as not checked, because the root, kept offline, publishes no CRL of its own.
+ * CRLs of `CHANCERY_CRL_PATHS` (`ChanceryClient.caCrls()`), the issuing CA's for every
+ * certificate it issued and the root's for the issuing CA itself (RFC 5280 §6.3.3: every
+ * certificate below the anchor is checked). A certificate no usable CRL covers is unknown.
  */
-export function offlineChanceryRevocation(issuingCrls: readonly Uint8Array[], anchors: readonly Certificate[]): RevocationSource {
-  return firstAnswer(crlSource([...issuingCrls]), {
-    status: async (_cert, issuer) =>
-      anchors.some((a) => a.spki.equals(issuer.spki))
-        ? { status: 'good', unchecked: true, source: 'the root publishes no CRL; a certificate issued by the root is not revocation-checked offline' }
-        : { status: 'unknown', reason: 'no CRL of its issuer was given' },
-  });
+export function offlineChanceryRevocation(crls: readonly Uint8Array[]): RevocationSource {
+  return crlSource([...crls]);
 }
 
 function parseJsonObject(b64: string, what: string): Record<string, unknown> {

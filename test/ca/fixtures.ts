@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditLog, NewEntry } from '../../src/audit/types.js';
 import { CertificateAuthority } from '../../src/ca/authority.js';
+import { caUrls } from '../../src/ca/crl-publisher.js';
 import { initializeHierarchy, type Hierarchy } from '../../src/ca/hierarchy.js';
 import { loadProfiles } from '../../src/ca/profiles.js';
 import { FileKeyStore } from '../../src/crypto/key-store.js';
@@ -63,7 +64,7 @@ export async function createCaFixture(driver: Driver): Promise<CaFixture> {
     profiles,
     now: clock,
     dataDir,
-    urls: { crl: `${BASE_URL}/ca/issuing.crl`, ocsp: `${BASE_URL}/ocsp`, caIssuers: `${BASE_URL}/ca/issuing.cer` },
+    urls: caUrls(BASE_URL),
   });
   const ca = new CertificateAuthority({ db: t.db, audit, registry, profiles, hierarchy, now: clock, baseUrl: () => BASE_URL });
   registry.certificates = ca;

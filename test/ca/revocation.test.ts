@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCsr } from '../../src/ca/csr-builder.js';
-import { CRL_REFRESH_AFTER_MS } from '../../src/ca/crl-publisher.js';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CertificateAuthority } from '../../src/ca/authority.js';
+import { CRL_REFRESH_AFTER_MS, ROOT_CRL_VALIDITY_MS } from '../../src/ca/crl-publisher.js';
+import { KEY_NAMES, loadHierarchy } from '../../src/ca/hierarchy.js';
+import { pemEncode } from '../../src/ca/pem.js';
+import { loadProfiles } from '../../src/ca/profiles.js';
+import { FileKeyStore } from '../../src/crypto/key-store.js';
+import { crlSource, parseCrl } from '../../src/verify/crl.js';
 import { buildOcspRequest } from '../../src/ca/ocsp-request.js';
 import { OcspResponder, OCSP_STATUS } from '../../src/ca/ocsp-responder.js';
 import { databaseRevocationSource } from '../../src/ca/revocation-source.js';
@@ -9,7 +18,8 @@ import { completeUscc } from '../../src/registry/uscc.js';
 import { parseCertificate } from '../../src/verify/certificate.js';
 import { drivers } from '../helpers/db.js';
 import { expectCode } from '../helpers/expect-code.js';
-import { createCaFixture, type CaFixture } from './fixtures.js';
+import { BASE_URL, createCaFixture, type CaFixture } from './fixtures.js';
+import { openssl, scratch } from './openssl.js';
 import { parseOcspResponse } from './ocsp-parse.js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList } from '@peculiar/asn1-x509';
@@ -119,5 +129,83 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
     expect((await source.status(cert, issuing, new Date(at.getTime() - 1000))).status).toBe('good');
     expect(await source.status(cert, issuing, at)).toMatchObject({ status: 'revoked', reason: 'keyCompromise' });
     expect((await source.status(cert, root, new Date())).status).toBe('unknown');
+  });
+
+  it("publishes the root's CRL at init: empty, signed by the root (openssl and our CRL source agree), valid a week, and the issuing CA points at it", async () => {
+    const der = await f.ca.currentCrl('root');
+    const crl = parseCrl(der);
+    const root = parseCertificate(f.hierarchy.root.der);
+    const issuing = parseCertificate(f.hierarchy.issuing.der);
+    expect(crl.issuer.equals(root.subject)).toBe(true);
+    expect(crl.entries.size).toBe(0);
+    expect(crl.crlNumber).toBeGreaterThanOrEqual(1n);
+    expect(crl.nextUpdate!.getTime() - crl.thisUpdate.getTime()).toBe(ROOT_CRL_VALIDITY_MS);
+    expect(f.audit.entries.find((e) => e.kind === 'ca.initialized')!.data).toMatchObject({ crlNumber: 1, rootCrlNumber: 1 });
+
+    const files = scratch();
+    files.write('root.pem', pemEncode('CERTIFICATE', f.hierarchy.root.der));
+    files.write('root.crl', der);
+    const checked = await openssl(['crl', '-inform', 'DER', '-in', files.path('root.crl'), '-CAfile', files.path('root.pem'), '-noout']);
+    expect([checked.code, checked.stdout + checked.stderr]).toEqual([0, expect.stringContaining('verify OK')]);
+    // Signed by the issuing CA instead, it would not do: openssl refuses it against the root.
+    files.write('issuing.crl', await f.ca.currentCrl('issuing'));
+    const wrong = await openssl(['crl', '-inform', 'DER', '-in', files.path('issuing.crl'), '-CAfile', files.path('root.pem'), '-noout']);
+    expect(wrong.stdout + wrong.stderr).not.toContain('verify OK');
+
+    // The issuing CA's status, from the root's CRL alone (signature checked by crlSource).
+    expect(await crlSource([der]).status(issuing, root, f.now.value)).toMatchObject({ status: 'good', source: expect.stringContaining('Chancery Root CA') });
+    expect((await crlSource([await f.ca.currentCrl('issuing')]).status(issuing, root, f.now.value)).status).toBe('unknown');
+    // Its pointers: the root's CRL and certificate, and no OCSP (the root has no responder).
+    expect(issuing.crlDistributionPoints?.flatMap((dp) => dp.distributionPoint?.fullName ?? [])).toEqual([{ type: 'uri', value: `${BASE_URL}/ca/root.crl` }]);
+    expect(issuing.authorityInfoAccess?.map((a) => a.location)).toEqual([{ type: 'uri', value: `${BASE_URL}/ca/root.cer` }]);
+    await expectCode(() => f.ca.currentCrl('nosuch'), 'ERR_CA_UNKNOWN_CA');
+  });
+
+  it('re-signs the root CRL at half its week with a higher number, on its own schedule and not on revocations', async () => {
+    const rootNumber = async (): Promise<bigint> => parseCrl(await f.ca.currentCrl('root')).crlNumber!;
+    const start = f.now.value.getTime();
+    const n = await rootNumber();
+    try {
+      // Half a day on: the issuing CA's CRL is due, the root's is not.
+      f.now.value = new Date(start + CRL_REFRESH_AFTER_MS + 1000);
+      expect(await f.ca.refreshCrlIfDue('root')).toBe(false);
+      expect(await f.ca.refreshCrlIfDue()).toBe(true);
+      expect(await rootNumber()).toBe(n);
+      const info = await f.ca.issue({ profile: 'enterprise-signing', uscc, csr: await csr() }, 'admin:test');
+      await f.ca.revoke(info.serial, 'superseded', 'admin:test');
+      expect(await rootNumber()).toBe(n);
+      // Half a week on: the root's is re-signed, once.
+      f.now.value = new Date(start + ROOT_CRL_VALIDITY_MS / 2 + 1000);
+      expect(await f.ca.refreshCrlIfDue('root')).toBe(true);
+      expect(await f.ca.refreshCrlIfDue('root')).toBe(false);
+      const crl = parseCrl(await f.ca.currentCrl('root'));
+      expect(crl.crlNumber).toBe(n + 1n);
+      expect(crl.thisUpdate.getTime()).toBe(Math.floor(f.now.value.getTime() / 1000) * 1000);
+      expect(crl.entries.size).toBe(0);
+    } finally {
+      f.now.value = new Date();
+    }
+  });
+
+  it('publishes the root CRL lazily where none was stored (a data dir from before), and a node without the root key serves the stored one', async () => {
+    await f.db.query("DELETE FROM crls WHERE issuer = 'root'");
+    // A node whose key store lacks the root key (the operator keeps it elsewhere).
+    const keys = mkdtempSync(join(tmpdir(), 'chancery-keys-'));
+    const dataDir = mkdtempSync(join(tmpdir(), 'chancery-node-'));
+    try {
+      cpSync(join(f.dataDir, 'keys'), keys, { recursive: true, filter: (src) => !src.endsWith(`${KEY_NAMES.root}.key.pem`) });
+      const hierarchy = await loadHierarchy({ db: f.db, keys: new FileKeyStore(keys, 'test-only passphrase, not a secret'), dataDir });
+      expect(hierarchy.root.signer).toBeUndefined();
+      const keyless = new CertificateAuthority({ db: f.db, audit: f.audit, registry: f.registry, profiles: loadProfiles(), hierarchy, now: () => f.now.value, baseUrl: () => BASE_URL });
+      await expectCode(() => keyless.currentCrl('root'), 'ERR_CA_NOT_INITIALIZED');
+
+      const der = await f.ca.currentCrl('root');
+      expect(parseCrl(der).crlNumber).toBe(1n);
+      expect((await keyless.currentCrl('root')).equals(der)).toBe(true);
+      expect((await f.ca.currentCrl('root')).equals(der)).toBe(true);
+    } finally {
+      rmSync(keys, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

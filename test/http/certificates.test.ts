@@ -95,22 +95,34 @@ describe.each(drivers())('CA over HTTP with openssl as the outside client on $na
     expect([reason.status, reason.body.code]).toEqual([400, 'ERR_CA_REASON_INVALID']);
   });
 
-  it('serves the CRL: openssl verify passes with it, and fails with "certificate revoked" after revocation', async () => {
+  it('serves the issuing and root CRLs: openssl verify -crl_check_all passes with both, and fails with "certificate revoked" after revocation', async () => {
     const issued = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: USCC, csr: (await buildCsr(signerFromPem('k', generateUserKey('P-384').privateKeyPem))).pem });
     files.write('crl-leaf.pem', issued.body.pem);
-    const fetchCrl = async (name: string): Promise<void> => {
-      const res = await fetch(`${ts.url}/ca/issuing.crl`);
-      expect(res.headers.get('content-type')).toBe('application/pkix-crl');
+    const fetchCrl = async (ca: 'issuing' | 'root', name: string): Promise<string> => {
+      const res = await fetch(`${ts.url}/ca/${ca}.crl`);
+      expect([res.status, res.headers.get('content-type')]).toEqual([200, 'application/pkix-crl']);
       files.write(`${name}.der`, Buffer.from(await res.arrayBuffer()));
       expect((await openssl(['crl', '-inform', 'DER', '-in', files.path(`${name}.der`), '-out', files.path(`${name}.pem`)])).code).toBe(0);
+      return files.path(`${name}.pem`);
     };
-    const verify = ['verify', '-CAfile', files.path('root.pem'), '-untrusted', files.path('issuing.pem'), '-crl_check'];
-    await fetchCrl('crl-a');
-    const ok = await openssl([...verify, '-CRLfile', files.path('crl-a.pem'), files.path('crl-leaf.pem')]);
-    expect([ok.code, ok.stdout.trim()]).toEqual([0, `${files.path('crl-leaf.pem')}: OK`]);
+    const rootCrl = await fetchCrl('root', 'root-crl');
+    // The root's CRL is signed by the root and lists nothing.
+    const signed = await openssl(['crl', '-inform', 'DER', '-in', files.path('root-crl.der'), '-CAfile', files.path('root.pem'), '-noout', '-text']);
+    expect([signed.code, signed.stdout + signed.stderr]).toEqual([0, expect.stringContaining('verify OK')]);
+    expect(signed.stdout).toContain('No Revoked Certificates');
+    expect(signed.stdout).toContain('Issuer: C = CN, O = Chancery, CN = Chancery Root CA');
+    // -crl_check_all checks the issuing CA too: its CDP names the root's CRL.
+    const issuingText = await openssl(['x509', '-in', files.path('issuing.pem'), '-noout', '-ext', 'crlDistributionPoints']);
+    expect(issuingText.stdout).toContain(`URI:${ts.url}/ca/root.crl`);
+    const verify = ['verify', '-CAfile', files.path('root.pem'), '-untrusted', files.path('issuing.pem'), '-crl_check_all'];
+    const issuingCrl = await fetchCrl('issuing', 'crl-a');
+    const ok = await openssl([...verify, '-CRLfile', issuingCrl, '-CRLfile', rootCrl, files.path('crl-leaf.pem')]);
+    expect([ok.code, ok.stdout.trim()], ok.stderr).toEqual([0, `${files.path('crl-leaf.pem')}: OK`]);
+    const withoutRoot = await openssl([...verify, '-CRLfile', issuingCrl, files.path('crl-leaf.pem')]);
+    expect(withoutRoot.code).not.toBe(0);
+    expect(withoutRoot.stdout + withoutRoot.stderr).toContain('unable to get certificate CRL');
     await admin.post(`/api/v1/certificates/${issued.body.serial}/revoke`, { reason: 'affiliationChanged' });
-    await fetchCrl('crl-b');
-    const refused = await openssl([...verify, '-CRLfile', files.path('crl-b.pem'), files.path('crl-leaf.pem')]);
+    const refused = await openssl([...verify, '-CRLfile', await fetchCrl('issuing', 'crl-b'), '-CRLfile', rootCrl, files.path('crl-leaf.pem')]);
     expect(refused.code).not.toBe(0);
     expect(refused.stdout + refused.stderr).toContain('certificate revoked');
     expect((await fetch(`${ts.url}/ca/nosuch.crl`)).status).toBe(404);

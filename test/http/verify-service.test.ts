@@ -1,21 +1,26 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pemEncode } from '../../src/ca/pem.js';
 import { keyObjectSigner, type Signer } from '../../src/crypto/signer.js';
 import { completeUscc } from '../../src/registry/uscc.js';
 import { countersignCms, signCms } from '../../src/sign/cms.js';
 import { pemBlocks } from '../../src/verify/certificate.js';
 import type { ValidationReport } from '../../src/verify/validation-report.js';
-import { pgliteDriver } from '../helpers/db.js';
+import { drivers } from '../helpers/db.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { runCli } from '../helpers/spawn.js';
+import { annualReport } from '../verify/envelope-pki.js';
 
 /**
  * The verify route inside the real service: trust anchors are the service's own CA, revocation
  * is its database, the policies are those loaded (and logged) at start. Certificates come from
  * the real CA through PKCS#10 requests made by openssl, so the shipped profiles are exercised.
+ * The same signatures verify offline (`chancery verify`, `chancery chain verify`, built dist/)
+ * with nothing but the service's root and its two CRLs.
  */
 
 const USCC = completeUscc('9135010012345678');
@@ -27,12 +32,12 @@ interface Holder {
   serial: string;
 }
 
-describe('POST /api/v1/verify in the running service', () => {
+describe.each(drivers())('POST /api/v1/verify in the running service on $name', (driver) => {
   let svc: TestService;
   let dir: string;
 
   beforeAll(async () => {
-    svc = await startTestService(pgliteDriver);
+    svc = await startTestService(driver);
     dir = mkdtempSync(join(tmpdir(), 'chancery-verify-svc-'));
   });
   afterAll(async () => {
@@ -102,5 +107,48 @@ describe('POST /api/v1/verify in the running service', () => {
     await ca.revoke(ent.serial, 'keyCompromise', ADMIN);
     const revoked = await verify(approved, doc, 'food-business-licence');
     expect(revoked).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'REVOKED' });
+  });
+
+  it("verifies offline with the service's root and its issuing and root CRLs: TOTAL_PASSED, INDETERMINATE without the root's CRL, REVOKED once revoked", { timeout: 60_000 }, async () => {
+    const { registry, ca } = svc.service.certificates;
+    const uscc = completeUscc('9135010012345679');
+    await registry.registerEnterprise({ uscc, name: 'Fuzhou Offline Verification Co Ltd' }, ADMIN);
+    const ent = await issue('offline-enterprise', { profile: 'enterprise-signing', uscc });
+    const doc = annualReport({ applicant: uscc });
+    const file = (name: string): string => join(dir, name);
+    writeFileSync(file('app.json'), doc);
+    writeFileSync(file('app.p7s'), await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: new Date(Date.now() - 1000) }));
+    writeFileSync(file('ent.pem'), pemEncode('CERTIFICATE', ent.chain[0]!));
+    writeFileSync(file('root.pem'), readFileSync(`${svc.dataDir}/ca/root.pem`));
+    writeFileSync(file('issuing.pem'), readFileSync(`${svc.dataDir}/ca/issuing.pem`));
+    const fetchCrls = async (): Promise<void> => {
+      for (const ca of ['issuing', 'root']) writeFileSync(file(`${ca}.crl`), Buffer.from(await (await fetch(`${svc.url}/ca/${ca}.crl`)).arrayBuffer()));
+    };
+    await fetchCrls();
+    const verify = (...crls: string[]) =>
+      runCli(['verify', '--in', file('app.p7s'), '--content', file('app.json'), '--trust', file('root.pem'), '--untrusted', file('issuing.pem'), ...crls.flatMap((c) => ['--crl', file(c)]), '--policy', 'annual-report', '--json']);
+
+    const passed = await verify('issuing.crl', 'root.crl');
+    expect(passed.code, passed.stdout + passed.stderr).toBe(0);
+    const report = JSON.parse(passed.stdout) as ValidationReport;
+    expect(report.indication).toBe('TOTAL_PASSED');
+    // The issuing CA's own status came from the root's CRL, not from a workaround.
+    const revocationChecks = report.signatures[0]!.checks.filter((c) => c.id === 'path.revocation');
+    expect(revocationChecks.map((c) => c.result)).toEqual(['PASSED', 'PASSED']);
+    expect(revocationChecks.find((c) => c.certificateIndex === 1)!.message).toMatch(/Chancery Issuing CA 1.* is not revoked, according to the CRL of "C=CN, O=Chancery, CN=Chancery Root CA"/);
+
+    const chain = await runCli(['chain', 'verify', '--trusted', file('root.pem'), '--untrusted', file('issuing.pem'), '--leaf', file('ent.pem'), '--eku', 'documentSigning', '--crl', file('issuing.crl'), '--crl', file('root.crl')]);
+    expect(chain.code, chain.stdout + chain.stderr).toBe(0);
+    expect(chain.stdout).toMatch(/^TOTAL_PASSED\n/);
+
+    const withoutRoot = await verify('issuing.crl');
+    expect(withoutRoot.code).toBe(2);
+    expect(JSON.parse(withoutRoot.stdout) as ValidationReport).toMatchObject({ indication: 'INDETERMINATE' });
+
+    await ca.revoke(ent.serial, 'keyCompromise', ADMIN);
+    await fetchCrls();
+    const revoked = await verify('issuing.crl', 'root.crl');
+    expect(revoked.code).toBe(1);
+    expect(JSON.parse(revoked.stdout) as ValidationReport).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'REVOKED' });
   });
 });

@@ -58,12 +58,21 @@ describe('receipts', () => {
     expect(error.message).toContain('not a valid Chancery service seal');
   });
 
-  it('refuses a receipt whose seal was revoked before its time, using the issuing CA CRL offline', async () => {
+  it('checks the seal on the issuing CA CRL and the issuing CA on the root CRL offline, and refuses a receipt whose seal was revoked before its time', async () => {
     const jws = await new ReceiptSigner(seal.signer, [seal.der, pki.issuing.der]).sign(PAYLOAD);
-    const good = offlineChanceryRevocation([await pki.crl([])], pki.anchors);
+    const rootCrl = await pki.crl([], { issuer: 'root' });
+    const good = offlineChanceryRevocation([await pki.crl([]), rootCrl]);
     const verified = await verifyReceipt(jws, trust(good));
-    expect(verified.path.checks.find((c) => c.id === 'path.revocation' && c.certificateIndex === 1)?.message).toContain('not checked');
-    const revoked = offlineChanceryRevocation([await pki.crl([{ serialHex: seal.serialHex, at: new Date('2026-05-01T07:00:00Z') }])], pki.anchors);
+    const revocationOf = (index: number) => verified.path.checks.find((c) => c.id === 'path.revocation' && c.certificateIndex === index);
+    expect(revocationOf(0)).toMatchObject({ result: 'PASSED' });
+    expect(revocationOf(1)).toMatchObject({ result: 'PASSED' });
+    expect(revocationOf(1)!.message).not.toContain('not checked');
+    expect(revocationOf(1)!.message).toContain('Root');
+    // Without the root's CRL the issuing CA's status is unknown: no receipt verifies.
+    const issuingOnly = offlineChanceryRevocation([await pki.crl([])]);
+    const withoutRoot = await expectCode(() => verifyReceipt(jws, trust(issuingOnly)), 'ERR_SUBMISSION_RECEIPT_INVALID');
+    expect(withoutRoot.message).toMatch(/TRY_LATER: The revocation status of certificate "[^"]*Issuing CA"/);
+    const revoked = offlineChanceryRevocation([await pki.crl([{ serialHex: seal.serialHex, at: new Date('2026-05-01T07:00:00Z') }]), rootCrl]);
     const error = await expectCode(() => verifyReceipt(jws, trust(revoked)), 'ERR_SUBMISSION_RECEIPT_INVALID');
     expect(error.message).toContain('REVOKED');
   });

@@ -11,6 +11,7 @@ import { parseCheckpoint } from '../../audit/checkpoint.js';
 import { parseNote, parseVerifierKey, type NoteVerifier } from '../../audit/note.js';
 import { ChanceryError } from '../../errors.js';
 import { proveReceipt } from '../../submissions/receipt-proof.js';
+import { ChanceryClient } from '../../submissions/client.js';
 import { offlineChanceryRevocation } from '../../submissions/receipts.js';
 import { parseCertificates, type Certificate } from '../../verify/certificate.js';
 import { EXIT, ExitCode, action, print } from '../run.js';
@@ -141,10 +142,11 @@ export function registerAudit(program: Command): void {
 async function proveReceiptCommand(opts: { receipt: string; trust?: string; url: string; json?: boolean }, verifier: NoteVerifier, trusted: { note: string; label: string } | undefined): Promise<void> {
   const client = new LogClient(opts.url);
   const anchors = opts.trust === undefined ? await servedRoot(opts.url) : parseCertificates(readInput(opts.trust, '--trust'), `--trust ${opts.trust}`);
-  const crl = await fetch(`${client.url}/ca/issuing.crl`).then(async (r) => (r.ok ? Buffer.from(await r.arrayBuffer()) : undefined)).catch(() => undefined);
+  // The issuing CA's CRL for the seal, the root's for the issuing CA: both are checked.
+  const crls = await new ChanceryClient(client.url).caCrls();
   const proof = await proveReceipt({
     receipt: readInput(opts.receipt, '--receipt').toString('utf8'),
-    trust: { anchors, revocation: offlineChanceryRevocation(crl === undefined ? [] : [crl], anchors) },
+    trust: { anchors, revocation: offlineChanceryRevocation(crls) },
     client,
     verifier,
     ...(trusted === undefined ? {} : { trusted }),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { openAudit } from '../../audit/open.js';
 import { initializeHierarchy } from '../../ca/hierarchy.js';
 import { loadProfiles } from '../../ca/profiles.js';
-import { ISSUING_CA } from '../../ca/crl-publisher.js';
+import { caUrls } from '../../ca/crl-publisher.js';
 import { loadConfig } from '../../config.js';
 import { FileKeyStore, resolveKeyPassphrase } from '../../crypto/key-store.js';
 import { prepareDataDir } from '../../data-dir.js';
@@ -46,7 +46,7 @@ export function registerInit(program: Command): void {
                 profiles: loadProfiles(),
                 now: () => new Date(),
                 dataDir: config.dataDir,
-                urls: { crl: `${base}/ca/${ISSUING_CA}.crl`, ocsp: `${base}/ocsp`, caIssuers: `${base}/ca/${ISSUING_CA}.cer` },
+                urls: caUrls(base),
               },
               { adminName: opts.adminName },
             );

@@ -10,8 +10,9 @@ export interface CaRouteDeps {
 
 /**
  * Public CA material: `GET /ca/chain.pem` (issuing CA + root), `GET /ca/issuing.crl` (DER, the
- * CRL distribution point in every certificate), `GET /ca/{issuing,root}.cer` (DER, the caIssuers
- * pointer) and `GET /ca/root.pem`.
+ * CRL distribution point in every certificate the issuing CA signs), `GET /ca/root.crl` (DER, the
+ * root's CRL, on which the issuing CA's status is; its distribution point),
+ * `GET /ca/{issuing,root}.cer` (DER, the caIssuers pointer) and `GET /ca/{issuing,root}.pem`.
  */
 export function caRoutes(deps: CaRouteDeps): (table: RouteTable) => void {
   return (table) => {
@@ -31,7 +32,7 @@ export function caRoutes(deps: CaRouteDeps): (table: RouteTable) => void {
         return;
       }
       const cert = name === 'root' ? h.root.der : name === 'issuing' ? h.issuing.der : undefined;
-      if (cert === undefined) throw new CaError('ERR_CA_UNKNOWN_CA', `no such CA file ${file}: try chain.pem, root.pem, root.cer, issuing.cer or issuing.crl`);
+      if (cert === undefined) throw new CaError('ERR_CA_UNKNOWN_CA', `no such CA file ${file}: try chain.pem, root.pem, root.cer, root.crl, issuing.pem, issuing.cer or issuing.crl`);
       if (kind === 'cer') res.type('application/pkix-cert').send(cert);
       else res.type('application/pem-certificate-chain').send(pemEncode('CERTIFICATE', cert));
     });
