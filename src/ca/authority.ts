@@ -9,7 +9,7 @@ import { RegistryError } from '../registry/errors.js';
 import type { EnterpriseCertificateRevoker, Registry } from '../registry/registry.js';
 import { parseUscc } from '../registry/uscc.js';
 import { buildCertificate, compileTemplate, encodeName, type CertificateTemplate, type IssuerContext, type RevocationUrls } from './certificate-builder.js';
-import { CA_IDS, caUrls, CRL_SCHEDULE, ISSUING_CA, publishCrl, type CaId, type CrlIssuer } from './crl-publisher.js';
+import { CA_IDS, caUrls, CRL_SCHEDULE, ISSUING_CA, publishCrl, ROOT_CA, type CaId, type CrlIssuer } from './crl-publisher.js';
 import { acceptCertificationRequest } from './csr.js';
 import { CaError } from './errors.js';
 import { chainPem, type Hierarchy } from './hierarchy.js';
@@ -119,7 +119,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     this.#crlIssuer = { ca: ISSUING_CA, issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuing.signer };
     this.#crlIssuers.set(ISSUING_CA, this.#crlIssuer);
     const root = deps.hierarchy.root;
-    if (root.signer !== undefined) this.#crlIssuers.set('root', { ca: 'root', issuerName: root.subject, issuerKeyIdentifier: root.keyIdentifier, signer: root.signer });
+    if (root.signer !== undefined) this.#crlIssuers.set(ROOT_CA, { ca: ROOT_CA, issuerName: root.subject, issuerKeyIdentifier: root.keyIdentifier, signer: root.signer });
   }
 
   get hierarchy(): Hierarchy {
@@ -395,7 +395,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     if (!(CA_IDS as readonly string[]).includes(ca)) throw new CaError('ERR_CA_UNKNOWN_CA', `no CA named ${ca}; this service publishes ${CA_IDS.map((id) => `${id}.crl`).join(' and ')}`);
     await this.refreshCrlIfDue(ca as CaId);
     const crl = await selectCrl(this.deps.db, ca);
-    if (crl === undefined) throw new CaError('ERR_CA_NOT_INITIALIZED', `the ${ca} CA has no CRL yet${ca === 'root' ? ' and its key is not on this node' : ''}`);
+    if (crl === undefined) throw new CaError('ERR_CA_NOT_INITIALIZED', `the ${ca} CA has no CRL yet${ca === ROOT_CA ? ' and its key is not on this node' : ''}`);
     return crl.der;
   }
 
