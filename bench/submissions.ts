@@ -56,7 +56,9 @@ export async function runSubmissionsBench(baseline: Record<string, number>): Pro
     const signSeconds = (performance.now() - signStart) / 1000;
 
     await load(server.url, envelopes.slice(0, WARMUP));
+    const cpu = await CpuMeter.start(databaseUrl, server.child.pid!);
     const measured = await load(server.url, envelopes.slice(WARMUP));
+    const cpuMs = await cpu.msPer(measured.created);
     const accepted = await countAccepted(databaseUrl);
     const healthz = baseline['healthzRequestsPerSec']!;
     if (measured.non2xx > 0 || measured.errors > 0) process.stderr.write(`submissions bench: ${measured.non2xx} non-2xx, ${measured.errors} errors\n`);
@@ -74,6 +76,7 @@ export async function runSubmissionsBench(baseline: Record<string, number>): Pro
       connections: CONNECTIONS,
       envelopeBytes: envelopes[0]!.length,
       presignedPerSec: round((WARMUP + MEASURED) / signSeconds),
+      cpuMsPerAccepted: cpuMs,
       postgres: { fsync, synchronousCommit },
       target: { acceptedPerSec: 500, latencyP99Ms: 100 },
     };
@@ -130,6 +133,83 @@ async function load(url: string, envelopes: Buffer[]): Promise<LoadOutcome> {
     p50: latencies.length > 0 ? round(percentile(latencies, 50), 2) : result.latency.p50,
     p99: latencies.length > 0 ? round(percentile(latencies, 99), 2) : result.latency.p99,
   };
+}
+
+/**
+ * CPU time per accepted submission during the measured load, by process: the server, the
+ * PostgreSQL backends of the bench database (its pool), PostgreSQL's shared WAL writer,
+ * checkpointer and background writer (other databases' load counts there too), and this process
+ * (the load generator). Read from /proc (Linux, PostgreSQL on this host); a figure that cannot be
+ * read is null.
+ */
+class CpuMeter {
+  private constructor(
+    private readonly url: string,
+    private readonly serverPid: number,
+    private readonly before: { server: number | null; self: NodeJS.CpuUsage; wall: number; postgres: Map<number, { kind: string; seconds: number | null }> },
+  ) {}
+
+  static async start(url: string, serverPid: number): Promise<CpuMeter> {
+    const postgres = await postgresCpu(url);
+    return new CpuMeter(url, serverPid, { server: procCpuSeconds(serverPid), self: process.cpuUsage(), wall: performance.now(), postgres });
+  }
+
+  async msPer(count: number): Promise<Record<string, number | null>> {
+    const wallSeconds = (performance.now() - this.before.wall) / 1000;
+    const self = process.cpuUsage(this.before.self);
+    const server = procCpuSeconds(this.serverPid);
+    const after = await postgresCpu(this.url);
+    const sum = (kind: 'backend' | 'shared'): number | null => {
+      let total = 0;
+      for (const [pid, now] of after) {
+        if ((now.kind === 'client backend') !== (kind === 'backend')) continue;
+        if (now.seconds === null) return null;
+        // A backend that started during the load counts from zero.
+        total += now.seconds - (this.before.postgres.get(pid)?.seconds ?? 0);
+      }
+      return total;
+    };
+    const per = (seconds: number | null): number | null => (seconds === null || count === 0 ? null : round((seconds * 1000) / count, 3));
+    const backends = sum('backend');
+    const shared = sum('shared');
+    const serverSeconds = server === null || this.before.server === null ? null : server - this.before.server;
+    const loadSeconds = (self.user + self.system) / 1e6;
+    return {
+      server: per(serverSeconds),
+      postgresBackends: per(backends),
+      postgresShared: per(shared),
+      loadGenerator: per(loadSeconds),
+      total: serverSeconds === null || backends === null || shared === null ? null : per(serverSeconds + backends + shared + loadSeconds),
+      wallMs: per(wallSeconds),
+    };
+  }
+}
+
+/** The CPU seconds of the bench database's backends and of PostgreSQL's shared writers, by pid. */
+async function postgresCpu(url: string): Promise<Map<number, { kind: string; seconds: number | null }>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number; backend_type: string }>(
+      `SELECT pid, backend_type FROM pg_stat_activity
+        WHERE (datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid())
+           OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`,
+    );
+    return new Map(rows.map((r) => [r.pid, { kind: r.backend_type, seconds: procCpuSeconds(r.pid) }]));
+  } finally {
+    await client.end();
+  }
+}
+
+/** utime + stime of a process from /proc/PID/stat (clock ticks of 1/100 s), or null. */
+function procCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 interface AutocannonResult {
