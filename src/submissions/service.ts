@@ -20,6 +20,7 @@ import { readEnvelopeParts, sameEnterpriseSignature, withCountersignatures } fro
 import { SubmissionError, type SubmissionErrorCode } from './errors.js';
 import type { ReceiptSigner } from './receipts.js';
 import { rejectionOfReport, type Rejection } from './rejection.js';
+import { Turns } from './turns.js';
 import { SubmissionWriter } from './writer.js';
 import {
   iso,
@@ -92,6 +93,8 @@ export const MAX_PAGE = 500;
 
 export class SubmissionService {
   readonly #writer: SubmissionWriter;
+  /** Validations take turns with the event loop's I/O (turns.ts). */
+  readonly #turns = new Turns();
 
   constructor(private readonly deps: SubmissionDeps) {
     this.#writer = new SubmissionWriter(deps.audit, deps.receipts, newSubmissionId, subjectOf);
@@ -105,6 +108,7 @@ export class SubmissionService {
    * cannot be read or names no applicant and applicationId.
    */
   async submit(upload: EnvelopeUpload, caller: Principal | undefined, context: RequestContext): Promise<TransitionResult> {
+    await this.#turns.take();
     const envelopeSha256 = sha256Hex(upload.envelope);
     const report = await verifyEnvelope({
       envelope: upload.envelope,
