@@ -58,7 +58,7 @@ export async function runSubmissionsBench(baseline: Record<string, number>): Pro
     await load(server.url, envelopes.slice(0, WARMUP));
     const cpu = await CpuMeter.start(databaseUrl, server.child.pid!);
     const measured = await load(server.url, envelopes.slice(WARMUP));
-    const cpuMs = await cpu.msPer(measured.created);
+    const cpuMs = await cpu.msPer(measured.created, measured.seconds);
     const accepted = await countAccepted(databaseUrl);
     const healthz = baseline['healthzRequestsPerSec']!;
     if (measured.non2xx > 0 || measured.errors > 0) process.stderr.write(`submissions bench: ${measured.non2xx} non-2xx, ${measured.errors} errors\n`);
@@ -92,6 +92,7 @@ interface LoadOutcome {
   non2xx: number;
   errors: number;
   perSecond: number;
+  seconds: number;
   p50: number;
   p99: number;
 }
@@ -101,6 +102,7 @@ async function load(url: string, envelopes: Buffer[]): Promise<LoadOutcome> {
   const autocannon = createRequire(import.meta.url)('autocannon') as (opts: unknown, cb: (err: Error | null, result: AutocannonResult) => void) => { on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): unknown };
   let next = 0;
   const latencies: number[] = [];
+  let lastResponse = 0;
   const started = performance.now();
   const result = await new Promise<AutocannonResult>((resolve, reject) => {
     autocannon(
@@ -120,9 +122,14 @@ async function load(url: string, envelopes: Buffer[]): Promise<LoadOutcome> {
         ],
       },
       (err, res) => (err ? reject(err) : resolve(res)),
-    ).on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+    ).on('response', (_client, _status, _bytes, ms) => {
+      latencies.push(ms);
+      lastResponse = performance.now();
+    });
   });
-  const seconds = (performance.now() - started) / 1000;
+  // Up to the last response: autocannon notices that `amount` is reached only on its next
+  // 1-second sample tick, which would round the duration up to whole seconds.
+  const seconds = (lastResponse - started) / 1000;
   const created = Number(result.statusCodeStats?.['201']?.count ?? 0);
   return {
     count: envelopes.length,
@@ -130,6 +137,7 @@ async function load(url: string, envelopes: Buffer[]): Promise<LoadOutcome> {
     non2xx: result.non2xx,
     errors: result.errors,
     perSecond: round(created / seconds),
+    seconds,
     p50: latencies.length > 0 ? round(percentile(latencies, 50), 2) : result.latency.p50,
     p99: latencies.length > 0 ? round(percentile(latencies, 99), 2) : result.latency.p99,
   };
@@ -146,16 +154,16 @@ class CpuMeter {
   private constructor(
     private readonly url: string,
     private readonly serverPid: number,
-    private readonly before: { server: number | null; self: NodeJS.CpuUsage; wall: number; postgres: Map<number, { kind: string; seconds: number | null }> },
+    private readonly before: { server: number | null; self: NodeJS.CpuUsage; postgres: Map<number, { kind: string; seconds: number | null }> },
   ) {}
 
   static async start(url: string, serverPid: number): Promise<CpuMeter> {
     const postgres = await postgresCpu(url);
-    return new CpuMeter(url, serverPid, { server: procCpuSeconds(serverPid), self: process.cpuUsage(), wall: performance.now(), postgres });
+    return new CpuMeter(url, serverPid, { server: procCpuSeconds(serverPid), self: process.cpuUsage(), postgres });
   }
 
-  async msPer(count: number): Promise<Record<string, number | null>> {
-    const wallSeconds = (performance.now() - this.before.wall) / 1000;
+  /** Per accepted submission; `wallSeconds` is the load's duration (for `wallMs`). */
+  async msPer(count: number, wallSeconds: number): Promise<Record<string, number | null>> {
     const self = process.cpuUsage(this.before.self);
     const server = procCpuSeconds(this.serverPid);
     const after = await postgresCpu(this.url);
