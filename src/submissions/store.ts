@@ -1,3 +1,4 @@
+import { sha256Hex } from '../crypto/digest.js';
 import type { Queryable } from '../db/types.js';
 import type { ApprovalStep } from '../policy/policy.js';
 import type { Decision } from '../verify/cms-attributes.js';
@@ -88,7 +89,41 @@ const SUBMISSION_COLUMNS = [
   'envelope_sha256', 'request_sha256', 'document_sha256', 'signer_serial', 'approval', 'next_step', 'next_role',
   'next_any_jurisdiction', 'original_envelope', 'envelope', 'content', 'report', 'rejection_code', 'rejection_reason', 'submitted_at', 'updated_at', 'version',
 ];
-const TRANSITION_COLUMNS = ['submission_id', 'seq', 'status', 'kind', 'actor', 'at', 'log_index', 'leaf_hash', 'receipt', 'detail'];
+const TRANSITION_COLUMNS = ['submission_id', 'seq', 'status', 'kind', 'actor', 'at', 'log_index', 'leaf_hash', 'receipt_header', 'receipt', 'detail'];
+
+/**
+ * A receipt as stored (migration 0043): its protected header, the same for every receipt of one
+ * seal (~2.1 KB of x5c), once in submission_receipt_headers by SHA-256; the rest (payload and
+ * signature) in the transition's row.
+ */
+interface SplitReceipt {
+  header: string;
+  headerSha256: string;
+  rest: string;
+}
+
+/** SHA-256 of the headers seen lately: one seal signs every receipt, so this is one entry. */
+const headerDigests = new Map<string, string>();
+
+function splitReceipt(receipt: string): SplitReceipt {
+  const dot = receipt.indexOf('.');
+  if (dot <= 0) throw new Error('a receipt must be a compact JWS');
+  const header = receipt.slice(0, dot);
+  let headerSha256 = headerDigests.get(header);
+  if (headerSha256 === undefined) {
+    headerSha256 = sha256Hex(header);
+    if (headerDigests.size >= 8) headerDigests.clear();
+    headerDigests.set(header, headerSha256);
+  }
+  return { header, headerSha256, rest: receipt.slice(dot + 1) };
+}
+
+/** The CTE that stores receipt headers not stored yet, with its parameters appended to `params`. */
+function headersCte(receipts: readonly SplitReceipt[], params: unknown[]): string {
+  const distinct = new Map(receipts.map((r) => [r.headerSha256, r.header]));
+  const values = [...distinct].map(([sha, header]) => `($${params.push(sha)}, $${params.push(header)})`);
+  return `h AS (INSERT INTO submission_receipt_headers (sha256, header) VALUES ${values.join(', ')} ON CONFLICT (sha256) DO NOTHING)`;
+}
 
 /**
  * Inserts submissions with their first transitions, all in one statement (the writer's batch).
@@ -97,9 +132,11 @@ const TRANSITION_COLUMNS = ['submission_id', 'seq', 'status', 'kind', 'actor', '
 export async function insertSubmissions(q: Queryable, rows: ReadonlyArray<{ s: NewSubmission; t: NewTransition }>): Promise<void> {
   const params: unknown[] = [];
   const tuple = (values: unknown[]): string => `(${values.map((v) => `$${params.push(v)}`).join(', ')})`;
+  const receipts = rows.map(({ t }) => splitReceipt(t.receipt));
+  const headers = headersCte(receipts, params);
   const submissions: string[] = [];
   const transitions: string[] = [];
-  for (const { s, t } of rows) {
+  for (const [i, { s, t }] of rows.entries()) {
     const next = nextStepOf(s.status, s.approval, 0);
     submissions.push(
       tuple([
@@ -108,10 +145,12 @@ export async function insertSubmissions(q: Queryable, rows: ReadonlyArray<{ s: N
         next?.any ?? null, s.envelope, s.currentEnvelope ?? null, s.content, s.report, s.rejection?.code ?? null, s.rejection?.reason ?? null, s.at, s.at, 1,
       ]),
     );
-    transitions.push(tuple([s.id, 0, t.status, t.kind, t.actor, t.at, t.logIndex, t.leafHash, t.receipt, JSON.stringify(t.detail)]));
+    const receipt = receipts[i]!;
+    transitions.push(tuple([s.id, 0, t.status, t.kind, t.actor, t.at, t.logIndex, t.leafHash, receipt.headerSha256, receipt.rest, JSON.stringify(t.detail)]));
   }
   await q.query(
-    `WITH s AS (INSERT INTO submissions (${SUBMISSION_COLUMNS.join(', ')}) VALUES ${submissions.join(', ')} RETURNING id)
+    `WITH ${headers},
+     s AS (INSERT INTO submissions (${SUBMISSION_COLUMNS.join(', ')}) VALUES ${submissions.join(', ')} RETURNING id)
      INSERT INTO submission_transitions (${TRANSITION_COLUMNS.join(', ')}) VALUES ${transitions.join(', ')}`,
     params,
   );
@@ -210,18 +249,16 @@ export async function selectTransitions(q: Queryable, id: string): Promise<Trans
 
 /** The receipt of the latest transition, or of the transition whose log index is `logIndex`. */
 export async function selectReceipt(q: Queryable, id: string, logIndex?: number): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus } | undefined> {
+  const select = `SELECT CASE WHEN t.receipt_header IS NULL THEN t.receipt ELSE h.header || '.' || t.receipt END AS receipt, t.log_index, t.status
+                    FROM submission_transitions t LEFT JOIN submission_receipt_headers h ON h.sha256 = t.receipt_header`;
   const { rows } =
     logIndex === undefined
-      ? await q.query<{ receipt: string; log_index: number; status: SubmissionStatus }>(
-          'SELECT receipt, log_index, status FROM submission_transitions WHERE submission_id = $1 ORDER BY seq DESC LIMIT 1',
-          [id],
-        )
-      : await q.query<{ receipt: string; log_index: number; status: SubmissionStatus }>(
-          'SELECT receipt, log_index, status FROM submission_transitions WHERE submission_id = $1 AND log_index = $2',
-          [id, logIndex],
-        );
+      ? await q.query<{ receipt: string | null; log_index: number; status: SubmissionStatus }>(`${select} WHERE t.submission_id = $1 ORDER BY t.seq DESC LIMIT 1`, [id])
+      : await q.query<{ receipt: string | null; log_index: number; status: SubmissionStatus }>(`${select} WHERE t.submission_id = $1 AND t.log_index = $2`, [id, logIndex]);
   const r = rows[0];
-  return r === undefined ? undefined : { receipt: r.receipt, logIndex: Number(r.log_index), status: r.status };
+  if (r === undefined) return undefined;
+  if (r.receipt === null) throw new Error(`the receipt of submission ${id} names a header that is not stored`);
+  return { receipt: r.receipt, logIndex: Number(r.log_index), status: r.status };
 }
 
 interface CountersignatureRow {
@@ -271,37 +308,41 @@ export interface CountersignatureWrite {
 /** Records a countersignature: the submission's new state, the countersignature and the transition (one statement). */
 export async function recordCountersignature(q: Queryable, c: CountersignatureWrite, t: NewTransition): Promise<void> {
   const next = nextStepOf(c.status, c.approval, c.step + 1);
+  const receipt = splitReceipt(t.receipt);
+  const params: unknown[] = [
+    c.id,
+    c.status,
+    c.envelope,
+    next?.step ?? null,
+    next?.role ?? null,
+    next?.any ?? null,
+    t.at,
+    c.step,
+    c.officerId,
+    c.certificateSerial,
+    c.decision,
+    c.signingTime,
+    c.countersignatureSha256,
+    t.logIndex,
+    c.seq,
+    t.kind,
+    t.actor,
+    t.leafHash,
+    receipt.headerSha256,
+    receipt.rest,
+    JSON.stringify(t.detail),
+  ];
   await q.query(
-    `WITH u AS (
+    `WITH ${headersCte([receipt], params)},
+     u AS (
        UPDATE submissions SET status = $2, envelope = $3, next_step = $4, next_role = $5, next_any_jurisdiction = $6, updated_at = $7, version = version + 1
         WHERE id = $1 RETURNING id),
      c AS (
        INSERT INTO submission_countersignatures (submission_id, step, officer_id, certificate_serial, decision, signing_time, countersignature_sha256, recorded_at, log_index)
        SELECT id, $8, $9, $10, $11, $12, $13, $7, $14 FROM u RETURNING submission_id)
-     INSERT INTO submission_transitions (submission_id, seq, status, kind, actor, at, log_index, leaf_hash, receipt, detail)
-     SELECT submission_id, $15, $2, $16, $17, $7, $14, $18, $19, $20 FROM c`,
-    [
-      c.id,
-      c.status,
-      c.envelope,
-      next?.step ?? null,
-      next?.role ?? null,
-      next?.any ?? null,
-      t.at,
-      c.step,
-      c.officerId,
-      c.certificateSerial,
-      c.decision,
-      c.signingTime,
-      c.countersignatureSha256,
-      t.logIndex,
-      c.seq,
-      t.kind,
-      t.actor,
-      t.leafHash,
-      t.receipt,
-      JSON.stringify(t.detail),
-    ],
+     INSERT INTO submission_transitions (submission_id, seq, status, kind, actor, at, log_index, leaf_hash, receipt_header, receipt, detail)
+     SELECT submission_id, $15, $2, $16, $17, $7, $14, $18, $19, $20, $21 FROM c`,
+    params,
   );
 }
 

@@ -3,6 +3,7 @@ import { generateKeyPair } from '../../src/crypto/keys.js';
 import { keyObjectSigner } from '../../src/crypto/signer.js';
 import { ReceiptSigner } from '../../src/submissions/receipts.js';
 import { newSubmissionId, subjectOf } from '../../src/submissions/service.js';
+import { selectReceipt } from '../../src/submissions/store.js';
 import { SubmissionWriter, type PreparedSubmission } from '../../src/submissions/writer.js';
 import { createMigrated, drivers, type TestDatabase } from '../helpers/db.js';
 import { recordingAudit } from '../ca/fixtures.js';
@@ -75,6 +76,24 @@ describe.each(drivers())('SubmissionWriter on $name', (driver) => {
     expect(rows.rows.map((r) => r.application_id)).toEqual(['W-1', 'W-2', 'W-3', 'W-5']);
     // No entry without its state change: only the two recorded submissions left entries.
     expect(audit.entries.slice(before).map((e) => e.data['applicationId'])).toEqual(['W-3', 'W-5']);
+  });
+
+  it('stores the seal\'s receipt header once and gives every receipt back exactly as signed', async () => {
+    const results = await Promise.all([prepared('W-7'), prepared('W-8')].map((p) => writer.write(p)));
+    for (const r of results) {
+      if (!('created' in r)) throw new Error('expected new submissions');
+      expect((await selectReceipt(t.db, r.created.summary.id))?.receipt).toBe(r.created.receipt);
+      const stored = await t.db.query<{ receipt: string }>('SELECT receipt FROM submission_transitions WHERE submission_id = $1', [r.created.summary.id]);
+      expect(r.created.receipt.endsWith(`.${stored.rows[0]!.receipt}`)).toBe(true);
+    }
+    expect(Number((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM submission_receipt_headers')).rows[0]!.n)).toBe(1);
+  });
+
+  it('reads a receipt stored whole (before receipt headers were stored apart) as it is', async () => {
+    const r = await writer.write(prepared('W-9'));
+    if (!('created' in r)) throw new Error('expected a new submission');
+    await t.db.query('UPDATE submission_transitions SET receipt = $2, receipt_header = NULL WHERE submission_id = $1', [r.created.summary.id, r.created.receipt]);
+    expect((await selectReceipt(t.db, r.created.summary.id))?.receipt).toBe(r.created.receipt);
   });
 
   it('rejects a submission whose applicant the registry does not know, with a record and an entry', async () => {
