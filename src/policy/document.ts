@@ -51,10 +51,19 @@ function checkStructure(text: string): string | undefined {
       if (top?.keys !== undefined) top.expectKey = true;
     } else if (c === 0x22 /* " */) {
       let j = i + 1;
-      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
+      let escaped = false;
+      for (let d = text.charCodeAt(j); d !== 0x22; d = text.charCodeAt(j)) {
+        if (d === 0x5c /* \ */) {
+          escaped = true;
+          j += 2;
+        } else {
+          j += 1;
+        }
+      }
       const top = stack[stack.length - 1];
       if (top?.keys !== undefined && top.expectKey) {
-        const name = JSON.parse(text.slice(i, j + 1)) as string;
+        // Without an escape, the name is the text between the quotes (JSON.parse accepted it).
+        const name = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
         if (top.keys.has(name)) return `the document gives the member "${name.slice(0, 64)}" twice in one object`;
         top.keys.add(name);
         top.expectKey = false;

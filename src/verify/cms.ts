@@ -248,7 +248,9 @@ function locateSigner(si: CmsSignerInfo, ess: EssCertIdV2 | undefined, candidate
     return { certificate: matching[0]! };
   }
   const hash = ess.hash;
-  const bound = matching.find((c) => digest(hash, c.der).equals(ess!.certHash));
+  const certHash = Buffer.from(ess.certHash.buffer, ess.certHash.byteOffset, ess.certHash.byteLength);
+  // SHA-256 (what Chancery's signers use) is the certificate's cached fingerprint.
+  const bound = matching.find((c) => (hash === 'sha256' ? c.sha256Fingerprint === certHash.toString('hex') : digest(hash, c.der).equals(certHash)));
   if (bound === undefined) {
     return { reason: `the certificate matching the signer identifier (${described}) is not the one signing-certificate-v2 names (its ${hash.toUpperCase()} differs from the certHash)` };
   }

@@ -118,9 +118,19 @@ export function parseName(el: DerElement, what: string): Name {
   return new Name(Buffer.from(el.bytes), rdns);
 }
 
-/** Parses a Name from standalone DER bytes. */
+/** Names parsed from standalone DER, by exact bytes (a Name is immutable): a signer identifier's issuer repeats. */
+const NAME_CACHE_LIMIT = 256;
+const nameCache = new Map<string, Name>();
+
+/** Parses a Name from standalone DER bytes; the same bytes give the same (immutable) Name. */
 export function parseNameDer(der: Uint8Array, what = 'the name'): Name {
-  return parseName(readDer(der, what), what);
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  const hit = nameCache.get(key);
+  if (hit !== undefined) return hit;
+  const name = parseName(readDer(der, what), what);
+  nameCache.set(key, name);
+  if (nameCache.size > NAME_CACHE_LIMIT) nameCache.delete(nameCache.keys().next().value!);
+  return name;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -139,22 +139,26 @@ export class CheckList {
   readonly checks: Check[] = [];
 
   pass(id: string, message: string, certificateIndex?: number): this {
-    return this.push({ id, result: 'PASSED', message, certificateIndex });
+    this.checks.push(certificateIndex === undefined ? { id, result: 'PASSED', message } : { id, result: 'PASSED', message, certificateIndex });
+    return this;
   }
 
   /** The check ran and found a fault; `subIndication` says what the fault means. */
   fail(id: string, subIndication: SubIndication, message: string, certificateIndex?: number): this {
-    return this.push({ id, result: 'FAILED', message, subIndication, certificateIndex });
+    this.checks.push(certificateIndex === undefined ? { id, result: 'FAILED', message, subIndication } : { id, result: 'FAILED', message, subIndication, certificateIndex });
+    return this;
   }
 
   /** The check ran but could not decide (e.g. no revocation information). */
   indeterminate(id: string, subIndication: SubIndication, message: string): this {
-    return this.push({ id, result: 'INDETERMINATE', message, subIndication });
+    this.checks.push({ id, result: 'INDETERMINATE', message, subIndication });
+    return this;
   }
 
   /** The check could not run because something it needs failed earlier. */
   notRun(id: string, because: string): this {
-    return this.push({ id, result: 'INDETERMINATE', message: `not run: ${because}` });
+    this.checks.push({ id, result: 'INDETERMINATE', message: `not run: ${because}` });
+    return this;
   }
 
   add(...checks: Check[]): this {
@@ -164,12 +168,6 @@ export class CheckList {
 
   get allPassed(): boolean {
     return this.checks.every((c) => c.result === 'PASSED');
-  }
-
-  private push(check: Check): this {
-    if (check.certificateIndex === undefined) delete check.certificateIndex;
-    this.checks.push(check);
-    return this;
   }
 }
 
@@ -200,8 +198,20 @@ export function outcomeFields(o: Outcome): Outcome {
 // checks them against the policy), so path validation must not refuse it as unknown if critical.
 registerProcessedExtension(OID.officerAuthorization);
 
-/** What a report says about a signer certificate. */
+/** Summaries by certificate (a pure function of its bytes; certificates are parsed once, cached). */
+const summaries = new WeakMap<Certificate, SignerSummary>();
+
+/** What a report says about a signer certificate (a fresh object; the officer member is frozen). */
 export function summarizeSigner(cert: Certificate): SignerSummary {
+  let summary = summaries.get(cert);
+  if (summary === undefined) {
+    summary = summarize(cert);
+    summaries.set(cert, summary);
+  }
+  return { ...summary };
+}
+
+function summarize(cert: Certificate): SignerSummary {
   const orgIds = cert.subject.attribute(OID.organizationIdentifier);
   const officerExt = cert.extension(OID.officerAuthorization);
   const officer = officerExt === undefined ? undefined : decodeOfficerAuthorization(officerExt.value);
@@ -213,6 +223,6 @@ export function summarizeSigner(cert: Certificate): SignerSummary {
     certificateSha256: cert.sha256Fingerprint,
     notBefore: cert.notBefore.toISOString(),
     notAfter: cert.notAfter.toISOString(),
-    officer: officer === undefined ? null : { role: officer.role, jurisdiction: officer.jurisdiction },
+    officer: officer === undefined ? null : Object.freeze({ role: officer.role, jurisdiction: officer.jurisdiction }),
   };
 }
