@@ -1,4 +1,4 @@
-import { createHash, randomBytes as nodeRandomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes as nodeRandomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 
 /** SHA-256 of the concatenation of `parts` (bytes or UTF-8 strings), without building it. */
 export function sha256(...parts: Array<Uint8Array | string>): Buffer {
@@ -36,4 +36,9 @@ export function randomBytes(length: number): Buffer {
 /** Constant-time equality; false (not an exception) when the lengths differ. */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** A random (version 4) UUID in lowercase (RFC 9562 §5.4), from node's buffered CSPRNG. */
+export function randomUuid(): string {
+  return randomUUID();
 }

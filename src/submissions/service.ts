@@ -2,7 +2,7 @@ import type { AppendedEntry, AuditLog } from '../audit/types.js';
 import { AuthError } from '../auth/errors.js';
 import type { Principal } from '../auth/principal.js';
 import { parseSerial } from '../ca/serial.js';
-import { randomBytes, sha256, sha256Hex } from '../crypto/digest.js';
+import { randomUuid, sha256, sha256Hex } from '../crypto/digest.js';
 import type { Database, Tx } from '../db/types.js';
 import type { ApprovalStep, PolicySet } from '../policy/policy.js';
 import { jurisdictionCovers } from '../registry/jurisdiction.js';
@@ -527,11 +527,7 @@ function canonicalSerial(hex: string | undefined): string | null {
 
 /** A random (version 4) UUID. */
 export function newSubmissionId(): string {
-  const b = randomBytes(16);
-  b[6] = (b[6]! & 0x0f) | 0x40;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return randomUuid();
 }
 
 export function isSubmissionId(id: string): boolean {

@@ -102,20 +102,16 @@ interface SplitReceipt {
   rest: string;
 }
 
-/** SHA-256 of the headers seen lately: one seal signs every receipt, so this is one entry. */
-const headerDigests = new Map<string, string>();
+/** The last header split off and its SHA-256: one seal signs every receipt. */
+let lastHeader: { header: string; sha256: string } | undefined;
 
 function splitReceipt(receipt: string): SplitReceipt {
   const dot = receipt.indexOf('.');
   if (dot <= 0) throw new Error('a receipt must be a compact JWS');
   const header = receipt.slice(0, dot);
-  let headerSha256 = headerDigests.get(header);
-  if (headerSha256 === undefined) {
-    headerSha256 = sha256Hex(header);
-    if (headerDigests.size >= 8) headerDigests.clear();
-    headerDigests.set(header, headerSha256);
-  }
-  return { header, headerSha256, rest: receipt.slice(dot + 1) };
+  // (=== on the slice is a flat comparison; startsWith walks a concatenated string char by char.)
+  if (lastHeader === undefined || header !== lastHeader.header) lastHeader = { header, sha256: sha256Hex(header) };
+  return { header: lastHeader.header, headerSha256: lastHeader.sha256, rest: receipt.slice(dot + 1) };
 }
 
 /** The CTE that stores receipt headers not stored yet, with its parameters appended to `params`. */
