@@ -80,7 +80,7 @@ export async function verifyEnvelope(input: VerifyEnvelopeInput): Promise<Valida
   // 4. The format's own checks of every signature (structure, certificate, algorithm, value).
   const found =
     envelope.format === 'cms'
-      ? verifyCmsSignatures(envelope.signedData, content, [...envelope.certificates, ...(input.intermediates ?? [])], rules)
+      ? await verifyCmsSignatures(envelope.signedData, content, [...envelope.certificates, ...(input.intermediates ?? [])], rules)
       : await verifyJwsSignatures(envelope.jws, content, rules);
 
   // 5. The document: I-JSON, and under a policy its type and schema.
