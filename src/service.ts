@@ -99,7 +99,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         openapiRoutes(),
       ],
     });
-    server.attach(http.app);
+    server.attach(http.listener);
     logger.info({ host: config.host, port: server.port, driver: db.driver, dataDir: config.dataDir }, 'chancery listening');
 
     let stopping: Promise<void> | undefined;

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one app instance (a registry per app, so tests can run several). */
@@ -26,14 +27,19 @@ export class HttpMetrics {
 
   /** Middleware: observes every request when its response finishes. */
   readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
+    this.track(req, res, () => routeLabel(req));
+    next();
+  };
+
+  /** Observes one request when its response finishes, under the route pattern `route()` gives then. */
+  track(req: IncomingMessage, res: ServerResponse, route: () => string): void {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
-      const labels = { method: req.method, route: routeLabel(req), status: String(res.statusCode) };
+      const labels = { method: req.method ?? '', route: route(), status: String(res.statusCode) };
       this.#requests.inc(labels);
       this.#duration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
     });
-    next();
-  };
+  }
 }
 
 /** The matched route pattern, never the raw URL (bounded label cardinality). */

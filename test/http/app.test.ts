@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { ChanceryError } from '../../src/errors.js';
 import { createApp } from '../../src/http/app.js';
 import { jsonBody, rawBody } from '../../src/http/body.js';
+import { RouteTable } from '../../src/http/routes.js';
 import { listen, type RunningServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/log.js';
 
@@ -214,5 +215,91 @@ describe('HTTP app', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ slow: 'done' });
     await closing;
+  });
+});
+
+describe('HTTP app: lean routes (dispatched without express)', () => {
+  const sink = new LogSink();
+  let server: RunningServer;
+  let base: string;
+  let expressSaw = 0;
+
+  beforeAll(async () => {
+    const { listener } = createApp({
+      logger: createLogger('info', sink),
+      version: '9.9.9',
+      readiness: async () => ({ ready: true }),
+      routes: [
+        (t) => {
+          t.addLean(
+            'post',
+            '/lean',
+            (req, _res, next) => {
+              if ('app' in req) expressSaw++; // express's request has .app; a lean dispatch does not
+              next();
+            },
+            rawBody(['application/cms'], 16),
+            async (req, res) => {
+              const length = (req.body as Buffer).length;
+              if (length === 13) throw new Error('secret internal detail password=hunter2');
+              await Promise.resolve();
+              res.statusCode = 201;
+              res.setHeader('Content-Type', 'application/json');
+              res.end(JSON.stringify({ length, requestId: res.locals['requestId'], url: req.originalUrl }));
+            },
+          );
+        },
+      ],
+    });
+    server = await listen(listener, '127.0.0.1', 0);
+    base = `http://127.0.0.1:${server.port}`;
+  });
+  afterAll(async () => {
+    await server.close(0);
+  });
+
+  const post = (path: string, body: Uint8Array, headers: Record<string, string> = { 'content-type': 'application/cms' }): Promise<Response> => fetch(`${base}${path}`, { method: 'POST', headers, body });
+
+  it('serves a lean route with the request id, nosniff header, log line and metrics an express route gets', async () => {
+    const res = await post('/lean?x=1', new Uint8Array(5), { 'content-type': 'application/cms', 'X-Request-Id': 'lean-1' });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-request-id')).toBe('lean-1');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await res.json()).toEqual({ length: 5, requestId: 'lean-1', url: '/lean?x=1' });
+    expect(expressSaw).toBe(0);
+    const line = sink.lines.find((l) => l.includes('"reqId":"lean-1"'));
+    expect(JSON.parse(line!)).toMatchObject({ method: 'POST', route: '/lean', status: 201, msg: 'request' });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/chancery_http_requests_total\{method="POST",route="\/lean",status="201"\} 1/);
+  });
+
+  it('answers a lean route\'s faults with the same problem documents as express', async () => {
+    const unsupported = await post('/lean', new Uint8Array(3), { 'content-type': 'text/plain' });
+    expect(unsupported.status).toBe(415);
+    expect(unsupported.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(await unsupported.json()).toMatchObject({ code: 'ERR_HTTP_UNSUPPORTED_MEDIA_TYPE', accepted: ['application/cms'] });
+    const tooLarge = await post('/lean', new Uint8Array(20));
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.get('connection')).toBe('close');
+    const crash = await post('/lean', new Uint8Array(13), { 'content-type': 'application/cms', 'X-Request-Id': 'lean-crash' });
+    const text = await crash.text();
+    expect(crash.status).toBe(500);
+    expect(text).not.toContain('hunter2');
+    expect(JSON.parse(text)).toMatchObject({ code: 'ERR_HTTP_INTERNAL', instance: 'urn:chancery:request:lean-crash' });
+    expect(sink.lines.some((l) => l.includes('"reqId":"lean-crash"') && l.includes('request failed'))).toBe(true);
+  });
+
+  it('leaves every other method and spelling of a lean path to express', async () => {
+    const other = await fetch(`${base}/lean`, { method: 'PUT' });
+    expect(other.status).toBe(405);
+    expect(other.headers.get('allow')).toBe('POST');
+    const slash = await post('/lean/', new Uint8Array(4));
+    expect(slash.status).toBe(201);
+    expect(expressSaw).toBe(1);
+  });
+
+  it('refuses to register a lean route with parameters', () => {
+    const table = new RouteTable();
+    expect(() => table.addLean('get', '/things/:id', (_req, res) => res.end())).toThrow(/plain path/);
   });
 });

@@ -43,7 +43,9 @@ const READERS = ['enterprise', 'officer', 'auditor'] as const;
 export function submissionRoutes(deps: SubmissionRouteDeps): (table: RouteTable) => void {
   const { submissions, auth } = deps;
   return (table) => {
-    table.add('post', '/api/v1/submissions', optionalAuthentication(auth), onlyEnterpriseTokens(auth), readSubmission(), async (req: Request, res: Response) => {
+    // Lean (RouteTable.addLean): the load of submissions skips express; these handlers use only
+    // node's request and response, res.locals, req.originalUrl and req.body.
+    table.addLean('post', '/api/v1/submissions', optionalAuthentication(auth), onlyEnterpriseTokens(auth), readSubmission(), async (req: Request, res: Response) => {
       const result = await submissions.submit(res.locals['upload'] as Upload, maybePrincipalOf(res), context(req));
       sendTransition(res, result, result.outcome === 'created' ? 201 : 200);
     });
