@@ -90,6 +90,20 @@ export function sequence(el: DerElement | undefined, what: string, tag: number =
 export function readOid(el: DerElement | undefined, what: string): string {
   const v = expectTag(el, TAG.OID, what).value;
   if (v.length === 0 || v.length > 64) throw malformed(`${what} is not a valid object identifier`);
+  // The same few dozen OIDs recur in every envelope: decoded ones are kept by their exact bytes.
+  const key = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
+  const known = oidCache.get(key);
+  if (known !== undefined) return known;
+  const oid = decodeOid(v, what);
+  if (oidCache.size >= OID_CACHE_LIMIT) oidCache.clear();
+  oidCache.set(key, oid);
+  return oid;
+}
+
+const OID_CACHE_LIMIT = 512;
+const oidCache = new Map<string, string>();
+
+function decodeOid(v: Uint8Array, what: string): string {
   const arcs: bigint[] = [];
   let acc = 0n;
   let started = false;

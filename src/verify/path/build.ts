@@ -70,11 +70,12 @@ export interface SearchSummary {
 export async function searchPaths(env: BuildEnv, leaf: Certificate, tryPath: (path: Certificate[]) => Promise<boolean>): Promise<SearchSummary> {
   const summary: SearchSummary = { found: undefined, pathsTried: 0, nearMisses: [], depthExceeded: false, orphan: undefined };
   const anchorSet = new Set(env.anchors);
-  const anchorDer = new Set(env.anchors.map((a) => a.der.toString('latin1')));
+  // Certificates are told apart by their (cached) SHA-256 fingerprints, not by copies of their DER.
+  const anchorDer = new Set(env.anchors.map((a) => a.sha256Fingerprint));
   const bySubject = new Map<string, Certificate[]>();
   const seen = new Set<string>();
   for (const cert of [...env.anchors, ...env.intermediates]) {
-    const id = cert.der.toString('latin1');
+    const id = cert.sha256Fingerprint;
     if (seen.has(id)) continue;
     seen.add(id);
     const list = bySubject.get(cert.subject.key);
@@ -98,9 +99,9 @@ export async function searchPaths(env: BuildEnv, leaf: Certificate, tryPath: (pa
   };
 
   // A leaf that is itself a trust anchor needs no path.
-  if (anchorDer.has(leaf.der.toString('latin1'))) {
-    const anchor = env.anchors.find((a) => a.der.equals(leaf.der))!;
-    if (await complete([anchor])) return summary;
+  if (anchorDer.has(leaf.sha256Fingerprint)) {
+    const anchor = env.anchors.find((a) => a.der.equals(leaf.der));
+    if (anchor !== undefined && (await complete([anchor]))) return summary;
   }
 
   const extend = async (path: Certificate[], depth: number): Promise<boolean> => {
