@@ -1,5 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from '../crypto/digest.js';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { HttpError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -43,7 +43,7 @@ export function createApp(deps: AppDeps): ChanceryApp {
   // What every request gets, through express or directly: a request id, metrics, a log line.
   const identify = (req: IncomingMessage, res: Response): void => {
     const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUuid();
     res.locals['requestId'] = id;
     res.setHeader('X-Request-Id', id);
     res.setHeader('X-Content-Type-Options', 'nosniff');
