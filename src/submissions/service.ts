@@ -118,6 +118,7 @@ export class SubmissionService {
       revocation: this.deps.revocation,
       policies: this.deps.policies,
       time: this.deps.now(),
+      signaturesOnThreadPool: true,
     });
     const { applicant, applicationId, division, format } = identify(report);
     await this.#checkSubmitter(caller, applicant, context);
@@ -301,6 +302,7 @@ export class SubmissionService {
       revocation: this.deps.revocation,
       policy,
       time: this.deps.now(),
+      signaturesOnThreadPool: true,
     });
     const signature = report.signatures[1];
     const envelopeFault = report.checks.find((c) => c.result !== 'PASSED');

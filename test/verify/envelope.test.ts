@@ -191,6 +191,22 @@ describe('verifyEnvelope: CMS', () => {
     expect(r).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'SIG_CRYPTO_FAILURE' });
   });
 
+  it('gives the same verdict with signature values verified on the thread pool (as servers do)', async () => {
+    const doc = annualReport();
+    const good = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: NOW });
+    const bad = Buffer.from(good);
+    bad[bad.length - 1]! ^= 0x01;
+    const rsa = await pki.enterprise({ keyAlg: 'RSA-2048' });
+    const rsaEnv = await signCms({ signer: rsa.signer, chain: rsa.chain, content: doc, detached: true, time: NOW });
+    for (const env of [good, bad, rsaEnv]) {
+      const here = await verify(env, { content: doc });
+      const pooled = await verify(env, { content: doc, signaturesOnThreadPool: true });
+      expect(pooled).toEqual(here);
+    }
+    expect((await verify(bad, { content: doc, signaturesOnThreadPool: true })).subIndication).toBe('SIG_CRYPTO_FAILURE');
+    expect((await verify(rsaEnv, { content: doc, signaturesOnThreadPool: true })).indication).toBe('TOTAL_PASSED');
+  });
+
   it('refuses an envelope whose ESS certHash names another certificate than the one carried (NO_SIGNING_CERTIFICATE_FOUND)', async () => {
     const twinA = await pki.enterprise({ serialHex: '7a7a' });
     const twinB = await pki.enterprise({ serialHex: '7a7a' });

@@ -59,6 +59,7 @@ export function verifyRoutes(deps: VerifyRouteDeps): (table: RouteTable) => void
         policy,
         policies: byType ? deps.policies : undefined,
         time: now(),
+        signaturesOnThreadPool: true,
       });
       res.setHeader('Cache-Control', 'no-store');
       res.json(report);
