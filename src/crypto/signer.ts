@@ -34,44 +34,27 @@ export function defaultAlgorithm(key: KeyObject): SigningAlgorithm {
   throw new CryptoError('ERR_CRYPTO_KEY_UNSUPPORTED', `no signing algorithm for a ${d.type} key`);
 }
 
-/**
- * A Signer over a private KeyObject held in memory. Signatures are computed on libuv's thread
- * pool (node's callback form of crypto.sign), so a server signing receipts or certificates does
- * not hold its event loop for them.
- */
+/** A Signer over a private KeyObject held in memory. */
 export function keyObjectSigner(name: string, privateKey: KeyObject, publicKey: KeyObject, algorithm: SigningAlgorithm = defaultAlgorithm(publicKey)): Signer {
   return {
     name,
     algorithm,
     publicKey,
-    sign: (data, options) => signWith(algorithm, privateKey, data, options?.dsaEncoding ?? 'der'),
+    sign: async (data, options) => signWith(algorithm, privateKey, data, options?.dsaEncoding ?? 'der'),
   };
 }
 
-function signWith(algorithm: SigningAlgorithm, key: KeyObject, data: Uint8Array, dsaEncoding: 'der' | 'ieee-p1363'): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const done = (error: Error | null, signature: Buffer): void => (error === null ? resolve(signature) : reject(error));
-    try {
-      switch (algorithm) {
-        case 'ES256':
-          nodeSign('sha256', data, { key, dsaEncoding }, done);
-          return;
-        case 'ES384':
-          nodeSign('sha384', data, { key, dsaEncoding }, done);
-          return;
-        case 'EdDSA':
-          nodeSign(null, data, key, done);
-          return;
-        case 'RS256':
-          nodeSign('sha256', data, { key, padding: constants.RSA_PKCS1_PADDING }, done);
-          return;
-        case 'PS256':
-          nodeSign('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, done);
-          return;
-      }
-      reject(new CryptoError('ERR_CRYPTO_KEY_UNSUPPORTED', `no signing algorithm ${String(algorithm)}`));
-    } catch (error) {
-      reject(error);
-    }
-  });
+function signWith(algorithm: SigningAlgorithm, key: KeyObject, data: Uint8Array, dsaEncoding: 'der' | 'ieee-p1363'): Buffer {
+  switch (algorithm) {
+    case 'ES256':
+      return nodeSign('sha256', data, { key, dsaEncoding });
+    case 'ES384':
+      return nodeSign('sha384', data, { key, dsaEncoding });
+    case 'EdDSA':
+      return nodeSign(null, data, key);
+    case 'RS256':
+      return nodeSign('sha256', data, { key, padding: constants.RSA_PKCS1_PADDING });
+    case 'PS256':
+      return nodeSign('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+  }
 }
