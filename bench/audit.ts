@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { chunkPath, CopyWriter, initCopy, listChunks, writeCopyCheckpoint } from '../src/audit/auditor/copy.js';
 import { signCheckpoint } from '../src/audit/checkpoint.js';
 import { LogBuilder } from '../src/audit/log-builder.js';
@@ -20,6 +19,7 @@ import { openPg } from '../src/db/pg.js';
 import { openPglite } from '../src/db/pglite.js';
 import type { Database } from '../src/db/types.js';
 import { PROJECT_ROOT } from '../src/paths.js';
+import { createPgDatabase, dropPgDatabase } from '../test/helpers/db.js';
 import { percentile, round } from './lib.js';
 
 /**
@@ -76,7 +76,7 @@ async function benchAppends(): Promise<Record<string, unknown>> {
   if (admin === undefined || admin === '') {
     return { skipped: 'DATABASE_URL is not set: the append throughput target is for real PostgreSQL (.ci/with-postgres npm run bench -- audit)' };
   }
-  const url = await createDatabase(admin, 'appends');
+  const url = await createPgDatabase(admin);
   const db = await openPg(url, { max: 20 });
   try {
     await migrate(db);
@@ -102,7 +102,7 @@ async function benchAppends(): Promise<Record<string, unknown>> {
     };
   } finally {
     await db.close();
-    await dropDatabase(admin, url);
+    await dropPgDatabase(url, admin);
   }
 }
 
@@ -127,10 +127,10 @@ async function appendLoad(logOf: (worker: number) => GroupCommitLog, workers: nu
 async function benchDatabase(work: string): Promise<{ db: Database; drop: () => Promise<void> }> {
   const admin = process.env['DATABASE_URL'];
   if (admin !== undefined && admin !== '') {
-    const url = await createDatabase(admin, 'proofs');
+    const url = await createPgDatabase(admin);
     const db = await openPg(url);
     await migrate(db);
-    return { db, drop: () => dropDatabase(admin, url) };
+    return { db, drop: () => dropPgDatabase(url, admin) };
   }
   mkdirSync(join(work, 'pglite'), { recursive: true });
   const db = await openPglite(join(work, 'pglite'));
@@ -270,29 +270,4 @@ async function benchInclusion(db: Database, size: number): Promise<Record<string
     samples.push(performance.now() - t);
   }
   return { driver: db.driver, treeSize: size, samples: samples.length, p50Ms: round(percentile(samples, 50), 3), p99Ms: round(percentile(samples, 99), 3), targetP50Ms: 2 };
-}
-
-async function createDatabase(admin: string, tag: string): Promise<string> {
-  const name = `chancery_bench_audit_${tag}_${process.pid}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function dropDatabase(admin: string, url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
 }

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { runAuditBench } from './audit.js';
 import { runBaseline } from './baseline.js';
 import { runCaBench } from './ca.js';
@@ -9,7 +11,9 @@ import { runSubmissionsBench } from './submissions.js';
 /**
  * `npm run bench [-- name…]`: runs the benchmarks (all, or those named) and prints one JSON
  * document. Every figure of a part is quoted next to a baseline measured in the same run, because
- * these machines are shared and noisy: compare ratios, not absolute numbers across runs.
+ * these machines are shared and noisy: compare ratios, not absolute numbers across runs. Each
+ * benchmark runs in a child process of its own, so none inherits another's heap (the audit
+ * benchmark's million entries made the path benchmark after it ~3× slower through GC alone).
  */
 const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Record<string, unknown>>> = {
   audit: runAuditBench,
@@ -19,7 +23,16 @@ const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Reco
   submissions: runSubmissionsBench,
 };
 
+const CHILD = '--child';
+
 async function main(): Promise<void> {
+  if (process.argv[2] === CHILD) {
+    // One benchmark, the baseline handed down by the parent; its result as JSON on stdout.
+    const bench = BENCHES[process.argv[3]!]!;
+    const baseline = JSON.parse(process.env['CHANCERY_BENCH_BASELINE']!) as Record<string, number>;
+    process.stdout.write(JSON.stringify(await bench(baseline)));
+    return;
+  }
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !(w in BENCHES) && w !== 'baseline');
   if (unknown.length > 0) {
@@ -29,10 +42,15 @@ async function main(): Promise<void> {
   const started = new Date().toISOString();
   const baseline = await runBaseline();
   const results: Record<string, unknown> = { baseline };
-  for (const [name, bench] of Object.entries(BENCHES)) {
+  for (const name of Object.keys(BENCHES)) {
     if (wanted.length > 0 && !wanted.includes(name)) continue;
     process.stderr.write(`bench: ${name}…\n`);
-    results[name] = await bench(baseline);
+    const output = execFileSync(process.execPath, [fileURLToPath(import.meta.url), CHILD, name], {
+      env: { ...process.env, CHANCERY_BENCH_BASELINE: JSON.stringify(baseline) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 16 * 2 ** 20,
+    });
+    results[name] = JSON.parse(output.toString('utf8')) as unknown;
   }
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   process.stdout.write(`${JSON.stringify({ started, machine, results }, null, 2)}\n`);

@@ -9,12 +9,13 @@ import { completeUscc } from '../src/registry/uscc.js';
 import { signCms } from '../src/sign/cms.js';
 import { ChanceryClient } from '../src/submissions/client.js';
 import { annualReport, documentBytes } from '../src/submissions/samples.js';
+import { createPgDatabase, dropPgDatabase } from '../test/helpers/db.js';
 import { percentile, round, startServerProcess } from './lib.js';
 
 /**
  * `npm run bench -- submissions` (issue 6): end-to-end submissions over HTTP on loopback. The
- * server is `chancery serve` in its own process on real PostgreSQL (DATABASE_URL, or the dev
- * server) with fsync on, in a database this bench creates and drops. 64 concurrent clients send
+ * server is `chancery serve` in its own process on real PostgreSQL (DATABASE_URL; without it the
+ * bench is skipped with a note) with fsync on, in a database this bench creates and drops. 64 concurrent clients send
  * distinct envelopes signed before the load starts (CMS, ES256, annual reports: accepted on
  * verification alone) in one continuous closed loop: 1,500 to warm up, 8,000 measured, 500 more
  * so that all 64 clients stay busy until the measurement ends. Reported for the 8,000: accepted
@@ -25,11 +26,13 @@ const CONNECTIONS = 64;
 const WARMUP = 1500;
 const MEASURED = 8000;
 const COOLDOWN = 500;
-const DEV_DATABASE = 'postgres://postgres@127.0.0.1:55432/postgres';
 
 export async function runSubmissionsBench(baseline: Record<string, number>): Promise<Record<string, unknown>> {
-  const admin = process.env['DATABASE_URL'] !== undefined && process.env['DATABASE_URL'] !== '' ? process.env['DATABASE_URL'] : DEV_DATABASE;
-  const databaseUrl = await createDatabase(admin);
+  const admin = process.env['DATABASE_URL'];
+  if (admin === undefined || admin === '') {
+    return { skipped: 'DATABASE_URL is not set: the submissions target is for real PostgreSQL with fsync on (.ci/with-postgres npm run bench -- submissions)' };
+  }
+  const databaseUrl = await createPgDatabase(admin);
   const server = await startServerProcess({ DATABASE_URL: databaseUrl });
   try {
     const fsync = await pgSetting(databaseUrl, 'fsync');
@@ -85,7 +88,7 @@ export async function runSubmissionsBench(baseline: Record<string, number>): Pro
     };
   } finally {
     await server.stop();
-    await dropDatabase(admin, databaseUrl);
+    await dropPgDatabase(databaseUrl, admin);
   }
 }
 
@@ -274,30 +277,6 @@ interface AutocannonResult {
   non2xx: number;
   errors: number;
   statusCodeStats?: Record<string, { count: number | string }>;
-}
-
-async function createDatabase(adminUrl: string): Promise<string> {
-  const name = `chancery_bench_${process.pid}_${Date.now().toString(36)}`;
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function dropDatabase(adminUrl: string, url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
 }
 
 async function pgSetting(url: string, name: string): Promise<string> {

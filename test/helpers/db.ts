@@ -107,8 +107,8 @@ export async function createMigrated(driver: Driver): Promise<TestDatabase> {
 }
 
 let counter = 0;
-export async function createPgDatabase(): Promise<string> {
-  const admin = process.env['DATABASE_URL']!;
+/** A new, empty database on the server of `admin` (default DATABASE_URL); its URL. */
+export async function createPgDatabase(admin = process.env['DATABASE_URL']!): Promise<string> {
   const name = `chancery_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
@@ -122,9 +122,9 @@ export async function createPgDatabase(): Promise<string> {
   return url.toString();
 }
 
-export async function dropPgDatabase(url: string): Promise<void> {
+export async function dropPgDatabase(url: string, admin = process.env['DATABASE_URL']!): Promise<void> {
   const name = new URL(url).pathname.slice(1);
-  const client = new pg.Client({ connectionString: process.env['DATABASE_URL']! });
+  const client = new pg.Client({ connectionString: admin });
   await client.connect();
   try {
     await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
