@@ -25,6 +25,11 @@ export interface AuthDeps {
   issuing: Certificate;
   revocation: RevocationSource;
   tokenSigner: Signer;
+  /**
+   * Whether the certificate a token was issued for (by serial) has been revoked since: such a
+   * token is refused at once rather than at its expiry. Absent: tokens are good until they expire.
+   */
+  holderRevoked?: (serialHex: string) => Promise<boolean>;
   now: () => Date;
 }
 
@@ -102,18 +107,28 @@ export class AuthService {
     }
   }
 
-  /** Verifies a bearer token; an invalid one is audited and refused. */
+  /**
+   * Verifies a bearer token; an invalid one is audited and refused, and so is a valid one whose
+   * certificate has been revoked since the login.
+   */
   async authenticate(authorization: string | undefined, context: DenialContext): Promise<Principal> {
     const match = authorization === undefined ? null : /^Bearer ([A-Za-z0-9_\-.]{1,4096})$/.exec(authorization);
+    let principal: Principal;
     try {
       if (match === null) {
         throw new AuthError('ERR_AUTH_TOKEN_MISSING', authorization === undefined ? 'this route needs a bearer token: log in at /api/v1/auth/token' : 'the Authorization header is not "Bearer <token>"');
       }
-      return await this.tokens.verify(match[1]!);
+      principal = await this.tokens.verify(match[1]!);
     } catch (error) {
       if (error instanceof AuthError) await this.recordDenial(error.code, error.message, 'anonymous', context);
       throw error;
     }
+    if (this.deps.holderRevoked !== undefined && (await this.deps.holderRevoked(principal.certificateSerial))) {
+      const error = new AuthError('ERR_AUTH_TOKEN_INVALID', `the certificate this token was issued for (serial ${principal.certificateSerial}) has been revoked since the login`);
+      await this.recordDenial(error.code, error.message, principal.actor, context);
+      throw error;
+    }
+    return principal;
   }
 
   /** Refuses (and audits) a principal whose role is not among `roles`. */

@@ -18,7 +18,7 @@ import { CaError } from './errors.js';
 import { initializeHierarchy, loadHierarchy, type Hierarchy } from './hierarchy.js';
 import { OcspResponder } from './ocsp-responder.js';
 import { loadProfiles } from './profiles.js';
-import { databaseRevocationSource } from './revocation-source.js';
+import { databaseRevocationSource, revokedSerialCheck } from './revocation-source.js';
 import type { RevocationSource } from '../verify/revocation.js';
 
 /**
@@ -99,6 +99,7 @@ export async function startCertificateServices(options: CertificateServicesOptio
     issuing: parseCertificate(hierarchy.issuing.der),
     revocation,
     tokenSigner: hierarchy.tokenSigner,
+    holderRevoked: revokedSerialCheck(ca),
     now,
   });
 

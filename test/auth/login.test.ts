@@ -3,7 +3,7 @@ import { AuthService } from '../../src/auth/auth-service.js';
 import { signLoginJws } from '../../src/auth/login-client.js';
 import { buildCsr } from '../../src/ca/csr-builder.js';
 import { pemDecodeAll } from '../../src/ca/pem.js';
-import { databaseRevocationSource } from '../../src/ca/revocation-source.js';
+import { databaseRevocationSource, revokedSerialCheck } from '../../src/ca/revocation-source.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import type { Signer } from '../../src/crypto/signer.js';
 import { completeUscc } from '../../src/registry/uscc.js';
@@ -42,6 +42,7 @@ describe.each(drivers())('certificate login on $name', (driver) => {
       issuing: parseCertificate(f.hierarchy.issuing.der),
       revocation: databaseRevocationSource(f.ca),
       tokenSigner: f.hierarchy.tokenSigner,
+      holderRevoked: revokedSerialCheck(f.ca),
       now: () => f.now.value,
     });
     await f.registry.registerEnterprise({ uscc, name: 'Shenzhen Login Co' }, 'admin:test');
@@ -91,6 +92,23 @@ describe.each(drivers())('certificate login on $name', (driver) => {
     const entry = f.audit.entries.filter((e) => e.kind === 'auth.denied').at(-1)!;
     expect(denials()).toBe(before + 1);
     expect(entry).toMatchObject({ actor: `certificate:${h.serial}`, data: { code: 'ERR_AUTH_CERTIFICATE_REJECTED' } });
+  });
+
+  it('refuses a token as soon as its certificate is revoked, not at its expiry, and audits it', async () => {
+    const h = await holder({ profile: 'auditor', name: 'Sun Li' });
+    const { token, principal } = await login(h);
+    const context = { method: 'GET', path: '/api/v1/submissions' };
+    expect(await auth.authenticate(`Bearer ${token}`, context)).toMatchObject({ actor: principal.actor, certificateSerial: h.serial });
+    expect(await auth.authenticate(`Bearer ${token}`, context)).toMatchObject({ actor: principal.actor }); // answered from the epoch cache
+    await f.ca.revoke(h.serial, 'affiliationChanged', 'admin:test');
+    const before = denials();
+    const error = await expectCode(() => auth.authenticate(`Bearer ${token}`, context), 'ERR_AUTH_TOKEN_INVALID');
+    expect(error.message).toContain('revoked');
+    expect(denials()).toBe(before + 1);
+    expect(f.audit.entries.filter((e) => e.kind === 'auth.denied').at(-1)).toMatchObject({ actor: principal.actor, data: { code: 'ERR_AUTH_TOKEN_INVALID', path: '/api/v1/submissions' } });
+    // Another holder's token is untouched by that revocation.
+    const other = await login(await holder({ profile: 'auditor', name: 'Zhou Min' }));
+    expect((await auth.authenticate(`Bearer ${other.token}`, context)).name).toBe('Zhou Min');
   });
 
   it('gives an expired certificate no token', async () => {
