@@ -282,6 +282,23 @@ function withKeyId(fields: CertificateFields): HierarchyCertificate {
 }
 
 /** The chain relying parties need: issuing CA then root, as PEM. */
+/** How long before its expiry a hierarchy certificate is announced at start. */
+export const EXPIRY_WARNING_DAYS = 60;
+
+/**
+ * The hierarchy's own certificates that expire within `withinDays` of `now` (or already have),
+ * soonest first: nothing renews them automatically, and an expired OCSP responder or seal
+ * certificate makes every response or receipt it signs unverifiable.
+ */
+export function expiringHierarchyCertificates(h: Pick<Hierarchy, 'root' | 'issuing' | 'ocsp' | 'seal' | 'admin'>, now: Date, withinDays = EXPIRY_WARNING_DAYS): Array<{ certificate: string; notAfter: Date; daysLeft: number }> {
+  const limit = now.getTime() + withinDays * 86_400_000;
+  return (['root', 'issuing', 'ocsp', 'seal', 'admin'] as const)
+    .map((certificate) => ({ certificate, notAfter: h[certificate].notAfter }))
+    .filter((c) => c.notAfter.getTime() <= limit)
+    .map((c) => ({ ...c, daysLeft: Math.floor((c.notAfter.getTime() - now.getTime()) / 86_400_000) }))
+    .sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime());
+}
+
 export function chainPem(h: Pick<Hierarchy, 'issuing' | 'root'>): string {
   return pemEncode('CERTIFICATE', h.issuing.der) + pemEncode('CERTIFICATE', h.root.der);
 }

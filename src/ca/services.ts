@@ -15,7 +15,7 @@ import { parseCertificate } from '../verify/certificate.js';
 import { CertificateAuthority } from './authority.js';
 import { caUrls } from './crl-publisher.js';
 import { CaError } from './errors.js';
-import { initializeHierarchy, loadHierarchy, type Hierarchy } from './hierarchy.js';
+import { expiringHierarchyCertificates, initializeHierarchy, loadHierarchy, type Hierarchy } from './hierarchy.js';
 import { OcspResponder } from './ocsp-responder.js';
 import { loadProfiles } from './profiles.js';
 import { databaseRevocationSource, revokedSerialCheck } from './revocation-source.js';
@@ -80,6 +80,9 @@ export async function startCertificateServices(options: CertificateServicesOptio
       log: (message) => options.logger.info(message),
     }));
     initialized = true;
+  }
+  for (const c of expiringHierarchyCertificates(hierarchy, now())) {
+    options.logger.warn({ certificate: c.certificate, notAfter: c.notAfter.toISOString(), daysLeft: c.daysLeft }, c.daysLeft < 0 ? `the ${c.certificate} certificate has expired` : `the ${c.certificate} certificate expires in ${c.daysLeft} days and nothing renews it`);
   }
   const ca = new CertificateAuthority({ db: options.db, audit: options.audit, registry, profiles, hierarchy, now, baseUrl: options.baseUrl });
   registry.certificates = ca;
