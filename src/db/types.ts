@@ -53,6 +53,8 @@ export function sqlState(error: unknown): string | undefined {
 }
 
 export const SQLSTATE = {
+  /** character_not_in_repertoire: a text parameter with a NUL, which PostgreSQL cannot store. */
+  characterNotInRepertoire: '22021',
   uniqueViolation: '23505',
   serializationFailure: '40001',
   deadlockDetected: '40P01',

@@ -1,4 +1,5 @@
-import { ChanceryError, type ErrorCode } from '../errors.js';
+import { SQLSTATE, sqlState } from '../db/types.js';
+import { ChanceryError, HttpError, type ErrorCode } from '../errors.js';
 
 /**
  * The one table from error code to HTTP status. Adding a code to a domain's union makes the
@@ -176,6 +177,13 @@ export function toProblem(error: unknown, requestId: string | undefined): Proble
       code: error.code,
       ...(requestId === undefined ? {} : { instance: `urn:chancery:request:${requestId}` }),
     };
+  }
+  // Client input that slipped past a domain check must still be a 4xx: a path the router could
+  // not percent-decode, or a text value with a NUL that PostgreSQL refuses (its transaction
+  // rolled back, so nothing changed).
+  if (error instanceof URIError) return toProblem(new HttpError('ERR_HTTP_BAD_REQUEST', 'the URL has a malformed percent-encoding'), requestId);
+  if (sqlState(error) === SQLSTATE.characterNotInRepertoire) {
+    return toProblem(new HttpError('ERR_HTTP_BAD_REQUEST', 'a value in the request contains a NUL character, which no field accepts'), requestId);
   }
   return toProblem(new ChanceryError('ERR_HTTP_INTERNAL', 'internal error'), requestId);
 }

@@ -42,6 +42,13 @@ describe('HTTP app', () => {
           t.add('get', '/busy', () => {
             throw new ChanceryError('ERR_HTTP_OVERLOADED', 'too many requests are waiting', { detail: { retryAfterSeconds: 2 } });
           });
+          t.add('get', '/things/:id', (req, res) => {
+            res.json({ id: req.params['id'] });
+          });
+          t.add('get', '/nul', () => {
+            // What pg and PGlite throw for a text parameter with a NUL (SQLSTATE 22021).
+            throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+          });
           t.add('get', '/coded', () => {
             throw new ChanceryError('ERR_HTTP_BAD_REQUEST', 'index must be an integer');
           });
@@ -142,6 +149,14 @@ describe('HTTP app', () => {
   it('maps a coded domain error to its status and message', async () => {
     const body = await expectProblem(await fetch(`${base}/coded`), 400, 'ERR_HTTP_BAD_REQUEST');
     expect(body['detail']).toBe('index must be an integer');
+  });
+
+  it('answers a path the router cannot percent-decode, and a NUL the database refuses, with 400', async () => {
+    expect(await (await fetch(`${base}/things/a%20b`)).json()).toEqual({ id: 'a b' });
+    const undecodable = await expectProblem(await fetch(`${base}/things/%ZZ`), 400, 'ERR_HTTP_BAD_REQUEST');
+    expect(undecodable['detail']).toContain('percent-encoding');
+    const nul = await expectProblem(await fetch(`${base}/nul`), 400, 'ERR_HTTP_BAD_REQUEST');
+    expect(nul['detail']).toContain('NUL');
   });
 
   it('answers an unexpected failure with a generic 500: no stack, no internal detail, cause logged', async () => {
