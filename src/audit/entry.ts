@@ -32,6 +32,7 @@ export const AUDIT_KINDS: readonly AuditKind[] = [
   'policy.loaded',
   'enterprise.registered',
   'enterprise.revoked',
+  'enterprise.deregistered',
   'officer.registered',
   'certificate.issued',
   'certificate.revoked',

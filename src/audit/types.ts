@@ -11,6 +11,7 @@ export type AuditKind =
   | 'policy.loaded'
   | 'enterprise.registered'
   | 'enterprise.revoked'
+  | 'enterprise.deregistered'
   | 'officer.registered'
   | 'certificate.issued'
   | 'certificate.revoked'

@@ -28,6 +28,7 @@ export interface AdminClient {
   getEnterprise(uscc: string): Promise<Enterprise>;
   listEnterprises(query: { status?: string; after?: string; limit?: string }): Promise<{ items: Enterprise[]; next: string | null }>;
   revokeEnterprise(uscc: string, reason: string | undefined): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }>;
+  deregisterEnterprise(uscc: string, reason: string | undefined): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }>;
   registerOfficer(input: { id: string; name: string; authority?: string; role: string; jurisdiction: string }): Promise<Officer>;
   issue(input: { profile: string; csr: string; uscc?: string; officerId?: string; name?: string }): Promise<CertificateInfo>;
   issuePkcs12(input: { profile: string; uscc?: string; officerId?: string; name?: string; keyAlgorithm?: string }): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }>;
@@ -128,6 +129,9 @@ class HttpClient implements AdminClient {
   revokeEnterprise(uscc: string, reason: string | undefined): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
     return this.call('POST', `/api/v1/enterprises/${encodeURIComponent(uscc)}/revoke`, reason === undefined ? {} : { reason });
   }
+  deregisterEnterprise(uscc: string, reason: string | undefined): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
+    return this.call('POST', `/api/v1/enterprises/${encodeURIComponent(uscc)}/deregister`, reason === undefined ? {} : { reason });
+  }
   registerOfficer(input: Parameters<AdminClient['registerOfficer']>[0]): Promise<Officer> {
     return this.call('POST', '/api/v1/officers', input);
   }
@@ -199,6 +203,9 @@ class DirectClient implements AdminClient {
   }
   revokeEnterprise(uscc: string, reason: string | undefined): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
     return this.services.registry.revokeEnterprise(uscc, reason, this.actor);
+  }
+  deregisterEnterprise(uscc: string, reason: string | undefined): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
+    return this.services.registry.deregisterEnterprise(uscc, reason, this.actor);
   }
   registerOfficer(input: Parameters<AdminClient['registerOfficer']>[0]): Promise<Officer> {
     return this.services.registry.registerOfficer(input, this.actor);

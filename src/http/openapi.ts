@@ -94,6 +94,15 @@ const OPERATIONS: Record<string, Operation> = {
     ok: { '200': { description: 'revoked', content: json({ type: 'object', properties: { enterprise: ref('Enterprise'), revokedCertificates: { type: 'array', items: { type: 'string' } } } }) } },
     problems: ['ERR_REGISTRY_ENTERPRISE_NOT_FOUND', 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE', 'ERR_REGISTRY_INVALID'],
   },
+  'POST /api/v1/enterprises/:uscc/deregister': {
+    summary: 'Deregister an enterprise that closes at its own request (and revoke all its certificates)',
+    tag: 'registry',
+    access: ['admin'],
+    description: 'Its status becomes deregistered: it is not on the revoked-enterprise list (status=revoked) but on status=deregistered. The default reason is "deregistered at its own request".',
+    body: { required: false, content: json({ type: 'object', properties: { reason: { type: 'string' } } }) },
+    ok: { '200': { description: 'deregistered', content: json({ type: 'object', properties: { enterprise: ref('Enterprise'), revokedCertificates: { type: 'array', items: { type: 'string' } } } }) } },
+    problems: ['ERR_REGISTRY_ENTERPRISE_NOT_FOUND', 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE', 'ERR_REGISTRY_INVALID'],
+  },
   'POST /api/v1/officers': {
     summary: 'Register an approval officer',
     tag: 'registry',

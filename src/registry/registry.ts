@@ -15,9 +15,9 @@ import { ENTERPRISE_STATUSES, OFFICER_ROLES, type Enterprise, type EnterpriseSta
 import { parseUscc } from './uscc.js';
 
 /**
- * What the registry needs from the CA when an enterprise's licence is revoked: revoke every
- * certificate of that enterprise inside the same transaction (and audit each), returning their
- * serials. Implemented by `CertificateAuthority` (src/ca).
+ * What the registry needs from the CA when an enterprise's licence is revoked or it is
+ * deregistered: revoke every certificate of that enterprise inside the same transaction (and
+ * audit each), returning their serials. Implemented by `CertificateAuthority` (src/ca).
  */
 export interface EnterpriseCertificateRevoker {
   revokeAllOfEnterprise(tx: Tx, append: Append, uscc: string, at: Date, actor: string): Promise<string[]>;
@@ -29,7 +29,7 @@ export interface RegistryDeps {
   db: Queryable;
   audit: AuditLog;
   now: () => Date;
-  /** Set once the CA exists; an enterprise cannot be revoked without it. */
+  /** Set once the CA exists; an enterprise cannot be revoked or deregistered without it. */
   certificates?: EnterpriseCertificateRevoker;
 }
 
@@ -130,14 +130,39 @@ export class Registry {
   }
 
   /**
-   * Revokes an enterprise's licence: marks it revoked (it joins the revoked-enterprise list) and
-   * revokes every certificate it holds (reason cessationOfOperation), all in one transaction with
-   * one `enterprise.revoked` entry and one `certificate.revoked` entry per certificate. MUST
-   * refuse an enterprise that is not active.
+   * Revokes an enterprise's licence (a decision of the authority): marks it revoked (it joins the
+   * revoked-enterprise list) and revokes every certificate it holds (reason cessationOfOperation),
+   * all in one transaction with one `enterprise.revoked` entry and one `certificate.revoked` entry
+   * per certificate. MUST refuse an enterprise that is not active.
    */
-  async revokeEnterprise(usccInput: unknown, reasonInput: unknown, actor: string): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
+  revokeEnterprise(usccInput: unknown, reasonInput: unknown, actor: string): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
+    return this.#endEnterprise('revoked', usccInput, reasonInput, 'licence revoked', actor);
+  }
+
+  /**
+   * Deregisters an enterprise that closes at its own request: marks it deregistered (it does NOT
+   * join the revoked-enterprise list) and revokes every certificate it holds (reason
+   * cessationOfOperation), all in one transaction with one `enterprise.deregistered` entry and
+   * one `certificate.revoked` entry per certificate. MUST refuse an enterprise that is not active.
+   */
+  deregisterEnterprise(usccInput: unknown, reasonInput: unknown, actor: string): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
+    return this.#endEnterprise('deregistered', usccInput, reasonInput, 'deregistered at its own request', actor);
+  }
+
+  /**
+   * Ends an active enterprise with `status`: the status change (time, reason), the revocation of
+   * all its certificates and the `enterprise.<status>` entry commit together (STYLE rule 8); the
+   * revocation caches are told only after the COMMIT.
+   */
+  async #endEnterprise(
+    status: Exclude<EnterpriseStatus, 'active'>,
+    usccInput: unknown,
+    reasonInput: unknown,
+    defaultReason: string,
+    actor: string,
+  ): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
     const uscc = parseUscc(usccInput, { overrideCheck: true }).code;
-    const reason = reasonInput === undefined || reasonInput === null ? 'licence revoked' : parseName(reasonInput, 'reason', 500);
+    const reason = reasonInput === undefined || reasonInput === null ? defaultReason : parseName(reasonInput, 'reason', 500);
     const revoker = this.deps.certificates;
     if (revoker === undefined) throw new Error('registry: no certificate revoker wired');
     const result = await this.deps.audit.record(async (tx, append) => {
@@ -151,10 +176,10 @@ export class Registry {
         });
       }
       const at = this.deps.now();
-      const enterprise = await updateEnterpriseStatus(tx, uscc, 'revoked', at.toISOString(), reason);
+      const enterprise = await updateEnterpriseStatus(tx, uscc, status, at.toISOString(), reason);
       const revokedCertificates = await revoker.revokeAllOfEnterprise(tx, append, uscc, at, actor);
       await append({
-        kind: 'enterprise.revoked',
+        kind: status === 'revoked' ? 'enterprise.revoked' : 'enterprise.deregistered',
         actor,
         subject: `enterprise:${uscc}`,
         data: { uscc, reason, certificatesRevoked: revokedCertificates.length },

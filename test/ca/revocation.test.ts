@@ -116,6 +116,56 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
     await expectCode(() => f.registry.revokeEnterprise(other, undefined, 'admin:test'), 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE');
   });
 
+  it('deregistering an enterprise revokes all its certificates (cessationOfOperation) in one transaction, and it stays off the revoked list', async () => {
+    const closing = completeUscc('9131000000030002');
+    await f.registry.registerEnterprise({ uscc: closing, name: 'Shanghai Voluntary Closure Co' }, 'admin:test');
+    const a = await f.ca.issue({ profile: 'enterprise-signing', uscc: closing, csr: await csr() }, 'admin:test');
+    const b = await f.ca.issue({ profile: 'enterprise-signing', uscc: closing, csr: await csr() }, 'admin:test');
+    const entries = f.audit.entries.length;
+    const crlBefore = crlNumber(await crlOf());
+    const result = await f.registry.deregisterEnterprise(closing, undefined, 'admin:test');
+    expect(result.enterprise).toMatchObject({ uscc: closing, status: 'deregistered', statusReason: 'deregistered at its own request', statusChangedAt: f.now.value.toISOString() });
+    expect(await f.registry.getEnterprise(closing)).toEqual(result.enterprise);
+    expect(result.revokedCertificates.sort()).toEqual([a.serial, b.serial].sort());
+    const logged = f.audit.entries.slice(entries);
+    expect(logged.map((e) => e.kind)).toEqual(['certificate.revoked', 'certificate.revoked', 'enterprise.deregistered']);
+    expect(logged.slice(0, 2).map((e) => e.data['reason'])).toEqual(['cessationOfOperation', 'cessationOfOperation']);
+    expect(logged[2]).toMatchObject({ actor: 'admin:test', subject: `enterprise:${closing}`, data: { uscc: closing, reason: 'deregistered at its own request', certificatesRevoked: 2 } });
+    for (const serial of [a.serial, b.serial]) {
+      const answer = parseOcspResponse((await ocsp.respond(buildOcspRequest(f.hierarchy.issuing.der, serial))).der);
+      expect(answer.singles[0]).toMatchObject({ status: 'revoked', reason: 5 }); // cessationOfOperation
+    }
+    const crl = parseCrl(await f.ca.currentCrl('issuing'));
+    expect(crl.crlNumber).toBe(BigInt(crlBefore + 1));
+    // CRL serials are DER INTEGERs (a 00 before a high bit); the CA's serials are plain hex.
+    const reasons = new Map([...crl.entries].map(([serial, list]) => [serial.replace(/^(00)+/, ''), list[0]!.reason]));
+    expect([reasons.get(a.serial), reasons.get(b.serial)]).toEqual(['cessationOfOperation', 'cessationOfOperation']);
+    expect((await f.registry.listEnterprises({ status: 'revoked' })).map((e) => e.uscc)).not.toContain(closing);
+    expect((await f.registry.listEnterprises({ status: 'deregistered' })).map((e) => e.uscc)).toEqual([closing]);
+
+    // Once ended, it cannot be ended again either way, and nothing changes.
+    await expectCode(() => f.registry.deregisterEnterprise(closing, 'again', 'admin:test'), 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE');
+    await expectCode(() => f.registry.revokeEnterprise(closing, 'licence revoked', 'admin:test'), 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE');
+    await expectCode(() => f.registry.deregisterEnterprise(completeUscc('9131000000030009'), undefined, 'admin:test'), 'ERR_REGISTRY_ENTERPRISE_NOT_FOUND');
+    expect(f.audit.entries.length).toBe(entries + 3);
+    expect(await f.registry.getEnterprise(closing)).toEqual(result.enterprise);
+    expect(crlNumber(await crlOf())).toBe(crlBefore + 1);
+    // The revoked enterprise of the test before cannot be deregistered afterwards.
+    await expectCode(() => f.registry.deregisterEnterprise(completeUscc('9131000000030001'), undefined, 'admin:test'), 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE');
+    expect((await f.registry.getEnterprise(completeUscc('9131000000030001'))).status).toBe('revoked');
+  });
+
+  it('keeps the reason given for a deregistration, and deregisters an enterprise without certificates without touching the CRL', async () => {
+    const empty = completeUscc('9131000000030003');
+    await f.registry.registerEnterprise({ uscc: empty, name: 'Shanghai Never Signed Co' }, 'admin:test');
+    const before = crlNumber(await crlOf());
+    const result = await f.registry.deregisterEnterprise(empty, '  merged into Shanghai Holding Co  ', 'admin:test');
+    expect(result).toMatchObject({ enterprise: { status: 'deregistered', statusReason: 'merged into Shanghai Holding Co' }, revokedCertificates: [] });
+    expect(f.audit.entries.at(-1)).toMatchObject({ kind: 'enterprise.deregistered', data: { reason: 'merged into Shanghai Holding Co', certificatesRevoked: 0 } });
+    expect(crlNumber(await crlOf())).toBe(before);
+    await expectCode(() => f.registry.deregisterEnterprise(completeUscc('9131000000030004'), 'x'.repeat(501), 'admin:test'), 'ERR_REGISTRY_INVALID');
+  });
+
   it('serves as a RevocationSource: good, revoked only from its revocation time on, unknown for strangers', async () => {
     const source = databaseRevocationSource(f.ca);
     const issuing = parseCertificate(f.hierarchy.issuing.der);

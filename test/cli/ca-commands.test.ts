@@ -109,6 +109,19 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
       expect(shown.stdout, shown.stderr).toContain('Nanjing CLI Co');
       const revokeEnterprise = await runCli(['enterprise', 'revoke', ...remote, '--uscc', USCC, '--reason', 'licence revoked', '--json'], ENV);
       expect(json(revokeEnterprise.stdout).revokedCertificates).toHaveLength(1);
+
+      // A second enterprise closes at its own request: deregistered, not on the revoked list.
+      const closing = completeUscc('9132010000060001');
+      expect((await runCli(['enterprise', 'register', ...remote, '--uscc', closing, '--name', 'Nanjing Closing Co'], ENV)).code).toBe(0);
+      const deregistered = await runCli(['enterprise', 'deregister', ...remote, '--uscc', closing, '--reason', 'merged into Nanjing CLI Co', '--json'], ENV);
+      expect(deregistered.code, deregistered.stderr).toBe(0);
+      expect(json(deregistered.stdout)).toMatchObject({ enterprise: { uscc: closing, status: 'deregistered', statusReason: 'merged into Nanjing CLI Co' }, revokedCertificates: [] });
+      const twiceClosed = await runCli(['enterprise', 'deregister', ...remote, '--uscc', closing], ENV);
+      expect(twiceClosed.code).toBe(1);
+      expect(twiceClosed.stderr).toContain('already deregistered');
+      const closedList = await runCli(['enterprise', 'list', ...remote, '--status', 'deregistered'], ENV);
+      expect(closedList.stdout).toMatch(new RegExp(`^${closing}\\s+deregistered .*Nanjing Closing Co.*merged into Nanjing CLI Co`));
+
       const list = await runCli(['enterprise', 'list', ...remote, '--status', 'revoked', '--json'], ENV);
       expect(json(list.stdout).items.map((e: { uscc: string }) => e.uscc)).toEqual([USCC]);
 

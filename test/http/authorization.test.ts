@@ -50,6 +50,7 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/enterprises', variant: 'revoked list', request: () => ({ path: '/api/v1/enterprises?status=revoked' }), allowed: ALL },
   { route: 'GET /api/v1/enterprises/:uscc', request: (w) => ({ path: `/api/v1/enterprises/${w.a.uscc}` }), allowed: ['admin', 'auditor', 'entA'] },
   { route: 'POST /api/v1/enterprises/:uscc/revoke', request: () => ({ path: `/api/v1/enterprises/${UNREGISTERED}/revoke`, ...json({}) }), allowed: ['admin'] },
+  { route: 'POST /api/v1/enterprises/:uscc/deregister', request: () => ({ path: `/api/v1/enterprises/${UNREGISTERED}/deregister`, ...json({}) }), allowed: ['admin'] },
   { route: 'POST /api/v1/officers', request: () => ({ path: '/api/v1/officers', ...json({}) }), allowed: ['admin'] },
   { route: 'GET /api/v1/officers', request: () => ({ path: '/api/v1/officers' }), allowed: ['admin', 'auditor'] },
   { route: 'GET /api/v1/officers/:id', request: (w) => ({ path: `/api/v1/officers/${w.reviewer.id}` }), allowed: ['admin', 'auditor', 'officerIn'] },

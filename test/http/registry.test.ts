@@ -1,11 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signLoginJws } from '../../src/auth/login-client.js';
 import { buildCsr } from '../../src/ca/csr-builder.js';
 import { pemDecodeAll } from '../../src/ca/pem.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import { completeUscc, usccCheckCharacter } from '../../src/registry/uscc.js';
+import { signCms } from '../../src/sign/cms.js';
+import { ChanceryClient } from '../../src/submissions/client.js';
 import { drivers } from '../helpers/db.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { foodDocument } from '../submissions/fixtures.js';
 import { adminApi, api, type Api } from './ca-client.js';
 
 describe.each(drivers())('registry and auth routes on $name', (driver) => {
@@ -61,7 +66,7 @@ describe.each(drivers())('registry and auth routes on $name', (driver) => {
     expect(await lastEntry()).toMatchObject({ kind: 'officer.registered' });
   });
 
-  it('lets only the admin register and revoke, audits every denial, and lets an enterprise read only itself', async () => {
+  it('lets only the admin register, revoke and deregister, audits every denial, and lets an enterprise read only itself', async () => {
     const anonymous = api(ts.url, undefined);
     const size = await logSize();
     const res = await anonymous.post('/api/v1/enterprises', { uscc: completeUscc('9135020000050003'), name: 'Sneaky Co' });
@@ -76,6 +81,11 @@ describe.each(drivers())('registry and auth routes on $name', (driver) => {
     const revokeAttempt = await enterprise.post(`/api/v1/enterprises/${other}/revoke`, {});
     expect([revokeAttempt.status, revokeAttempt.body.code]).toEqual([403, 'ERR_AUTH_FORBIDDEN']);
     expect(await lastEntry()).toMatchObject({ kind: 'auth.denied', actor: `enterprise:${uscc}`, data: { code: 'ERR_AUTH_FORBIDDEN' } });
+    // Not even its own deregistration: closing is recorded by the admin.
+    const deregisterAttempt = await enterprise.post(`/api/v1/enterprises/${uscc}/deregister`, {});
+    expect([deregisterAttempt.status, deregisterAttempt.body.code]).toEqual([403, 'ERR_AUTH_FORBIDDEN']);
+    expect(await lastEntry()).toMatchObject({ kind: 'auth.denied', actor: `enterprise:${uscc}`, data: { code: 'ERR_AUTH_FORBIDDEN', path: `/api/v1/enterprises/${uscc}/deregister` } });
+    expect((await admin.get(`/api/v1/enterprises/${uscc}`)).body.status).toBe('active');
     expect((await enterprise.get('/api/v1/auth/whoami')).body).toMatchObject({ role: 'enterprise', uscc });
     const garbageToken = await api(ts.url, 'abc.def.ghi').get('/api/v1/auth/whoami');
     expect([garbageToken.status, garbageToken.body.code]).toEqual([401, 'ERR_AUTH_TOKEN_INVALID']);
@@ -97,5 +107,48 @@ describe.each(drivers())('registry and auth routes on $name', (driver) => {
     expect([again.status, again.body.code]).toEqual([409, 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE']);
     const refused = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: other, csr: (await buildCsr(signer)).pem });
     expect([refused.status, refused.body.code]).toEqual([409, 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE']);
+  });
+
+  it('deregisters an enterprise at its own request: its certificates are revoked, it is on ?status=deregistered and not on the revoked list, and its applications are rejected', async () => {
+    const closing = completeUscc('9135020000050004');
+    expect((await admin.post('/api/v1/enterprises', { uscc: closing, name: 'Xiamen Closing Down Co' })).status).toBe(201);
+    const signer = signerFromPem('h', generateUserKey('P-256').privateKeyPem);
+    const cert = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: closing, csr: (await buildCsr(signer)).pem });
+    expect(cert.status).toBe(201);
+    const issuing = pemDecodeAll(readFileSync(join(ts.dataDir, 'ca', 'issuing.pem'), 'utf8'), ['CERTIFICATE'])![0]!;
+    const chain = [pemDecodeAll(cert.body.pem, ['CERTIFICATE'])![0]!, issuing];
+    const envelope = await signCms({ signer, chain, content: foodDocument(closing), detached: false, time: new Date() });
+
+    const size = await logSize();
+    const deregistered = await admin.post(`/api/v1/enterprises/${closing}/deregister`);
+    expect(deregistered.status).toBe(200);
+    expect(deregistered.body.enterprise).toMatchObject({ uscc: closing, status: 'deregistered', statusReason: 'deregistered at its own request', statusChangedAt: expect.any(String) });
+    expect(deregistered.body.revokedCertificates).toEqual([cert.body.serial]);
+    expect(await logSize()).toBe(size + 2);
+    expect(await lastEntry()).toMatchObject({ kind: 'enterprise.deregistered', subject: `enterprise:${closing}`, data: { uscc: closing, reason: 'deregistered at its own request', certificatesRevoked: 1 } });
+    expect((await admin.get(`/api/v1/certificates/${cert.body.serial}`)).body).toMatchObject({ status: 'revoked', revocationReason: 'cessationOfOperation' });
+    expect((await admin.get(`/api/v1/enterprises/${closing}`)).body).toEqual(deregistered.body.enterprise);
+
+    const revokedList = await api(ts.url, undefined).get('/api/v1/enterprises?status=revoked');
+    expect(revokedList.body.items.map((e: { uscc: string }) => e.uscc)).not.toContain(closing);
+    expect((await api(ts.url, undefined).get('/api/v1/enterprises?status=deregistered')).status).toBe(401);
+    expect((await admin.get('/api/v1/enterprises?status=deregistered')).body.items.map((e: { uscc: string }) => e.uscc)).toEqual([closing]);
+
+    // Ended once: neither a second deregistration nor a revocation changes anything.
+    const sizeAfter = await logSize();
+    const again = await admin.post(`/api/v1/enterprises/${closing}/deregister`, { reason: 'closed twice' });
+    expect([again.status, again.body.code]).toEqual([409, 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE']);
+    const revoke = await admin.post(`/api/v1/enterprises/${closing}/revoke`, { reason: 'licence revoked' });
+    expect([revoke.status, revoke.body.code]).toEqual([409, 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE']);
+    const unknown = await admin.post(`/api/v1/enterprises/${completeUscc('9135020000050009')}/deregister`);
+    expect([unknown.status, unknown.body.code]).toEqual([404, 'ERR_REGISTRY_ENTERPRISE_NOT_FOUND']);
+    expect(await logSize()).toBe(sizeAfter);
+    expect((await admin.get(`/api/v1/enterprises/${closing}`)).body).toEqual(deregistered.body.enterprise);
+
+    // An application signed while it was active is refused now that it is deregistered.
+    const outcome = await new ChanceryClient(ts.url).submit(envelope);
+    expect(outcome.kind).toBe('rejected');
+    expect(outcome.kind === 'rejected' && outcome.body.code).toBe('ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE');
+    expect(outcome.kind === 'rejected' && outcome.body.detail).toContain('deregistered');
   });
 });

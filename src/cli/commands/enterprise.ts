@@ -7,7 +7,11 @@ import { withConnection, type ConnectionFlags } from './connection-options.js';
 const describe = (e: Enterprise): string =>
   `${e.uscc}  ${e.status.padEnd(12)} ${e.division}  ${e.name}${e.checkOverridden ? '  (legacy code, check overridden)' : ''}${e.statusReason === null ? '' : `  — ${e.statusReason}`}`;
 
-/** `chancery enterprise register|show|revoke|list` (admin). */
+/**
+ * `chancery enterprise register|show|revoke|deregister|list` (admin). `revoke` is the authority
+ * revoking a licence (the enterprise joins the revoked-enterprise list); `deregister` is an
+ * enterprise closing at its own request. Both revoke all its certificates.
+ */
 export function registerEnterprise(program: Command): void {
   const enterprise = program.command('enterprise').description('the enterprise registry (admin)');
 
@@ -50,6 +54,21 @@ export function registerEnterprise(program: Command): void {
         try {
           const r = await client.revokeEnterprise(opts.uscc, opts.reason);
           print(opts.json === true, r, () => `revoked ${describe(r.enterprise)}\n  certificates revoked: ${r.revokedCertificates.length === 0 ? 'none' : r.revokedCertificates.join(', ')}`);
+        } finally {
+          await client.close();
+        }
+      }),
+    );
+
+  withConnection(enterprise.command('deregister').description('deregister an enterprise that closes at its own request: all its certificates are revoked (cessationOfOperation)'))
+    .requiredOption('--uscc <code>', 'unified social credit code')
+    .option('--reason <text>', "why (recorded with the deregistration; default 'deregistered at its own request')")
+    .action(
+      action(async (opts: ConnectionFlags & { uscc: string; reason?: string }) => {
+        const client = await connect(opts);
+        try {
+          const r = await client.deregisterEnterprise(opts.uscc, opts.reason);
+          print(opts.json === true, r, () => `deregistered ${describe(r.enterprise)}\n  certificates revoked: ${r.revokedCertificates.length === 0 ? 'none' : r.revokedCertificates.join(', ')}`);
         } finally {
           await client.close();
         }

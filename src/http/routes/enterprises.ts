@@ -13,8 +13,9 @@ export interface EnterpriseRouteDeps {
 }
 
 /**
- * Enterprise registry routes (DESIGN.md § Interfaces). Registering and revoking are for the
- * admin; an enterprise may read its own record; the revoked-enterprise list
+ * Enterprise registry routes (DESIGN.md § Interfaces). Registering, revoking (the authority's
+ * decision) and deregistering (the enterprise closes at its own request) are for the admin; an
+ * enterprise may read its own record; the revoked-enterprise list
  * (`GET /api/v1/enterprises?status=revoked`) is public, other listings are for admin and auditors.
  */
 export function enterpriseRoutes(deps: EnterpriseRouteDeps): (table: RouteTable) => void {
@@ -50,6 +51,12 @@ export function enterpriseRoutes(deps: EnterpriseRouteDeps): (table: RouteTable)
     table.add('post', '/api/v1/enterprises/:uscc/revoke', requireRole(deps.auth, 'admin'), optionalJsonBody(), async (req: Request, res: Response) => {
       const body = objectBody(req.body);
       const result = await deps.registry.revokeEnterprise(req.params['uscc'], body['reason'], principalOf(res).actor);
+      res.json(result);
+    });
+
+    table.add('post', '/api/v1/enterprises/:uscc/deregister', requireRole(deps.auth, 'admin'), optionalJsonBody(), async (req: Request, res: Response) => {
+      const body = objectBody(req.body);
+      const result = await deps.registry.deregisterEnterprise(req.params['uscc'], body['reason'], principalOf(res).actor);
       res.json(result);
     });
   };
