@@ -214,17 +214,25 @@ export class Registry {
   }
 
   findOfficer(id: string, q: Queryable = this.deps.db): Promise<Officer | undefined> {
-    return selectOfficer(q, id);
+    // An id no officer can have (registerOfficer enforces OFFICER_ID) is not looked up at all.
+    return OFFICER_ID.test(id) ? selectOfficer(q, id) : Promise.resolve(undefined);
   }
 
   async getOfficer(id: string, q: Queryable = this.deps.db): Promise<Officer> {
-    const found = await selectOfficer(q, id);
-    if (found === undefined) throw new RegistryError('ERR_REGISTRY_OFFICER_NOT_FOUND', `no officer with id ${id} is registered`, { detail: { id } });
+    const found = await this.findOfficer(id, q);
+    if (found === undefined) {
+      throw OFFICER_ID.test(id)
+        ? new RegistryError('ERR_REGISTRY_OFFICER_NOT_FOUND', `no officer with id ${id} is registered`, { detail: { id } })
+        : new RegistryError('ERR_REGISTRY_OFFICER_NOT_FOUND', 'no officer has that id: officer ids are 1–64 letters, digits, "." and "-"');
+    }
     return found;
   }
 
   listOfficers(options: { after?: unknown; limit?: unknown } = {}): Promise<Officer[]> {
-    const after = typeof options.after === 'string' ? options.after : undefined;
+    const after = options.after;
+    if (after !== undefined && (typeof after !== 'string' || !OFFICER_ID.test(after))) {
+      throw new RegistryError('ERR_REGISTRY_INVALID', 'after must be an officer id (1–64 letters, digits, "." and "-"), given once', { detail: { field: 'after' } });
+    }
     return selectOfficers(this.deps.db, { ...(after === undefined ? {} : { after }), limit: parseLimit(options.limit) });
   }
 }

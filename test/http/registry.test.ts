@@ -62,6 +62,18 @@ describe.each(drivers())('registry and auth routes on $name', (driver) => {
     expect((await admin.post('/api/v1/officers', officer)).body.code).toBe('ERR_REGISTRY_OFFICER_EXISTS');
     expect((await admin.post('/api/v1/officers', { ...officer, id: 'fj-02', role: 'boss' })).body.code).toBe('ERR_REGISTRY_INVALID');
     expect((await admin.post('/api/v1/officers', { ...officer, id: 'fj-03', jurisdiction: '35' })).body.code).toBe('ERR_REGISTRY_INVALID');
+    // Ids no officer can have are answered without a lookup (a NUL would make PostgreSQL fail).
+    expect((await admin.get('/api/v1/officers/fj-01')).body.name).toBe('Lin Hua');
+    for (const [path, status, code] of [
+      ['/api/v1/officers/%00', 404, 'ERR_REGISTRY_OFFICER_NOT_FOUND'],
+      ['/api/v1/officers/no%20spaces', 404, 'ERR_REGISTRY_OFFICER_NOT_FOUND'],
+      ['/api/v1/officers?after=%00', 400, 'ERR_REGISTRY_INVALID'],
+      ['/api/v1/officers?after=a&after=b', 400, 'ERR_REGISTRY_INVALID'],
+    ] as const) {
+      const res = await admin.get(path);
+      expect([path, res.status, res.body.code]).toEqual([path, status, code]);
+    }
+    expect((await admin.get('/api/v1/officers?after=fj-00')).body.items.map((o: { id: string }) => o.id)).toContain('fj-01');
     expect(await logSize()).toBe(size + 1); // only the one officer registered
     expect(await lastEntry()).toMatchObject({ kind: 'officer.registered' });
   });

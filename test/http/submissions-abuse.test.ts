@@ -204,16 +204,22 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
       await refused(w.approver, id, await countersignWith(w.approver, current, 'review'), 'ERR_SUBMISSION_DECISION_INVALID', 422);
     });
 
-    it('refuses a revoked officer (a token from before the revocation does not help)', async () => {
+    it('refuses a revoked officer: the token from before the revocation stops working, and a countersignature by the revoked certificate is refused under another valid login', async () => {
       await w.admin.json('POST', '/api/v1/officers', { id: 'SZ-R-REVOKED', name: 'Former Reviewer', authority: 'Market Regulation Administration', role: 'reviewer', jurisdiction: '440300' });
-      const keyPem = generateUserKey('P-256').privateKeyPem;
-      const signer = signerFromPem('revoked', keyPem);
-      const cert = await w.admin.json<{ serial: string; pem: string }>('POST', '/api/v1/certificates', { profile: 'officer', officerId: 'SZ-R-REVOKED', csr: (await buildCsr(signer)).pem });
-      const officer: Holder = { name: 'revoked officer', signer, keyPem, certPem: cert.pem, chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, w.issuing], serial: cert.serial };
+      const holder = async (name: string): Promise<Holder> => {
+        const keyPem = generateUserKey('P-256').privateKeyPem;
+        const signer = signerFromPem(name, keyPem);
+        const cert = await w.admin.json<{ serial: string; pem: string }>('POST', '/api/v1/certificates', { profile: 'officer', officerId: 'SZ-R-REVOKED', csr: (await buildCsr(signer)).pem });
+        return { name, signer, keyPem, certPem: cert.pem, chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, w.issuing], serial: cert.serial };
+      };
+      const officer = await holder('revoked officer');
+      const secondCertificate = await holder('the same officer, another certificate');
       await w.as(officer); // logs in while still valid
-      await w.admin.json('POST', `/api/v1/certificates/${cert.serial}/revoke`, { reason: 'keyCompromise' });
+      await w.admin.json('POST', `/api/v1/certificates/${officer.serial}/revoke`, { reason: 'keyCompromise' });
       const { id, envelope } = await pending();
-      await refused(officer, id, await countersignWith(officer, envelope, 'approve'), 'ERR_SUBMISSION_COUNTERSIGNER_REVOKED', 422);
+      const countersigned = await countersignWith(officer, envelope, 'approve');
+      await refused(officer, id, countersigned, 'ERR_AUTH_TOKEN_INVALID', 401);
+      await refused(secondCertificate, id, countersigned, 'ERR_SUBMISSION_COUNTERSIGNER_REVOKED', 422);
     });
 
     it('refuses a second step by the same officer when the policy wants distinct officers', async () => {
