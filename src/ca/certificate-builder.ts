@@ -43,7 +43,10 @@ const EXT = {
   authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
 } as const;
 
-/** The signature AlgorithmIdentifier (RFC 5758 / RFC 8410 / RFC 4055) of a CA's Signer. */
+/**
+ * The signature AlgorithmIdentifier (RFC 5758 / RFC 8410 / RFC 4055) of a Signer: for
+ * certificates, CRLs and OCSP responses a CA key signs, and for the CSRs holders sign.
+ */
 export function signatureAlgorithmIdentifier(signer: Signer): Buffer {
   switch (signer.algorithm) {
     case 'ES256':
@@ -54,8 +57,14 @@ export function signatureAlgorithmIdentifier(signer: Signer): Buffer {
       return sequence(oid('1.3.101.112'));
     case 'RS256':
       return sequence(oid('1.2.840.113549.1.1.11'), nullValue());
-    case 'PS256':
-      throw new CaError('ERR_CA_KEY_POLICY', 'a CA key signing RSA-PSS is not supported');
+    case 'PS256': {
+      // RSASSA-PSS-params: SHA-256, MGF1 with SHA-256, salt 32 (RFC 4055 §3.1).
+      const sha256 = sequence(oid('2.16.840.1.101.3.4.2.1'));
+      return sequence(
+        oid('1.2.840.113549.1.1.10'),
+        sequence(explicit(0, sha256), explicit(1, sequence(oid('1.2.840.113549.1.1.8'), sha256)), explicit(2, smallInteger(32))),
+      );
+    }
   }
 }
 
