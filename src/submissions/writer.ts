@@ -116,9 +116,6 @@ export class SubmissionWriter {
     const rejectedRequest = new Map<string, string>();
     const outcomes: WriteOutcome[] = [];
     const rows: Array<{ s: NewSubmission; t: NewTransition }> = [];
-    // Receipts are signed on the thread pool, all of the batch's at once; each fills in its row
-    // and its outcome before the rows are inserted.
-    const signing: Array<Promise<void>> = [];
     for (const [i, p] of items.entries()) {
       const context = contexts[i]!;
       const applicationKey = `${p.applicant}/${p.applicationId}`;
@@ -155,11 +152,11 @@ export class SubmissionWriter {
           ...(status === 'pending' ? { nextStep: 0, nextRole: approval[0]!.role } : {}),
         },
       });
-      const row = {
+      const receipt = await this.#receipt(id, p.applicant, p.record.documentSha256, status, entry);
+      rows.push({
         s: { ...p.record, id, status, rejection: rejection ?? null, at: entry.time },
-        t: { status, kind, actor, at: entry.time, logIndex: entry.index, leafHash: entry.leafHash, receipt: '', detail: rejection === undefined ? {} : { code: rejection.code, reason: rejection.reason } },
-      };
-      rows.push(row);
+        t: { status, kind, actor, at: entry.time, logIndex: entry.index, leafHash: entry.leafHash, receipt, detail: rejection === undefined ? {} : { code: rejection.code, reason: rejection.reason } },
+      });
       if (rejection === undefined) {
         liveEnvelope.set(p.envelopeSha256, id);
         liveApplication.set(applicationKey, id);
@@ -176,16 +173,8 @@ export class SubmissionWriter {
         updatedAt: entry.time,
         nextStep: status === 'pending' ? { index: 0, role: approval[0]!.role } : null,
       };
-      const created = { summary, receipt: '', logIndex: entry.index, rejection };
-      outcomes.push({ created });
-      const signed = this.#receipt(id, p.applicant, p.record.documentSha256, status, entry).then((receipt) => {
-        row.t.receipt = receipt;
-        created.receipt = receipt;
-      });
-      signed.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-      signing.push(signed);
+      outcomes.push({ created: { summary, receipt, logIndex: entry.index, rejection } });
     }
-    await Promise.all(signing);
     if (rows.length > 0) await insertSubmissions(tx, rows);
     return outcomes;
   }
