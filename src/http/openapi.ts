@@ -47,6 +47,13 @@ const REJECTIONS: ErrorCode[] = [
 ];
 
 /** Every route Chancery serves, keyed `METHOD express-path`. */
+/** Body, answer and problems of the two ways an enterprise ends (revoke, deregister). */
+const endEnterprise = (status: 'revoked' | 'deregistered'): Pick<Operation, 'body' | 'ok' | 'problems'> => ({
+  body: { required: false, content: json({ type: 'object', properties: { reason: { type: 'string' } } }) },
+  ok: { '200': { description: status, content: json({ type: 'object', properties: { enterprise: ref('Enterprise'), revokedCertificates: { type: 'array', items: { type: 'string' } } } }) } },
+  problems: ['ERR_REGISTRY_ENTERPRISE_NOT_FOUND', 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE', 'ERR_REGISTRY_INVALID'],
+});
+
 const OPERATIONS: Record<string, Operation> = {
   'GET /healthz': { summary: 'Liveness', tag: 'ops', access: 'public', ok: { '200': { description: 'the process is up', content: json({ type: 'object', properties: { status: { const: 'ok' }, version: { type: 'string' } } }) } } },
   'GET /readyz': { summary: 'Readiness: database reachable and migrated', tag: 'ops', access: 'public', ok: { '200': { description: 'ready', content: json({ type: 'object', properties: { status: { const: 'ready' } } }) } }, problems: ['ERR_HTTP_NOT_READY'] },
@@ -90,18 +97,14 @@ const OPERATIONS: Record<string, Operation> = {
     summary: "Revoke an enterprise's licence (and all its certificates)",
     tag: 'registry',
     access: ['admin'],
-    body: { required: false, content: json({ type: 'object', properties: { reason: { type: 'string' } } }) },
-    ok: { '200': { description: 'revoked', content: json({ type: 'object', properties: { enterprise: ref('Enterprise'), revokedCertificates: { type: 'array', items: { type: 'string' } } } }) } },
-    problems: ['ERR_REGISTRY_ENTERPRISE_NOT_FOUND', 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE', 'ERR_REGISTRY_INVALID'],
+    ...endEnterprise('revoked'),
   },
   'POST /api/v1/enterprises/:uscc/deregister': {
     summary: 'Deregister an enterprise that closes at its own request (and revoke all its certificates)',
     tag: 'registry',
     access: ['admin'],
     description: 'Its status becomes deregistered: it is not on the revoked-enterprise list (status=revoked) but on status=deregistered. The default reason is "deregistered at its own request".',
-    body: { required: false, content: json({ type: 'object', properties: { reason: { type: 'string' } } }) },
-    ok: { '200': { description: 'deregistered', content: json({ type: 'object', properties: { enterprise: ref('Enterprise'), revokedCertificates: { type: 'array', items: { type: 'string' } } } }) } },
-    problems: ['ERR_REGISTRY_ENTERPRISE_NOT_FOUND', 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE', 'ERR_REGISTRY_INVALID'],
+    ...endEnterprise('deregistered'),
   },
   'POST /api/v1/officers': {
     summary: 'Register an approval officer',

@@ -66,16 +66,8 @@ export interface NewSubmission {
   at: string;
 }
 
-export interface NewTransition {
-  status: SubmissionStatus;
-  kind: TransitionKind;
-  actor: string;
-  at: string;
-  logIndex: number;
-  leafHash: string;
-  receipt: string;
-  detail: Record<string, unknown>;
-}
+/** A transition to record: its audit entry's facts, the receipt, and what it decided. */
+export type NewTransition = Omit<Transition, 'seq'> & { receipt: string };
 
 /** The submission's state after a transition: next step (null when it left `pending`). */
 function nextStepOf(status: SubmissionStatus, approval: ApprovalStep[], step: number): { step: number; role: string; any: boolean } | null {
