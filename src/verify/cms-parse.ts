@@ -118,9 +118,17 @@ function parseSignedData(el: DerElement): CmsSignedData {
       certificates.push(choice.bytes);
     }
   }
-  if (fields[i]?.tag === contextTag(1, true)) i++; // RevocationInfoChoices: revocation is a parameter, not taken from the envelope
+  // RevocationInfoChoices: revocation is a parameter, not taken from the envelope; only whether
+  // an "other" format ([1]) is there matters, for the version.
+  let otherRevocationInfo = false;
+  if (fields[i]?.tag === contextTag(1, true)) otherRevocationInfo = childrenOf(fields[i++]!, 'SignedData.crls').some((c) => c.tag === contextTag(1, true));
   const signerInfos = sequence(fields[i++], 'SignedData.signerInfos', TAG.SET).map((s) => parseSignerInfo(s, 'SignerInfo'));
   if (i !== fields.length) throw malformed('SignedData has unexpected fields after signerInfos');
+  // The version is not free: RFC 5652 §5.1 derives it from the content (with only X.509
+  // certificates, as here: 5 with other revocation formats, 3 with a v3 SignerInfo or content
+  // other than id-data, else 1). A version that disagrees means the bytes were altered or mis-made.
+  const expected = otherRevocationInfo ? 5 : signerInfos.some((s) => s.version === 3) || eContentType !== OID.data ? 3 : 1;
+  if (version !== expected) throw malformed(`SignedData.version is ${version}; RFC 5652 §5.1 requires ${expected} for this content`);
   return { version, digestAlgorithms, eContentType, eContent, certificates, signerInfos };
 }
 

@@ -82,7 +82,7 @@ function standardAttributes(): Buffer[] {
 }
 
 /** A detached SignedData with one SignerInfo over `attributes` (in the order given), by `sid`. */
-async function handBuilt(attributes: Buffer[], sid: 'issuer-and-serial' | 'ski' = 'issuer-and-serial'): Promise<Buffer> {
+async function handBuilt(attributes: Buffer[], sid: 'issuer-and-serial' | 'ski' = 'issuer-and-serial', signedDataVersion = sid === 'ski' ? 3 : 1): Promise<Buffer> {
   const id = readCertificateIdentity(ent.der);
   const signedSet = tlv(0x31, ...attributes);
   const signature = await ent.signer.sign(signedSet);
@@ -90,7 +90,7 @@ async function handBuilt(attributes: Buffer[], sid: 'issuer-and-serial' | 'ski' 
   implicit[0] = 0xa0;
   const sidDer = sid === 'ski' ? tlv(0x80, id.subjectKeyIdentifier!) : sequence(Buffer.from(id.issuer), tlv(0x02, id.serialContents));
   const si = sequence(smallInteger(sid === 'ski' ? 3 : 1), sidDer, sequence(oid('2.16.840.1.101.3.4.2.1')), implicit, sequence(oid('1.2.840.10045.4.3.2')), octetString(signature));
-  const sd = sequence(smallInteger(sid === 'ski' ? 3 : 1), setOf(sequence(oid('2.16.840.1.101.3.4.2.1'))), sequence(oid(OID.data)), tlv(0xa0, ent.der, pki.issuing.der), setOf(si));
+  const sd = sequence(smallInteger(signedDataVersion), setOf(sequence(oid('2.16.840.1.101.3.4.2.1'))), sequence(oid(OID.data)), tlv(0xa0, ent.der, pki.issuing.der), setOf(si));
   return sequence(oid(OID.signedData), explicit(0, sd));
 }
 
@@ -103,6 +103,16 @@ describe('CMS signer infos built by hand', () => {
     const env = await handBuilt(standardAttributes(), 'ski');
     expect(parseCmsSignedData(env).signerInfos[0]!.sid.kind).toBe('subject-key-identifier');
     expect((await verify(env)).indication).toBe('TOTAL_PASSED');
+  });
+
+  it('refuses a SignedData version other than the one RFC 5652 §5.1 derives from the content (FORMAT_FAILURE)', async () => {
+    for (const [sid, version] of [['issuer-and-serial', 3], ['issuer-and-serial', 5], ['ski', 1], ['ski', 4]] as const) {
+      const env = await handBuilt(standardAttributes(), sid, version);
+      const error = await expectCode(() => parseCmsSignedData(env), 'ERR_VERIFY_MALFORMED');
+      expect(error.message).toContain(`requires ${sid === 'ski' ? 3 : 1}`);
+      expect(await verify(env)).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE' });
+    }
+    expect((await verify(await handBuilt(standardAttributes(), 'ski', 3))).indication).toBe('TOTAL_PASSED');
   });
 
   it('verifies the signature over the attributes as sent, even out of DER order', async () => {
