@@ -142,7 +142,9 @@ export function decodeDirectoryString(el: DerElement): string | undefined {
     switch (el.tag) {
       case 0x0c: // UTF8String
         return utf8.decode(v);
-      case 0x12: // NumericString
+      case 0x12: // NumericString: digits and space only (X.680 §41.2); anything else compares as bytes
+        for (const b of v) if (b !== 0x20 && (b < 0x30 || b > 0x39)) return undefined;
+        return Buffer.from(v).toString('latin1');
       case 0x13: // PrintableString
       case 0x16: // IA5String
       case 0x1a: // VisibleString

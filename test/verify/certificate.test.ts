@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { VerifyError } from '../../src/verify/errors.js';
 import { sequence, tlv } from '../../src/ca/der.js';
 import { childrenOf, readDer } from '../../src/verify/cms-der.js';
+import { decodeDirectoryString, parseNameDer } from '../../src/verify/name.js';
 import { KEY_USAGE_NAMES, parseCertificate, parseCertificates, toPem, type Certificate } from '../../src/verify/certificate.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { DAY, directoryName, dnsName, makeCert, nameConstraints, rawExtension, x509, type TestCert } from './path-pki.js';
@@ -151,5 +152,21 @@ describe('parseCertificate on hostile input', () => {
       }),
       { seed: 5280, numRuns: 2000 },
     );
+  });
+});
+
+describe('directory string matching', () => {
+  const nameOf = (tag: number, text: string): Buffer => sequence(tlv(0x31, sequence(tlv(0x06, Buffer.from([0x55, 0x04, 0x03])), tlv(tag, Buffer.from(text, 'latin1')))));
+
+  it('compares names case-insensitively across string types (RFC 5280 §7.1)', () => {
+    expect(parseNameDer(nameOf(0x13, 'Chancery CA')).equals(parseNameDer(nameOf(0x0c, 'CHANCERY  ca')))).toBe(true);
+    expect(parseNameDer(nameOf(0x12, '440300')).equals(parseNameDer(nameOf(0x13, '440300')))).toBe(true);
+  });
+
+  it('reads a NumericString with anything but digits and space as bytes, so it matches no text', () => {
+    expect(decodeDirectoryString(readDer(tlv(0x12, Buffer.from('12 34'))))).toBe('12 34');
+    expect(decodeDirectoryString(readDer(tlv(0x12, Buffer.from('CN'))))).toBeUndefined();
+    // The bit flip 0x13 → 0x12 on a signer identifier's issuer name must not still match.
+    expect(parseNameDer(nameOf(0x12, 'Chancery CA')).equals(parseNameDer(nameOf(0x13, 'Chancery CA')))).toBe(false);
   });
 });
