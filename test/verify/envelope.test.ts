@@ -207,6 +207,40 @@ describe('verifyEnvelope: CMS', () => {
     expect((await verify(rsaEnv, { content: doc, signaturesOnThreadPool: true })).indication).toBe('TOTAL_PASSED');
   });
 
+  it('refuses every single-bit flip of a signed or meaningful byte (exhaustive over the envelope)', async () => {
+    // Every bit of a detached envelope, except the extra issuing-CA copy it carries (an untrusted
+    // pool: path building uses the supplied one). What may still pass is what RFC 5652/5280 make
+    // inert: the unsigned digestAlgorithms set and a letter's case in the signer identifier's
+    // issuer name (caseIgnoreMatch; ESS certHash pins the certificate).
+    const doc = annualReport();
+    const env = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: NOW });
+    const at = (el: { bytes: Uint8Array }): [number, number] => [el.bytes.byteOffset - env.byteOffset, el.bytes.byteOffset - env.byteOffset + el.bytes.length];
+    const signedData = childrenOf(childrenOf(childrenOf(readDer(env))[1]!)[0]!);
+    const digestAlgorithms = at(signedData[1]!);
+    const sid = at(childrenOf(childrenOf(signedData.at(-1)!)[0]!)[1]!);
+    const issuingFrom = env.indexOf(pki.issuing.der);
+    const inside = (i: number, [from, to]: [number, number]): boolean => i >= from && i < to;
+    const isLetter = (b: number): boolean => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+    const intermediates = [pki.issuing.certificate];
+    const passedWrongly: string[] = [];
+    let refused = 0;
+    for (let i = 0; i < env.length; i++) {
+      if (i >= issuingFrom && i < issuingFrom + pki.issuing.der.length) continue;
+      for (let bit = 1; bit < 256; bit <<= 1) {
+        const mutated = Buffer.from(env);
+        mutated[i]! ^= bit;
+        const r = await verify(mutated, { content: doc, intermediates });
+        if (r.indication !== 'TOTAL_PASSED') {
+          refused++;
+          continue;
+        }
+        if (!(inside(i, digestAlgorithms) || (inside(i, sid) && bit === 0x20 && isLetter(env[i]!)))) passedWrongly.push(`byte ${i} bit ${bit}`);
+      }
+    }
+    expect(passedWrongly).toEqual([]);
+    expect(refused).toBeGreaterThan((env.length - pki.issuing.der.length) * 8 - 200);
+  }, 60_000);
+
   it('refuses an envelope whose ESS certHash names another certificate than the one carried (NO_SIGNING_CERTIFICATE_FOUND)', async () => {
     const twinA = await pki.enterprise({ serialHex: '7a7a' });
     const twinB = await pki.enterprise({ serialHex: '7a7a' });
