@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const main = new URL('../dist/src/cli/main.js', import.meta.url);
+const main = new URL('../dist/src/app/cli.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
   process.stderr.write('chancery: not built yet; run `npm run build` in the project directory\n');
   process.exit(1);

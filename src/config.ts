@@ -1,5 +1,9 @@
 import { resolve } from 'node:path';
-import { ConfigError } from './errors.js';
+import { ChanceryError } from './errors.js';
+
+/** Start-up configuration faults: the message names the variable or flag and what is wrong. */
+export type ConfigErrorCode = 'ERR_CONFIG_INVALID' | 'ERR_CONFIG_DATA_DIR' | 'ERR_CONFIG_PORT_IN_USE';
+export class ConfigError extends ChanceryError<ConfigErrorCode> {}
 
 /** Validated start-up configuration. Built once by `loadConfig`; never read from env elsewhere. */
 export interface Config {

@@ -1,5 +1,5 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { ConfigError } from './errors.js';
+import { ConfigError } from './config.js';
 
 /** Creates the data dir when missing and proves it is a writable directory, or names the fault. */
 export function prepareDataDir(dataDir: string): void {

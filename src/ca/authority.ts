@@ -6,7 +6,7 @@ import { sha256Hex } from '../crypto/digest.js';
 import { exportSpki, generateKeyPair, type KeyAlgorithm } from '../crypto/keys.js';
 import type { Database, Queryable, Tx } from '../db/types.js';
 import { RegistryError } from '../registry/errors.js';
-import type { EnterpriseCertificateRevoker, Registry } from '../registry/registry.js';
+import type { EnterpriseCertificateRevoker } from '../registry/registry.js';
 import { parseUscc } from '../registry/uscc.js';
 import { buildCertificate, compileTemplate, encodeName, type CertificateTemplate, type IssuerContext, type RevocationUrls } from './certificate-builder.js';
 import { CA_IDS, caUrls, CRL_SCHEDULE, ISSUING_CA, publishCrl, ROOT_CA, type CaId, type CrlIssuer } from './crl-publisher.js';
@@ -57,10 +57,16 @@ export type CertificateStatus =
   | { status: 'revoked'; revokedAt: Date; reason: RevocationReason }
   | { status: 'unknown' };
 
+/** The registry reads issuance needs: who a certificate's holder is now. */
+export interface HolderDirectory {
+  findEnterprise(uscc: string, q: Queryable): Promise<Enterprise | undefined>;
+  findOfficer(id: string, q: Queryable): Promise<Officer | undefined>;
+}
+
 export interface AuthorityDeps {
   db: Database;
   audit: AuditLog;
-  registry: Registry;
+  holders: HolderDirectory;
   profiles: ProfileSet;
   hierarchy: Hierarchy;
   now: () => Date;
@@ -247,7 +253,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   private async resolveHolder(q: Queryable, profile: CertificateProfile, holder: HolderReference, options: { fresh?: boolean } = {}): Promise<ResolvedHolder> {
     switch (holder.kind) {
       case 'enterprise': {
-        const enterprise = options.fresh === true ? await this.deps.registry.findEnterprise(holder.uscc, q) : await this.#enterprises.submit(holder.uscc);
+        const enterprise = options.fresh === true ? await this.deps.holders.findEnterprise(holder.uscc, q) : await this.#enterprises.submit(holder.uscc);
         if (enterprise === undefined) {
           throw new RegistryError('ERR_REGISTRY_ENTERPRISE_NOT_FOUND', `no enterprise with USCC ${holder.uscc} is registered`, { detail: { uscc: holder.uscc } });
         }
@@ -264,7 +270,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
         };
       }
       case 'officer': {
-        const officer = options.fresh === true ? await this.deps.registry.findOfficer(holder.id, q) : await this.#officers.submit(holder.id);
+        const officer = options.fresh === true ? await this.deps.holders.findOfficer(holder.id, q) : await this.#officers.submit(holder.id);
         if (officer === undefined) throw new RegistryError('ERR_REGISTRY_OFFICER_NOT_FOUND', `no officer with id ${holder.id} is registered`, { detail: { id: holder.id } });
         return {
           values: { 'officer.name': officer.name, 'officer.authority': officer.authority, 'officer.id': officer.id },

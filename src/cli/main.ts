@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAudit } from './commands/audit.js';
@@ -17,21 +16,25 @@ import { registerStatus } from './commands/status.js';
 import { registerSubmit } from './commands/submit.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT } from './run.js';
+import type { CliServices } from './services.js';
 
-/** The `chancery` program. Each command lives in its own file under commands/. */
-export function buildProgram(): Command {
+/**
+ * The `chancery` program. Each command lives in its own file under commands/; the commands that
+ * need the composed application get it as `services`.
+ */
+export function buildProgram(services: CliServices): Command {
   const program = new Command('chancery')
     .description('Chancery: certificates, signature verification, countersigning and a verifiable audit log')
     .version(VERSION, '-V, --version')
     .showHelpAfterError()
     .exitOverride();
-  registerServe(program);
-  registerInit(program);
+  registerServe(program, services);
+  registerInit(program, services);
   registerKeygen(program);
   registerCsr(program);
-  registerEnterprise(program);
-  registerOfficer(program);
-  registerCert(program);
+  registerEnterprise(program, services.openDirectAdmin);
+  registerOfficer(program, services.openDirectAdmin);
+  registerCert(program, services.openDirectAdmin);
   registerChain(program);
   registerVerify(program);
   registerAudit(program);
@@ -39,12 +42,13 @@ export function buildProgram(): Command {
   registerCountersign(program);
   registerSubmit(program);
   registerStatus(program);
-  registerDemo(program);
+  registerDemo(program, services);
   return program;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+/** Runs the program on `argv`, setting process.exitCode. */
+export async function runCli(argv: string[], services: CliServices): Promise<void> {
+  const program = buildProgram(services);
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -57,4 +61,3 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../crypto/digest.js';
-import { DbError } from '../errors.js';
+import { DbError } from './errors.js';
 import { MIGRATIONS_DIR } from '../paths.js';
 import type { Database, Tx } from './types.js';
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { redactDatabaseUrl } from '../config.js';
-import { DbError } from '../errors.js';
+import { DbError } from './errors.js';
 import { withRetry } from './retry.js';
 import type { Database, QueryResult, TransactionOptions, Tx } from './types.js';
 

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
-import { DbError } from '../errors.js';
+import { DbError } from './errors.js';
 import { withRetry } from './retry.js';
 import type { Database, QueryResult, TransactionOptions, Tx } from './types.js';
 

@@ -1,4 +1,4 @@
-import { DbError } from '../errors.js';
+import { DbError } from './errors.js';
 import { SQLSTATE, sqlState, type TransactionOptions } from './types.js';
 
 /** Runs `attempt` until it succeeds or fails with an error that a retry cannot cure. */

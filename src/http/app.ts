@@ -1,7 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { randomUuid } from '../crypto/digest.js';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { HttpError } from '../errors.js';
+import { HttpError } from './errors.js';
 import type { Logger } from '../log.js';
 import { HttpMetrics, routeLabel } from './metrics.js';
 import { toProblem } from './problem.js';

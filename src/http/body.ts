@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { HttpError } from '../errors.js';
+import { HttpError } from './errors.js';
 
 /** Default limits; routes that take envelopes pass their own. */
 export const DEFAULT_JSON_LIMIT = 256 * 1024;

@@ -1,5 +1,4 @@
-import type { ErrorCode } from '../errors.js';
-import { problemType, STATUS_BY_CODE } from './problem.js';
+import { problemType, STATUS_BY_CODE, type ProblemCode } from './problem.js';
 import type { RouteInfo, RouteTable } from './routes.js';
 import { VERSION } from '../version.js';
 
@@ -24,7 +23,7 @@ interface Operation {
   /** Success responses: status → description and content. */
   ok: Record<string, { description: string; content?: Record<string, Schema>; headers?: Record<string, string> }>;
   /** Error codes this operation answers with (besides the common ones). */
-  problems?: ErrorCode[];
+  problems?: ProblemCode[];
 }
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -32,9 +31,9 @@ const json = (schema: Schema): Record<string, Schema> => ({ 'application/json': 
 const text = (mediaType: string): Record<string, Schema> => ({ [mediaType]: { type: 'string' } });
 const binary = (mediaType: string): Record<string, Schema> => ({ [mediaType]: { type: 'string', contentMediaType: mediaType } });
 const page = (item: string): Schema => ({ type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items: ref(item) }, next: { type: ['string', 'null'], description: 'cursor for the next page (`after=`), null at the end' } } });
-const AUTH_PROBLEMS: ErrorCode[] = ['ERR_AUTH_TOKEN_MISSING', 'ERR_AUTH_TOKEN_INVALID', 'ERR_AUTH_FORBIDDEN'];
+const AUTH_PROBLEMS: ProblemCode[] = ['ERR_AUTH_TOKEN_MISSING', 'ERR_AUTH_TOKEN_INVALID', 'ERR_AUTH_FORBIDDEN'];
 const ENVELOPE_TYPES = { 'application/cms': { type: 'string', contentMediaType: 'application/cms', description: 'DER CMS SignedData' }, 'application/jose+json': { type: 'object', description: 'JWS, General or Flattened JSON Serialization' }, 'application/jose': { type: 'string', description: 'JWS, compact serialization' } };
-const REJECTIONS: ErrorCode[] = [
+const REJECTIONS: ProblemCode[] = [
   'ERR_SUBMISSION_UNKNOWN_TYPE',
   'ERR_SUBMISSION_DOCUMENT_INVALID',
   'ERR_SUBMISSION_SIGNER_NOT_ENTERPRISE',
@@ -415,8 +414,8 @@ export function buildOpenApi(routes: readonly RouteInfo[]): Record<string, unkno
         ...(r.headers === undefined ? {} : { headers: Object.fromEntries(Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) }),
       };
     }
-    const problems: ErrorCode[] = [...(op.access === 'public' ? [] : op.access === 'optional' ? ['ERR_AUTH_TOKEN_INVALID' as const] : AUTH_PROBLEMS), ...(op.problems ?? []), 'ERR_HTTP_INTERNAL'];
-    const byStatus = new Map<number, Set<ErrorCode>>();
+    const problems: ProblemCode[] = [...(op.access === 'public' ? [] : op.access === 'optional' ? ['ERR_AUTH_TOKEN_INVALID' as const] : AUTH_PROBLEMS), ...(op.problems ?? []), 'ERR_HTTP_INTERNAL'];
+    const byStatus = new Map<number, Set<ProblemCode>>();
     for (const code of problems) {
       const status = STATUS_BY_CODE[code];
       let set = byStatus.get(status);

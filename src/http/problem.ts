@@ -1,14 +1,39 @@
+import type { AuditErrorCode } from '../audit/errors.js';
+import type { AuthErrorCode } from '../auth/errors.js';
+import type { CaErrorCode } from '../ca/errors.js';
+import type { CryptoErrorCode } from '../crypto/errors.js';
+import type { DbErrorCode } from '../db/errors.js';
 import { SQLSTATE, sqlState } from '../db/types.js';
-import { ChanceryError, HttpError, type ErrorCode } from '../errors.js';
+import { ChanceryError } from '../errors.js';
+import type { PolicyErrorCode } from '../policy/errors.js';
+import type { RegistryErrorCode } from '../registry/errors.js';
+import type { SignErrorCode } from '../sign/errors.js';
+import type { SubmissionErrorCode } from '../submissions/errors.js';
+import type { VerifyErrorCode } from '../verify/errors.js';
+import { HttpError, type HttpErrorCode } from './errors.js';
+
+/** Codes only the offline auditor raises, on the auditor's own machine: they never reach HTTP. */
+type AuditorOnlyCode = 'ERR_AUDIT_FETCH_FAILED' | 'ERR_AUDIT_VERIFY_FAILED';
+
+/** Every code a request can be answered with. A part that adds a code to its union adds it here. */
+export type ProblemCode =
+  | DbErrorCode
+  | HttpErrorCode
+  | CryptoErrorCode
+  | RegistryErrorCode
+  | CaErrorCode
+  | AuthErrorCode
+  | VerifyErrorCode
+  | PolicyErrorCode
+  | SignErrorCode
+  | Exclude<AuditErrorCode, AuditorOnlyCode>
+  | SubmissionErrorCode;
 
 /**
- * The one table from error code to HTTP status. Adding a code to a domain's union makes the
+ * The one table from error code to HTTP status. Adding a code to a part's union makes the
  * compiler demand its status here. 5xx is only for faults of the server itself.
  */
-export const STATUS_BY_CODE: Record<ErrorCode, number> = {
-  ERR_CONFIG_INVALID: 500,
-  ERR_CONFIG_DATA_DIR: 500,
-  ERR_CONFIG_PORT_IN_USE: 500,
+export const STATUS_BY_CODE: Record<ProblemCode, number> = {
   ERR_DB_UNREACHABLE: 503,
   ERR_DB_LOCKED: 503,
   ERR_DB_MIGRATION_CHANGED: 500,
@@ -88,8 +113,6 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   ERR_AUDIT_CHECKPOINT_MALFORMED: 400,
   ERR_AUDIT_CHECKPOINT_ORIGIN: 400,
   ERR_AUDIT_PROOF_INVALID: 400,
-  ERR_AUDIT_VERIFY_FAILED: 400,
-  ERR_AUDIT_FETCH_FAILED: 502,
   ERR_SUBMISSION_MALFORMED: 400,
   ERR_SUBMISSION_UNIDENTIFIED: 422,
   ERR_SUBMISSION_QUERY_INVALID: 400,
@@ -121,13 +144,6 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   ERR_SUBMISSION_OFFICER_ALREADY_SIGNED: 409,
   ERR_SUBMISSION_DECISION_INVALID: 422,
   ERR_SUBMISSION_RECEIPT_INVALID: 400,
-  // The CLI's own faults never reach HTTP; listed so the table stays total.
-  ERR_CLI_USAGE: 400,
-  ERR_CLI_FILE_EXISTS: 409,
-  ERR_CLI_CREDENTIAL: 400,
-  ERR_CLI_UNREACHABLE: 502,
-  ERR_CLI_HTTP: 502,
-  ERR_CLI_LOGIN: 401,
 };
 
 /** An RFC 9457 problem document, with Chancery's `code` extension member. */

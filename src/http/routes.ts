@@ -1,5 +1,5 @@
 import type { Express, RequestHandler } from 'express';
-import { HttpError } from '../errors.js';
+import { HttpError } from './errors.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

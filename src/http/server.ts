@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, HttpError } from '../errors.js';
+import { ConfigError } from '../config.js';
+import { HttpError } from './errors.js';
 import { toProblem } from './problem.js';
 
 export interface RunningServer {

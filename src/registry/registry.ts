@@ -29,9 +29,19 @@ export interface RegistryDeps {
   db: Queryable;
   audit: AuditLog;
   now: () => Date;
-  /** Set once the CA exists; an enterprise cannot be revoked or deregistered without it. */
-  certificates?: EnterpriseCertificateRevoker;
+  /** The CA's side of ending an enterprise: its certificates are revoked in the same transaction. */
+  certificates: EnterpriseCertificateRevoker;
 }
+
+/**
+ * The registry's reads that need nothing else wired: who a certificate holder is now, for the
+ * CA's issuance (which the registry itself depends on to end an enterprise).
+ */
+export const registryLookups = {
+  findEnterprise: (uscc: string, q: Queryable, options: { lock?: 'share' } = {}): Promise<Enterprise | undefined> => selectEnterprise(q, uscc, options),
+  // An id no officer can have (registerOfficer enforces OFFICER_ID) is not looked up at all.
+  findOfficer: (id: string, q: Queryable): Promise<Officer | undefined> => (OFFICER_ID.test(id) ? selectOfficer(q, id) : Promise.resolve(undefined)),
+};
 
 export interface EnterpriseRegistration {
   uscc: unknown;
@@ -61,11 +71,6 @@ export const MAX_PAGE = 500;
  */
 export class Registry {
   constructor(private readonly deps: RegistryDeps) {}
-
-  /** Wires the CA in after both exist (the CA needs the registry for subjects). */
-  set certificates(revoker: EnterpriseCertificateRevoker) {
-    this.deps.certificates = revoker;
-  }
 
   /**
    * Registers an enterprise. MUST refuse a malformed USCC, a wrong check character (unless
@@ -113,7 +118,7 @@ export class Registry {
 
   /** The enterprise, or undefined (no error) — for callers that decide themselves. */
   findEnterprise(uscc: string, q: Queryable = this.deps.db, options: { lock?: 'share' } = {}): Promise<Enterprise | undefined> {
-    return selectEnterprise(q, uscc, options);
+    return registryLookups.findEnterprise(uscc, q, options);
   }
 
   /** A page of enterprises in USCC order; `status: 'revoked'` is the revoked-enterprise list. */
@@ -164,7 +169,6 @@ export class Registry {
     const uscc = parseUscc(usccInput, { overrideCheck: true }).code;
     const reason = reasonInput === undefined || reasonInput === null ? defaultReason : parseName(reasonInput, 'reason', 500);
     const revoker = this.deps.certificates;
-    if (revoker === undefined) throw new Error('registry: no certificate revoker wired');
     const result = await this.deps.audit.record(async (tx, append) => {
       const current = await selectEnterprise(tx, uscc, { lock: 'update' });
       if (current === undefined) {
@@ -214,8 +218,7 @@ export class Registry {
   }
 
   findOfficer(id: string, q: Queryable = this.deps.db): Promise<Officer | undefined> {
-    // An id no officer can have (registerOfficer enforces OFFICER_ID) is not looked up at all.
-    return OFFICER_ID.test(id) ? selectOfficer(q, id) : Promise.resolve(undefined);
+    return registryLookups.findOfficer(id, q);
   }
 
   async getOfficer(id: string, q: Queryable = this.deps.db): Promise<Officer> {

@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { FileKeyStore } from '../../src/crypto/key-store.js';
 import { openPg } from '../../src/db/pg.js';
 import { createLogger } from '../../src/log.js';
-import { startService } from '../../src/service.js';
+import { startService } from '../../src/app/server.js';
 import { createMigrated, createPgDatabase, drivers, dropPgDatabase, pgOnly } from '../helpers/db.js';
 import { DIST_SRC, runCli, startScript, type Child } from '../helpers/spawn.js';
 import { auditPartVerify, expectIntactLog, testEntry } from './helpers.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthService } from '../../src/auth/auth-service.js';
-import { signLoginJws } from '../../src/auth/login-client.js';
+import { signLoginJws } from '../../src/client/login.js';
 import { buildCsr } from '../../src/ca/csr-builder.js';
 import { pemDecodeAll } from '../../src/ca/pem.js';
 import { databaseRevocationSource, revokedSerialCheck } from '../../src/ca/revocation-source.js';

@@ -8,7 +8,7 @@ import { initializeHierarchy, type Hierarchy } from '../../src/ca/hierarchy.js';
 import { loadProfiles } from '../../src/ca/profiles.js';
 import { FileKeyStore } from '../../src/crypto/key-store.js';
 import type { Database } from '../../src/db/types.js';
-import { Registry } from '../../src/registry/registry.js';
+import { Registry, registryLookups } from '../../src/registry/registry.js';
 import { createMigrated, type Driver, type TestDatabase } from '../helpers/db.js';
 
 /**
@@ -55,7 +55,6 @@ export async function createCaFixture(driver: Driver): Promise<CaFixture> {
   const audit = recordingAudit(t.db);
   const now = { value: new Date() };
   const clock = (): Date => now.value;
-  const registry = new Registry({ db: t.db, audit, now: clock });
   const profiles = loadProfiles();
   const { hierarchy } = await initializeHierarchy({
     db: t.db,
@@ -66,8 +65,8 @@ export async function createCaFixture(driver: Driver): Promise<CaFixture> {
     dataDir,
     urls: caUrls(BASE_URL),
   });
-  const ca = new CertificateAuthority({ db: t.db, audit, registry, profiles, hierarchy, now: clock, baseUrl: () => BASE_URL });
-  registry.certificates = ca;
+  const ca = new CertificateAuthority({ db: t.db, audit, holders: registryLookups, profiles, hierarchy, now: clock, baseUrl: () => BASE_URL });
+  const registry = new Registry({ db: t.db, audit, now: clock, certificates: ca });
   return {
     t,
     db: t.db,

@@ -14,6 +14,7 @@ import { buildOcspRequest } from '../../src/ca/ocsp-request.js';
 import { OcspResponder, OCSP_STATUS } from '../../src/ca/ocsp-responder.js';
 import { databaseRevocationSource } from '../../src/ca/revocation-source.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
+import { registryLookups } from '../../src/registry/registry.js';
 import { completeUscc } from '../../src/registry/uscc.js';
 import { parseCertificate } from '../../src/verify/certificate.js';
 import { drivers } from '../helpers/db.js';
@@ -246,7 +247,7 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
       cpSync(join(f.dataDir, 'keys'), keys, { recursive: true, filter: (src) => !src.endsWith(`${KEY_NAMES.root}.key.pem`) });
       const hierarchy = await loadHierarchy({ db: f.db, keys: new FileKeyStore(keys, 'test-only passphrase, not a secret'), dataDir });
       expect(hierarchy.root.signer).toBeUndefined();
-      const keyless = new CertificateAuthority({ db: f.db, audit: f.audit, registry: f.registry, profiles: loadProfiles(), hierarchy, now: () => f.now.value, baseUrl: () => BASE_URL });
+      const keyless = new CertificateAuthority({ db: f.db, audit: f.audit, holders: registryLookups, profiles: loadProfiles(), hierarchy, now: () => f.now.value, baseUrl: () => BASE_URL });
       await expectCode(() => keyless.currentCrl('root'), 'ERR_CA_NOT_INITIALIZED');
 
       const der = await f.ca.currentCrl('root');

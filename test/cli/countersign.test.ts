@@ -23,7 +23,7 @@ describe('chancery countersign', () => {
   });
   afterAll(async () => w?.stop());
 
-  const report = (envelope: Buffer) => verifyEnvelope({ envelope, anchors: [parseCertificate(w.ts.service.certificates.ca.hierarchy.root.der)], revocation: noRevocation(), time: new Date() });
+  const report = (envelope: Buffer) => verifyEnvelope({ envelope, anchors: [parseCertificate(w.ts.service.parts.ca.hierarchy.root.der)], revocation: noRevocation(), time: new Date() });
 
   it.each([
     ['app.p7s', 'approve'],

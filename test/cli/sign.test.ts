@@ -27,7 +27,7 @@ describe('chancery sign', () => {
   afterAll(async () => w?.stop());
 
   const verify = async (envelope: Buffer, content?: Buffer) =>
-    verifyEnvelope({ envelope, content, anchors: [parseCertificate(w.ts.service.certificates.ca.hierarchy.root.der)], revocation: noRevocation(), policy: loadPolicies().get('food-business-licence'), time: new Date() });
+    verifyEnvelope({ envelope, content, anchors: [parseCertificate(w.ts.service.parts.ca.hierarchy.root.der)], revocation: noRevocation(), policy: loadPolicies().get('food-business-licence'), time: new Date() });
 
   it('signs a CMS envelope that Chancery and openssl cms -verify accept', async () => {
     const r = await runCli(['sign', ...enterprise.args, '--in', join(dir, 'app.json'), '--format', 'cms', '--out', join(dir, 'app.p7s')]);

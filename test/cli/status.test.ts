@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readReceipt } from '../../src/submissions/receipts.js';
-import { ChanceryClient } from '../../src/submissions/client.js';
+import { ChanceryClient } from '../../src/client/submissions.js';
 import { pgliteDriver } from '../helpers/db.js';
 import { runCli } from '../helpers/spawn.js';
 import { createWorld, foodDocument, signCmsWith, type World } from '../submissions/fixtures.js';

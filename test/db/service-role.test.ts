@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { completeUscc } from '../../src/registry/uscc.js';
-import { startService } from '../../src/service.js';
+import { startService } from '../../src/app/server.js';
 import { adminApi } from '../http/ca-client.js';
 import { pgOnly } from '../helpers/db.js';
 import { startTestService } from '../helpers/service.js';

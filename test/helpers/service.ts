@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { startService, type Service } from '../../src/service.js';
+import { startService, type Service } from '../../src/app/server.js';
 import { copyPgliteTemplate, createPgDatabase, dropPgDatabase, type Driver } from './db.js';
 
 export interface TestService {

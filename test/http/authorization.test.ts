@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOcspRequest } from '../../src/ca/ocsp-request.js';
 import { completeUscc } from '../../src/registry/uscc.js';
-import { ChanceryClient } from '../../src/submissions/client.js';
+import { ChanceryClient } from '../../src/client/submissions.js';
 import { drivers } from '../helpers/db.js';
 import { annualDocument, createWorld, entriesSince, foodDocument, signCmsWith, treeSize, type World } from '../submissions/fixtures.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loginOverHttp } from '../../src/auth/login-client.js';
+import { loginOverHttp } from '../../src/client/login.js';
 import { pemDecodeAll } from '../../src/ca/pem.js';
 import { signerFromPem } from '../../src/crypto/private-key-file.js';
 import type { Signer } from '../../src/crypto/signer.js';

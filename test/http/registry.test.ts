@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signLoginJws } from '../../src/auth/login-client.js';
+import { signLoginJws } from '../../src/client/login.js';
 import { buildCsr } from '../../src/ca/csr-builder.js';
 import { pemDecodeAll } from '../../src/ca/pem.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import { completeUscc, usccCheckCharacter } from '../../src/registry/uscc.js';
 import { signCms } from '../../src/sign/cms.js';
-import { ChanceryClient } from '../../src/submissions/client.js';
+import { ChanceryClient } from '../../src/client/submissions.js';
 import { drivers } from '../helpers/db.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { foodDocument } from '../submissions/fixtures.js';

@@ -6,8 +6,8 @@ import { pemDecodeAll } from '../../src/ca/pem.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import { loadPolicyText, PolicySet } from '../../src/policy/policy.js';
 import { addCountersignatures } from '../../src/sign/cms.js';
-import { ChanceryClient } from '../../src/submissions/client.js';
-import { openSubmissions } from '../../src/submissions/open.js';
+import { ChanceryClient } from '../../src/client/submissions.js';
+import { buildSubmissionService } from '../../src/app/parts.js';
 import { readEnvelopeParts } from '../../src/submissions/envelope-parts.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -226,7 +226,7 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
       // A policy with two reviewer steps, the second distinct: the only way one officer could sign twice.
       const yaml = readFileSync(join(POLICIES_DIR, 'annual-report.yaml'), 'utf8').replace(/^approval: \[\]$/m, 'approval:\n  - role: reviewer\n    jurisdiction: applicant\n  - role: reviewer\n    jurisdiction: applicant\n    distinctOfficers: true');
       const policies = new PolicySet([loadPolicyText(Buffer.from(yaml), 'annual-report.yaml')]);
-      const { service } = openSubmissions({ db: w.ts.service.db, audit: w.ts.service.audit, policies, certificates: w.ts.service.certificates });
+      const service = buildSubmissionService({ ...w.ts.service.parts, db: w.ts.service.db, audit: w.ts.service.audit }, policies);
       const ctx = { method: 'POST', path: '/test' };
       const submitted = await service.submit({ envelope: await signCmsWith(w.a, annualDocument(w.a.uscc)) }, undefined, ctx);
       expect(submitted.submission.status).toBe('pending');

@@ -4,7 +4,7 @@ import { verifyEnvelope } from '../../src/verify/envelope.js';
 import { noRevocation } from '../../src/verify/revocation.js';
 import { verifyReceipt } from '../../src/submissions/receipts.js';
 import { loadPolicies } from '../../src/policy/policy.js';
-import { ChanceryClient } from '../../src/submissions/client.js';
+import { ChanceryClient } from '../../src/client/submissions.js';
 import { drivers } from '../helpers/db.js';
 import { annualDocument, countersignWith, createWorld, entriesSince, foodDocument, nextApplicationId, signCmsWith, signJwsWith, treeSize, type World } from '../submissions/fixtures.js';
 
@@ -15,7 +15,7 @@ describe.each(drivers())('submissions end to end over HTTP on $name', (driver) =
   });
   afterAll(async () => w?.stop());
 
-  const anchors = () => [parseCertificate(w.ts.service.certificates.ca.hierarchy.root.der)];
+  const anchors = () => [parseCertificate(w.ts.service.parts.ca.hierarchy.root.der)];
 
   it('takes a CMS food-business licence through reviewer and approver to approved, with a receipt and a log entry per transition', async () => {
     const before = await treeSize(w.ts);

@@ -49,11 +49,11 @@ describe.each(drivers())('POST /api/v1/verify in the running service on $name', 
     const key = join(dir, `${name}.key`);
     execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key], { stdio: 'pipe' });
     const csr = execFileSync('openssl', ['req', '-new', '-key', key, '-subj', '/'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-    const info = await svc.service.certificates.ca.issue({ ...request, csr }, ADMIN);
+    const info = await svc.service.parts.ca.issue({ ...request, csr }, ADMIN);
     const privateKey = createPrivateKey(readFileSync(key));
     return {
       signer: keyObjectSigner(name, privateKey, createPublicKey(privateKey)),
-      chain: [pemBlocks(info.pem, 'CERTIFICATE')[0]!, svc.service.certificates.ca.hierarchy.issuing.der],
+      chain: [pemBlocks(info.pem, 'CERTIFICATE')[0]!, svc.service.parts.ca.hierarchy.issuing.der],
       serial: info.serial,
     };
   }
@@ -79,7 +79,7 @@ describe.each(drivers())('POST /api/v1/verify in the running service on $name', 
   });
 
   it("passes an enterprise's application and an officer's approval issued by the service's own CA, and refuses them once revoked", async () => {
-    const { registry, ca } = svc.service.certificates;
+    const { registry, ca } = svc.service.parts;
     await registry.registerEnterprise({ uscc: USCC, name: 'Fuzhou Minjiang Foods Co Ltd' }, ADMIN);
     await registry.registerOfficer({ id: 'OFF-0042', name: 'Lin Wei', authority: 'Fuzhou Market Regulation Bureau', role: 'approver', jurisdiction: '350100' }, ADMIN);
     const ent = await issue('enterprise', { profile: 'enterprise-signing', uscc: USCC });
@@ -110,7 +110,7 @@ describe.each(drivers())('POST /api/v1/verify in the running service on $name', 
   });
 
   it("verifies offline with the service's root and its issuing and root CRLs: TOTAL_PASSED, INDETERMINATE without the root's CRL, REVOKED once revoked", { timeout: 60_000 }, async () => {
-    const { registry, ca } = svc.service.certificates;
+    const { registry, ca } = svc.service.parts;
     const uscc = completeUscc('9135010012345679');
     await registry.registerEnterprise({ uscc, name: 'Fuzhou Offline Verification Co Ltd' }, ADMIN);
     const ent = await issue('offline-enterprise', { profile: 'enterprise-signing', uscc });

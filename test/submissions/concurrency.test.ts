@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChanceryClient } from '../../src/submissions/client.js';
+import { ChanceryClient } from '../../src/client/submissions.js';
 import { drivers } from '../helpers/db.js';
 import { annualDocument, countersignWith, createWorld, entriesSince, foodDocument, nextApplicationId, signCmsWith, signJwsWith, treeSize, type World } from './fixtures.js';
 

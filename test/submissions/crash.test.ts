@@ -9,7 +9,7 @@ import { pemDecodeAll } from '../../src/ca/pem.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import { completeUscc } from '../../src/registry/uscc.js';
 import { signCms } from '../../src/sign/cms.js';
-import { ChanceryClient } from '../../src/submissions/client.js';
+import { ChanceryClient } from '../../src/client/submissions.js';
 import { readReceipt } from '../../src/submissions/receipts.js';
 import { annualReport, documentBytes } from '../../src/submissions/samples.js';
 import { createPgDatabase, dropPgDatabase, pgOnly } from '../helpers/db.js';

@@ -7,7 +7,7 @@ import type { Signer } from '../../src/crypto/signer.js';
 import { completeUscc } from '../../src/registry/uscc.js';
 import { countersignCms, signCms } from '../../src/sign/cms.js';
 import { countersignJws, signJws } from '../../src/sign/jws.js';
-import { ChanceryClient } from '../../src/submissions/client.js';
+import { ChanceryClient } from '../../src/client/submissions.js';
 import { annualReport, documentBytes, foodBusinessLicence } from '../../src/submissions/samples.js';
 import type { Decision } from '../../src/verify/cms-attributes.js';
 import type { Driver } from '../helpers/db.js';

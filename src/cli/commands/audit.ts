@@ -11,7 +11,7 @@ import { parseCheckpoint } from '../../audit/checkpoint.js';
 import { parseNote, parseVerifierKey, type NoteVerifier } from '../../audit/note.js';
 import { ChanceryError } from '../../errors.js';
 import { proveReceipt } from '../../submissions/receipt-proof.js';
-import { ChanceryClient } from '../../submissions/client.js';
+import { ChanceryClient } from '../../client/submissions.js';
 import { offlineChanceryRevocation } from '../../submissions/receipts.js';
 import { parseCertificates, type Certificate } from '../../verify/certificate.js';
 import { EXIT, ExitCode, action, print } from '../run.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { CertificateInfo } from '../../ca/authority.js';
-import { connect } from '../ca-client.js';
+import { connect, type OpenDirectAdmin } from '../connect.js';
 import { action, print } from '../run.js';
 import { withConnection, type ConnectionFlags } from './connection-options.js';
 import { usageError } from '../errors.js';
@@ -17,7 +17,7 @@ const describe = (c: CertificateInfo): string =>
   ].join('\n');
 
 /** `chancery cert issue|revoke|show` (admin). */
-export function registerCert(program: Command): void {
+export function registerCert(program: Command, openDirect: OpenDirectAdmin): void {
   const cert = program.command('cert').description('certificates (admin)');
 
   withConnection(cert.command('issue').description('issue a certificate from a CSR, or with a server-made key as PKCS#12 (--pkcs12)'))
@@ -34,7 +34,7 @@ export function registerCert(program: Command): void {
       action(async (opts: ConnectionFlags & { profile: string; csr?: string; uscc?: string; officer?: string; name?: string; out?: string; chain?: boolean; pkcs12?: string; keyAlg: string }) => {
         if ((opts.csr === undefined) === (opts.pkcs12 === undefined)) throw usageError('give exactly one of --csr and --pkcs12');
         const holder = { ...(opts.uscc === undefined ? {} : { uscc: opts.uscc }), ...(opts.officer === undefined ? {} : { officerId: opts.officer }), ...(opts.name === undefined ? {} : { name: opts.name }) };
-        const client = await connect(opts);
+        const client = await connect(opts, openDirect);
         try {
           if (opts.pkcs12 !== undefined) {
             const r = await client.issuePkcs12({ profile: opts.profile, ...holder, keyAlgorithm: opts.keyAlg });
@@ -58,7 +58,7 @@ export function registerCert(program: Command): void {
     .option('--reason <name>', 'unspecified | keyCompromise | affiliationChanged | superseded | cessationOfOperation | privilegeWithdrawn')
     .action(
       action(async (opts: ConnectionFlags & { serial: string; reason?: string }) => {
-        const client = await connect(opts);
+        const client = await connect(opts, openDirect);
         try {
           const c = await client.revokeCertificate(opts.serial, opts.reason);
           print(opts.json === true, c, () => describe(c));
@@ -73,7 +73,7 @@ export function registerCert(program: Command): void {
     .option('--out <file>', 'also write the certificate (PEM) here')
     .action(
       action(async (opts: ConnectionFlags & { serial: string; out?: string }) => {
-        const client = await connect(opts);
+        const client = await connect(opts, openDirect);
         try {
           const c = await client.getCertificate(opts.serial);
           if (opts.out !== undefined) writeFileSync(opts.out, c.pem);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { DEFAULT_URL, type ConnectionOptions } from '../ca-client.js';
+import { DEFAULT_URL } from '../../client/admin.js';
+import type { ConnectionOptions } from '../connect.js';
 
 /** The options every registry and certificate command takes to reach Chancery. */
 export function withConnection(command: Command): Command {

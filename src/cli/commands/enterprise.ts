@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Enterprise } from '../../registry/types.js';
-import { connect } from '../ca-client.js';
+import { connect, type OpenDirectAdmin } from '../connect.js';
 import { action, print } from '../run.js';
 import { withConnection, type ConnectionFlags } from './connection-options.js';
 
@@ -12,7 +12,7 @@ const describe = (e: Enterprise): string =>
  * revoking a licence (the enterprise joins the revoked-enterprise list); `deregister` is an
  * enterprise closing at its own request. Both revoke all its certificates.
  */
-export function registerEnterprise(program: Command): void {
+export function registerEnterprise(program: Command, openDirect: OpenDirectAdmin): void {
   const enterprise = program.command('enterprise').description('the enterprise registry (admin)');
 
   withConnection(enterprise.command('register').description('register an enterprise by its USCC'))
@@ -21,7 +21,7 @@ export function registerEnterprise(program: Command): void {
     .option('--override-check', 'accept a legacy code whose check characters fail')
     .action(
       action(async (opts: ConnectionFlags & { uscc: string; name: string; overrideCheck?: boolean }) => {
-        const client = await connect(opts);
+        const client = await connect(opts, openDirect);
         try {
           const e = await client.registerEnterprise({ uscc: opts.uscc, name: opts.name, ...(opts.overrideCheck === true ? { overrideCheck: true } : {}) });
           print(opts.json === true, e, () => `registered ${describe(e)}`);
@@ -35,7 +35,7 @@ export function registerEnterprise(program: Command): void {
     .requiredOption('--uscc <code>', 'unified social credit code')
     .action(
       action(async (opts: ConnectionFlags & { uscc: string }) => {
-        const client = await connect(opts);
+        const client = await connect(opts, openDirect);
         try {
           const e = await client.getEnterprise(opts.uscc);
           print(opts.json === true, e, () => describe(e));
@@ -50,7 +50,7 @@ export function registerEnterprise(program: Command): void {
     .option('--reason <text>', 'why (recorded with the revocation)')
     .action(
       action(async (opts: ConnectionFlags & { uscc: string; reason?: string }) => {
-        const client = await connect(opts);
+        const client = await connect(opts, openDirect);
         try {
           const r = await client.revokeEnterprise(opts.uscc, opts.reason);
           print(opts.json === true, r, () => `revoked ${describe(r.enterprise)}\n  certificates revoked: ${r.revokedCertificates.length === 0 ? 'none' : r.revokedCertificates.join(', ')}`);
@@ -65,7 +65,7 @@ export function registerEnterprise(program: Command): void {
     .option('--reason <text>', "why (recorded with the deregistration; default 'deregistered at its own request')")
     .action(
       action(async (opts: ConnectionFlags & { uscc: string; reason?: string }) => {
-        const client = await connect(opts);
+        const client = await connect(opts, openDirect);
         try {
           const r = await client.deregisterEnterprise(opts.uscc, opts.reason);
           print(opts.json === true, r, () => `deregistered ${describe(r.enterprise)}\n  certificates revoked: ${r.revokedCertificates.length === 0 ? 'none' : r.revokedCertificates.join(', ')}`);
@@ -81,7 +81,7 @@ export function registerEnterprise(program: Command): void {
     .option('--limit <n>', 'page size (1–500, default 100)')
     .action(
       action(async (opts: ConnectionFlags & { status?: string; after?: string; limit?: string }) => {
-        const client = await connect(opts);
+        const client = await connect(opts, openDirect);
         try {
           const page = await client.listEnterprises({ status: opts.status, after: opts.after, limit: opts.limit });
           print(opts.json === true, page, () => (page.items.length === 0 ? '(none)' : page.items.map(describe).join('\n')));

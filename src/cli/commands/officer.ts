@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { DEFAULT_AUTHORITY } from '../../registry/registry.js';
-import { connect } from '../ca-client.js';
+import { connect, type OpenDirectAdmin } from '../connect.js';
 import { action, print } from '../run.js';
 import { withConnection, type ConnectionFlags } from './connection-options.js';
 
 /** `chancery officer register` (admin). */
-export function registerOfficer(program: Command): void {
+export function registerOfficer(program: Command, openDirect: OpenDirectAdmin): void {
   const officer = program.command('officer').description('approval officers (admin)');
   withConnection(officer.command('register').description('register an approval officer with a role and a jurisdiction'))
     .requiredOption('--id <id>', 'officer id (letters, digits, "." and "-"; becomes the certificate serialNumber)')
@@ -15,7 +15,7 @@ export function registerOfficer(program: Command): void {
     .option('--authority <name>', 'the authority the officer works for', DEFAULT_AUTHORITY)
     .action(
       action(async (opts: ConnectionFlags & { id: string; name: string; role: string; jurisdiction: string; authority: string }) => {
-        const client = await connect(opts);
+        const client = await connect(opts, openDirect);
         try {
           const o = await client.registerOfficer({ id: opts.id, name: opts.name, role: opts.role, jurisdiction: opts.jurisdiction, authority: opts.authority });
           print(opts.json === true, o, () => `registered officer ${o.id} (${o.name}), ${o.role} for ${o.jurisdiction}, ${o.authority}`);

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { createLogger } from '../../log.js';
-import { startService } from '../../service.js';
 import { action } from '../run.js';
+import type { CliServices } from '../services.js';
 
-export function registerServe(program: Command): void {
+export function registerServe(program: Command, services: Pick<CliServices, 'startService'>): void {
   program
     .command('serve')
     .description('run the HTTP service (embedded database unless DATABASE_URL is set)')
@@ -18,7 +18,7 @@ export function registerServe(program: Command): void {
       action(async (opts: { host?: string; port?: string; dataDir?: string; databaseUrl?: string; logLevel?: string; publicUrl?: string }) => {
         const config = loadConfig(process.env, opts);
         const logger = createLogger(config.logLevel);
-        const service = await startService(config, logger);
+        const service = await services.startService(config, logger);
         await new Promise<void>((resolve) => {
           const shutdown = (signal: NodeJS.Signals): void => {
             logger.info({ signal }, 'shutting down');

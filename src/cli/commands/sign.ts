@@ -6,7 +6,7 @@ import { signerFromPem } from '../../crypto/private-key-file.js';
 import type { Signer } from '../../crypto/signer.js';
 import { signCms } from '../../sign/cms.js';
 import { signJws } from '../../sign/jws.js';
-import { readCredential } from '../ca-client.js';
+import { readCredential } from '../../client/admin.js';
 import { action, print } from '../run.js';
 import { passphraseFrom } from './csr.js';
 import { CliError, usageError } from '../errors.js';

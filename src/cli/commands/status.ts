@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { DEFAULT_URL } from '../ca-client.js';
-import { ChanceryClient } from '../../submissions/client.js';
+import { DEFAULT_URL } from '../../client/admin.js';
+import { ChanceryClient } from '../../client/submissions.js';
 import type { SubmissionView } from '../../submissions/types.js';
 import { action, print } from '../run.js';
 import { hasHolder, readHolder, withHolder, writeOutput, type HolderFlags } from './sign.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { DEFAULT_URL } from '../ca-client.js';
-import { ChanceryClient, type TransitionBody } from '../../submissions/client.js';
+import { DEFAULT_URL } from '../../client/admin.js';
+import { ChanceryClient, type TransitionBody } from '../../client/submissions.js';
 import { EXIT, ExitCode, action, print } from '../run.js';
 import { hasHolder, readHolder, readInput, withHolder, writeOutput, type HolderFlags } from './sign.js';
 import { usageError } from '../errors.js';

@@ -1,15 +1,22 @@
 import type { Request, Response } from 'express';
-import type { AuthService } from '../../auth/auth-service.js';
-import { principalOf, requireAuthentication } from '../../auth/middleware.js';
+import type { DenialContext } from '../../auth/auth-service.js';
+import type { Principal } from '../../auth/principal.js';
+import { principalOf, requireAuthentication, type Authenticator } from '../auth-middleware.js';
 import { jsonBody } from '../body.js';
 import type { RouteTable } from '../routes.js';
 
+/** Login as the routes see it: a single-use challenge, and a token for its signed answer. */
+export interface Login extends Authenticator {
+  challenge(): Promise<{ nonce: string; expiresAt: string }>;
+  login(body: unknown, context: DenialContext): Promise<{ token: string; expiresAt: string; principal: Principal }>;
+}
+
 export interface AuthRouteDeps {
-  auth: AuthService;
+  auth: Login;
 }
 
 /**
- * Login (DESIGN.md § Interfaces): `GET /api/v1/auth/challenge` → `{nonce, expiresAt}`;
+ * Login: `GET /api/v1/auth/challenge` → `{nonce, expiresAt}`;
  * `POST /api/v1/auth/token` with `{"jws": "<compact JWS over {\"nonce\": …}, x5c header>"}` →
  * `{token, tokenType: "Bearer", expiresAt, principal}`; `GET /api/v1/auth/whoami` echoes the
  * principal of a bearer token.

@@ -1,11 +1,18 @@
 import type { Request, Response } from 'express';
-import type { CertificateAuthority } from '../../ca/authority.js';
 import { CaError } from '../../ca/errors.js';
 import { pemEncode } from '../../ca/pem.js';
 import type { RouteTable } from '../routes.js';
 
+/** The CA's public files: its chain, its certificates and its current CRLs. */
+export interface CaFiles {
+  readonly chainPem: string;
+  readonly hierarchy: { root: { der: Buffer }; issuing: { der: Buffer } };
+  /** The current CRL (DER) of the CA named `ca`; ERR_CA_UNKNOWN_CA for another name. */
+  currentCrl(ca: string): Promise<Buffer>;
+}
+
 export interface CaRouteDeps {
-  ca: CertificateAuthority;
+  ca: CaFiles;
 }
 
 /**

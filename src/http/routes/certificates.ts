@@ -1,15 +1,22 @@
 import type { Request, Response } from 'express';
-import { principalOf, requireRole } from '../../auth/middleware.js';
-import type { AuthService } from '../../auth/auth-service.js';
-import type { CertificateAuthority } from '../../ca/authority.js';
+import type { CertificateInfo, IssueRequest } from '../../ca/authority.js';
+import { principalOf, requireRole, type Authenticator } from '../auth-middleware.js';
 import { jsonBody } from '../body.js';
 import type { RouteTable } from '../routes.js';
 import { objectBody } from './enterprises.js';
 import { optionalJsonBody } from './optional-body.js';
 
+/** The CA's certificate operations as these routes use them (input is validated by the CA). */
+export interface CertificateIssuer {
+  issue(request: IssueRequest, actor: string): Promise<CertificateInfo>;
+  issuePkcs12(request: Omit<IssueRequest, 'csr'> & { keyAlgorithm?: unknown }, actor: string): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }>;
+  getCertificate(serial: unknown): Promise<CertificateInfo>;
+  revoke(serial: unknown, reason: unknown, actor: string): Promise<CertificateInfo>;
+}
+
 export interface CertificateRouteDeps {
-  ca: CertificateAuthority;
-  auth: AuthService;
+  ca: CertificateIssuer;
+  auth: Authenticator;
 }
 
 /** A CSR is a few KiB; the JSON around it little more. */

@@ -1,15 +1,24 @@
 import type { Request, Response } from 'express';
-import { maybePrincipalOf, optionalAuthentication, principalOf, requireRole } from '../../auth/middleware.js';
-import type { AuthService } from '../../auth/auth-service.js';
-import type { Registry } from '../../registry/registry.js';
+import type { EnterpriseRegistration } from '../../registry/registry.js';
+import type { Enterprise } from '../../registry/types.js';
+import { maybePrincipalOf, optionalAuthentication, principalOf, requireRole, type Authenticator } from '../auth-middleware.js';
 import { parseUscc } from '../../registry/uscc.js';
 import { jsonBody } from '../body.js';
 import type { RouteTable } from '../routes.js';
 import { optionalJsonBody } from './optional-body.js';
 
+/** The enterprise registry as these routes use it (input is validated by the registry). */
+export interface EnterpriseRegistry {
+  registerEnterprise(input: EnterpriseRegistration, actor: string): Promise<Enterprise>;
+  getEnterprise(uscc: string): Promise<Enterprise>;
+  listEnterprises(options: { status?: unknown; after?: unknown; limit?: unknown }): Promise<Enterprise[]>;
+  revokeEnterprise(uscc: unknown, reason: unknown, actor: string): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }>;
+  deregisterEnterprise(uscc: unknown, reason: unknown, actor: string): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }>;
+}
+
 export interface EnterpriseRouteDeps {
-  registry: Registry;
-  auth: AuthService;
+  registry: EnterpriseRegistry;
+  auth: Authenticator;
 }
 
 /**

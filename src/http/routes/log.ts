@@ -1,16 +1,26 @@
 import type { Request } from 'express';
 import { AuditError } from '../../audit/errors.js';
-import type { LogReader } from '../../audit/reader.js';
+import type { ConsistencyProof, EntriesPage, InclusionProof } from '../../audit/reader.js';
+import type { StoredCheckpoint } from '../../audit/store.js';
 import type { RouteTable } from '../routes.js';
 
+/** The log's read side as these routes use it. */
+export interface LogReads {
+  latestCheckpoint(): Promise<StoredCheckpoint>;
+  entries(start: number, end: number): Promise<EntriesPage>;
+  inclusionProof(index: number, size: number): Promise<InclusionProof>;
+  inclusionProofByLeafHash(leafHashHex: string, size: number): Promise<InclusionProof>;
+  consistencyProof(from: number, to: number): Promise<ConsistencyProof>;
+}
+
 export interface LogRouteDeps {
-  reader: LogReader;
+  reader: LogReads;
   /** The log's C2SP verifier key, `<origin>+<key ID>+<key>`. */
   vkey: string;
 }
 
 /**
- * The audit log's public API (DESIGN.md § Interfaces): verifier key, latest signed checkpoint,
+ * The audit log's public API: verifier key, latest signed checkpoint,
  * entry pages and Merkle proofs. Parameters are decimal integers; anything else, or out of range,
  * is a 400 problem (ERR_AUDIT_RANGE).
  */

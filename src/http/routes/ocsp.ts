@@ -1,11 +1,15 @@
 import type { Request, Response } from 'express';
-import type { OcspResponder } from '../../ca/ocsp-responder.js';
 import { OCSP_STATUS, statusOnly } from '../../ca/ocsp-responder.js';
 import { rawBody } from '../body.js';
 import type { RouteTable } from '../routes.js';
 
+/** Answers a DER OCSPRequest with a DER OCSPResponse, and how long it may be cached. */
+export interface OcspAnswerer {
+  respond(request: Buffer): Promise<{ der: Buffer; cacheableSeconds: number }>;
+}
+
 export interface OcspRouteDeps {
-  ocsp: OcspResponder;
+  ocsp: OcspAnswerer;
 }
 
 /** An OCSP request is a few hundred bytes (RFC 6960); anything near this is not one. */

@@ -1,14 +1,21 @@
 import type { Request, Response } from 'express';
-import { principalOf, requireRole } from '../../auth/middleware.js';
-import type { AuthService } from '../../auth/auth-service.js';
-import type { Registry } from '../../registry/registry.js';
+import type { OfficerRegistration } from '../../registry/registry.js';
+import type { Officer } from '../../registry/types.js';
+import { principalOf, requireRole, type Authenticator } from '../auth-middleware.js';
 import { jsonBody } from '../body.js';
 import type { RouteTable } from '../routes.js';
 import { objectBody } from './enterprises.js';
 
+/** The officer registry as these routes use it (input is validated by the registry). */
+export interface OfficerRegistry {
+  registerOfficer(input: OfficerRegistration, actor: string): Promise<Officer>;
+  listOfficers(options: { after?: unknown; limit?: unknown }): Promise<Officer[]>;
+  getOfficer(id: string): Promise<Officer>;
+}
+
 export interface OfficerRouteDeps {
-  registry: Registry;
-  auth: AuthService;
+  registry: OfficerRegistry;
+  auth: Authenticator;
 }
 
 /** Officer registry routes: the admin registers; admin, auditors and the officer itself read. */

@@ -1,8 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuthService } from '../../auth/auth-service.js';
-import { maybePrincipalOf, optionalAuthentication, principalOf, requireRole } from '../../auth/middleware.js';
-import { HttpError } from '../../errors.js';
-import type { SubmissionService, TransitionResult } from '../../submissions/service.js';
+import type { Principal } from '../../auth/principal.js';
+import type { EnvelopeUpload, RequestContext, TransitionResult } from '../../submissions/service.js';
+import type { SubmissionStatus, SubmissionSummary, SubmissionView } from '../../submissions/types.js';
+import { maybePrincipalOf, optionalAuthentication, principalOf, requireRole, type Authenticator } from '../auth-middleware.js';
+import { HttpError } from '../errors.js';
 import { MAX_CONTENT_BYTES, MAX_ENVELOPE_BYTES } from '../../verify/cms-parse.js';
 import { MAX_JWS_BYTES } from '../../verify/jws-parse.js';
 import { mediaType, rawBody } from '../body.js';
@@ -29,9 +30,20 @@ import type { RouteTable } from '../routes.js';
  * with the officer's countersignature added, `application/cms` or `application/jose+json`.
  */
 
+/** The submission workflow as these routes use it; it authorizes each caller itself. */
+export interface SubmissionWorkflow {
+  submit(upload: EnvelopeUpload, caller: Principal | undefined, context: RequestContext): Promise<TransitionResult>;
+  list(query: { status?: unknown; after?: unknown; limit?: unknown }, caller: Principal, context: RequestContext): Promise<{ items: SubmissionSummary[]; next: string | null }>;
+  get(id: string, caller: Principal, context: RequestContext): Promise<SubmissionView>;
+  envelope(id: string, caller: Principal, context: RequestContext): Promise<{ format: 'cms' | 'jws'; bytes: Buffer }>;
+  document(id: string, caller: Principal, context: RequestContext): Promise<Buffer>;
+  receipt(id: string, caller: Principal, context: RequestContext, logIndex?: number): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus }>;
+  countersign(id: string, upload: EnvelopeUpload, caller: Principal, context: RequestContext): Promise<TransitionResult>;
+}
+
 export interface SubmissionRouteDeps {
-  submissions: SubmissionService;
-  auth: AuthService;
+  submissions: SubmissionWorkflow;
+  auth: Authenticator;
 }
 
 const CMS_TYPES = ['application/cms', 'application/pkcs7-mime'];
@@ -118,7 +130,7 @@ function param(req: Request): string {
 }
 
 /** A token on a submission must be an enterprise's (the service checks it is the applicant's). */
-function onlyEnterpriseTokens(auth: AuthService): RequestHandler {
+function onlyEnterpriseTokens(auth: Authenticator): RequestHandler {
   return (req, res, next) => {
     const who = maybePrincipalOf(res);
     if (who === undefined || who.role === 'enterprise') {

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { HttpError } from '../../errors.js';
+import { HttpError } from '../errors.js';
 import type { PolicySet } from '../../policy/policy.js';
 import type { Certificate } from '../../verify/certificate.js';
 import { MAX_CONTENT_BYTES } from '../../verify/cms-parse.js';

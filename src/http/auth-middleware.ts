@@ -1,6 +1,14 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuthService } from './auth-service.js';
-import type { Principal, Role } from './principal.js';
+import type { DenialContext } from '../auth/auth-service.js';
+import type { Principal, Role } from '../auth/principal.js';
+
+/** What the routes need of login to let a request through: who is calling, and may they. */
+export interface Authenticator {
+  /** The principal of a bearer token (an `Authorization` header value); refusals are audited. */
+  authenticate(authorization: string | undefined, context: DenialContext): Promise<Principal>;
+  /** Refuses (audited) a principal whose role is not one of `roles`. */
+  authorize(principal: Principal, roles: readonly Role[], context: DenialContext): Promise<void>;
+}
 
 /**
  * Express glue for authorization, for every part's routes:
@@ -19,7 +27,7 @@ function context(req: Request): { method: string; path: string } {
 }
 
 /** Requires a valid bearer token whose role is one of `roles` (any role when none are given). */
-export function requireRole(auth: AuthService, ...roles: Role[]): RequestHandler {
+export function requireRole(auth: Authenticator, ...roles: Role[]): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const ctx = context(req);
     auth
@@ -34,7 +42,7 @@ export function requireRole(auth: AuthService, ...roles: Role[]): RequestHandler
 }
 
 /** Any authenticated caller. */
-export function requireAuthentication(auth: AuthService): RequestHandler {
+export function requireAuthentication(auth: Authenticator): RequestHandler {
   return requireRole(auth);
 }
 
@@ -42,7 +50,7 @@ export function requireAuthentication(auth: AuthService): RequestHandler {
  * Attaches the principal when a bearer token is present (and refuses an invalid one), lets
  * anonymous callers through otherwise; for routes that are public but say more to some roles.
  */
-export function optionalAuthentication(auth: AuthService): RequestHandler {
+export function optionalAuthentication(auth: Authenticator): RequestHandler {
   return (req, res, next) => {
     if (req.headers.authorization === undefined) {
       next();

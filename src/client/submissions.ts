@@ -1,9 +1,10 @@
-import { loginOverHttp } from '../auth/login-client.js';
 import type { Signer } from '../crypto/signer.js';
 import { ChanceryError } from '../errors.js';
+import { CHANCERY_CRL_PATHS } from '../submissions/receipts.js';
+import type { SubmissionSummary, SubmissionView } from '../submissions/types.js';
 import { detectFormat } from '../verify/envelope.js';
-import { CHANCERY_CRL_PATHS } from './receipts.js';
-import type { SubmissionSummary, SubmissionView } from './types.js';
+import { ClientError } from './errors.js';
+import { loginOverHttp } from './login.js';
 
 /**
  * A small client of a running Chancery's API, for `chancery submit`, `chancery status` and
@@ -42,7 +43,7 @@ export class ChanceryClient {
       return new ChanceryClient(baseUrl, token);
     } catch (error) {
       const e = error as Error & { code?: string; status?: number };
-      throw new ChanceryError(e.code ?? 'ERR_HTTP_LOGIN', `login to ${baseUrl} failed: ${e.message}`, { cause: error, detail: { status: e.status } });
+      throw new ChanceryError(e.code ?? 'ERR_CLIENT_LOGIN', `login to ${baseUrl} failed: ${e.message}`, { cause: error, detail: { status: e.status } });
     }
   }
 
@@ -129,7 +130,7 @@ export class ChanceryClient {
     try {
       return await fetch(`${this.baseUrl}${path}`, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
     } catch (error) {
-      throw new ChanceryError('ERR_HTTP_UNREACHABLE', `cannot reach ${this.baseUrl}: ${(error as Error).message}`, { cause: error });
+      throw new ClientError('ERR_CLIENT_UNREACHABLE', `cannot reach ${this.baseUrl}: ${(error as Error).message}`, { cause: error });
     }
   }
 }
@@ -153,7 +154,7 @@ async function problem(res: Response, what: string): Promise<ChanceryError> {
 }
 
 function problemOf(body: Record<string, unknown>, status: number, what: string): ChanceryError {
-  const code = typeof body['code'] === 'string' ? body['code'] : `ERR_HTTP_${status}`;
+  const code = typeof body['code'] === 'string' ? body['code'] : 'ERR_CLIENT_HTTP';
   const detail = typeof body['detail'] === 'string' ? body['detail'] : `HTTP ${status}`;
   return new ChanceryError(code, `${what}: ${detail} (${code})`, { detail: { ...body, status } });
 }

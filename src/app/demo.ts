@@ -16,30 +16,23 @@ import { openPglite } from '../db/pglite.js';
 import { createLogger } from '../log.js';
 import { loadPolicies } from '../policy/policy.js';
 import { completeUscc } from '../registry/uscc.js';
-import { startService, type Service } from '../service.js';
+import { startService, type Service } from './server.js';
 import { countersignCms, signCms } from '../sign/cms.js';
 import { parseCertificate } from '../verify/certificate.js';
 import { verifyEnvelope } from '../verify/envelope.js';
-import { ChanceryClient } from './client.js';
-import { proveReceipt } from './receipt-proof.js';
-import { offlineChanceryRevocation } from './receipts.js';
-import { documentBytes, foodBusinessLicence } from './samples.js';
+import { ChanceryClient } from '../client/submissions.js';
+import { proveReceipt } from '../submissions/receipt-proof.js';
+import { offlineChanceryRevocation } from '../submissions/receipts.js';
+import { documentBytes, foodBusinessLicence } from '../submissions/samples.js';
+import type { DemoOptions } from '../cli/services.js';
 
 /**
- * `chancery demo` (issue 6): the whole story on an embedded instance in a temp dir, one short line
+ * `chancery demo`: the whole story on an embedded instance in a temp dir, one short line
  * per step, each step checking that the service behaved as described. Everything goes through the
  * real HTTP API and the real clients (login, submit, countersign, receipts, auditor), exactly as
  * users and auditors would use them. Resolves true only when every step behaved.
  */
 
-export interface DemoOptions {
-  /** Where the instance lives; default a new temp dir. */
-  dataDir?: string;
-  /** Keep the data dir (keys, envelopes, receipts under demo/) instead of removing it. */
-  keep?: boolean;
-  /** One line per step (and a few notes). */
-  say: (line: string) => void;
-}
 
 class DemoFailure extends Error {}
 

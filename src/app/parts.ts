@@ -1,0 +1,175 @@
+import type { AuditLog } from '../audit/types.js';
+import { AuthService } from '../auth/auth-service.js';
+import { CertificateAuthority } from '../ca/authority.js';
+import { caUrls } from '../ca/crl-publisher.js';
+import { CaError } from '../ca/errors.js';
+import { expiringHierarchyCertificates, initializeHierarchy, loadHierarchy, type Hierarchy } from '../ca/hierarchy.js';
+import { OcspResponder } from '../ca/ocsp-responder.js';
+import { loadProfiles } from '../ca/profiles.js';
+import { databaseRevocationSource, revokedSerialCheck } from '../ca/revocation-source.js';
+import type { KeyStore } from '../crypto/key-store.js';
+import type { Database } from '../db/types.js';
+import type { Logger } from '../log.js';
+import type { PolicySet } from '../policy/policy.js';
+import { Registry, registryLookups } from '../registry/registry.js';
+import { ReceiptSigner } from '../submissions/receipts.js';
+import { epochCachedRevocation } from '../submissions/revocation-cache.js';
+import { SubmissionService } from '../submissions/service.js';
+import { parseCertificate, type Certificate } from '../verify/certificate.js';
+import type { RevocationSource } from '../verify/revocation.js';
+
+/** This CA's trust material for path validation, parsed once: the root and the issuing CA. */
+export interface Trust {
+  anchors: Certificate[];
+  intermediates: Certificate[];
+}
+
+/** The domain parts over one database and audit log, wired to each other. */
+export interface Parts {
+  registry: Registry;
+  ca: CertificateAuthority;
+  ocsp: OcspResponder;
+  auth: AuthService;
+  /** RevocationSource over the CA database, for path validation by other parts. */
+  revocation: RevocationSource;
+  trust: Trust;
+  /** Present when the policies were given: the submission workflow. */
+  submissions: SubmissionService | undefined;
+  /** True when this start made the hierarchy (an empty data dir and database). */
+  initialized: boolean;
+  /** Stops the CRL refresh timer. */
+  stop(): void;
+}
+
+export interface ComposeOptions {
+  db: Database;
+  audit: AuditLog;
+  keys: KeyStore;
+  dataDir: string;
+  logger: Logger;
+  now?: () => Date;
+  /** This service's public base URL once known (certificates point at it). */
+  baseUrl: () => string | undefined;
+  /** Make the hierarchy when the database has none (`chancery serve` on an empty data dir). */
+  initializeIfEmpty: boolean;
+  /** How often to check whether a CRL needs re-signing; 0 disables the timer (CLI). */
+  crlRefreshIntervalMs?: number;
+  /** The transaction policies; without them no submission workflow is built (admin tools). */
+  policies?: PolicySet;
+}
+
+/**
+ * Builds the registry, the CA, the OCSP responder, login and the submission workflow, in the
+ * order their dependencies allow: the CA reads certificate holders through the registry's plain
+ * lookups, and the registry revokes an ended enterprise's certificates through the CA.
+ */
+export async function composeParts(options: ComposeOptions): Promise<Parts> {
+  const now = options.now ?? (() => new Date());
+  const profiles = loadProfiles();
+  const { hierarchy, initialized } = await openHierarchy(options, profiles, now);
+  for (const c of expiringHierarchyCertificates(hierarchy, now())) {
+    options.logger.warn(
+      { certificate: c.certificate, notAfter: c.notAfter.toISOString(), daysLeft: c.daysLeft },
+      c.daysLeft < 0 ? `the ${c.certificate} certificate has expired` : `the ${c.certificate} certificate expires in ${c.daysLeft} days and nothing renews it`,
+    );
+  }
+  const ca = new CertificateAuthority({ db: options.db, audit: options.audit, holders: registryLookups, profiles, hierarchy, now, baseUrl: options.baseUrl });
+  const registry = new Registry({ db: options.db, audit: options.audit, now, certificates: ca });
+  const ocsp = new OcspResponder({
+    issuer: { subject: hierarchy.issuing.subject, spki: hierarchy.issuing.spki },
+    responder: { der: hierarchy.ocsp.der, spki: hierarchy.ocsp.spki, signer: hierarchy.ocsp.signer },
+    status: (serial) => ca.certificateStatus(serial),
+    epoch: () => ca.revocationEpoch(),
+    now,
+  });
+  ca.onRevocation(() => ocsp.invalidate());
+  const revocation = databaseRevocationSource(ca);
+  const trust: Trust = { anchors: [parseCertificate(hierarchy.root.der)], intermediates: [parseCertificate(hierarchy.issuing.der)] };
+  const auth = new AuthService({
+    db: options.db,
+    audit: options.audit,
+    root: trust.anchors[0]!,
+    issuing: trust.intermediates[0]!,
+    revocation,
+    tokenSigner: hierarchy.tokenSigner,
+    holderRevoked: revokedSerialCheck(ca),
+    now,
+  });
+  const wired = { db: options.db, audit: options.audit, registry, ca, auth, revocation, trust, now };
+  const submissions = options.policies === undefined ? undefined : buildSubmissionService(wired, options.policies);
+
+  const stop = await startCrlRefresh(ca, options.logger, options.crlRefreshIntervalMs ?? 60_000);
+  return { registry, ca, ocsp, auth, revocation, trust, submissions, initialized, stop };
+}
+
+/**
+ * The submission workflow over the CA, registry and login: revocation from the CA database cached
+ * per revocation epoch, receipts signed with the service seal's Signer.
+ */
+export function buildSubmissionService(
+  parts: Pick<Parts, 'registry' | 'ca' | 'auth' | 'revocation' | 'trust'> & { db: Database; audit: AuditLog; now?: () => Date },
+  policies: PolicySet,
+): SubmissionService {
+  const { registry, ca, auth } = parts;
+  const hierarchy = ca.hierarchy;
+  return new SubmissionService({
+    db: parts.db,
+    audit: parts.audit,
+    policies,
+    trust: parts.trust,
+    revocation: epochCachedRevocation(parts.revocation, () => ca.revocationEpoch()),
+    receipts: new ReceiptSigner(hierarchy.seal.signer, [hierarchy.seal.der, hierarchy.issuing.der]),
+    findEnterprise: (uscc, tx) => registry.findEnterprise(uscc, tx),
+    certificateRevokedAt: async (serial, tx) => {
+      const status = await ca.certificateStatus(serial, tx);
+      return status.status === 'revoked' ? status.revokedAt : undefined;
+    },
+    officerOfCertificate: async (serial) => {
+      try {
+        return (await ca.getCertificate(serial)).officerId ?? undefined;
+      } catch (error) {
+        // Only "this CA has no such certificate" means "not an officer"; a failed read is a fault.
+        if (error instanceof CaError && (error.code === 'ERR_CA_CERTIFICATE_NOT_FOUND' || error.code === 'ERR_CA_SERIAL_MALFORMED')) return undefined;
+        throw error;
+      }
+    },
+    recordDenial: (code, reason, actor, context) => auth.recordDenial(code, reason, actor, context),
+    now: parts.now ?? (() => new Date()),
+  });
+}
+
+async function openHierarchy(options: ComposeOptions, profiles: ReturnType<typeof loadProfiles>, now: () => Date): Promise<{ hierarchy: Hierarchy; initialized: boolean }> {
+  try {
+    return { hierarchy: await loadHierarchy({ db: options.db, keys: options.keys, dataDir: options.dataDir }), initialized: false };
+  } catch (error) {
+    if (!(error instanceof CaError && error.code === 'ERR_CA_NOT_INITIALIZED' && options.initializeIfEmpty)) throw error;
+  }
+  const base = options.baseUrl();
+  const { hierarchy } = await initializeHierarchy({
+    db: options.db,
+    audit: options.audit,
+    keys: options.keys,
+    profiles,
+    now,
+    dataDir: options.dataDir,
+    urls: base === undefined ? undefined : caUrls(base),
+    log: (message) => options.logger.info(message),
+  });
+  return { hierarchy, initialized: true };
+}
+
+/**
+ * A serving node publishes what is due at once (in a data dir initialized before the root
+ * published a CRL, that is the root's first CRL), then checks every `intervalMs`. A failure is
+ * logged and retried by the timer. Returns the function that stops it.
+ */
+async function startCrlRefresh(ca: CertificateAuthority, logger: Logger, intervalMs: number): Promise<() => void> {
+  if (intervalMs <= 0) return () => undefined;
+  const refresh = async (): Promise<void> => {
+    await ca.refreshCrlIfDue().catch((error: unknown) => logger.error({ err: error }, 'CRL refresh failed'));
+  };
+  await refresh();
+  const timer = setInterval(() => void refresh(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,35 @@
+import type { AuditPart } from '../audit/open.js';
+import { openapiRoutes } from '../http/openapi.js';
+import type { RouteTable } from '../http/routes.js';
+import { authRoutes } from '../http/routes/auth.js';
+import { caRoutes } from '../http/routes/ca.js';
+import { certificateRoutes } from '../http/routes/certificates.js';
+import { enterpriseRoutes } from '../http/routes/enterprises.js';
+import { logRoutes } from '../http/routes/log.js';
+import { ocspRoutes } from '../http/routes/ocsp.js';
+import { officerRoutes } from '../http/routes/officers.js';
+import { submissionRoutes } from '../http/routes/submissions.js';
+import { verifyRoutes } from '../http/routes/verify.js';
+import type { PolicySet } from '../policy/policy.js';
+import type { Parts } from './parts.js';
+
+/**
+ * Every route module of the HTTP API, each given the parts it needs and nothing more. The
+ * order is the order of the table (and of the OpenAPI document's paths).
+ */
+export function apiRoutes(parts: Parts, audit: AuditPart, policies: PolicySet): Array<(table: RouteTable) => void> {
+  const { auth, registry, ca, ocsp } = parts;
+  const routes = [
+    authRoutes({ auth }),
+    enterpriseRoutes({ registry, auth }),
+    officerRoutes({ registry, auth }),
+    certificateRoutes({ ca, auth }),
+    caRoutes({ ca }),
+    ocspRoutes({ ocsp }),
+    logRoutes({ reader: audit.reader, vkey: audit.logKey.vkey }),
+    verifyRoutes({ trust: () => parts.trust, revocation: parts.revocation, policies }),
+  ];
+  if (parts.submissions !== undefined) routes.push(submissionRoutes({ submissions: parts.submissions, auth }));
+  routes.push(openapiRoutes());
+  return routes;
+}

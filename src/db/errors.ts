@@ -1,0 +1,11 @@
+import { ChanceryError } from '../errors.js';
+
+/** Database layer faults. */
+export type DbErrorCode =
+  | 'ERR_DB_UNREACHABLE'
+  | 'ERR_DB_LOCKED'
+  | 'ERR_DB_MIGRATION_CHANGED'
+  | 'ERR_DB_MIGRATION_FAILED'
+  | 'ERR_DB_MIGRATION_UNKNOWN'
+  | 'ERR_DB_RETRIES_EXHAUSTED';
+export class DbError extends ChanceryError<DbErrorCode> {}
