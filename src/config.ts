@@ -52,7 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
 
   const hostIn = pick(overrides.host, 'HOST');
   const host = hostIn.value ?? '127.0.0.1';
-  if (!/^[A-Za-z0-9.:\-\[\]]+$/.test(host)) {
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
     throw new ConfigError('ERR_CONFIG_INVALID', `${hostIn.from}: "${host}" is not a host name or IP address`);
   }
 

@@ -2,7 +2,7 @@ import { openAudit, type AuditPart } from '../audit/open.js';
 import type { AuditLog } from '../audit/types.js';
 import type { Config } from '../config.js';
 import { prepareDataDir } from '../data-dir.js';
-import { isMigrated, migrate } from '../db/migrate.js';
+import { isMigrated } from '../db/migrate.js';
 import type { Database } from '../db/types.js';
 import { createApp, type ChanceryApp } from '../http/app.js';
 import { HttpMetrics } from '../http/metrics.js';

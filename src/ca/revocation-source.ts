@@ -55,7 +55,7 @@ export function revokedSerialCheck(ca: CertificateAuthority, maxEntries = 100_00
   return async (serialHex) => {
     const epoch = await ca.revocationEpoch();
     if (good.get(serialHex) === epoch) return false;
-    let revoked = false;
+    let revoked: boolean;
     try {
       revoked = (await ca.certificateStatus(serialHex)).status === 'revoked';
     } catch {

@@ -50,7 +50,7 @@ export async function migrate(db: Database, migrations: Migration[] = readMigrat
     // Only when missing: even IF NOT EXISTS needs CREATE on the schema, which the restricted
     // service role (migrations/0011) does not have once the database is set up.
     const { rows } = await tx.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
-    if (rows[0]?.t != null) return;
+    if (rows[0]?.t !== null && rows[0]?.t !== undefined) return;
     await tx.execScript(`CREATE TABLE schema_migrations (
       id integer PRIMARY KEY,
       name text NOT NULL,

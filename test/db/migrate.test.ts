@@ -5,8 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isMigrated, migrate, readMigrations } from '../../src/db/migrate.js';
 import { openPg } from '../../src/db/pg.js';
 import { openPglite } from '../../src/db/pglite.js';
-import type { Database } from '../../src/db/types.js';
-import { drivers, type Driver, type TestDatabase } from '../helpers/db.js';
+import { drivers, type TestDatabase } from '../helpers/db.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { DIST_SRC, startScript } from '../helpers/spawn.js';
 
@@ -21,13 +20,6 @@ const BASIC = {
   '0002_second.sql': 'CREATE TABLE b (id int PRIMARY KEY); INSERT INTO b VALUES (1);',
   'README.md': 'not a migration',
 };
-
-/** Opens a second handle on the same database, from this process (pg) or not at all (pglite). */
-async function reopen(driver: Driver, t: TestDatabase): Promise<Database> {
-  if (driver.name === 'pg') return openPg(t.location);
-  await t.db.close();
-  return openPglite(t.location);
-}
 
 describe.each(drivers())('migrations on $name', (driver) => {
   const open: TestDatabase[] = [];

@@ -15,8 +15,6 @@ import { describeGeneralName, EMAIL_ADDRESS_OID, formatIp, type GeneralName } fr
 
 export const MAX_COMPARISONS = 1 << 18;
 
-type Form = GeneralName['type'];
-
 export interface NameConstraintState {
   /** One entry per CA (or trust anchor) that had permittedSubtrees. */
   permitted: GeneralSubtree[][];
