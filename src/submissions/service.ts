@@ -15,7 +15,7 @@ import { verifyEnvelope } from '../verify/envelope.js';
 import { parseJws } from '../verify/jws-parse.js';
 import type { RevocationSource } from '../verify/revocation.js';
 import type { SignatureReport, ValidationReport } from '../verify/validation-report.js';
-import { listScope, mayRead, type ReadableSubmission } from './access.js';
+import { listScope, mayRead } from './access.js';
 import { readEnvelopeParts, sameEnterpriseSignature, withCountersignatures } from './envelope-parts.js';
 import { SubmissionError, type SubmissionErrorCode } from './errors.js';
 import type { ReceiptSigner } from './receipts.js';
@@ -23,7 +23,6 @@ import { rejectionOfReport, type Rejection } from './rejection.js';
 import { Turns } from './turns.js';
 import { SubmissionWriter } from './writer.js';
 import {
-  iso,
   lockSubmissionState,
   recordCountersignature,
   selectCountersignatures,
@@ -31,7 +30,7 @@ import {
   selectReceipt,
   selectSubmission,
   selectTransitions,
-  type SubmissionRow,
+  type SubmissionRecord,
 } from './store.js';
 import { SUBMISSION_STATUSES, type SubmissionStatus, type SubmissionSummary, type SubmissionView, type TransitionKind } from './types.js';
 
@@ -179,47 +178,46 @@ export class SubmissionService {
 
   /** The status view of a submission the caller may read. */
   async get(id: string, caller: Principal, context: RequestContext): Promise<SubmissionView> {
-    const row = await this.#readable(id, caller, context);
-    const [history, given] = await Promise.all([selectTransitions(this.deps.db, row.id), selectCountersignatures(this.deps.db, row.id)]);
-    const steps = JSON.parse(row.approval) as ApprovalStep[];
+    const s = await this.#readable(id, caller, context);
+    const [history, given] = await Promise.all([selectTransitions(this.deps.db, s.id), selectCountersignatures(this.deps.db, s.id)]);
     return {
-      id: row.id,
-      status: row.status,
-      applicant: row.applicant,
-      applicationId: row.application_id,
-      type: row.document_type,
-      policy: row.policy_id === null ? null : { id: row.policy_id, version: row.policy_version!, sha256: row.policy_sha256! },
-      format: row.format,
-      documentSha256: row.document_sha256,
-      envelopeSha256: row.envelope_sha256,
-      currentEnvelopeSha256: sha256Hex(row.envelope),
-      submittedAt: iso(row.submitted_at),
-      updatedAt: iso(row.updated_at),
-      rejection: row.rejection_code === null ? null : { code: row.rejection_code, reason: row.rejection_reason ?? '' },
-      approval: { steps: steps.map((s, index) => ({ index, ...s, countersignature: given.find((c) => c.step === index) ?? null })), nextStep: row.next_step },
+      id: s.id,
+      status: s.status,
+      applicant: s.applicant,
+      applicationId: s.applicationId,
+      type: s.documentType,
+      policy: s.policy,
+      format: s.format,
+      documentSha256: s.documentSha256,
+      envelopeSha256: s.envelopeSha256,
+      currentEnvelopeSha256: sha256Hex(s.envelope),
+      submittedAt: s.submittedAt,
+      updatedAt: s.updatedAt,
+      rejection: s.rejection,
+      approval: { steps: s.approval.map((step, index) => ({ index, ...step, countersignature: given.find((c) => c.step === index) ?? null })), nextStep: s.nextStep },
       history,
-      report: JSON.parse(row.report) as ValidationReport,
+      report: s.report,
     };
   }
 
   /** The current envelope (with every countersignature recorded): bytes anyone can verify. */
   async envelope(id: string, caller: Principal, context: RequestContext): Promise<{ format: 'cms' | 'jws'; bytes: Buffer }> {
-    const row = await this.#readable(id, caller, context);
-    return { format: row.format, bytes: row.envelope };
+    const s = await this.#readable(id, caller, context);
+    return { format: s.format, bytes: s.envelope };
   }
 
   /** The signed document itself (what a detached envelope needs beside it). */
   async document(id: string, caller: Principal, context: RequestContext): Promise<Buffer> {
-    const row = await this.#readable(id, caller, context);
-    if (row.content !== null) return row.content;
-    if (row.format === 'cms') return Buffer.from(parseCmsSignedData(row.envelope).eContent!);
-    return parseJws(row.envelope).payload!;
+    const s = await this.#readable(id, caller, context);
+    if (s.content !== null) return s.content;
+    if (s.format === 'cms') return Buffer.from(parseCmsSignedData(s.envelope).eContent!);
+    return parseJws(s.envelope).payload!;
   }
 
   /** The latest receipt, or the one of the transition logged at `logIndex`. */
   async receipt(id: string, caller: Principal, context: RequestContext, logIndex?: number): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus }> {
-    const row = await this.#readable(id, caller, context);
-    const found = await selectReceipt(this.deps.db, row.id, logIndex);
+    const s = await this.#readable(id, caller, context);
+    const found = await selectReceipt(this.deps.db, s.id, logIndex);
     if (found === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', `submission ${id} has no transition at log index ${logIndex}`);
     return found;
   }
@@ -266,7 +264,7 @@ export class SubmissionService {
       await this.deps.recordDenial(code, message, caller.actor, context);
       throw new SubmissionError(code, message, detail === undefined ? { detail: { submission: row.id } } : { detail: { submission: row.id, ...detail } });
     };
-    if (!(await this.#mayRead(caller, row))) {
+    if (!(await mayRead(caller, row, () => this.#countersigners(row.id)))) {
       return refuse('ERR_SUBMISSION_OUT_OF_JURISDICTION', `${caller.actor} (jurisdiction ${caller.officer?.jurisdiction ?? '?'}) may not act on submission ${row.id}: the applicant's division ${row.division} is outside it`);
     }
     const uploaded = readEnvelopeParts(upload.envelope);
@@ -288,12 +286,12 @@ export class SubmissionService {
 
     // Validate the enterprise signature with this countersignature alone: the report's second
     // signature is then exactly the new one, judged now.
-    const steps = JSON.parse(row.approval) as ApprovalStep[];
-    const stepIndex = row.next_step!;
+    const steps = row.approval;
+    const stepIndex = row.nextStep!;
     const step = steps[stepIndex]!;
-    const policy = row.policy_id === null ? undefined : this.deps.policies.get(row.policy_id);
+    const policy = row.policy === null ? undefined : this.deps.policies.get(row.policy.id);
     const content = row.content ?? undefined;
-    const check = withCountersignatures(row.original_envelope, [counter], { certificates: uploaded.certificates, content });
+    const check = withCountersignatures(row.originalEnvelope, [counter], { certificates: uploaded.certificates, content });
     const report = await verifyEnvelope({
       envelope: check,
       content,
@@ -374,7 +372,7 @@ export class SubmissionService {
           data: {
             submission: row.id,
             applicant: row.applicant,
-            documentSha256: row.document_sha256,
+            documentSha256: row.documentSha256,
             step: stepIndex,
             role: step.role,
             officer: officerId,
@@ -385,7 +383,7 @@ export class SubmissionService {
             envelopeSha256: sha256Hex(merged),
           },
         });
-        const receipt = await this.#receipt(row.id, row.applicant, row.document_sha256, status, entry);
+        const receipt = await this.#receipt(row.id, row.applicant, row.documentSha256, status, entry);
         await recordCountersignature(
           tx,
           {
@@ -407,9 +405,9 @@ export class SubmissionService {
           id: row.id,
           status,
           applicant: row.applicant,
-          applicationId: row.application_id,
-          type: row.document_type,
-          submittedAt: iso(row.submitted_at),
+          applicationId: row.applicationId,
+          type: row.documentType,
+          submittedAt: row.submittedAt,
           updatedAt: entry.time,
           nextStep: status === 'pending' ? { index: stepIndex + 1, role: steps[stepIndex + 1]!.role } : null,
         };
@@ -422,26 +420,32 @@ export class SubmissionService {
     return result;
   }
 
-  /** The row, if it exists and the caller may read it (404 / audited 403 otherwise). */
-  async #readable(id: string, caller: Principal, context: RequestContext): Promise<SubmissionRow> {
-    const row = await this.#load(id);
-    if (!(await this.#mayRead(caller, row))) {
-      const reason = `${caller.actor} may not see submission ${row.id} (${caller.role === 'officer' ? `the applicant is outside jurisdiction ${caller.officer?.jurisdiction ?? '?'}` : caller.role === 'enterprise' ? 'it is another enterprise\'s' : 'this role reads no applications'})`;
+  /** The submission, if it exists and the caller may read it (404 / audited 403 otherwise). */
+  async #readable(id: string, caller: Principal, context: RequestContext): Promise<SubmissionRecord> {
+    const submission = await this.#load(id);
+    if (!(await mayRead(caller, submission, () => this.#countersigners(submission.id)))) {
+      const why =
+        caller.role === 'officer'
+          ? `the applicant is outside jurisdiction ${caller.officer?.jurisdiction ?? '?'}`
+          : caller.role === 'enterprise'
+            ? "it is another enterprise's"
+            : 'this role reads no applications';
+      const reason = `${caller.actor} may not see submission ${submission.id} (${why})`;
       await this.deps.recordDenial('ERR_AUTH_FORBIDDEN', reason, caller.actor, context);
       throw new AuthError('ERR_AUTH_FORBIDDEN', reason);
     }
-    return row;
+    return submission;
   }
 
-  async #load(id: string): Promise<SubmissionRow> {
-    const row = isSubmissionId(id) ? await selectSubmission(this.deps.db, id) : undefined;
-    if (row === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', `no submission with id ${id.slice(0, 64)}`);
-    return row;
+  async #load(id: string): Promise<SubmissionRecord> {
+    const submission = isSubmissionId(id) ? await selectSubmission(this.deps.db, id) : undefined;
+    if (submission === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', `no submission with id ${id.slice(0, 64)}`);
+    return submission;
   }
 
-  #mayRead(caller: Principal, row: SubmissionRow): Promise<boolean> {
-    const readable: ReadableSubmission = { applicant: row.applicant, division: row.division, status: row.status, nextRole: row.next_role, nextAnyJurisdiction: row.next_any_jurisdiction };
-    return mayRead(caller, readable, async () => (await selectCountersignatures(this.deps.db, row.id)).map((c) => c.officerId));
+  /** The officers who countersigned the submission so far (they may read it wherever it is). */
+  async #countersigners(id: string): Promise<string[]> {
+    return (await selectCountersignatures(this.deps.db, id)).map((c) => c.officerId);
   }
 
   /** A token on a submission must be the applicant's own (the signature is what authenticates). */
@@ -453,12 +457,12 @@ export class SubmissionService {
   }
 
   async #existing(id: string, caller: Principal | undefined, context: RequestContext): Promise<TransitionResult> {
-    const row = (await selectSubmission(this.deps.db, id))!;
-    await this.#checkSubmitter(caller, row.applicant, context);
+    const submission = (await selectSubmission(this.deps.db, id))!;
+    await this.#checkSubmitter(caller, submission.applicant, context);
     const latest = (await selectReceipt(this.deps.db, id))!;
-    const summary = summaryOf(row);
-    if (row.status === 'rejected') {
-      throw rejected({ code: row.rejection_code as SubmissionErrorCode, reason: row.rejection_reason ?? '' }, summary, latest.receipt, latest.logIndex, JSON.parse(row.report) as ValidationReport);
+    const summary = summaryOf(submission);
+    if (submission.rejection !== null) {
+      throw rejected({ code: submission.rejection.code as SubmissionErrorCode, reason: submission.rejection.reason }, summary, latest.receipt, latest.logIndex, submission.report);
     }
     return { outcome: 'existing', submission: summary, receipt: latest.receipt, logIndex: latest.logIndex };
   }
@@ -505,16 +509,16 @@ function rejected(rejection: Rejection, submission: SubmissionSummary, receipt: 
   return new SubmissionError(rejection.code, `the application was rejected: ${rejection.reason}`, { detail: { submission, receipt, logIndex, report } });
 }
 
-function summaryOf(row: SubmissionRow): SubmissionSummary {
+function summaryOf(s: SubmissionRecord): SubmissionSummary {
   return {
-    id: row.id,
-    status: row.status,
-    applicant: row.applicant,
-    applicationId: row.application_id,
-    type: row.document_type,
-    submittedAt: iso(row.submitted_at),
-    updatedAt: iso(row.updated_at),
-    nextStep: row.next_step === null ? null : { index: row.next_step, role: row.next_role ?? '' },
+    id: s.id,
+    status: s.status,
+    applicant: s.applicant,
+    applicationId: s.applicationId,
+    type: s.documentType,
+    submittedAt: s.submittedAt,
+    updatedAt: s.updatedAt,
+    nextStep: s.nextStep === null ? null : { index: s.nextStep, role: s.nextRole ?? '' },
   };
 }
 
