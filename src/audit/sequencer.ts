@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { BatchQueue, failed, succeeded, type Outcome } from '../batch.js';
 import { SQLSTATE, sqlState, type Database, type Tx } from '../db/types.js';
 import { encodeEntry, ENTRY_VERSION } from './entry.js';
 import { AuditError } from './errors.js';
@@ -28,11 +29,7 @@ export interface GroupCommitOptions {
 interface Pending {
   work: (tx: Tx, append: Append) => Promise<unknown>;
   retryOnUniqueViolation: boolean;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
 }
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** What one batch transaction has appended so far (restored when a caller's work fails). */
 interface BatchState {
@@ -55,19 +52,18 @@ const MISSING = Symbol('missing');
  * (`audit_lock_tree`, FOR UPDATE), runs each caller's `work` in turn inside its own SAVEPOINT
  * (taken lazily, before the caller's first statement), so a failing caller rolls back only its
  * own statements and entries, then appends all entries with one `audit_append` call and
- * commits. Every caller settles only after that COMMIT: an entry is acknowledged only once
+ * commits. Every caller settles only after that COMMIT (src/batch.ts settles a batch's callers
+ * when its `run` resolves, which is after COMMIT): an entry MUST be acknowledged only once
  * durable. Indexes come from the locked head, so the log has no gaps and never forks, across
  * any number of processes. On PGlite (one connection) the same code runs; batches serialize.
  */
 export class GroupCommitLog implements AuditLog {
   readonly #db: Database;
   readonly #clock: () => Date;
-  readonly #maxBatch: number;
-  readonly #maxQueue: number;
   readonly #maxAttempts: number;
   readonly #cacheSize: number;
   readonly #onCommitted: ((size: number) => void) | undefined;
-  readonly #queue: Pending[] = [];
+  readonly #batches: BatchQueue<Pending, unknown>;
   readonly #inWork = new AsyncLocalStorage<{ active: boolean }>();
   /**
    * What this process knows of entries [0, #knownSize): every subject (#seen, a filter without
@@ -79,18 +75,21 @@ export class GroupCommitLog implements AuditLog {
   readonly #seen = new SubjectFilter();
   readonly #catchUpPerBatch: number;
   #knownSize = 0;
-  #draining: Promise<void> | undefined;
-  #closed = false;
 
   constructor(options: GroupCommitOptions) {
     this.#db = options.db;
     this.#clock = options.clock ?? (() => new Date());
-    this.#maxBatch = options.maxBatch ?? 256;
-    this.#maxQueue = options.maxQueue ?? 10_000;
     this.#maxAttempts = options.maxAttempts ?? 8;
     this.#cacheSize = options.subjectCacheSize ?? 50_000;
     this.#catchUpPerBatch = options.catchUpPerBatch ?? 100_000;
     this.#onCommitted = options.onCommitted;
+    this.#batches = new BatchQueue<Pending, unknown>({
+      run: (batch) => this.#runBatch(batch),
+      maxBatch: options.maxBatch ?? 256,
+      maxWaiting: options.maxQueue ?? 10_000,
+      overloaded: (waiting) => new AuditError('ERR_AUDIT_OVERLOADED', `${waiting} appends are waiting; try again shortly`, { detail: { retryAfterSeconds: 1 } }),
+      closed: () => new AuditError('ERR_AUDIT_CLOSED', 'the audit log is shutting down'),
+    });
   }
 
   record<T>(work: (tx: Tx, append: Append) => Promise<T>, options: { retryOnUniqueViolation?: boolean } = {}): Promise<T> {
@@ -99,48 +98,24 @@ export class GroupCommitLog implements AuditLog {
         new AuditError('ERR_AUDIT_MISUSE', 'record() called from inside another record() work: it would wait for itself; use the tx and append you were given'),
       );
     }
-    if (this.#closed) return Promise.reject(new AuditError('ERR_AUDIT_CLOSED', 'the audit log is shutting down'));
-    if (this.#queue.length >= this.#maxQueue) {
-      return Promise.reject(new AuditError('ERR_AUDIT_OVERLOADED', `${this.#queue.length} appends are waiting; try again shortly`, { detail: { retryAfterSeconds: 1 } }));
-    }
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({
-        work: work as Pending['work'],
-        retryOnUniqueViolation: options.retryOnUniqueViolation === true,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-      });
-      this.#draining ??= this.#drain();
-    });
+    return this.#batches.submit({ work: work as Pending['work'], retryOnUniqueViolation: options.retryOnUniqueViolation === true }) as Promise<T>;
   }
 
   /** Stops taking new work and waits until everything queued has settled. Idempotent. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    await this.#draining;
+  close(): Promise<void> {
+    return this.#batches.close();
   }
 
-  async #drain(): Promise<void> {
+  /** One batch: each caller's outcome once the batch committed; a rejection fails the whole batch. */
+  async #runBatch(batch: readonly Pending[]): Promise<Array<Outcome<unknown>>> {
     try {
-      while (this.#queue.length > 0) {
-        await this.#runBatch(this.#queue.splice(0, this.#maxBatch));
-      }
-    } finally {
-      this.#draining = undefined;
-    }
-  }
-
-  async #runBatch(batch: Pending[]): Promise<void> {
-    try {
-      await this.#tryBatch(batch);
+      return await this.#tryBatch(batch);
     } catch (error) {
       if (!isRefusedLink(error)) throw error;
       // The database refused a chain link this process computed: its subject knowledge was
       // wrong. Forget it and run the batch again (work MAY run more than once).
       this.#forget();
-      await this.#tryBatch(batch).catch((again: unknown) => {
-        for (const pending of batch) pending.reject(again);
-      });
+      return await this.#tryBatch(batch);
     }
   }
 
@@ -150,37 +125,33 @@ export class GroupCommitLog implements AuditLog {
     this.#seen.clear();
   }
 
-  /** Runs a batch; settles every caller, except when the database refused a chain link (throws). */
-  async #tryBatch(batch: Pending[]): Promise<void> {
-    let outcomes: Outcome[] = [];
+  /** Runs a batch in one transaction: each caller's outcome after COMMIT, or the transaction's error. */
+  async #tryBatch(batch: readonly Pending[]): Promise<Array<Outcome<unknown>>> {
+    let outcomes: Array<Outcome<unknown>> = [];
     let state: BatchState | undefined;
     let startSize = -1;
-    try {
-      await this.#db.transaction(async (tx) => {
-        const head = await lockTree(tx);
-        startSize = head.size;
-        await this.#catchUp(tx, head.size);
-        state = { next: head.size, last: head.lastLeaf, heads: new Map(), looked: new Map(), rows: [], complete: this.#knownSize === head.size };
-        outcomes = [];
-        let savepoints = 0;
-        for (const pending of batch) {
-          outcomes.push(await this.#runCaller(tx, pending, state, () => `audit_sp_${savepoints++}`));
-        }
-        if (state.rows.length > 0) await appendEntries(tx, head.size, state.rows);
-      });
-    } catch (error) {
-      if (isRefusedLink(error)) throw error;
-      for (const pending of batch) pending.reject(error);
-      return;
-    }
+    await this.#db.transaction(async (tx) => {
+      const head = await lockTree(tx);
+      startSize = head.size;
+      await this.#catchUp(tx, head.size);
+      state = { next: head.size, last: head.lastLeaf, heads: new Map(), looked: new Map(), rows: [], complete: this.#knownSize === head.size };
+      outcomes = [];
+      let savepoints = 0;
+      for (const pending of batch) {
+        outcomes.push(await this.#runCaller(tx, pending, state, () => `audit_sp_${savepoints++}`));
+      }
+      if (state.rows.length > 0) await appendEntries(tx, head.size, state.rows);
+    });
     const done = state!;
     if (done.complete && this.#knownSize === startSize) this.#remember(done);
-    batch.forEach((pending, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) pending.resolve(outcome.value);
-      else pending.reject(outcome.error);
-    });
-    if (done.rows.length > 0) this.#onCommitted?.(done.next);
+    const onCommitted = this.#onCommitted;
+    if (done.rows.length > 0 && onCommitted !== undefined) {
+      // Told after COMMIT, before the callers resume; on its own turn, so that a throwing
+      // listener cannot turn committed (acknowledgeable) entries into failed calls.
+      const size = done.next;
+      queueMicrotask(() => onCommitted(size));
+    }
+    return outcomes;
   }
 
   /** After a commit: the subject heads seen and written in the batch become known. */
@@ -217,7 +188,7 @@ export class GroupCommitLog implements AuditLog {
   }
 
   /** Runs one caller's work (with its conflict retries) inside the batch transaction. */
-  async #runCaller(tx: Tx, pending: Pending, state: BatchState, nextSavepoint: () => string): Promise<Outcome> {
+  async #runCaller(tx: Tx, pending: Pending, state: BatchState, nextSavepoint: () => string): Promise<Outcome<unknown>> {
     for (let attempt = 1; ; attempt++) {
       const mark = { next: state.next, last: state.last, rows: state.rows.length };
       const undo = new Map<string, Buffer | null | typeof MISSING>();
@@ -244,7 +215,7 @@ export class GroupCommitLog implements AuditLog {
         context.active = false;
         scoped.finish();
         await chain;
-        return { ok: true, value };
+        return succeeded(value);
       } catch (error) {
         context.active = false;
         scoped.finish();
@@ -264,7 +235,7 @@ export class GroupCommitLog implements AuditLog {
           await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
           continue;
         }
-        return { ok: false, error };
+        return failed(error);
       }
     }
   }

@@ -1,7 +1,7 @@
 import type { Append, AuditLog, NewEntry } from '../audit/types.js';
+import { BatchQueue, succeeded } from '../batch.js';
 import { selectEnterprisesByUscc, selectOfficersById } from '../registry/store.js';
 import type { Enterprise, Officer } from '../registry/types.js';
-import { Coalescer } from './coalesce.js';
 import { sha256Hex } from '../crypto/digest.js';
 import { exportSpki, generateKeyPair, type KeyAlgorithm } from '../crypto/keys.js';
 import type { Database, Queryable, Tx } from '../db/types.js';
@@ -97,29 +97,37 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   /**
    * Under load, issuance coalesces its database work: registry lookups into one query per batch,
    * and the certificate rows with their audit entries into one guarded multi-row insert inside one
-   * `audit.record` per batch (see Coalescer). Alone, an issuance costs the same as unbatched.
+   * `audit.record` per batch (see src/batch.ts: no timers, so alone an issuance costs the same
+   * as unbatched). A failed batch fails each of its callers.
    */
-  readonly #enterprises: Coalescer<string, Enterprise | undefined>;
-  readonly #officers: Coalescer<string, Officer | undefined>;
-  readonly #writer: Coalescer<{ row: NewCertificateRow; guard: IssuanceGuard; entry: NewEntry }, boolean>;
+  readonly #enterprises: BatchQueue<string, Enterprise | undefined>;
+  readonly #officers: BatchQueue<string, Officer | undefined>;
+  readonly #writer: BatchQueue<{ row: NewCertificateRow; guard: IssuanceGuard; entry: NewEntry }, boolean>;
 
   constructor(private readonly deps: AuthorityDeps) {
-    this.#enterprises = new Coalescer(async (usccs) => {
-      const found = new Map((await selectEnterprisesByUscc(deps.db, [...new Set(usccs)])).map((e) => [e.uscc, e]));
-      return usccs.map((u) => found.get(u));
+    this.#enterprises = new BatchQueue<string, Enterprise | undefined>({
+      run: async (usccs) => {
+        const found = new Map((await selectEnterprisesByUscc(deps.db, [...new Set(usccs)])).map((e) => [e.uscc, e]));
+        return usccs.map((u) => succeeded(found.get(u)));
+      },
     });
-    this.#officers = new Coalescer(async (ids) => {
-      const found = new Map((await selectOfficersById(deps.db, [...new Set(ids)])).map((o) => [o.id, o]));
-      return ids.map((id) => found.get(id));
+    this.#officers = new BatchQueue<string, Officer | undefined>({
+      run: async (ids) => {
+        const found = new Map((await selectOfficersById(deps.db, [...new Set(ids)])).map((o) => [o.id, o]));
+        return ids.map((id) => succeeded(found.get(id)));
+      },
     });
-    this.#writer = new Coalescer(async (items) => {
-      let inserted = new Set<string>();
-      await deps.audit.record(async (tx, append) => {
-        inserted = await insertCertificatesIfCurrent(tx, items);
-        for (const item of items) if (inserted.has(item.row.serial)) await append(item.entry);
-      });
-      return items.map((item) => inserted.has(item.row.serial));
-    }, 128);
+    this.#writer = new BatchQueue<{ row: NewCertificateRow; guard: IssuanceGuard; entry: NewEntry }, boolean>({
+      run: async (items) => {
+        let inserted = new Set<string>();
+        await deps.audit.record(async (tx, append) => {
+          inserted = await insertCertificatesIfCurrent(tx, items);
+          for (const item of items) if (inserted.has(item.row.serial)) await append(item.entry);
+        });
+        return items.map((item) => succeeded(inserted.has(item.row.serial)));
+      },
+      maxBatch: 128,
+    });
     const issuing = deps.hierarchy.issuing;
     this.#issuer = { name: issuing.subject, keyIdentifier: issuing.keyIdentifier, signer: issuing.signer, notAfter: issuing.notAfter };
     this.#crlIssuer = { ca: ISSUING_CA, issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuing.signer };

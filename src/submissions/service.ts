@@ -4,8 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { parseSerial } from '../ca/serial.js';
 import { randomUuid, sha256, sha256Hex } from '../crypto/digest.js';
 import type { Database, Tx } from '../db/types.js';
-import type { ApprovalStep, PolicySet } from '../policy/policy.js';
-import { jurisdictionCovers } from '../registry/jurisdiction.js';
+import type { LoadedPolicy, PolicySet } from '../policy/policy.js';
 import type { Enterprise } from '../registry/types.js';
 import { parseUscc } from '../registry/uscc.js';
 import type { Certificate } from '../verify/certificate.js';
@@ -14,16 +13,38 @@ import { parseCmsSignedData } from '../verify/cms-parse.js';
 import { verifyEnvelope } from '../verify/envelope.js';
 import { parseJws } from '../verify/jws-parse.js';
 import type { RevocationSource } from '../verify/revocation.js';
-import type { SignatureReport, ValidationReport } from '../verify/validation-report.js';
-import { listScope, mayRead, type ReadableSubmission } from './access.js';
-import { readEnvelopeParts, sameEnterpriseSignature, withCountersignatures } from './envelope-parts.js';
+import type { ValidationReport } from '../verify/validation-report.js';
+import { listScope, mayRead } from './access.js';
+import {
+  checkApplicantStandingUnderLock,
+  checkCallerIsCountersigner,
+  checkDistinctOfficerUnderLock,
+  checkJurisdiction,
+  checkMayAct,
+  checkNotApplicant,
+  checkNotRevokedUnderLock,
+  checkOfficerCertificate,
+  checkPending,
+  checkPendingUnderLock,
+  checkRole,
+  checkSameApplication,
+  checkSameFormat,
+  checkStepNotTakenUnderLock,
+  countersignatureOf,
+  decisionOf,
+  pendingStepOf,
+  registeredOfficer,
+  takeNewCountersignature,
+  validatedOfficer,
+  type PendingStep,
+} from './countersign-checks.js';
+import { readEnvelopeParts, withCountersignatures, type CarriedCountersignature } from './envelope-parts.js';
 import { SubmissionError, type SubmissionErrorCode } from './errors.js';
 import type { ReceiptSigner } from './receipts.js';
 import { rejectionOfReport, type Rejection } from './rejection.js';
 import { Turns } from './turns.js';
 import { SubmissionWriter } from './writer.js';
 import {
-  iso,
   lockSubmissionState,
   recordCountersignature,
   selectCountersignatures,
@@ -31,7 +52,7 @@ import {
   selectReceipt,
   selectSubmission,
   selectTransitions,
-  type SubmissionRow,
+  type SubmissionRecord,
 } from './store.js';
 import { SUBMISSION_STATUSES, type SubmissionStatus, type SubmissionSummary, type SubmissionView, type TransitionKind } from './types.js';
 
@@ -85,6 +106,18 @@ export interface TransitionResult {
   submission: SubmissionSummary;
   receipt: string;
   logIndex: number;
+}
+
+/** A countersignature that passed every check before the transaction, with what they established. */
+interface AcceptedCountersignature {
+  counter: CarriedCountersignature;
+  officerId: string;
+  /** The officer certificate's serial, canonical hex. */
+  serial: string;
+  decision: Decision;
+  signingTime: string | null;
+  /** The current envelope with the countersignature added. */
+  merged: Buffer;
 }
 
 const APPLICATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -179,47 +212,46 @@ export class SubmissionService {
 
   /** The status view of a submission the caller may read. */
   async get(id: string, caller: Principal, context: RequestContext): Promise<SubmissionView> {
-    const row = await this.#readable(id, caller, context);
-    const [history, given] = await Promise.all([selectTransitions(this.deps.db, row.id), selectCountersignatures(this.deps.db, row.id)]);
-    const steps = JSON.parse(row.approval) as ApprovalStep[];
+    const s = await this.#readable(id, caller, context);
+    const [history, given] = await Promise.all([selectTransitions(this.deps.db, s.id), selectCountersignatures(this.deps.db, s.id)]);
     return {
-      id: row.id,
-      status: row.status,
-      applicant: row.applicant,
-      applicationId: row.application_id,
-      type: row.document_type,
-      policy: row.policy_id === null ? null : { id: row.policy_id, version: row.policy_version!, sha256: row.policy_sha256! },
-      format: row.format,
-      documentSha256: row.document_sha256,
-      envelopeSha256: row.envelope_sha256,
-      currentEnvelopeSha256: sha256Hex(row.envelope),
-      submittedAt: iso(row.submitted_at),
-      updatedAt: iso(row.updated_at),
-      rejection: row.rejection_code === null ? null : { code: row.rejection_code, reason: row.rejection_reason ?? '' },
-      approval: { steps: steps.map((s, index) => ({ index, ...s, countersignature: given.find((c) => c.step === index) ?? null })), nextStep: row.next_step },
+      id: s.id,
+      status: s.status,
+      applicant: s.applicant,
+      applicationId: s.applicationId,
+      type: s.documentType,
+      policy: s.policy,
+      format: s.format,
+      documentSha256: s.documentSha256,
+      envelopeSha256: s.envelopeSha256,
+      currentEnvelopeSha256: sha256Hex(s.envelope),
+      submittedAt: s.submittedAt,
+      updatedAt: s.updatedAt,
+      rejection: s.rejection,
+      approval: { steps: s.approval.map((step, index) => ({ index, ...step, countersignature: given.find((c) => c.step === index) ?? null })), nextStep: s.nextStep },
       history,
-      report: JSON.parse(row.report) as ValidationReport,
+      report: s.report,
     };
   }
 
   /** The current envelope (with every countersignature recorded): bytes anyone can verify. */
   async envelope(id: string, caller: Principal, context: RequestContext): Promise<{ format: 'cms' | 'jws'; bytes: Buffer }> {
-    const row = await this.#readable(id, caller, context);
-    return { format: row.format, bytes: row.envelope };
+    const s = await this.#readable(id, caller, context);
+    return { format: s.format, bytes: s.envelope };
   }
 
   /** The signed document itself (what a detached envelope needs beside it). */
   async document(id: string, caller: Principal, context: RequestContext): Promise<Buffer> {
-    const row = await this.#readable(id, caller, context);
-    if (row.content !== null) return row.content;
-    if (row.format === 'cms') return Buffer.from(parseCmsSignedData(row.envelope).eContent!);
-    return parseJws(row.envelope).payload!;
+    const s = await this.#readable(id, caller, context);
+    if (s.content !== null) return s.content;
+    if (s.format === 'cms') return Buffer.from(parseCmsSignedData(s.envelope).eContent!);
+    return parseJws(s.envelope).payload!;
   }
 
   /** The latest receipt, or the one of the transition logged at `logIndex`. */
   async receipt(id: string, caller: Principal, context: RequestContext, logIndex?: number): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus }> {
-    const row = await this.#readable(id, caller, context);
-    const found = await selectReceipt(this.deps.db, row.id, logIndex);
+    const s = await this.#readable(id, caller, context);
+    const found = await selectReceipt(this.deps.db, s.id, logIndex);
     if (found === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', `submission ${id} has no transition at log index ${logIndex}`);
     return found;
   }
@@ -261,41 +293,37 @@ export class SubmissionService {
    * Concurrent countersignatures are serialized on the submission's row: one per step.
    */
   async countersign(id: string, upload: EnvelopeUpload, caller: Principal, context: RequestContext): Promise<TransitionResult> {
-    const row = await this.#load(id);
-    const refuse = async (code: SubmissionErrorCode, message: string, detail?: Record<string, unknown>): Promise<never> => {
-      await this.deps.recordDenial(code, message, caller.actor, context);
-      throw new SubmissionError(code, message, detail === undefined ? { detail: { submission: row.id } } : { detail: { submission: row.id, ...detail } });
-    };
-    if (!(await this.#mayRead(caller, row))) {
-      return refuse('ERR_SUBMISSION_OUT_OF_JURISDICTION', `${caller.actor} (jurisdiction ${caller.officer?.jurisdiction ?? '?'}) may not act on submission ${row.id}: the applicant's division ${row.division} is outside it`);
+    const submission = await this.#load(id);
+    try {
+      return await this.#countersign(submission, upload, caller);
+    } catch (error) {
+      // Every refusal is logged as `auth.denied`. An upload that is no envelope at all
+      // (ERR_SUBMISSION_MALFORMED) is turned away before any rule applies, and is not.
+      if (error instanceof SubmissionError && error.code !== 'ERR_SUBMISSION_MALFORMED') await this.deps.recordDenial(error.code, error.message, caller.actor, context);
+      throw error;
     }
-    const uploaded = readEnvelopeParts(upload.envelope);
-    if (row.status !== 'pending') return refuse('ERR_SUBMISSION_CLOSED', `submission ${row.id} is ${row.status}; it takes no more countersignatures`, { status: row.status });
-    if (uploaded.format !== row.format) return refuse('ERR_SUBMISSION_FORMAT_MISMATCH', `submission ${row.id} is a ${row.format.toUpperCase()} envelope; countersign that envelope, not a ${uploaded.format.toUpperCase()} one`);
-    const held = readEnvelopeParts(row.envelope);
-    if (!sameEnterpriseSignature(uploaded, held)) {
-      return refuse('ERR_SUBMISSION_COUNTERSIGNATURE_FOREIGN', `the uploaded envelope carries another enterprise signature: it is not submission ${row.id}; download its current envelope and countersign that`);
-    }
-    const known = new Set(held.countersignatures.map((c) => c.id));
-    const added = uploaded.countersignatures.filter((c) => !known.has(c.id));
-    if (added.length === 0) {
-      return uploaded.countersignatures.length > 0
-        ? refuse('ERR_SUBMISSION_COUNTERSIGNATURE_REPLAYED', 'every countersignature in the upload is already recorded on this submission: a replay changes nothing')
-        : refuse('ERR_SUBMISSION_COUNTERSIGNATURE_MISSING', 'the uploaded envelope carries no countersignature; add one with `chancery countersign`');
-    }
-    if (added.length > 1) return refuse('ERR_SUBMISSION_COUNTERSIGNATURE_AMBIGUOUS', `the upload adds ${added.length} countersignatures; one step is countersigned at a time`);
-    const counter = added[0]!;
+  }
 
-    // Validate the enterprise signature with this countersignature alone: the report's second
-    // signature is then exactly the new one, judged now.
-    const steps = JSON.parse(row.approval) as ApprovalStep[];
-    const stepIndex = row.next_step!;
-    const step = steps[stepIndex]!;
-    const policy = row.policy_id === null ? undefined : this.deps.policies.get(row.policy_id);
-    const content = row.content ?? undefined;
-    const check = withCountersignatures(row.original_envelope, [counter], { certificates: uploaded.certificates, content });
+  /** The checks of a countersignature in order (countersign-checks.ts: one call per rule), then its transition. */
+  async #countersign(submission: SubmissionRecord, upload: EnvelopeUpload, caller: Principal): Promise<TransitionResult> {
+    // 1. The caller may act on this submission at all.
+    await checkMayAct(submission, caller, () => this.#countersigners(submission.id));
+
+    // 2. The upload is this pending submission's envelope, adding exactly one new countersignature.
+    const uploaded = readEnvelopeParts(upload.envelope);
+    checkPending(submission);
+    checkSameFormat(submission, uploaded);
+    const held = readEnvelopeParts(submission.envelope);
+    checkSameApplication(submission, uploaded, held);
+    const counter = takeNewCountersignature(submission, uploaded, held);
+
+    // 3. The enterprise signature with this countersignature alone validates now: the report's
+    //    second signature is then exactly the new one, judged now.
+    const step = pendingStepOf(submission);
+    const policy = submission.policy === null ? undefined : this.deps.policies.get(submission.policy.id);
+    const content = submission.content ?? undefined;
     const report = await verifyEnvelope({
-      envelope: check,
+      envelope: withCountersignatures(submission.originalEnvelope, [counter], { certificates: uploaded.certificates, content }),
       content,
       anchors: this.deps.trust.anchors,
       intermediates: this.deps.trust.intermediates,
@@ -304,144 +332,134 @@ export class SubmissionService {
       time: this.deps.now(),
       signaturesOnThreadPool: true,
     });
-    const signature = report.signatures[1];
-    const envelopeFault = report.checks.find((c) => c.result !== 'PASSED');
-    if (signature === undefined || envelopeFault !== undefined) {
-      return refuse('ERR_SUBMISSION_COUNTERSIGNATURE_INVALID', `the countersigned envelope does not validate: ${envelopeFault?.message ?? 'no countersignature was found in it'}`, { report });
-    }
-    const certificate = signature.signer;
-    if (certificate !== null && certificate.organizationIdentifier === `NTRCN-${row.applicant}`) {
-      return refuse('ERR_SUBMISSION_COUNTERSIGNER_IS_APPLICANT', `the applicant ${row.applicant} countersigned its own application; only officers countersign`);
-    }
-    if (certificate !== null && certificate.officer === null) {
-      return refuse('ERR_SUBMISSION_COUNTERSIGNER_NOT_OFFICER', `the countersignature is made with ${certificate.subject}, not with an officer certificate`);
-    }
-    if (signature.indication !== 'TOTAL_PASSED' || certificate === null || certificate.officer === null) {
-      const fault = signature.checks.find((c) => c.result !== 'PASSED');
-      const code: SubmissionErrorCode = signature.subIndication === 'REVOKED' ? 'ERR_SUBMISSION_COUNTERSIGNER_REVOKED' : 'ERR_SUBMISSION_COUNTERSIGNATURE_INVALID';
-      return refuse(code, `the countersignature does not validate (${signature.indication}${signature.subIndication === undefined ? '' : `/${signature.subIndication}`}): ${fault?.message ?? 'no signer certificate'}`, { report });
-    }
-    const serial = canonicalSerial(certificate.serialNumber)!;
-    const officerId = await this.deps.officerOfCertificate(serial);
-    if (officerId === undefined) return refuse('ERR_SUBMISSION_COUNTERSIGNER_NOT_OFFICER', `certificate ${serial} was not issued by this CA to a registered officer`);
-    if (caller.officer?.id !== officerId) {
-      return refuse('ERR_SUBMISSION_COUNTERSIGNER_NOT_CALLER', `the countersignature is officer ${officerId}'s, but ${caller.actor} is logged in; officers upload their own countersignatures`);
-    }
-    const authority = certificate.officer;
-    if (authority.role !== step.role) {
-      return refuse('ERR_SUBMISSION_WRONG_ROLE', `step ${stepIndex + 1} of ${steps.length} needs a ${step.role}; officer ${officerId} is a ${authority.role}`, { step: stepIndex, role: step.role });
-    }
-    if (step.jurisdiction === 'applicant' && !jurisdictionCovers(authority.jurisdiction, row.division)) {
-      return refuse('ERR_SUBMISSION_OUT_OF_JURISDICTION', `officer ${officerId}'s jurisdiction ${authority.jurisdiction} does not cover the applicant's division ${row.division}`);
-    }
-    const decision = decisionFor(signature, step);
-    if (decision === undefined) {
-      return refuse('ERR_SUBMISSION_DECISION_INVALID', `the countersignature's decision is ${JSON.stringify(signature.decision ?? null)}; step ${stepIndex + 1} (${step.role}) takes approve or refuse${step.role === 'reviewer' ? ' (or review)' : ''}`);
-    }
-    const status: SubmissionStatus = decision === 'refuse' ? 'refused' : stepIndex + 1 === steps.length ? 'approved' : 'pending';
-    const kind: TransitionKind = status === 'refused' ? 'submission.refused' : status === 'approved' ? 'submission.approved' : 'submission.countersigned';
-    const merged = withCountersignatures(row.envelope, [counter], { certificates: uploaded.certificates, content });
-    const signingTime = signature.signingTime;
+    const signature = countersignatureOf(submission, report);
 
-    let result: TransitionResult;
-    try {
-      result = await this.deps.audit.record(async (tx, append) => {
-        const locked = await lockSubmissionState(tx, row.id);
-        if (locked === undefined || locked.status !== 'pending') {
-          throw new SubmissionError('ERR_SUBMISSION_CLOSED', `submission ${row.id} was decided a moment ago (${locked?.status ?? 'gone'}); it takes no more countersignatures`);
-        }
-        if (locked.version !== row.version) {
-          throw new SubmissionError('ERR_SUBMISSION_STEP_TAKEN', `another countersignature was recorded on submission ${row.id} a moment ago (step ${stepIndex + 1} is done); download the current envelope and look again`, {
-            detail: { step: stepIndex },
-          });
-        }
-        if (step.distinctOfficers) {
-          const earlier = await selectCountersignatures(tx, row.id);
-          if (earlier.some((c) => c.officerId === officerId)) {
-            throw new SubmissionError('ERR_SUBMISSION_OFFICER_ALREADY_SIGNED', `officer ${officerId} already countersigned an earlier step, and the policy wants distinct officers`);
-          }
-        }
-        const revokedAt = await this.deps.certificateRevokedAt(serial, tx);
-        if (revokedAt !== undefined) throw new SubmissionError('ERR_SUBMISSION_COUNTERSIGNER_REVOKED', `officer certificate ${serial} was revoked at ${revokedAt.toISOString()}`);
-        const enterprise = await this.deps.findEnterprise(row.applicant, tx);
-        if (enterprise === undefined || (policy !== undefined && !policy.signer.enterpriseStatus.includes(enterprise.status))) {
-          throw new SubmissionError('ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE', `the applicant ${row.applicant} is ${enterprise?.status ?? 'no longer registered'}: its application cannot be decided`);
-        }
-        const entry = await append({
-          kind,
-          actor: caller.actor,
-          subject: subjectOf(row.id),
-          data: {
-            submission: row.id,
-            applicant: row.applicant,
-            documentSha256: row.document_sha256,
-            step: stepIndex,
-            role: step.role,
-            officer: officerId,
-            certificateSerial: serial,
-            decision,
-            countersignatureSha256: counter.id,
-            status,
-            envelopeSha256: sha256Hex(merged),
-          },
-        });
-        const receipt = await this.#receipt(row.id, row.applicant, row.document_sha256, status, entry);
-        await recordCountersignature(
-          tx,
-          {
-            id: row.id,
-            step: stepIndex,
-            officerId,
-            certificateSerial: serial,
-            decision,
-            signingTime,
-            countersignatureSha256: counter.id,
-            envelope: merged,
-            status,
-            approval: steps,
-            seq: locked.version,
-          },
-          { status, kind, actor: caller.actor, at: entry.time, logIndex: entry.index, leafHash: entry.leafHash, receipt, detail: { step: stepIndex, role: step.role, officer: officerId, decision } },
-        );
-        const summary: SubmissionSummary = {
-          id: row.id,
-          status,
-          applicant: row.applicant,
-          applicationId: row.application_id,
-          type: row.document_type,
-          submittedAt: iso(row.submitted_at),
-          updatedAt: entry.time,
-          nextStep: status === 'pending' ? { index: stepIndex + 1, role: steps[stepIndex + 1]!.role } : null,
-        };
-        return { outcome: 'recorded' as const, submission: summary, receipt, logIndex: entry.index };
-      });
-    } catch (error) {
-      if (error instanceof SubmissionError) await this.deps.recordDenial(error.code, error.message, caller.actor, context);
-      throw error;
-    }
-    return result;
+    // 4. The countersigner: not the applicant, an officer whose certificate validated, registered
+    //    with this CA, the one logged in, of the step's role and (where it matters) jurisdiction.
+    checkNotApplicant(submission, signature);
+    checkOfficerCertificate(submission, signature);
+    const officer = validatedOfficer(submission, signature, report);
+    const serial = canonicalSerial(officer.serialNumber)!;
+    const officerId = registeredOfficer(submission, serial, await this.deps.officerOfCertificate(serial));
+    checkCallerIsCountersigner(submission, caller, officerId);
+    checkRole(submission, step, officer, officerId);
+    checkJurisdiction(submission, step, officer, officerId);
+
+    // 5. Its decision is one the step takes.
+    const decision = decisionOf(submission, step, signature);
+
+    // 6. Recorded, after the re-checks under the row lock, with its entry and receipt.
+    const merged = withCountersignatures(submission.envelope, [counter], { certificates: uploaded.certificates, content });
+    return this.#recordCountersignature(submission, step, policy, caller, { counter, officerId, serial, decision, signingTime: signature.signingTime, merged });
   }
 
-  /** The row, if it exists and the caller may read it (404 / audited 403 otherwise). */
-  async #readable(id: string, caller: Principal, context: RequestContext): Promise<SubmissionRow> {
-    const row = await this.#load(id);
-    if (!(await this.#mayRead(caller, row))) {
-      const reason = `${caller.actor} may not see submission ${row.id} (${caller.role === 'officer' ? `the applicant is outside jurisdiction ${caller.officer?.jurisdiction ?? '?'}` : caller.role === 'enterprise' ? 'it is another enterprise\'s' : 'this role reads no applications'})`;
+  /**
+   * In one `audit.record()`: locks the submission's row and re-checks what may have changed since
+   * it was read (still pending, same version, distinct officers, certificate not revoked, the
+   * applicant's standing), then moves the submission on with its entry and receipt.
+   */
+  #recordCountersignature(
+    submission: SubmissionRecord,
+    step: PendingStep,
+    policy: LoadedPolicy | undefined,
+    caller: Principal,
+    c: AcceptedCountersignature,
+  ): Promise<TransitionResult> {
+    const { officerId, serial, decision } = c;
+    const status: SubmissionStatus = decision === 'refuse' ? 'refused' : step.index + 1 === step.count ? 'approved' : 'pending';
+    const kind: TransitionKind = status === 'refused' ? 'submission.refused' : status === 'approved' ? 'submission.approved' : 'submission.countersigned';
+    return this.deps.audit.record(async (tx, append) => {
+      const locked = await lockSubmissionState(tx, submission.id);
+      checkPendingUnderLock(submission, locked);
+      checkStepNotTakenUnderLock(submission, locked, step);
+      await checkDistinctOfficerUnderLock(step, officerId, () => selectCountersignatures(tx, submission.id));
+      checkNotRevokedUnderLock(serial, await this.deps.certificateRevokedAt(serial, tx));
+      checkApplicantStandingUnderLock(submission, await this.deps.findEnterprise(submission.applicant, tx), policy);
+      const entry = await append({
+        kind,
+        actor: caller.actor,
+        subject: subjectOf(submission.id),
+        data: {
+          submission: submission.id,
+          applicant: submission.applicant,
+          documentSha256: submission.documentSha256,
+          step: step.index,
+          role: step.rule.role,
+          officer: officerId,
+          certificateSerial: serial,
+          decision,
+          countersignatureSha256: c.counter.id,
+          status,
+          envelopeSha256: sha256Hex(c.merged),
+        },
+      });
+      const receipt = await this.#receipt(submission.id, submission.applicant, submission.documentSha256, status, entry);
+      await recordCountersignature(
+        tx,
+        {
+          id: submission.id,
+          step: step.index,
+          officerId,
+          certificateSerial: serial,
+          decision,
+          signingTime: c.signingTime,
+          countersignatureSha256: c.counter.id,
+          envelope: c.merged,
+          status,
+          approval: submission.approval,
+          seq: locked.version,
+        },
+        {
+          status,
+          kind,
+          actor: caller.actor,
+          at: entry.time,
+          logIndex: entry.index,
+          leafHash: entry.leafHash,
+          receipt,
+          detail: { step: step.index, role: step.rule.role, officer: officerId, decision },
+        },
+      );
+      const summary: SubmissionSummary = {
+        id: submission.id,
+        status,
+        applicant: submission.applicant,
+        applicationId: submission.applicationId,
+        type: submission.documentType,
+        submittedAt: submission.submittedAt,
+        updatedAt: entry.time,
+        nextStep: status === 'pending' ? { index: step.index + 1, role: submission.approval[step.index + 1]!.role } : null,
+      };
+      return { outcome: 'recorded' as const, submission: summary, receipt, logIndex: entry.index };
+    });
+  }
+
+  /** The submission, if it exists and the caller may read it (404 / audited 403 otherwise). */
+  async #readable(id: string, caller: Principal, context: RequestContext): Promise<SubmissionRecord> {
+    const submission = await this.#load(id);
+    if (!(await mayRead(caller, submission, () => this.#countersigners(submission.id)))) {
+      const why =
+        caller.role === 'officer'
+          ? `the applicant is outside jurisdiction ${caller.officer?.jurisdiction ?? '?'}`
+          : caller.role === 'enterprise'
+            ? "it is another enterprise's"
+            : 'this role reads no applications';
+      const reason = `${caller.actor} may not see submission ${submission.id} (${why})`;
       await this.deps.recordDenial('ERR_AUTH_FORBIDDEN', reason, caller.actor, context);
       throw new AuthError('ERR_AUTH_FORBIDDEN', reason);
     }
-    return row;
+    return submission;
   }
 
-  async #load(id: string): Promise<SubmissionRow> {
-    const row = isSubmissionId(id) ? await selectSubmission(this.deps.db, id) : undefined;
-    if (row === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', `no submission with id ${id.slice(0, 64)}`);
-    return row;
+  async #load(id: string): Promise<SubmissionRecord> {
+    const submission = isSubmissionId(id) ? await selectSubmission(this.deps.db, id) : undefined;
+    if (submission === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', `no submission with id ${id.slice(0, 64)}`);
+    return submission;
   }
 
-  #mayRead(caller: Principal, row: SubmissionRow): Promise<boolean> {
-    const readable: ReadableSubmission = { applicant: row.applicant, division: row.division, status: row.status, nextRole: row.next_role, nextAnyJurisdiction: row.next_any_jurisdiction };
-    return mayRead(caller, readable, async () => (await selectCountersignatures(this.deps.db, row.id)).map((c) => c.officerId));
+  /** The officers who countersigned the submission so far (they may read it wherever it is). */
+  async #countersigners(id: string): Promise<string[]> {
+    return (await selectCountersignatures(this.deps.db, id)).map((c) => c.officerId);
   }
 
   /** A token on a submission must be the applicant's own (the signature is what authenticates). */
@@ -453,12 +471,12 @@ export class SubmissionService {
   }
 
   async #existing(id: string, caller: Principal | undefined, context: RequestContext): Promise<TransitionResult> {
-    const row = (await selectSubmission(this.deps.db, id))!;
-    await this.#checkSubmitter(caller, row.applicant, context);
+    const submission = (await selectSubmission(this.deps.db, id))!;
+    await this.#checkSubmitter(caller, submission.applicant, context);
     const latest = (await selectReceipt(this.deps.db, id))!;
-    const summary = summaryOf(row);
-    if (row.status === 'rejected') {
-      throw rejected({ code: row.rejection_code as SubmissionErrorCode, reason: row.rejection_reason ?? '' }, summary, latest.receipt, latest.logIndex, JSON.parse(row.report) as ValidationReport);
+    const summary = summaryOf(submission);
+    if (submission.rejection !== null) {
+      throw rejected({ code: submission.rejection.code as SubmissionErrorCode, reason: submission.rejection.reason }, summary, latest.receipt, latest.logIndex, submission.report);
     }
     return { outcome: 'existing', submission: summary, receipt: latest.receipt, logIndex: latest.logIndex };
   }
@@ -493,28 +511,20 @@ function identify(report: ValidationReport): { applicant: string; applicationId:
   return { applicant, applicationId, division, format: report.format! };
 }
 
-/** The decision a countersignature makes on a step: approve, refuse, or review (a reviewer's pass). */
-function decisionFor(signature: SignatureReport, step: ApprovalStep): Decision | undefined {
-  const d = signature.decision;
-  if (d === 'approve' || d === 'refuse') return d;
-  if (d === 'review' && step.role === 'reviewer') return d;
-  return undefined;
-}
-
 function rejected(rejection: Rejection, submission: SubmissionSummary, receipt: string, logIndex: number, report: ValidationReport): SubmissionError {
   return new SubmissionError(rejection.code, `the application was rejected: ${rejection.reason}`, { detail: { submission, receipt, logIndex, report } });
 }
 
-function summaryOf(row: SubmissionRow): SubmissionSummary {
+function summaryOf(s: SubmissionRecord): SubmissionSummary {
   return {
-    id: row.id,
-    status: row.status,
-    applicant: row.applicant,
-    applicationId: row.application_id,
-    type: row.document_type,
-    submittedAt: iso(row.submitted_at),
-    updatedAt: iso(row.updated_at),
-    nextStep: row.next_step === null ? null : { index: row.next_step, role: row.next_role ?? '' },
+    id: s.id,
+    status: s.status,
+    applicant: s.applicant,
+    applicationId: s.applicationId,
+    type: s.documentType,
+    submittedAt: s.submittedAt,
+    updatedAt: s.updatedAt,
+    nextStep: s.nextStep === null ? null : { index: s.nextStep, role: s.nextRole ?? '' },
   };
 }
 

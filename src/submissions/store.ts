@@ -2,6 +2,7 @@ import { sha256Hex } from '../crypto/digest.js';
 import type { Queryable } from '../db/types.js';
 import type { ApprovalStep } from '../policy/policy.js';
 import type { Decision } from '../verify/cms-attributes.js';
+import type { ValidationReport } from '../verify/validation-report.js';
 import type { CountersignatureRecord, SubmissionStatus, SubmissionSummary, Transition, TransitionKind } from './types.js';
 
 /**
@@ -10,7 +11,43 @@ import type { CountersignatureRecord, SubmissionStatus, SubmissionSummary, Trans
  * few and fat on purpose: inside the log's serialized section every round trip counts.
  */
 
-export interface SubmissionRow {
+/** A stored submission: what was submitted, what was decided, and where its approval stands. */
+export interface SubmissionRecord {
+  id: string;
+  applicant: string;
+  applicationId: string;
+  /** The applicant's division (USCC positions 3–8): what officers' jurisdictions are compared with. */
+  division: string;
+  documentType: string | null;
+  policy: { id: string; version: number; sha256: string } | null;
+  format: 'cms' | 'jws';
+  status: SubmissionStatus;
+  envelopeSha256: string;
+  requestSha256: string;
+  documentSha256: string;
+  signerSerial: string | null;
+  approval: ApprovalStep[];
+  /** The step waiting for a countersignature, its role, and whether it is open to any jurisdiction: set exactly while pending. */
+  nextStep: number | null;
+  nextRole: string | null;
+  nextAnyJurisdiction: boolean | null;
+  /** The envelope as submitted. */
+  originalEnvelope: Buffer;
+  /** The current envelope (the original until a countersignature is recorded). */
+  envelope: Buffer;
+  /** The document, when the envelope is detached. */
+  content: Buffer | null;
+  /** The validation report at submission. */
+  report: ValidationReport;
+  /** Why it was rejected: set exactly when rejected. */
+  rejection: { code: string; reason: string } | null;
+  submittedAt: string;
+  updatedAt: string;
+  /** Bumped by every transition: a countersignature is recorded only on the version it was checked against. */
+  version: number;
+}
+
+interface SubmissionRow {
   id: string;
   n: number;
   applicant: string;
@@ -201,19 +238,56 @@ const COLUMNS = `id, n, applicant, application_id, division, document_type, poli
   request_sha256, document_sha256, signer_serial, approval, next_step, next_role, next_any_jurisdiction,
   original_envelope, COALESCE(envelope, original_envelope) AS envelope, content, report, rejection_code, rejection_reason, submitted_at, updated_at, version`;
 
-/** The whole row; `forUpdate` locks it (countersignatures on one submission are serialized by it). */
-export async function selectSubmission(q: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<SubmissionRow | undefined> {
+/** The whole record; `forUpdate` locks its row (countersignatures on one submission are serialized by it). */
+export async function selectSubmission(q: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<SubmissionRecord | undefined> {
   const { rows } = await q.query<SubmissionRow>(`SELECT ${COLUMNS} FROM submissions WHERE id = $1${options.forUpdate === true ? ' FOR UPDATE' : ''}`, [id]);
-  return rows[0];
+  return rows[0] === undefined ? undefined : recordOf(rows[0]);
 }
 
-/** Status, version and next step only, locked: what a countersignature's transaction re-checks. */
-export async function lockSubmissionState(q: Queryable, id: string): Promise<{ status: SubmissionStatus; version: number; next_step: number | null } | undefined> {
+function recordOf(r: SubmissionRow): SubmissionRecord {
+  return {
+    id: r.id,
+    applicant: r.applicant,
+    applicationId: r.application_id,
+    division: r.division,
+    documentType: r.document_type,
+    policy: r.policy_id === null ? null : { id: r.policy_id, version: r.policy_version!, sha256: r.policy_sha256! },
+    format: r.format,
+    status: r.status,
+    envelopeSha256: r.envelope_sha256,
+    requestSha256: r.request_sha256,
+    documentSha256: r.document_sha256,
+    signerSerial: r.signer_serial,
+    approval: JSON.parse(r.approval) as ApprovalStep[],
+    nextStep: r.next_step,
+    nextRole: r.next_role,
+    nextAnyJurisdiction: r.next_any_jurisdiction,
+    originalEnvelope: r.original_envelope,
+    envelope: r.envelope,
+    content: r.content,
+    report: JSON.parse(r.report) as ValidationReport,
+    rejection: r.rejection_code === null ? null : { code: r.rejection_code, reason: r.rejection_reason ?? '' },
+    submittedAt: iso(r.submitted_at),
+    updatedAt: iso(r.updated_at),
+    version: r.version,
+  };
+}
+
+/** What a countersignature's transaction re-checks under the row lock. */
+export interface LockedSubmissionState {
+  status: SubmissionStatus;
+  version: number;
+  nextStep: number | null;
+}
+
+/** Status, version and next step only, locked. */
+export async function lockSubmissionState(q: Queryable, id: string): Promise<LockedSubmissionState | undefined> {
   const { rows } = await q.query<{ status: SubmissionStatus; version: number; next_step: number | null }>(
     'SELECT status, version, next_step FROM submissions WHERE id = $1 FOR UPDATE',
     [id],
   );
-  return rows[0];
+  const r = rows[0];
+  return r === undefined ? undefined : { status: r.status, version: r.version, nextStep: r.next_step };
 }
 
 interface TransitionRow {

@@ -1,5 +1,7 @@
 import { AuditError } from '../audit/errors.js';
-import type { AppendedEntry, AuditLog, JsonValue } from '../audit/types.js';
+import type { Append, AppendedEntry, AuditLog, JsonValue } from '../audit/types.js';
+import { BatchQueue, failed, succeeded, type Outcome } from '../batch.js';
+import type { Tx } from '../db/types.js';
 import type { LoadedPolicy } from '../policy/policy.js';
 import { reject, type Rejection } from './rejection.js';
 import type { ReceiptSigner } from './receipts.js';
@@ -42,63 +44,47 @@ export type WriteOutcome = { existing: string } | { created: { summary: Submissi
 /** Submissions allowed to wait for a batch; beyond it, a 503 asks the client to retry (pushback, not an unbounded queue). */
 const MAX_WAITING = 5000;
 
-interface Waiting {
-  item: PreparedSubmission;
-  resolve: (outcome: WriteOutcome) => void;
-  reject: (error: unknown) => void;
-}
-
 export class SubmissionWriter {
-  readonly #queue: Waiting[] = [];
-  #draining: Promise<void> | undefined;
+  readonly #batches: BatchQueue<PreparedSubmission, WriteOutcome>;
 
   constructor(
     private readonly audit: AuditLog,
     private readonly receipts: ReceiptSigner,
     private readonly newId: () => string,
     private readonly subjectOf: (id: string) => string,
-    private readonly maxBatch = 128,
-  ) {}
-
-  /** Decides and records a submission; resolves after its batch committed. */
-  write(item: PreparedSubmission): Promise<WriteOutcome> {
-    if (this.#queue.length >= MAX_WAITING) {
-      return Promise.reject(new AuditError('ERR_AUDIT_OVERLOADED', `${this.#queue.length} submissions are waiting to be recorded; try again shortly`, { detail: { retryAfterSeconds: 1 } }));
-    }
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject });
-      this.#draining ??= this.#drain();
+    maxBatch = 128,
+  ) {
+    this.#batches = new BatchQueue<PreparedSubmission, WriteOutcome>({
+      run: (items) => this.#writeBatch(items),
+      maxBatch,
+      maxWaiting: MAX_WAITING,
+      overloaded: (waiting) => new AuditError('ERR_AUDIT_OVERLOADED', `${waiting} submissions are waiting to be recorded; try again shortly`, { detail: { retryAfterSeconds: 1 } }),
     });
   }
 
-  async #drain(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        await this.#writeBatch(this.#queue.splice(0, this.maxBatch));
-      }
-    } finally {
-      this.#draining = undefined;
-    }
+  /** Decides and records a submission; resolves after its batch committed. */
+  write(item: PreparedSubmission): Promise<WriteOutcome> {
+    return this.#batches.submit(item);
   }
 
   /**
-   * One batch; when it fails for a reason a retry of the whole batch did not cure, each of its
-   * submissions is tried alone, so that one bad submission fails only itself.
+   * One batch, decided in one `audit.record()`; when it fails for a reason a retry of the whole
+   * batch did not cure, each of its submissions is tried alone, so that one bad submission fails
+   * only itself. A closed or overloaded log fails the whole batch.
    */
-  async #writeBatch(batch: Waiting[]): Promise<void> {
+  async #writeBatch(items: readonly PreparedSubmission[]): Promise<Array<Outcome<WriteOutcome>>> {
     try {
-      const outcomes = await this.audit.record((tx, append) => this.#decide(batch.map((w) => w.item), tx, append), { retryOnUniqueViolation: true });
-      batch.forEach((w, i) => w.resolve(outcomes[i]!));
+      const outcomes = await this.audit.record((tx, append) => this.#decide(items, tx, append), { retryOnUniqueViolation: true });
+      return outcomes.map(succeeded);
     } catch (error) {
-      if (batch.length === 1 || (error instanceof AuditError && (error.code === 'ERR_AUDIT_CLOSED' || error.code === 'ERR_AUDIT_OVERLOADED'))) {
-        for (const w of batch) w.reject(error);
-        return;
-      }
-      for (const w of batch) await this.#writeBatch([w]);
+      if (items.length === 1 || (error instanceof AuditError && (error.code === 'ERR_AUDIT_CLOSED' || error.code === 'ERR_AUDIT_OVERLOADED'))) throw error;
+      const alone: Array<Outcome<WriteOutcome>> = [];
+      for (const item of items) alone.push(...(await this.#writeBatch([item]).catch((single: unknown) => [failed(single)])));
+      return alone;
     }
   }
 
-  async #decide(items: PreparedSubmission[], tx: Parameters<Parameters<AuditLog['record']>[0]>[0], append: Parameters<Parameters<AuditLog['record']>[0]>[1]): Promise<WriteOutcome[]> {
+  async #decide(items: readonly PreparedSubmission[], tx: Tx, append: Append): Promise<WriteOutcome[]> {
     const contexts = await selectSubmissionContexts(
       tx,
       items.map((p) => ({
