@@ -3,6 +3,7 @@ import type { AuthErrorCode } from './auth/errors.js';
 import type { CaErrorCode } from './ca/errors.js';
 import type { CliErrorCode } from './cli/errors.js';
 import type { CryptoErrorCode } from './crypto/errors.js';
+import type { DerErrorCode } from './der/errors.js';
 import type { PolicyErrorCode } from './policy/errors.js';
 import type { RegistryErrorCode } from './registry/errors.js';
 import type { SignErrorCode } from './sign/errors.js';
@@ -66,6 +67,7 @@ export type ErrorCode =
   | DbErrorCode
   | HttpErrorCode
   | CryptoErrorCode
+  | DerErrorCode
   | RegistryErrorCode
   | CaErrorCode
   | AuthErrorCode
