@@ -1,7 +1,7 @@
 import { decodeOfficerAuthorization } from '../ca/officer-extension.js';
 import { OID } from '../oids.js';
-import type { Decision } from './cms-attributes.js';
 import { registerProcessedExtension, type Certificate } from './certificate.js';
+import type { Decision } from './cms-attributes.js';
 import { INDICATION_OF, type Check, type Indication, type SubIndication } from './report.js';
 
 /**
