@@ -80,7 +80,7 @@ export class Certificate {
 
   /** Critical extensions this validator does not process (RFC 5280 §6.1.4 (o), §6.1.5 (f)). */
   get unknownCriticalExtensions(): string[] {
-    return this.extensions.filter((e) => e.critical && !PROCESSED_CRITICAL_EXTENSIONS.has(e.oid) && !extraProcessed.has(e.oid)).map((e) => e.oid);
+    return this.extensions.filter((e) => e.critical && !PROCESSED_CRITICAL_EXTENSIONS.has(e.oid)).map((e) => e.oid);
   }
 
   extension(oid: string): Extension | undefined {
@@ -97,17 +97,6 @@ export class Certificate {
     }
     return this.#description;
   }
-}
-
-/** Extension OIDs other parts process themselves and register here (e.g. the officer extension). */
-const extraProcessed = new Set<string>();
-
-/**
- * Declares that a critical extension is processed by some part of Chancery (which MUST then
- * check it), so path validation does not refuse it as unknown. Call at module load.
- */
-export function registerProcessedExtension(oid: string): void {
-  extraProcessed.add(oid);
 }
 
 /** Parsed certificates kept by exact bytes: the same bytes always parse to the same object. */
