@@ -1,6 +1,7 @@
 import type { Append, AuditLog, NewEntry } from '../audit/types.js';
 import { selectEnterprisesByUscc, selectOfficersById } from '../registry/store.js';
 import type { Enterprise, Officer } from '../registry/types.js';
+import { pemEncode } from '../der/pem.js';
 import { Coalescer } from './coalesce.js';
 import { sha256Hex } from '../crypto/digest.js';
 import { exportSpki, generateKeyPair, type KeyAlgorithm } from '../crypto/keys.js';
@@ -15,7 +16,6 @@ import { CaError } from './errors.js';
 import { chainPem, type Hierarchy } from './hierarchy.js';
 import { formatAttributes } from './names.js';
 import type { OfficerAuthorization } from './officer-extension.js';
-import { pemEncode } from './pem.js';
 import { buildPkcs12, oneTimePassword } from './pkcs12.js';
 import { ATTRIBUTE_TYPES, fillTemplate, profileById, type CertificateProfile, type ProfileSet } from './profiles.js';
 import { parseRevocationReason, reasonName, REVOCATION_REASONS, type RevocationReason } from './reasons.js';

@@ -4,7 +4,7 @@ import { openAudit, type AuditPart } from '../audit/open.js';
 import { loginOverHttp } from '../auth/login-client.js';
 import type { CertificateInfo } from '../ca/authority.js';
 import { readCertificateFields } from '../ca/certificate-fields.js';
-import { pemDecodeAll } from '../ca/pem.js';
+import { pemDecodeAll } from '../der/pem.js';
 import { startCertificateServices, type CertificateServices } from '../ca/services.js';
 import { loadConfig } from '../config.js';
 import { FileKeyStore, resolveKeyPassphrase } from '../crypto/key-store.js';

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { CertificateAuthority } from '../../ca/authority.js';
 import { CaError } from '../../ca/errors.js';
-import { pemEncode } from '../../ca/pem.js';
+import { pemEncode } from '../../der/pem.js';
 import type { RouteTable } from '../routes.js';
 
 export interface CaRouteDeps {
