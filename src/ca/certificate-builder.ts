@@ -22,7 +22,7 @@ import { childrenOf, readDer } from '../der/reader.js';
 import { PRINTABLE, printableString, utf8String } from '../der/strings.js';
 import { TAG } from '../der/tags.js';
 import { x509Time } from '../der/time.js';
-import { booleanValue, bitString, explicit, nullValue, octetString, oid, sequence, setOf, smallInteger, unsignedInteger } from '../der/writer.js';
+import { booleanValue, bitString, explicit, nullValue, octetString, oid, sequence, sequenceOf, setOf, smallInteger, unsignedInteger } from '../der/writer.js';
 import { EXT, OID } from '../oids.js';
 import { CaError } from './errors.js';
 import { encodeOfficerAuthorization, type OfficerAuthorization } from './officer-extension.js';
@@ -80,8 +80,8 @@ export function keyIdentifier(spki: Uint8Array): Buffer {
 
 /** A subject or issuer Name: one attribute per RDN, in the given order. */
 export function encodeName(attributes: ReadonlyArray<{ type: AttributeType; value: string }>): Buffer {
-  return sequence(
-    ...attributes.map(({ type, value }) => {
+  return sequenceOf(
+    attributes.map(({ type, value }) => {
       const spec = ATTRIBUTE_TYPES[type];
       if (spec.printable && !PRINTABLE.test(value)) {
         throw new CaError('ERR_CA_REQUEST_INVALID', `${type} "${value}" is not a PrintableString`);
@@ -192,7 +192,7 @@ export async function buildCertificate(template: CertificateTemplate, fields: Ce
     sequence(x509Time(fields.notBefore), x509Time(notAfter)),
     fields.subject,
     fields.spki,
-    explicit(3, sequence(...extensions)),
+    explicit(3, sequenceOf(extensions)),
   );
   const signature = await signer.sign(tbs);
   return sequence(tbs, algorithm, bitString(signature));

@@ -2,7 +2,7 @@ import type { Signer } from '../crypto/signer.js';
 import { extension, signatureAlgorithmIdentifier } from './certificate-builder.js';
 import { TAG } from '../der/tags.js';
 import { x509Time } from '../der/time.js';
-import { bitString, explicit, implicitPrimitive, sequence, smallInteger, unsignedInteger } from '../der/writer.js';
+import { bitString, explicit, implicitPrimitive, sequence, sequenceOf, smallInteger, unsignedInteger } from '../der/writer.js';
 import { EXT } from '../oids.js';
 import { serialBytes } from './serial.js';
 
@@ -25,7 +25,7 @@ export interface CrlInput {
   entries: readonly CrlEntry[];
 }
 
-/** Builds and signs the CRL; returns its DER. */
+/** Builds and signs the CRL; returns its DER. Any number of entries (the list is never spread into a call). */
 export async function buildCrl(input: CrlInput): Promise<Buffer> {
   const algorithm = signatureAlgorithmIdentifier(input.signer);
   const revoked = input.entries.map((e) =>
@@ -44,7 +44,7 @@ export async function buildCrl(input: CrlInput): Promise<Buffer> {
     input.issuerName,
     x509Time(input.thisUpdate),
     x509Time(input.nextUpdate),
-    ...(revoked.length > 0 ? [sequence(...revoked)] : []),
+    ...(revoked.length > 0 ? [sequenceOf(revoked)] : []),
     explicit(0, extensions),
   );
   const signature = await input.signer.sign(tbs);

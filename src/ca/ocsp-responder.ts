@@ -3,7 +3,7 @@ import type { Signer } from '../crypto/signer.js';
 import { childrenOf, readDer, readOid, type DerElement } from '../der/reader.js';
 import { TAG } from '../der/tags.js';
 import { generalizedTime } from '../der/time.js';
-import { bitString, explicit, octetString, oid, sequence, smallInteger, tlv } from '../der/writer.js';
+import { bitString, explicit, octetString, oid, sequence, sequenceOf, smallInteger, tlv } from '../der/writer.js';
 import { CERT_ID_HASH_BY_OID, OID } from '../oids.js';
 import type { CertificateStatus } from './authority.js';
 import { signatureAlgorithmIdentifier, subjectPublicKeyBits } from './certificate-builder.js';
@@ -125,7 +125,7 @@ export class OcspResponder {
     const responseData = sequence(
       this.#responderId,
       generalizedTime(now),
-      sequence(...singles),
+      sequenceOf(singles),
       ...(request.nonce === undefined ? [] : [explicit(1, sequence(request.nonce))]),
     );
     const signature = await this.deps.responder.signer.sign(responseData);
