@@ -3,7 +3,7 @@ import { describeKey, type KeyDescription } from '../crypto/keys.js';
 import { importSpki } from '../crypto/keys.js';
 import { verifySignature } from '../crypto/signature.js';
 import { looksLikePem, pemDecodeAll } from '../der/pem.js';
-import { childrenOf, readDer, readOid } from '../der/reader.js';
+import { checkDerTree, childrenOf, readBitString, readDer, readOid } from '../der/reader.js';
 import { TAG } from '../der/tags.js';
 import { publicKeyAcceptable, signatureSchemeOf } from '../verify/algorithms.js';
 import { CaError } from './errors.js';
@@ -64,6 +64,16 @@ export function parseCertificationRequest(der: Buffer): CertificationRequestData
     if (subjectTlv?.tag !== TAG.SEQUENCE || spkiTlv?.tag !== TAG.SEQUENCE || attributes?.tag !== 0xa0 || more !== undefined) {
       throw new RangeError('unexpected certificationRequestInfo layout');
     }
+    // The signature covers the DER of certificationRequestInfo (RFC 2986 §4.2), and its
+    // SubjectPublicKeyInfo goes into the certificate verbatim (RFC 5280 §4.1.2.7): all of it must
+    // be DER (X.690 §10), and the key an AlgorithmIdentifier and a BIT STRING.
+    checkDerTree(infoTlv, 'certificationRequestInfo');
+    const [keyAlgorithm, keyBits, moreKey] = childrenOf(spkiTlv, 'subjectPKInfo');
+    if (keyAlgorithm?.tag !== TAG.SEQUENCE || moreKey !== undefined) throw new RangeError('malformed subjectPKInfo');
+    const [keyOid, , moreKeyParameters] = childrenOf(keyAlgorithm, 'the public key algorithm');
+    readOid(keyOid, 'the public key algorithm');
+    if (moreKeyParameters !== undefined) throw new RangeError('malformed subjectPKInfo algorithm');
+    readBitString(keyBits, 'the subject public key');
     const [algorithmOid, parameters, extraParameter] = childrenOf(algorithmTlv, 'signatureAlgorithm');
     if (algorithmOid?.tag !== TAG.OID || extraParameter !== undefined) throw new RangeError('malformed signatureAlgorithm');
     if (signatureTlv.value[0] !== 0 || signatureTlv.value.length < 2) throw new RangeError('the signature BIT STRING must have no unused bits');

@@ -55,6 +55,15 @@ export function childrenOf(parent: DerElement, what = 'an element'): DerElement[
   return out;
 }
 
+/**
+ * Reads every constructed element below `el` (not the contents of primitive ones), so that the
+ * whole tree is known to be DER TLVs: for bytes that are copied into something else verbatim.
+ */
+export function checkDerTree(el: DerElement, what: string): void {
+  if ((el.tag & 0x20) === 0) return;
+  for (const child of childrenOf(el, what)) checkDerTree(child, what);
+}
+
 /** Checks the tag and returns the element (for chaining). */
 export function expectTag(el: DerElement | undefined, tag: number, what: string): DerElement {
   if (el === undefined) throw malformed(`${what} is missing`);
