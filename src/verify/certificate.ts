@@ -100,7 +100,7 @@ export class Certificate {
 }
 
 /** Parsed certificates kept by exact bytes: the same bytes always parse to the same object. */
-const cache = new ParseCache<Certificate>(1024);
+const cache = new ParseCache<Certificate>(1024, true);
 
 /**
  * Parses one DER certificate. Throws VerifyError ERR_VERIFY_MALFORMED when the bytes are not a
@@ -108,7 +108,7 @@ const cache = new ParseCache<Certificate>(1024);
  * exact bytes (it is immutable), so re-parsing the same certificate is a map lookup.
  */
 export function parseCertificate(der: Uint8Array): Certificate {
-  return cache.get(der, decodeCertificate);
+  return cache.get(der, decodeCertificate, undefined);
 }
 
 function decodeCertificate(der: Uint8Array): Certificate {

@@ -91,13 +91,15 @@ const cache = new ParseCache<Crl>(256);
 
 /** Parses one DER CRL; throws ERR_VERIFY_MALFORMED when it is not a DER CertificateList. */
 export function parseCrl(der: Uint8Array): Crl {
-  return cache.get(der, (bytes) => {
-    try {
-      return decodeCrl(Buffer.from(bytes));
-    } catch (error) {
-      throw asVerifyError(error);
-    }
-  });
+  return cache.get(der, readCrl, undefined);
+}
+
+function readCrl(der: Uint8Array): Crl {
+  try {
+    return decodeCrl(Buffer.from(der));
+  } catch (error) {
+    throw asVerifyError(error);
+  }
 }
 
 /** Reads every CRL from PEM text (X509 CRL blocks) or one DER blob. */

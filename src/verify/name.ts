@@ -127,13 +127,15 @@ const nameCache = new ParseCache<Name>(256);
 
 /** Parses a Name from standalone DER bytes; the same bytes give the same (immutable) Name. Throws ERR_VERIFY_MALFORMED. */
 export function parseNameDer(der: Uint8Array, what = 'the name'): Name {
-  return nameCache.get(der, (bytes) => {
-    try {
-      return parseName(readDer(bytes, what), what);
-    } catch (error) {
-      throw asVerifyError(error);
-    }
-  });
+  return nameCache.get(der, decodeNameDer, what);
+}
+
+function decodeNameDer(der: Uint8Array, what: string): Name {
+  try {
+    return parseName(readDer(der, what), what);
+  } catch (error) {
+    throw asVerifyError(error);
+  }
 }
 
 /**
