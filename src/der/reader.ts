@@ -33,9 +33,12 @@ export const MAX_DER_DEPTH = 32;
 
 /** Reads exactly one element filling `input`; anything left over is refused. */
 export function readDer(input: Uint8Array, what = 'the input'): DerElement {
-  const el = readElement(input, 0, 0, what);
-  if (el.bytes.length !== input.length) {
-    throw malformed(`${what} has ${input.length - el.bytes.length} bytes after its DER encoding`);
+  // Views of a plain Uint8Array are made about twice as fast as those of a Buffer (which every
+  // element needs two of): read a Buffer through a plain view of the same memory.
+  const bytes = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  const el = readElement(bytes, 0, 0, what);
+  if (el.bytes.length !== bytes.length) {
+    throw malformed(`${what} has ${bytes.length - el.bytes.length} bytes after its DER encoding`);
   }
   return el;
 }
