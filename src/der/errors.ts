@@ -6,6 +6,7 @@ import { ChanceryError } from '../errors.js';
  * ERR_VERIFY_MALFORMED, the CA as a malformed request); the message names what was being read.
  */
 export type DerErrorCode = 'ERR_DER_MALFORMED';
+/** The error every reader function of src/der throws. */
 export class DerError extends ChanceryError<DerErrorCode> {}
 
 /** The reader's one error: `message` says what was being read and what is wrong with it. */

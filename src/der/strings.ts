@@ -55,6 +55,9 @@ export function decodeDirectoryString(el: { readonly tag: number; readonly value
 /** X.680 §41.4 PrintableString repertoire. */
 export const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 
+/** UTF8String of any text. */
 export const utf8String = (value: string): Buffer => tlv(TAG.UTF8_STRING, Buffer.from(value, 'utf8'));
+/** PrintableString; the caller MUST have checked `value` against PRINTABLE. */
 export const printableString = (value: string): Buffer => tlv(TAG.PRINTABLE_STRING, Buffer.from(value, 'latin1'));
+/** IA5String; the caller MUST pass ASCII only. */
 export const ia5String = (value: string): Buffer => tlv(TAG.IA5_STRING, Buffer.from(value, 'latin1'));

@@ -79,6 +79,7 @@ export const explicit = (n: number, ...contents: Uint8Array[]): Buffer => tlvOf(
 /** [n] IMPLICIT over a primitive value's contents. */
 export const implicitPrimitive = (n: number, contents: Uint8Array): Buffer => tlvOf(0x80 | n, [contents]);
 
+/** NULL (X.690 §8.8: no contents octets). */
 export const nullValue = (): Buffer => Buffer.from([TAG.NULL, 0]);
 
 /** BOOLEAN: DER writes TRUE as 0xff (X.690 §11.1). */
@@ -109,6 +110,7 @@ export function smallInteger(value: number, tag: number = TAG.INTEGER): Buffer {
 /** OBJECT IDENTIFIER from dotted form (cached). */
 export const oid = (dotted: string): Buffer => encodeOid(dotted);
 
+/** OCTET STRING, primitive (X.690 §10.2). */
 export const octetString = (contents: Uint8Array): Buffer => tlvOf(TAG.OCTET_STRING, [contents]);
 
 /** BIT STRING with no unused bits (signatures, keys). */
