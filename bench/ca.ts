@@ -5,7 +5,7 @@ import { openAudit } from '../src/audit/open.js';
 import { loginOverHttp } from '../src/client/login.js';
 import { buildCsr } from '../src/ca/csr-builder.js';
 import { buildOcspRequest } from '../src/ca/ocsp-request.js';
-import { pemDecodeAll } from '../src/ca/pem.js';
+import { pemDecodeAll } from '../src/der/pem.js';
 import { composeParts } from '../src/app/parts.js';
 import { FileKeyStore } from '../src/crypto/key-store.js';
 import { generateUserKey, signerFromPem } from '../src/crypto/private-key-file.js';

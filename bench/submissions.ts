@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pg from 'pg';
 import { buildCsr } from '../src/ca/csr-builder.js';
-import { pemDecodeAll } from '../src/ca/pem.js';
+import { pemDecodeAll } from '../src/der/pem.js';
 import { generateUserKey, signerFromPem } from '../src/crypto/private-key-file.js';
 import { completeUscc } from '../src/registry/uscc.js';
 import { signCms } from '../src/sign/cms.js';

@@ -6,7 +6,7 @@ import { remoteSource, verifyLog } from '../audit/auditor/verify.js';
 import { parseCheckpoint } from '../audit/checkpoint.js';
 import { parseNote, parseVerifierKey } from '../audit/note.js';
 import { buildCsr } from '../ca/csr-builder.js';
-import { pemDecodeAll, pemEncode } from '../ca/pem.js';
+import { pemDecodeAll, pemEncode } from '../der/pem.js';
 import { loadConfig } from '../config.js';
 import { randomBytes, sha256Hex } from '../crypto/digest.js';
 import { generateUserKey, signerFromPem } from '../crypto/private-key-file.js';

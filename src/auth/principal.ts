@@ -1,4 +1,4 @@
-import { decodeOfficerAuthorization, OFFICER_AUTHORIZATION_OID } from '../ca/officer-extension.js';
+import { decodeOfficerAuthorization, OFFICER_AUTHORIZATION_OID } from '../verify/officer-extension.js';
 import { OID } from '../oids.js';
 import type { OfficerRole } from '../registry/types.js';
 import { parseUscc } from '../registry/uscc.js';

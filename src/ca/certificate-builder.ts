@@ -18,8 +18,12 @@ import {
 } from '@peculiar/asn1-x509';
 import { identifierDigest } from '../crypto/digest.js';
 import type { Signer } from '../crypto/signer.js';
-import { OID } from '../oids.js';
-import { booleanValue, bitString, explicit, nullValue, octetString, oid, PRINTABLE, printableString, readTlv, sequence, setOf, smallInteger, unsignedInteger, utf8String, x509Time } from './der.js';
+import { childrenOf, readDer } from '../der/reader.js';
+import { PRINTABLE, printableString, utf8String } from '../der/strings.js';
+import { TAG } from '../der/tags.js';
+import { x509Time } from '../der/time.js';
+import { booleanValue, bitString, explicit, nullValue, octetString, oid, sequence, sequenceOf, setOf, smallInteger, unsignedInteger } from '../der/writer.js';
+import { EXT, OID } from '../oids.js';
 import { CaError } from './errors.js';
 import { encodeOfficerAuthorization, type OfficerAuthorization } from './officer-extension.js';
 import { ATTRIBUTE_TYPES, KEY_USAGE_BITS, EKU_OIDS, type AttributeType, type CertificateProfile } from './profiles.js';
@@ -31,17 +35,6 @@ import { ATTRIBUTE_TYPES, KEY_USAGE_BITS, EKU_OIDS, type AttributeType, type Cer
  * TBSCertificate bytes are signed by the issuer's Signer. The DER produced is the DER stored and
  * served: nothing re-encodes a certificate after signing.
  */
-
-const EXT = {
-  basicConstraints: '2.5.29.19',
-  keyUsage: '2.5.29.15',
-  extKeyUsage: '2.5.29.37',
-  subjectKeyIdentifier: '2.5.29.14',
-  authorityKeyIdentifier: '2.5.29.35',
-  certificatePolicies: '2.5.29.32',
-  crlDistributionPoints: '2.5.29.31',
-  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
-} as const;
 
 /**
  * The signature AlgorithmIdentifier (RFC 5758 / RFC 8410 / RFC 4055) of a Signer: for
@@ -75,11 +68,9 @@ export function extension(id: string, critical: boolean, value: Uint8Array): Buf
 
 /** The subjectPublicKey bits of a DER SubjectPublicKeyInfo (without the unused-bits octet). */
 export function subjectPublicKeyBits(spki: Uint8Array): Buffer {
-  const outer = readTlv(spki, 0);
-  const algorithm = readTlv(spki, outer.start);
-  const key = readTlv(spki, algorithm.end);
-  if (key.tag !== 0x03 || key.end !== outer.end) throw new RangeError('not a SubjectPublicKeyInfo');
-  return Buffer.from(spki.subarray(key.start + 1, key.end));
+  const [algorithm, key, extra] = childrenOf(readDer(spki, 'a SubjectPublicKeyInfo'), 'a SubjectPublicKeyInfo');
+  if (algorithm === undefined || key?.tag !== TAG.BIT_STRING || extra !== undefined) throw new RangeError('not a SubjectPublicKeyInfo');
+  return Buffer.from(key.value.subarray(1));
 }
 
 /** Key identifier per RFC 7093 §2 method 1: the leftmost 160 bits of SHA-256 of the key bits. */
@@ -89,8 +80,8 @@ export function keyIdentifier(spki: Uint8Array): Buffer {
 
 /** A subject or issuer Name: one attribute per RDN, in the given order. */
 export function encodeName(attributes: ReadonlyArray<{ type: AttributeType; value: string }>): Buffer {
-  return sequence(
-    ...attributes.map(({ type, value }) => {
+  return sequenceOf(
+    attributes.map(({ type, value }) => {
       const spec = ATTRIBUTE_TYPES[type];
       if (spec.printable && !PRINTABLE.test(value)) {
         throw new CaError('ERR_CA_REQUEST_INVALID', `${type} "${value}" is not a PrintableString`);
@@ -201,7 +192,7 @@ export async function buildCertificate(template: CertificateTemplate, fields: Ce
     sequence(x509Time(fields.notBefore), x509Time(notAfter)),
     fields.subject,
     fields.spki,
-    explicit(3, sequence(...extensions)),
+    explicit(3, sequenceOf(extensions)),
   );
   const signature = await signer.sign(tbs);
   return sequence(tbs, algorithm, bitString(signature));

@@ -1,5 +1,6 @@
 import { sha256Hex } from '../crypto/digest.js';
-import { readTlv, TAG } from './der.js';
+import { childrenOf, readDer, readTime } from '../der/reader.js';
+import { contextTag, TAG } from '../der/tags.js';
 import { serialHex } from './serial.js';
 
 /**
@@ -20,39 +21,26 @@ export interface CertificateFields {
   sha256: string;
 }
 
+/** Throws (RangeError or DerError) when the bytes are not a DER certificate with these fields. */
 export function readCertificateFields(der: Buffer): CertificateFields {
-  const cert = readTlv(der, 0);
-  const tbs = readTlv(der, cert.start);
-  let field = readTlv(der, tbs.start);
-  if (field.tag === 0xa0) field = readTlv(der, field.end); // [0] version
-  const serial = field;
-  const signature = readTlv(der, serial.end);
-  const issuer = readTlv(der, signature.end);
-  const validity = readTlv(der, issuer.end);
-  const notBefore = readTlv(der, validity.start);
-  const notAfter = readTlv(der, notBefore.end);
-  const subject = readTlv(der, validity.end);
-  const spki = readTlv(der, subject.end);
-  if (serial.tag !== TAG.integer || issuer.tag !== TAG.sequence || subject.tag !== TAG.sequence || spki.tag !== TAG.sequence) {
+  const [tbs] = childrenOf(readDer(der, 'the certificate'), 'the certificate');
+  if (tbs === undefined) throw new RangeError('not an X.509 certificate');
+  const fields = childrenOf(tbs, 'tbsCertificate');
+  const at = fields[0]?.tag === contextTag(0, true) ? 1 : 0; // [0] version
+  const [serial, , issuer, validity, subject, spki] = fields.slice(at);
+  if (serial?.tag !== TAG.INTEGER || issuer?.tag !== TAG.SEQUENCE || validity?.tag !== TAG.SEQUENCE || subject?.tag !== TAG.SEQUENCE || spki?.tag !== TAG.SEQUENCE) {
     throw new RangeError('not an X.509 certificate');
   }
+  const [notBefore, notAfter] = childrenOf(validity, 'the validity');
+  const view = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return {
     der,
-    serial: serialHex(der.subarray(serial.start, serial.end)),
-    issuer: der.subarray(signature.end, issuer.end),
-    subject: der.subarray(validity.end, subject.end),
-    notBefore: readTime(der, notBefore),
-    notAfter: readTime(der, notAfter),
-    spki: der.subarray(subject.end, spki.end),
+    serial: serialHex(view(serial.value)),
+    issuer: view(issuer.bytes),
+    subject: view(subject.bytes),
+    notBefore: readTime(notBefore, 'notBefore'),
+    notAfter: readTime(notAfter, 'notAfter'),
+    spki: view(spki.bytes),
     sha256: sha256Hex(der),
   };
-}
-
-function readTime(der: Buffer, t: { tag: number; start: number; end: number }): Date {
-  const text = der.subarray(t.start, t.end).toString('latin1');
-  const m = t.tag === TAG.utcTime ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-  if (m === null) throw new RangeError(`unsupported time ${text}`);
-  let year = Number(m[1]);
-  if (t.tag === TAG.utcTime) year += year < 50 ? 2000 : 1900;
-  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
 }

@@ -1,6 +1,9 @@
 import type { Signer } from '../crypto/signer.js';
 import { extension, signatureAlgorithmIdentifier } from './certificate-builder.js';
-import { bitString, explicit, sequence, smallInteger, TAG, unsignedInteger, x509Time } from './der.js';
+import { TAG } from '../der/tags.js';
+import { x509Time } from '../der/time.js';
+import { bitString, explicit, implicitPrimitive, sequence, sequenceOf, smallInteger, unsignedInteger } from '../der/writer.js';
+import { EXT } from '../oids.js';
 import { serialBytes } from './serial.js';
 
 /** RFC 5280 §5 full CRLs (v2), signed by the issuing CA. */
@@ -22,22 +25,18 @@ export interface CrlInput {
   entries: readonly CrlEntry[];
 }
 
-const ID_CE_CRL_REASONS = '2.5.29.21';
-const ID_CE_CRL_NUMBER = '2.5.29.20';
-const ID_CE_AUTHORITY_KEY_IDENTIFIER = '2.5.29.35';
-
-/** Builds and signs the CRL; returns its DER. */
+/** Builds and signs the CRL; returns its DER. Any number of entries (the list is never spread into a call). */
 export async function buildCrl(input: CrlInput): Promise<Buffer> {
   const algorithm = signatureAlgorithmIdentifier(input.signer);
   const revoked = input.entries.map((e) =>
     e.reason === 0
       ? sequence(unsignedInteger(serialBytes(e.serial)), x509Time(e.revokedAt))
-      : sequence(unsignedInteger(serialBytes(e.serial)), x509Time(e.revokedAt), sequence(extension(ID_CE_CRL_REASONS, false, smallInteger(e.reason, TAG.enumerated)))),
+      : sequence(unsignedInteger(serialBytes(e.serial)), x509Time(e.revokedAt), sequence(extension(EXT.crlReason, false, smallInteger(e.reason, TAG.ENUMERATED)))),
   );
   const extensions = sequence(
     // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING }
-    extension(ID_CE_AUTHORITY_KEY_IDENTIFIER, false, sequence(Buffer.concat([Buffer.from([0x80, input.issuerKeyIdentifier.length]), input.issuerKeyIdentifier]))),
-    extension(ID_CE_CRL_NUMBER, false, smallInteger(input.number)),
+    extension(EXT.authorityKeyIdentifier, false, sequence(implicitPrimitive(0, input.issuerKeyIdentifier))),
+    extension(EXT.crlNumber, false, smallInteger(input.number)),
   );
   const tbs = sequence(
     smallInteger(1), // v2
@@ -45,7 +44,7 @@ export async function buildCrl(input: CrlInput): Promise<Buffer> {
     input.issuerName,
     x509Time(input.thisUpdate),
     x509Time(input.nextUpdate),
-    ...(revoked.length > 0 ? [sequence(...revoked)] : []),
+    ...(revoked.length > 0 ? [sequenceOf(revoked)] : []),
     explicit(0, extensions),
   );
   const signature = await input.signer.sign(tbs);

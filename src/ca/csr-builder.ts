@@ -1,8 +1,8 @@
 import { exportSpki } from '../crypto/keys.js';
 import type { Signer } from '../crypto/signer.js';
 import { encodeName, signatureAlgorithmIdentifier } from './certificate-builder.js';
-import { bitString, explicit, sequence, smallInteger } from './der.js';
-import { pemEncode } from './pem.js';
+import { pemEncode } from '../der/pem.js';
+import { bitString, explicit, sequence, smallInteger } from '../der/writer.js';
 import type { AttributeType } from './profiles.js';
 
 /**

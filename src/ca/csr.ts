@@ -2,11 +2,12 @@ import type { KeyObject } from 'node:crypto';
 import { describeKey, type KeyDescription } from '../crypto/keys.js';
 import { importSpki } from '../crypto/keys.js';
 import { verifySignature } from '../crypto/signature.js';
+import { looksLikePem, pemDecodeAll } from '../der/pem.js';
+import { checkDerTree, childrenOf, readBitString, readDer, readOid } from '../der/reader.js';
+import { TAG } from '../der/tags.js';
 import { publicKeyAcceptable, signatureSchemeOf } from '../verify/algorithms.js';
-import { children, decodeOid, readTlv, TAG } from './der.js';
-import { nameAttributes } from './names.js';
 import { CaError } from './errors.js';
-import { looksLikePem, pemDecodeAll } from './pem.js';
+import { nameAttributes } from './names.js';
 
 /**
  * PKCS#10 (RFC 2986) requests: decoding, proof of possession and the key policy. Each step is
@@ -52,31 +53,41 @@ export function decodeCsrInput(input: Uint8Array | string): Buffer {
  */
 export function parseCertificationRequest(der: Buffer): CertificationRequestData {
   try {
-    const outer = readTlv(der, 0);
-    if (outer.tag !== TAG.sequence || outer.end !== der.length) throw new RangeError('not one DER SEQUENCE');
-    const [infoTlv, algorithmTlv, signatureTlv, extra] = children(der, outer);
-    if (infoTlv?.tag !== TAG.sequence || algorithmTlv?.tag !== TAG.sequence || signatureTlv?.tag !== TAG.bitString || extra !== undefined) {
+    const outer = readDer(der, 'the CSR');
+    if (outer.tag !== TAG.SEQUENCE) throw new RangeError('not one DER SEQUENCE');
+    const [infoTlv, algorithmTlv, signatureTlv, extra] = childrenOf(outer, 'the CSR');
+    if (infoTlv?.tag !== TAG.SEQUENCE || algorithmTlv?.tag !== TAG.SEQUENCE || signatureTlv?.tag !== TAG.BIT_STRING || extra !== undefined) {
       throw new RangeError('not SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature }');
     }
-    const [version, subjectTlv, spkiTlv, attributes, more] = children(der, infoTlv);
-    if (version?.tag !== TAG.integer || version.end - version.start !== 1 || der[version.start] !== 0) throw new RangeError('version must be 0 (v1)');
-    if (subjectTlv?.tag !== TAG.sequence || spkiTlv?.tag !== TAG.sequence || attributes?.tag !== 0xa0 || more !== undefined) {
+    const [version, subjectTlv, spkiTlv, attributes, more] = childrenOf(infoTlv, 'certificationRequestInfo');
+    if (version?.tag !== TAG.INTEGER || version.value.length !== 1 || version.value[0] !== 0) throw new RangeError('version must be 0 (v1)');
+    if (subjectTlv?.tag !== TAG.SEQUENCE || spkiTlv?.tag !== TAG.SEQUENCE || attributes?.tag !== 0xa0 || more !== undefined) {
       throw new RangeError('unexpected certificationRequestInfo layout');
     }
-    const [algorithmOid, parameters, extraParameter] = children(der, algorithmTlv);
-    if (algorithmOid?.tag !== TAG.oid || extraParameter !== undefined) throw new RangeError('malformed signatureAlgorithm');
-    if (der[signatureTlv.start] !== 0 || signatureTlv.end - signatureTlv.start < 2) throw new RangeError('the signature BIT STRING must have no unused bits');
-    const subject = nameAttributes(der.subarray(subjectTlv.offset, subjectTlv.end)).map(({ oid, value }) => ({ oid, value }));
+    // The signature covers the DER of certificationRequestInfo (RFC 2986 §4.2), and its
+    // SubjectPublicKeyInfo goes into the certificate verbatim (RFC 5280 §4.1.2.7): all of it must
+    // be DER (X.690 §10), and the key an AlgorithmIdentifier and a BIT STRING.
+    checkDerTree(infoTlv, 'certificationRequestInfo');
+    const [keyAlgorithm, keyBits, moreKey] = childrenOf(spkiTlv, 'subjectPKInfo');
+    if (keyAlgorithm?.tag !== TAG.SEQUENCE || moreKey !== undefined) throw new RangeError('malformed subjectPKInfo');
+    const [keyOid, , moreKeyParameters] = childrenOf(keyAlgorithm, 'the public key algorithm');
+    readOid(keyOid, 'the public key algorithm');
+    if (moreKeyParameters !== undefined) throw new RangeError('malformed subjectPKInfo algorithm');
+    readBitString(keyBits, 'the subject public key');
+    const [algorithmOid, parameters, extraParameter] = childrenOf(algorithmTlv, 'signatureAlgorithm');
+    if (algorithmOid?.tag !== TAG.OID || extraParameter !== undefined) throw new RangeError('malformed signatureAlgorithm');
+    if (signatureTlv.value[0] !== 0 || signatureTlv.value.length < 2) throw new RangeError('the signature BIT STRING must have no unused bits');
+    const subject = nameAttributes(subjectTlv.bytes).map(({ oid, value }) => ({ oid, value }));
     return {
       der,
-      info: der.subarray(infoTlv.offset, infoTlv.end),
-      spki: der.subarray(spkiTlv.offset, spkiTlv.end),
+      info: Buffer.from(infoTlv.bytes.buffer, infoTlv.bytes.byteOffset, infoTlv.bytes.byteLength),
+      spki: Buffer.from(spkiTlv.bytes.buffer, spkiTlv.bytes.byteOffset, spkiTlv.bytes.byteLength),
       signatureAlgorithm: {
-        oid: decodeOid(der.subarray(algorithmOid.start, algorithmOid.end)),
-        parameters: parameters === undefined ? undefined : der.subarray(parameters.offset, parameters.end),
-        der: der.subarray(algorithmTlv.offset, algorithmTlv.end),
+        oid: readOid(algorithmOid, 'the signature algorithm'),
+        parameters: parameters === undefined ? undefined : Buffer.from(parameters.bytes.buffer, parameters.bytes.byteOffset, parameters.bytes.byteLength),
+        der: Buffer.from(algorithmTlv.bytes.buffer, algorithmTlv.bytes.byteOffset, algorithmTlv.bytes.byteLength),
       },
-      signature: der.subarray(signatureTlv.start + 1, signatureTlv.end),
+      signature: Buffer.from(signatureTlv.value.buffer, signatureTlv.value.byteOffset + 1, signatureTlv.value.byteLength - 1),
       subject,
     };
   } catch (error) {

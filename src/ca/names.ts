@@ -1,24 +1,27 @@
-import { children, decodeDirectoryString, decodeOid, readTlv, TAG } from './der.js';
+import { childrenOf, readDer, readOid, toHex } from '../der/reader.js';
+import { decodeDirectoryString } from '../der/strings.js';
+import { TAG } from '../der/tags.js';
 import { ATTRIBUTE_TYPES } from './profiles.js';
 
 const SHORT: Record<string, string> = Object.fromEntries(Object.entries(ATTRIBUTE_TYPES).map(([name, spec]) => [spec.oid, name]));
 
 /**
  * The attributes of a DER Name, in order, with short names where known (else the dotted OID);
- * values that are not directory strings are shown as `#hex`. Throws RangeError on malformed DER.
+ * values that are not valid directory strings are shown as `#hex` of their DER. Throws (RangeError or
+ * DerError) on malformed DER.
  */
 export function nameAttributes(der: Uint8Array): Array<{ type: string; oid: string; value: string }> {
-  const name = readTlv(der, 0);
-  if (name.tag !== TAG.sequence || name.end !== der.length) throw new RangeError('a Name is one SEQUENCE');
+  const name = readDer(der, 'a Name');
+  if (name.tag !== TAG.SEQUENCE) throw new RangeError('a Name is one SEQUENCE');
   const out: Array<{ type: string; oid: string; value: string }> = [];
-  for (const rdn of children(der, name)) {
-    if (rdn.tag !== TAG.set) throw new RangeError('an RDN is a SET');
-    for (const atv of children(der, rdn)) {
-      const [type, value, extra] = children(der, atv);
-      if (atv.tag !== TAG.sequence || type?.tag !== TAG.oid || value === undefined || extra !== undefined) throw new RangeError('malformed AttributeTypeAndValue');
-      const oid = decodeOid(der.subarray(type.start, type.end));
-      const text = decodeDirectoryString(value.tag, der.subarray(value.start, value.end));
-      out.push({ type: SHORT[oid] ?? oid, oid, value: text ?? `#${Buffer.from(der.subarray(value.offset, value.end)).toString('hex')}` });
+  for (const rdn of childrenOf(name, 'a Name')) {
+    if (rdn.tag !== TAG.SET) throw new RangeError('an RDN is a SET');
+    for (const atv of childrenOf(rdn, 'an RDN')) {
+      if (atv.tag !== TAG.SEQUENCE) throw new RangeError('malformed AttributeTypeAndValue');
+      const [type, value, extra] = childrenOf(atv, 'an AttributeTypeAndValue');
+      if (type?.tag !== TAG.OID || value === undefined || extra !== undefined) throw new RangeError('malformed AttributeTypeAndValue');
+      const oid = readOid(type, 'an attribute type');
+      out.push({ type: SHORT[oid] ?? oid, oid, value: decodeDirectoryString(value) ?? `#${toHex(value.bytes)}` });
     }
   }
   return out;

@@ -1,7 +1,8 @@
 import { identifierDigest, randomBytes } from '../crypto/digest.js';
 import { subjectPublicKeyBits } from './certificate-builder.js';
 import { readCertificateFields } from './certificate-fields.js';
-import { explicit, nullValue, octetString, oid, sequence, unsignedInteger } from './der.js';
+import { explicit, nullValue, octetString, oid, sequence, unsignedInteger } from '../der/writer.js';
+import { OID, OID_OF_CERT_ID_HASH } from '../oids.js';
 import { serialBytes } from './serial.js';
 
 /**
@@ -11,7 +12,7 @@ import { serialBytes } from './serial.js';
 export function buildOcspRequest(issuerDer: Buffer, serialHex: string, options: { hash?: 'sha1' | 'sha256'; nonce?: boolean | Buffer } = {}): Buffer {
   const issuer = readCertificateFields(issuerDer);
   const hash = options.hash ?? 'sha1';
-  const hashOid = hash === 'sha1' ? '1.3.14.3.2.26' : '2.16.840.1.101.3.4.2.1';
+  const hashOid = OID_OF_CERT_ID_HASH[hash];
   const certId = sequence(
     sequence(oid(hashOid), nullValue()),
     octetString(identifierDigest(hash, issuer.subject)),
@@ -19,6 +20,6 @@ export function buildOcspRequest(issuerDer: Buffer, serialHex: string, options: 
     unsignedInteger(serialBytes(serialHex)),
   );
   const nonce = options.nonce === true ? randomBytes(16) : options.nonce === false || options.nonce === undefined ? undefined : options.nonce;
-  const extensions = nonce === undefined ? [] : [explicit(2, sequence(sequence(oid('1.3.6.1.5.5.7.48.1.2'), octetString(octetString(nonce)))))];
+  const extensions = nonce === undefined ? [] : [explicit(2, sequence(sequence(oid(OID.ocspNonce), octetString(octetString(nonce)))))];
   return sequence(sequence(sequence(sequence(certId)), ...extensions));
 }

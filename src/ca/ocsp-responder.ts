@@ -1,8 +1,12 @@
 import { identifierDigest, type IdentifierHash } from '../crypto/digest.js';
 import type { Signer } from '../crypto/signer.js';
+import { childrenOf, readDer, readOid, type DerElement } from '../der/reader.js';
+import { TAG } from '../der/tags.js';
+import { generalizedTime } from '../der/time.js';
+import { bitString, explicit, octetString, oid, sequence, sequenceOf, smallInteger, tlv } from '../der/writer.js';
+import { CERT_ID_HASH_BY_OID, OID } from '../oids.js';
 import type { CertificateStatus } from './authority.js';
 import { signatureAlgorithmIdentifier, subjectPublicKeyBits } from './certificate-builder.js';
-import { bitString, explicit, generalizedTime, octetString, oid, readTlv, sequence, smallInteger, TAG, tlv } from './der.js';
 import { REVOCATION_REASONS } from './reasons.js';
 import { serialHex } from './serial.js';
 
@@ -17,16 +21,6 @@ import { serialHex } from './serial.js';
 
 /** RFC 6960 §4.2.1 OCSPResponseStatus. */
 export const OCSP_STATUS = { successful: 0, malformedRequest: 1, internalError: 2, tryLater: 3, sigRequired: 5, unauthorized: 6 } as const;
-
-const ID_PKIX_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
-const ID_PKIX_OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
-
-const HASH_BY_OID: Record<string, IdentifierHash> = {
-  '1.3.14.3.2.26': 'sha1',
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-};
 
 /** Most single requests answered in one response; more is a malformed request here. */
 export const MAX_SINGLE_REQUESTS = 16;
@@ -131,12 +125,12 @@ export class OcspResponder {
     const responseData = sequence(
       this.#responderId,
       generalizedTime(now),
-      sequence(...singles),
+      sequenceOf(singles),
       ...(request.nonce === undefined ? [] : [explicit(1, sequence(request.nonce))]),
     );
     const signature = await this.deps.responder.signer.sign(responseData);
     const basic = sequence(responseData, this.#algorithm, bitString(signature), this.#certs);
-    return { der: sequence(smallInteger(OCSP_STATUS.successful, TAG.enumerated), explicit(0, sequence(oid(ID_PKIX_OCSP_BASIC), octetString(basic)))), allKnown };
+    return { der: sequence(smallInteger(OCSP_STATUS.successful, TAG.ENUMERATED), explicit(0, sequence(oid(OID.ocspBasic), octetString(basic)))), allKnown };
   }
 
   private async statusOf(single: ParsedSingle, epoch: number): Promise<CertificateStatus> {
@@ -159,7 +153,7 @@ export class OcspResponder {
 
 /** An OCSPResponse with only a status (no responseBytes), for the error statuses. */
 export function statusOnly(status: number): Buffer {
-  return sequence(smallInteger(status, TAG.enumerated));
+  return sequence(smallInteger(status, TAG.ENUMERATED));
 }
 
 function encodeCertStatus(status: CertificateStatus): Buffer {
@@ -172,7 +166,7 @@ function encodeCertStatus(status: CertificateStatus): Buffer {
       // [1] IMPLICIT RevokedInfo ::= SEQUENCE { revocationTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
       const code = REVOCATION_REASONS[status.reason];
       const time = generalizedTime(status.revokedAt);
-      const body = code === 0 ? time : Buffer.concat([time, explicit(0, smallInteger(code, TAG.enumerated))]);
+      const body = code === 0 ? time : Buffer.concat([time, explicit(0, smallInteger(code, TAG.ENUMERATED))]);
       return tlv(0xa1, body);
     }
   }
@@ -190,119 +184,87 @@ function encodeCertStatus(status: CertificateStatus): Buffer {
  */
 export function parseOcspRequest(der: Buffer): ParsedRequest | undefined {
   try {
-    const outer = readTlv(der, 0);
-    if (outer.tag !== TAG.sequence || outer.end !== der.length) return undefined;
-    const tbs = readTlv(der, outer.start);
-    if (tbs.tag !== TAG.sequence) return undefined;
-    if (tbs.end !== outer.end) {
-      const signature = readTlv(der, tbs.end);
-      if (signature.tag !== 0xa0 || signature.end !== outer.end) return undefined;
+    const outer = readDer(der, 'the OCSP request');
+    if (outer.tag !== TAG.SEQUENCE) return undefined;
+    const [tbs, signature, extra] = childrenOf(outer, 'the OCSP request');
+    if (tbs?.tag !== TAG.SEQUENCE || (signature !== undefined && signature.tag !== 0xa0) || extra !== undefined) return undefined;
+    const fields = childrenOf(tbs, 'tbsRequest');
+    let k = 0;
+    if (fields[k]?.tag === 0xa0) {
+      const [version, more] = childrenOf(fields[k++]!, 'the version');
+      if (version?.tag !== TAG.INTEGER || more !== undefined || version.value.length !== 1 || version.value[0] !== 0) return undefined;
     }
-    let at = tbs.start;
-    let el = readTlv(der, at);
-    if (el.tag === 0xa0) {
-      const version = readTlv(der, el.start);
-      if (version.tag !== TAG.integer || version.end !== el.end || version.end - version.start !== 1 || der[version.start] !== 0) return undefined;
-      at = el.end;
-      el = readTlv(der, at);
-    }
-    if (el.tag === 0xa1) {
-      at = el.end;
-      el = readTlv(der, at);
-    }
-    if (el.tag !== TAG.sequence) return undefined;
+    if (fields[k]?.tag === 0xa1) k++; // requestorName: not used
+    const requestList = fields[k++];
+    if (requestList?.tag !== TAG.SEQUENCE) return undefined;
     const singles: ParsedSingle[] = [];
-    let nonce: Buffer | undefined;
-    for (let r = el.start; r < el.end; ) {
-      const request = readTlv(der, r);
-      if (request.tag !== TAG.sequence || request.end > el.end) return undefined;
-      const certId = readTlv(der, request.start);
-      if (certId.tag !== TAG.sequence) return undefined;
-      if (certId.end !== request.end) {
-        const extensions = readTlv(der, certId.end);
-        if (extensions.tag !== 0xa0 || extensions.end !== request.end) return undefined;
-        if (parseExtensions(der, extensions.start, extensions.end) === undefined) return undefined;
-      }
-      const single = parseCertId(der, request.start, certId.start, certId.end);
+    for (const request of childrenOf(requestList, 'requestList')) {
+      if (request.tag !== TAG.SEQUENCE) return undefined;
+      const [certId, extensions, more] = childrenOf(request, 'a Request');
+      if (certId?.tag !== TAG.SEQUENCE || more !== undefined) return undefined;
+      if (extensions !== undefined && (extensions.tag !== 0xa0 || parseExtensions(extensions) === undefined)) return undefined;
+      const single = parseCertId(certId);
       if (single === undefined) return undefined;
       singles.push(single);
       if (singles.length > MAX_SINGLE_REQUESTS) return undefined;
-      r = request.end;
     }
     if (singles.length === 0) return undefined;
-    if (el.end !== tbs.end) {
-      const extensions = readTlv(der, el.end);
-      if (extensions.tag !== 0xa2 || extensions.end !== tbs.end) return undefined;
-      const parsed = parseExtensions(der, extensions.start, extensions.end);
+    let nonce: Buffer | undefined;
+    const requestExtensions = fields[k++];
+    if (requestExtensions !== undefined) {
+      if (requestExtensions.tag !== 0xa2) return undefined;
+      const parsed = parseExtensions(requestExtensions);
       if (parsed === undefined) return undefined;
       nonce = parsed.nonce;
     }
+    if (k < fields.length) return undefined;
     return { singles, nonce };
   } catch {
     return undefined;
   }
 }
 
-function parseCertId(der: Buffer, tlvStart: number, start: number, end: number): ParsedSingle | undefined {
-  const algorithm = readTlv(der, start);
-  if (algorithm.tag !== TAG.sequence) return undefined;
-  const algOid = readTlv(der, algorithm.start);
-  if (algOid.tag !== TAG.oid) return undefined;
-  const nameHash = readTlv(der, algorithm.end);
-  const keyHash = readTlv(der, nameHash.end);
-  const serial = readTlv(der, keyHash.end);
-  if (nameHash.tag !== TAG.octetString || keyHash.tag !== TAG.octetString || serial.tag !== TAG.integer || serial.end !== end) return undefined;
-  if (serial.end - serial.start === 0 || serial.end - serial.start > 21) return undefined;
+const view = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+function parseCertId(certId: DerElement): ParsedSingle | undefined {
+  const [algorithm, nameHash, keyHash, serial, extra] = childrenOf(certId, 'the CertID');
+  if (algorithm?.tag !== TAG.SEQUENCE) return undefined;
+  const [algOid] = childrenOf(algorithm, 'the CertID hash algorithm');
+  if (algOid?.tag !== TAG.OID) return undefined;
+  if (nameHash?.tag !== TAG.OCTET_STRING || keyHash?.tag !== TAG.OCTET_STRING || serial?.tag !== TAG.INTEGER || extra !== undefined) return undefined;
+  if (serial.value.length === 0 || serial.value.length > 21) return undefined;
   return {
-    certId: der.subarray(tlvStart, end),
-    hash: HASH_BY_OID[decodeOid(der.subarray(algOid.start, algOid.end))],
-    issuerNameHash: der.subarray(nameHash.start, nameHash.end),
-    issuerKeyHash: der.subarray(keyHash.start, keyHash.end),
-    serial: der.subarray(serial.start, serial.end),
-    negativeSerial: (der[serial.start]! & 0x80) !== 0,
+    certId: view(certId.bytes),
+    hash: CERT_ID_HASH_BY_OID[readOid(algOid, 'the CertID hash algorithm')],
+    issuerNameHash: view(nameHash.value),
+    issuerKeyHash: view(keyHash.value),
+    serial: view(serial.value),
+    negativeSerial: (serial.value[0]! & 0x80) !== 0,
   };
 }
 
-/** Extensions: finds the nonce; refuses unknown critical ones and oversized nonces. */
-function parseExtensions(der: Buffer, start: number, end: number): { nonce: Buffer | undefined } | undefined {
-  const list = readTlv(der, start);
-  if (list.tag !== TAG.sequence || list.end !== end) return undefined;
+/** Extensions ([0] or [2] EXPLICIT): finds the nonce; refuses unknown critical ones and oversized nonces. */
+function parseExtensions(wrapper: DerElement): { nonce: Buffer | undefined } | undefined {
+  const [list, more] = childrenOf(wrapper, 'extensions');
+  if (list?.tag !== TAG.SEQUENCE || more !== undefined) return undefined;
   let nonce: Buffer | undefined;
-  for (let e = list.start; e < list.end; ) {
-    const ext = readTlv(der, e);
-    if (ext.tag !== TAG.sequence) return undefined;
-    const id = readTlv(der, ext.start);
-    if (id.tag !== TAG.oid) return undefined;
-    let next = readTlv(der, id.end);
+  for (const ext of childrenOf(list, 'extensions')) {
+    if (ext.tag !== TAG.SEQUENCE) return undefined;
+    const parts = childrenOf(ext, 'an extension');
+    const id = parts[0];
+    if (id?.tag !== TAG.OID) return undefined;
+    let p = 1;
     let critical = false;
-    if (next.tag === TAG.boolean) {
-      critical = der[next.start] !== 0;
-      next = readTlv(der, next.end);
-    }
-    if (next.tag !== TAG.octetString || next.end !== ext.end) return undefined;
-    const oidText = decodeOid(der.subarray(id.start, id.end));
-    if (oidText === ID_PKIX_OCSP_NONCE) {
-      const length = next.end - next.start;
-      if (length === 0 || length > MAX_NONCE_BYTES || nonce !== undefined) return undefined;
-      nonce = der.subarray(e, ext.end);
+    // Read leniently, as any non-zero octet (BER, X.690 §8.2.2): a request is answered, not judged.
+    if (parts[p]?.tag === TAG.BOOLEAN) critical = parts[p++]!.value[0] !== 0;
+    const value = parts[p++];
+    if (value?.tag !== TAG.OCTET_STRING || p !== parts.length) return undefined;
+    if (readOid(id, 'an extension id') === OID.ocspNonce) {
+      if (value.value.length === 0 || value.value.length > MAX_NONCE_BYTES || nonce !== undefined) return undefined;
+      nonce = view(ext.bytes);
     } else if (critical) {
       return undefined;
     }
-    e = ext.end;
   }
   return { nonce };
-}
-
-function decodeOid(bytes: Uint8Array): string {
-  const arcs: number[] = [];
-  let value = 0;
-  for (const b of bytes) {
-    value = value * 128 + (b & 0x7f);
-    if ((b & 0x80) === 0) {
-      if (arcs.length === 0) arcs.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
-      else arcs.push(value);
-      value = 0;
-    }
-  }
-  return arcs.join('.');
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CertificateInfo } from '../ca/authority.js';
-import { pemDecodeAll } from '../ca/pem.js';
+import { pemDecodeAll } from '../der/pem.js';
 import { signerFromPem } from '../crypto/private-key-file.js';
 import { ChanceryError } from '../errors.js';
 import type { Enterprise, Officer } from '../registry/types.js';

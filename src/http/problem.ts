@@ -3,6 +3,7 @@ import type { AuthErrorCode } from '../auth/errors.js';
 import type { CaErrorCode } from '../ca/errors.js';
 import type { CryptoErrorCode } from '../crypto/errors.js';
 import type { DbErrorCode } from '../db/errors.js';
+import type { DerErrorCode } from '../der/errors.js';
 import { SQLSTATE, sqlState } from '../db/types.js';
 import { ChanceryError } from '../errors.js';
 import type { PolicyErrorCode } from '../policy/errors.js';
@@ -18,6 +19,7 @@ type AuditorOnlyCode = 'ERR_AUDIT_FETCH_FAILED' | 'ERR_AUDIT_VERIFY_FAILED';
 /** Every code a request can be answered with. A part that adds a code to its union adds it here. */
 export type ProblemCode =
   | DbErrorCode
+  | DerErrorCode
   | HttpErrorCode
   | CryptoErrorCode
   | RegistryErrorCode
@@ -54,6 +56,7 @@ export const STATUS_BY_CODE: Record<ProblemCode, number> = {
   ERR_CRYPTO_KEY_EXISTS: 409,
   ERR_CRYPTO_KEY_MISSING: 500,
   ERR_CRYPTO_KEY_PASSPHRASE: 500,
+  ERR_DER_MALFORMED: 400,
   ERR_REGISTRY_USCC_MALFORMED: 400,
   ERR_REGISTRY_USCC_CHECK: 400,
   ERR_REGISTRY_ORGANIZATION_CODE_CHECK: 400,

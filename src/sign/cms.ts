@@ -3,9 +3,11 @@ import type { HashName } from '../crypto/signature.js';
 import type { Signer, SigningAlgorithm } from '../crypto/signer.js';
 import { OID } from '../oids.js';
 import { COMMITMENT_OF_DECISION, OID_OF_DIGEST, type Decision } from '../verify/cms-attributes.js';
-import { TAG, childrenOf, contextTag, expectTag, readDer, readOid, sequence as readSequence } from '../verify/cms-der.js';
+import { childrenOf, expectTag, readDer, readOid, readSequence } from '../der/reader.js';
+import { contextTag, TAG } from '../der/tags.js';
+import { x509Time } from '../der/time.js';
+import { explicit, nullValue, octetString, oid, sequence, sequenceOf, setOf, smallInteger, sortedSetOf, tlv, tlvOf } from '../der/writer.js';
 import { readCertificateIdentity } from '../verify/cms-parse.js';
-import { explicit, nullValue, octetString, oid, sequence, setOf, smallInteger, TAG as DER, tlv, x509Time } from '../ca/der.js';
 import { SignError } from './errors.js';
 
 /**
@@ -60,7 +62,7 @@ export async function signCms(options: CmsSignOptions): Promise<Buffer> {
     smallInteger(1),
     setOf(algorithmIdentifier(OID_OF_DIGEST[alg.digest])),
     encapsulated,
-    tlv(contextTag(0, true), ...sortDer(dedupe(options.chain))),
+    tlvOf(contextTag(0, true), sortDer(dedupe(options.chain))),
     setOf(signerInfo),
   );
   return sequence(oid(OID.signedData), explicit(0, signedData));
@@ -89,14 +91,9 @@ export async function countersignCms(envelope: Uint8Array, options: CmsCountersi
   ];
   const counter = await buildSignerInfo(options.signer, leaf, alg, signedAttributes);
   const unsigned = [...parts.unsignedAttributes, attribute(OID.countersignature, counter)];
-  const signerInfo = sequence(...parts.signerInfoHead, tlv(contextTag(1, true), ...sortDer(unsigned)));
+  const signerInfo = sequenceOf([...parts.signerInfoHead, tlvOf(contextTag(1, true), sortDer(unsigned))]);
   const certificates = dedupe([...parts.certificates, ...options.chain]);
-  const signedData = sequence(
-    ...parts.signedDataHead,
-    tlv(contextTag(0, true), ...sortDer(certificates)),
-    ...parts.crls,
-    setOf(signerInfo),
-  );
+  const signedData = sequenceOf([...parts.signedDataHead, tlvOf(contextTag(0, true), sortDer(certificates)), ...parts.crls, setOf(signerInfo)]);
   return sequence(oid(OID.signedData), explicit(0, signedData));
 }
 
@@ -115,22 +112,22 @@ export function addCountersignatures(envelope: Uint8Array, countersignatures: re
     throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', `the envelope to add countersignatures to cannot be read: ${(error as Error).message}`, { cause: error });
   }
   const unsigned = [...parts.unsignedAttributes, ...countersignatures.map((c) => attribute(OID.countersignature, c))];
-  const signerInfo = sequence(...parts.signerInfoHead, ...(unsigned.length === 0 ? [] : [tlv(contextTag(1, true), ...sortDer(unsigned))]));
+  const signerInfo = sequenceOf([...parts.signerInfoHead, ...(unsigned.length === 0 ? [] : [tlvOf(contextTag(1, true), sortDer(unsigned))])]);
   const carried = dedupe([...parts.certificates, ...certificates]);
-  const signedData = sequence(...parts.signedDataHead, ...(carried.length === 0 ? [] : [tlv(contextTag(0, true), ...sortDer(carried))]), ...parts.crls, setOf(signerInfo));
+  const signedData = sequenceOf([...parts.signedDataHead, ...(carried.length === 0 ? [] : [tlvOf(contextTag(0, true), sortDer(carried))]), ...parts.crls, setOf(signerInfo)]);
   return sequence(oid(OID.signedData), explicit(0, signedData));
 }
 
 async function buildSignerInfo(signer: Signer, leaf: Uint8Array, alg: (typeof CMS_ALGORITHM)[SigningAlgorithm], signedAttributes: Buffer[]): Promise<Buffer> {
   const id = readCertificateIdentity(leaf);
   // The signature covers the DER SET OF (tag 0x31); the SignerInfo carries it as [0] IMPLICIT.
-  const signedSet = setOf(...signedAttributes);
+  const signedSet = sortedSetOf(signedAttributes);
   const signature = await signer.sign(signedSet);
   const asImplicit = Buffer.from(signedSet);
   asImplicit[0] = contextTag(0, true);
   return sequence(
     smallInteger(1),
-    sequence(id.issuer, tlv(DER.integer, id.serialContents)),
+    sequence(id.issuer, tlv(TAG.INTEGER, id.serialContents)),
     algorithmIdentifier(OID_OF_DIGEST[alg.digest]),
     asImplicit,
     alg.signatureAlgorithm(),
@@ -138,14 +135,14 @@ async function buildSignerInfo(signer: Signer, leaf: Uint8Array, alg: (typeof CM
   );
 }
 
-function attribute(type: string, ...values: Uint8Array[]): Buffer {
-  return sequence(oid(type), setOf(...values));
+function attribute(type: string, value: Uint8Array): Buffer {
+  return sequence(oid(type), setOf(value));
 }
 
 /** SigningCertificateV2 { certs { ESSCertIDv2 { certHash (SHA-256, the DEFAULT), issuerSerial } } } (RFC 5035). */
 function signingCertificateV2(leaf: Uint8Array): Buffer {
   const id = readCertificateIdentity(leaf);
-  const issuerSerial = sequence(sequence(tlv(contextTag(4, true), id.issuer)), tlv(DER.integer, id.serialContents));
+  const issuerSerial = sequence(sequence(tlv(contextTag(4, true), id.issuer)), tlv(TAG.INTEGER, id.serialContents));
   return sequence(sequence(sequence(octetString(sha256(leaf)), issuerSerial)));
 }
 

@@ -1,10 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { describeKey } from '../crypto/keys.js';
 import type { HashName, SignatureScheme } from '../crypto/signature.js';
-import type { AlgorithmIdentifier } from './certificate.js';
-import { parseAlgorithmIdentifier } from './certificate.js';
-import { childrenOf, expectTag, readDer, readSmallInteger, TAG } from './cms-der.js';
-import { VerifyError } from './errors.js';
+import { childrenOf, expectTag, readDer, readSmallInteger } from '../der/reader.js';
+import { TAG } from '../der/tags.js';
+import { explicit, nullValue, oid, sequence, smallInteger } from '../der/writer.js';
+import { parseAlgorithmIdentifier } from './algorithm-identifier.js';
+import type { AlgorithmIdentifier } from './certificate-types.js';
+import { isParseFault } from './errors.js';
 
 /**
  * Chancery's algorithm policy (DESIGN.md § Certificates): an allow-list, never a deny-list.
@@ -99,7 +101,7 @@ export function signatureSchemeOf(algorithm: AlgorithmIdentifier | Uint8Array, p
   try {
     alg = algorithm instanceof Uint8Array ? parseAlgorithmIdentifier(readDer(algorithm, 'the algorithm identifier'), 'the algorithm identifier') : algorithm;
   } catch (error) {
-    if (error instanceof VerifyError) return { refused: `the signature algorithm identifier cannot be read: ${error.message}` };
+    if (isParseFault(error)) return { refused: `the signature algorithm identifier cannot be read: ${error.message}` };
     throw error;
   }
   const name = algorithmName(alg.oid);
@@ -284,7 +286,7 @@ function parsePssParameters(parameters: Buffer | undefined): { hash: HashName; s
     if (trailer !== 1) return { refused: `RSASSA-PSS trailer field ${trailer} is not accepted` };
     return { hash, saltLength };
   } catch (error) {
-    if (error instanceof VerifyError) return { refused: `the RSASSA-PSS parameters cannot be read: ${error.message}` };
+    if (isParseFault(error)) return { refused: `the RSASSA-PSS parameters cannot be read: ${error.message}` };
     throw error;
   }
 }
@@ -292,44 +294,15 @@ function parsePssParameters(parameters: Buffer | undefined): { hash: HashName; s
 /** DER of an AlgorithmIdentifier for RSASSA-PSS with the given hash (for tests and harnesses). */
 export function pssAlgorithmIdentifier(hash: HashName): AlgorithmIdentifier {
   const hashOid = { sha256: ALG.sha256, sha384: ALG.sha384, sha512: ALG.sha512 }[hash];
-  const hashAlg = seq(oid(hashOid), Buffer.from([TAG.NULL, 0]));
-  const params = seq(
-    tagged(0xa0, hashAlg),
-    tagged(0xa1, seq(oid(ALG.mgf1), hashAlg)),
-    tagged(0xa2, Buffer.from([TAG.INTEGER, 1, HASH_LENGTH[hash]])),
-  );
-  const der = seq(oid(ALG.rsassaPss), params);
+  const hashAlg = sequence(oid(hashOid), nullValue());
+  const params = sequence(explicit(0, hashAlg), explicit(1, sequence(oid(ALG.mgf1), hashAlg)), explicit(2, smallInteger(HASH_LENGTH[hash])));
+  const der = sequence(oid(ALG.rsassaPss), params);
   return { oid: ALG.rsassaPss, parameters: params, der };
 }
 
 /** An AlgorithmIdentifier with no parameters (or NULL), for tests and harnesses. */
 export function simpleAlgorithmIdentifier(algOid: string, nullParameters = false): AlgorithmIdentifier {
-  const parameters = nullParameters ? Buffer.from([TAG.NULL, 0]) : undefined;
-  const der = parameters === undefined ? seq(oid(algOid)) : seq(oid(algOid), parameters);
+  const parameters = nullParameters ? nullValue() : undefined;
+  const der = parameters === undefined ? sequence(oid(algOid)) : sequence(oid(algOid), parameters);
   return { oid: algOid, parameters, der };
-}
-
-function seq(...items: Buffer[]): Buffer {
-  return tagged(TAG.SEQUENCE, Buffer.concat(items));
-}
-
-function tagged(tag: number, body: Buffer): Buffer {
-  if (body.length >= 0x80) {
-    const len: number[] = [];
-    for (let n = body.length; n > 0; n = Math.floor(n / 256)) len.unshift(n & 0xff);
-    return Buffer.concat([Buffer.from([tag, 0x80 | len.length, ...len]), body]);
-  }
-  return Buffer.concat([Buffer.from([tag, body.length]), body]);
-}
-
-function oid(dotted: string): Buffer {
-  const arcs = dotted.split('.').map(Number);
-  const out: number[] = [];
-  const first = arcs[0]! * 40 + arcs[1]!;
-  for (const arc of [first, ...arcs.slice(2)]) {
-    const bytes: number[] = [arc & 0x7f];
-    for (let n = Math.floor(arc / 128); n > 0; n = Math.floor(n / 128)) bytes.unshift((n & 0x7f) | 0x80);
-    out.push(...bytes);
-  }
-  return Buffer.from([TAG.OID, out.length, ...out]);
 }

@@ -1,12 +1,14 @@
 import type { HashName } from '../crypto/signature.js';
 import { OID } from '../oids.js';
-import { TAG, childrenOf, contextTag, expectTag, malformed, readIntegerHex, readOctets, readOid, readTime, sequence, type DerElement } from './cms-der.js';
+import { childrenOf, expectTag, readIntegerHex, readOctets, readOid, readSequence, readTime, type DerElement } from '../der/reader.js';
+import { contextTag, TAG } from '../der/tags.js';
 import { readAlgorithm, type CmsAttribute } from './cms-parse.js';
+import { malformed } from './errors.js';
 
 /**
  * Decoders for the CMS attributes Chancery reads: RFC 5652 §11 (content-type, message-digest,
  * signing-time), RFC 5035 §5.4 (signing-certificate-v2) and ETSI EN 319 122-1 §5.2.3
- * (commitment-type-indication). Each throws VerifyError ERR_VERIFY_MALFORMED on a bad encoding.
+ * (commitment-type-indication). Each throws a parse fault (VerifyError or DerError, see isParseFault) on a bad encoding.
  */
 
 /** Digest algorithms accepted for message-digest and ESS certHash (NIST FIPS 180-4, RFC 5754). */
@@ -73,11 +75,11 @@ export interface EssCertIdV2 {
 
 export function readSigningCertificateV2(attribute: CmsAttribute): EssCertIdV2 {
   // SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies SEQUENCE OF PolicyInformation OPTIONAL }
-  const body = sequence(singleValue(attribute, 'signing-certificate-v2'), 'SigningCertificateV2');
-  const certs = sequence(body[0], 'SigningCertificateV2.certs');
+  const body = readSequence(singleValue(attribute, 'signing-certificate-v2'), 'SigningCertificateV2');
+  const certs = readSequence(body[0], 'SigningCertificateV2.certs');
   if (certs.length === 0) throw malformed('SigningCertificateV2.certs is empty');
   // ESSCertIDv2 ::= SEQUENCE { hashAlgorithm DEFAULT id-sha256, certHash OCTET STRING, issuerSerial OPTIONAL }
-  const fields = sequence(certs[0], 'ESSCertIDv2');
+  const fields = readSequence(certs[0], 'ESSCertIDv2');
   let i = 0;
   let hash: EssCertIdV2['hash'] = 'sha256';
   if (fields[i]?.tag === TAG.SEQUENCE) {
@@ -88,8 +90,8 @@ export function readSigningCertificateV2(attribute: CmsAttribute): EssCertIdV2 {
   let issuerSerial: EssCertIdV2['issuerSerial'];
   if (fields[i] !== undefined) {
     // IssuerSerial ::= SEQUENCE { issuer GeneralNames, serialNumber CertificateSerialNumber }
-    const is = sequence(fields[i++], 'ESSCertIDv2.issuerSerial');
-    const names = sequence(is[0], 'IssuerSerial.issuer');
+    const is = readSequence(fields[i++], 'ESSCertIDv2.issuerSerial');
+    const names = readSequence(is[0], 'IssuerSerial.issuer');
     const issuer = names
       .filter((n) => n.tag === contextTag(4, true))
       .map((n) => expectTag(childrenOf(n, 'a directoryName')[0], TAG.SEQUENCE, 'a directoryName').bytes);
@@ -102,6 +104,6 @@ export function readSigningCertificateV2(attribute: CmsAttribute): EssCertIdV2 {
 /** The commitment type OID of a commitment-type-indication attribute (qualifiers ignored). */
 export function readCommitmentType(attribute: CmsAttribute): string {
   // CommitmentTypeIndication ::= SEQUENCE { commitmentTypeId OID, commitmentTypeQualifier SEQUENCE OF … OPTIONAL }
-  const body = sequence(singleValue(attribute, 'commitment-type-indication'), 'CommitmentTypeIndication');
+  const body = readSequence(singleValue(attribute, 'commitment-type-indication'), 'CommitmentTypeIndication');
   return readOid(body[0], 'CommitmentTypeIndication.commitmentTypeId');
 }

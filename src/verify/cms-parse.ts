@@ -1,18 +1,7 @@
 import { OID } from '../oids.js';
-import {
-  TAG,
-  childrenOf,
-  contextTag,
-  expectTag,
-  malformed,
-  readDer,
-  readIntegerHex,
-  readOctets,
-  readOid,
-  readSmallInteger,
-  sequence,
-  type DerElement,
-} from './cms-der.js';
+import { childrenOf, expectTag, readDer, readIntegerHex, readOctets, readOid, readSequence, readSmallInteger, type DerElement } from '../der/reader.js';
+import { contextTag, TAG } from '../der/tags.js';
+import { asVerifyError, malformed } from './errors.js';
 
 /**
  * Parsing of CMS SignedData (RFC 5652 §5) into plain values, keeping every byte that a signature
@@ -76,9 +65,17 @@ export interface CmsSignedData {
 
 /** Parses a DER ContentInfo that must hold SignedData. Throws VerifyError ERR_VERIFY_MALFORMED. */
 export function parseCmsSignedData(der: Uint8Array): CmsSignedData {
+  try {
+    return decodeCmsSignedData(der);
+  } catch (error) {
+    throw asVerifyError(error);
+  }
+}
+
+function decodeCmsSignedData(der: Uint8Array): CmsSignedData {
   if (der.length > MAX_ENVELOPE_BYTES) throw malformed(`the envelope is ${der.length} bytes, above the limit of ${MAX_ENVELOPE_BYTES}`);
   // ContentInfo ::= SEQUENCE { contentType, content [0] EXPLICIT ANY }
-  const contentInfo = sequence(readDer(der, 'the envelope'), 'ContentInfo');
+  const contentInfo = readSequence(readDer(der, 'the envelope'), 'ContentInfo');
   if (contentInfo.length !== 2) throw malformed('ContentInfo must have exactly contentType and content');
   const contentType = readOid(contentInfo[0], 'ContentInfo.contentType');
   if (contentType !== OID.signedData) throw malformed(`the outer content type is ${contentType}, not SignedData (${OID.signedData})`);
@@ -88,14 +85,14 @@ export function parseCmsSignedData(der: Uint8Array): CmsSignedData {
 }
 
 function parseSignedData(el: DerElement): CmsSignedData {
-  const fields = sequence(el, 'SignedData');
+  const fields = readSequence(el, 'SignedData');
   let i = 0;
   const version = readSmallInteger(fields[i++], 'SignedData.version');
   if (![1, 3, 4, 5].includes(version)) throw malformed(`SignedData.version ${version} is not a CMS version`);
-  const digestAlgorithms = sequence(fields[i++], 'SignedData.digestAlgorithms', TAG.SET).map((d) => readAlgorithm(d, 'a digest algorithm'));
+  const digestAlgorithms = readSequence(fields[i++], 'SignedData.digestAlgorithms', TAG.SET).map((d) => readAlgorithm(d, 'a digest algorithm'));
 
   // EncapsulatedContentInfo ::= SEQUENCE { eContentType, eContent [0] EXPLICIT OCTET STRING OPTIONAL }
-  const eci = sequence(fields[i++], 'EncapsulatedContentInfo');
+  const eci = readSequence(fields[i++], 'EncapsulatedContentInfo');
   const eContentType = readOid(eci[0], 'eContentType');
   let eContent: Uint8Array | undefined;
   if (eci.length > 2) throw malformed('EncapsulatedContentInfo has unexpected fields');
@@ -122,7 +119,7 @@ function parseSignedData(el: DerElement): CmsSignedData {
   // an "other" format ([1]) is there matters, for the version.
   let otherRevocationInfo = false;
   if (fields[i]?.tag === contextTag(1, true)) otherRevocationInfo = childrenOf(fields[i++]!, 'SignedData.crls').some((c) => c.tag === contextTag(1, true));
-  const signerInfos = sequence(fields[i++], 'SignedData.signerInfos', TAG.SET).map((s) => parseSignerInfo(s, 'SignerInfo'));
+  const signerInfos = readSequence(fields[i++], 'SignedData.signerInfos', TAG.SET).map((s) => decodeSignerInfo(s, 'SignerInfo'));
   if (i !== fields.length) throw malformed('SignedData has unexpected fields after signerInfos');
   // The version is not free: RFC 5652 §5.1 derives it from the content (with only X.509
   // certificates, as here: 5 with other revocation formats, 3 with a v3 SignerInfo or content
@@ -132,9 +129,17 @@ function parseSignedData(el: DerElement): CmsSignedData {
   return { version, digestAlgorithms, eContentType, eContent, certificates, signerInfos };
 }
 
-/** Parses one SignerInfo (also used for the values of a countersignature attribute). */
+/** Parses one SignerInfo (also used for the values of a countersignature attribute). Throws ERR_VERIFY_MALFORMED. */
 export function parseSignerInfo(el: DerElement, what: string): CmsSignerInfo {
-  const fields = sequence(el, what);
+  try {
+    return decodeSignerInfo(el, what);
+  } catch (error) {
+    throw asVerifyError(error);
+  }
+}
+
+function decodeSignerInfo(el: DerElement, what: string): CmsSignerInfo {
+  const fields = readSequence(el, what);
   let i = 0;
   const version = readSmallInteger(fields[i++], `${what}.version`);
   const sidEl = fields[i++];
@@ -168,7 +173,7 @@ export function parseSignerInfo(el: DerElement, what: string): CmsSignerInfo {
 }
 
 export function readAlgorithm(el: DerElement | undefined, what: string): AlgorithmId {
-  const parts = sequence(el, what);
+  const parts = readSequence(el, what);
   if (parts.length < 1 || parts.length > 2) throw malformed(`${what} is not an AlgorithmIdentifier`);
   return { oid: readOid(parts[0], `${what}.algorithm`), parameters: parts[1]?.bytes, der: el!.bytes };
 }
@@ -178,10 +183,10 @@ function readAttributes(el: DerElement, what: string): CmsAttribute[] {
   if (list.length === 0) throw malformed(`${what} is present but empty`);
   if (list.length > MAX_ATTRIBUTES) throw malformed(`${what} has ${list.length} attributes, above the limit of ${MAX_ATTRIBUTES}`);
   return list.map((a) => {
-    const parts = sequence(a, `an attribute of ${what}`);
+    const parts = readSequence(a, `an attribute of ${what}`);
     if (parts.length !== 2) throw malformed(`an attribute of ${what} is not SEQUENCE { type, values }`);
     const type = readOid(parts[0], `an attribute type of ${what}`);
-    const values = sequence(parts[1], `the values of attribute ${type}`, TAG.SET);
+    const values = readSequence(parts[1], `the values of attribute ${type}`, TAG.SET);
     return { type, values };
   });
 }
@@ -198,9 +203,18 @@ export interface CertificateIdentity {
   subjectKeyIdentifier: Uint8Array | undefined;
 }
 
+/** Throws ERR_VERIFY_MALFORMED when the bytes are not a certificate with those fields. */
 export function readCertificateIdentity(der: Uint8Array): CertificateIdentity {
-  const cert = sequence(readDer(der, 'a certificate'), 'Certificate');
-  const tbs = sequence(cert[0], 'TBSCertificate');
+  try {
+    return decodeCertificateIdentity(der);
+  } catch (error) {
+    throw asVerifyError(error);
+  }
+}
+
+function decodeCertificateIdentity(der: Uint8Array): CertificateIdentity {
+  const cert = readSequence(readDer(der, 'a certificate'), 'Certificate');
+  const tbs = readSequence(cert[0], 'TBSCertificate');
   let i = 0;
   if (tbs[i]?.tag === contextTag(0, true)) i++; // version
   const serialEl = expectTag(tbs[i++], TAG.INTEGER, 'TBSCertificate.serialNumber');
@@ -209,8 +223,8 @@ export function readCertificateIdentity(der: Uint8Array): CertificateIdentity {
   let subjectKeyIdentifier: Uint8Array | undefined;
   const extensions = tbs.find((el) => el.tag === contextTag(3, true));
   if (extensions !== undefined) {
-    for (const ext of sequence(childrenOf(extensions, 'extensions')[0], 'Extensions')) {
-      const parts = sequence(ext, 'Extension');
+    for (const ext of readSequence(childrenOf(extensions, 'extensions')[0], 'Extensions')) {
+      const parts = readSequence(ext, 'Extension');
       if (readOid(parts[0], 'Extension.extnID') === '2.5.29.14') {
         subjectKeyIdentifier = readOctets(readDer(readOctets(parts[parts.length - 1], 'extnValue'), 'SubjectKeyIdentifier'), 'SubjectKeyIdentifier');
       }

@@ -1,4 +1,5 @@
 import { digest } from '../crypto/digest.js';
+import { toHex } from '../der/reader.js';
 import { verifySignature, verifySignatureAsync } from '../crypto/signature.js';
 import { OID } from '../oids.js';
 import { algorithmAllowed, algorithmNameOf, type SignatureRules } from '../policy/algorithms.js';
@@ -16,9 +17,8 @@ import {
   type Decision,
   type EssCertIdV2,
 } from './cms-attributes.js';
-import { toHex } from './cms-der.js';
 import { MAX_COUNTERSIGNATURES, parseSignerInfo, type CmsAttribute, type CmsSignedData, type CmsSignerInfo } from './cms-parse.js';
-import { VerifyError } from './errors.js';
+import { isParseFault } from './errors.js';
 import { parseNameDer } from './name.js';
 import { CheckList, type SignatureEvidence } from './validation-report.js';
 
@@ -211,7 +211,7 @@ function step(checks: CheckList, id: string, attrs: Map<string, CmsAttribute> | 
   try {
     r = run(attrs);
   } catch (error) {
-    if (!(error instanceof VerifyError)) throw error;
+    if (!isParseFault(error)) throw error;
     r = fail('FORMAT_FAILURE', error.message);
   }
   if (r.result === 'PASSED') checks.pass(id, r.message);
@@ -277,6 +277,6 @@ function uniqueByBytes(certs: Certificate[]): Certificate[] {
 }
 
 function messageOf(error: unknown): string {
-  if (error instanceof VerifyError) return error.message;
+  if (isParseFault(error)) return error.message;
   throw error;
 }

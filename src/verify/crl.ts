@@ -1,24 +1,18 @@
-import {
-  EXT,
-  looksLikePem,
-  parseAlgorithmIdentifier,
-  parseDistributionPointName,
-  pemBlocks,
-  readBitString,
-  readBoolean,
-  readNamedBits,
-  REASON_FLAG_NAMES,
-  type AlgorithmIdentifier,
-  type Certificate,
-  type DistributionPoint,
-  type DistributionPointName,
-  type Extension,
-  type ReasonName,
-} from './certificate.js';
+import { looksLikePem } from '../der/pem.js';
+import { childrenOf, expectTag, readBitString, readBoolean, readDer, readNamedBits, readOctets, readOid, readSmallInteger, readTime, toHex } from '../der/reader.js';
+import type { DerElement } from '../der/reader.js';
+import { contextTag, TAG } from '../der/tags.js';
+import { tlv } from '../der/writer.js';
+import { EXT } from '../oids.js';
 import { CHANCERY_ALGORITHMS, type AlgorithmPolicy } from './algorithms.js';
-import { childrenOf, contextTag, expectTag, malformed, readDer, readOctets, readOid, readSmallInteger, readTime, TAG, toHex, type DerElement } from './cms-der.js';
-import { VerifyError } from './errors.js';
+import { parseAlgorithmIdentifier } from './algorithm-identifier.js';
+import type { Certificate } from './certificate.js';
+import { parseDistributionPointName } from './certificate-extensions.js';
+import { REASON_FLAG_NAMES, type AlgorithmIdentifier, type DistributionPoint, type DistributionPointName, type Extension, type ReasonName } from './certificate-types.js';
+import { asVerifyError, isParseFault, malformed } from './errors.js';
 import { parseGeneralNames, parseName, type GeneralName, type Name } from './name.js';
+import { ParseCache } from './parse-cache.js';
+import { pemBlocks } from './pem-input.js';
 import { PURPOSE_CRL_SIGNING } from './path.js';
 import { verifySignedBytes } from './path/signatures.js';
 import { normalizeSerial, type RevocationContext, type RevocationSource, type RevocationStatus } from './revocation.js';
@@ -93,18 +87,19 @@ export interface Crl {
 const PROCESSED_CRL_EXTENSIONS = new Set<string>([EXT.crlNumber, EXT.deltaCrlIndicator, EXT.issuingDistributionPoint, EXT.authorityKeyIdentifier, EXT.issuerAltName, EXT.freshestCrl, EXT.authorityInfoAccess]);
 const PROCESSED_ENTRY_EXTENSIONS = new Set<string>([EXT.crlReason, EXT.invalidityDate, EXT.certificateIssuer]);
 
-const cache = new Map<string, Crl>();
-const CACHE_LIMIT = 256;
+const cache = new ParseCache<Crl>(256);
 
 /** Parses one DER CRL; throws ERR_VERIFY_MALFORMED when it is not a DER CertificateList. */
 export function parseCrl(der: Uint8Array): Crl {
-  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
-  const hit = cache.get(key);
-  if (hit !== undefined) return hit;
-  const crl = decodeCrl(Buffer.from(der));
-  cache.set(key, crl);
-  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  return crl;
+  return cache.get(der, readCrl, undefined);
+}
+
+function readCrl(der: Uint8Array): Crl {
+  try {
+    return decodeCrl(Buffer.from(der));
+  } catch (error) {
+    throw asVerifyError(error);
+  }
 }
 
 /** Reads every CRL from PEM text (X509 CRL blocks) or one DER blob. */
@@ -178,7 +173,7 @@ function decodeCrl(der: Buffer): Crl {
           if (ext.critical && !PROCESSED_CRL_EXTENSIONS.has(ext.oid)) problems.push(`the CRL has a critical extension Chancery does not process: ${ext.oid}`);
       }
     } catch (error) {
-      if (!(error instanceof VerifyError)) throw error;
+      if (!isParseFault(error)) throw error;
       problems.push(`CRL extension ${ext.oid} is malformed: ${error.message}`);
     }
   }
@@ -213,7 +208,7 @@ function decodeCrl(der: Buffer): Crl {
               problems.push(`a CRL entry has a critical extension Chancery does not process: ${ext.oid}`);
             }
           } catch (error) {
-            if (!(error instanceof VerifyError)) throw error;
+            if (!isParseFault(error)) throw error;
             problems.push(`CRL entry extension ${ext.oid} is malformed: ${error.message}`);
           }
         }
@@ -322,7 +317,7 @@ export function crlSource(crls: Array<Crl | Uint8Array | string>, options: CrlSo
       if (typeof c === 'string' || c instanceof Uint8Array) parsed.push(...parseCrls(c));
       else parsed.push(c);
     } catch (error) {
-      if (!(error instanceof VerifyError)) throw error;
+      if (!isParseFault(error)) throw error;
       unreadable.push(error.message);
     }
   }
@@ -502,15 +497,8 @@ function fullNames(dpn: DistributionPointName, issuer: Name): GeneralName[] {
   const rdn = dpn.nameRelativeToCrlIssuerDer!;
   // Name = issuer RDNs + this RDN: re-encode the SEQUENCE from the issuer's contents plus the SET.
   const issuerDer = readDer(issuer.der, 'the CRL issuer');
-  const body = Buffer.concat([Buffer.from(issuerDer.value), rdn]);
-  const header = body.length < 0x80 ? Buffer.from([TAG.SEQUENCE, body.length]) : lengthHeader(body.length);
-  return [{ type: 'directory', name: parseName(readDer(Buffer.concat([header, body]), 'a distribution point name'), 'a distribution point name') }];
-}
-
-function lengthHeader(length: number): Buffer {
-  const bytes: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
-  return Buffer.from([TAG.SEQUENCE, 0x80 | bytes.length, ...bytes]);
+  const name = tlv(TAG.SEQUENCE, issuerDer.value, rdn);
+  return [{ type: 'directory', name: parseName(readDer(name, 'a distribution point name'), 'a distribution point name') }];
 }
 
 function sameGeneralName(a: GeneralName, b: GeneralName): boolean {

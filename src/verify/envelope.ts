@@ -7,7 +7,7 @@ import type { LoadedPolicy, PolicySet } from '../policy/policy.js';
 import { parseCertificate, type Certificate } from './certificate.js';
 import { verifyCmsSignatures } from './cms.js';
 import { MAX_CONTENT_BYTES, parseCmsSignedData, type CmsSignedData } from './cms-parse.js';
-import { VerifyError } from './errors.js';
+import { isParseFault, VerifyError } from './errors.js';
 import { parseJws, type ParsedJws } from './jws-parse.js';
 import { verifyJwsSignatures } from './jws.js';
 import { PURPOSE_DOCUMENT_SIGNING, validatePath } from './path.js';
@@ -131,7 +131,7 @@ function readEnvelope(bytes: Uint8Array, checks: CheckList): ReadEnvelope | unde
     checks.pass('envelope.format', `the envelope is a JWS (${jws.serialization} serialization) with ${jws.signatures.length} signature${jws.signatures.length === 1 ? '' : 's'}`);
     return { format, jws, embedded: jws.payload };
   } catch (error) {
-    if (!(error instanceof VerifyError)) throw error;
+    if (!isParseFault(error)) throw error;
     checks.fail('envelope.format', 'FORMAT_FAILURE', `the ${format === 'cms' ? 'CMS' : 'JWS'} envelope is malformed: ${error.message}`);
     return undefined;
   }

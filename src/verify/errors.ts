@@ -1,3 +1,4 @@
+import { DerError } from '../der/errors.js';
 import { ChanceryError } from '../errors.js';
 
 /**
@@ -10,3 +11,26 @@ export type VerifyErrorCode =
   | 'ERR_VERIFY_MALFORMED'
   | 'ERR_VERIFY_TOO_LARGE';
 export class VerifyError extends ChanceryError<VerifyErrorCode> {}
+
+/** A structure the verifier reads is malformed (beyond what the DER reader itself checks). */
+export function malformed(message: string): VerifyError {
+  return new VerifyError('ERR_VERIFY_MALFORMED', message);
+}
+
+/**
+ * A parse fault while reading hostile input: the verifier's own, or the DER reader's (src/der).
+ * Both mean the same to the verifier (FORMAT_FAILURE, or an unusable CRL, OCSP response or
+ * extension); anything else is a bug and MUST propagate.
+ */
+export function isParseFault(error: unknown): error is VerifyError | DerError {
+  return error instanceof VerifyError || error instanceof DerError;
+}
+
+/**
+ * The error a verifier parse function throws to its callers: a DER fault becomes
+ * ERR_VERIFY_MALFORMED with the same message (the contract of parseCertificate, parseCrl,
+ * parseCmsSignedData, …); anything else is returned unchanged.
+ */
+export function asVerifyError(error: unknown): unknown {
+  return error instanceof DerError ? new VerifyError('ERR_VERIFY_MALFORMED', error.message, { cause: error }) : error;
+}

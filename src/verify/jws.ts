@@ -5,7 +5,7 @@ import { algorithmAllowed, type SignatureRules } from '../policy/algorithms.js';
 import { joseSignatureScheme } from './algorithms.js';
 import { parseCertificate, type Certificate } from './certificate.js';
 import type { Decision } from './cms-attributes.js';
-import { VerifyError } from './errors.js';
+import { isParseFault } from './errors.js';
 import { decodeBase64, parseJws, type JwsEntry, type ParsedJws } from './jws-parse.js';
 import type { SubIndication } from './report.js';
 import { CheckList, type SignatureEvidence } from './validation-report.js';
@@ -106,7 +106,7 @@ export async function verifyJwsWithKey(jws: string, key: KeyObject | JWK, algori
   try {
     parsed = parseJws(jws);
   } catch (error) {
-    if (error instanceof VerifyError) return { ok: false, subIndication: 'FORMAT_FAILURE', reason: error.message, byPolicy: false };
+    if (isParseFault(error)) return { ok: false, subIndication: 'FORMAT_FAILURE', reason: error.message, byPolicy: false };
     throw error;
   }
   if (parsed.signatures.length !== 1) return { ok: false, subIndication: 'FORMAT_FAILURE', reason: 'exactly one signature was expected', byPolicy: false };
@@ -250,7 +250,7 @@ function readX5c(h: Record<string, unknown>): { certificates: Certificate[] } | 
   try {
     certificates = (x5c as string[]).map((c, i) => parseCertificate(decodeBase64(c, `x5c[${i}]`)));
   } catch (error) {
-    if (error instanceof VerifyError) return { subIndication: 'FORMAT_FAILURE', reason: `"x5c" does not hold DER certificates: ${error.message}` };
+    if (isParseFault(error)) return { subIndication: 'FORMAT_FAILURE', reason: `"x5c" does not hold DER certificates: ${error.message}` };
     throw error;
   }
   const thumb = h['x5t#S256'];

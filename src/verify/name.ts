@@ -1,4 +1,8 @@
-import { childrenOf, malformed, readDer, readOid, TAG, toHex, type DerElement } from './cms-der.js';
+import { childrenOf, readDer, readOid, toHex, type DerElement } from '../der/reader.js';
+import { decodeDirectoryString } from '../der/strings.js';
+import { TAG } from '../der/tags.js';
+import { asVerifyError, malformed } from './errors.js';
+import { ParseCache } from './parse-cache.js';
 
 /**
  * X.500 distinguished names and GeneralNames (RFC 5280 §4.1.2.4, §4.2.1.6), parsed from DER and
@@ -119,62 +123,18 @@ export function parseName(el: DerElement, what: string): Name {
 }
 
 /** Names parsed from standalone DER, by exact bytes (a Name is immutable): a signer identifier's issuer repeats. */
-const NAME_CACHE_LIMIT = 256;
-const nameCache = new Map<string, Name>();
+const nameCache = new ParseCache<Name>(256);
 
-/** Parses a Name from standalone DER bytes; the same bytes give the same (immutable) Name. */
+/** Parses a Name from standalone DER bytes; the same bytes give the same (immutable) Name. Throws ERR_VERIFY_MALFORMED. */
 export function parseNameDer(der: Uint8Array, what = 'the name'): Name {
-  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
-  const hit = nameCache.get(key);
-  if (hit !== undefined) return hit;
-  const name = parseName(readDer(der, what), what);
-  nameCache.set(key, name);
-  if (nameCache.size > NAME_CACHE_LIMIT) nameCache.delete(nameCache.keys().next().value!);
-  return name;
+  return nameCache.get(der, decodeNameDer, what);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Text of an X.520 string value, or undefined for other types or undecodable contents. */
-export function decodeDirectoryString(el: DerElement): string | undefined {
-  const v = el.value;
+function decodeNameDer(der: Uint8Array, what: string): Name {
   try {
-    switch (el.tag) {
-      case 0x0c: // UTF8String
-        return utf8.decode(v);
-      case 0x12: // NumericString: digits and space only (X.680 §41.2); anything else compares as bytes
-        for (const b of v) if (b !== 0x20 && (b < 0x30 || b > 0x39)) return undefined;
-        return Buffer.from(v).toString('latin1');
-      case 0x13: // PrintableString
-      case 0x16: // IA5String
-      case 0x1a: // VisibleString
-        for (const b of v) if (b > 0x7f) return undefined;
-        return Buffer.from(v).toString('latin1');
-      case 0x14: // TeletexString: treated as Latin-1, as most implementations do
-        return Buffer.from(v).toString('latin1');
-      case 0x1e: {
-        // BMPString: UTF-16BE
-        if (v.length % 2 !== 0) return undefined;
-        const swapped = Buffer.from(v);
-        swapped.swap16();
-        return swapped.toString('utf16le');
-      }
-      case 0x1c: {
-        // UniversalString: UTF-32BE
-        if (v.length % 4 !== 0) return undefined;
-        let s = '';
-        for (let i = 0; i < v.length; i += 4) {
-          const cp = ((v[i]! << 24) | (v[i + 1]! << 16) | (v[i + 2]! << 8) | v[i + 3]!) >>> 0;
-          if (cp > 0x10ffff) return undefined;
-          s += String.fromCodePoint(cp);
-        }
-        return s;
-      }
-      default:
-        return undefined;
-    }
-  } catch {
-    return undefined;
+    return parseName(readDer(der, what), what);
+  } catch (error) {
+    throw asVerifyError(error);
   }
 }
 

@@ -1,9 +1,13 @@
-import { identifierDigest, type IdentifierHash } from '../crypto/digest.js';
+import { identifierDigest } from '../crypto/digest.js';
+import { childrenOf, expectTag, readBitString, readDer, readOctets, readOid, readSmallInteger, readTime, toHex, type DerElement } from '../der/reader.js';
+import { contextTag, TAG } from '../der/tags.js';
+import { CERT_ID_HASH_BY_OID, OID } from '../oids.js';
+import { parseAlgorithmIdentifier } from './algorithm-identifier.js';
 import { CHANCERY_ALGORITHMS, type AlgorithmPolicy } from './algorithms.js';
-import { parseAlgorithmIdentifier, parseCertificate, readBitString, type AlgorithmIdentifier, type Certificate } from './certificate.js';
-import { childrenOf, contextTag, expectTag, malformed, readDer, readOctets, readOid, readSmallInteger, readTime, TAG, toHex, type DerElement } from './cms-der.js';
+import { parseCertificate, type Certificate } from './certificate.js';
+import type { AlgorithmIdentifier } from './certificate-types.js';
 import { CRL_REASONS } from './crl.js';
-import { VerifyError } from './errors.js';
+import { asVerifyError, isParseFault, malformed } from './errors.js';
 import { parseName } from './name.js';
 import { PURPOSE_OCSP_SIGNING } from './path.js';
 import { checkPurpose } from './path/process.js';
@@ -19,15 +23,6 @@ import { normalizeSerial, type RevocationContext, type RevocationSource, type Re
  * algorithm policy, and it is current (nextUpdate not passed; without nextUpdate, thisUpdate no
  * older than `maxAgeWithoutNextUpdateMs`).
  */
-
-const ID_PKIX_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
-
-const HASH_BY_OID: Record<string, IdentifierHash> = {
-  '1.3.14.3.2.26': 'sha1',
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-};
 
 export interface OcspSingleResponse {
   hashAlgorithm: string;
@@ -59,6 +54,14 @@ export interface OcspResponse {
  * a response that is not `successful` with a basic response inside.
  */
 export function parseOcspResponse(der: Uint8Array): OcspResponse {
+  try {
+    return decodeOcspResponse(der);
+  } catch (error) {
+    throw asVerifyError(error);
+  }
+}
+
+function decodeOcspResponse(der: Uint8Array): OcspResponse {
   const root = readDer(der, 'the OCSP response');
   const parts = childrenOf(expectTag(root, TAG.SEQUENCE, 'the OCSP response'), 'the OCSP response');
   let basic: DerElement = root;
@@ -68,7 +71,7 @@ export function parseOcspResponse(der: Uint8Array): OcspResponse {
     const bytes = childrenOf(expectTag(parts[1], contextTag(0, true), 'responseBytes'), 'responseBytes');
     const [type, octets] = childrenOf(expectTag(bytes[0], TAG.SEQUENCE, 'responseBytes'), 'responseBytes');
     const responseType = readOid(type, 'the OCSP response type');
-    if (responseType !== ID_PKIX_OCSP_BASIC) throw malformed(`the OCSP response type ${responseType} is not id-pkix-ocsp-basic`);
+    if (responseType !== OID.ocspBasic) throw malformed(`the OCSP response type ${responseType} is not id-pkix-ocsp-basic`);
     basic = readDer(readOctets(octets, 'the basic OCSP response'), 'the basic OCSP response');
   }
   return decodeBasic(Buffer.from(der), basic);
@@ -100,7 +103,7 @@ function decodeBasic(der: Buffer, basic: DerElement): OcspResponse {
   if (f[i]?.tag === contextTag(1, true)) {
     for (const ext of extensions(childrenOf(f[i++]!, 'responseExtensions')[0]!)) {
       // The nonce (1.3.6.1.5.5.7.48.1.2) and others are informative here; only critical unknowns matter.
-      if (ext.critical && ext.oid !== '1.3.6.1.5.5.7.48.1.2') problems.push(`the OCSP response has a critical extension Chancery does not process: ${ext.oid}`);
+      if (ext.critical && ext.oid !== OID.ocspNonce) problems.push(`the OCSP response has a critical extension Chancery does not process: ${ext.oid}`);
     }
   }
   if (i !== f.length) throw malformed('tbsResponseData has unexpected trailing fields');
@@ -174,7 +177,7 @@ export function ocspResponseSource(responses: Array<Uint8Array | OcspResponse>, 
     try {
       parsed.push(r instanceof Uint8Array ? parseOcspResponse(r) : r);
     } catch (error) {
-      if (!(error instanceof VerifyError)) throw error;
+      if (!isParseFault(error)) throw error;
       unreadable.push(error.message);
     }
   }
@@ -216,7 +219,7 @@ export function ocspResponseSource(responses: Array<Uint8Array | OcspResponse>, 
 }
 
 function certIdMatches(single: OcspSingleResponse, issuer: Certificate): boolean {
-  const hash = HASH_BY_OID[single.hashAlgorithm];
+  const hash = CERT_ID_HASH_BY_OID[single.hashAlgorithm];
   if (hash === undefined) return false;
   return identifierDigest(hash, issuer.subject.der).equals(single.issuerNameHash) && identifierDigest(hash, issuerKeyBits(issuer)).equals(single.issuerKeyHash);
 }

@@ -1,7 +1,7 @@
-import { decodeOfficerAuthorization } from '../ca/officer-extension.js';
 import { OID } from '../oids.js';
+import type { Certificate } from './certificate.js';
 import type { Decision } from './cms-attributes.js';
-import { registerProcessedExtension, type Certificate } from './certificate.js';
+import { decodeOfficerAuthorization } from './officer-extension.js';
 import { INDICATION_OF, type Check, type Indication, type SubIndication } from './report.js';
 
 /**
@@ -193,10 +193,6 @@ export function combineOutcomes(outcomes: readonly Outcome[]): Outcome {
 export function outcomeFields(o: Outcome): Outcome {
   return o.subIndication === undefined ? { indication: o.indication } : { indication: o.indication, subIndication: o.subIndication };
 }
-
-// The officer extension is read here (role and jurisdiction are reported; the submission workflow
-// checks them against the policy), so path validation must not refuse it as unknown if critical.
-registerProcessedExtension(OID.officerAuthorization);
 
 /** Summaries by certificate (a pure function of its bytes; certificates are parsed once, cached). */
 const summaries = new WeakMap<Certificate, SignerSummary>();

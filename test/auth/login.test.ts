@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthService } from '../../src/auth/auth-service.js';
 import { signLoginJws } from '../../src/client/login.js';
 import { buildCsr } from '../../src/ca/csr-builder.js';
-import { pemDecodeAll } from '../../src/ca/pem.js';
+import { pemDecodeAll } from '../../src/der/pem.js';
 import { databaseRevocationSource, revokedSerialCheck } from '../../src/ca/revocation-source.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import type { Signer } from '../../src/crypto/signer.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pemEncode } from '../../src/ca/pem.js';
+import { pemEncode } from '../../src/der/pem.js';
 import { completeUscc } from '../../src/registry/uscc.js';
 import { drivers } from '../helpers/db.js';
 import { expectCode } from '../helpers/expect-code.js';

@@ -3,7 +3,7 @@ import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
 import { importSpki } from '../../src/crypto/keys.js';
 import { verifySignature } from '../../src/crypto/signature.js';
 import { readCertificateFields } from '../../src/ca/certificate-fields.js';
-import { readTlv } from '../../src/ca/der.js';
+import { childrenOf, readDer } from '../../src/der/reader.js';
 
 export interface ParsedOcspResponse {
   /** RFC 6960 OCSPResponseStatus. */
@@ -23,9 +23,7 @@ export function parseOcspResponse(der: Buffer): ParsedOcspResponse {
   const basicDer = Buffer.from(response.responseBytes.response.buffer);
   const basic = AsnConvert.parse(basicDer, BasicOCSPResponse);
   // The signed bytes are the exact tbsResponseData DER.
-  const outer = readTlv(basicDer, 0);
-  const tbs = readTlv(basicDer, outer.start);
-  const tbsDer = basicDer.subarray(outer.start, tbs.end);
+  const tbsDer = childrenOf(readDer(basicDer))[0]!.bytes;
   const responderDer = Buffer.from(AsnConvert.serialize(basic.certs![0]!));
   const key = importSpki(readCertificateFields(responderDer).spki);
   const signatureValid = verifySignature({ kind: 'ecdsa', hash: 'sha256', encoding: 'der' }, key, tbsDer, Buffer.from(basic.signature));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CertificateAuthority } from '../../src/ca/authority.js';
 import { CRL_REFRESH_AFTER_MS, ROOT_CRL_VALIDITY_MS } from '../../src/ca/crl-publisher.js';
 import { KEY_NAMES, loadHierarchy } from '../../src/ca/hierarchy.js';
-import { pemEncode } from '../../src/ca/pem.js';
+import { pemEncode } from '../../src/der/pem.js';
 import { loadProfiles } from '../../src/ca/profiles.js';
 import { FileKeyStore } from '../../src/crypto/key-store.js';
 import { crlSource, parseCrl } from '../../src/verify/crl.js';

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pemEncode } from '../../src/ca/pem.js';
+import { pemEncode } from '../../src/der/pem.js';
 import type { Holder, World } from '../submissions/fixtures.js';
 
 /** Key and certificate files of a world's holders, for the CLI as a real process. */

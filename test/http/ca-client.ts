@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loginOverHttp } from '../../src/client/login.js';
-import { pemDecodeAll } from '../../src/ca/pem.js';
+import { pemDecodeAll } from '../../src/der/pem.js';
 import { signerFromPem } from '../../src/crypto/private-key-file.js';
 import type { Signer } from '../../src/crypto/signer.js';
 import type { TestService } from '../helpers/service.js';

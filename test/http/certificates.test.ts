@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCsr } from '../../src/ca/csr-builder.js';
 import { buildOcspRequest } from '../../src/ca/ocsp-request.js';
-import { pemDecodeAll } from '../../src/ca/pem.js';
+import { pemDecodeAll } from '../../src/der/pem.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import { completeUscc } from '../../src/registry/uscc.js';
 import { parseOcspResponse } from '../ca/ocsp-parse.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signLoginJws } from '../../src/client/login.js';
 import { buildCsr } from '../../src/ca/csr-builder.js';
-import { pemDecodeAll } from '../../src/ca/pem.js';
+import { pemDecodeAll } from '../../src/der/pem.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import { completeUscc, usccCheckCharacter } from '../../src/registry/uscc.js';
 import { signCms } from '../../src/sign/cms.js';

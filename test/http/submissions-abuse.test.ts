@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/auth/principal.js';
 import { buildCsr } from '../../src/ca/csr-builder.js';
-import { pemDecodeAll } from '../../src/ca/pem.js';
+import { pemDecodeAll } from '../../src/der/pem.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import { loadPolicyText, PolicySet } from '../../src/policy/policy.js';
 import { addCountersignatures } from '../../src/sign/cms.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childrenOf, readDer, type DerElement } from '../../src/verify/cms-der.js';
+import { childrenOf, readDer, type DerElement } from '../../src/der/reader.js';
 import { drivers } from '../helpers/db.js';
 import { annualDocument, createWorld, signCmsWith, type World } from '../submissions/fixtures.js';
 

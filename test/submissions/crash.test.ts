@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashLeaf } from '../../src/audit/merkle.js';
 import { buildCsr } from '../../src/ca/csr-builder.js';
-import { pemDecodeAll } from '../../src/ca/pem.js';
+import { pemDecodeAll } from '../../src/der/pem.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import { completeUscc } from '../../src/registry/uscc.js';
 import { signCms } from '../../src/sign/cms.js';

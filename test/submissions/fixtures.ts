@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCsr } from '../../src/ca/csr-builder.js';
-import { pemDecodeAll } from '../../src/ca/pem.js';
+import { pemDecodeAll } from '../../src/der/pem.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import type { Signer } from '../../src/crypto/signer.js';
 import { completeUscc } from '../../src/registry/uscc.js';

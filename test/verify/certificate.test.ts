@@ -1,10 +1,13 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { VerifyError } from '../../src/verify/errors.js';
-import { sequence, tlv } from '../../src/ca/der.js';
-import { childrenOf, readDer } from '../../src/verify/cms-der.js';
-import { decodeDirectoryString, parseNameDer } from '../../src/verify/name.js';
-import { KEY_USAGE_NAMES, parseCertificate, parseCertificates, toPem, type Certificate } from '../../src/verify/certificate.js';
+import { pemEncode } from '../../src/der/pem.js';
+import { childrenOf, readDer } from '../../src/der/reader.js';
+import { decodeDirectoryString } from '../../src/der/strings.js';
+import { sequence, tlv } from '../../src/der/writer.js';
+import { parseNameDer } from '../../src/verify/name.js';
+import { parseCertificate, parseCertificates, type Certificate } from '../../src/verify/certificate.js';
+import { KEY_USAGE_NAMES } from '../../src/verify/certificate-types.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { DAY, directoryName, dnsName, makeCert, nameConstraints, rawExtension, x509, type TestCert } from './path-pki.js';
 
@@ -80,7 +83,7 @@ describe('parseCertificate', () => {
   });
 
   it('reads PEM bundles and single DER blobs', () => {
-    const bundle = toPem(leaf.der) + toPem(root.der);
+    const bundle = pemEncode('CERTIFICATE', leaf.der) + pemEncode('CERTIFICATE', root.der);
     expect(parseCertificates(bundle).map((c) => c.subject.attribute('2.5.4.3')[0])).toEqual(['Fuzhou Minjiang Foods', 'Parse Root']);
     expect(parseCertificates(leaf.der)[0]!.der.equals(leaf.der)).toBe(true);
     expect(parseCertificates(Buffer.from(bundle))).toHaveLength(2);

@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import { KeyObject, sign as nodeSign, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { keyObjectSigner, type Signer } from '../../src/crypto/signer.js';
-import { bitString, explicit, octetString, oid, sequence } from '../../src/ca/der.js';
+import { bitString, explicit, octetString, oid, sequence } from '../../src/der/writer.js';
 import { encodeOfficerAuthorization } from '../../src/ca/officer-extension.js';
-import { childrenOf, readDer } from '../../src/verify/cms-der.js';
+import { childrenOf, readDer } from '../../src/der/reader.js';
 import { OID } from '../../src/oids.js';
 import { parseCertificate, type Certificate } from '../../src/verify/certificate.js';
 

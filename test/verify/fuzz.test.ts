@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sequence, setOf, tlv, oid, explicit, octetString } from '../../src/ca/der.js';
+import { sequence, setOf, tlv, oid, explicit, octetString } from '../../src/der/writer.js';
 import { OID } from '../../src/oids.js';
 import { loadPolicies } from '../../src/policy/policy.js';
 import { countersignCms, signCms } from '../../src/sign/cms.js';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { pemDecodeAll } from '../../ca/pem.js';
+import { pemDecodeAll } from '../../der/pem.js';
 import { sha256Hex } from '../../crypto/digest.js';
 import { signerFromPem } from '../../crypto/private-key-file.js';
 import type { Signer } from '../../crypto/signer.js';

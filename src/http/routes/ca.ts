@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { CaError } from '../../ca/errors.js';
-import { pemEncode } from '../../ca/pem.js';
+import { pemEncode } from '../../der/pem.js';
 import type { RouteTable } from '../routes.js';
 
 /** The CA's public files: its chain, its certificates and its current CRLs. */

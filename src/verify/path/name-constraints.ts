@@ -1,4 +1,5 @@
-import type { Certificate, GeneralSubtree, NameConstraints } from '../certificate.js';
+import type { Certificate } from '../certificate.js';
+import type { GeneralSubtree, NameConstraints } from '../certificate-types.js';
 import { describeGeneralName, EMAIL_ADDRESS_OID, formatIp, type GeneralName } from '../name.js';
 
 /**

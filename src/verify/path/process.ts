@@ -1,6 +1,7 @@
+import { EXT } from '../../oids.js';
 import { ALG, type AlgorithmPolicy } from '../algorithms.js';
-import type { Certificate, KeyUsageName } from '../certificate.js';
-import { EXT } from '../certificate.js';
+import type { Certificate } from '../certificate.js';
+import type { KeyUsageName } from '../certificate-types.js';
 import type { Check, SubIndication } from '../report.js';
 import type { RevocationContext, RevocationSource, RevocationStatus } from '../revocation.js';
 import { addNameConstraints, checkNames, initialNameConstraints } from './name-constraints.js';

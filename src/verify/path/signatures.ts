@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { verifySignature } from '../../crypto/signature.js';
 import { algorithmName, keyDescription, type AlgorithmPolicy } from '../algorithms.js';
-import type { AlgorithmIdentifier, Certificate } from '../certificate.js';
+import type { Certificate } from '../certificate.js';
+import type { AlgorithmIdentifier } from '../certificate-types.js';
 
 /**
  * Signature checks on certificates, CRLs and OCSP responses: the algorithm policy first (a refused

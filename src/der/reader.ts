@@ -1,11 +1,16 @@
-import { VerifyError } from './errors.js';
+import { malformedDer as malformed } from './errors.js';
+import { decodeOid } from './oid.js';
+import { TAG } from './tags.js';
+import { decodeTime } from './time.js';
 
 /**
- * A strict, lazy DER reader for CMS envelopes (X.690 §10). Hostile input is parsed here, so every
- * rule is an explicit refusal: definite lengths only (no BER indefinite form), minimal length
- * octets, single-octet tags, no trailing bytes, bounded nesting. Elements keep their original
- * bytes: CMS signatures cover the signed attributes exactly as sent (RFC 5652 §5.4) and the ESS
- * certHash covers the certificate exactly as sent (RFC 5035 §5.4), so nothing may be re-encoded.
+ * A strict, lazy DER reader (X.690 §10) for everything Chancery reads: certificates, CRLs, CSRs,
+ * OCSP, CMS envelopes. Hostile input is parsed here, so every rule is an explicit refusal with
+ * a DerError (ERR_DER_MALFORMED): definite lengths only (no BER indefinite form, §10.1), minimal
+ * length octets (§10.1), single-octet tags, no trailing bytes, bounded nesting. Elements keep
+ * their original bytes: signatures cover the signed attributes and TBS structures exactly as
+ * sent (RFC 5652 §5.4, RFC 5280 §4.1.1.3) and the ESS certHash covers the certificate exactly as
+ * sent (RFC 5035 §5.4), so nothing may be re-encoded.
  *
  * Why not pkijs or @peculiar/asn1-schema: both re-encode on the way out (original bytes lost)
  * and decode whole certificates eagerly, which costs more than the signature check itself.
@@ -23,35 +28,17 @@ export interface DerElement {
   readonly depth: number;
 }
 
-/** Deepest nesting the CMS structures Chancery reads can need (with margin); deeper is refused. */
+/** Deepest nesting the structures Chancery reads can need (with margin); deeper is refused. */
 export const MAX_DER_DEPTH = 32;
-
-export const TAG = {
-  BOOLEAN: 0x01,
-  INTEGER: 0x02,
-  BIT_STRING: 0x03,
-  OCTET_STRING: 0x04,
-  NULL: 0x05,
-  OID: 0x06,
-  UTF8_STRING: 0x0c,
-  PRINTABLE_STRING: 0x13,
-  IA5_STRING: 0x16,
-  UTC_TIME: 0x17,
-  GENERALIZED_TIME: 0x18,
-  SEQUENCE: 0x30,
-  SET: 0x31,
-} as const;
-
-/** Context-specific tag octet: [n] constructed (0xa0 + n) or primitive (0x80 + n). */
-export function contextTag(n: number, constructed: boolean): number {
-  return (constructed ? 0xa0 : 0x80) + n;
-}
 
 /** Reads exactly one element filling `input`; anything left over is refused. */
 export function readDer(input: Uint8Array, what = 'the input'): DerElement {
-  const el = readElement(input, 0, 0, what);
-  if (el.bytes.length !== input.length) {
-    throw malformed(`${what} has ${input.length - el.bytes.length} bytes after its DER encoding`);
+  // Views of a plain Uint8Array are made about twice as fast as those of a Buffer (which every
+  // element needs two of): read a Buffer through a plain view of the same memory.
+  const bytes = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  const el = readElement(bytes, 0, 0, what);
+  if (el.bytes.length !== bytes.length) {
+    throw malformed(`${what} has ${bytes.length - el.bytes.length} bytes after its DER encoding`);
   }
   return el;
 }
@@ -71,6 +58,15 @@ export function childrenOf(parent: DerElement, what = 'an element'): DerElement[
   return out;
 }
 
+/**
+ * Reads every constructed element below `el` (not the contents of primitive ones), so that the
+ * whole tree is known to be DER TLVs: for bytes that are copied into something else verbatim.
+ */
+export function checkDerTree(el: DerElement, what: string): void {
+  if ((el.tag & 0x20) === 0) return;
+  for (const child of childrenOf(el, what)) checkDerTree(child, what);
+}
+
 /** Checks the tag and returns the element (for chaining). */
 export function expectTag(el: DerElement | undefined, tag: number, what: string): DerElement {
   if (el === undefined) throw malformed(`${what} is missing`);
@@ -79,50 +75,20 @@ export function expectTag(el: DerElement | undefined, tag: number, what: string)
 }
 
 /** The children of a SEQUENCE (or another constructed tag), checking the tag first. */
-export function sequence(el: DerElement | undefined, what: string, tag: number = TAG.SEQUENCE): DerElement[] {
+export function readSequence(el: DerElement | undefined, what: string, tag: number = TAG.SEQUENCE): DerElement[] {
   return childrenOf(expectTag(el, tag, what), what);
 }
 
-/**
- * Dotted-decimal OID (X.690 §8.19), refusing non-minimal sub-identifiers. Arcs may exceed 2^53
- * (UUID arcs under 2.25, X.667, such as Chancery's own), so they are accumulated as BigInt.
- */
+/** Dotted-decimal OID (X.690 §8.19), refusing non-minimal sub-identifiers; see decodeOid. */
 export function readOid(el: DerElement | undefined, what: string): string {
-  const v = expectTag(el, TAG.OID, what).value;
-  if (v.length === 0 || v.length > 64) throw malformed(`${what} is not a valid object identifier`);
-  // The same few dozen OIDs recur in every envelope: decoded ones are kept by their exact bytes.
-  const key = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
-  const known = oidCache.get(key);
-  if (known !== undefined) return known;
-  const oid = decodeOid(v, what);
-  if (oidCache.size >= OID_CACHE_LIMIT) oidCache.clear();
-  oidCache.set(key, oid);
-  return oid;
+  return decodeOid(expectTag(el, TAG.OID, what).value, what);
 }
 
-const OID_CACHE_LIMIT = 512;
-const oidCache = new Map<string, string>();
-
-function decodeOid(v: Uint8Array, what: string): string {
-  const arcs: bigint[] = [];
-  let acc = 0n;
-  let started = false;
-  for (let i = 0; i < v.length; i++) {
-    const b = v[i]!;
-    if (!started && b === 0x80) throw malformed(`${what} has a non-minimal object identifier arc`);
-    started = true;
-    acc = (acc << 7n) | BigInt(b & 0x7f);
-    if ((b & 0x80) === 0) {
-      arcs.push(acc);
-      acc = 0n;
-      started = false;
-    } else if (i === v.length - 1) {
-      throw malformed(`${what} ends inside an object identifier arc`);
-    }
-  }
-  const first = arcs[0]!;
-  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
-  return [...head, ...arcs.slice(1)].join('.');
+/** BOOLEAN in its DER form: one octet, 0x00 or 0xff (X.690 §11.1). */
+export function readBoolean(el: DerElement | undefined, what: string): boolean {
+  const v = expectTag(el, TAG.BOOLEAN, what).value;
+  if (v.length !== 1 || (v[0] !== 0 && v[0] !== 0xff)) throw malformed(`${what} is not a DER BOOLEAN`);
+  return v[0] === 0xff;
 }
 
 /** An INTEGER's contents as lowercase hex (for serial numbers); non-minimal encodings refused. */
@@ -142,7 +108,12 @@ export function readSmallInteger(el: DerElement | undefined, what: string): numb
   return n;
 }
 
-/** OCTET STRING contents (primitive only: DER forbids the constructed form). */
+/** True when INTEGER contents are empty or not minimal (X.690 §8.3.2: the first nine bits are not all 0 or all 1). */
+export function isNonMinimalInteger(v: Uint8Array): boolean {
+  return v.length === 0 || (v.length > 1 && ((v[0] === 0 && (v[1]! & 0x80) === 0) || (v[0] === 0xff && (v[1]! & 0x80) !== 0)));
+}
+
+/** OCTET STRING contents (primitive only: DER forbids the constructed form, X.690 §10.2). */
 export function readOctets(el: DerElement | undefined, what: string): Uint8Array {
   return expectTag(el, TAG.OCTET_STRING, what).value;
 }
@@ -154,49 +125,39 @@ export function readBitStringBytes(el: DerElement | undefined, what: string): Ui
   return v.subarray(1);
 }
 
-/**
- * UTCTime or GeneralizedTime in the DER profile (X.690 §11.7/§11.8; RFC 5280 §4.1.2.5): UTC ("Z"),
- * seconds present, GeneralizedTime fraction without trailing zeros. UTCTime years 50–99 are 19xx.
- */
+/** BIT STRING: the contents bytes and the number of unused bits in the last one (X.690 §8.6, §11.2). */
+export function readBitString(el: DerElement | undefined, what: string): { bytes: Uint8Array; unusedBits: number } {
+  const v = expectTag(el, TAG.BIT_STRING, what).value;
+  if (v.length === 0) throw malformed(`${what} is an empty BIT STRING`);
+  const unusedBits = v[0]!;
+  if (unusedBits > 7 || (v.length === 1 && unusedBits !== 0)) throw malformed(`${what} has an invalid unused-bits count`);
+  if (unusedBits > 0 && (v[v.length - 1]! & ((1 << unusedBits) - 1)) !== 0) throw malformed(`${what} has non-zero unused bits (not DER)`);
+  return { bytes: v.subarray(1), unusedBits };
+}
+
+/** The set bits of a named BIT STRING, by position; a set bit without a name is refused. */
+export function readNamedBits<T extends string>(el: DerElement | undefined, names: readonly T[], what: string): Set<T> {
+  const { bytes } = readBitString(el, what);
+  const out = new Set<T>();
+  for (let bit = 0; bit < bytes.length * 8; bit++) {
+    if ((bytes[bit >> 3]! & (0x80 >> (bit & 7))) !== 0) {
+      const name = names[bit];
+      if (name === undefined) throw malformed(`${what} sets bit ${bit}, which has no meaning`);
+      out.add(name);
+    }
+  }
+  return out;
+}
+
+/** UTCTime or GeneralizedTime in the DER profile; see decodeTime. */
 export function readTime(el: DerElement | undefined, what: string): Date {
   if (el === undefined) throw malformed(`${what} is missing`);
-  const text = Buffer.from(el.value).toString('latin1');
-  let m: RegExpExecArray | null;
-  let year: number;
-  let rest: string[];
-  let fraction = '';
-  if (el.tag === TAG.UTC_TIME) {
-    m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
-    if (m === null) throw malformed(`${what} is not a DER UTCTime (YYMMDDHHMMSSZ)`);
-    const yy = Number(m[1]);
-    year = yy >= 50 ? 1900 + yy : 2000 + yy;
-    rest = m.slice(2, 7);
-  } else if (el.tag === TAG.GENERALIZED_TIME) {
-    m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d*[1-9]))?Z$/.exec(text);
-    if (m === null) throw malformed(`${what} is not a DER GeneralizedTime (YYYYMMDDHHMMSS[.f]Z)`);
-    year = Number(m[1]);
-    rest = m.slice(2, 7);
-    fraction = m[7] ?? '';
-  } else {
-    throw malformed(`${what} is neither UTCTime nor GeneralizedTime`);
-  }
-  const [mo, d, h, mi, s] = rest.map(Number) as [number, number, number, number, number];
-  const ms = fraction === '' ? 0 : Math.floor(Number(`0.${fraction}`) * 1000);
-  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, s, ms));
-  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
-    throw malformed(`${what} is not a real date and time`);
-  }
-  if (year < 100) date.setUTCFullYear(year);
-  return date;
+  return decodeTime(el.tag, el.value, what);
 }
 
 /** Lowercase hex of bytes, for messages and identifiers. */
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
-export function malformed(message: string): VerifyError {
-  return new VerifyError('ERR_VERIFY_MALFORMED', message);
 }
 
 function readElement(buf: Uint8Array, offset: number, depth: number, what: string): DerElement {
@@ -229,9 +190,7 @@ function readElement(buf: Uint8Array, offset: number, depth: number, what: strin
 
 function checkInteger(v: Uint8Array, what: string): void {
   if (v.length === 0) throw malformed(`${what} is an empty INTEGER`);
-  if (v.length > 1 && ((v[0] === 0 && (v[1]! & 0x80) === 0) || (v[0] === 0xff && (v[1]! & 0x80) !== 0))) {
-    throw malformed(`${what} is a non-minimal INTEGER encoding`);
-  }
+  if (isNonMinimalInteger(v)) throw malformed(`${what} is a non-minimal INTEGER encoding`);
 }
 
 function hex2(n: number): string {

@@ -1,0 +1,62 @@
+import { malformedDer } from './errors.js';
+import { TAG } from './tags.js';
+
+/**
+ * UTCTime and GeneralizedTime in the DER profile (X.690 §11.7, §11.8; RFC 5280 §4.1.2.5), both
+ * ways: UTC ("Z"), seconds present, no GeneralizedTime fraction with trailing zeros.
+ */
+
+const UTC_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+const GENERALIZED_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d*[1-9]))?Z$/;
+
+/**
+ * The instant a UTCTime (`tag` 0x17) or GeneralizedTime (0x18) denotes. UTCTime years 50–99 are
+ * 19xx (RFC 5280 §4.1.2.5.1). MUST refuse (DerError) any other spelling and dates that do not exist.
+ */
+export function decodeTime(tag: number, contents: Uint8Array, what: string): Date {
+  const text = Buffer.from(contents).toString('latin1');
+  let m: RegExpExecArray | null;
+  let year: number;
+  let rest: string[];
+  let fraction = '';
+  if (tag === TAG.UTC_TIME) {
+    m = UTC_TIME.exec(text);
+    if (m === null) throw malformedDer(`${what} is not a DER UTCTime (YYMMDDHHMMSSZ)`);
+    const yy = Number(m[1]);
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+    rest = m.slice(2, 7);
+  } else if (tag === TAG.GENERALIZED_TIME) {
+    m = GENERALIZED_TIME.exec(text);
+    if (m === null) throw malformedDer(`${what} is not a DER GeneralizedTime (YYYYMMDDHHMMSS[.f]Z)`);
+    year = Number(m[1]);
+    rest = m.slice(2, 7);
+    fraction = m[7] ?? '';
+  } else {
+    throw malformedDer(`${what} is neither UTCTime nor GeneralizedTime`);
+  }
+  const [mo, d, h, mi, s] = rest.map(Number) as [number, number, number, number, number];
+  const ms = fraction === '' ? 0 : Math.floor(Number(`0.${fraction}`) * 1000);
+  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, s, ms));
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
+    throw malformedDer(`${what} is not a real date and time`);
+  }
+  if (year < 100) date.setUTCFullYear(year);
+  return date;
+}
+
+/** GeneralizedTime YYYYMMDDHHMMSSZ (whole seconds, UTC): the complete TLV. */
+export function generalizedTime(date: Date): Buffer {
+  return timeTlv(TAG.GENERALIZED_TIME, date.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z'));
+}
+
+/** RFC 5280 §4.1.2.5: UTCTime for 1950 through 2049, GeneralizedTime otherwise; the complete TLV. */
+export function x509Time(date: Date): Buffer {
+  const year = date.getUTCFullYear();
+  if (year >= 1950 && year < 2050) return timeTlv(TAG.UTC_TIME, date.toISOString().slice(2).replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z'));
+  return generalizedTime(date);
+}
+
+function timeTlv(tag: number, text: string): Buffer {
+  // Both forms are 13 or 15 ASCII characters (more only for years past 9999): the short length form.
+  return Buffer.concat([Buffer.from([tag, text.length]), Buffer.from(text, 'latin1')]);
+}
