@@ -3,11 +3,12 @@ import { CHANCERY_ALGORITHMS, type AlgorithmPolicy } from './algorithms.js';
 import type { Certificate } from './certificate.js';
 import { newBudget, searchPaths, type Budget } from './path/build.js';
 import { ANY_POLICY, type PolicySettings } from './path/policy-tree.js';
-import { processPath, type ProcessOutcome, type Purpose } from './path/process.js';
+import { processPath, type ProcessOutcome } from './path/process.js';
+import type { Purpose } from './purpose.js';
 import { INDICATION_OF, type Check, type Indication, type SubIndication } from './report.js';
 import type { RevocationContext, RevocationSource } from './revocation.js';
 
-export type { Purpose } from './path/process.js';
+export type { Purpose } from './purpose.js';
 export type { PolicySettings } from './path/policy-tree.js';
 export { ANY_POLICY } from './path/policy-tree.js';
 

@@ -1,5 +1,5 @@
 import type { Certificate } from './certificate.js';
-import type { Purpose } from './path.js';
+import type { Purpose } from './purpose.js';
 
 /**
  * Revocation lookup, as an interface the path validator calls for every certificate below the

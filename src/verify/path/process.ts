@@ -1,7 +1,7 @@
 import { EXT } from '../../oids.js';
 import { ALG, type AlgorithmPolicy } from '../algorithms.js';
 import type { Certificate } from '../certificate.js';
-import type { KeyUsageName } from '../certificate-types.js';
+import type { Purpose } from '../purpose.js';
 import type { Check, SubIndication } from '../report.js';
 import type { RevocationContext, RevocationSource, RevocationStatus } from '../revocation.js';
 import { addNameConstraints, checkNames, initialNameConstraints } from './name-constraints.js';
@@ -26,22 +26,6 @@ import { certificateSignedBy } from './signatures.js';
  * basic constraints, path length, key usage, name constraints, policies, unknown critical
  * extensions, purpose and peer name → CHAIN_CONSTRAINTS_FAILURE.
  */
-
-export interface Purpose {
-  /** Readable name for messages, e.g. "document signing". */
-  name?: string;
-  /** EKU OIDs the leaf's extendedKeyUsage MUST contain (anyExtendedKeyUsage does not stand in). */
-  extendedKeyUsage?: string[];
-  /** Key usages the leaf must assert. */
-  keyUsage?: KeyUsageName[];
-  /** 'all' (default): every listed key usage; 'any': at least one of them. */
-  keyUsageMatch?: 'all' | 'any';
-  /**
-   * true (default): a leaf without a keyUsage extension fails a key-usage requirement; false: an
-   * absent extension means "any usage" (RFC 5280 §4.2.1.3), as for CRL signers (§6.3.3 (f)).
-   */
-  keyUsageRequired?: boolean;
-}
 
 export interface ProcessEnv {
   /** Validation time, already floored to whole seconds. */
