@@ -1,17 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openAudit, type AuditPart } from '../audit/open.js';
+import type { AuditPart } from '../audit/open.js';
 import { loginOverHttp } from '../auth/login-client.js';
 import type { CertificateInfo } from '../ca/authority.js';
 import { readCertificateFields } from '../ca/certificate-fields.js';
 import { pemDecodeAll } from '../ca/pem.js';
-import { startCertificateServices, type CertificateServices } from '../ca/services.js';
+import type { CertificateServices } from '../ca/services.js';
 import { loadConfig } from '../config.js';
 import { FileKeyStore, resolveKeyPassphrase } from '../crypto/key-store.js';
 import { signerFromPem } from '../crypto/private-key-file.js';
 import { ChanceryError } from '../errors.js';
-import { migrate } from '../db/migrate.js';
-import { openDatabase } from '../db/open.js';
 import type { Database } from '../db/types.js';
 import { createLogger } from '../log.js';
 import type { Enterprise, Officer } from '../registry/types.js';
@@ -165,6 +163,13 @@ class DirectClient implements AdminClient {
   ) {}
 
   static async open(dataDir: string, databaseUrl: string | undefined): Promise<DirectClient> {
+    // Loaded here: commands that reach a service over HTTP never need the database, log or CA.
+    const [{ openDatabase }, { migrate }, { openAudit }, { startCertificateServices }] = await Promise.all([
+      import('../db/open.js'),
+      import('../db/migrate.js'),
+      import('../audit/open.js'),
+      import('../ca/services.js'),
+    ]);
     const config = loadConfig(process.env, { dataDir, databaseUrl, logLevel: process.env['LOG_LEVEL'] ?? 'warn' });
     const logger = createLogger(config.logLevel);
     const db = await openDatabase(config);
