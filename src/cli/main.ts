@@ -58,8 +58,10 @@ async function main(argv: string[]): Promise<void> {
   // The embedded database is PostgreSQL compiled to WebAssembly. V8 recompiles its hot functions
   // with its optimizing compiler on background threads: worth it in a server, but a command that
   // opens the database once is over before that pays back, after ~0.5 s more CPU (and waits for
-  // those threads at exit). Set before any command module loads, so before PGlite compiles.
-  if (argv[2] !== 'serve') setFlagsFromString('--liftoff-only');
+  // those threads at exit). A budget no function of a short command uses up keeps them baseline
+  // code (unlike --liftoff-only, code the baseline compiler cannot take still gets compiled).
+  // Set before any command module loads, so before PGlite compiles.
+  if (argv[2] !== 'serve') setFlagsFromString('--wasm-tiering-budget=2000000000');
   const program = await buildProgram(commandsFor(argv[2]));
   try {
     await program.parseAsync(argv);

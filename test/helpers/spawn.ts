@@ -79,5 +79,5 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: stri
 
 /** Runs an ES module script (as text) in a child Node process (short-lived: PGlite's WebAssembly unoptimized, as in the CLI). */
 export function startScript(source: string, env: NodeJS.ProcessEnv = {}): Child {
-  return startChild(process.execPath, ['--liftoff-only', '--input-type=module', '-e', source], env);
+  return startChild(process.execPath, ['--wasm-tiering-budget=2000000000', '--input-type=module', '-e', source], env);
 }
