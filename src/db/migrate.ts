@@ -58,7 +58,9 @@ export async function migrate(db: Database, migrations: Migration[] = readMigrat
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
   });
-  await checkApplied(db, migrations);
+  const recorded = await checkApplied(db, migrations);
+  // The usual start of a process: everything is applied already, so there is nothing to lock for.
+  if (migrations.every((m) => recorded.has(m.id))) return [];
 
   const applied: string[] = [];
   for (const migration of migrations) {
@@ -99,7 +101,8 @@ export async function isMigrated(db: Database, migrations: Migration[] = readMig
   }
 }
 
-async function checkApplied(db: Database, migrations: Migration[]): Promise<void> {
+/** Checks the recorded migrations against the files; the ids recorded. */
+async function checkApplied(db: Database, migrations: Migration[]): Promise<Set<number>> {
   const { rows } = await db.query<{ id: number; name: string; checksum: string }>(
     'SELECT id, name, checksum FROM schema_migrations ORDER BY id',
   );
@@ -114,6 +117,7 @@ async function checkApplied(db: Database, migrations: Migration[]): Promise<void
     }
     assertSameChecksum(migration, row.checksum);
   }
+  return new Set(rows.map((r) => r.id));
 }
 
 function assertSameChecksum(migration: Migration, recorded: string): void {

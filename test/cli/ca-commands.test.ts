@@ -44,24 +44,29 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
     expect(second.stderr.trim()).toBe('chancery: a CA hierarchy already exists in this database; refusing to replace it');
   });
 
-  it('keygen and csr make a key (0600) and a request; cert issue works directly on the data dir', async () => {
-    const key = join(work, 'ent.key');
+  const key = join(work, 'ent.key');
+  const csr = join(work, 'ent.csr');
+
+  it('keygen and csr make a key (0600) and a request', async () => {
     const keygen = await runCli(['keygen', '--alg', 'ES256', '--out', key, '--json'], ENV);
     expect(keygen.code, keygen.stderr).toBe(0);
     expect(statSync(key).mode & 0o777).toBe(0o600);
     expect((await runCli(['keygen', '--alg', 'ES256', '--out', key], ENV)).code).toBe(1); // never overwrites
     expect((await runCli(['keygen', '--alg', 'DSA1024', '--out', join(work, 'x.key')], ENV)).code).toBe(64);
-    const csr = join(work, 'ent.csr');
     expect((await runCli(['csr', '--key', key, '--out', csr], ENV)).code).toBe(0);
     expect((await openssl(['req', '-in', csr, '-verify', '-noout'])).code).toBe(0);
+  });
 
+  it('enterprise register works directly on the data dir, and reports a bad check character', async () => {
     const registered = await runCli(['enterprise', 'register', ...direct, '--uscc', USCC, '--name', 'Nanjing CLI Co', '--json'], ENV);
     expect(registered.code, registered.stderr).toBe(0);
     expect(json(registered.stdout)).toMatchObject({ uscc: USCC, division: '320100', status: 'active' });
     const bad = await runCli(['enterprise', 'register', ...direct, '--uscc', `${USCC.slice(0, 17)}${USCC[17] === '0' ? '1' : '0'}`, '--name', 'X'], ENV);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('check character');
+  });
 
+  it('cert issue and cert show work directly on the data dir', async () => {
     const cert = join(work, 'ent.pem');
     const issued = await runCli(['cert', 'issue', ...direct, '--profile', 'enterprise-signing', '--uscc', USCC, '--csr', csr, '--out', cert, '--chain', '--json'], ENV);
     expect(issued.code, issued.stderr).toBe(0);
@@ -75,9 +80,11 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
   describe('against a running service', () => {
     let server: Child;
     let url: string;
+    let remote: string[];
     beforeAll(async () => {
       const port = await freePort();
       url = `http://127.0.0.1:${port}`;
+      remote = ['--url', url, '--credential', join(dataDir, 'admin')];
       server = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], { ...ENV, LOG_LEVEL: 'info' });
       await server.waitFor('chancery listening');
     });
@@ -86,8 +93,7 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
       await server.finished;
     });
 
-    it('logs in with the admin credential and registers, issues, revokes; the direct mode is refused while the server holds the database', async () => {
-      const remote = ['--url', url, '--credential', join(dataDir, 'admin')];
+    it('logs in with the admin credential, registers an officer, and issues and revokes its certificate', async () => {
       const officer = await runCli(['officer', 'register', ...remote, '--id', 'js-07', '--name', 'Zhou Min', '--role', 'approver', '--jurisdiction', '320000', '--json'], ENV);
       expect(officer.code, officer.stderr).toBe(0);
       expect(json(officer.stdout)).toMatchObject({ id: 'js-07', role: 'approver', jurisdiction: '320000' });
@@ -104,7 +110,9 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
       const twice = await runCli(['cert', 'revoke', ...remote, '--serial', serial], ENV);
       expect(twice.code).toBe(1);
       expect(twice.stderr).toContain('already revoked');
+    });
 
+    it('shows, revokes and deregisters enterprises, and lists them by status', async () => {
       const shown = await runCli(['enterprise', 'show', ...remote, '--uscc', USCC], ENV);
       expect(shown.stdout, shown.stderr).toContain('Nanjing CLI Co');
       const revokeEnterprise = await runCli(['enterprise', 'revoke', ...remote, '--uscc', USCC, '--reason', 'licence revoked', '--json'], ENV);
@@ -124,7 +132,9 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
 
       const list = await runCli(['enterprise', 'list', ...remote, '--status', 'revoked', '--json'], ENV);
       expect(json(list.stdout).items.map((e: { uscc: string }) => e.uscc)).toEqual([USCC]);
+    });
 
+    it('refuses the direct mode while the server holds the database', async () => {
       const locked = await runCli(['enterprise', 'show', ...direct, '--uscc', USCC], ENV);
       expect(locked.code).toBe(1);
       expect(locked.stderr).toContain('is in use by process');

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyPgliteTemplate } from '../helpers/db.js';
+import { copyMigratedPgliteTemplate, copyPgliteTemplate } from '../helpers/db.js';
 import { CHANCERY_BIN, runCli, startChild } from '../helpers/spawn.js';
 
 /** These tests are about the embedded database: never inherit the suite's DATABASE_URL. */
@@ -70,7 +70,7 @@ describe('chancery serve (a real process)', () => {
     const blocker = createServer().listen(port, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
     try {
-      const dataDir = copyPgliteTemplate();
+      const dataDir = copyMigratedPgliteTemplate(mkdtempSync(join(tmpdir(), 'chancery-')));
       expectOneLineFailure(await runCli(['serve', '--data-dir', dataDir], { ...EMBEDDED, PORT: String(port) }), `127.0.0.1:${port} is already in use`);
       expect(existsSync(join(dataDir, 'pgdata.lock'))).toBe(false);
     } finally {
@@ -94,7 +94,8 @@ describe('chancery serve (a real process)', () => {
   });
 
   it('refuses a second process on the same embedded database while the first runs', async () => {
-    const dataDir = copyPgliteTemplate();
+    // Migrated already, so the first is up sooner (the first test starts on an empty database).
+    const dataDir = copyMigratedPgliteTemplate(mkdtempSync(join(tmpdir(), 'chancery-')));
     const port = await freePort();
     const first = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], EMBEDDED);
     await first.waitFor('chancery listening');

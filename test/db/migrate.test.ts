@@ -98,13 +98,15 @@ describe.each(drivers())('migrations on $name', (driver) => {
   it('applies each migration once when two processes start at the same time', async () => {
     const t = await fresh();
     if (driver.name === 'pglite') {
-      // One process's database: the second process is refused by the lock, never let in.
+      // One process's database: the second process is refused by the lock, never let in. The
+      // first holds the database until the second has been refused, however long that takes.
       await t.db.close();
-      const first = startScript(childMigrate(t.location, migrationsDir(BASIC), 'pglite', 3));
+      const first = startScript(childMigrate(t.location, migrationsDir(BASIC), 'pglite', true));
       await first.waitFor('opened');
-      const second = await startScript(childMigrate(t.location, migrationsDir(BASIC), 'pglite', 0)).finished;
+      const second = await startScript(childMigrate(t.location, migrationsDir(BASIC), 'pglite')).finished;
       expect(second.code).not.toBe(0);
       expect(second.stderr).toContain('is in use by process');
+      first.process.kill('SIGUSR2');
       expect((await first.finished).code).toBe(0);
       t.db = await openPglite(t.location);
       expect((await t.db.query('SELECT count(*)::int AS n FROM schema_migrations')).rows).toEqual([{ n: 2 }]);
@@ -114,7 +116,7 @@ describe.each(drivers())('migrations on $name', (driver) => {
       '0001_slow.sql': 'CREATE TABLE runs (n int); SELECT pg_sleep(0.5); INSERT INTO runs VALUES (1);',
       '0002_more.sql': 'INSERT INTO runs VALUES (2);',
     });
-    const children = [startScript(childMigrate(t.location, dir, 'pg', 0)), startScript(childMigrate(t.location, dir, 'pg', 0))];
+    const children = [startScript(childMigrate(t.location, dir, 'pg')), startScript(childMigrate(t.location, dir, 'pg'))];
     const done = await Promise.all(children.map((c) => c.finished));
     expect(done.map((d) => d.code)).toEqual([0, 0]);
     const applied = done.flatMap((d) => JSON.parse(d.stdout.trim().split('\n').pop()!) as string[]);
@@ -130,14 +132,17 @@ describe.each(drivers())('migrations on $name', (driver) => {
       '0002_long.sql': "CREATE TABLE partial (id int); INSERT INTO partial VALUES (1); SELECT pg_sleep(current_setting('chancery.test_sleep', true)::float8);",
     });
     if (driver.name === 'pglite') await t.db.close();
-    const child = startScript(childMigrate(t.location, dir, driver.name, 0, 30));
+    const child = startScript(childMigrate(t.location, dir, driver.name, false, 30));
     await child.waitFor('opened');
     // Wait until the long migration is running, then kill the process without warning.
     const sleeping = "SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%test_sleep%' AND pid <> pg_backend_pid()";
     if (driver.name === 'pg') {
       for (let i = 0; i < 200 && (await t.db.query(sleeping)).rowCount === 0; i++) await new Promise((r) => setTimeout(r, 50));
     } else {
-      await new Promise((r) => setTimeout(r, 1500));
+      // The child says so as it hands the script to PGlite, which then runs it (30 s) without
+      // yielding; a moment more puts the kill well inside it.
+      await child.waitFor('running 0002_long.sql');
+      await new Promise((r) => setTimeout(r, 250));
     }
     child.process.kill('SIGKILL');
     await child.finished;
@@ -156,17 +161,32 @@ describe.each(drivers())('migrations on $name', (driver) => {
   });
 });
 
-/** Source of a child process that opens the database, prints "opened", migrates, prints JSON. */
-function childMigrate(location: string, dir: string, driver: 'pg' | 'pglite', holdSeconds: number, sleepSeconds = 0): string {
+/**
+ * Source of a child process that opens the database, prints "opened", migrates (printing "running
+ * FILE" as each migration script starts), and prints the applied files as JSON. With `hold`, it
+ * keeps the database open until it gets SIGUSR2.
+ */
+function childMigrate(location: string, dir: string, driver: 'pg' | 'pglite', hold = false, sleepSeconds = 0): string {
   return `
+    const released = new Promise((r) => process.once('SIGUSR2', r));
     const { readMigrations, migrate } = await import(${JSON.stringify(join(DIST_SRC, 'db', 'migrate.js'))});
     const { ${driver === 'pg' ? 'openPg' : 'openPglite'}: open } = await import(${JSON.stringify(join(DIST_SRC, 'db', driver === 'pg' ? 'pg.js' : 'pglite.js'))});
     let db;
     try { db = await open(${JSON.stringify(location)}${driver === 'pg' ? ', { max: 1 }' : ''}); } catch (e) { process.stderr.write(e.message + '\\n'); process.exit(3); }
     if (${sleepSeconds} > 0) await db.query("SET chancery.test_sleep = '${sleepSeconds}'");
+    const migrations = readMigrations(${JSON.stringify(dir)});
+    const transaction = db.transaction.bind(db);
+    db.transaction = (fn, options) => transaction((tx) => fn({
+      query: (...args) => tx.query(...args),
+      execScript: (sql) => {
+        const m = migrations.find((m) => m.sql === sql);
+        if (m !== undefined) console.log('running ' + m.file);
+        return tx.execScript(sql);
+      },
+    }), options);
     console.log('opened');
-    const applied = await migrate(db, readMigrations(${JSON.stringify(dir)}));
-    await new Promise((r) => setTimeout(r, ${holdSeconds * 1000}));
+    const applied = await migrate(db, migrations);
+    if (${hold}) await released;
     await db.close();
     console.log(JSON.stringify(applied));
   `;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startService, type Service } from '../../src/app/server.js';
-import { copyPgliteTemplate, createPgDatabase, dropPgDatabase, type Driver } from './db.js';
+import { copyMigratedPgliteTemplate, createPgDatabase, dropPgDatabase, type Driver } from './db.js';
 
 export interface TestService {
   service: Service;
@@ -24,7 +24,9 @@ export async function startTestService(driver: Driver, env: NodeJS.ProcessEnv = 
   const dataDir = mkdtempSync(join(tmpdir(), 'chancery-svc-'));
   let databaseUrl: string | undefined;
   if (driver.name === 'pg') databaseUrl = await createPgDatabase();
-  else copyPgliteTemplate(dataDir);
+  // Migrated already: the start then only checks the migrations. Starting on an empty embedded
+  // database is what test/cli/serve.test.ts does (and every test service on PostgreSQL).
+  else copyMigratedPgliteTemplate(dataDir);
   const config = loadConfig(
     { CHANCERY_KEY_PASSPHRASE: 'test-only passphrase, not a secret', ...env },
     { dataDir, databaseUrl, host: '127.0.0.1', port: '0', logLevel: process.env['TEST_LOG_LEVEL'] ?? 'silent' },

@@ -77,7 +77,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: stri
   return startChild(process.execPath, [CHANCERY_BIN, ...args], env, input).finished;
 }
 
-/** Runs an ES module script (as text) in a child Node process. */
+/** Runs an ES module script (as text) in a child Node process (short-lived: PGlite's WebAssembly unoptimized, as in the CLI). */
 export function startScript(source: string, env: NodeJS.ProcessEnv = {}): Child {
-  return startChild(process.execPath, ['--input-type=module', '-e', source], env);
+  return startChild(process.execPath, ['--wasm-tiering-budget=2000000000', '--input-type=module', '-e', source], env);
 }

@@ -3,15 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { buildCsr } from '../../ca/csr-builder.js';
 import { signerFromPem } from '../../crypto/private-key-file.js';
 import { action, print } from '../run.js';
-import { usageError } from '../errors.js';
-
-/** The passphrase in the named environment variable (never on the command line). */
-export function passphraseFrom(variable: string | undefined): string | undefined {
-  if (variable === undefined) return undefined;
-  const value = process.env[variable];
-  if (value === undefined || value === '') throw usageError(`--passphrase-env: ${variable} is not set`);
-  return value;
-}
+import { passphraseFrom } from './passphrase.js';
 
 /**
  * `chancery csr`: a PKCS#10 request signed with the key (proof of possession). The subject is

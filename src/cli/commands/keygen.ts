@@ -4,7 +4,7 @@ import { sha256Hex } from '../../crypto/digest.js';
 import { exportSpki } from '../../crypto/keys.js';
 import { generateUserKey, type UserKeyAlgorithm } from '../../crypto/private-key-file.js';
 import { action, print } from '../run.js';
-import { passphraseFrom } from './csr.js';
+import { passphraseFrom } from './passphrase.js';
 import { CliError, usageError } from '../errors.js';
 
 /** The names `chancery keygen --alg` takes (DESIGN.md § Interfaces) and the key each makes. */

@@ -8,7 +8,7 @@ import { signCms } from '../../sign/cms.js';
 import { signJws } from '../../sign/jws.js';
 import { readCredential } from '../../client/admin.js';
 import { action, print } from '../run.js';
-import { passphraseFrom } from './csr.js';
+import { passphraseFrom } from './passphrase.js';
 import { CliError, usageError } from '../errors.js';
 
 /**
