@@ -23,7 +23,7 @@ import { createPgDatabase, dropPgDatabase } from '../test/helpers/db.js';
 import { percentile, round } from './lib.js';
 
 /**
- * The audit log's figures (issue 3 targets on these 2-core machines):
+ * The audit log's figures:
  * - appends/s with 64 concurrent appenders on PostgreSQL (fsync on), group commit vs one
  *   commit per append measured in the same run (target ≥ 5,000/s);
  * - offline verification of 1,000,000 entries from a local copy, in a child process: time,

@@ -18,7 +18,7 @@ import { completeUscc } from '../src/registry/uscc.js';
 import { loadTest, round, startServerProcess } from './lib.js';
 
 /**
- * The CA's benchmarks (issue 4):
+ * The CA's benchmarks:
  * - issuance from a CSR in process, including the database row and the audit entry, with 32
  *   concurrent requests (target ≥ 500/s), on the embedded database and on PostgreSQL when
  *   DATABASE_URL is set; quoted against raw ECDSA P-256 verifies/s;

@@ -13,7 +13,7 @@ import { createPgDatabase, dropPgDatabase } from '../test/helpers/db.js';
 import { percentile, round, startServerProcess } from './lib.js';
 
 /**
- * `npm run bench -- submissions` (issue 6): end-to-end submissions over HTTP on loopback. The
+ * `npm run bench -- submissions`: end-to-end submissions over HTTP on loopback. The
  * server is `chancery serve` in its own process on real PostgreSQL (DATABASE_URL; without it the
  * bench is skipped with a note) with fsync on, in a database this bench creates and drops. 64 concurrent clients send
  * distinct envelopes signed before the load starts (CMS, ES256, annual reports: accepted on

@@ -1,4 +1,4 @@
--- Audit log (src/audit; DESIGN.md § Audit log). Entries, the RFC 6962 tree's stored subtree
+-- Audit log (src/audit). Entries, the RFC 6962 tree's stored subtree
 -- hashes, the tree head, and every signed checkpoint.
 --
 -- Appends go only through audit_append(), which checks what it is given (canonical chain links,

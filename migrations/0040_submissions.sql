@@ -1,4 +1,4 @@
--- Submissions (src/submissions; DESIGN.md § Submission lifecycle): one row per application, the
+-- Submissions (src/submissions): one row per application, the
 -- transitions it went through (each with its audit log entry and its receipt), and the officers'
 -- countersignatures. Every write happens inside audit.record(), in the same transaction as the
 -- transition's log entry.

@@ -1,4 +1,4 @@
--- What a submission costs PostgreSQL to store (issue 6's benchmark writes ~12 KB per submission).
+-- What a submission costs PostgreSQL to store.
 --
 -- Receipts: every receipt one service seal signs begins with the same protected header (ES256,
 -- typ and the seal's x5c chain: ~2.1 KB of a ~2.8 KB receipt). Each header is stored once, by its

@@ -8,8 +8,8 @@ import type { IdentifierHash } from './crypto/digest.js';
 export const CHANCERY_ARC = '2.25.246176504630350160250129726162839165097';
 
 export const OID = {
-  // Chancery's own (documented in DESIGN.md)
-  /** Officer certificate extension: role and jurisdiction (see DESIGN.md § Certificates). */
+  // Chancery's own
+  /** Officer certificate extension: role and jurisdiction. */
   officerAuthorization: `${CHANCERY_ARC}.1`,
   /** commitment-type-indication values for an officer's decision besides proofOfApproval. */
   commitmentRefusal: `${CHANCERY_ARC}.2.1`,

@@ -153,7 +153,7 @@ export function readCheckpointFile(file: string, key: LogKey): Checkpoint | unde
 }
 
 /**
- * The start-up guard (STYLE anchor: never re-sign over a rewritten history). Refuses, with one
+ * The start-up guard: never re-sign over a rewritten history. Refuses, with one
  * line, when the database's log is behind the checkpoint kept in the data dir, disagrees with
  * it, or holds checkpoints not signed by this log's key.
  */

@@ -4,7 +4,7 @@ import { AuditError } from './errors.js';
 import type { AuditKind, JsonValue } from './types.js';
 
 /**
- * Log entries (DESIGN.md § Audit log).
+ * Log entries.
  *
  * An entry's bytes are the RFC 8785 canonical JSON of exactly these members:
  *

@@ -47,7 +47,7 @@ interface BatchState {
 const MISSING = Symbol('missing');
 
 /**
- * The audit log's write side: `record()` with group commit (STYLE anchor: tessera). Concurrent
+ * The audit log's write side: `record()` with group commit, sequenced on one row locked FOR UPDATE. Concurrent
  * callers queue; one transaction at a time takes a batch of them: it locks the tree head
  * (`audit_lock_tree`, FOR UPDATE), runs each caller's `work` in turn inside its own SAVEPOINT
  * (taken lazily, before the caller's first statement), so a failing caller rolls back only its

@@ -1,7 +1,7 @@
 import type { Tx } from '../db/types.js';
 
 /**
- * The audit log as the rest of Chancery sees it (DESIGN.md § Audit log). Domain parts append the
+ * The audit log as the rest of Chancery sees it. Domain parts append the
  * entry for a decision inside the same transaction as the decision itself.
  */
 

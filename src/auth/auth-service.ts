@@ -11,7 +11,7 @@ import { AuthError, type AuthErrorCode } from './errors.js';
 import { claimsOfCertificate, ROLE_POLICY, type Principal, type Role } from './principal.js';
 import { TokenService } from './tokens.js';
 
-/** Signature algorithms a login JWS may use (DESIGN.md § Certificates: accepted keys). */
+/** Signature algorithms a login JWS may use. */
 export const LOGIN_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'] as const;
 const MAX_LOGIN_BYTES = 32 * 1024;
 const MAX_X5C = 4;
@@ -40,7 +40,7 @@ export interface DenialContext {
 }
 
 /**
- * Certificate-based login (DESIGN.md § Parts, src/auth): a single-use challenge, answered by a
+ * Certificate-based login: a single-use challenge, answered by a
  * compact JWS over the nonce signed with the holder's key and carrying the certificate chain in
  * `x5c`; the certificate is validated with Chancery's own RFC 5280 path validation to this CA's
  * root, now, with revocation from the CA database; the token's claims come from the validated

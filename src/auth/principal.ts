@@ -4,7 +4,7 @@ import type { OfficerRole } from '../registry/types.js';
 import { parseUscc } from '../registry/uscc.js';
 import type { Certificate } from '../verify/certificate.js';
 
-/** Who a caller is, as far as authorization cares (DESIGN.md § Users). */
+/** Who a caller is, as far as authorization cares. */
 export type Role = 'admin' | 'officer' | 'enterprise' | 'auditor';
 export const ROLES: readonly Role[] = ['admin', 'officer', 'enterprise', 'auditor'];
 

@@ -474,8 +474,8 @@ function parseHolderReference(profile: CertificateProfile, request: Omit<IssueRe
 
 /**
  * The CA decides the subject; a CSR may carry one, but an attribute of a type the profile sets
- * MUST agree with the value the registry gives (DESIGN.md: a subject that disagrees with the
- * registry is refused). Attribute types the profile does not use are ignored, not copied.
+ * MUST agree with the value the registry gives (a subject that disagrees with the registry is
+ * refused). Attribute types the profile does not use are ignored, not copied.
  */
 function checkRequestedSubject(requested: ReadonlyArray<{ oid: string; value: string }>, decided: ReadonlyArray<{ type: keyof typeof ATTRIBUTE_TYPES; value: string }>): void {
   for (const { oid, value } of requested) {

@@ -120,7 +120,7 @@ export function checkSignatureDigest(algorithm: CertificationRequestData['signat
 const SHA1_OID_DER = Buffer.from('06052b0e03021a', 'hex');
 
 /**
- * The key policy (DESIGN.md § Certificates), Chancery's one algorithm policy
+ * The key policy, Chancery's one algorithm policy
  * (`publicKeyAcceptable`, src/verify/algorithms.ts): ECDSA P-256 or P-384, Ed25519, RSA 2048–4096
  * bits with an odd public exponent ≥ 65537. Anything else is refused with a reason naming it.
  */

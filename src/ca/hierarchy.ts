@@ -17,7 +17,7 @@ import { formatName } from './names.js';
 import { ISSUING_CA, publishCrl, ROOT_CA, type CaId } from './crl-publisher.js';
 
 /**
- * The CA hierarchy `chancery init` makes (DESIGN.md § Certificates): root CA (P-384, self-signed),
+ * The CA hierarchy `chancery init` makes: root CA (P-384, self-signed),
  * issuing CA (P-256), delegated OCSP responder, service seal, and the operator's admin
  * certificate. Private keys of the service live in the KeyStore (encrypted PKCS#8 under
  * `<dataDir>/keys`); certificates live in the database (`ca_hierarchy`) so every node sharing it
@@ -34,7 +34,7 @@ export const KEY_NAMES = {
   token: 'auth-token',
 } as const;
 
-/** Where `init` puts files in the data dir (DESIGN.md § Interfaces). */
+/** Where `init` puts files in the data dir. */
 export function hierarchyFiles(dataDir: string) {
   return {
     root: join(dataDir, 'ca', 'root.pem'),

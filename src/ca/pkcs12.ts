@@ -4,8 +4,8 @@ import { randomBytes } from '../crypto/digest.js';
 
 /**
  * PKCS#12 (RFC 7292) bundles for server-side key generation, built with node-forge (the only
- * place it is used; LIBRARY-NOTES: ≥ 1.4.3, and never let it re-encode a certificate). The
- * private key is a PKCS#8 EncryptedPrivateKeyInfo (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC);
+ * place it is used; pinned ≥ 1.4.3 for its PKCS#1 and basicConstraints fixes, and never trusted
+ * to re-encode a certificate: it changes the bytes of EC-signed ones). The private key is a PKCS#8 EncryptedPrivateKeyInfo (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC);
  * certificates go in as their original DER inside the certBag's OCTET STRING (forge writes a
  * BMPString friendlyName from the JS string itself); the integrity MAC
  * is HMAC-SHA1 with the PKCS#12 KDF (what forge and every reader supports). Protected by a one-time

@@ -7,7 +7,7 @@ import { PROFILES_DIR } from '../paths.js';
 import { CaError } from './errors.js';
 
 /**
- * Certificate profiles (`certs/profiles/<id>.yaml`, DESIGN.md § Certificates): which subject,
+ * Certificate profiles (`certs/profiles/<id>.yaml`): which subject,
  * extensions and validity each kind of certificate gets. Loaded and validated once at start;
  * an invalid file stops start-up with the file and the fault.
  */

@@ -5,7 +5,7 @@ import type { CertificateAuthority } from './authority.js';
 export const DATABASE_SOURCE = 'Chancery CA database';
 
 /**
- * A RevocationSource answered from this CA's own database (DESIGN.md § Validation): for the
+ * A RevocationSource answered from this CA's own database: for the
  * issuing CA itself (issued by the root), good as long as it is the hierarchy's; for a
  * certificate issued by our issuing CA (matched by the issuer's exact public key), good or revoked
  * as recorded, where a revocation after the validation time is not yet a revocation; a serial this

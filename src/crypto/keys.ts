@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { CryptoError } from './errors.js';
 
-/** Key types Chancery generates and accepts (DESIGN.md § Certificates). */
+/** Key types Chancery generates and accepts. */
 export type KeyAlgorithm = 'P-256' | 'P-384' | 'Ed25519' | 'RSA-2048' | 'RSA-3072' | 'RSA-4096';
 
 /** What a public key is, as far as algorithm policy cares. */

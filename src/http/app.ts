@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps): ChanceryApp {
       return;
     }
     if (problem.status === 413) res.setHeader('Connection', 'close');
-    // Pushback (STYLE: overload is an explicit 503 + Retry-After, not a timeout).
+    // Pushback: overload is an explicit 503 + Retry-After, not a timeout.
     if (typeof problem['retryAfterSeconds'] === 'number') res.setHeader('Retry-After', String(problem['retryAfterSeconds']));
     const body = Buffer.from(JSON.stringify(problem), 'utf8');
     res.statusCode = problem.status;

@@ -4,7 +4,7 @@ import type { SignatureScheme } from '../crypto/signature.js';
 import { POLICY_ALGORITHMS, type PolicyAlgorithm } from './policy-schema.js';
 
 /**
- * A transaction policy's signature rules (DESIGN.md § Policies `signature:`) applied to one
+ * A transaction policy's signature rules applied to one
  * signature, after Chancery's algorithm policy (src/verify/algorithms.ts) has accepted it.
  */
 

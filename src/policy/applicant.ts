@@ -1,5 +1,5 @@
 /**
- * The applicant binding (DESIGN.md § Signed envelopes): an application is signed by the
+ * The applicant binding: an application is signed by the
  * enterprise it is about. The signer certificate's organizationIdentifier (2.5.4.97) must equal
  * `NTRCN-` + the document's `applicant` (the USCC; ETSI EN 319 412-1 §5.1.4 semantics identifier
  * "NTR" national trade register, country CN).

@@ -1,5 +1,5 @@
 /**
- * The JSON Schema (draft 2020-12) of a policy file (DESIGN.md § Policies). A policy file that does
+ * The JSON Schema (draft 2020-12) of a policy file. A policy file that does
  * not validate against it stops the service at start. The document schema inside a policy is
  * checked separately: it must compile as draft 2020-12 and pin the four core fields.
  */
@@ -22,7 +22,7 @@ export const POLICY_ALGORITHMS = [
 ] as const;
 export type PolicyAlgorithm = (typeof POLICY_ALGORITHMS)[number];
 
-/** Officer roles (DESIGN.md § Interfaces, `chancery officer register --role`). */
+/** Officer roles. */
 export const OFFICER_ROLES = ['reviewer', 'approver', 'handler'] as const;
 export type OfficerRole = (typeof OFFICER_ROLES)[number];
 

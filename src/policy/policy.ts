@@ -8,7 +8,7 @@ import { PolicyError } from './errors.js';
 import { POLICY_FILE_SCHEMA, type OfficerRole, type PolicyAlgorithm } from './policy-schema.js';
 
 /**
- * Transaction policies (DESIGN.md § Policies): one YAML file per transaction type, loaded and
+ * Transaction policies: one YAML file per transaction type, loaded and
  * validated once at start. A file that does not validate stops start-up with an error naming the
  * file and the fault. Each policy's document JSON Schema (draft 2020-12) is compiled once here.
  */
@@ -80,7 +80,7 @@ export class PolicySet {
   }
 }
 
-/** The four core fields every document carries (DESIGN.md § Signed envelopes). */
+/** The four core fields every document carries. */
 export const CORE_DOCUMENT_FIELDS = ['type', 'applicant', 'applicationId', 'createdAt'] as const;
 
 /**

@@ -67,7 +67,7 @@ export const MAX_PAGE = 500;
 
 /**
  * The registry of enterprises and officers. Every change writes its audit entry in the same
- * transaction (STYLE rule 8); reads go straight to the database.
+ * transaction; reads go straight to the database.
  */
 export class Registry {
   constructor(private readonly deps: RegistryDeps) {}
@@ -156,7 +156,7 @@ export class Registry {
 
   /**
    * Ends an active enterprise with `status`: the status change (time, reason), the revocation of
-   * all its certificates and the `enterprise.<status>` entry commit together (STYLE rule 8); the
+   * all its certificates and the `enterprise.<status>` entry commit together; the
    * revocation caches are told only after the COMMIT.
    */
   async #endEnterprise(

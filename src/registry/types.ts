@@ -1,4 +1,4 @@
-/** Registry records as the rest of Chancery sees them (DESIGN.md § Parts, src/registry). */
+/** Registry records as the rest of Chancery sees them. */
 
 export const ENTERPRISE_STATUSES = ['active', 'revoked', 'deregistered'] as const;
 export type EnterpriseStatus = (typeof ENTERPRISE_STATUSES)[number];

@@ -11,7 +11,7 @@ import { readCertificateIdentity } from '../verify/cms-parse.js';
 import { SignError } from './errors.js';
 
 /**
- * Builders for Chancery's CMS envelopes (DESIGN.md § Signed envelopes): an enterprise signature
+ * Builders for Chancery's CMS envelopes: an enterprise signature
  * with the four required signed attributes, and an officer's countersignature carrying a decision.
  * Every signature goes through the `Signer` interface; no key material is handled here.
  */

@@ -8,7 +8,7 @@ import { SignError } from './errors.js';
 
 /**
  * Builders for Chancery's JWS envelopes (RFC 7515 General JSON Serialization with `x5c`;
- * DESIGN.md § Signed envelopes; header rules documented in src/verify/jws.ts). Every signature
+ * header rules documented in src/verify/jws.ts). Every signature
  * goes through the `Signer` interface; ECDSA signatures are r‖s as JOSE requires.
  */
 

@@ -3,7 +3,7 @@ import { coveredDivisionPrefix, jurisdictionCovers } from '../registry/jurisdict
 import type { SubmissionStatus } from './types.js';
 
 /**
- * Who may read a submission (DESIGN.md § Interfaces): the applicant itself, officers of its
+ * Who may read a submission: the applicant itself, officers of its
  * jurisdiction, and auditors (who read everything and change nothing). An officer also reads a
  * submission waiting at a step open to any jurisdiction for the officer's role (the complaint
  * handler's), and any submission the officer countersigned. The registry operator (admin)

@@ -1,7 +1,7 @@
 import { ChanceryError } from '../errors.js';
 
 /**
- * Faults of the submission workflow (DESIGN.md § Submission lifecycle). Rejection codes (422)
+ * Faults of the submission workflow. Rejection codes (422)
  * name why an application was rejected; a rejected application still has its record, its audit
  * entry and its receipt. Countersignature refusals name the rule that refused it.
  */

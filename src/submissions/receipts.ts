@@ -11,7 +11,7 @@ import { SubmissionError } from './errors.js';
 import { SUBMISSION_STATUSES, type SubmissionStatus } from './types.js';
 
 /**
- * Receipts (DESIGN.md § Submission lifecycle): for every transition of a submission, a compact
+ * Receipts: for every transition of a submission, a compact
  * JWS (RFC 7515 §7.1) signed by the service seal, ES256, with the seal's certificate chain in
  * `x5c` (seal, issuing CA). Its payload is the RFC 8785 canonical JSON of
  *

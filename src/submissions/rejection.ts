@@ -3,8 +3,7 @@ import type { ValidationReport } from '../verify/validation-report.js';
 import type { SubmissionErrorCode } from './errors.js';
 
 /**
- * Why a submission is rejected, as a stable code and one sentence (DESIGN.md § Submission
- * lifecycle: "the service verifies it end to end and says why"). The validation report stays the
+ * Why a submission is rejected, as a stable code and one sentence. The validation report stays the
  * full answer; the code names the first rule that decided, in this order: the document's type
  * and schema, who signed (an enterprise, the applicant), revocation, then anything else.
  */

@@ -57,7 +57,7 @@ import {
 import { SUBMISSION_STATUSES, type SubmissionStatus, type SubmissionSummary, type SubmissionView, type TransitionKind } from './types.js';
 
 /**
- * The submission workflow (DESIGN.md § Submission lifecycle, issue 6): submit, status, the
+ * The submission workflow: submit, status, the
  * officers' queue, countersign, receipts. Validation (the pure `verifyEnvelope`) and every other
  * piece of cryptography run before the log's serialized section. New submissions are decided in
  * batches (writer.ts: two statements per batch); inside `audit.record()` each decision costs its

@@ -3,7 +3,7 @@ import type { Decision } from '../verify/cms-attributes.js';
 import type { ValidationReport } from '../verify/validation-report.js';
 
 /**
- * Submissions as the API and the CLI show them (DESIGN.md § Submission lifecycle):
+ * Submissions as the API and the CLI show them:
  * `received → rejected`, `received → accepted`, or `received → pending → approved | refused`.
  * `received` is never stored: the first stored status is the decision on the submission.
  */

@@ -9,7 +9,7 @@ import { insertSubmissions, iso, selectSubmissionContexts, type NewSubmission, t
 import type { SubmissionStatus, SubmissionSummary, TransitionKind } from './types.js';
 
 /**
- * Group commit of new submissions (issue 6: "group commit … make the hot path lean"). Every
+ * Group commit of new submissions. Every
  * submission validated concurrently joins the next batch; one `audit.record()` decides the whole
  * batch: one statement reads what the decisions depend on (a live submission with this envelope
  * or application, the applicant's registry status, the signer certificate's revocation), each

@@ -9,7 +9,7 @@ import type { AlgorithmIdentifier } from './certificate-types.js';
 import { isParseFault } from './errors.js';
 
 /**
- * Chancery's algorithm policy (DESIGN.md § Certificates): an allow-list, never a deny-list.
+ * Chancery's algorithm policy: an allow-list, never a deny-list.
  * Accepted: ECDSA on P-256 or P-384 with SHA-256/384/512; Ed25519; RSA 2048–4096 bits (whole
  * octets, odd public exponent ≥ 65537) with PKCS#1 v1.5 or PSS (SHA-256/384/512, MGF1 with the
  * same hash, salt length = hash length, trailer field 1). Everything else is refused with a
@@ -205,7 +205,7 @@ export function publicKeyAcceptable(publicKey: KeyObject): { ok: true } | { refu
   }
 }
 
-/** Chancery's algorithm policy (DESIGN.md § Certificates). */
+/** Chancery's algorithm policy. */
 export const CHANCERY_ALGORITHMS: AlgorithmPolicy = Object.freeze({
   signatureScheme: (algorithm: AlgorithmIdentifier, publicKey: KeyObject, options?: SchemeOptions) => signatureSchemeOf(algorithm, publicKey, options),
   publicKey: (publicKey: KeyObject) => publicKeyAcceptable(publicKey),

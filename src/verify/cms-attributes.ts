@@ -26,7 +26,7 @@ export const OID_OF_DIGEST: Readonly<Record<HashName, string>> = {
 /** The officer's decision a countersignature commits to. */
 export type Decision = 'approve' | 'refuse' | 'review';
 
-/** commitment-type-indication values and the decision each one means (DESIGN.md § Signed envelopes). */
+/** commitment-type-indication values and the decision each one means. */
 export const DECISION_BY_COMMITMENT: Readonly<Record<string, Decision>> = {
   [OID.proofOfApproval]: 'approve',
   [OID.commitmentRefusal]: 'refuse',

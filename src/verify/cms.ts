@@ -23,7 +23,7 @@ import { parseNameDer } from './name.js';
 import { CheckList, type SignatureEvidence } from './validation-report.js';
 
 /**
- * The CMS half of envelope validation (RFC 5652, RFC 5035, DESIGN.md § Signed envelopes): for the
+ * The CMS half of envelope validation (RFC 5652, RFC 5035): for the
  * enterprise's SignerInfo and each countersignature, the checks that only CMS has — signed
  * attributes, message digest, signer certificate and its ESS binding, algorithm, signature
  * value, decision. Path validation, signing-time window and the applicant binding are common to

@@ -25,7 +25,7 @@ import {
 } from './validation-report.js';
 
 /**
- * Validation of a signed envelope (DESIGN.md § Validation): one pure function from an envelope,
+ * Validation of a signed envelope: one pure function from an envelope,
  * trust anchors, a revocation source, a policy and a time to a validation report. No I/O, no
  * clock, no global state: the server and the offline CLI get the same verdict for the same
  * inputs. The report shape is documented in validation-report.ts.

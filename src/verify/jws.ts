@@ -11,7 +11,7 @@ import type { SubIndication } from './report.js';
 import { CheckList, type SignatureEvidence } from './validation-report.js';
 
 /**
- * The JWS half of envelope validation (RFC 7515, DESIGN.md § Signed envelopes). jose does the
+ * The JWS half of envelope validation (RFC 7515). jose does the
  * signature math, always with `algorithms` pinned to the one algorithm this entry was checked
  * for; the rules jose does not enforce are ours, checked first:
  *

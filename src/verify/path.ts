@@ -13,7 +13,7 @@ export type { PolicySettings } from './path/policy-tree.js';
 export { ANY_POLICY } from './path/policy-tree.js';
 
 /**
- * Certification path validation, Chancery's own (RFC 5280 §6; DESIGN.md § Validation): build a
+ * Certification path validation, Chancery's own (RFC 5280 §6): build a
  * path from the leaf through the supplied intermediates to one of the trust anchors, and
  * validate it at the given time for the given purpose. Pure: the anchors, the revocation source,
  * the algorithm policy and the time are parameters; the only I/O is what the revocation source

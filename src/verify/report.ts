@@ -1,7 +1,7 @@
 /**
  * The vocabulary of validation reports (ETSI EN 319 102-1 §5.1.3), shared by path validation,
  * envelope validation, the CLI and the HTTP API. The JSON shape of a report is a public contract:
- * change it only compatibly, and document it in DESIGN.md.
+ * change it only compatibly (add members, never rename), and document it in the README.
  */
 
 export type Indication = 'TOTAL_PASSED' | 'TOTAL_FAILED' | 'INDETERMINATE';

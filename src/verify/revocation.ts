@@ -3,7 +3,7 @@ import type { Purpose } from './purpose.js';
 
 /**
  * Revocation lookup, as an interface the path validator calls for every certificate below the
- * trust anchor (DESIGN.md § Validation). Sources: supplied CRLs (`crlSource`, crl.ts), supplied
+ * trust anchor. Sources: supplied CRLs (`crlSource`, crl.ts), supplied
  * OCSP responses (`ocspResponseSource`, ocsp.ts), the CA's own database (implemented by the CA
  * part), and `firstAnswer` to combine them. Semantics: a certificate revoked at or before the
  * validation time is revoked; a status that cannot be established is `unknown`, which the

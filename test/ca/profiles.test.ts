@@ -17,7 +17,7 @@ function profilesWith(file: string, text: string | undefined): string {
 }
 
 describe('certificate profiles', () => {
-  it('loads the eight shipped profiles; the enterprise profile is the one DESIGN.md describes', () => {
+  it('loads the eight shipped profiles; the enterprise profile binds the USCC as organizationIdentifier', () => {
     const profiles = loadProfiles();
     expect([...profiles.keys()].sort()).toEqual([...PROFILE_IDS].sort());
     const enterprise = profiles.get('enterprise-signing')!;

@@ -6,7 +6,7 @@ import { drivers } from '../helpers/db.js';
 import { annualDocument, createWorld, entriesSince, foodDocument, signCmsWith, treeSize, type World } from '../submissions/fixtures.js';
 
 /**
- * The authorization matrix (issue 6): every route the app serves × every kind of caller — the
+ * The authorization matrix: every route the app serves × every kind of caller — the
  * operator (admin), enterprise A, enterprise B, an officer whose jurisdiction covers A, one whose
  * does not, an auditor, and an anonymous caller. A denial is 401 (no token) or 403, and each one
  * is written to the audit log as `auth.denied` for that path; an allowed call may still fail on

@@ -5,7 +5,7 @@ import { RouteTable } from '../../src/http/routes.js';
 import { pgliteDriver } from '../helpers/db.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
-/** `GET /openapi.json` (issue 6): an OpenAPI 3.1 document of every route the app serves. */
+/** `GET /openapi.json`: an OpenAPI 3.1 document of every route the app serves. */
 describe('the OpenAPI document', () => {
   let ts: TestService;
   let doc: Record<string, any>;

@@ -17,7 +17,7 @@ import { expectCode } from '../helpers/expect-code.js';
 import { annualDocument, countersignWith, createWorld, entriesSince, foodDocument, nextApplicationId, signCmsWith, treeSize, type Holder, type World } from '../submissions/fixtures.js';
 
 /**
- * Bad input and abuse (issue 6): each a 4xx/422 with a specific code, never a 5xx, never a state
+ * Bad input and abuse: each a 4xx/422 with a specific code, never a 5xx, never a state
  * change without its entry; an audit entry wherever a decision was taken (`submission.rejected`
  * for a rejected application, `auth.denied` for a refused countersignature or caller).
  */

@@ -22,7 +22,7 @@ const shipped = (id: string): string => readFileSync(join(POLICIES_DIR, `${id}.y
 describe('shipped policies', () => {
   const set = loadPolicies();
 
-  it('loads the four transaction types DESIGN.md lists', () => {
+  it('loads the four shipped transaction types', () => {
     expect(set.list().map((p) => p.id)).toEqual(SHIPPED);
   });
 

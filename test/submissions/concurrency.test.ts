@@ -4,7 +4,7 @@ import { drivers } from '../helpers/db.js';
 import { annualDocument, countersignWith, createWorld, entriesSince, foodDocument, nextApplicationId, signCmsWith, signJwsWith, treeSize, type World } from './fixtures.js';
 
 /**
- * Concurrency (issue 6), over HTTP against the real service: retries of one submission never make
+ * Concurrency, over HTTP against the real service: retries of one submission never make
  * a second record (unique constraints, retried 23505 inside the log's transaction), and two
  * officers countersigning the same step at once make exactly one transition, the other told why.
  */

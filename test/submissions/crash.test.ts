@@ -16,7 +16,7 @@ import { createPgDatabase, dropPgDatabase, pgOnly } from '../helpers/db.js';
 import { CHANCERY_BIN, runCli, startChild, type Child } from '../helpers/spawn.js';
 
 /**
- * `kill -9` of the service during a load of submissions, on real PostgreSQL (issue 6): after a
+ * `kill -9` of the service during a load of submissions, on real PostgreSQL: after a
  * restart, every submission that got a 2xx has its record, its receipt and its log entry (at the
  * index and with the leaf hash its receipt names), and `chancery audit verify` passes.
  */

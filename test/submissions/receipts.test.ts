@@ -5,7 +5,7 @@ import { noRevocation } from '../../src/verify/revocation.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { createTestPki, type TestIdentity, type TestPki } from '../verify/envelope-pki.js';
 
-/** Receipts (issue 6): ES256 compact JWS by the service seal over the transition's log entry. */
+/** Receipts: ES256 compact JWS by the service seal over the transition's log entry. */
 const NOW = new Date('2026-05-01T08:00:00Z');
 const PAYLOAD: ReceiptPayload = {
   submission: '0b9f6a2c-1f0e-4d4a-9d55-3f1c2a7e9b10',

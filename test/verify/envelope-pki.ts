@@ -9,7 +9,7 @@ import { OID } from '../../src/oids.js';
 import { parseCertificate, type Certificate } from '../../src/verify/certificate.js';
 
 /**
- * A test PKI made at test time (STYLE rule 12): root CA → issuing CA → enterprise and officer
+ * A test PKI made at test time: root CA → issuing CA → enterprise and officer
  * certificates, with knobs for the variants the envelope tests need (expired, no documentSigning
  * EKU, another enterprise's organizationIdentifier, …) and CRLs. Built with @peculiar/x509 (a
  * codec/builder, not a validator). Dates are relative to `now` given by the test, never a

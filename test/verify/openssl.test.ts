@@ -11,7 +11,7 @@ import type { ValidationReport } from '../../src/verify/validation-report.js';
 import { OTHER_USCC, annualReport, createTestPki, type IssueOptions, type TestPki } from './envelope-pki.js';
 
 /**
- * openssl as the outside signer (LIBRARY-NOTES.md § openssl CLI):
+ * openssl as the outside signer:
  * `openssl cms -sign -binary -cades -md sha256 -nosmimecap` makes detached CMS with signed
  * attributes and ESS signing-certificate-v2. openssl signs with the wall clock, so the test PKI is
  * made around the real time, read once here; validation runs a minute later.

@@ -6,7 +6,7 @@ import * as asn1x509 from '@peculiar/asn1-x509';
 import { parseCertificate, type Certificate } from '../../src/verify/certificate.js';
 
 /**
- * Test PKI for path validation, made at test time (STYLE rule 12) with @peculiar/x509 as a
+ * Test PKI for path validation, made at test time with @peculiar/x509 as a
  * builder only. Every knob the path tests need is a field of CertSpec: key type, CA flag and
  * path length, key usage, EKU, SAN, validity, policies, name constraints, AKI/SKI presence, and
  * arbitrary extra extensions (an unknown critical one, say). CRLs too. No wall-clock reads: the

@@ -7,7 +7,7 @@ import type { LogClient } from './client.js';
 
 /**
  * What to prove is in the log. `audit prove` takes `--index` or `--leaf-hash`; a receipt
- * (issue 6: `audit prove --receipt FILE`) resolves, after its JWS is verified, to both its
+ * resolves, after its JWS is verified, to both its
  * `logIndex` and `leafHash`, and the proof then checks that they agree.
  */
 export type ProofTarget = { index: number; leafHash?: string } | { leafHash: string; index?: number };

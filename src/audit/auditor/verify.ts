@@ -8,7 +8,7 @@ import { chunkEntries, chunkPath, listChunks, readManifest, type CopiedEntry } f
 import type { LogClient } from './client.js';
 
 /**
- * The offline auditor (DESIGN.md § Audit log): trusts nothing but the log's verifier key and the
+ * The offline auditor: trusts nothing but the log's verifier key and the
  * checkpoints the auditor trusted before. Streams the entries once, in order, holding only the
  * Merkle compact range, the two previous leaf hashes and the latest leaf hash of each subject.
  */

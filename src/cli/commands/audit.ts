@@ -18,7 +18,7 @@ import { EXIT, ExitCode, action, print } from '../run.js';
 import { usageError } from '../errors.js';
 
 /**
- * `chancery audit fetch|verify|prove`: the auditor's tools (DESIGN.md § Audit log). They need no
+ * `chancery audit fetch|verify|prove`: the auditor's tools. They need no
  * database, only the log's HTTP API or a copy made by `fetch`, and trust only the verifier key
  * given with --log-key and the checkpoints the auditor verified before (its state file).
  */

@@ -13,7 +13,7 @@ import { EXIT, ExitCode, action, print } from '../run.js';
 import { usageError } from '../errors.js';
 
 /**
- * `chancery chain verify`: certification path validation alone (DESIGN.md § Interfaces), the same
+ * `chancery chain verify`: certification path validation alone, the same
  * validatePath the service runs. Exit 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 64 usage.
  * A leaf or intermediate that does not parse is a FORMAT_FAILURE verdict, not a crash.
  */
@@ -101,7 +101,7 @@ export function registerChain(program: Command): void {
     );
 }
 
-/** The JSON printed by `chain verify --json` (stable shape; DESIGN.md § Interfaces). */
+/** The JSON printed by `chain verify --json` (stable shape). */
 export function chainResultJson(r: PathResult, time: Date): Record<string, unknown> {
   return {
     indication: r.indication,

@@ -11,7 +11,7 @@ const DECISIONS: readonly Decision[] = ['approve', 'refuse', 'review'];
 
 /**
  * `chancery countersign`: an officer adds a countersignature with a decision to an envelope
- * (DESIGN.md § Signed envelopes): a CMS countersignature attribute with commitment-type-indication,
+ *: a CMS countersignature attribute with commitment-type-indication,
  * or a further JWS signature binding the enterprise's. Every other byte is kept. Upload the
  * result with `chancery submit --submission ID`.
  */

@@ -7,7 +7,7 @@ import { action, print } from '../run.js';
 import { passphraseFrom } from './passphrase.js';
 import { CliError, usageError } from '../errors.js';
 
-/** The names `chancery keygen --alg` takes (DESIGN.md § Interfaces) and the key each makes. */
+/** The names `chancery keygen --alg` takes and the key each makes. */
 export const KEYGEN_ALGORITHMS: Record<string, UserKeyAlgorithm> = {
   ES256: 'P-256',
   ES384: 'P-384',

@@ -13,7 +13,7 @@ import { CliError, usageError } from '../errors.js';
 
 /**
  * `chancery sign`: an enterprise signs an application document as a CMS (DER) or JWS (General
- * JSON) envelope with its key and certificate (DESIGN.md § Signed envelopes). The envelope
+ * JSON) envelope with its key and certificate. The envelope
  * carries the certificate and the chain given, so a verifier needs only the root.
  */
 export function registerSign(program: Command): void {

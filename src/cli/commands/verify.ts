@@ -12,7 +12,7 @@ import { EXIT, ExitCode, action, print } from '../run.js';
 import { usageError } from '../errors.js';
 
 /**
- * `chancery verify`: offline validation of an envelope (DESIGN.md § Interfaces). The same pure
+ * `chancery verify`: offline validation of an envelope. The same pure
  * `verifyEnvelope` the service runs; this file only reads files and prints. Exit 0 TOTAL_PASSED,
  * 1 TOTAL_FAILED, 2 INDETERMINATE, 64 usage.
  */

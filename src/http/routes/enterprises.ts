@@ -22,7 +22,7 @@ export interface EnterpriseRouteDeps {
 }
 
 /**
- * Enterprise registry routes (DESIGN.md § Interfaces). Registering, revoking (the authority's
+ * Enterprise registry routes. Registering, revoking (the authority's
  * decision) and deregistering (the enterprise closes at its own request) are for the admin; an
  * enterprise may read its own record; the revoked-enterprise list
  * (`GET /api/v1/enterprises?status=revoked`) is public, other listings are for admin and auditors.

@@ -10,7 +10,7 @@ import { mediaType, rawBody } from '../body.js';
 import type { RouteTable } from '../routes.js';
 
 /**
- * Submission routes (DESIGN.md § Interfaces, issue 6). Thin: read the body, authorize the
+ * Submission routes. Thin: read the body, authorize the
  * caller's role, call the SubmissionService, render. The service decides what a caller may see.
  *
  * `POST /api/v1/submissions` takes one of:

@@ -10,7 +10,7 @@ import { mediaType, rawBody } from '../body.js';
 import type { RouteTable } from '../routes.js';
 
 /**
- * `POST /api/v1/verify` (DESIGN.md § Interfaces): stateless, public, not audit-logged. Validates
+ * `POST /api/v1/verify`: stateless, public, not audit-logged. Validates
  * one envelope against the service's trust anchors and revocation data, at the service's clock,
  * and answers the validation report (src/verify/validation-report.ts) with 200 — whatever the
  * verdict. A request that is not a well-formed verification request is a 4xx problem.

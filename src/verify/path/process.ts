@@ -17,7 +17,7 @@ import { certificateSignedBy } from './signatures.js';
  * still be established (a revoked certificate is REVOKED even when it has also expired); any
  * other failure stops the processing of this path.
  *
- * Sub-indications (ETSI EN 319 102-1 §5.2.6, documented in DESIGN.md § Validation):
+ * Sub-indications (ETSI EN 319 102-1 §5.2.6):
  * expired at the validation time → OUT_OF_BOUNDS_NO_POE (OUT_OF_BOUNDS_NOT_REVOKED when
  * revocation showed it good; the envelope validator turns it into EXPIRED when the signing time
  * is after notAfter); not yet valid → NOT_YET_VALID; revoked → REVOKED; revocation unknown →
@@ -227,7 +227,7 @@ export async function processPath(path: Certificate[], env: ProcessEnv): Promise
     record('path.peer-name', 'PASSED', `Certificate ${leaf.describe()} is issued to ${env.peerName}.`, 0);
   }
 
-  // --- Revocation of every certificate below the anchor (DESIGN.md § Validation).
+  // --- Revocation of every certificate below the anchor.
   const context = n > 0 ? env.revocationContext(anchor) : undefined;
   for (let k = n - 1; k >= 0; k--) {
     const cert = path[k]!;
