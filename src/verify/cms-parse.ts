@@ -218,8 +218,8 @@ function decodeCertificateIdentity(der: Uint8Array): CertificateIdentity {
   let i = 0;
   if (tbs[i]?.tag === contextTag(0, true)) i++; // version
   const serialEl = expectTag(tbs[i++], TAG.INTEGER, 'TBSCertificate.serialNumber');
-  i++; // signature
-  const issuer = expectTag(tbs[i++], TAG.SEQUENCE, 'TBSCertificate.issuer').bytes;
+  // tbs[i + 1] is the signature algorithm.
+  const issuer = expectTag(tbs[i + 1], TAG.SEQUENCE, 'TBSCertificate.issuer').bytes;
   let subjectKeyIdentifier: Uint8Array | undefined;
   const extensions = tbs.find((el) => el.tag === contextTag(3, true));
   if (extensions !== undefined) {
