@@ -74,7 +74,9 @@ function entryFor(worker: number, n: number): NewEntry {
 async function benchAppends(): Promise<Record<string, unknown>> {
   const admin = process.env['DATABASE_URL'];
   if (admin === undefined || admin === '') {
-    return { skipped: 'DATABASE_URL is not set: the append throughput target is for real PostgreSQL (.ci/with-postgres npm run bench -- audit)' };
+    return {
+      skipped: 'DATABASE_URL is not set: the append throughput target is for real PostgreSQL (.ci/with-postgres npm run bench -- audit)',
+    };
   }
   const url = await createPgDatabase(admin);
   const db = await openPg(url, { max: 20 });
@@ -106,7 +108,12 @@ async function benchAppends(): Promise<Record<string, unknown>> {
   }
 }
 
-async function appendLoad(logOf: (worker: number) => GroupCommitLog, workers: number, seconds: number, tag: string): Promise<{ perSec: number; p99: number }> {
+async function appendLoad(
+  logOf: (worker: number) => GroupCommitLog,
+  workers: number,
+  seconds: number,
+  tag: string,
+): Promise<{ perSec: number; p99: number }> {
   let count = 0;
   const latencies: number[] = [];
   const until = performance.now() + seconds * 1000;
@@ -152,7 +159,13 @@ async function buildMillion(work: string, db: Database): Promise<{ vkey: string;
   const writer = new CopyWriter(copy, 4096);
   const builder = new LogBuilder(() => new Date('2025-06-01T00:00:00.000Z'));
   const CHUNK = 10_000;
-  let rows: { seq: number[]; leaf: string[]; kind: string[]; subject: string[]; entry: string[] } = { seq: [], leaf: [], kind: [], subject: [], entry: [] };
+  let rows: { seq: number[]; leaf: string[]; kind: string[]; subject: string[]; entry: string[] } = {
+    seq: [],
+    leaf: [],
+    kind: [],
+    subject: [],
+    entry: [],
+  };
   let nodes: { level: number[]; idx: number[]; hash: string[] } = { level: [], idx: [], hash: [] };
   let bytes = 0;
   let dbMs = 0;
@@ -164,11 +177,10 @@ async function buildMillion(work: string, db: Database): Promise<{ vkey: string;
       [rows.seq, rows.leaf, rows.kind, rows.subject, rows.entry],
     );
     if (nodes.level.length > 0) {
-      await db.query(`INSERT INTO audit_nodes (level, idx, hash) SELECT l, i, decode(h, 'hex') FROM unnest($1::smallint[], $2::bigint[], $3::text[]) AS u(l, i, h)`, [
-        nodes.level,
-        nodes.idx,
-        nodes.hash,
-      ]);
+      await db.query(
+        `INSERT INTO audit_nodes (level, idx, hash) SELECT l, i, decode(h, 'hex') FROM unnest($1::smallint[], $2::bigint[], $3::text[]) AS u(l, i, h)`,
+        [nodes.level, nodes.idx, nodes.hash],
+      );
     }
     dbMs += performance.now() - t;
     rows = { seq: [], leaf: [], kind: [], subject: [], entry: [] };
@@ -199,17 +211,23 @@ async function buildMillion(work: string, db: Database): Promise<{ vkey: string;
   const frontierIds = rangeNodes({ begin: 0, end: ENTRIES });
   const frontierNodes = await readNodes(db, frontierIds);
   const frontier = Buffer.concat(frontierIds.map((id) => frontierNodes.get(nodeKey(id))!));
-  await db.query(`UPDATE audit_tree SET size = $1::bigint, root = $2, frontier = $3, last_leaf = (SELECT leaf_hash FROM audit_entries WHERE seq = $1::bigint - 1) WHERE id`, [
-    ENTRIES,
-    root,
-    frontier,
-  ]);
+  await db.query(
+    `UPDATE audit_tree SET size = $1::bigint, root = $2, frontier = $3, last_leaf = (SELECT leaf_hash FROM audit_entries WHERE seq = $1::bigint - 1) WHERE id`,
+    [ENTRIES, root, frontier],
+  );
   const dbRoot = (await db.query<{ r: Buffer }>('SELECT audit_root_at($1) AS r', [ENTRIES])).rows[0]!.r;
   if (!dbRoot.equals(root)) throw new Error('bench: the database root differs from the built root');
   writeCopyCheckpoint(copy, ENTRIES, await signCheckpoint(signer, origin, { origin, size: ENTRIES, root }));
   return {
     vkey: formatVerifierKey(origin, signer.publicKey),
-    figures: { entries: ENTRIES, entryBytes: bytes, meanEntryBytes: Math.round(bytes / ENTRIES), seconds: round((performance.now() - started) / 1000), databaseSeconds: round(dbMs / 1000), driver: db.driver },
+    figures: {
+      entries: ENTRIES,
+      entryBytes: bytes,
+      meanEntryBytes: Math.round(bytes / ENTRIES),
+      seconds: round((performance.now() - started) / 1000),
+      databaseSeconds: round(dbMs / 1000),
+      driver: db.driver,
+    },
   };
 }
 
@@ -269,5 +287,12 @@ async function benchInclusion(db: Database, size: number): Promise<Record<string
     await reader.inclusionProof(index, size);
     samples.push(performance.now() - t);
   }
-  return { driver: db.driver, treeSize: size, samples: samples.length, p50Ms: round(percentile(samples, 50), 3), p99Ms: round(percentile(samples, 99), 3), targetP50Ms: 2 };
+  return {
+    driver: db.driver,
+    treeSize: size,
+    samples: samples.length,
+    p50Ms: round(percentile(samples, 50), 3),
+    p99Ms: round(percentile(samples, 99), 3),
+    targetP50Ms: 2,
+  };
 }

@@ -58,7 +58,16 @@ async function issuance(driver: 'pglite' | 'pg'): Promise<number> {
     await migrate(db);
     const keys = new FileKeyStore(join(dataDir, 'keys'), 'bench-only passphrase, not a secret');
     const audit = await openAudit({ db, keyStore: keys, dataDir, logger });
-    const services = await composeParts({ db, audit: audit.log, keys, dataDir, logger, baseUrl: () => 'http://127.0.0.1:8080', initializeIfEmpty: true, crlRefreshIntervalMs: 0 });
+    const services = await composeParts({
+      db,
+      audit: audit.log,
+      keys,
+      dataDir,
+      logger,
+      baseUrl: () => 'http://127.0.0.1:8080',
+      initializeIfEmpty: true,
+      crlRefreshIntervalMs: 0,
+    });
     const uscc = completeUscc('9135010000099900');
     await services.registry.registerEnterprise({ uscc, name: 'Benchmark Trading Co Ltd' }, 'system');
     const csrs: string[] = [];
@@ -99,9 +108,19 @@ async function ocsp(baseline: Record<string, number>): Promise<Record<string, un
     const { token } = await loginOverHttp(server.url, signer, chain);
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const uscc = completeUscc('9135010000099901');
-    await fetch(`${server.url}/api/v1/enterprises`, { method: 'POST', headers, body: JSON.stringify({ uscc, name: 'OCSP Benchmark Co Ltd' }) });
+    await fetch(`${server.url}/api/v1/enterprises`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ uscc, name: 'OCSP Benchmark Co Ltd' }),
+    });
     const csr = (await buildCsr(signerFromPem('k', generateUserKey('P-256').privateKeyPem))).pem;
-    const cert = (await (await fetch(`${server.url}/api/v1/certificates`, { method: 'POST', headers, body: JSON.stringify({ profile: 'enterprise-signing', uscc, csr }) })).json()) as { serial: string };
+    const cert = (await (
+      await fetch(`${server.url}/api/v1/certificates`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ profile: 'enterprise-signing', uscc, csr }),
+      })
+    ).json()) as { serial: string };
     const issuing = pemDecodeAll(readFileSync(join(server.dataDir, 'ca', 'issuing.pem'), 'utf8'), ['CERTIFICATE'])![0]!;
     const request = buildOcspRequest(issuing, cert.serial);
     const post = await loadTest({
@@ -112,7 +131,11 @@ async function ocsp(baseline: Record<string, number>): Promise<Record<string, un
       connections: 64,
       durationSeconds: SECONDS,
     });
-    const get = await loadTest({ url: `${server.url}/ocsp/${encodeURIComponent(request.toString('base64'))}`, connections: 64, durationSeconds: SECONDS });
+    const get = await loadTest({
+      url: `${server.url}/ocsp/${encodeURIComponent(request.toString('base64'))}`,
+      connections: 64,
+      durationSeconds: SECONDS,
+    });
     const withNonce = await loadTest({
       url: `${server.url}/ocsp`,
       method: 'POST',

@@ -60,10 +60,14 @@ export interface ServerProcess {
 export async function startServerProcess(env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chancery-bench-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'chancery.js'), 'serve', '--port', String(port), '--data-dir', dataDir], {
-    env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'warn', CHANCERY_KEY_PASSPHRASE: 'bench-only passphrase, not a secret', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(PROJECT_ROOT, 'bin', 'chancery.js'), 'serve', '--port', String(port), '--data-dir', dataDir],
+    {
+      env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'warn', CHANCERY_KEY_PASSPHRASE: 'bench-only passphrase, not a secret', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `http://127.0.0.1:${port}`;
@@ -106,7 +110,10 @@ export async function loadTest(options: {
   body?: string | Buffer;
   requests?: unknown[];
 }): Promise<LoadResult> {
-  const autocannon = createRequire(import.meta.url)('autocannon') as (opts: unknown, cb: (err: Error | null, result: AutocannonResult) => void) => void;
+  const autocannon = createRequire(import.meta.url)('autocannon') as (
+    opts: unknown,
+    cb: (err: Error | null, result: AutocannonResult) => void,
+  ) => void;
   const result = await new Promise<AutocannonResult>((resolve, reject) => {
     autocannon({ ...options, duration: options.durationSeconds, pipelining: 1 }, (err, res) => (err ? reject(err) : resolve(res)));
   });

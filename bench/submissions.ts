@@ -30,7 +30,10 @@ const COOLDOWN = 500;
 export async function runSubmissionsBench(baseline: Record<string, number>): Promise<Record<string, unknown>> {
   const admin = process.env['DATABASE_URL'];
   if (admin === undefined || admin === '') {
-    return { skipped: 'DATABASE_URL is not set: the submissions target is for real PostgreSQL with fsync on (.ci/with-postgres npm run bench -- submissions)' };
+    return {
+      skipped:
+        'DATABASE_URL is not set: the submissions target is for real PostgreSQL with fsync on (.ci/with-postgres npm run bench -- submissions)',
+    };
   }
   const databaseUrl = await createPgDatabase(admin);
   const server = await startServerProcess({ DATABASE_URL: databaseUrl });
@@ -49,7 +52,11 @@ export async function runSubmissionsBench(baseline: Record<string, number>): Pro
       const uscc = completeUscc(`91440305${String(8800_0000 + e).padStart(8, '0')}`);
       await operator.json('POST', '/api/v1/enterprises', { uscc, name: `Benchmark Trading Co ${e} Ltd` });
       const signer = signerFromPem(`e${e}`, generateUserKey('P-256').privateKeyPem);
-      const cert = await operator.json<{ pem: string }>('POST', '/api/v1/certificates', { profile: 'enterprise-signing', uscc, csr: (await buildCsr(signer)).pem });
+      const cert = await operator.json<{ pem: string }>('POST', '/api/v1/certificates', {
+        profile: 'enterprise-signing',
+        uscc,
+        csr: (await buildCsr(signer)).pem,
+      });
       signers.push({ uscc, signer, chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, issuing] });
     }
     const signStart = performance.now();
@@ -57,7 +64,15 @@ export async function runSubmissionsBench(baseline: Record<string, number>): Pro
     const now = new Date();
     for (let i = 0; i < WARMUP + MEASURED + COOLDOWN; i++) {
       const s = signers[i % signers.length]!;
-      envelopes.push(await signCms({ signer: s.signer, chain: s.chain, content: documentBytes(annualReport(s.uscc, `BENCH-${i}`, now)), detached: false, time: now }));
+      envelopes.push(
+        await signCms({
+          signer: s.signer,
+          chain: s.chain,
+          content: documentBytes(annualReport(s.uscc, `BENCH-${i}`, now)),
+          detached: false,
+          time: now,
+        }),
+      );
     }
     const signSeconds = (performance.now() - signStart) / 1000;
 
@@ -66,7 +81,8 @@ export async function runSubmissionsBench(baseline: Record<string, number>): Pro
     const cpuMs = meter.msPer(measured.created, measured.seconds);
     const accepted = await countAccepted(databaseUrl);
     const healthz = baseline['healthzRequestsPerSec']!;
-    if (measured.non2xx > 0 || measured.errors > 0) process.stderr.write(`submissions bench: ${measured.non2xx} non-2xx, ${measured.errors} errors\n`);
+    if (measured.non2xx > 0 || measured.errors > 0)
+      process.stderr.write(`submissions bench: ${measured.non2xx} non-2xx, ${measured.errors} errors\n`);
     return {
       acceptedPerSec: measured.perSecond,
       latencyP50Ms: measured.p50,
@@ -113,7 +129,10 @@ interface LoadOutcome {
  * (autocannon gives each client an equal share, so a run ends with fewer and fewer clients).
  */
 async function load(url: string, envelopes: Buffer[], window: { from: number; to: number }, meter: CpuMeter): Promise<LoadOutcome> {
-  const autocannon = createRequire(import.meta.url)('autocannon') as (opts: unknown, cb: (err: Error | null, result: AutocannonResult) => void) => { on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): unknown };
+  const autocannon = createRequire(import.meta.url)('autocannon') as (
+    opts: unknown,
+    cb: (err: Error | null, result: AutocannonResult) => void,
+  ) => { on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): unknown };
   let next = 0;
   let completed = 0;
   let created = 0;
@@ -197,7 +216,16 @@ class CpuMeter {
     const a = this.#opened;
     const b = this.#closed;
     const per = (seconds: number | null): number | null => (seconds === null || count === 0 ? null : round((seconds * 1000) / count, 3));
-    if (a === undefined || b === undefined) return { server: null, serverMainThread: null, postgresBackends: null, postgresShared: null, loadGenerator: null, total: null, wallMs: per(wallSeconds) };
+    if (a === undefined || b === undefined)
+      return {
+        server: null,
+        serverMainThread: null,
+        postgresBackends: null,
+        postgresShared: null,
+        loadGenerator: null,
+        total: null,
+        wallMs: per(wallSeconds),
+      };
     const delta = (x: number | null, y: number | null): number | null => (x === null || y === null ? null : y - x);
     const postgres = (kind: 'backend' | 'shared'): number | null => {
       let total = 0;
@@ -236,12 +264,21 @@ class CpuMeter {
         continue;
       }
       if (!title.startsWith('postgres: ')) continue;
-      const kind = title.includes(` ${this.database} `) ? 'backend' : /^postgres: (walwriter|checkpointer|background writer)/.test(title) ? 'shared' : undefined;
+      const kind = title.includes(` ${this.database} `)
+        ? 'backend'
+        : /^postgres: (walwriter|checkpointer|background writer)/.test(title)
+          ? 'shared'
+          : undefined;
       const seconds = kind === undefined ? null : procCpuSeconds(pid);
       if (kind !== undefined && seconds !== null) postgres.set(pid, { kind, seconds });
     }
     const self = process.cpuUsage();
-    return { server: procCpuSeconds(this.serverPid), serverMain: procCpuSeconds(this.serverPid, this.serverPid), self: (self.user + self.system) / 1e6, postgres };
+    return {
+      server: procCpuSeconds(this.serverPid),
+      serverMain: procCpuSeconds(this.serverPid, this.serverPid),
+      self: (self.user + self.system) / 1e6,
+      postgres,
+    };
   }
 }
 
@@ -283,7 +320,9 @@ async function pgSetting(url: string, name: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return ((await client.query<{ setting: string }>('SELECT setting FROM pg_settings WHERE name = $1', [name])).rows[0]?.setting ?? 'unknown');
+    return (
+      (await client.query<{ setting: string }>('SELECT setting FROM pg_settings WHERE name = $1', [name])).rows[0]?.setting ?? 'unknown'
+    );
   } finally {
     await client.end();
   }

@@ -19,8 +19,21 @@ import { opsPerSecond, round } from './lib.js';
  */
 export async function runPathBench(baseline: Record<string, number>): Promise<Record<string, unknown>> {
   const now = new Date();
-  const root = await makeCert({ subject: 'C=CN, O=Bench, CN=Bench Root', ca: true, keyAlg: 'P-384', notBefore: new Date(now.getTime() - DAY), notAfter: new Date(now.getTime() + 3650 * DAY) });
-  const issuing = await makeCert({ subject: 'C=CN, O=Bench, CN=Bench Issuing CA', ca: true, pathLen: 0, issuer: root, notBefore: new Date(now.getTime() - DAY), notAfter: new Date(now.getTime() + 1000 * DAY) });
+  const root = await makeCert({
+    subject: 'C=CN, O=Bench, CN=Bench Root',
+    ca: true,
+    keyAlg: 'P-384',
+    notBefore: new Date(now.getTime() - DAY),
+    notAfter: new Date(now.getTime() + 3650 * DAY),
+  });
+  const issuing = await makeCert({
+    subject: 'C=CN, O=Bench, CN=Bench Issuing CA',
+    ca: true,
+    pathLen: 0,
+    issuer: root,
+    notBefore: new Date(now.getTime() - DAY),
+    notAfter: new Date(now.getTime() + 1000 * DAY),
+  });
   const leaf = await makeCert({
     subject: 'C=CN, O=Bench Enterprise, CN=Bench Enterprise',
     issuer: issuing,
@@ -33,7 +46,14 @@ export async function runPathBench(baseline: Record<string, number>): Promise<Re
     { issuer: root.certificate, revoked: [] },
     { issuer: issuing.certificate, revoked: [{ serialNumberHex: '0bad', revokedAt: new Date(now.getTime() - DAY) }] },
   ]);
-  const base: PathInput = { leaf: leaf.certificate, intermediates: [issuing.certificate], anchors: [root.certificate], time: now, purpose: PURPOSE_DOCUMENT_SIGNING, revocation };
+  const base: PathInput = {
+    leaf: leaf.certificate,
+    intermediates: [issuing.certificate],
+    anchors: [root.certificate],
+    time: now,
+    purpose: PURPOSE_DOCUMENT_SIGNING,
+    revocation,
+  };
 
   const check = async (input: PathInput): Promise<void> => {
     const r = await validatePath(input);
@@ -43,7 +63,13 @@ export async function runPathBench(baseline: Record<string, number>): Promise<Re
 
   const warm = await opsPerSecond(() => check({ ...base, time: new Date() }));
   const fromBytes = await opsPerSecond(() =>
-    check({ ...base, leaf: parseCertificate(leaf.der), intermediates: [parseCertificate(issuing.der)], anchors: [parseCertificate(root.der)], time: new Date() }),
+    check({
+      ...base,
+      leaf: parseCertificate(leaf.der),
+      intermediates: [parseCertificate(issuing.der)],
+      anchors: [parseCertificate(root.der)],
+      time: new Date(),
+    }),
   );
   const uncached = await opsPerSecond(() => check({ ...base, time: new Date(), algorithms: { ...CHANCERY_ALGORITHMS } }));
 

@@ -62,10 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const levelIn = pick(overrides.logLevel, 'LOG_LEVEL');
   const logLevel = (levelIn.value ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(
-      'ERR_CONFIG_INVALID',
-      `${levelIn.from}: "${levelIn.value}" is not one of ${LOG_LEVELS.join(', ')}`,
-    );
+    throw new ConfigError('ERR_CONFIG_INVALID', `${levelIn.from}: "${levelIn.value}" is not one of ${LOG_LEVELS.join(', ')}`);
   }
 
   const keyPassphrase = nonEmpty(env['CHANCERY_KEY_PASSPHRASE']);

@@ -9,7 +9,10 @@ export function prepareDataDir(dataDir: string): void {
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new ConfigError('ERR_CONFIG_DATA_DIR', `CHANCERY_DATA_DIR: cannot create ${dataDir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(
+      'ERR_CONFIG_DATA_DIR',
+      `CHANCERY_DATA_DIR: cannot create ${dataDir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   try {
     accessSync(dataDir, constants.W_OK | constants.R_OK | constants.X_OK);

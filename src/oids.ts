@@ -62,7 +62,12 @@ export const CERT_ID_HASH_BY_OID: Readonly<Record<string, IdentifierHash>> = {
   [OID.sha384]: 'sha384',
   [OID.sha512]: 'sha512',
 };
-export const OID_OF_CERT_ID_HASH: Readonly<Record<IdentifierHash, string>> = { sha1: OID.sha1, sha256: OID.sha256, sha384: OID.sha384, sha512: OID.sha512 };
+export const OID_OF_CERT_ID_HASH: Readonly<Record<IdentifierHash, string>> = {
+  sha1: OID.sha1,
+  sha256: OID.sha256,
+  sha384: OID.sha384,
+  sha512: OID.sha512,
+};
 
 /** Certificate and CRL extension OIDs (RFC 5280 §4.2, §5.2, §5.3; RFC 6960 §4.2.2.2.1). */
 export const EXT = {

@@ -75,7 +75,9 @@ describe('BatchQueue', () => {
   });
 
   it('rejects only the caller whose outcome is an error; the others of its batch get their values', async () => {
-    const q = new BatchQueue<number, number>({ run: async (inputs) => inputs.map((i) => (i === 2 ? failed(new Error('two is refused')) : succeeded(i))) });
+    const q = new BatchQueue<number, number>({
+      run: async (inputs) => inputs.map((i) => (i === 2 ? failed(new Error('two is refused')) : succeeded(i))),
+    });
     const settled = await Promise.allSettled([1, 2, 3].map((i) => q.submit(i)));
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(((settled[1] as PromiseRejectedResult).reason as Error).message).toBe('two is refused');

@@ -33,7 +33,6 @@ import type { DemoOptions } from '../cli/services.js';
  * users and auditors would use them. Resolves true only when every step behaved.
  */
 
-
 class DemoFailure extends Error {}
 
 const STEPS = 10;
@@ -48,7 +47,9 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     const started = performance.now();
     try {
       const { value, line } = await run();
-      options.say(`[ok]   ${String(n).padStart(2)}/${STEPS} ${name.padEnd(12)} ${line}  (${((performance.now() - started) / 1000).toFixed(2)} s)`);
+      options.say(
+        `[ok]   ${String(n).padStart(2)}/${STEPS} ${name.padEnd(12)} ${line}  (${((performance.now() - started) / 1000).toFixed(2)} s)`,
+      );
       return value;
     } catch (error) {
       options.say(`[FAIL] ${String(n).padStart(2)}/${STEPS} ${name.padEnd(12)} ${(error as Error).message}`);
@@ -64,7 +65,10 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     // 1. init
     service = await step('init', async () => {
       await prepareDatabase(dataDir, options.say);
-      const config = loadConfig({ CHANCERY_KEY_PASSPHRASE: randomBytes(24).toString('base64url') }, { dataDir, host: '127.0.0.1', port: '0', logLevel: 'silent' });
+      const config = loadConfig(
+        { CHANCERY_KEY_PASSPHRASE: randomBytes(24).toString('base64url') },
+        { dataDir, host: '127.0.0.1', port: '0', logLevel: 'silent' },
+      );
       const s = await startService(config, createLogger('silent'));
       return { value: s, line: `CA hierarchy, OCSP responder, service seal and log key made; serving on 127.0.0.1:${s.server.port}` };
     });
@@ -81,16 +85,34 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       const adminChain = pemDecodeAll(readFileSync(join(dataDir, 'admin', 'admin.cert.pem'), 'utf8'), ['CERTIFICATE'])!;
       const client = await ChanceryClient.login(url, adminSigner, adminChain);
       await client.json('POST', '/api/v1/enterprises', { uscc, name: 'Shenzhen Nanshan Fresh Foods Co Ltd' });
-      await client.json('POST', '/api/v1/officers', { id: 'SZ-R-001', name: 'Wang Fang', authority: 'Shenzhen Market Regulation Administration', role: 'reviewer', jurisdiction: '440300' });
-      await client.json('POST', '/api/v1/officers', { id: 'GD-A-001', name: 'Zhao Lei', authority: 'Guangdong Market Regulation Administration', role: 'approver', jurisdiction: '440000' });
-      return { value: client, line: `operator logged in; enterprise ${uscc} registered, reviewer SZ-R-001 (440300) and approver GD-A-001 (440000)` };
+      await client.json('POST', '/api/v1/officers', {
+        id: 'SZ-R-001',
+        name: 'Wang Fang',
+        authority: 'Shenzhen Market Regulation Administration',
+        role: 'reviewer',
+        jurisdiction: '440300',
+      });
+      await client.json('POST', '/api/v1/officers', {
+        id: 'GD-A-001',
+        name: 'Zhao Lei',
+        authority: 'Guangdong Market Regulation Administration',
+        role: 'approver',
+        jurisdiction: '440000',
+      });
+      return {
+        value: client,
+        line: `operator logged in; enterprise ${uscc} registered, reviewer SZ-R-001 (440300) and approver GD-A-001 (440000)`,
+      };
     });
 
     // 3. certificates from CSRs
     const holder = async (name: string, body: Record<string, unknown>): Promise<{ signer: Signer; chain: Buffer[]; serial: string }> => {
       const key = generateUserKey('P-256').privateKeyPem;
       const signer = signerFromPem(name, key);
-      const cert = await admin.json<{ serial: string; pem: string }>('POST', '/api/v1/certificates', { ...body, csr: (await buildCsr(signer)).pem });
+      const cert = await admin.json<{ serial: string; pem: string }>('POST', '/api/v1/certificates', {
+        ...body,
+        csr: (await buildCsr(signer)).pem,
+      });
       writeFileSync(join(out, `${name}.key.pem`), key, { mode: 0o600 });
       writeFileSync(join(out, `${name}.cert.pem`), cert.pem + pemEncode('CERTIFICATE', issuing));
       return { signer, chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, issuing], serial: cert.serial };
@@ -101,7 +123,10 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
         holder('reviewer', { profile: 'officer', officerId: 'SZ-R-001' }),
         holder('approver', { profile: 'officer', officerId: 'GD-A-001' }),
       ]);
-      return { value: { enterprise: e, reviewer: r, approver: a }, line: `keys made here, CSRs signed with them, 3 certificates issued (enterprise ${e.serial.slice(0, 8)}…, officers ${r.serial.slice(0, 8)}…, ${a.serial.slice(0, 8)}…)` };
+      return {
+        value: { enterprise: e, reviewer: r, approver: a },
+        line: `keys made here, CSRs signed with them, 3 certificates issued (enterprise ${e.serial.slice(0, 8)}…, officers ${r.serial.slice(0, 8)}…, ${a.serial.slice(0, 8)}…)`,
+      };
     });
 
     // 4. the enterprise signs and submits
@@ -109,15 +134,27 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     const applicationId = `FBL-${new Date().getUTCFullYear()}-000117`;
     const submitted = await step('submit', async () => {
       const document = documentBytes(foodBusinessLicence(uscc, applicationId, new Date()));
-      const envelope = await signCms({ signer: enterprise.signer, chain: enterprise.chain, content: document, detached: false, time: new Date() });
+      const envelope = await signCms({
+        signer: enterprise.signer,
+        chain: enterprise.chain,
+        content: document,
+        detached: false,
+        time: new Date(),
+      });
       writeFileSync(join(out, 'application.json'), document);
       writeFileSync(join(out, 'application.p7s'), envelope);
       const outcome = await new ChanceryClient(url).submit(envelope);
-      expect(outcome.kind === 'created', `expected a new submission, got ${outcome.kind}${outcome.kind === 'rejected' ? `: ${outcome.body.detail}` : ''}`);
+      expect(
+        outcome.kind === 'created',
+        `expected a new submission, got ${outcome.kind}${outcome.kind === 'rejected' ? `: ${outcome.body.detail}` : ''}`,
+      );
       const body = outcome.kind === 'rejected' ? undefined : outcome.body;
       expect(body?.status === 'pending' && body.nextStep?.role === 'reviewer', `expected pending at the reviewer, got ${body?.status}`);
       receipts.push({ what: 'pending', jws: body!.receipt });
-      return { value: body!, line: `food-business-licence ${applicationId} signed (CMS, ES256) and submitted → pending, waiting for a reviewer` };
+      return {
+        value: body!,
+        line: `food-business-licence ${applicationId} signed (CMS, ES256) and submitted → pending, waiting for a reviewer`,
+      };
     });
     const id = submitted.id;
 
@@ -125,7 +162,10 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     const countersign = async (who: typeof reviewer, decision: 'approve', expected: string): Promise<string> => {
       const client = await ChanceryClient.login(url, who.signer, who.chain);
       const queue = await client.list({ status: 'pending' });
-      expect(queue.items.some((s) => s.id === id), 'the submission is not in the officer\'s queue');
+      expect(
+        queue.items.some((s) => s.id === id),
+        "the submission is not in the officer's queue",
+      );
       const current = await client.envelope(id);
       const countersigned = await countersignCms(current, { signer: who.signer, chain: who.chain, decision, time: new Date() });
       const body = await client.countersign(id, countersigned);
@@ -135,16 +175,32 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     };
     await step('review', async () => {
       await countersign(reviewer, 'approve', 'pending');
-      return { value: undefined, line: 'reviewer SZ-R-001 found it in the queue, countersigned (approve) → pending, waiting for an approver' };
+      return {
+        value: undefined,
+        line: 'reviewer SZ-R-001 found it in the queue, countersigned (approve) → pending, waiting for an approver',
+      };
     });
     await step('approve', async () => {
       await countersign(approver, 'approve', 'approved');
       const client = await ChanceryClient.login(url, enterprise.signer, enterprise.chain);
       const final = await client.envelope(id);
       writeFileSync(join(out, 'approved.p7s'), final);
-      const report = await verifyEnvelope({ envelope: final, anchors: [parseCertificate(root)], intermediates: [parseCertificate(issuing)], revocation: offlineChanceryRevocation(await client.caCrls()), policy: loadPolicies().get('food-business-licence'), time: new Date() });
-      expect(report.indication === 'TOTAL_PASSED' && report.signatures.length === 3, `the approved envelope does not verify offline: ${report.indication} (${[...report.checks, ...report.signatures.flatMap((s) => s.checks)].find((c) => c.result !== 'PASSED')?.message ?? ''})`);
-      return { value: undefined, line: 'approver GD-A-001 (a different officer) countersigned → approved; the envelope verifies offline with both countersignatures' };
+      const report = await verifyEnvelope({
+        envelope: final,
+        anchors: [parseCertificate(root)],
+        intermediates: [parseCertificate(issuing)],
+        revocation: offlineChanceryRevocation(await client.caCrls()),
+        policy: loadPolicies().get('food-business-licence'),
+        time: new Date(),
+      });
+      expect(
+        report.indication === 'TOTAL_PASSED' && report.signatures.length === 3,
+        `the approved envelope does not verify offline: ${report.indication} (${[...report.checks, ...report.signatures.flatMap((s) => s.checks)].find((c) => c.result !== 'PASSED')?.message ?? ''})`,
+      );
+      return {
+        value: undefined,
+        line: 'approver GD-A-001 (a different officer) countersigned → approved; the envelope verifies offline with both countersignatures',
+      };
     });
 
     // 7. a revoked enterprise
@@ -153,13 +209,18 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       const other = await holder('revoked-enterprise', { profile: 'enterprise-signing', uscc: revokedUscc });
       const document = documentBytes(foodBusinessLicence(revokedUscc, `FBL-${new Date().getUTCFullYear()}-000118`, new Date()));
       const envelope = await signCms({ signer: other.signer, chain: other.chain, content: document, detached: false, time: new Date() });
-      await admin.json('POST', `/api/v1/enterprises/${revokedUscc}/revoke`, { reason: 'business licence revoked for food-safety violations' });
+      await admin.json('POST', `/api/v1/enterprises/${revokedUscc}/revoke`, {
+        reason: 'business licence revoked for food-safety violations',
+      });
       const outcome = await new ChanceryClient(url).submit(envelope);
       expect(outcome.kind === 'rejected', `expected a rejection, got ${outcome.kind}`);
       const body = outcome.kind === 'rejected' ? outcome.body : undefined;
       expect(body!.code === 'ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE', `expected ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE, got ${body!.code}`);
       receipts.push({ what: 'rejected', jws: body!.receipt });
-      return { value: undefined, line: `${revokedUscc}'s licence revoked, then its application → rejected (${body!.code}): ${body!.detail.replace(/^the application was rejected: /, '').replace(/; the policy .*$/, '')}` };
+      return {
+        value: undefined,
+        line: `${revokedUscc}'s licence revoked, then its application → rejected (${body!.code}): ${body!.detail.replace(/^the application was rejected: /, '').replace(/; the policy .*$/, '')}`,
+      };
     });
 
     // 8. the receipts
@@ -170,11 +231,19 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       const indexes: number[] = [];
       for (const [i, r] of receipts.entries()) {
         writeFileSync(join(out, `receipt-${i + 1}-${r.what}.jws`), `${r.jws}\n`);
-        const proof = await proveReceipt({ receipt: r.jws, trust: { anchors: [parseCertificate(root)], revocation: offlineChanceryRevocation(crls) }, client, verifier: parseVerifierKey(vkey) });
+        const proof = await proveReceipt({
+          receipt: r.jws,
+          trust: { anchors: [parseCertificate(root)], revocation: offlineChanceryRevocation(crls) },
+          client,
+          verifier: parseVerifierKey(vkey),
+        });
         expect(proof.receipt.payload.status === r.what, `receipt ${i + 1} says ${proof.receipt.payload.status}, not ${r.what}`);
         indexes.push(proof.receipt.payload.logIndex);
       }
-      return { value: undefined, line: `${receipts.length} receipts (${receipts.map((r) => r.what).join(', ')}): seal signature and chain verified, each entry proven in a signed checkpoint (log ${indexes.join(', ')})` };
+      return {
+        value: undefined,
+        line: `${receipts.length} receipts (${receipts.map((r) => r.what).join(', ')}): seal signature and chain verified, each entry proven in a signed checkpoint (log ${indexes.join(', ')})`,
+      };
     });
 
     // 9. audit verify
@@ -184,11 +253,17 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       const size = parseCheckpoint(parseNote(checkpoint).text).size;
       const result = await verifyLog({ verifier: parseVerifierKey(vkey), checkpoint, source: remoteSource(client, size) });
       expect(result.ok, result.ok ? '' : `audit verify failed at ${result.failure.index}: ${result.failure.message}`);
-      return { value: undefined, line: `audit verify over the whole log: ${result.ok ? result.entries : 0} entries, both hash chains, the Merkle root and the checkpoint signature check out with the log key alone` };
+      return {
+        value: undefined,
+        line: `audit verify over the whole log: ${result.ok ? result.entries : 0} entries, both hash chains, the Merkle root and the checkpoint signature check out with the log key alone`,
+      };
     });
 
     // 10. summary
-    await step('done', async () => ({ value: undefined, line: `the whole story in ${((performance.now() - started) / 1000).toFixed(1)} s${options.keep === true ? `; keys, envelopes and receipts are in ${out}` : ''}` }));
+    await step('done', async () => ({
+      value: undefined,
+      line: `the whole story in ${((performance.now() - started) / 1000).toFixed(1)} s${options.keep === true ? `; keys, envelopes and receipts are in ${out}` : ''}`,
+    }));
     return true;
   } catch (error) {
     if (!(error instanceof DemoFailure)) options.say(`[FAIL] ${(error as Error).message}`);

@@ -67,7 +67,9 @@ export class DirectAdminClient implements AdminClient {
   issue(input: Parameters<AdminClient['issue']>[0]): Promise<CertificateInfo> {
     return this.services.ca.issue(input, this.actor);
   }
-  issuePkcs12(input: Parameters<AdminClient['issuePkcs12']>[0]): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }> {
+  issuePkcs12(
+    input: Parameters<AdminClient['issuePkcs12']>[0],
+  ): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }> {
     return this.services.ca.issuePkcs12(input, this.actor);
   }
   getCertificate(serial: string): Promise<CertificateInfo> {

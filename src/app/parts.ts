@@ -70,10 +70,20 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
   for (const c of expiringHierarchyCertificates(hierarchy, now())) {
     options.logger.warn(
       { certificate: c.certificate, notAfter: c.notAfter.toISOString(), daysLeft: c.daysLeft },
-      c.daysLeft < 0 ? `the ${c.certificate} certificate has expired` : `the ${c.certificate} certificate expires in ${c.daysLeft} days and nothing renews it`,
+      c.daysLeft < 0
+        ? `the ${c.certificate} certificate has expired`
+        : `the ${c.certificate} certificate expires in ${c.daysLeft} days and nothing renews it`,
     );
   }
-  const ca = new CertificateAuthority({ db: options.db, audit: options.audit, holders: registryLookups, profiles, hierarchy, now, baseUrl: options.baseUrl });
+  const ca = new CertificateAuthority({
+    db: options.db,
+    audit: options.audit,
+    holders: registryLookups,
+    profiles,
+    hierarchy,
+    now,
+    baseUrl: options.baseUrl,
+  });
   const registry = new Registry({ db: options.db, audit: options.audit, now, certificates: ca });
   const ocsp = new OcspResponder({
     issuer: { subject: hierarchy.issuing.subject, spki: hierarchy.issuing.spki },
@@ -129,7 +139,8 @@ export function buildSubmissionService(
         return (await ca.getCertificate(serial)).officerId ?? undefined;
       } catch (error) {
         // Only "this CA has no such certificate" means "not an officer"; a failed read is a fault.
-        if (error instanceof CaError && (error.code === 'ERR_CA_CERTIFICATE_NOT_FOUND' || error.code === 'ERR_CA_SERIAL_MALFORMED')) return undefined;
+        if (error instanceof CaError && (error.code === 'ERR_CA_CERTIFICATE_NOT_FOUND' || error.code === 'ERR_CA_SERIAL_MALFORMED'))
+          return undefined;
         throw error;
       }
     },
@@ -138,7 +149,11 @@ export function buildSubmissionService(
   });
 }
 
-async function openHierarchy(options: ComposeOptions, profiles: ReturnType<typeof loadProfiles>, now: () => Date): Promise<{ hierarchy: Hierarchy; initialized: boolean }> {
+async function openHierarchy(
+  options: ComposeOptions,
+  profiles: ReturnType<typeof loadProfiles>,
+  now: () => Date,
+): Promise<{ hierarchy: Hierarchy; initialized: boolean }> {
   try {
     return { hierarchy: await loadHierarchy({ db: options.db, keys: options.keys, dataDir: options.dataDir }), initialized: false };
   } catch (error) {

@@ -126,7 +126,12 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 async function recordLoadedPolicies(audit: AuditLog, policies: PolicySet): Promise<void> {
   await audit.record(async (_tx, append) => {
     for (const p of policies.list()) {
-      await append({ kind: 'policy.loaded', actor: 'system', subject: `policy:${p.id}`, data: { id: p.id, version: p.version, sha256: p.sha256 } });
+      await append({
+        kind: 'policy.loaded',
+        actor: 'system',
+        subject: `policy:${p.id}`,
+        data: { id: p.id, version: p.version, sha256: p.sha256 },
+      });
     }
   });
 }
@@ -136,10 +141,20 @@ async function recordLoadedPolicies(audit: AuditLog, policies: PolicySet): Promi
  * listening server (a wildcard host becomes the loopback address). Undefined until the port is
  * known when asked for port 0.
  */
-export function publicBaseUrl(config: { publicUrl: string | undefined; host: string; port: number }, boundPort: number | undefined): string | undefined {
+export function publicBaseUrl(
+  config: { publicUrl: string | undefined; host: string; port: number },
+  boundPort: number | undefined,
+): string | undefined {
   if (config.publicUrl !== undefined) return config.publicUrl;
   const port = config.port !== 0 ? config.port : boundPort;
   if (port === undefined) return undefined;
-  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '[::1]' : config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
+  const host =
+    config.host === '0.0.0.0'
+      ? '127.0.0.1'
+      : config.host === '::'
+        ? '[::1]'
+        : config.host.includes(':') && !config.host.startsWith('[')
+          ? `[${config.host}]`
+          : config.host;
   return `http://${host}:${port}`;
 }

@@ -15,7 +15,10 @@ export async function openStorage(config: Config, logger: Logger): Promise<{ db:
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    const keys = new FileKeyStore(join(config.dataDir, 'keys'), resolveKeyPassphrase(config.dataDir, config.keyPassphrase, (m) => logger.warn(m)));
+    const keys = new FileKeyStore(
+      join(config.dataDir, 'keys'),
+      resolveKeyPassphrase(config.dataDir, config.keyPassphrase, (m) => logger.warn(m)),
+    );
     return { db, keys };
   } catch (error) {
     await db.close().catch(() => undefined);

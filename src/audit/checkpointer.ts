@@ -172,9 +172,13 @@ export async function checkLogAgainstCheckpoint(db: Database, key: LogKey, dataD
     try {
       root = await rootAt(db, kept.size);
     } catch (error) {
-      throw new AuditError('ERR_AUDIT_STATE_INCONSISTENT', `the database's audit log cannot compute its root at size ${kept.size} (${(error as Error).message}); refusing to start`, {
-        cause: error,
-      });
+      throw new AuditError(
+        'ERR_AUDIT_STATE_INCONSISTENT',
+        `the database's audit log cannot compute its root at size ${kept.size} (${(error as Error).message}); refusing to start`,
+        {
+          cause: error,
+        },
+      );
     }
     if (!root.equals(kept.root)) {
       throw new AuditError(

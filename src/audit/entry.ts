@@ -104,21 +104,23 @@ export function encodeEntry(entry: Entry): Buffer {
 
 function checkLabel(name: string, value: unknown): void {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_LABEL || CONTROL.test(value)) {
-    throw new AuditError('ERR_AUDIT_ENTRY_INVALID', `${name} must be a non-empty string of at most ${MAX_LABEL} characters without control characters`);
+    throw new AuditError(
+      'ERR_AUDIT_ENTRY_INVALID',
+      `${name} must be a non-empty string of at most ${MAX_LABEL} characters without control characters`,
+    );
   }
   assertCanonicalizable(value, `$.${name}`);
 }
 
-export type DecodeResult =
-  | { ok: true; entry: Entry }
-  | { ok: false; fault: 'malformed-entry' | 'non-canonical'; reason: string };
+export type DecodeResult = { ok: true; entry: Entry } | { ok: false; fault: 'malformed-entry' | 'non-canonical'; reason: string };
 
 /**
  * The auditor's reading of stored entry bytes: well-formed JSON of the entry shape, and exactly
  * the canonical bytes of what it parses to. Never throws.
  */
 export function decodeEntry(bytes: Buffer): DecodeResult {
-  if (bytes.length > MAX_ENTRY_BYTES) return { ok: false, fault: 'malformed-entry', reason: `entry is ${bytes.length} bytes, over the ${MAX_ENTRY_BYTES} limit` };
+  if (bytes.length > MAX_ENTRY_BYTES)
+    return { ok: false, fault: 'malformed-entry', reason: `entry is ${bytes.length} bytes, over the ${MAX_ENTRY_BYTES} limit` };
   // Valid UTF-8 makes decoding exact, so comparing the text with the canonical text compares
   // the bytes (without encoding the canonical text again).
   if (!isUtf8(bytes)) return { ok: false, fault: 'non-canonical', reason: 'the bytes are not valid UTF-8' };

@@ -30,9 +30,14 @@ export interface LogKey {
  * log.vkey is not this key's.
  */
 export async function openLogKey(keyStore: KeyStore, dataDir: string, options: { origin?: string } = {}): Promise<LogKey> {
-  const signer = (await keyStore.has(LOG_KEY_NAME)) ? await keyStore.signer(LOG_KEY_NAME) : await keyStore.generate(LOG_KEY_NAME, 'Ed25519');
+  const signer = (await keyStore.has(LOG_KEY_NAME))
+    ? await keyStore.signer(LOG_KEY_NAME)
+    : await keyStore.generate(LOG_KEY_NAME, 'Ed25519');
   if (signer.algorithm !== 'EdDSA') {
-    throw new AuditError('ERR_AUDIT_KEY_MISMATCH', `the log key must be Ed25519 (C2SP signed notes); key "${LOG_KEY_NAME}" is ${signer.algorithm}`);
+    throw new AuditError(
+      'ERR_AUDIT_KEY_MISMATCH',
+      `the log key must be Ed25519 (C2SP signed notes); key "${LOG_KEY_NAME}" is ${signer.algorithm}`,
+    );
   }
   const origin = readOrCreateOrigin(dataDir, options.origin);
   const vkey = formatVerifierKey(origin, signer.publicKey);
@@ -40,7 +45,10 @@ export async function openLogKey(keyStore: KeyStore, dataDir: string, options: {
   if (existsSync(vkeyFile)) {
     const onDisk = readFileSync(vkeyFile, 'utf8').trim();
     if (onDisk !== vkey) {
-      throw new AuditError('ERR_AUDIT_KEY_MISMATCH', `${vkeyFile} (${onDisk}) is not the verifier key of the log key in the key store (${vkey})`);
+      throw new AuditError(
+        'ERR_AUDIT_KEY_MISMATCH',
+        `${vkeyFile} (${onDisk}) is not the verifier key of the log key in the key store (${vkey})`,
+      );
     }
   } else {
     writeAtomically(vkeyFile, `${vkey}\n`, 0o644);

@@ -289,7 +289,8 @@ export function rootFromInclusionProof(index: number, size: number, leafHash: Ui
   if (i >= n) proofFail(`index ${index} is not below tree size ${size}`);
   if (leafHash.length !== HASH_BYTES) proofFail(`leaf hash is ${leafHash.length} bytes, not ${HASH_BYTES}`);
   const { inner, border } = decomposeInclusion(i, n);
-  if (proof.length !== inner + border) proofFail(`inclusion proof has ${proof.length} hashes; index ${index} in size ${size} needs ${inner + border}`);
+  if (proof.length !== inner + border)
+    proofFail(`inclusion proof has ${proof.length} hashes; index ${index} in size ${size} needs ${inner + border}`);
   const h = chainInner(Buffer.from(leafHash), proof.slice(0, inner), i);
   return chainBorderRight(h, proof.slice(inner));
 }
@@ -297,7 +298,8 @@ export function rootFromInclusionProof(index: number, size: number, leafHash: Ui
 /** Verifies that `leafHash` is leaf `index` of the tree of `size` leaves whose root is `root`. */
 export function verifyInclusion(index: number, size: number, leafHash: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): void {
   const calculated = rootFromInclusionProof(index, size, leafHash, proof);
-  if (!calculated.equals(root)) proofFail(`inclusion proof leads to root ${calculated.toString('hex')}, not ${Buffer.from(root).toString('hex')}`);
+  if (!calculated.equals(root))
+    proofFail(`inclusion proof leads to root ${calculated.toString('hex')}, not ${Buffer.from(root).toString('hex')}`);
 }
 
 /**

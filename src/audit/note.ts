@@ -97,8 +97,10 @@ export function verifierOf(name: string, publicKey: KeyObject): NoteVerifier {
  * confusion) as a one-signature note. Signing goes through the Signer: Ed25519 over the text.
  */
 export async function signNote(text: string, name: string, signer: Signer): Promise<string> {
-  if (signer.algorithm !== 'EdDSA') throw new AuditError('ERR_AUDIT_VKEY_INVALID', `note keys are Ed25519; ${signer.name} is ${signer.algorithm}`);
-  if (!text.endsWith('\n') || !isNoteText(text)) throw new AuditError('ERR_AUDIT_NOTE_MALFORMED', 'note text must be UTF-8 lines without control characters, ending in a newline');
+  if (signer.algorithm !== 'EdDSA')
+    throw new AuditError('ERR_AUDIT_VKEY_INVALID', `note keys are Ed25519; ${signer.name} is ${signer.algorithm}`);
+  if (!text.endsWith('\n') || !isNoteText(text))
+    throw new AuditError('ERR_AUDIT_NOTE_MALFORMED', 'note text must be UTF-8 lines without control characters, ending in a newline');
   const raw = rawEd25519PublicKey(signer.publicKey);
   const id = Buffer.alloc(4);
   id.writeUInt32BE(noteKeyId(name, ED25519_SIGNATURE_TYPE, raw));
@@ -191,7 +193,10 @@ export function openNote(note: Uint8Array | string, verifiers: readonly NoteVeri
       continue;
     }
     if (matches.length > 1) {
-      throw new AuditError('ERR_AUDIT_NOTE_AMBIGUOUS_KEY', `the trusted keys list ${name}+${keyId.toString(16).padStart(8, '0')} more than once`);
+      throw new AuditError(
+        'ERR_AUDIT_NOTE_AMBIGUOUS_KEY',
+        `the trusted keys list ${name}+${keyId.toString(16).padStart(8, '0')} more than once`,
+      );
     }
     const seenKey = `${name}+${keyId}`;
     if (seen.has(seenKey)) continue;

@@ -1,11 +1,6 @@
 import type { Queryable } from '../db/types.js';
 import { AuditError } from './errors.js';
-import {
-  consistencyProofRanges,
-  hashRanges,
-  inclusionProofRanges,
-  nodesOfRanges,
-} from './merkle.js';
+import { consistencyProofRanges, hashRanges, inclusionProofRanges, nodesOfRanges } from './merkle.js';
 import { findLeaf, latestCheckpoint, readEntries, readNodes, readTreeHead, type StoredCheckpoint } from './store.js';
 
 /** Most entries one `entries()` page returns. */
@@ -83,7 +78,8 @@ export class LogReader {
     if (!/^[0-9a-f]{64}$/.test(leafHashHex)) throw range('leafHash must be 64 lowercase hex digits');
     await this.#checkSize(size);
     const index = await findLeaf(this.db, Buffer.from(leafHashHex, 'hex'));
-    if (index === undefined || index >= size) throw new AuditError('ERR_AUDIT_NOT_FOUND', `no entry with leaf hash ${leafHashHex} in the first ${size} entries`);
+    if (index === undefined || index >= size)
+      throw new AuditError('ERR_AUDIT_NOT_FOUND', `no entry with leaf hash ${leafHashHex} in the first ${size} entries`);
     return this.inclusionProof(index, size);
   }
 

@@ -87,7 +87,8 @@ export class GroupCommitLog implements AuditLog {
       run: (batch) => this.#runBatch(batch),
       maxBatch: options.maxBatch ?? 256,
       maxWaiting: options.maxQueue ?? 10_000,
-      overloaded: (waiting) => new AuditError('ERR_AUDIT_OVERLOADED', `${waiting} appends are waiting; try again shortly`, { detail: { retryAfterSeconds: 1 } }),
+      overloaded: (waiting) =>
+        new AuditError('ERR_AUDIT_OVERLOADED', `${waiting} appends are waiting; try again shortly`, { detail: { retryAfterSeconds: 1 } }),
       closed: () => new AuditError('ERR_AUDIT_CLOSED', 'the audit log is shutting down'),
     });
   }
@@ -95,10 +96,16 @@ export class GroupCommitLog implements AuditLog {
   record<T>(work: (tx: Tx, append: Append) => Promise<T>, options: { retryOnUniqueViolation?: boolean } = {}): Promise<T> {
     if (this.#inWork.getStore()?.active === true) {
       return Promise.reject(
-        new AuditError('ERR_AUDIT_MISUSE', 'record() called from inside another record() work: it would wait for itself; use the tx and append you were given'),
+        new AuditError(
+          'ERR_AUDIT_MISUSE',
+          'record() called from inside another record() work: it would wait for itself; use the tx and append you were given',
+        ),
       );
     }
-    return this.#batches.submit({ work: work as Pending['work'], retryOnUniqueViolation: options.retryOnUniqueViolation === true }) as Promise<T>;
+    return this.#batches.submit({
+      work: work as Pending['work'],
+      retryOnUniqueViolation: options.retryOnUniqueViolation === true,
+    }) as Promise<T>;
   }
 
   /** Stops taking new work and waits until everything queued has settled. Idempotent. */
@@ -134,7 +141,14 @@ export class GroupCommitLog implements AuditLog {
       const head = await lockTree(tx);
       startSize = head.size;
       await this.#catchUp(tx, head.size);
-      state = { next: head.size, last: head.lastLeaf, heads: new Map(), looked: new Map(), rows: [], complete: this.#knownSize === head.size };
+      state = {
+        next: head.size,
+        last: head.lastLeaf,
+        heads: new Map(),
+        looked: new Map(),
+        rows: [],
+        complete: this.#knownSize === head.size,
+      };
       outcomes = [];
       let savepoints = 0;
       for (const pending of batch) {

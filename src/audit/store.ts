@@ -119,7 +119,9 @@ export async function latestCheckpoint(q: Queryable): Promise<StoredCheckpoint |
 
 /** Every stored checkpoint, oldest first (tests and tools; the table grows with the log). */
 export async function listCheckpoints(q: Queryable): Promise<StoredCheckpoint[]> {
-  const { rows } = await q.query<{ size: number; root: Buffer; note: string }>('SELECT size, root, note FROM audit_checkpoints ORDER BY size');
+  const { rows } = await q.query<{ size: number; root: Buffer; note: string }>(
+    'SELECT size, root, note FROM audit_checkpoints ORDER BY size',
+  );
   return rows.map((r) => ({ size: Number(r.size), root: r.root, note: r.note }));
 }
 

@@ -74,15 +74,21 @@ export class AuthService {
       try {
         await compactVerify(jws, leaf.publicKey, { algorithms: [...LOGIN_ALGORITHMS] });
       } catch (error) {
-        throw new AuthError('ERR_AUTH_SIGNATURE_INVALID', 'the login signature does not verify under the certificate\'s key', { cause: error });
+        throw new AuthError('ERR_AUTH_SIGNATURE_INVALID', "the login signature does not verify under the certificate's key", {
+          cause: error,
+        });
       }
       if (!(await consumeChallenge(this.deps.db, nonce, this.deps.now()))) {
-        throw new AuthError('ERR_AUTH_CHALLENGE_INVALID', 'the nonce is unknown, expired or already used: ask /api/v1/auth/challenge for a new one');
+        throw new AuthError(
+          'ERR_AUTH_CHALLENGE_INVALID',
+          'the nonce is unknown, expired or already used: ask /api/v1/auth/challenge for a new one',
+        );
       }
       const { token, expiresAt } = await this.tokens.issue(claims);
       return { token, expiresAt, principal: { ...claims, expiresAt } };
     } catch (error) {
-      if (error instanceof AuthError) await this.recordDenial(error.code, error.message, serial === undefined ? 'anonymous' : `certificate:${serial}`, context);
+      if (error instanceof AuthError)
+        await this.recordDenial(error.code, error.message, serial === undefined ? 'anonymous' : `certificate:${serial}`, context);
       throw error;
     }
   }
@@ -101,9 +107,13 @@ export class AuthService {
     });
     if (result.indication !== 'TOTAL_PASSED') {
       const failed = result.checks.find((c) => c.result !== 'PASSED');
-      throw new AuthError('ERR_AUTH_CERTIFICATE_REJECTED', `the certificate is not valid for login now (${result.subIndication ?? result.indication}${failed === undefined ? '' : `: ${failed.message}`})`, {
-        detail: { indication: result.indication, subIndication: result.subIndication },
-      });
+      throw new AuthError(
+        'ERR_AUTH_CERTIFICATE_REJECTED',
+        `the certificate is not valid for login now (${result.subIndication ?? result.indication}${failed === undefined ? '' : `: ${failed.message}`})`,
+        {
+          detail: { indication: result.indication, subIndication: result.subIndication },
+        },
+      );
     }
   }
 
@@ -116,7 +126,12 @@ export class AuthService {
     let principal: Principal;
     try {
       if (match === null) {
-        throw new AuthError('ERR_AUTH_TOKEN_MISSING', authorization === undefined ? 'this route needs a bearer token: log in at /api/v1/auth/token' : 'the Authorization header is not "Bearer <token>"');
+        throw new AuthError(
+          'ERR_AUTH_TOKEN_MISSING',
+          authorization === undefined
+            ? 'this route needs a bearer token: log in at /api/v1/auth/token'
+            : 'the Authorization header is not "Bearer <token>"',
+        );
       }
       principal = await this.tokens.verify(match[1]!);
     } catch (error) {
@@ -124,7 +139,10 @@ export class AuthService {
       throw error;
     }
     if (this.deps.holderRevoked !== undefined && (await this.deps.holderRevoked(principal.certificateSerial))) {
-      const error = new AuthError('ERR_AUTH_TOKEN_INVALID', `the certificate this token was issued for (serial ${principal.certificateSerial}) has been revoked since the login`);
+      const error = new AuthError(
+        'ERR_AUTH_TOKEN_INVALID',
+        `the certificate this token was issued for (serial ${principal.certificateSerial}) has been revoked since the login`,
+      );
       await this.recordDenial(error.code, error.message, principal.actor, context);
       throw error;
     }
@@ -134,7 +152,9 @@ export class AuthService {
   /** Refuses (and audits) a principal whose role is not among `roles`. */
   async authorize(principal: Principal, roles: readonly Role[], context: DenialContext): Promise<void> {
     if (roles.includes(principal.role)) return;
-    const error = new AuthError('ERR_AUTH_FORBIDDEN', `this route is for ${roles.join(' or ')}, not ${principal.role}`, { detail: { role: principal.role, allowed: roles } });
+    const error = new AuthError('ERR_AUTH_FORBIDDEN', `this route is for ${roles.join(' or ')}, not ${principal.role}`, {
+      detail: { role: principal.role, allowed: roles },
+    });
     await this.recordDenial(error.code, error.message, principal.actor, context);
     throw error;
   }
@@ -142,7 +162,12 @@ export class AuthService {
   /** Writes an `auth.denied` entry (and waits for its commit). */
   async recordDenial(code: AuthErrorCode | string, reason: string, actor: string, context: DenialContext): Promise<void> {
     await this.deps.audit.record(async (_tx, append) => {
-      await append({ kind: 'auth.denied', actor, subject: 'auth', data: { code, reason, method: context.method, path: context.path.slice(0, 256) } });
+      await append({
+        kind: 'auth.denied',
+        actor,
+        subject: 'auth',
+        data: { code, reason, method: context.method, path: context.path.slice(0, 256) },
+      });
     });
   }
 }
@@ -154,8 +179,10 @@ interface LoginHeader {
 
 /** The login body: `{ "jws": "<compact JWS>" }` whose payload is `{ "nonce": "…" }`. */
 function parseLoginJws(body: unknown): { jws: string; header: LoginHeader; nonce: string } {
-  const malformed = (why: string): AuthError => new AuthError('ERR_AUTH_LOGIN_MALFORMED', `the login is not a compact JWS over {"nonce": …} with an x5c header: ${why}`);
-  if (typeof body !== 'object' || body === null || typeof (body as { jws?: unknown }).jws !== 'string') throw malformed('the body must be {"jws": "<compact JWS>"}');
+  const malformed = (why: string): AuthError =>
+    new AuthError('ERR_AUTH_LOGIN_MALFORMED', `the login is not a compact JWS over {"nonce": …} with an x5c header: ${why}`);
+  if (typeof body !== 'object' || body === null || typeof (body as { jws?: unknown }).jws !== 'string')
+    throw malformed('the body must be {"jws": "<compact JWS>"}');
   const jws = (body as { jws: string }).jws;
   if (jws.length > MAX_LOGIN_BYTES) throw malformed('it is too long');
   const parts = jws.split('.');
@@ -168,13 +195,17 @@ function parseLoginJws(body: unknown): { jws: string; header: LoginHeader; nonce
   } catch {
     throw malformed('its header or payload is not JSON');
   }
-  if (typeof header !== 'object' || header === null || typeof payload !== 'object' || payload === null) throw malformed('its header and payload must be JSON objects');
-  if (!LOGIN_ALGORITHMS.includes(header['alg'] as (typeof LOGIN_ALGORITHMS)[number])) throw malformed(`alg must be one of ${LOGIN_ALGORITHMS.join(', ')}`);
+  if (typeof header !== 'object' || header === null || typeof payload !== 'object' || payload === null)
+    throw malformed('its header and payload must be JSON objects');
+  if (!LOGIN_ALGORITHMS.includes(header['alg'] as (typeof LOGIN_ALGORITHMS)[number]))
+    throw malformed(`alg must be one of ${LOGIN_ALGORITHMS.join(', ')}`);
   if ('crit' in header || 'b64' in header) throw malformed('crit and b64 are not used in a login');
   const x5c = header['x5c'];
-  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.length > MAX_X5C || !x5c.every((c) => typeof c === 'string')) throw malformed(`x5c must list 1–${MAX_X5C} certificates`);
+  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.length > MAX_X5C || !x5c.every((c) => typeof c === 'string'))
+    throw malformed(`x5c must list 1–${MAX_X5C} certificates`);
   const nonce = payload['nonce'];
-  if (typeof nonce !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(nonce)) throw malformed('the payload must carry the nonce from /api/v1/auth/challenge');
+  if (typeof nonce !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(nonce))
+    throw malformed('the payload must carry the nonce from /api/v1/auth/challenge');
   return { jws, header: { alg: header['alg'] as string, x5c: x5c as string[] }, nonce };
 }
 

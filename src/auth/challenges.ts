@@ -13,7 +13,9 @@ export async function createChallenge(q: Queryable, now: Date): Promise<{ nonce:
 
 /** Uses a nonce up: true when it existed and had not expired. It is gone afterwards either way. */
 export async function consumeChallenge(q: Queryable, nonce: string, now: Date): Promise<boolean> {
-  const { rows } = await q.query<{ expires_at: Date | string }>('DELETE FROM auth_challenges WHERE nonce = $1 RETURNING expires_at', [nonce]);
+  const { rows } = await q.query<{ expires_at: Date | string }>('DELETE FROM auth_challenges WHERE nonce = $1 RETURNING expires_at', [
+    nonce,
+  ]);
   const row = rows[0];
   return row !== undefined && new Date(row.expires_at).getTime() > now.getTime();
 }

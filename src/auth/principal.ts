@@ -46,7 +46,10 @@ const COMMON_NAME = '2.5.4.3';
 export function claimsOfCertificate(cert: Certificate, serial: string): Omit<Principal, 'expiresAt'> | { refused: string } {
   const policies = new Set((cert.certificatePolicies ?? []).map((p) => p.policyIdentifier));
   const roles = ROLES.filter((r) => policies.has(ROLE_POLICY[r]));
-  if (roles.length !== 1) return { refused: roles.length === 0 ? 'the certificate carries no Chancery role policy' : 'the certificate carries more than one role policy' };
+  if (roles.length !== 1)
+    return {
+      refused: roles.length === 0 ? 'the certificate carries no Chancery role policy' : 'the certificate carries more than one role policy',
+    };
   const role = roles[0]!;
   const name = cert.subject.attribute(COMMON_NAME)[0] ?? '';
   switch (role) {
@@ -55,7 +58,8 @@ export function claimsOfCertificate(cert: Certificate, serial: string): Omit<Pri
       return { role, actor: `${role}:${serial}`, certificateSerial: serial, name };
     case 'enterprise': {
       const ids = cert.subject.attribute(OID.organizationIdentifier);
-      if (ids.length !== 1 || !ids[0]!.startsWith(NTR_PREFIX)) return { refused: 'an enterprise certificate needs exactly one organizationIdentifier NTRCN-<USCC>' };
+      if (ids.length !== 1 || !ids[0]!.startsWith(NTR_PREFIX))
+        return { refused: 'an enterprise certificate needs exactly one organizationIdentifier NTRCN-<USCC>' };
       let uscc: string;
       try {
         uscc = parseUscc(ids[0]!.slice(NTR_PREFIX.length), { overrideCheck: true }).code;
@@ -68,7 +72,8 @@ export function claimsOfCertificate(cert: Certificate, serial: string): Omit<Pri
       const ids = cert.subject.attribute(SERIAL_NUMBER_ATTRIBUTE);
       const ext = cert.extension(OFFICER_AUTHORIZATION_OID);
       const authorization = ext === undefined ? undefined : decodeOfficerAuthorization(ext.value);
-      if (ids.length !== 1 || authorization === undefined) return { refused: 'an officer certificate needs one subject serialNumber and a valid OfficerAuthorization extension' };
+      if (ids.length !== 1 || authorization === undefined)
+        return { refused: 'an officer certificate needs one subject serialNumber and a valid OfficerAuthorization extension' };
       return { role, actor: `officer:${ids[0]!}`, certificateSerial: serial, name, officer: { id: ids[0]!, ...authorization } };
     }
   }

@@ -76,7 +76,9 @@ export class TokenService {
       certificateSerial: payload['cert'],
       name: typeof payload['name'] === 'string' ? payload['name'] : '',
       ...(typeof payload['uscc'] === 'string' ? { uscc: payload['uscc'] } : {}),
-      ...(typeof payload['officer'] === 'object' && payload['officer'] !== null ? { officer: payload['officer'] as NonNullable<Principal['officer']> } : {}),
+      ...(typeof payload['officer'] === 'object' && payload['officer'] !== null
+        ? { officer: payload['officer'] as NonNullable<Principal['officer']> }
+        : {}),
       expiresAt: new Date((payload['exp'] as number) * 1000).toISOString(),
     };
   }

@@ -9,7 +9,14 @@ import type { Database, Queryable, Tx } from '../db/types.js';
 import { RegistryError } from '../registry/errors.js';
 import type { EnterpriseCertificateRevoker } from '../registry/registry.js';
 import { parseUscc } from '../registry/uscc.js';
-import { buildCertificate, compileTemplate, encodeName, type CertificateTemplate, type IssuerContext, type RevocationUrls } from './certificate-builder.js';
+import {
+  buildCertificate,
+  compileTemplate,
+  encodeName,
+  type CertificateTemplate,
+  type IssuerContext,
+  type RevocationUrls,
+} from './certificate-builder.js';
 import { CA_IDS, caUrls, CRL_SCHEDULE, ISSUING_CA, publishCrl, ROOT_CA, type CaId, type CrlIssuer } from './crl-publisher.js';
 import { acceptCertificationRequest } from './csr.js';
 import { CaError } from './errors.js';
@@ -20,7 +27,18 @@ import { buildPkcs12, oneTimePassword } from './pkcs12.js';
 import { ATTRIBUTE_TYPES, fillTemplate, profileById, type CertificateProfile, type ProfileSet } from './profiles.js';
 import { parseRevocationReason, reasonName, REVOCATION_REASONS, type RevocationReason } from './reasons.js';
 import { newSerial, parseSerial } from './serial.js';
-import { insertCertificatesIfCurrent, markEnterpriseCertificatesRevoked, type IssuanceGuard, type NewCertificateRow, markRevoked, selectCertificate, selectCrl, selectCrlNumber, selectRevocationState, type CertificateRow } from './store.js';
+import {
+  insertCertificatesIfCurrent,
+  markEnterpriseCertificatesRevoked,
+  type IssuanceGuard,
+  type NewCertificateRow,
+  markRevoked,
+  selectCertificate,
+  selectCrl,
+  selectCrlNumber,
+  selectRevocationState,
+  type CertificateRow,
+} from './store.js';
 
 /** A request to issue: the profile, whose certificate it is, and (for CSR issuance) the CSR. */
 export interface IssueRequest {
@@ -53,9 +71,7 @@ export interface CertificateInfo {
 }
 
 export type CertificateStatus =
-  | { status: 'good' }
-  | { status: 'revoked'; revokedAt: Date; reason: RevocationReason }
-  | { status: 'unknown' };
+  { status: 'good' } | { status: 'revoked'; revokedAt: Date; reason: RevocationReason } | { status: 'unknown' };
 
 /** The registry reads issuance needs: who a certificate's holder is now. */
 export interface HolderDirectory {
@@ -133,7 +149,13 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     this.#crlIssuer = { ca: ISSUING_CA, issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuing.signer };
     this.#crlIssuers.set(ISSUING_CA, this.#crlIssuer);
     const root = deps.hierarchy.root;
-    if (root.signer !== undefined) this.#crlIssuers.set(ROOT_CA, { ca: ROOT_CA, issuerName: root.subject, issuerKeyIdentifier: root.keyIdentifier, signer: root.signer });
+    if (root.signer !== undefined)
+      this.#crlIssuers.set(ROOT_CA, {
+        ca: ROOT_CA,
+        issuerName: root.subject,
+        issuerKeyIdentifier: root.keyIdentifier,
+        signer: root.signer,
+      });
   }
 
   get hierarchy(): Hierarchy {
@@ -174,10 +196,15 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
    * chain) protected by a fresh one-time password. The private key exists only inside the bundle;
    * the password is returned once and stored nowhere.
    */
-  async issuePkcs12(request: Omit<IssueRequest, 'csr'> & { keyAlgorithm?: unknown }, actor: string): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }> {
+  async issuePkcs12(
+    request: Omit<IssueRequest, 'csr'> & { keyAlgorithm?: unknown },
+    actor: string,
+  ): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }> {
     const algorithm = request.keyAlgorithm ?? 'P-256';
     if (!GENERATED_KEY_ALGORITHMS.includes(algorithm as KeyAlgorithm)) {
-      throw new CaError('ERR_CA_REQUEST_INVALID', `keyAlgorithm must be one of ${GENERATED_KEY_ALGORITHMS.join(', ')}`, { detail: { field: 'keyAlgorithm' } });
+      throw new CaError('ERR_CA_REQUEST_INVALID', `keyAlgorithm must be one of ${GENERATED_KEY_ALGORITHMS.join(', ')}`, {
+        detail: { field: 'keyAlgorithm' },
+      });
     }
     const profile = this.issuableProfile(request.profile);
     const holder = parseHolderReference(profile, request);
@@ -185,7 +212,12 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     const certificate = await this.issueForKey(profile, holder, exportSpki(publicKey), actor, { serverGeneratedKey: true });
     const password = oneTimePassword();
     const leaf = (await selectCertificate(this.deps.db, certificate.serial))!.der;
-    const pkcs12 = buildPkcs12(privateKey.export({ type: 'pkcs8', format: 'der' }), [leaf, this.deps.hierarchy.issuing.der, this.deps.hierarchy.root.der], password, certificate.subject);
+    const pkcs12 = buildPkcs12(
+      privateKey.export({ type: 'pkcs8', format: 'der' }),
+      [leaf, this.deps.hierarchy.issuing.der, this.deps.hierarchy.root.der],
+      password,
+      certificate.subject,
+    );
     return { certificate, pkcs12, password };
   }
 
@@ -193,7 +225,9 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   issuableProfile(id: unknown): CertificateProfile {
     const profile = profileById(this.deps.profiles, id);
     if (!profile.fromCsr) {
-      throw new CaError('ERR_CA_PROFILE_NOT_ISSUABLE', `profile ${profile.id} is made by \`chancery init\`, not issued on request`, { detail: { field: 'profile' } });
+      throw new CaError('ERR_CA_PROFILE_NOT_ISSUABLE', `profile ${profile.id} is made by \`chancery init\`, not issued on request`, {
+        detail: { field: 'profile' },
+      });
     }
     return profile;
   }
@@ -219,7 +253,14 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     if (options.csrSubject !== undefined) checkRequestedSubject(options.csrSubject, attributes);
     const subject = encodeName(attributes);
     const serial = newSerial();
-    const der = await buildCertificate(template, { serial: serial.bytes, notBefore, notAfter, subject, spki, ...(resolved.officer === undefined ? {} : { officer: resolved.officer }) });
+    const der = await buildCertificate(template, {
+      serial: serial.bytes,
+      notBefore,
+      notAfter,
+      subject,
+      spki,
+      ...(resolved.officer === undefined ? {} : { officer: resolved.officer }),
+    });
     const row = {
       serial: serial.hex,
       issuer: ISSUING_CA,
@@ -255,20 +296,44 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
       await this.resolveHolder(this.deps.db, profile, holder, { fresh: true });
       throw new CaError('ERR_CA_REGISTRY_CHANGED', 'the registry entry changed while the certificate was being issued; ask again');
     }
-    return toInfo({ ...row, officer_id: row.officerId, spki_sha256: row.spkiSha256, not_before: notBefore, not_after: notAfter, issued_at: now, revoked_at: null, revocation_reason: null }, now);
+    return toInfo(
+      {
+        ...row,
+        officer_id: row.officerId,
+        spki_sha256: row.spkiSha256,
+        not_before: notBefore,
+        not_after: notAfter,
+        issued_at: now,
+        revoked_at: null,
+        revocation_reason: null,
+      },
+      now,
+    );
   }
 
-  private async resolveHolder(q: Queryable, profile: CertificateProfile, holder: HolderReference, options: { fresh?: boolean } = {}): Promise<ResolvedHolder> {
+  private async resolveHolder(
+    q: Queryable,
+    profile: CertificateProfile,
+    holder: HolderReference,
+    options: { fresh?: boolean } = {},
+  ): Promise<ResolvedHolder> {
     switch (holder.kind) {
       case 'enterprise': {
-        const enterprise = options.fresh === true ? await this.deps.holders.findEnterprise(holder.uscc, q) : await this.#enterprises.submit(holder.uscc);
+        const enterprise =
+          options.fresh === true ? await this.deps.holders.findEnterprise(holder.uscc, q) : await this.#enterprises.submit(holder.uscc);
         if (enterprise === undefined) {
-          throw new RegistryError('ERR_REGISTRY_ENTERPRISE_NOT_FOUND', `no enterprise with USCC ${holder.uscc} is registered`, { detail: { uscc: holder.uscc } });
+          throw new RegistryError('ERR_REGISTRY_ENTERPRISE_NOT_FOUND', `no enterprise with USCC ${holder.uscc} is registered`, {
+            detail: { uscc: holder.uscc },
+          });
         }
         if (enterprise.status !== 'active') {
-          throw new RegistryError('ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE', `enterprise ${holder.uscc} is ${enterprise.status}: it gets no certificate`, {
-            detail: { uscc: holder.uscc, status: enterprise.status },
-          });
+          throw new RegistryError(
+            'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE',
+            `enterprise ${holder.uscc} is ${enterprise.status}: it gets no certificate`,
+            {
+              detail: { uscc: holder.uscc, status: enterprise.status },
+            },
+          );
         }
         return {
           values: { 'enterprise.name': enterprise.name, 'enterprise.uscc': enterprise.uscc },
@@ -279,7 +344,10 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
       }
       case 'officer': {
         const officer = options.fresh === true ? await this.deps.holders.findOfficer(holder.id, q) : await this.#officers.submit(holder.id);
-        if (officer === undefined) throw new RegistryError('ERR_REGISTRY_OFFICER_NOT_FOUND', `no officer with id ${holder.id} is registered`, { detail: { id: holder.id } });
+        if (officer === undefined)
+          throw new RegistryError('ERR_REGISTRY_OFFICER_NOT_FOUND', `no officer with id ${holder.id} is registered`, {
+            detail: { id: holder.id },
+          });
         return {
           values: { 'officer.name': officer.name, 'officer.authority': officer.authority, 'officer.id': officer.id },
           uscc: null,
@@ -336,7 +404,14 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
         kind: 'certificate.revoked',
         actor,
         subject: `certificate:${serial}`,
-        data: { serial, reason, revokedAt: at.toISOString(), crlNumber, profile: row.profile, ...(row.uscc === null ? {} : { uscc: row.uscc }) },
+        data: {
+          serial,
+          reason,
+          revokedAt: at.toISOString(),
+          crlNumber,
+          profile: row.profile,
+          ...(row.uscc === null ? {} : { uscc: row.uscc }),
+        },
       });
       return toInfo(row, at);
     });
@@ -396,7 +471,8 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     }
     const state = await selectRevocationState(q, serial);
     if (state === undefined || state.issuer !== ISSUING_CA) return { status: 'unknown' };
-    if (state.revoked_at !== null) return { status: 'revoked', revokedAt: state.revoked_at, reason: reasonName(state.revocation_reason ?? 0) };
+    if (state.revoked_at !== null)
+      return { status: 'revoked', revokedAt: state.revoked_at, reason: reasonName(state.revocation_reason ?? 0) };
     return { status: 'good' };
   }
 
@@ -406,10 +482,12 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
    * without the root key serves the root CRL another node signed.
    */
   async currentCrl(ca: string): Promise<Buffer> {
-    if (!(CA_IDS as readonly string[]).includes(ca)) throw new CaError('ERR_CA_UNKNOWN_CA', `no CA named ${ca}; this service publishes ${CA_IDS.map((id) => `${id}.crl`).join(' and ')}`);
+    if (!(CA_IDS as readonly string[]).includes(ca))
+      throw new CaError('ERR_CA_UNKNOWN_CA', `no CA named ${ca}; this service publishes ${CA_IDS.map((id) => `${id}.crl`).join(' and ')}`);
     await this.refreshCrlIfDue(ca as CaId);
     const crl = await selectCrl(this.deps.db, ca);
-    if (crl === undefined) throw new CaError('ERR_CA_NOT_INITIALIZED', `the ${ca} CA has no CRL yet${ca === ROOT_CA ? ' and its key is not on this node' : ''}`);
+    if (crl === undefined)
+      throw new CaError('ERR_CA_NOT_INITIALIZED', `the ${ca} CA has no CRL yet${ca === ROOT_CA ? ' and its key is not on this node' : ''}`);
     return crl.der;
   }
 
@@ -452,7 +530,8 @@ interface ResolvedHolder {
 function parseHolderReference(profile: CertificateProfile, request: Omit<IssueRequest, 'csr'>): HolderReference {
   switch (profile.holder) {
     case 'enterprise':
-      if (request.uscc === undefined) throw new CaError('ERR_CA_REQUEST_INVALID', `profile ${profile.id} needs uscc`, { detail: { field: 'uscc' } });
+      if (request.uscc === undefined)
+        throw new CaError('ERR_CA_REQUEST_INVALID', `profile ${profile.id} needs uscc`, { detail: { field: 'uscc' } });
       return { kind: 'enterprise', uscc: parseUscc(request.uscc, { overrideCheck: true }).code };
     case 'officer':
       if (typeof request.officerId !== 'string' || request.officerId.length === 0 || request.officerId.length > 64) {
@@ -477,14 +556,21 @@ function parseHolderReference(profile: CertificateProfile, request: Omit<IssueRe
  * MUST agree with the value the registry gives (a subject that disagrees with the registry is
  * refused). Attribute types the profile does not use are ignored, not copied.
  */
-function checkRequestedSubject(requested: ReadonlyArray<{ oid: string; value: string }>, decided: ReadonlyArray<{ type: keyof typeof ATTRIBUTE_TYPES; value: string }>): void {
+function checkRequestedSubject(
+  requested: ReadonlyArray<{ oid: string; value: string }>,
+  decided: ReadonlyArray<{ type: keyof typeof ATTRIBUTE_TYPES; value: string }>,
+): void {
   for (const { oid, value } of requested) {
     const ours = decided.filter((a) => ATTRIBUTE_TYPES[a.type].oid === oid).map((a) => a.value);
     if (ours.length > 0 && !ours.includes(value.normalize('NFC').trim())) {
       const type = decided.find((a) => ATTRIBUTE_TYPES[a.type].oid === oid)!.type;
-      throw new CaError('ERR_CA_CSR_SUBJECT_MISMATCH', `the CSR asks for ${type}="${value}" but the registry says ${type}="${ours[0]}"; leave the CSR subject empty or match the registry`, {
-        detail: { attribute: type },
-      });
+      throw new CaError(
+        'ERR_CA_CSR_SUBJECT_MISMATCH',
+        `the CSR asks for ${type}="${value}" but the registry says ${type}="${ours[0]}"; leave the CSR subject empty or match the registry`,
+        {
+          detail: { attribute: type },
+        },
+      );
     }
   }
 }

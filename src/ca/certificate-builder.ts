@@ -22,7 +22,19 @@ import { childrenOf, readDer } from '../der/reader.js';
 import { PRINTABLE, printableString, utf8String } from '../der/strings.js';
 import { TAG } from '../der/tags.js';
 import { x509Time } from '../der/time.js';
-import { booleanValue, bitString, explicit, nullValue, octetString, oid, sequence, sequenceOf, setOf, smallInteger, unsignedInteger } from '../der/writer.js';
+import {
+  booleanValue,
+  bitString,
+  explicit,
+  nullValue,
+  octetString,
+  oid,
+  sequence,
+  sequenceOf,
+  setOf,
+  smallInteger,
+  unsignedInteger,
+} from '../der/writer.js';
 import { EXT, OID } from '../oids.js';
 import { CaError } from './errors.js';
 import { encodeOfficerAuthorization, type OfficerAuthorization } from './officer-extension.js';
@@ -120,11 +132,18 @@ export interface CertificateTemplate {
 }
 
 /** Pre-encodes a profile's constant extensions for one issuer and one set of service URLs. */
-export function compileTemplate(profile: CertificateProfile, issuer: IssuerContext | 'self', urls: RevocationUrls | undefined): CertificateTemplate {
+export function compileTemplate(
+  profile: CertificateProfile,
+  issuer: IssuerContext | 'self',
+  urls: RevocationUrls | undefined,
+): CertificateTemplate {
   const head: Buffer[] = [];
   const tail: Buffer[] = [];
   if (profile.basicConstraints !== undefined) {
-    const bc = new BasicConstraints({ cA: profile.basicConstraints.ca, ...(profile.basicConstraints.pathLen === undefined ? {} : { pathLenConstraint: profile.basicConstraints.pathLen }) });
+    const bc = new BasicConstraints({
+      cA: profile.basicConstraints.ca,
+      ...(profile.basicConstraints.pathLen === undefined ? {} : { pathLenConstraint: profile.basicConstraints.pathLen }),
+    });
     head.push(extension(EXT.basicConstraints, true, Buffer.from(AsnConvert.serialize(bc))));
   }
   const flags = profile.keyUsage.reduce((f, name) => f | (1 << KEY_USAGE_BITS[name]), 0);
@@ -138,17 +157,26 @@ export function compileTemplate(profile: CertificateProfile, issuer: IssuerConte
     tail.push(extension(EXT.authorityKeyIdentifier, false, Buffer.from(AsnConvert.serialize(aki))));
   }
   if (profile.certificatePolicies.length > 0) {
-    const policies = new CertificatePolicies(profile.certificatePolicies.map((policyIdentifier) => new PolicyInformation({ policyIdentifier })));
+    const policies = new CertificatePolicies(
+      profile.certificatePolicies.map((policyIdentifier) => new PolicyInformation({ policyIdentifier })),
+    );
     tail.push(extension(EXT.certificatePolicies, false, Buffer.from(AsnConvert.serialize(policies))));
   }
   if (profile.revocationInfo && urls !== undefined) {
     const crlDp = new CRLDistributionPoints([
-      new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier: urls.crl })] }) }),
+      new DistributionPoint({
+        distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier: urls.crl })] }),
+      }),
     ]);
     tail.push(extension(EXT.crlDistributionPoints, false, Buffer.from(AsnConvert.serialize(crlDp))));
     const aia = new AuthorityInfoAccessSyntax([
-      ...(urls.ocsp === undefined ? [] : [new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: new GeneralName({ uniformResourceIdentifier: urls.ocsp }) })]),
-      new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: new GeneralName({ uniformResourceIdentifier: urls.caIssuers }) }),
+      ...(urls.ocsp === undefined
+        ? []
+        : [new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: new GeneralName({ uniformResourceIdentifier: urls.ocsp }) })]),
+      new AccessDescription({
+        accessMethod: id_ad_caIssuers,
+        accessLocation: new GeneralName({ uniformResourceIdentifier: urls.caIssuers }),
+      }),
     ]);
     tail.push(extension(EXT.authorityInfoAccess, false, Buffer.from(AsnConvert.serialize(aia))));
   }
@@ -177,9 +205,16 @@ export async function buildCertificate(template: CertificateTemplate, fields: Ce
   if (signer === undefined) throw new Error('a self-signed certificate needs its own signer');
   const algorithm = signatureAlgorithmIdentifier(signer);
   const issuerName = selfSigned ? fields.subject : (template.issuer as IssuerContext).name;
-  const notAfter = selfSigned || fields.notAfter <= (template.issuer as IssuerContext).notAfter ? fields.notAfter : (template.issuer as IssuerContext).notAfter;
+  const notAfter =
+    selfSigned || fields.notAfter <= (template.issuer as IssuerContext).notAfter
+      ? fields.notAfter
+      : (template.issuer as IssuerContext).notAfter;
 
-  const extensions = [...template.head, extension(EXT.subjectKeyIdentifier, false, octetString(keyIdentifier(fields.spki))), ...template.tail];
+  const extensions = [
+    ...template.head,
+    extension(EXT.subjectKeyIdentifier, false, octetString(keyIdentifier(fields.spki))),
+    ...template.tail,
+  ];
   if (template.profile.officerAuthorization) {
     if (fields.officer === undefined) throw new Error(`profile ${template.profile.id} needs the officer's authorization`);
     extensions.push(extension(OID.officerAuthorization, false, encodeOfficerAuthorization(fields.officer)));

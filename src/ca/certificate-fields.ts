@@ -28,7 +28,13 @@ export function readCertificateFields(der: Buffer): CertificateFields {
   const fields = childrenOf(tbs, 'tbsCertificate');
   const at = fields[0]?.tag === contextTag(0, true) ? 1 : 0; // [0] version
   const [serial, , issuer, validity, subject, spki] = fields.slice(at);
-  if (serial?.tag !== TAG.INTEGER || issuer?.tag !== TAG.SEQUENCE || validity?.tag !== TAG.SEQUENCE || subject?.tag !== TAG.SEQUENCE || spki?.tag !== TAG.SEQUENCE) {
+  if (
+    serial?.tag !== TAG.INTEGER ||
+    issuer?.tag !== TAG.SEQUENCE ||
+    validity?.tag !== TAG.SEQUENCE ||
+    subject?.tag !== TAG.SEQUENCE ||
+    spki?.tag !== TAG.SEQUENCE
+  ) {
     throw new RangeError('not an X.509 certificate');
   }
   const [notBefore, notAfter] = childrenOf(validity, 'the validity');

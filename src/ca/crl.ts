@@ -31,7 +31,11 @@ export async function buildCrl(input: CrlInput): Promise<Buffer> {
   const revoked = input.entries.map((e) =>
     e.reason === 0
       ? sequence(unsignedInteger(serialBytes(e.serial)), x509Time(e.revokedAt))
-      : sequence(unsignedInteger(serialBytes(e.serial)), x509Time(e.revokedAt), sequence(extension(EXT.crlReason, false, smallInteger(e.reason, TAG.ENUMERATED)))),
+      : sequence(
+          unsignedInteger(serialBytes(e.serial)),
+          x509Time(e.revokedAt),
+          sequence(extension(EXT.crlReason, false, smallInteger(e.reason, TAG.ENUMERATED))),
+        ),
   );
   const extensions = sequence(
     // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING }
@@ -50,4 +54,3 @@ export async function buildCrl(input: CrlInput): Promise<Buffer> {
   const signature = await input.signer.sign(tbs);
   return sequence(tbs, algorithm, bitString(signature));
 }
-

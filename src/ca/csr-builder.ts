@@ -10,7 +10,10 @@ import type { AttributeType } from './profiles.js';
  * subject is optional — Chancery's CA decides the subject from its registry — so by default it is
  * empty.
  */
-export async function buildCsr(signer: Signer, subject: ReadonlyArray<{ type: AttributeType; value: string }> = []): Promise<{ der: Buffer; pem: string }> {
+export async function buildCsr(
+  signer: Signer,
+  subject: ReadonlyArray<{ type: AttributeType; value: string }> = [],
+): Promise<{ der: Buffer; pem: string }> {
   const info = sequence(smallInteger(0), encodeName(subject), exportSpki(signer.publicKey), explicit(0));
   const algorithm = signatureAlgorithmIdentifier(signer);
   const signature = await signer.sign(info);

@@ -56,11 +56,17 @@ export function parseCertificationRequest(der: Buffer): CertificationRequestData
     const outer = readDer(der, 'the CSR');
     if (outer.tag !== TAG.SEQUENCE) throw new RangeError('not one DER SEQUENCE');
     const [infoTlv, algorithmTlv, signatureTlv, extra] = childrenOf(outer, 'the CSR');
-    if (infoTlv?.tag !== TAG.SEQUENCE || algorithmTlv?.tag !== TAG.SEQUENCE || signatureTlv?.tag !== TAG.BIT_STRING || extra !== undefined) {
+    if (
+      infoTlv?.tag !== TAG.SEQUENCE ||
+      algorithmTlv?.tag !== TAG.SEQUENCE ||
+      signatureTlv?.tag !== TAG.BIT_STRING ||
+      extra !== undefined
+    ) {
       throw new RangeError('not SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature }');
     }
     const [version, subjectTlv, spkiTlv, attributes, more] = childrenOf(infoTlv, 'certificationRequestInfo');
-    if (version?.tag !== TAG.INTEGER || version.value.length !== 1 || version.value[0] !== 0) throw new RangeError('version must be 0 (v1)');
+    if (version?.tag !== TAG.INTEGER || version.value.length !== 1 || version.value[0] !== 0)
+      throw new RangeError('version must be 0 (v1)');
     if (subjectTlv?.tag !== TAG.SEQUENCE || spkiTlv?.tag !== TAG.SEQUENCE || attributes?.tag !== 0xa0 || more !== undefined) {
       throw new RangeError('unexpected certificationRequestInfo layout');
     }
@@ -76,7 +82,8 @@ export function parseCertificationRequest(der: Buffer): CertificationRequestData
     readBitString(keyBits, 'the subject public key');
     const [algorithmOid, parameters, extraParameter] = childrenOf(algorithmTlv, 'signatureAlgorithm');
     if (algorithmOid?.tag !== TAG.OID || extraParameter !== undefined) throw new RangeError('malformed signatureAlgorithm');
-    if (signatureTlv.value[0] !== 0 || signatureTlv.value.length < 2) throw new RangeError('the signature BIT STRING must have no unused bits');
+    if (signatureTlv.value[0] !== 0 || signatureTlv.value.length < 2)
+      throw new RangeError('the signature BIT STRING must have no unused bits');
     const subject = nameAttributes(subjectTlv.bytes).map(({ oid, value }) => ({ oid, value }));
     return {
       der,
@@ -84,7 +91,10 @@ export function parseCertificationRequest(der: Buffer): CertificationRequestData
       spki: Buffer.from(spkiTlv.bytes.buffer, spkiTlv.bytes.byteOffset, spkiTlv.bytes.byteLength),
       signatureAlgorithm: {
         oid: readOid(algorithmOid, 'the signature algorithm'),
-        parameters: parameters === undefined ? undefined : Buffer.from(parameters.bytes.buffer, parameters.bytes.byteOffset, parameters.bytes.byteLength),
+        parameters:
+          parameters === undefined
+            ? undefined
+            : Buffer.from(parameters.bytes.buffer, parameters.bytes.byteOffset, parameters.bytes.byteLength),
         der: Buffer.from(algorithmTlv.bytes.buffer, algorithmTlv.bytes.byteOffset, algorithmTlv.bytes.byteLength),
       },
       signature: Buffer.from(signatureTlv.value.buffer, signatureTlv.value.byteOffset + 1, signatureTlv.value.byteLength - 1),
@@ -110,11 +120,16 @@ const WEAK: Record<string, string> = {
 export function checkSignatureDigest(algorithm: CertificationRequestData['signatureAlgorithm']): void {
   const weak = WEAK[algorithm.oid];
   // RSASSA-PSS without parameters, or with SHA-1 (OID 1.3.14.3.2.26 inside them), is SHA-1 too.
-  const pssSha1 = algorithm.oid === '1.2.840.113549.1.1.10' && (algorithm.parameters === undefined || algorithm.parameters.includes(SHA1_OID_DER));
+  const pssSha1 =
+    algorithm.oid === '1.2.840.113549.1.1.10' && (algorithm.parameters === undefined || algorithm.parameters.includes(SHA1_OID_DER));
   if (weak !== undefined || pssSha1) {
-    throw new CaError('ERR_CA_CSR_WEAK_SIGNATURE', `the CSR is signed with ${weak ?? 'RSASSA-PSS over SHA-1'}; SHA-1 and MD5 signatures are refused (use SHA-256 or stronger)`, {
-      detail: { algorithm: algorithm.oid },
-    });
+    throw new CaError(
+      'ERR_CA_CSR_WEAK_SIGNATURE',
+      `the CSR is signed with ${weak ?? 'RSASSA-PSS over SHA-1'}; SHA-1 and MD5 signatures are refused (use SHA-256 or stronger)`,
+      {
+        detail: { algorithm: algorithm.oid },
+      },
+    );
   }
 }
 const SHA1_OID_DER = Buffer.from('06052b0e03021a', 'hex');
@@ -148,7 +163,9 @@ export function checkKeyPolicy(spki: Buffer): { publicKey: KeyObject; key: KeyDe
 export function checkProofOfPossession(request: CertificationRequestData, publicKey: KeyObject): void {
   const decision = signatureSchemeOf(request.signatureAlgorithm.der, publicKey);
   if ('refused' in decision) {
-    throw new CaError('ERR_CA_CSR_UNSUPPORTED_ALGORITHM', `the CSR's signature algorithm is not accepted: ${decision.refused}`, { detail: { algorithm: request.signatureAlgorithm.oid } });
+    throw new CaError('ERR_CA_CSR_UNSUPPORTED_ALGORITHM', `the CSR's signature algorithm is not accepted: ${decision.refused}`, {
+      detail: { algorithm: request.signatureAlgorithm.oid },
+    });
   }
   if (!verifySignature(decision.scheme, publicKey, request.info, request.signature)) {
     throw new CaError('ERR_CA_CSR_SIGNATURE', "the CSR's self-signature does not verify: no proof of possession of the private key");
@@ -160,7 +177,9 @@ export function checkProofOfPossession(request: CertificationRequestData, public
  * policy, then proof of possession under the accepted signature algorithm. (The key policy runs
  * before the signature check because verifying under a refused key proves nothing.)
  */
-export function acceptCertificationRequest(input: Uint8Array | string): CertificationRequestData & { publicKey: KeyObject; key: KeyDescription } {
+export function acceptCertificationRequest(
+  input: Uint8Array | string,
+): CertificationRequestData & { publicKey: KeyObject; key: KeyDescription } {
   const request = parseCertificationRequest(decodeCsrInput(input));
   checkSignatureDigest(request.signatureAlgorithm);
   const { publicKey, key } = checkKeyPolicy(request.spki);

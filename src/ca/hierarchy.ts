@@ -7,7 +7,14 @@ import { exportSpki, generateKeyPair, type KeyAlgorithm } from '../crypto/keys.j
 import { keyObjectSigner, type Signer } from '../crypto/signer.js';
 import { sha256Hex } from '../crypto/digest.js';
 import { pemEncode } from '../der/pem.js';
-import { buildCertificate, compileTemplate, encodeName, keyIdentifier, type IssuerContext, type RevocationUrls } from './certificate-builder.js';
+import {
+  buildCertificate,
+  compileTemplate,
+  encodeName,
+  keyIdentifier,
+  type IssuerContext,
+  type RevocationUrls,
+} from './certificate-builder.js';
 import { readCertificateFields, type CertificateFields } from './certificate-fields.js';
 import { CaError } from './errors.js';
 import { fillTemplate, profileById, type CertificateProfile, type ProfileSet } from './profiles.js';
@@ -152,7 +159,12 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
     spki: exportSpki(issuingSigner.publicKey),
   });
   const issuing = withKeyId(readCertificateFields(issuingDer));
-  const issuingContext: IssuerContext = { name: issuing.subject, keyIdentifier: issuing.keyIdentifier, signer: issuingSigner, notAfter: issuing.notAfter };
+  const issuingContext: IssuerContext = {
+    name: issuing.subject,
+    keyIdentifier: issuing.keyIdentifier,
+    signer: issuingSigner,
+    notAfter: issuing.notAfter,
+  };
 
   const leaf = async (profile: CertificateProfile, spki: Buffer, values: Record<string, string> = {}): Promise<HierarchyCertificate> =>
     withKeyId(
@@ -185,7 +197,8 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
         ['seal', seal, KEY_NAMES.seal],
         ['admin', adminCert, null],
       ];
-      for (const [role, cert, keyName] of rows) await insertHierarchy(tx, { role, serial: cert.serial, key_name: keyName, der: cert.der }, at);
+      for (const [role, cert, keyName] of rows)
+        await insertHierarchy(tx, { role, serial: cert.serial, key_name: keyName, der: cert.der }, at);
       for (const [profile, cert] of [
         [ocspProfile, ocsp],
         [sealProfile, seal],
@@ -205,14 +218,35 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
           issuedAt: now,
         });
       }
-      const crlNumber = await publishCrl(tx, { ca: ISSUING_CA, issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuingSigner }, now);
-      const rootCrlNumber = await publishCrl(tx, { ca: ROOT_CA, issuerName: root.subject, issuerKeyIdentifier: root.keyIdentifier, signer: rootSigner }, now);
-      const describe = (c: HierarchyCertificate) => ({ serial: c.serial, sha256: c.sha256, subject: formatName(c.subject), notAfter: c.notAfter.toISOString() });
+      const crlNumber = await publishCrl(
+        tx,
+        { ca: ISSUING_CA, issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuingSigner },
+        now,
+      );
+      const rootCrlNumber = await publishCrl(
+        tx,
+        { ca: ROOT_CA, issuerName: root.subject, issuerKeyIdentifier: root.keyIdentifier, signer: rootSigner },
+        now,
+      );
+      const describe = (c: HierarchyCertificate) => ({
+        serial: c.serial,
+        sha256: c.sha256,
+        subject: formatName(c.subject),
+        notAfter: c.notAfter.toISOString(),
+      });
       await append({
         kind: 'ca.initialized',
         actor: 'system',
         subject: 'ca',
-        data: { root: describe(root), issuing: describe(issuing), ocsp: describe(ocsp), seal: describe(seal), admin: describe(adminCert), crlNumber, rootCrlNumber },
+        data: {
+          root: describe(root),
+          issuing: describe(issuing),
+          ocsp: describe(ocsp),
+          seal: describe(seal),
+          admin: describe(adminCert),
+          crlNumber,
+          rootCrlNumber,
+        },
       });
     });
   } catch (error) {
@@ -230,7 +264,9 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
     tokenSigner,
   };
   writePublicFiles(deps.dataDir, hierarchy);
-  deps.log?.(`CA initialized: root ${root.sha256.slice(0, 16)}…; the operator's credential is in ${files.adminDir} (keep admin.key.pem secret)`);
+  deps.log?.(
+    `CA initialized: root ${root.sha256.slice(0, 16)}…; the operator's credential is in ${files.adminDir} (keep admin.key.pem secret)`,
+  );
   return { hierarchy, files };
 }
 
@@ -250,7 +286,10 @@ export async function loadHierarchy(deps: Pick<HierarchyDeps, 'db' | 'keys' | 'd
     const c = cert(role);
     const signer = await signerOf(deps.keys, name, deps.dataDir);
     if (!exportSpki(signer.publicKey).equals(c.spki)) {
-      throw new CaError('ERR_CA_STATE_MISMATCH', `key ${name} in ${deps.dataDir}/keys is not the key of the ${role} certificate in the database`);
+      throw new CaError(
+        'ERR_CA_STATE_MISMATCH',
+        `key ${name} in ${deps.dataDir}/keys is not the key of the ${role} certificate in the database`,
+      );
     }
     return { ...c, signer };
   };
@@ -290,7 +329,11 @@ export const EXPIRY_WARNING_DAYS = 60;
  * soonest first: nothing renews them automatically, and an expired OCSP responder or seal
  * certificate makes every response or receipt it signs unverifiable.
  */
-export function expiringHierarchyCertificates(h: Pick<Hierarchy, 'root' | 'issuing' | 'ocsp' | 'seal' | 'admin'>, now: Date, withinDays = EXPIRY_WARNING_DAYS): Array<{ certificate: string; notAfter: Date; daysLeft: number }> {
+export function expiringHierarchyCertificates(
+  h: Pick<Hierarchy, 'root' | 'issuing' | 'ocsp' | 'seal' | 'admin'>,
+  now: Date,
+  withinDays = EXPIRY_WARNING_DAYS,
+): Array<{ certificate: string; notAfter: Date; daysLeft: number }> {
   const limit = now.getTime() + withinDays * 86_400_000;
   return (['root', 'issuing', 'ocsp', 'seal', 'admin'] as const)
     .map((certificate) => ({ certificate, notAfter: h[certificate].notAfter }))

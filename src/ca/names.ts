@@ -36,5 +36,13 @@ export function formatName(der: Uint8Array): string {
 }
 
 export function formatAttributes(attributes: ReadonlyArray<{ type: string; value: string }>): string {
-  return attributes.map(({ type, value }) => `${type}=${value.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ')}`).join(', ');
+  return attributes
+    .map(
+      ({ type, value }) =>
+        `${type}=${value
+          .replace(/([,+"\\<>;])/g, '\\$1')
+          .replace(/^([ #])/, '\\$1')
+          .replace(/ $/, '\\ ')}`,
+    )
+    .join(', ');
 }

@@ -130,7 +130,10 @@ export class OcspResponder {
     );
     const signature = await this.deps.responder.signer.sign(responseData);
     const basic = sequence(responseData, this.#algorithm, bitString(signature), this.#certs);
-    return { der: sequence(smallInteger(OCSP_STATUS.successful, TAG.ENUMERATED), explicit(0, sequence(oid(OID.ocspBasic), octetString(basic)))), allKnown };
+    return {
+      der: sequence(smallInteger(OCSP_STATUS.successful, TAG.ENUMERATED), explicit(0, sequence(oid(OID.ocspBasic), octetString(basic)))),
+      allKnown,
+    };
   }
 
   private async statusOf(single: ParsedSingle, epoch: number): Promise<CertificateStatus> {
@@ -231,7 +234,8 @@ function parseCertId(certId: DerElement): ParsedSingle | undefined {
   if (algorithm?.tag !== TAG.SEQUENCE) return undefined;
   const [algOid] = childrenOf(algorithm, 'the CertID hash algorithm');
   if (algOid?.tag !== TAG.OID) return undefined;
-  if (nameHash?.tag !== TAG.OCTET_STRING || keyHash?.tag !== TAG.OCTET_STRING || serial?.tag !== TAG.INTEGER || extra !== undefined) return undefined;
+  if (nameHash?.tag !== TAG.OCTET_STRING || keyHash?.tag !== TAG.OCTET_STRING || serial?.tag !== TAG.INTEGER || extra !== undefined)
+    return undefined;
   if (serial.value.length === 0 || serial.value.length > 21) return undefined;
   return {
     certId: view(certId.bytes),

@@ -38,7 +38,8 @@ const oid = (dotted: string): Forge.asn1.Asn1 => asn1.create(asn1.Class.UNIVERSA
 const octets = (bytes: string): Forge.asn1.Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
 const explicit0 = (inner: Forge.asn1.Asn1): Forge.asn1.Asn1 => asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [inner]);
 const binary = (data: Uint8Array): string => Buffer.from(data).toString('binary');
-const dataContentInfo = (content: Forge.asn1.Asn1): Forge.asn1.Asn1 => seq([oid(OIDS.data), explicit0(octets(asn1.toDer(content).getBytes()))]);
+const dataContentInfo = (content: Forge.asn1.Asn1): Forge.asn1.Asn1 =>
+  seq([oid(OIDS.data), explicit0(octets(asn1.toDer(content).getBytes()))]);
 
 /**
  * A PFX holding `pkcs8` (unencrypted PKCS#8 DER, in memory only) and `certificates` (leaf first,
@@ -49,7 +50,9 @@ export function buildPkcs12(pkcs8: Uint8Array, certificates: readonly Uint8Array
   const attributes = (withName: boolean): Forge.asn1.Asn1 =>
     set([
       seq([oid(OIDS.localKeyId), set([octets(localKeyId)])]),
-      ...(withName ? [seq([oid(OIDS.friendlyName), set([asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, friendlyName)])])] : []),
+      ...(withName
+        ? [seq([oid(OIDS.friendlyName), set([asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, friendlyName)])])]
+        : []),
     ]);
   const certBags = certificates.map((der, i) => {
     const bag = seq([oid(OIDS.x509Certificate), explicit0(octets(binary(der)))]);

@@ -12,7 +12,16 @@ import { CaError } from './errors.js';
  * an invalid file stops start-up with the file and the fault.
  */
 
-export const PROFILE_IDS = ['root', 'issuing-ca', 'ocsp-responder', 'service-seal', 'admin', 'auditor', 'enterprise-signing', 'officer'] as const;
+export const PROFILE_IDS = [
+  'root',
+  'issuing-ca',
+  'ocsp-responder',
+  'service-seal',
+  'admin',
+  'auditor',
+  'enterprise-signing',
+  'officer',
+] as const;
 export type ProfileId = (typeof PROFILE_IDS)[number];
 
 /** Who a certificate of the profile names, and so which inputs its subject template may use. */
@@ -100,8 +109,21 @@ export interface CertificateProfile {
 }
 
 const KNOWN_KEYS = new Set([
-  'id', 'title', 'holder', 'issuer', 'key', 'fromCsr', 'subject', 'validityDays', 'basicConstraints', 'keyUsage',
-  'extendedKeyUsage', 'certificatePolicies', 'revocationInfo', 'ocspNoCheck', 'officerAuthorization',
+  'id',
+  'title',
+  'holder',
+  'issuer',
+  'key',
+  'fromCsr',
+  'subject',
+  'validityDays',
+  'basicConstraints',
+  'keyUsage',
+  'extendedKeyUsage',
+  'certificatePolicies',
+  'revocationInfo',
+  'ocspNoCheck',
+  'officerAuthorization',
 ]);
 
 export type ProfileSet = ReadonlyMap<ProfileId, CertificateProfile>;
@@ -111,7 +133,9 @@ export function loadProfiles(dir: string = PROFILES_DIR): ProfileSet {
   const profiles = new Map<ProfileId, CertificateProfile>();
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
   } catch (error) {
     throw new CaError('ERR_CA_PROFILE_INVALID', `certificate profiles: cannot read ${dir}`, { cause: error });
   }
@@ -121,14 +145,20 @@ export function loadProfiles(dir: string = PROFILES_DIR): ProfileSet {
     try {
       raw = parseYaml(readFileSync(path, 'utf8'));
     } catch (error) {
-      throw new CaError('ERR_CA_PROFILE_INVALID', `certificate profile ${path}: not valid YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+      throw new CaError(
+        'ERR_CA_PROFILE_INVALID',
+        `certificate profile ${path}: not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+        { cause: error },
+      );
     }
     const profile = validateProfile(raw, path);
-    if (`${profile.id}.yaml` !== file) throw new CaError('ERR_CA_PROFILE_INVALID', `certificate profile ${path}: id "${profile.id}" must match the file name`);
+    if (`${profile.id}.yaml` !== file)
+      throw new CaError('ERR_CA_PROFILE_INVALID', `certificate profile ${path}: id "${profile.id}" must match the file name`);
     profiles.set(profile.id, profile);
   }
   const missing = PROFILE_IDS.filter((id) => !profiles.has(id));
-  if (missing.length > 0) throw new CaError('ERR_CA_PROFILE_INVALID', `certificate profiles in ${dir}: missing ${missing.map((m) => `${m}.yaml`).join(', ')}`);
+  if (missing.length > 0)
+    throw new CaError('ERR_CA_PROFILE_INVALID', `certificate profiles in ${dir}: missing ${missing.map((m) => `${m}.yaml`).join(', ')}`);
   return profiles;
 }
 
@@ -136,9 +166,13 @@ export function loadProfiles(dir: string = PROFILES_DIR): ProfileSet {
 export function profileById(profiles: ProfileSet, id: unknown): CertificateProfile {
   const profile = typeof id === 'string' ? profiles.get(id as ProfileId) : undefined;
   if (profile === undefined) {
-    throw new CaError('ERR_CA_PROFILE_UNKNOWN', `unknown certificate profile ${JSON.stringify(id)}; known: ${[...profiles.keys()].join(', ')}`, {
-      detail: { field: 'profile' },
-    });
+    throw new CaError(
+      'ERR_CA_PROFILE_UNKNOWN',
+      `unknown certificate profile ${JSON.stringify(id)}; known: ${[...profiles.keys()].join(', ')}`,
+      {
+        detail: { field: 'profile' },
+      },
+    );
   }
   return profile;
 }
@@ -172,13 +206,17 @@ function validateProfile(raw: unknown, path: string): CertificateProfile {
   if (!Array.isArray(subjectRaw) || subjectRaw.length === 0) fail('subject must be a non-empty list of single-entry mappings');
   const subject: SubjectTemplateEntry[] = [];
   for (const [i, entry] of (subjectRaw as unknown[]).entries()) {
-    if (typeof entry !== 'object' || entry === null || Object.keys(entry).length !== 1) fail(`subject[${i}] must be one "TYPE: value" mapping`);
+    if (typeof entry !== 'object' || entry === null || Object.keys(entry).length !== 1)
+      fail(`subject[${i}] must be one "TYPE: value" mapping`);
     const [type, template] = Object.entries(entry as Record<string, unknown>)[0]!;
-    if (!(type in ATTRIBUTE_TYPES)) fail(`subject[${i}]: unknown attribute type ${type}; known: ${Object.keys(ATTRIBUTE_TYPES).join(', ')}`);
+    if (!(type in ATTRIBUTE_TYPES))
+      fail(`subject[${i}]: unknown attribute type ${type}; known: ${Object.keys(ATTRIBUTE_TYPES).join(', ')}`);
     if (typeof template !== 'string' || template.length === 0) fail(`subject[${i}].${type} must be a non-empty string`);
     for (const variable of templateVariables(template as string)) {
       if (!HOLDER_VARIABLES[holder].includes(variable)) {
-        fail(`subject[${i}].${type}: \${${variable}} is not available for holder ${holder} (available: ${HOLDER_VARIABLES[holder].join(', ') || 'none'})`);
+        fail(
+          `subject[${i}].${type}: \${${variable}} is not available for holder ${holder} (available: ${HOLDER_VARIABLES[holder].join(', ') || 'none'})`,
+        );
       }
     }
     subject.push({ type: type as AttributeType, template: template as string });
@@ -192,10 +230,12 @@ function validateProfile(raw: unknown, path: string): CertificateProfile {
   let basicConstraints: CertificateProfile['basicConstraints'];
   if (p['basicConstraints'] !== undefined) {
     const bc = p['basicConstraints'] as Record<string, unknown>;
-    if (typeof bc !== 'object' || bc === null || typeof bc['ca'] !== 'boolean') fail('basicConstraints must be { ca: true|false, pathLen?: N }');
+    if (typeof bc !== 'object' || bc === null || typeof bc['ca'] !== 'boolean')
+      fail('basicConstraints must be { ca: true|false, pathLen?: N }');
     for (const k of Object.keys(bc)) if (k !== 'ca' && k !== 'pathLen') fail(`basicConstraints: unknown key "${k}"`);
     const pathLen = bc['pathLen'];
-    if (pathLen !== undefined && (typeof pathLen !== 'number' || !Number.isInteger(pathLen) || pathLen < 0 || pathLen > 8)) fail('basicConstraints.pathLen must be 0–8');
+    if (pathLen !== undefined && (typeof pathLen !== 'number' || !Number.isInteger(pathLen) || pathLen < 0 || pathLen > 8))
+      fail('basicConstraints.pathLen must be 0–8');
     basicConstraints = { ca: bc['ca'] as boolean, ...(pathLen === undefined ? {} : { pathLen: pathLen as number }) };
   }
   if ((holder === 'ca') !== (basicConstraints?.ca === true)) fail('basicConstraints.ca must be true exactly for holder ca');
@@ -241,7 +281,8 @@ function nameList(value: unknown, field: string, known: Record<string, unknown>,
   if (!Array.isArray(value)) fail(`${field} must be a list`);
   const list = value as unknown[];
   for (const name of list) {
-    if (typeof name !== 'string' || !(name in known)) fail(`${field}: unknown value ${JSON.stringify(name)}; known: ${Object.keys(known).join(', ')}`);
+    if (typeof name !== 'string' || !(name in known))
+      fail(`${field}: unknown value ${JSON.stringify(name)}; known: ${Object.keys(known).join(', ')}`);
   }
   if (new Set(list).size !== list.length) fail(`${field} lists a value twice`);
   return list as string[];

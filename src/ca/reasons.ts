@@ -31,7 +31,9 @@ export const OPERATOR_REASONS: readonly RevocationReason[] = [
 export function parseRevocationReason(input: unknown): RevocationReason {
   if (input === undefined || input === null) return 'unspecified';
   if (typeof input !== 'string' || !OPERATOR_REASONS.includes(input as RevocationReason)) {
-    throw new CaError('ERR_CA_REASON_INVALID', `reason must be one of ${OPERATOR_REASONS.join(', ')}`, { detail: { field: 'reason', accepted: OPERATOR_REASONS } });
+    throw new CaError('ERR_CA_REASON_INVALID', `reason must be one of ${OPERATOR_REASONS.join(', ')}`, {
+      detail: { field: 'reason', accepted: OPERATOR_REASONS },
+    });
   }
   return input as RevocationReason;
 }

@@ -20,9 +20,12 @@ export function databaseRevocationSource(ca: CertificateAuthority): RevocationSo
       // The root certifies exactly one CA, the issuing CA recorded in the hierarchy; it has
       // revoked nothing (retiring the issuing CA means a new hierarchy).
       if (issuer.spki.equals(rootSpki)) {
-        return cert.der.equals(issuingDer) ? { status: 'good', source: `${DATABASE_SOURCE} (CA hierarchy)` } : { status: 'unknown', reason: `the root issued no certificate with serial ${cert.serialNumberHex}` };
+        return cert.der.equals(issuingDer)
+          ? { status: 'good', source: `${DATABASE_SOURCE} (CA hierarchy)` }
+          : { status: 'unknown', reason: `the root issued no certificate with serial ${cert.serialNumberHex}` };
       }
-      if (!issuer.spki.equals(issuingSpki)) return { status: 'unknown', reason: `${DATABASE_SOURCE} only knows certificates of its issuing CA` };
+      if (!issuer.spki.equals(issuingSpki))
+        return { status: 'unknown', reason: `${DATABASE_SOURCE} only knows certificates of its issuing CA` };
       try {
         const state = await ca.certificateStatus(cert.serialNumberHex);
         switch (state.status) {

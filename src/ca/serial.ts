@@ -33,10 +33,13 @@ export function parseSerial(input: unknown): string {
   if (typeof input !== 'string') throw new CaError('ERR_CA_SERIAL_MALFORMED', 'a serial number is a hex string');
   const compact = input.trim().replace(/:/g, '').toLowerCase().replace(/^0x/, '');
   if (!/^[0-9a-f]{1,42}$/.test(compact)) {
-    throw new CaError('ERR_CA_SERIAL_MALFORMED', `"${input.slice(0, 64)}" is not a certificate serial number (hex, up to 20 octets)`, { detail: { field: 'serial' } });
+    throw new CaError('ERR_CA_SERIAL_MALFORMED', `"${input.slice(0, 64)}" is not a certificate serial number (hex, up to 20 octets)`, {
+      detail: { field: 'serial' },
+    });
   }
   const hex = serialHex(Buffer.from(compact.length % 2 === 0 ? compact : `0${compact}`, 'hex'));
-  if (hex.length > 40) throw new CaError('ERR_CA_SERIAL_MALFORMED', 'a serial number has at most 20 octets', { detail: { field: 'serial' } });
+  if (hex.length > 40)
+    throw new CaError('ERR_CA_SERIAL_MALFORMED', 'a serial number has at most 20 octets', { detail: { field: 'serial' } });
   return hex;
 }
 

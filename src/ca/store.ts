@@ -42,7 +42,8 @@ export interface CertificateRow {
   revocation_reason: number | null;
 }
 
-const CERT_COLUMNS = 'serial, issuer, profile, uscc, officer_id, subject, spki_sha256, not_before, not_after, der, issued_at, revoked_at, revocation_reason';
+const CERT_COLUMNS =
+  'serial, issuer, profile, uscc, officer_id, subject, spki_sha256, not_before, not_after, der, issued_at, revoked_at, revocation_reason';
 
 export interface NewCertificateRow {
   serial: string;
@@ -62,7 +63,19 @@ export async function insertCertificate(q: Queryable, c: NewCertificateRow): Pro
   await q.query(
     `INSERT INTO certificates (serial, issuer, profile, uscc, officer_id, subject, spki_sha256, not_before, not_after, der, issued_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [c.serial, c.issuer, c.profile, c.uscc, c.officerId, c.subject, c.spkiSha256, c.notBefore.toISOString(), c.notAfter.toISOString(), c.der, c.issuedAt.toISOString()],
+    [
+      c.serial,
+      c.issuer,
+      c.profile,
+      c.uscc,
+      c.officerId,
+      c.subject,
+      c.spkiSha256,
+      c.notBefore.toISOString(),
+      c.notAfter.toISOString(),
+      c.der,
+      c.issuedAt.toISOString(),
+    ],
   );
 }
 
@@ -79,14 +92,27 @@ export type IssuanceGuard =
  * too), an officer still registered as certified. False when nothing was inserted.
  */
 export async function insertCertificateIfCurrent(q: Queryable, c: NewCertificateRow, guard: IssuanceGuard): Promise<boolean> {
-  const params: unknown[] = [c.serial, c.issuer, c.profile, c.uscc, c.officerId, c.subject, c.spkiSha256, c.notBefore.toISOString(), c.notAfter.toISOString(), c.der, c.issuedAt.toISOString()];
+  const params: unknown[] = [
+    c.serial,
+    c.issuer,
+    c.profile,
+    c.uscc,
+    c.officerId,
+    c.subject,
+    c.spkiSha256,
+    c.notBefore.toISOString(),
+    c.notAfter.toISOString(),
+    c.der,
+    c.issuedAt.toISOString(),
+  ];
   let condition = '';
   if (guard.kind === 'enterprise') {
     params.push(guard.uscc, guard.name);
     condition = `WHERE EXISTS (SELECT 1 FROM enterprises WHERE uscc = $12 AND status = 'active' AND name = $13 FOR SHARE)`;
   } else if (guard.kind === 'officer') {
     params.push(guard.id, guard.name, guard.authority, guard.role, guard.jurisdiction);
-    condition = 'WHERE EXISTS (SELECT 1 FROM officers WHERE id = $12 AND name = $13 AND authority = $14 AND role = $15 AND jurisdiction = $16 FOR SHARE)';
+    condition =
+      'WHERE EXISTS (SELECT 1 FROM officers WHERE id = $12 AND name = $13 AND authority = $14 AND role = $15 AND jurisdiction = $16 FOR SHARE)';
   }
   const { rowCount } = await q.query(
     `INSERT INTO certificates (serial, issuer, profile, uscc, officer_id, subject, spki_sha256, not_before, not_after, der, issued_at)
@@ -100,7 +126,10 @@ export async function insertCertificateIfCurrent(q: Queryable, c: NewCertificate
  * `insertCertificateIfCurrent` for many certificates in one statement (issuance under load);
  * returns the serials actually inserted.
  */
-export async function insertCertificatesIfCurrent(q: Queryable, items: ReadonlyArray<{ row: NewCertificateRow; guard: IssuanceGuard }>): Promise<Set<string>> {
+export async function insertCertificatesIfCurrent(
+  q: Queryable,
+  items: ReadonlyArray<{ row: NewCertificateRow; guard: IssuanceGuard }>,
+): Promise<Set<string>> {
   const col = <T>(f: (item: { row: NewCertificateRow; guard: IssuanceGuard }) => T): T[] => items.map(f);
   const g = (item: { guard: IssuanceGuard }, field: 'name' | 'authority' | 'role' | 'jurisdiction'): string | null =>
     item.guard.kind === 'none' ? null : field === 'name' ? item.guard.name : item.guard.kind === 'officer' ? item.guard[field] : null;
@@ -148,13 +177,20 @@ export async function selectRevocationState(
   q: Queryable,
   serial: string,
 ): Promise<{ issuer: string; revoked_at: Date | null; revocation_reason: number | null; not_after: Date } | undefined> {
-  const { rows } = await q.query<{ issuer: string; revoked_at: Date | string | null; revocation_reason: number | null; not_after: Date | string }>(
-    'SELECT issuer, revoked_at, revocation_reason, not_after FROM certificates WHERE serial = $1',
-    [serial],
-  );
+  const { rows } = await q.query<{
+    issuer: string;
+    revoked_at: Date | string | null;
+    revocation_reason: number | null;
+    not_after: Date | string;
+  }>('SELECT issuer, revoked_at, revocation_reason, not_after FROM certificates WHERE serial = $1', [serial]);
   const row = rows[0];
   if (row === undefined) return undefined;
-  return { issuer: row.issuer, revoked_at: toDate(row.revoked_at), revocation_reason: row.revocation_reason, not_after: toDate(row.not_after)! };
+  return {
+    issuer: row.issuer,
+    revoked_at: toDate(row.revoked_at),
+    revocation_reason: row.revocation_reason,
+    not_after: toDate(row.not_after)!,
+  };
 }
 
 /** Marks a certificate revoked unless it already is; the updated row, or undefined. */
@@ -176,7 +212,11 @@ export async function markEnterpriseCertificatesRevoked(q: Queryable, uscc: stri
 }
 
 /** Revoked certificates of an issuer still within their validity (what the CRL lists). */
-export async function selectRevokedForCrl(q: Queryable, issuer: string, at: Date): Promise<Array<{ serial: string; revoked_at: Date; revocation_reason: number }>> {
+export async function selectRevokedForCrl(
+  q: Queryable,
+  issuer: string,
+  at: Date,
+): Promise<Array<{ serial: string; revoked_at: Date; revocation_reason: number }>> {
   const { rows } = await q.query<{ serial: string; revoked_at: Date | string; revocation_reason: number }>(
     'SELECT serial, revoked_at, revocation_reason FROM certificates WHERE issuer = $1 AND revoked_at IS NOT NULL AND not_after > $2 ORDER BY serial',
     [issuer, at.toISOString()],
@@ -217,13 +257,10 @@ export async function upsertCrl(q: Queryable, crl: CrlRow): Promise<void> {
 
 /** A CA's first CRL: inserted unless another transaction inserted its row first (false then). */
 export async function insertCrlIfAbsent(q: Queryable, crl: CrlRow): Promise<boolean> {
-  const { rowCount } = await q.query('INSERT INTO crls (issuer, number, this_update, next_update, der) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (issuer) DO NOTHING', [
-    crl.issuer,
-    crl.number,
-    crl.this_update.toISOString(),
-    crl.next_update.toISOString(),
-    crl.der,
-  ]);
+  const { rowCount } = await q.query(
+    'INSERT INTO crls (issuer, number, this_update, next_update, der) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (issuer) DO NOTHING',
+    [crl.issuer, crl.number, crl.this_update.toISOString(), crl.next_update.toISOString(), crl.der],
+  );
   return rowCount === 1;
 }
 

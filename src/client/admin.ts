@@ -23,7 +23,13 @@ export interface AdminClient {
   deregisterEnterprise(uscc: string, reason: string | undefined): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }>;
   registerOfficer(input: { id: string; name: string; authority?: string; role: string; jurisdiction: string }): Promise<Officer>;
   issue(input: { profile: string; csr: string; uscc?: string; officerId?: string; name?: string }): Promise<CertificateInfo>;
-  issuePkcs12(input: { profile: string; uscc?: string; officerId?: string; name?: string; keyAlgorithm?: string }): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }>;
+  issuePkcs12(input: {
+    profile: string;
+    uscc?: string;
+    officerId?: string;
+    name?: string;
+    keyAlgorithm?: string;
+  }): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }>;
   getCertificate(serial: string): Promise<CertificateInfo>;
   revokeCertificate(serial: string, reason: string | undefined): Promise<CertificateInfo>;
   /** The CA chain (issuing CA + root) as PEM. */
@@ -42,11 +48,15 @@ export function readCredential(dir: string): { keyPem: Buffer; certificates: Buf
   ] as const) {
     if (existsSync(join(dir, key)) && existsSync(join(dir, cert))) {
       const certificates = pemDecodeAll(readFileSync(join(dir, cert), 'utf8'), ['CERTIFICATE']);
-      if (certificates === undefined || certificates.length === 0) throw new ClientError('ERR_CLIENT_CREDENTIAL', `${join(dir, cert)} holds no certificate`);
+      if (certificates === undefined || certificates.length === 0)
+        throw new ClientError('ERR_CLIENT_CREDENTIAL', `${join(dir, cert)} holds no certificate`);
       return { keyPem: readFileSync(join(dir, key)), certificates };
     }
   }
-  throw new ClientError('ERR_CLIENT_CREDENTIAL', `no credential in ${dir}: expected admin.key.pem and admin.cert.pem (give --credential DIR, or --data-dir of the service)`);
+  throw new ClientError(
+    'ERR_CLIENT_CREDENTIAL',
+    `no credential in ${dir}: expected admin.key.pem and admin.cert.pem (give --credential DIR, or --data-dir of the service)`,
+  );
 }
 
 /** AdminClient over a running service's HTTP API, logged in with an admin credential. */
@@ -86,7 +96,9 @@ export class HttpAdminClient implements AdminClient {
       } catch {
         /* not a problem document */
       }
-      throw new ChanceryError(problem.code ?? 'ERR_CLIENT_HTTP', problem.detail ?? `${method} ${path}: HTTP ${res.status}`, { detail: { status: res.status } });
+      throw new ChanceryError(problem.code ?? 'ERR_CLIENT_HTTP', problem.detail ?? `${method} ${path}: HTTP ${res.status}`, {
+        detail: { status: res.status },
+      });
     }
     return (res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T;
   }
@@ -113,8 +125,14 @@ export class HttpAdminClient implements AdminClient {
   issue(input: Parameters<AdminClient['issue']>[0]): Promise<CertificateInfo> {
     return this.call('POST', '/api/v1/certificates', input);
   }
-  async issuePkcs12(input: Parameters<AdminClient['issuePkcs12']>[0]): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }> {
-    const r = await this.call<{ certificate: CertificateInfo; pkcs12: string; password: string }>('POST', '/api/v1/certificates/pkcs12', input);
+  async issuePkcs12(
+    input: Parameters<AdminClient['issuePkcs12']>[0],
+  ): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }> {
+    const r = await this.call<{ certificate: CertificateInfo; pkcs12: string; password: string }>(
+      'POST',
+      '/api/v1/certificates/pkcs12',
+      input,
+    );
     return { certificate: r.certificate, pkcs12: Buffer.from(r.pkcs12, 'base64'), password: r.password };
   }
   getCertificate(serial: string): Promise<CertificateInfo> {
@@ -134,5 +152,9 @@ export class HttpAdminClient implements AdminClient {
 function asChanceryError(error: unknown, context: string): ChanceryError {
   if (error instanceof ChanceryError) return error;
   const e = error as Error & { code?: string };
-  return new ChanceryError(typeof e.code === 'string' && e.code.startsWith('ERR_') ? e.code : 'ERR_CLIENT_LOGIN', `${context}: ${e.message}`, { cause: error });
+  return new ChanceryError(
+    typeof e.code === 'string' && e.code.startsWith('ERR_') ? e.code : 'ERR_CLIENT_LOGIN',
+    `${context}: ${e.message}`,
+    { cause: error },
+  );
 }

@@ -27,7 +27,11 @@ export async function loginOverHttp(baseUrl: string, signer: Signer, certificate
   if (!challengeRes.ok) throw await problemError(challengeRes);
   const { nonce } = (await challengeRes.json()) as { nonce: string };
   const jws = await signLoginJws(signer, nonce, certificatesDer);
-  const tokenRes = await fetch(`${baseUrl}/api/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jws }) });
+  const tokenRes = await fetch(`${baseUrl}/api/v1/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jws }),
+  });
   if (!tokenRes.ok) throw await problemError(tokenRes);
   return (await tokenRes.json()) as LoginResult;
 }

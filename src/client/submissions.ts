@@ -43,13 +43,20 @@ export class ChanceryClient {
       return new ChanceryClient(baseUrl, token);
     } catch (error) {
       const e = error as Error & { code?: string; status?: number };
-      throw new ChanceryError(e.code ?? 'ERR_CLIENT_LOGIN', `login to ${baseUrl} failed: ${e.message}`, { cause: error, detail: { status: e.status } });
+      throw new ChanceryError(e.code ?? 'ERR_CLIENT_LOGIN', `login to ${baseUrl} failed: ${e.message}`, {
+        cause: error,
+        detail: { status: e.status },
+      });
     }
   }
 
   /** A JSON call; a non-2xx answer throws. */
   async json<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.fetch(method, path, body === undefined ? undefined : { type: 'application/json', bytes: Buffer.from(JSON.stringify(body)) });
+    const res = await this.fetch(
+      method,
+      path,
+      body === undefined ? undefined : { type: 'application/json', bytes: Buffer.from(JSON.stringify(body)) },
+    );
     if (!res.ok) throw await problem(res, `${method} ${path}`);
     return (await res.json()) as T;
   }
@@ -68,7 +75,8 @@ export class ChanceryClient {
       form.append('content', new Blob([content], { type: 'application/json' }), 'document.json');
       res = await this.fetch('POST', '/api/v1/submissions', { form });
     }
-    if (res.status === 201 || res.status === 200) return { kind: res.status === 201 ? 'created' : 'existing', body: (await res.json()) as TransitionBody };
+    if (res.status === 201 || res.status === 200)
+      return { kind: res.status === 201 ? 'created' : 'existing', body: (await res.json()) as TransitionBody };
     if (res.status === 422) {
       const body = (await res.json()) as RejectionBody & { submission?: SubmissionSummary };
       if (body.submission !== undefined) return { kind: 'rejected', body };
@@ -90,7 +98,11 @@ export class ChanceryClient {
   }
 
   list(query: { status?: string; after?: string; limit?: number } = {}): Promise<{ items: SubmissionSummary[]; next: string | null }> {
-    const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    const q = new URLSearchParams(
+      Object.entries(query)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]): [string, string] => [k, String(v)]),
+    );
     return this.json('GET', `/api/v1/submissions${q.size === 0 ? '' : `?${q.toString()}`}`);
   }
 
@@ -103,7 +115,9 @@ export class ChanceryClient {
   }
 
   async receipt(id: string, logIndex?: number): Promise<string> {
-    return (await this.bytes(`/api/v1/submissions/${encodeURIComponent(id)}/receipt${logIndex === undefined ? '' : `?index=${logIndex}`}`)).toString('utf8');
+    return (
+      await this.bytes(`/api/v1/submissions/${encodeURIComponent(id)}/receipt${logIndex === undefined ? '' : `?index=${logIndex}`}`)
+    ).toString('utf8');
   }
 
   /** The service's CRLs (issuing CA and root, DER), for `offlineChanceryRevocation`; a failed GET throws. */

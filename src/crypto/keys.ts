@@ -79,7 +79,8 @@ export function describeKey(key: KeyObject): KeyDescription {
   switch (key.asymmetricKeyType) {
     case 'ec': {
       const curve = details.namedCurve;
-      const name = curve === 'prime256v1' ? 'P-256' : curve === 'secp384r1' ? 'P-384' : curve === 'secp521r1' ? 'P-521' : (curve ?? 'unknown');
+      const name =
+        curve === 'prime256v1' ? 'P-256' : curve === 'secp384r1' ? 'P-384' : curve === 'secp521r1' ? 'P-521' : (curve ?? 'unknown');
       return { type: 'ec', curve: name };
     }
     case 'ed25519':

@@ -41,7 +41,11 @@ export function signerFromPem(name: string, pem: string | Buffer, passphrase?: s
   } catch (error) {
     const message = (error as Error).message;
     const code = /passphrase|decrypt|bad decrypt/i.test(message) ? 'ERR_CRYPTO_KEY_PASSPHRASE' : 'ERR_CRYPTO_KEY_INVALID';
-    throw new CryptoError(code, `cannot read the private key ${name}${code === 'ERR_CRYPTO_KEY_PASSPHRASE' ? ': it is encrypted and the passphrase is missing or wrong' : ''}`, { cause: error });
+    throw new CryptoError(
+      code,
+      `cannot read the private key ${name}${code === 'ERR_CRYPTO_KEY_PASSPHRASE' ? ': it is encrypted and the passphrase is missing or wrong' : ''}`,
+      { cause: error },
+    );
   }
   return keyObjectSigner(name, privateKey, createPublicKey(privateKey));
 }

@@ -75,6 +75,8 @@ export function keyFitsScheme(scheme: SignatureScheme, key: KeyObject): true | S
     case 'rsa-pkcs1':
       return d.type === 'rsa' ? true : { ok: false, reason: `an RSA PKCS#1 v1.5 signature needs an RSA key, not ${d.type}` };
     case 'rsa-pss':
-      return d.type === 'rsa' || d.type === 'rsa-pss' ? true : { ok: false, reason: `an RSA-PSS signature needs an RSA key, not ${d.type}` };
+      return d.type === 'rsa' || d.type === 'rsa-pss'
+        ? true
+        : { ok: false, reason: `an RSA-PSS signature needs an RSA key, not ${d.type}` };
   }
 }

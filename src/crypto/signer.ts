@@ -35,7 +35,12 @@ export function defaultAlgorithm(key: KeyObject): SigningAlgorithm {
 }
 
 /** A Signer over a private KeyObject held in memory. */
-export function keyObjectSigner(name: string, privateKey: KeyObject, publicKey: KeyObject, algorithm: SigningAlgorithm = defaultAlgorithm(publicKey)): Signer {
+export function keyObjectSigner(
+  name: string,
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+  algorithm: SigningAlgorithm = defaultAlgorithm(publicKey),
+): Signer {
   return {
     name,
     algorithm,

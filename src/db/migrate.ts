@@ -32,7 +32,10 @@ export function readMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   }
   for (let i = 1; i < migrations.length; i++) {
     if (migrations[i]!.id === migrations[i - 1]!.id) {
-      throw new DbError('ERR_DB_MIGRATION_FAILED', `two migrations share id ${migrations[i]!.id}: ${migrations[i - 1]!.file}, ${migrations[i]!.file}`);
+      throw new DbError(
+        'ERR_DB_MIGRATION_FAILED',
+        `two migrations share id ${migrations[i]!.id}: ${migrations[i - 1]!.file}, ${migrations[i]!.file}`,
+      );
     }
   }
   return migrations;

@@ -72,7 +72,8 @@ export function encodeOid(dotted: string): Buffer {
     bytes.push(...chunk);
   }
   // Any real OID is under 128 octets (short length form); the long form is there for completeness.
-  const length = bytes.length < 0x80 ? [bytes.length] : bytes.length < 0x100 ? [0x81, bytes.length] : [0x82, bytes.length >> 8, bytes.length & 0xff];
+  const length =
+    bytes.length < 0x80 ? [bytes.length] : bytes.length < 0x100 ? [0x81, bytes.length] : [0x82, bytes.length >> 8, bytes.length & 0xff];
   const tlv = Buffer.from([TAG.OID, ...length, ...bytes]);
   if (encoded.size >= CACHE_LIMIT) encoded.clear();
   encoded.set(dotted, tlv);

@@ -184,7 +184,8 @@ function readElement(buf: Uint8Array, offset: number, depth: number, what: strin
     header = 2 + n;
   }
   const end = offset + header + length;
-  if (end > buf.length) throw malformed(`${what} is truncated (an element declares ${length} bytes, ${buf.length - offset - header} remain)`);
+  if (end > buf.length)
+    throw malformed(`${what} is truncated (an element declares ${length} bytes, ${buf.length - offset - header} remain)`);
   return { tag, bytes: buf.subarray(offset, end), value: buf.subarray(offset + header, end), depth };
 }
 

@@ -46,13 +46,27 @@ export function decodeTime(tag: number, contents: Uint8Array, what: string): Dat
 
 /** GeneralizedTime YYYYMMDDHHMMSSZ (whole seconds, UTC): the complete TLV. */
 export function generalizedTime(date: Date): Buffer {
-  return timeTlv(TAG.GENERALIZED_TIME, date.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z'));
+  return timeTlv(
+    TAG.GENERALIZED_TIME,
+    date
+      .toISOString()
+      .replace(/[-:T]/g, '')
+      .replace(/\.\d{3}Z$/, 'Z'),
+  );
 }
 
 /** RFC 5280 §4.1.2.5: UTCTime for 1950 through 2049, GeneralizedTime otherwise; the complete TLV. */
 export function x509Time(date: Date): Buffer {
   const year = date.getUTCFullYear();
-  if (year >= 1950 && year < 2050) return timeTlv(TAG.UTC_TIME, date.toISOString().slice(2).replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z'));
+  if (year >= 1950 && year < 2050)
+    return timeTlv(
+      TAG.UTC_TIME,
+      date
+        .toISOString()
+        .slice(2)
+        .replace(/[-:T]/g, '')
+        .replace(/\.\d{3}Z$/, 'Z'),
+    );
   return generalizedTime(date);
 }
 

@@ -156,7 +156,8 @@ export function createApp(deps: AppDeps): ChanceryApp {
       }
       try {
         const result: unknown = handler(req, res, next);
-        if (result instanceof Promise) result.catch((rejection: unknown) => next(rejection ?? new Error('a handler rejected without a reason')));
+        if (result instanceof Promise)
+          result.catch((rejection: unknown) => next(rejection ?? new Error('a handler rejected without a reason')));
       } catch (thrown) {
         next(thrown ?? new Error('a handler threw without a reason'));
       }

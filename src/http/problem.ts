@@ -192,7 +192,8 @@ export function toProblem(error: unknown, requestId: string | undefined): Proble
       type: problemType(error.code),
       title: TITLES[status] ?? 'Error',
       status,
-      detail: status >= 500 && status !== 503 ? 'the server failed to handle this request; see the log with this request id' : error.message,
+      detail:
+        status >= 500 && status !== 503 ? 'the server failed to handle this request; see the log with this request id' : error.message,
       code: error.code,
       ...(requestId === undefined ? {} : { instance: `urn:chancery:request:${requestId}` }),
     };
@@ -200,9 +201,13 @@ export function toProblem(error: unknown, requestId: string | undefined): Proble
   // Client input that slipped past a domain check must still be a 4xx: a path the router could
   // not percent-decode, or a text value with a NUL that PostgreSQL refuses (its transaction
   // rolled back, so nothing changed).
-  if (error instanceof URIError) return toProblem(new HttpError('ERR_HTTP_BAD_REQUEST', 'the URL has a malformed percent-encoding'), requestId);
+  if (error instanceof URIError)
+    return toProblem(new HttpError('ERR_HTTP_BAD_REQUEST', 'the URL has a malformed percent-encoding'), requestId);
   if (sqlState(error) === SQLSTATE.characterNotInRepertoire) {
-    return toProblem(new HttpError('ERR_HTTP_BAD_REQUEST', 'a value in the request contains a NUL character, which no field accepts'), requestId);
+    return toProblem(
+      new HttpError('ERR_HTTP_BAD_REQUEST', 'a value in the request contains a NUL character, which no field accepts'),
+      requestId,
+    );
   }
   return toProblem(new ChanceryError('ERR_HTTP_INTERNAL', 'internal error'), requestId);
 }

@@ -24,12 +24,18 @@ export function checkApplicantBinding(document: Record<string, unknown>, organiz
   if (typeof applicant !== 'string' || applicant === '') return { bound: false, reason: 'the document has no applicant' };
   if (organizationIdentifiers.length === 0) return { bound: false, reason: 'the signer certificate has no organizationIdentifier' };
   if (organizationIdentifiers.length > 1) {
-    return { bound: false, reason: `the signer certificate has ${organizationIdentifiers.length} organizationIdentifier values; exactly one is accepted` };
+    return {
+      bound: false,
+      reason: `the signer certificate has ${organizationIdentifiers.length} organizationIdentifier values; exactly one is accepted`,
+    };
   }
   const expected = organizationIdentifierOf(applicant);
   const actual = organizationIdentifiers[0]!;
   if (actual !== expected) {
-    return { bound: false, reason: `the signer's organizationIdentifier is ${JSON.stringify(actual)}, not ${JSON.stringify(expected)} (NTRCN- + the document's applicant)` };
+    return {
+      bound: false,
+      reason: `the signer's organizationIdentifier is ${JSON.stringify(actual)}, not ${JSON.stringify(expected)} (NTRCN- + the document's applicant)`,
+    };
   }
   return { bound: true, organizationIdentifier: actual };
 }

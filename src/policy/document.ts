@@ -27,7 +27,8 @@ export function parseDocument(bytes: Uint8Array): DocumentParse {
   } catch (error) {
     return { ok: false, reason: `the document is not JSON: ${(error as Error).message}` };
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'the document is not a JSON object' };
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return { ok: false, reason: 'the document is not a JSON object' };
   const structural = checkStructure(text);
   if (structural !== undefined) return { ok: false, reason: structural };
   return { ok: true, value: value as Record<string, unknown> };

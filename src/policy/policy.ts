@@ -91,9 +91,13 @@ export const CORE_DOCUMENT_FIELDS = ['type', 'applicant', 'applicationId', 'crea
 export function loadPolicies(dir: string = POLICIES_DIR): PolicySet {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml')).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith('.yaml') || n.endsWith('.yml'))
+      .sort();
   } catch (error) {
-    throw new PolicyError('ERR_POLICY_INVALID', `policies: cannot read the directory ${dir}: ${(error as Error).message}`, { cause: error });
+    throw new PolicyError('ERR_POLICY_INVALID', `policies: cannot read the directory ${dir}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (names.length === 0) throw new PolicyError('ERR_POLICY_INVALID', `policies: no *.yaml policy files in ${dir}`);
   const loaded: LoadedPolicy[] = [];
@@ -142,10 +146,15 @@ export function loadPolicyText(bytes: Uint8Array, file: string): LoadedPolicy {
     document: p.document,
     signature: { ...p.signature, maxClockSkewMs: durationMs(p.signature.maxClockSkew) },
     signer: p.signer,
-    approval: p.approval.map((s) => ({ role: s.role, jurisdiction: s.jurisdiction ?? 'any', distinctOfficers: s.distinctOfficers ?? false })),
+    approval: p.approval.map((s) => ({
+      role: s.role,
+      jurisdiction: s.jurisdiction ?? 'any',
+      distinctOfficers: s.distinctOfficers ?? false,
+    })),
     file,
     sha256: sha256Hex(bytes),
-    validateDocument: (document) => (validate(document) ? { valid: true } : { valid: false, errors: (validate.errors ?? []).slice(0, 10).map(describeError) }),
+    validateDocument: (document) =>
+      validate(document) ? { valid: true } : { valid: false, errors: (validate.errors ?? []).slice(0, 10).map(describeError) },
   };
 }
 
@@ -181,7 +190,12 @@ function describeErrors(errors: ErrorObject[]): string {
 
 function describeError(e: ErrorObject): string {
   const at = e.instancePath === '' ? 'the top level' : e.instancePath;
-  const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : e.keyword === 'enum' ? ` (${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues)})` : '';
+  const extra =
+    e.keyword === 'additionalProperties'
+      ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})`
+      : e.keyword === 'enum'
+        ? ` (${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues)})`
+        : '';
   return `${at} ${e.message ?? 'is invalid'}${extra}`;
 }
 

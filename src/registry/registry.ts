@@ -38,9 +38,11 @@ export interface RegistryDeps {
  * CA's issuance (which the registry itself depends on to end an enterprise).
  */
 export const registryLookups = {
-  findEnterprise: (uscc: string, q: Queryable, options: { lock?: 'share' } = {}): Promise<Enterprise | undefined> => selectEnterprise(q, uscc, options),
+  findEnterprise: (uscc: string, q: Queryable, options: { lock?: 'share' } = {}): Promise<Enterprise | undefined> =>
+    selectEnterprise(q, uscc, options),
   // An id no officer can have (registerOfficer enforces OFFICER_ID) is not looked up at all.
-  findOfficer: (id: string, q: Queryable): Promise<Officer | undefined> => (OFFICER_ID.test(id) ? selectOfficer(q, id) : Promise.resolve(undefined)),
+  findOfficer: (id: string, q: Queryable): Promise<Officer | undefined> =>
+    OFFICER_ID.test(id) ? selectOfficer(q, id) : Promise.resolve(undefined),
 };
 
 export interface EnterpriseRegistration {
@@ -95,7 +97,9 @@ export class Registry {
         statusReason: null,
       });
       if (inserted === undefined) {
-        throw new RegistryError('ERR_REGISTRY_ENTERPRISE_EXISTS', `enterprise ${uscc.code} is already registered`, { detail: { uscc: uscc.code } });
+        throw new RegistryError('ERR_REGISTRY_ENTERPRISE_EXISTS', `enterprise ${uscc.code} is already registered`, {
+          detail: { uscc: uscc.code },
+        });
       }
       await append({
         kind: 'enterprise.registered',
@@ -126,12 +130,18 @@ export class Registry {
     let status: EnterpriseStatus | undefined;
     if (options.status !== undefined) {
       if (!ENTERPRISE_STATUSES.includes(options.status as EnterpriseStatus)) {
-        throw new RegistryError('ERR_REGISTRY_INVALID', `status must be one of ${ENTERPRISE_STATUSES.join(', ')}`, { detail: { field: 'status' } });
+        throw new RegistryError('ERR_REGISTRY_INVALID', `status must be one of ${ENTERPRISE_STATUSES.join(', ')}`, {
+          detail: { field: 'status' },
+        });
       }
       status = options.status as EnterpriseStatus;
     }
     const after = options.after === undefined ? undefined : parseUscc(options.after, { overrideCheck: true }).code;
-    return selectEnterprises(this.deps.db, { ...(status === undefined ? {} : { status }), ...(after === undefined ? {} : { after }), limit: parseLimit(options.limit) });
+    return selectEnterprises(this.deps.db, {
+      ...(status === undefined ? {} : { status }),
+      ...(after === undefined ? {} : { after }),
+      limit: parseLimit(options.limit),
+    });
   }
 
   /**
@@ -140,7 +150,11 @@ export class Registry {
    * all in one transaction with one `enterprise.revoked` entry and one `certificate.revoked` entry
    * per certificate. MUST refuse an enterprise that is not active.
    */
-  revokeEnterprise(usccInput: unknown, reasonInput: unknown, actor: string): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
+  revokeEnterprise(
+    usccInput: unknown,
+    reasonInput: unknown,
+    actor: string,
+  ): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
     return this.#endEnterprise('revoked', usccInput, reasonInput, 'licence revoked', actor);
   }
 
@@ -150,7 +164,11 @@ export class Registry {
    * cessationOfOperation), all in one transaction with one `enterprise.deregistered` entry and
    * one `certificate.revoked` entry per certificate. MUST refuse an enterprise that is not active.
    */
-  deregisterEnterprise(usccInput: unknown, reasonInput: unknown, actor: string): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
+  deregisterEnterprise(
+    usccInput: unknown,
+    reasonInput: unknown,
+    actor: string,
+  ): Promise<{ enterprise: Enterprise; revokedCertificates: string[] }> {
     return this.#endEnterprise('deregistered', usccInput, reasonInput, 'deregistered at its own request', actor);
   }
 
@@ -197,11 +215,16 @@ export class Registry {
   /** Registers an officer. MUST refuse a duplicate id, an unknown role or a malformed jurisdiction. */
   async registerOfficer(input: OfficerRegistration, actor: string): Promise<Officer> {
     if (typeof input.id !== 'string' || !OFFICER_ID.test(input.id)) {
-      throw new RegistryError('ERR_REGISTRY_INVALID', 'id must be 1–64 characters of letters, digits, "." and "-" (it becomes the certificate serialNumber, a PrintableString)', { detail: { field: 'id' } });
+      throw new RegistryError(
+        'ERR_REGISTRY_INVALID',
+        'id must be 1–64 characters of letters, digits, "." and "-" (it becomes the certificate serialNumber, a PrintableString)',
+        { detail: { field: 'id' } },
+      );
     }
     const id = input.id;
     const name = parseName(input.name, 'name');
-    const authority = input.authority === undefined || input.authority === null ? DEFAULT_AUTHORITY : parseName(input.authority, 'authority');
+    const authority =
+      input.authority === undefined || input.authority === null ? DEFAULT_AUTHORITY : parseName(input.authority, 'authority');
     if (!OFFICER_ROLES.includes(input.role as OfficerRole)) {
       throw new RegistryError('ERR_REGISTRY_INVALID', `role must be one of ${OFFICER_ROLES.join(', ')}`, { detail: { field: 'role' } });
     }
@@ -234,7 +257,9 @@ export class Registry {
   listOfficers(options: { after?: unknown; limit?: unknown } = {}): Promise<Officer[]> {
     const after = options.after;
     if (after !== undefined && (typeof after !== 'string' || !OFFICER_ID.test(after))) {
-      throw new RegistryError('ERR_REGISTRY_INVALID', 'after must be an officer id (1–64 letters, digits, "." and "-"), given once', { detail: { field: 'after' } });
+      throw new RegistryError('ERR_REGISTRY_INVALID', 'after must be an officer id (1–64 letters, digits, "." and "-"), given once', {
+        detail: { field: 'after' },
+      });
     }
     return selectOfficers(this.deps.db, { ...(after === undefined ? {} : { after }), limit: parseLimit(options.limit) });
   }
@@ -246,7 +271,9 @@ function parseName(value: unknown, field: string, max = 200): string {
   const trimmed = value.normalize('NFC').trim();
   // eslint-disable-next-line no-control-regex
   if (trimmed.length === 0 || trimmed.length > max || /[\u0000-\u001f\u007f]/.test(trimmed)) {
-    throw new RegistryError('ERR_REGISTRY_INVALID', `${field} must be 1–${max} characters without control characters`, { detail: { field } });
+    throw new RegistryError('ERR_REGISTRY_INVALID', `${field} must be 1–${max} characters without control characters`, {
+      detail: { field },
+    });
   }
   return trimmed;
 }

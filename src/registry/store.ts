@@ -44,12 +44,13 @@ export async function insertEnterprise(q: Queryable, e: Enterprise): Promise<Ent
 }
 
 /** `lock: 'update'` for a status change; `lock: 'share'` to hold the status steady while issuing. */
-export async function selectEnterprise(q: Queryable, uscc: string, options: { lock?: 'update' | 'share' } = {}): Promise<Enterprise | undefined> {
+export async function selectEnterprise(
+  q: Queryable,
+  uscc: string,
+  options: { lock?: 'update' | 'share' } = {},
+): Promise<Enterprise | undefined> {
   const lock = options.lock === 'update' ? ' FOR UPDATE' : options.lock === 'share' ? ' FOR SHARE' : '';
-  const { rows } = await q.query<EnterpriseRow>(
-    `SELECT ${ENTERPRISE_COLUMNS} FROM enterprises WHERE uscc = $1${lock}`,
-    [uscc],
-  );
+  const { rows } = await q.query<EnterpriseRow>(`SELECT ${ENTERPRISE_COLUMNS} FROM enterprises WHERE uscc = $1${lock}`, [uscc]);
   return rows[0] === undefined ? undefined : toEnterprise(rows[0]);
 }
 
@@ -66,7 +67,10 @@ export async function selectOfficersById(q: Queryable, ids: readonly string[]): 
 }
 
 /** A page of enterprises in USCC order, optionally of one status, after a USCC (keyset paging). */
-export async function selectEnterprises(q: Queryable, options: { status?: EnterpriseStatus; after?: string; limit: number }): Promise<Enterprise[]> {
+export async function selectEnterprises(
+  q: Queryable,
+  options: { status?: EnterpriseStatus; after?: string; limit: number },
+): Promise<Enterprise[]> {
   const params: unknown[] = [];
   const where: string[] = [];
   if (options.status !== undefined) {
@@ -85,7 +89,13 @@ export async function selectEnterprises(q: Queryable, options: { status?: Enterp
   return rows.map(toEnterprise);
 }
 
-export async function updateEnterpriseStatus(q: Queryable, uscc: string, status: EnterpriseStatus, at: string, reason: string | null): Promise<Enterprise> {
+export async function updateEnterpriseStatus(
+  q: Queryable,
+  uscc: string,
+  status: EnterpriseStatus,
+  at: string,
+  reason: string | null,
+): Promise<Enterprise> {
   const { rows } = await q.query<EnterpriseRow>(
     `UPDATE enterprises SET status = $2, status_changed_at = $3, status_reason = $4 WHERE uscc = $1 RETURNING ${ENTERPRISE_COLUMNS}`,
     [uscc, status, at, reason],
@@ -105,7 +115,14 @@ interface OfficerRow {
 const OFFICER_COLUMNS = 'id, name, authority, role, jurisdiction, registered_at';
 
 function toOfficer(row: OfficerRow): Officer {
-  return { id: row.id, name: row.name, authority: row.authority, role: row.role, jurisdiction: row.jurisdiction, registeredAt: iso(row.registered_at) };
+  return {
+    id: row.id,
+    name: row.name,
+    authority: row.authority,
+    role: row.role,
+    jurisdiction: row.jurisdiction,
+    registeredAt: iso(row.registered_at),
+  };
 }
 
 /** Inserts an officer; undefined when the id is already registered. */

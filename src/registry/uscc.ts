@@ -78,9 +78,13 @@ export function parseUscc(input: unknown, options: { overrideCheck?: boolean } =
   if (options.overrideCheck !== true) {
     const expected = usccCheckCharacter(code.slice(0, 17));
     if (code[17] !== expected) {
-      throw new RegistryError('ERR_REGISTRY_USCC_CHECK', `USCC ${code}: the check character is ${code[17]}, the code's characters give ${expected}`, {
-        detail: { field: 'uscc', expected },
-      });
+      throw new RegistryError(
+        'ERR_REGISTRY_USCC_CHECK',
+        `USCC ${code}: the check character is ${code[17]}, the code's characters give ${expected}`,
+        {
+          detail: { field: 'uscc', expected },
+        },
+      );
     }
     const orgExpected = organizationCodeCheckCharacter(organizationCode.slice(0, 8));
     if (organizationCode[8] !== orgExpected) {

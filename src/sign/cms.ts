@@ -6,7 +6,19 @@ import { COMMITMENT_OF_DECISION, OID_OF_DIGEST, type Decision } from '../verify/
 import { childrenOf, expectTag, readDer, readOid, readSequence } from '../der/reader.js';
 import { contextTag, TAG } from '../der/tags.js';
 import { x509Time } from '../der/time.js';
-import { explicit, nullValue, octetString, oid, sequence, sequenceOf, setOf, smallInteger, sortedSetOf, tlv, tlvOf } from '../der/writer.js';
+import {
+  explicit,
+  nullValue,
+  octetString,
+  oid,
+  sequence,
+  sequenceOf,
+  setOf,
+  smallInteger,
+  sortedSetOf,
+  tlv,
+  tlvOf,
+} from '../der/writer.js';
 import { readCertificateIdentity } from '../verify/cms-parse.js';
 import { SignError } from './errors.js';
 
@@ -81,7 +93,9 @@ export async function countersignCms(envelope: Uint8Array, options: CmsCountersi
   try {
     parts = splitEnvelope(envelope);
   } catch (error) {
-    throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', `the envelope to countersign cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', `the envelope to countersign cannot be read: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const signedAttributes = [
     attribute(OID.signingTime, x509Time(options.time)),
@@ -93,7 +107,12 @@ export async function countersignCms(envelope: Uint8Array, options: CmsCountersi
   const unsigned = [...parts.unsignedAttributes, attribute(OID.countersignature, counter)];
   const signerInfo = sequenceOf([...parts.signerInfoHead, tlvOf(contextTag(1, true), sortDer(unsigned))]);
   const certificates = dedupe([...parts.certificates, ...options.chain]);
-  const signedData = sequenceOf([...parts.signedDataHead, tlvOf(contextTag(0, true), sortDer(certificates)), ...parts.crls, setOf(signerInfo)]);
+  const signedData = sequenceOf([
+    ...parts.signedDataHead,
+    tlvOf(contextTag(0, true), sortDer(certificates)),
+    ...parts.crls,
+    setOf(signerInfo),
+  ]);
   return sequence(oid(OID.signedData), explicit(0, signedData));
 }
 
@@ -104,21 +123,42 @@ export async function countersignCms(envelope: Uint8Array, options: CmsCountersi
  * countersignatures already present stay valid. For a service that merges an officer's
  * countersignature into the envelope it holds.
  */
-export function addCountersignatures(envelope: Uint8Array, countersignatures: readonly Uint8Array[], certificates: readonly Uint8Array[] = []): Buffer {
+export function addCountersignatures(
+  envelope: Uint8Array,
+  countersignatures: readonly Uint8Array[],
+  certificates: readonly Uint8Array[] = [],
+): Buffer {
   let parts: EnvelopeParts;
   try {
     parts = splitEnvelope(envelope);
   } catch (error) {
-    throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', `the envelope to add countersignatures to cannot be read: ${(error as Error).message}`, { cause: error });
+    throw new SignError(
+      'ERR_SIGN_ENVELOPE_UNREADABLE',
+      `the envelope to add countersignatures to cannot be read: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const unsigned = [...parts.unsignedAttributes, ...countersignatures.map((c) => attribute(OID.countersignature, c))];
-  const signerInfo = sequenceOf([...parts.signerInfoHead, ...(unsigned.length === 0 ? [] : [tlvOf(contextTag(1, true), sortDer(unsigned))])]);
+  const signerInfo = sequenceOf([
+    ...parts.signerInfoHead,
+    ...(unsigned.length === 0 ? [] : [tlvOf(contextTag(1, true), sortDer(unsigned))]),
+  ]);
   const carried = dedupe([...parts.certificates, ...certificates]);
-  const signedData = sequenceOf([...parts.signedDataHead, ...(carried.length === 0 ? [] : [tlvOf(contextTag(0, true), sortDer(carried))]), ...parts.crls, setOf(signerInfo)]);
+  const signedData = sequenceOf([
+    ...parts.signedDataHead,
+    ...(carried.length === 0 ? [] : [tlvOf(contextTag(0, true), sortDer(carried))]),
+    ...parts.crls,
+    setOf(signerInfo),
+  ]);
   return sequence(oid(OID.signedData), explicit(0, signedData));
 }
 
-async function buildSignerInfo(signer: Signer, leaf: Uint8Array, alg: (typeof CMS_ALGORITHM)[SigningAlgorithm], signedAttributes: Buffer[]): Promise<Buffer> {
+async function buildSignerInfo(
+  signer: Signer,
+  leaf: Uint8Array,
+  alg: (typeof CMS_ALGORITHM)[SigningAlgorithm],
+  signedAttributes: Buffer[],
+): Promise<Buffer> {
   const id = readCertificateIdentity(leaf);
   // The signature covers the DER SET OF (tag 0x31); the SignerInfo carries it as [0] IMPLICIT.
   const signedSet = sortedSetOf(signedAttributes);
@@ -200,7 +240,8 @@ function sortDer(items: Uint8Array[]): Uint8Array[] {
 }
 
 function firstOf(chain: Uint8Array[]): Uint8Array {
-  if (chain.length === 0) throw new SignError('ERR_SIGN_INVALID_INPUT', 'the certificate chain is empty: the signer certificate must come first');
+  if (chain.length === 0)
+    throw new SignError('ERR_SIGN_INVALID_INPUT', 'the certificate chain is empty: the signer certificate must come first');
   return chain[0]!;
 }
 

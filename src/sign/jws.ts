@@ -52,10 +52,15 @@ export async function countersignJws(envelope: GeneralJws | string | Uint8Array,
   try {
     parsed = parseJws(typeof envelope === 'string' || envelope instanceof Uint8Array ? envelope : JSON.stringify(envelope));
   } catch (error) {
-    if (error instanceof VerifyError) throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', `the envelope to countersign cannot be read: ${error.message}`, { cause: error });
+    if (error instanceof VerifyError)
+      throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', `the envelope to countersign cannot be read: ${error.message}`, { cause: error });
     throw error;
   }
-  if (parsed.payloadB64 === undefined) throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', 'the envelope to countersign has a detached payload; countersign the envelope with its payload');
+  if (parsed.payloadB64 === undefined)
+    throw new SignError(
+      'ERR_SIGN_ENVELOPE_UNREADABLE',
+      'the envelope to countersign has a detached payload; countersign the envelope with its payload',
+    );
   const enterprise = parsed.signatures[0]!;
   const header = {
     alg: options.signer.algorithm,
@@ -75,7 +80,8 @@ export async function countersignJws(envelope: GeneralJws | string | Uint8Array,
 
 /** The flattened form of a one-signature General JWS (RFC 7515 §7.2.2). */
 export function toFlattened(jws: GeneralJws): { payload: string; protected: string; signature: string } {
-  if (jws.signatures.length !== 1) throw new SignError('ERR_SIGN_INVALID_INPUT', 'only a JWS with exactly one signature has a flattened form');
+  if (jws.signatures.length !== 1)
+    throw new SignError('ERR_SIGN_INVALID_INPUT', 'only a JWS with exactly one signature has a flattened form');
   return { payload: jws.payload, protected: jws.signatures[0]!.protected, signature: jws.signatures[0]!.signature };
 }
 
@@ -85,14 +91,19 @@ export function toCompact(jws: GeneralJws): string {
   return `${f.protected}.${f.payload}.${f.signature}`;
 }
 
-async function signEntry(signer: Signer, header: Record<string, unknown>, payloadB64: string): Promise<{ protected: string; signature: string }> {
+async function signEntry(
+  signer: Signer,
+  header: Record<string, unknown>,
+  payloadB64: string,
+): Promise<{ protected: string; signature: string }> {
   const protectedB64 = Buffer.from(JSON.stringify(header), 'utf8').toString('base64url');
   const signature = await signer.sign(Buffer.from(`${protectedB64}.${payloadB64}`, 'ascii'), { dsaEncoding: 'ieee-p1363' });
   return { protected: protectedB64, signature: signature.toString('base64url') };
 }
 
 function x5c(chain: Uint8Array[]): string[] {
-  if (chain.length === 0) throw new SignError('ERR_SIGN_INVALID_INPUT', 'the certificate chain is empty: the signer certificate must come first');
+  if (chain.length === 0)
+    throw new SignError('ERR_SIGN_INVALID_INPUT', 'the certificate chain is empty: the signer certificate must come first');
   return chain.map((c) => Buffer.from(c).toString('base64'));
 }
 

@@ -51,7 +51,9 @@ export function listScope(who: Principal): ListScope {
       return who.uscc === undefined ? { kind: 'none' } : { kind: 'applicant', uscc: who.uscc };
     case 'officer': {
       const prefix = who.officer === undefined ? undefined : coveredDivisionPrefix(who.officer.jurisdiction);
-      return prefix === undefined ? { kind: 'none' } : { kind: 'jurisdiction', prefix, role: who.officer!.role, officerId: who.officer!.id };
+      return prefix === undefined
+        ? { kind: 'none' }
+        : { kind: 'jurisdiction', prefix, role: who.officer!.role, officerId: who.officer!.id };
     }
     case 'admin':
       return { kind: 'none' };

@@ -32,14 +32,23 @@ export function pendingStepOf(submission: SubmissionRecord): PendingStep {
   return { index, count: submission.approval.length, rule: submission.approval[index]! };
 }
 
-function refusal(submission: SubmissionRecord, code: SubmissionErrorCode, message: string, detail: Record<string, unknown> = {}): SubmissionError {
+function refusal(
+  submission: SubmissionRecord,
+  code: SubmissionErrorCode,
+  message: string,
+  detail: Record<string, unknown> = {},
+): SubmissionError {
   return new SubmissionError(code, message, { detail: { submission: submission.id, ...detail } });
 }
 
 // Before the transaction: who acts, on what.
 
 /** Refuses (OUT_OF_JURISDICTION) a caller who may not even read the submission; `countersigners` is asked only when it matters. */
-export async function checkMayAct(submission: SubmissionRecord, caller: Principal, countersigners: () => Promise<readonly string[]>): Promise<void> {
+export async function checkMayAct(
+  submission: SubmissionRecord,
+  caller: Principal,
+  countersigners: () => Promise<readonly string[]>,
+): Promise<void> {
   if (await mayRead(caller, submission, countersigners)) return;
   const jurisdiction = caller.officer?.jurisdiction ?? '?';
   throw refusal(
@@ -52,7 +61,12 @@ export async function checkMayAct(submission: SubmissionRecord, caller: Principa
 /** Refuses (CLOSED) a submission that is no longer pending. */
 export function checkPending(submission: SubmissionRecord): void {
   if (submission.status === 'pending') return;
-  throw refusal(submission, 'ERR_SUBMISSION_CLOSED', `submission ${submission.id} is ${submission.status}; it takes no more countersignatures`, { status: submission.status });
+  throw refusal(
+    submission,
+    'ERR_SUBMISSION_CLOSED',
+    `submission ${submission.id} is ${submission.status}; it takes no more countersignatures`,
+    { status: submission.status },
+  );
 }
 
 /** Refuses (FORMAT_MISMATCH) an upload of another format than the submission's envelope. */
@@ -80,16 +94,32 @@ export function checkSameApplication(submission: SubmissionRecord, uploaded: Env
  * none (REPLAYED when it carries only recorded ones, MISSING when it carries none at all) or more
  * than one (AMBIGUOUS: one step is countersigned at a time).
  */
-export function takeNewCountersignature(submission: SubmissionRecord, uploaded: EnvelopeParts, held: EnvelopeParts): CarriedCountersignature {
+export function takeNewCountersignature(
+  submission: SubmissionRecord,
+  uploaded: EnvelopeParts,
+  held: EnvelopeParts,
+): CarriedCountersignature {
   const known = new Set(held.countersignatures.map((c) => c.id));
   const added = uploaded.countersignatures.filter((c) => !known.has(c.id));
   if (added.length === 0) {
     throw uploaded.countersignatures.length > 0
-      ? refusal(submission, 'ERR_SUBMISSION_COUNTERSIGNATURE_REPLAYED', 'every countersignature in the upload is already recorded on this submission: a replay changes nothing')
-      : refusal(submission, 'ERR_SUBMISSION_COUNTERSIGNATURE_MISSING', 'the uploaded envelope carries no countersignature; add one with `chancery countersign`');
+      ? refusal(
+          submission,
+          'ERR_SUBMISSION_COUNTERSIGNATURE_REPLAYED',
+          'every countersignature in the upload is already recorded on this submission: a replay changes nothing',
+        )
+      : refusal(
+          submission,
+          'ERR_SUBMISSION_COUNTERSIGNATURE_MISSING',
+          'the uploaded envelope carries no countersignature; add one with `chancery countersign`',
+        );
   }
   if (added.length > 1) {
-    throw refusal(submission, 'ERR_SUBMISSION_COUNTERSIGNATURE_AMBIGUOUS', `the upload adds ${added.length} countersignatures; one step is countersigned at a time`);
+    throw refusal(
+      submission,
+      'ERR_SUBMISSION_COUNTERSIGNATURE_AMBIGUOUS',
+      `the upload adds ${added.length} countersignatures; one step is countersigned at a time`,
+    );
   }
   return added[0]!;
 }
@@ -112,13 +142,21 @@ export function countersignatureOf(submission: SubmissionRecord, report: Validat
 /** Refuses (COUNTERSIGNER_IS_APPLICANT) a countersignature made with the applicant's own certificate. */
 export function checkNotApplicant(submission: SubmissionRecord, signature: SignatureReport): void {
   if (signature.signer === null || signature.signer.organizationIdentifier !== `NTRCN-${submission.applicant}`) return;
-  throw refusal(submission, 'ERR_SUBMISSION_COUNTERSIGNER_IS_APPLICANT', `the applicant ${submission.applicant} countersigned its own application; only officers countersign`);
+  throw refusal(
+    submission,
+    'ERR_SUBMISSION_COUNTERSIGNER_IS_APPLICANT',
+    `the applicant ${submission.applicant} countersigned its own application; only officers countersign`,
+  );
 }
 
 /** Refuses (COUNTERSIGNER_NOT_OFFICER) a countersignature whose certificate carries no officer authorization. */
 export function checkOfficerCertificate(submission: SubmissionRecord, signature: SignatureReport): void {
   if (signature.signer === null || signature.signer.officer !== null) return;
-  throw refusal(submission, 'ERR_SUBMISSION_COUNTERSIGNER_NOT_OFFICER', `the countersignature is made with ${signature.signer.subject}, not with an officer certificate`);
+  throw refusal(
+    submission,
+    'ERR_SUBMISSION_COUNTERSIGNER_NOT_OFFICER',
+    `the countersignature is made with ${signature.signer.subject}, not with an officer certificate`,
+  );
 }
 
 /** An officer certificate whose countersignature validated. */
@@ -133,15 +171,22 @@ export function validatedOfficer(submission: SubmissionRecord, signature: Signat
   const signer = signature.signer;
   if (signature.indication === 'TOTAL_PASSED' && signer !== null && signer.officer !== null) return signer as OfficerSigner;
   const fault = signature.checks.find((c) => c.result !== 'PASSED');
-  const code: SubmissionErrorCode = signature.subIndication === 'REVOKED' ? 'ERR_SUBMISSION_COUNTERSIGNER_REVOKED' : 'ERR_SUBMISSION_COUNTERSIGNATURE_INVALID';
+  const code: SubmissionErrorCode =
+    signature.subIndication === 'REVOKED' ? 'ERR_SUBMISSION_COUNTERSIGNER_REVOKED' : 'ERR_SUBMISSION_COUNTERSIGNATURE_INVALID';
   const indication = `${signature.indication}${signature.subIndication === undefined ? '' : `/${signature.subIndication}`}`;
-  throw refusal(submission, code, `the countersignature does not validate (${indication}): ${fault?.message ?? 'no signer certificate'}`, { report });
+  throw refusal(submission, code, `the countersignature does not validate (${indication}): ${fault?.message ?? 'no signer certificate'}`, {
+    report,
+  });
 }
 
 /** The registered officer this CA issued certificate `serial` to; refuses (COUNTERSIGNER_NOT_OFFICER) when there is none. */
 export function registeredOfficer(submission: SubmissionRecord, serial: string, officerId: string | undefined): string {
   if (officerId !== undefined) return officerId;
-  throw refusal(submission, 'ERR_SUBMISSION_COUNTERSIGNER_NOT_OFFICER', `certificate ${serial} was not issued by this CA to a registered officer`);
+  throw refusal(
+    submission,
+    'ERR_SUBMISSION_COUNTERSIGNER_NOT_OFFICER',
+    `certificate ${serial} was not issued by this CA to a registered officer`,
+  );
 }
 
 /** Refuses (COUNTERSIGNER_NOT_CALLER) a countersignature that is not the logged-in officer's own. */
@@ -157,10 +202,15 @@ export function checkCallerIsCountersigner(submission: SubmissionRecord, caller:
 /** Refuses (WRONG_ROLE) an officer whose certified role is not the one the step needs. */
 export function checkRole(submission: SubmissionRecord, step: PendingStep, officer: OfficerSigner, officerId: string): void {
   if (officer.officer.role === step.rule.role) return;
-  throw refusal(submission, 'ERR_SUBMISSION_WRONG_ROLE', `step ${step.index + 1} of ${step.count} needs a ${step.rule.role}; officer ${officerId} is a ${officer.officer.role}`, {
-    step: step.index,
-    role: step.rule.role,
-  });
+  throw refusal(
+    submission,
+    'ERR_SUBMISSION_WRONG_ROLE',
+    `step ${step.index + 1} of ${step.count} needs a ${step.rule.role}; officer ${officerId} is a ${officer.officer.role}`,
+    {
+      step: step.index,
+      role: step.rule.role,
+    },
+  );
 }
 
 /** Refuses (OUT_OF_JURISDICTION) an officer whose certified jurisdiction does not cover the applicant, where the step says it must. */
@@ -189,9 +239,15 @@ export function decisionOf(submission: SubmissionRecord, step: PendingStep, sign
 // Inside the transaction, under the submission's row lock: what may have changed since.
 
 /** Refuses (CLOSED) a submission decided (or gone) since it was read. */
-export function checkPendingUnderLock(submission: SubmissionRecord, locked: LockedSubmissionState | undefined): asserts locked is LockedSubmissionState {
+export function checkPendingUnderLock(
+  submission: SubmissionRecord,
+  locked: LockedSubmissionState | undefined,
+): asserts locked is LockedSubmissionState {
   if (locked !== undefined && locked.status === 'pending') return;
-  throw new SubmissionError('ERR_SUBMISSION_CLOSED', `submission ${submission.id} was decided a moment ago (${locked?.status ?? 'gone'}); it takes no more countersignatures`);
+  throw new SubmissionError(
+    'ERR_SUBMISSION_CLOSED',
+    `submission ${submission.id} was decided a moment ago (${locked?.status ?? 'gone'}); it takes no more countersignatures`,
+  );
 }
 
 /** Refuses (STEP_TAKEN) when another countersignature was recorded since the submission was read (its version moved). */
@@ -205,20 +261,34 @@ export function checkStepNotTakenUnderLock(submission: SubmissionRecord, locked:
 }
 
 /** Refuses (OFFICER_ALREADY_SIGNED) an officer who countersigned an earlier step; `earlier` is read only when the step wants distinct officers. */
-export async function checkDistinctOfficerUnderLock(step: PendingStep, officerId: string, earlier: () => Promise<readonly CountersignatureRecord[]>): Promise<void> {
+export async function checkDistinctOfficerUnderLock(
+  step: PendingStep,
+  officerId: string,
+  earlier: () => Promise<readonly CountersignatureRecord[]>,
+): Promise<void> {
   if (!step.rule.distinctOfficers) return;
   if (!(await earlier()).some((c) => c.officerId === officerId)) return;
-  throw new SubmissionError('ERR_SUBMISSION_OFFICER_ALREADY_SIGNED', `officer ${officerId} already countersigned an earlier step, and the policy wants distinct officers`);
+  throw new SubmissionError(
+    'ERR_SUBMISSION_OFFICER_ALREADY_SIGNED',
+    `officer ${officerId} already countersigned an earlier step, and the policy wants distinct officers`,
+  );
 }
 
 /** Refuses (COUNTERSIGNER_REVOKED) an officer certificate revoked by now (`revokedAt`, from the CA's own records). */
 export function checkNotRevokedUnderLock(serial: string, revokedAt: Date | undefined): void {
   if (revokedAt === undefined) return;
-  throw new SubmissionError('ERR_SUBMISSION_COUNTERSIGNER_REVOKED', `officer certificate ${serial} was revoked at ${revokedAt.toISOString()}`);
+  throw new SubmissionError(
+    'ERR_SUBMISSION_COUNTERSIGNER_REVOKED',
+    `officer certificate ${serial} was revoked at ${revokedAt.toISOString()}`,
+  );
 }
 
 /** Refuses (ENTERPRISE_NOT_ACTIVE) an applicant no longer registered, or in a status the policy does not decide applications of. */
-export function checkApplicantStandingUnderLock(submission: SubmissionRecord, enterprise: Enterprise | undefined, policy: LoadedPolicy | undefined): void {
+export function checkApplicantStandingUnderLock(
+  submission: SubmissionRecord,
+  enterprise: Enterprise | undefined,
+  policy: LoadedPolicy | undefined,
+): void {
   if (enterprise !== undefined && (policy === undefined || policy.signer.enterpriseStatus.includes(enterprise.status))) return;
   throw new SubmissionError(
     'ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE',

@@ -51,7 +51,8 @@ export function readEnvelopeParts(envelope: Uint8Array): EnvelopeParts {
 
 function readCms(envelope: Uint8Array): EnvelopeParts {
   const sd = parseCmsSignedData(envelope);
-  if (sd.signerInfos.length !== 1) throw malformed(`the SignedData has ${sd.signerInfos.length} SignerInfos; a Chancery envelope has exactly one`);
+  if (sd.signerInfos.length !== 1)
+    throw malformed(`the SignedData has ${sd.signerInfos.length} SignerInfos; a Chancery envelope has exactly one`);
   const si = sd.signerInfos[0]!;
   const countersignatures = si.unsignedAttrs
     .filter((a) => a.type === OID.countersignature)
@@ -60,7 +61,12 @@ function readCms(envelope: Uint8Array): EnvelopeParts {
       const counter = parseSignerInfo(value, `countersignature ${i + 1}`);
       return { id: sha256Hex(counter.signature), bytes: Buffer.from(value.bytes) };
     });
-  return { format: 'cms', enterpriseSignature: Buffer.from(si.signature), countersignatures, certificates: sd.certificates.map((c) => Buffer.from(c)) };
+  return {
+    format: 'cms',
+    enterpriseSignature: Buffer.from(si.signature),
+    countersignatures,
+    certificates: sd.certificates.map((c) => Buffer.from(c)),
+  };
 }
 
 function readJws(envelope: Uint8Array): EnvelopeParts {
@@ -69,7 +75,10 @@ function readJws(envelope: Uint8Array): EnvelopeParts {
   return {
     format: 'jws',
     enterpriseSignature: first!.signature,
-    countersignatures: rest.map((entry) => ({ id: sha256Hex(entry.signature), bytes: Buffer.from(JSON.stringify(entryJson(entry)), 'utf8') })),
+    countersignatures: rest.map((entry) => ({
+      id: sha256Hex(entry.signature),
+      bytes: Buffer.from(JSON.stringify(entryJson(entry)), 'utf8'),
+    })),
     certificates: [],
     payloadB64: jws.payloadB64,
   };
@@ -86,19 +95,35 @@ export function sameEnterpriseSignature(a: EnvelopeParts, b: EnvelopeParts): boo
  * its payload embedded (`content` supplies it when `base` is detached: RFC 7515 Appendix F, the
  * signing input is the same).
  */
-export function withCountersignatures(base: Uint8Array, added: readonly CarriedCountersignature[], options: { certificates?: readonly Uint8Array[]; content?: Uint8Array | undefined } = {}): Buffer {
+export function withCountersignatures(
+  base: Uint8Array,
+  added: readonly CarriedCountersignature[],
+  options: { certificates?: readonly Uint8Array[]; content?: Uint8Array | undefined } = {},
+): Buffer {
   const format = detectFormat(base);
-  if (format === 'cms') return addCountersignatures(base, added.map((c) => c.bytes), options.certificates ?? []);
+  if (format === 'cms')
+    return addCountersignatures(
+      base,
+      added.map((c) => c.bytes),
+      options.certificates ?? [],
+    );
   if (format !== 'jws') throw malformed('the stored envelope is neither CMS nor JWS');
   const jws = parseJws(base);
   const payload = jws.payloadB64 ?? (options.content === undefined ? undefined : Buffer.from(options.content).toString('base64url'));
   if (payload === undefined) throw malformed('the JWS is detached and its payload is not known');
-  const signatures = [...jws.signatures.map(entryJson), ...added.map((c) => JSON.parse(c.bytes.toString('utf8')) as Record<string, unknown>)];
+  const signatures = [
+    ...jws.signatures.map(entryJson),
+    ...added.map((c) => JSON.parse(c.bytes.toString('utf8')) as Record<string, unknown>),
+  ];
   return Buffer.from(JSON.stringify({ payload, signatures }), 'utf8');
 }
 
 function entryJson(entry: JwsEntry): Record<string, unknown> {
-  return { protected: entry.protectedB64, ...(entry.unprotectedHeader === undefined ? {} : { header: entry.unprotectedHeader }), signature: entry.signatureB64 };
+  return {
+    protected: entry.protectedB64,
+    ...(entry.unprotectedHeader === undefined ? {} : { header: entry.unprotectedHeader }),
+    signature: entry.signatureB64,
+  };
 }
 
 function malformed(message: string): SubmissionError {

@@ -41,13 +41,16 @@ export async function proveReceipt(options: {
   });
   const entry = inclusion.entry;
   const p = receipt.payload;
-  const mismatch = (what: string): SubmissionError => new SubmissionError('ERR_SUBMISSION_RECEIPT_INVALID', `the receipt does not match its log entry ${logIndex}: ${what}`);
+  const mismatch = (what: string): SubmissionError =>
+    new SubmissionError('ERR_SUBMISSION_RECEIPT_INVALID', `the receipt does not match its log entry ${logIndex}: ${what}`);
   if (entry === undefined) throw mismatch('the entry could not be read');
   if (entry.subject !== subjectOf(p.submission)) throw mismatch(`the entry is about ${entry.subject}, not submission ${p.submission}`);
   if (!entry.kind.startsWith('submission.')) throw mismatch(`the entry is a ${entry.kind}`);
-  if (entry.data['status'] !== p.status) throw mismatch(`the entry records status ${String(entry.data['status'])}, the receipt ${p.status}`);
+  if (entry.data['status'] !== p.status)
+    throw mismatch(`the entry records status ${String(entry.data['status'])}, the receipt ${p.status}`);
   if (entry.data['applicant'] !== p.applicant) throw mismatch(`the entry's applicant is ${String(entry.data['applicant'])}`);
-  if (entry.data['documentSha256'] !== p.documentDigest) throw mismatch(`the entry's document digest is ${String(entry.data['documentSha256'])}`);
+  if (entry.data['documentSha256'] !== p.documentDigest)
+    throw mismatch(`the entry's document digest is ${String(entry.data['documentSha256'])}`);
   if (entry.time !== p.at) throw mismatch(`the entry's time is ${entry.time}, the receipt's ${p.at}`);
   return { receipt, inclusion };
 }

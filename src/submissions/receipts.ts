@@ -89,13 +89,19 @@ export function readReceipt(jws: string): { payload: ReceiptPayload; chain: Cert
   const text = jws.trim();
   if (text.length > MAX_RECEIPT_BYTES) throw invalid('it is too long to be a receipt');
   const parts = text.split('.');
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) throw invalid('it is not a compact JWS (three base64url parts)');
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p)))
+    throw invalid('it is not a compact JWS (three base64url parts)');
   const header = parseJsonObject(parts[0]!, 'header');
   if (header['alg'] !== 'ES256') throw invalid(`its alg is ${JSON.stringify(header['alg'] ?? null)}, not ES256`);
   if (header['typ'] !== RECEIPT_TYPE) throw invalid(`its typ is ${JSON.stringify(header['typ'] ?? null)}, not ${RECEIPT_TYPE}`);
   if ('crit' in header || 'b64' in header) throw invalid('a receipt carries neither crit nor b64');
   const x5c = header['x5c'];
-  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.length > 4 || !x5c.every((c) => typeof c === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(c))) {
+  if (
+    !Array.isArray(x5c) ||
+    x5c.length === 0 ||
+    x5c.length > 4 ||
+    !x5c.every((c) => typeof c === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(c))
+  ) {
     throw invalid('its x5c is not a list of 1–4 base64 certificates');
   }
   let chain: Certificate[];
@@ -104,7 +110,12 @@ export function readReceipt(jws: string): { payload: ReceiptPayload; chain: Cert
   } catch (error) {
     throw invalid(`its x5c holds something that is not a certificate: ${(error as Error).message}`);
   }
-  return { payload: parsePayload(parseJsonObject(parts[1]!, 'payload')), chain, signingInput: Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii'), signature: Buffer.from(parts[2]!, 'base64url') };
+  return {
+    payload: parsePayload(parseJsonObject(parts[1]!, 'payload')),
+    chain,
+    signingInput: Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii'),
+    signature: Buffer.from(parts[2]!, 'base64url'),
+  };
 }
 
 /**
@@ -117,9 +128,10 @@ export async function verifyReceipt(jws: string, trust: ReceiptTrust): Promise<V
   const seal = chain[0]!;
   const key = seal.tryPublicKey();
   const described = key === undefined ? undefined : describeKey(key);
-  if (key === undefined || described?.type !== 'ec' || !('curve' in described) || described.curve !== 'P-256') throw invalid('the seal certificate does not hold a P-256 key');
+  if (key === undefined || described?.type !== 'ec' || !('curve' in described) || described.curve !== 'P-256')
+    throw invalid('the seal certificate does not hold a P-256 key');
   if (!verifySignature({ kind: 'ecdsa', hash: 'sha256', encoding: 'ieee-p1363' }, key, signingInput, signature)) {
-    throw invalid('its signature does not verify with the seal certificate\'s key');
+    throw invalid("its signature does not verify with the seal certificate's key");
   }
   const path = await validatePath({
     leaf: seal,
@@ -132,7 +144,10 @@ export async function verifyReceipt(jws: string, trust: ReceiptTrust): Promise<V
   });
   if (path.indication !== 'TOTAL_PASSED') {
     const why = path.checks.find((c) => c.result !== 'PASSED');
-    throw invalid(`the seal certificate is not a valid Chancery service seal (${path.subIndication ?? path.indication}${why === undefined ? '' : `: ${why.message}`})`, { indication: path.indication, subIndication: path.subIndication });
+    throw invalid(
+      `the seal certificate is not a valid Chancery service seal (${path.subIndication ?? path.indication}${why === undefined ? '' : `: ${why.message}`})`,
+      { indication: path.indication, subIndication: path.subIndication },
+    );
   }
   return { payload, seal, path };
 }
@@ -170,7 +185,8 @@ function parsePayload(p: Record<string, unknown>): ReceiptPayload {
     return v;
   };
   const logIndex = p['logIndex'];
-  if (typeof logIndex !== 'number' || !Number.isSafeInteger(logIndex) || logIndex < 0) throw invalid("its payload's logIndex is not a non-negative integer");
+  if (typeof logIndex !== 'number' || !Number.isSafeInteger(logIndex) || logIndex < 0)
+    throw invalid("its payload's logIndex is not a non-negative integer");
   const status = p['status'];
   if (!SUBMISSION_STATUSES.includes(status as SubmissionStatus)) throw invalid("its payload's status is not a submission status");
   return {
@@ -185,5 +201,9 @@ function parsePayload(p: Record<string, unknown>): ReceiptPayload {
 }
 
 function invalid(why: string, detail?: Record<string, unknown>): SubmissionError {
-  return new SubmissionError('ERR_SUBMISSION_RECEIPT_INVALID', `the receipt does not verify: ${why}`, detail === undefined ? {} : { detail });
+  return new SubmissionError(
+    'ERR_SUBMISSION_RECEIPT_INVALID',
+    `the receipt does not verify: ${why}`,
+    detail === undefined ? {} : { detail },
+  );
 }

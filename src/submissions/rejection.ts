@@ -18,7 +18,8 @@ const MAX_REASON = 500;
 export function rejectionOfReport(report: ValidationReport): Rejection | undefined {
   const envelopeCheck = (id: string): Check | undefined => report.checks.find((c) => c.id === id && c.result !== 'PASSED');
   const unknownType = envelopeCheck('policy.select');
-  if (unknownType !== undefined && unknownType.subIndication === 'POLICY_FAILURE') return reject('ERR_SUBMISSION_UNKNOWN_TYPE', unknownType.message);
+  if (unknownType !== undefined && unknownType.subIndication === 'POLICY_FAILURE')
+    return reject('ERR_SUBMISSION_UNKNOWN_TYPE', unknownType.message);
   const documentFault = envelopeCheck('document.json') ?? envelopeCheck('policy.document-type') ?? envelopeCheck('policy.document-schema');
   if (documentFault !== undefined) return reject('ERR_SUBMISSION_DOCUMENT_INVALID', documentFault.message);
 
@@ -37,10 +38,16 @@ export function rejectionOfReport(report: ValidationReport): Rejection | undefin
   }
   if (report.indication !== 'TOTAL_PASSED') {
     const first = [...report.checks, ...report.signatures.flatMap((s) => s.checks)].find((c) => c.result !== 'PASSED');
-    return reject('ERR_SUBMISSION_SIGNATURE_INVALID', `${report.indication}${report.subIndication === undefined ? '' : `/${report.subIndication}`}: ${first?.message ?? 'the envelope does not validate'}`);
+    return reject(
+      'ERR_SUBMISSION_SIGNATURE_INVALID',
+      `${report.indication}${report.subIndication === undefined ? '' : `/${report.subIndication}`}: ${first?.message ?? 'the envelope does not validate'}`,
+    );
   }
   if (report.signatures.length > 1) {
-    return reject('ERR_SUBMISSION_PRECOUNTERSIGNED', `a new application carries ${report.signatures.length - 1} countersignature(s); officers countersign after submission`);
+    return reject(
+      'ERR_SUBMISSION_PRECOUNTERSIGNED',
+      `a new application carries ${report.signatures.length - 1} countersignature(s); officers countersign after submission`,
+    );
   }
   return undefined;
 }

@@ -25,7 +25,9 @@ export function epochCachedRevocation(source: RevocationSource, epoch: () => Pro
         cache.delete(key);
       }
       const status = await source.status(cert, issuer, at, context);
-      const keep = (status.status === 'good' && status.unchecked !== true) || (status.status === 'revoked' && status.revokedAt.getTime() <= at.getTime());
+      const keep =
+        (status.status === 'good' && status.unchecked !== true) ||
+        (status.status === 'revoked' && status.revokedAt.getTime() <= at.getTime());
       if (keep) {
         if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
         cache.set(key, { epoch: current, status });

@@ -3,7 +3,12 @@
  * the benchmark and tests. The bytes are what gets signed: JSON text, UTF-8, no BOM.
  */
 
-export function foodBusinessLicence(applicant: string, applicationId: string, createdAt: Date, premisesDivision = '440305'): Record<string, unknown> {
+export function foodBusinessLicence(
+  applicant: string,
+  applicationId: string,
+  createdAt: Date,
+  premisesDivision = '440305',
+): Record<string, unknown> {
   return {
     type: 'food-business-licence',
     applicant,
@@ -17,7 +22,12 @@ export function foodBusinessLicence(applicant: string, applicationId: string, cr
   };
 }
 
-export function annualReport(applicant: string, applicationId: string, createdAt: Date, reportYear = createdAt.getUTCFullYear() - 1): Record<string, unknown> {
+export function annualReport(
+  applicant: string,
+  applicationId: string,
+  createdAt: Date,
+  reportYear = createdAt.getUTCFullYear() - 1,
+): Record<string, unknown> {
   return {
     type: 'annual-report',
     applicant,

@@ -162,8 +162,12 @@ export class SubmissionService {
     // The type as the document writes it, bounded: a policy id is at most 64 characters.
     const documentType = report.document.type === null ? null : report.document.type.slice(0, 64);
     // A detached JWS is kept with its payload embedded, so officers countersign one object.
-    const currentEnvelope = format === 'jws' && upload.content !== undefined && readEnvelopeParts(upload.envelope).payloadB64 === undefined ? withCountersignatures(upload.envelope, [], { content: upload.content }) : undefined;
-    const requestSha256 = upload.content === undefined ? envelopeSha256 : sha256Hex(Buffer.concat([sha256(upload.envelope), sha256(upload.content)]));
+    const currentEnvelope =
+      format === 'jws' && upload.content !== undefined && readEnvelopeParts(upload.envelope).payloadB64 === undefined
+        ? withCountersignatures(upload.envelope, [], { content: upload.content })
+        : undefined;
+    const requestSha256 =
+      upload.content === undefined ? envelopeSha256 : sha256Hex(Buffer.concat([sha256(upload.envelope), sha256(upload.content)]));
     const outcome = await this.#writer.write({
       applicant,
       applicationId,
@@ -228,7 +232,10 @@ export class SubmissionService {
       submittedAt: s.submittedAt,
       updatedAt: s.updatedAt,
       rejection: s.rejection,
-      approval: { steps: s.approval.map((step, index) => ({ index, ...step, countersignature: given.find((c) => c.step === index) ?? null })), nextStep: s.nextStep },
+      approval: {
+        steps: s.approval.map((step, index) => ({ index, ...step, countersignature: given.find((c) => c.step === index) ?? null })),
+        nextStep: s.nextStep,
+      },
       history,
       report: s.report,
     };
@@ -249,10 +256,16 @@ export class SubmissionService {
   }
 
   /** The latest receipt, or the one of the transition logged at `logIndex`. */
-  async receipt(id: string, caller: Principal, context: RequestContext, logIndex?: number): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus }> {
+  async receipt(
+    id: string,
+    caller: Principal,
+    context: RequestContext,
+    logIndex?: number,
+  ): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus }> {
     const s = await this.#readable(id, caller, context);
     const found = await selectReceipt(this.deps.db, s.id, logIndex);
-    if (found === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', `submission ${id} has no transition at log index ${logIndex}`);
+    if (found === undefined)
+      throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', `submission ${id} has no transition at log index ${logIndex}`);
     return found;
   }
 
@@ -261,7 +274,11 @@ export class SubmissionService {
    * (officer; with `status=pending`, only steps its role signs and that it has not signed yet),
    * or all (auditor). `after` is the `next` cursor of the previous page.
    */
-  async list(query: { status?: unknown; after?: unknown; limit?: unknown }, caller: Principal, context: RequestContext): Promise<{ items: SubmissionSummary[]; next: string | null }> {
+  async list(
+    query: { status?: unknown; after?: unknown; limit?: unknown },
+    caller: Principal,
+    context: RequestContext,
+  ): Promise<{ items: SubmissionSummary[]; next: string | null }> {
     const status = query.status === undefined ? undefined : parseStatus(query.status);
     const after = query.after === undefined ? undefined : parseCursor(query.after);
     const limit = query.limit === undefined ? DEFAULT_PAGE : parseLimit(query.limit);
@@ -276,7 +293,12 @@ export class SubmissionService {
       ...(after === undefined ? {} : { after }),
       limit,
       ...(scope.kind === 'applicant' ? { applicant: scope.uscc } : {}),
-      ...(scope.kind === 'jurisdiction' ? { divisionPrefix: scope.prefix, ...(status === 'pending' ? { actionableBy: { role: scope.role, officerId: scope.officerId } } : {}) } : {}),
+      ...(scope.kind === 'jurisdiction'
+        ? {
+            divisionPrefix: scope.prefix,
+            ...(status === 'pending' ? { actionableBy: { role: scope.role, officerId: scope.officerId } } : {}),
+          }
+        : {}),
     });
     const next = rows.length === limit ? String(rows[rows.length - 1]!.cursor) : null;
     return { items: rows.map(({ cursor: _cursor, ...summary }) => summary), next };
@@ -299,7 +321,8 @@ export class SubmissionService {
     } catch (error) {
       // Every refusal is logged as `auth.denied`. An upload that is no envelope at all
       // (ERR_SUBMISSION_MALFORMED) is turned away before any rule applies, and is not.
-      if (error instanceof SubmissionError && error.code !== 'ERR_SUBMISSION_MALFORMED') await this.deps.recordDenial(error.code, error.message, caller.actor, context);
+      if (error instanceof SubmissionError && error.code !== 'ERR_SUBMISSION_MALFORMED')
+        await this.deps.recordDenial(error.code, error.message, caller.actor, context);
       throw error;
     }
   }
@@ -350,7 +373,14 @@ export class SubmissionService {
 
     // 6. Recorded, after the re-checks under the row lock, with its entry and receipt.
     const merged = withCountersignatures(submission.envelope, [counter], { certificates: uploaded.certificates, content });
-    return this.#recordCountersignature(submission, step, policy, caller, { counter, officerId, serial, decision, signingTime: signature.signingTime, merged });
+    return this.#recordCountersignature(submission, step, policy, caller, {
+      counter,
+      officerId,
+      serial,
+      decision,
+      signingTime: signature.signingTime,
+      merged,
+    });
   }
 
   /**
@@ -367,7 +397,8 @@ export class SubmissionService {
   ): Promise<TransitionResult> {
     const { officerId, serial, decision } = c;
     const status: SubmissionStatus = decision === 'refuse' ? 'refused' : step.index + 1 === step.count ? 'approved' : 'pending';
-    const kind: TransitionKind = status === 'refused' ? 'submission.refused' : status === 'approved' ? 'submission.approved' : 'submission.countersigned';
+    const kind: TransitionKind =
+      status === 'refused' ? 'submission.refused' : status === 'approved' ? 'submission.approved' : 'submission.countersigned';
     return this.deps.audit.record(async (tx, append) => {
       const locked = await lockSubmissionState(tx, submission.id);
       checkPendingUnderLock(submission, locked);
@@ -476,13 +507,27 @@ export class SubmissionService {
     const latest = (await selectReceipt(this.deps.db, id))!;
     const summary = summaryOf(submission);
     if (submission.rejection !== null) {
-      throw rejected({ code: submission.rejection.code as SubmissionErrorCode, reason: submission.rejection.reason }, summary, latest.receipt, latest.logIndex, submission.report);
+      throw rejected(
+        { code: submission.rejection.code as SubmissionErrorCode, reason: submission.rejection.reason },
+        summary,
+        latest.receipt,
+        latest.logIndex,
+        submission.report,
+      );
     }
     return { outcome: 'existing', submission: summary, receipt: latest.receipt, logIndex: latest.logIndex };
   }
 
   #receipt(id: string, applicant: string, documentDigest: string, status: SubmissionStatus, entry: AppendedEntry): Promise<string> {
-    return this.deps.receipts.sign({ submission: id, applicant, documentDigest, status, at: entry.time, logIndex: entry.index, leafHash: entry.leafHash });
+    return this.deps.receipts.sign({
+      submission: id,
+      applicant,
+      documentDigest,
+      status,
+      at: entry.time,
+      logIndex: entry.index,
+      leafHash: entry.leafHash,
+    });
   }
 }
 
@@ -498,7 +543,8 @@ function identify(report: ValidationReport): { applicant: string; applicationId:
   const { applicant, applicationId } = report.document;
   const unidentified = (why: string): SubmissionError =>
     new SubmissionError('ERR_SUBMISSION_UNIDENTIFIED', `no record is kept: ${why}`, { detail: { report } });
-  if (report.document.sha256 === null) throw unidentified('the signed document is not available (a detached envelope needs its document as a second multipart part)');
+  if (report.document.sha256 === null)
+    throw unidentified('the signed document is not available (a detached envelope needs its document as a second multipart part)');
   if (report.document.json === null) throw unidentified('the signed document is not a JSON object');
   if (applicant === null) throw unidentified('the document has no applicant');
   let division: string;
@@ -507,12 +553,21 @@ function identify(report: ValidationReport): { applicant: string; applicationId:
   } catch {
     throw unidentified(`the applicant ${JSON.stringify(applicant).slice(0, 40)} is not a unified social credit code`);
   }
-  if (applicationId === null || !APPLICATION_ID.test(applicationId)) throw unidentified('the document has no applicationId of 1–64 letters, digits, ".", "_" and "-"');
+  if (applicationId === null || !APPLICATION_ID.test(applicationId))
+    throw unidentified('the document has no applicationId of 1–64 letters, digits, ".", "_" and "-"');
   return { applicant, applicationId, division, format: report.format! };
 }
 
-function rejected(rejection: Rejection, submission: SubmissionSummary, receipt: string, logIndex: number, report: ValidationReport): SubmissionError {
-  return new SubmissionError(rejection.code, `the application was rejected: ${rejection.reason}`, { detail: { submission, receipt, logIndex, report } });
+function rejected(
+  rejection: Rejection,
+  submission: SubmissionSummary,
+  receipt: string,
+  logIndex: number,
+  report: ValidationReport,
+): SubmissionError {
+  return new SubmissionError(rejection.code, `the application was rejected: ${rejection.reason}`, {
+    detail: { submission, receipt, logIndex, report },
+  });
 }
 
 function summaryOf(s: SubmissionRecord): SubmissionSummary {
@@ -548,19 +603,26 @@ export function isSubmissionId(id: string): boolean {
 
 function parseStatus(value: unknown): SubmissionStatus {
   if (typeof value !== 'string' || !SUBMISSION_STATUSES.includes(value as SubmissionStatus)) {
-    throw new SubmissionError('ERR_SUBMISSION_QUERY_INVALID', `status must be one of ${SUBMISSION_STATUSES.join(', ')}`, { detail: { field: 'status' } });
+    throw new SubmissionError('ERR_SUBMISSION_QUERY_INVALID', `status must be one of ${SUBMISSION_STATUSES.join(', ')}`, {
+      detail: { field: 'status' },
+    });
   }
   return value as SubmissionStatus;
 }
 
 function parseCursor(value: unknown): number {
-  if (typeof value !== 'string' || !/^[0-9]{1,15}$/.test(value)) throw new SubmissionError('ERR_SUBMISSION_QUERY_INVALID', 'after must be the "next" cursor of a previous page', { detail: { field: 'after' } });
+  if (typeof value !== 'string' || !/^[0-9]{1,15}$/.test(value))
+    throw new SubmissionError('ERR_SUBMISSION_QUERY_INVALID', 'after must be the "next" cursor of a previous page', {
+      detail: { field: 'after' },
+    });
   return Number(value);
 }
 
 function parseLimit(value: unknown): number {
   const n = typeof value === 'string' && /^[0-9]{1,4}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw new SubmissionError('ERR_SUBMISSION_QUERY_INVALID', `limit must be an integer from 1 to ${MAX_PAGE}`, { detail: { field: 'limit' } });
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE)
+    throw new SubmissionError('ERR_SUBMISSION_QUERY_INVALID', `limit must be an integer from 1 to ${MAX_PAGE}`, {
+      detail: { field: 'limit' },
+    });
   return n;
 }
-

@@ -114,11 +114,47 @@ function nextStepOf(status: SubmissionStatus, approval: ApprovalStep[], step: nu
 }
 
 const SUBMISSION_COLUMNS = [
-  'id', 'applicant', 'application_id', 'division', 'document_type', 'policy_id', 'policy_version', 'policy_sha256', 'format', 'status',
-  'envelope_sha256', 'request_sha256', 'document_sha256', 'signer_serial', 'approval', 'next_step', 'next_role',
-  'next_any_jurisdiction', 'original_envelope', 'envelope', 'content', 'report', 'rejection_code', 'rejection_reason', 'submitted_at', 'updated_at', 'version',
+  'id',
+  'applicant',
+  'application_id',
+  'division',
+  'document_type',
+  'policy_id',
+  'policy_version',
+  'policy_sha256',
+  'format',
+  'status',
+  'envelope_sha256',
+  'request_sha256',
+  'document_sha256',
+  'signer_serial',
+  'approval',
+  'next_step',
+  'next_role',
+  'next_any_jurisdiction',
+  'original_envelope',
+  'envelope',
+  'content',
+  'report',
+  'rejection_code',
+  'rejection_reason',
+  'submitted_at',
+  'updated_at',
+  'version',
 ];
-const TRANSITION_COLUMNS = ['submission_id', 'seq', 'status', 'kind', 'actor', 'at', 'log_index', 'leaf_hash', 'receipt_header', 'receipt', 'detail'];
+const TRANSITION_COLUMNS = [
+  'submission_id',
+  'seq',
+  'status',
+  'kind',
+  'actor',
+  'at',
+  'log_index',
+  'leaf_hash',
+  'receipt_header',
+  'receipt',
+  'detail',
+];
 
 /**
  * A receipt as stored (migration 0043): its protected header, the same for every receipt of one
@@ -165,13 +201,51 @@ export async function insertSubmissions(q: Queryable, rows: ReadonlyArray<{ s: N
     const next = nextStepOf(s.status, s.approval, 0);
     submissions.push(
       tuple([
-        s.id, s.applicant, s.applicationId, s.division, s.documentType, s.policy?.id ?? null, s.policy?.version ?? null, s.policy?.sha256 ?? null, s.format, s.status,
-        s.envelopeSha256, s.requestSha256, s.documentSha256, s.signerSerial, JSON.stringify(s.approval), next?.step ?? null, next?.role ?? null,
-        next?.any ?? null, s.envelope, s.currentEnvelope ?? null, s.content, s.report, s.rejection?.code ?? null, s.rejection?.reason ?? null, s.at, s.at, 1,
+        s.id,
+        s.applicant,
+        s.applicationId,
+        s.division,
+        s.documentType,
+        s.policy?.id ?? null,
+        s.policy?.version ?? null,
+        s.policy?.sha256 ?? null,
+        s.format,
+        s.status,
+        s.envelopeSha256,
+        s.requestSha256,
+        s.documentSha256,
+        s.signerSerial,
+        JSON.stringify(s.approval),
+        next?.step ?? null,
+        next?.role ?? null,
+        next?.any ?? null,
+        s.envelope,
+        s.currentEnvelope ?? null,
+        s.content,
+        s.report,
+        s.rejection?.code ?? null,
+        s.rejection?.reason ?? null,
+        s.at,
+        s.at,
+        1,
       ]),
     );
     const receipt = receipts[i]!;
-    transitions.push(tuple([s.id, 0, t.status, t.kind, t.actor, t.at, t.logIndex, t.leafHash, receipt.headerSha256, receipt.rest, JSON.stringify(t.detail)]));
+    transitions.push(
+      tuple([
+        s.id,
+        0,
+        t.status,
+        t.kind,
+        t.actor,
+        t.at,
+        t.logIndex,
+        t.leafHash,
+        receipt.headerSha256,
+        receipt.rest,
+        JSON.stringify(t.detail),
+      ]),
+    );
   }
   await q.query(
     `WITH ${headers},
@@ -210,7 +284,15 @@ export interface ContextKey {
  * the log, so this read sees every one committed before the batch began.
  */
 export async function selectSubmissionContexts(q: Queryable, keys: readonly ContextKey[]): Promise<SubmissionContext[]> {
-  const { rows } = await q.query<{ i: number; live_id: string | null; rejected_id: string | null; status: string | null; status_reason: string | null; status_changed_at: Date | string | null; revoked_at: Date | string | null }>(
+  const { rows } = await q.query<{
+    i: number;
+    live_id: string | null;
+    rejected_id: string | null;
+    status: string | null;
+    status_reason: string | null;
+    status_changed_at: Date | string | null;
+    revoked_at: Date | string | null;
+  }>(
     `SELECT k.i,
             (SELECT id FROM submissions WHERE status <> 'rejected' AND envelope_sha256 = k.env
              UNION ALL
@@ -222,7 +304,13 @@ export async function selectSubmissionContexts(q: Queryable, keys: readonly Cont
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS k (env, applicant, app, serial, req, i)
        LEFT JOIN enterprises e ON e.uscc = k.applicant
       ORDER BY k.i`,
-    [keys.map((k) => k.envelopeSha256), keys.map((k) => k.applicant), keys.map((k) => k.applicationId), keys.map((k) => k.signerSerial), keys.map((k) => k.requestSha256)],
+    [
+      keys.map((k) => k.envelopeSha256),
+      keys.map((k) => k.applicant),
+      keys.map((k) => k.applicationId),
+      keys.map((k) => k.signerSerial),
+      keys.map((k) => k.requestSha256),
+    ],
   );
   return rows.map((r) => ({
     liveId: r.live_id,
@@ -239,8 +327,15 @@ const COLUMNS = `id, n, applicant, application_id, division, document_type, poli
   original_envelope, COALESCE(envelope, original_envelope) AS envelope, content, report, rejection_code, rejection_reason, submitted_at, updated_at, version`;
 
 /** The whole record; `forUpdate` locks its row (countersignatures on one submission are serialized by it). */
-export async function selectSubmission(q: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<SubmissionRecord | undefined> {
-  const { rows } = await q.query<SubmissionRow>(`SELECT ${COLUMNS} FROM submissions WHERE id = $1${options.forUpdate === true ? ' FOR UPDATE' : ''}`, [id]);
+export async function selectSubmission(
+  q: Queryable,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<SubmissionRecord | undefined> {
+  const { rows } = await q.query<SubmissionRow>(
+    `SELECT ${COLUMNS} FROM submissions WHERE id = $1${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
   return rows[0] === undefined ? undefined : recordOf(rows[0]);
 }
 
@@ -306,17 +401,36 @@ export async function selectTransitions(q: Queryable, id: string): Promise<Trans
     'SELECT seq, status, kind, actor, at, log_index, leaf_hash, detail FROM submission_transitions WHERE submission_id = $1 ORDER BY seq',
     [id],
   );
-  return rows.map((r) => ({ seq: r.seq, status: r.status, kind: r.kind, actor: r.actor, at: iso(r.at), logIndex: Number(r.log_index), leafHash: r.leaf_hash, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+  return rows.map((r) => ({
+    seq: r.seq,
+    status: r.status,
+    kind: r.kind,
+    actor: r.actor,
+    at: iso(r.at),
+    logIndex: Number(r.log_index),
+    leafHash: r.leaf_hash,
+    detail: JSON.parse(r.detail) as Record<string, unknown>,
+  }));
 }
 
 /** The receipt of the latest transition, or of the transition whose log index is `logIndex`. */
-export async function selectReceipt(q: Queryable, id: string, logIndex?: number): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus } | undefined> {
+export async function selectReceipt(
+  q: Queryable,
+  id: string,
+  logIndex?: number,
+): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus } | undefined> {
   const select = `SELECT CASE WHEN t.receipt_header IS NULL THEN t.receipt ELSE h.header || '.' || t.receipt END AS receipt, t.log_index, t.status
                     FROM submission_transitions t LEFT JOIN submission_receipt_headers h ON h.sha256 = t.receipt_header`;
   const { rows } =
     logIndex === undefined
-      ? await q.query<{ receipt: string | null; log_index: number; status: SubmissionStatus }>(`${select} WHERE t.submission_id = $1 ORDER BY t.seq DESC LIMIT 1`, [id])
-      : await q.query<{ receipt: string | null; log_index: number; status: SubmissionStatus }>(`${select} WHERE t.submission_id = $1 AND t.log_index = $2`, [id, logIndex]);
+      ? await q.query<{ receipt: string | null; log_index: number; status: SubmissionStatus }>(
+          `${select} WHERE t.submission_id = $1 ORDER BY t.seq DESC LIMIT 1`,
+          [id],
+        )
+      : await q.query<{ receipt: string | null; log_index: number; status: SubmissionStatus }>(
+          `${select} WHERE t.submission_id = $1 AND t.log_index = $2`,
+          [id, logIndex],
+        );
   const r = rows[0];
   if (r === undefined) return undefined;
   if (r.receipt === null) throw new Error(`the receipt of submission ${id} names a header that is not stored`);
@@ -453,7 +567,10 @@ export async function selectPage(q: Queryable, f: PageFilter): Promise<Array<Sub
     add('s.next_role = ?', f.actionableBy.role);
     params.push(`${f.divisionPrefix ?? ''}%`);
     where.push(`(s.division LIKE $${params.length} OR s.next_any_jurisdiction)`);
-    add('NOT EXISTS (SELECT 1 FROM submission_countersignatures c WHERE c.submission_id = s.id AND c.officer_id = ?)', f.actionableBy.officerId);
+    add(
+      'NOT EXISTS (SELECT 1 FROM submission_countersignatures c WHERE c.submission_id = s.id AND c.officer_id = ?)',
+      f.actionableBy.officerId,
+    );
   } else if (f.divisionPrefix !== undefined) {
     add('s.division LIKE ?', `${f.divisionPrefix}%`);
   }

@@ -5,7 +5,14 @@ import type { Tx } from '../db/types.js';
 import type { LoadedPolicy } from '../policy/policy.js';
 import { reject, type Rejection } from './rejection.js';
 import type { ReceiptSigner } from './receipts.js';
-import { insertSubmissions, iso, selectSubmissionContexts, type NewSubmission, type NewTransition, type SubmissionContext } from './store.js';
+import {
+  insertSubmissions,
+  iso,
+  selectSubmissionContexts,
+  type NewSubmission,
+  type NewTransition,
+  type SubmissionContext,
+} from './store.js';
 import type { SubmissionStatus, SubmissionSummary, TransitionKind } from './types.js';
 
 /**
@@ -39,7 +46,8 @@ export interface PreparedSubmission {
   entryData: { [key: string]: JsonValue };
 }
 
-export type WriteOutcome = { existing: string } | { created: { summary: SubmissionSummary; receipt: string; logIndex: number; rejection: Rejection | undefined } };
+export type WriteOutcome =
+  { existing: string } | { created: { summary: SubmissionSummary; receipt: string; logIndex: number; rejection: Rejection | undefined } };
 
 /** Submissions allowed to wait for a batch; beyond it, a 503 asks the client to retry (pushback, not an unbounded queue). */
 const MAX_WAITING = 5000;
@@ -58,7 +66,10 @@ export class SubmissionWriter {
       run: (items) => this.#writeBatch(items),
       maxBatch,
       maxWaiting: MAX_WAITING,
-      overloaded: (waiting) => new AuditError('ERR_AUDIT_OVERLOADED', `${waiting} submissions are waiting to be recorded; try again shortly`, { detail: { retryAfterSeconds: 1 } }),
+      overloaded: (waiting) =>
+        new AuditError('ERR_AUDIT_OVERLOADED', `${waiting} submissions are waiting to be recorded; try again shortly`, {
+          detail: { retryAfterSeconds: 1 },
+        }),
     });
   }
 
@@ -77,7 +88,11 @@ export class SubmissionWriter {
       const outcomes = await this.audit.record((tx, append) => this.#decide(items, tx, append), { retryOnUniqueViolation: true });
       return outcomes.map(succeeded);
     } catch (error) {
-      if (items.length === 1 || (error instanceof AuditError && (error.code === 'ERR_AUDIT_CLOSED' || error.code === 'ERR_AUDIT_OVERLOADED'))) throw error;
+      if (
+        items.length === 1 ||
+        (error instanceof AuditError && (error.code === 'ERR_AUDIT_CLOSED' || error.code === 'ERR_AUDIT_OVERLOADED'))
+      )
+        throw error;
       const alone: Array<Outcome<WriteOutcome>> = [];
       for (const item of items) alone.push(...(await this.#writeBatch([item]).catch((single: unknown) => [failed(single)])));
       return alone;
@@ -113,7 +128,12 @@ export class SubmissionWriter {
       const rejection =
         registryRejection(context, p.policy, p.applicant) ??
         p.reportRejection ??
-        (context.signerRevokedAt !== null ? reject('ERR_SUBMISSION_CERTIFICATE_REVOKED', `the signer certificate ${p.signerSerial ?? ''} was revoked at ${iso(context.signerRevokedAt)}`) : undefined);
+        (context.signerRevokedAt !== null
+          ? reject(
+              'ERR_SUBMISSION_CERTIFICATE_REVOKED',
+              `the signer certificate ${p.signerSerial ?? ''} was revoked at ${iso(context.signerRevokedAt)}`,
+            )
+          : undefined);
       if (rejection !== undefined) {
         const earlier = context.rejectedId ?? rejectedRequest.get(p.requestSha256);
         if (earlier !== undefined) {
@@ -141,7 +161,16 @@ export class SubmissionWriter {
       const receipt = await this.#receipt(id, p.applicant, p.record.documentSha256, status, entry);
       rows.push({
         s: { ...p.record, id, status, rejection: rejection ?? null, at: entry.time },
-        t: { status, kind, actor, at: entry.time, logIndex: entry.index, leafHash: entry.leafHash, receipt, detail: rejection === undefined ? {} : { code: rejection.code, reason: rejection.reason } },
+        t: {
+          status,
+          kind,
+          actor,
+          at: entry.time,
+          logIndex: entry.index,
+          leafHash: entry.leafHash,
+          receipt,
+          detail: rejection === undefined ? {} : { code: rejection.code, reason: rejection.reason },
+        },
       });
       if (rejection === undefined) {
         liveEnvelope.set(p.envelopeSha256, id);
@@ -166,17 +195,33 @@ export class SubmissionWriter {
   }
 
   #receipt(id: string, applicant: string, documentDigest: string, status: SubmissionStatus, entry: AppendedEntry): Promise<string> {
-    return this.receipts.sign({ submission: id, applicant, documentDigest, status, at: entry.time, logIndex: entry.index, leafHash: entry.leafHash });
+    return this.receipts.sign({
+      submission: id,
+      applicant,
+      documentDigest,
+      status,
+      at: entry.time,
+      logIndex: entry.index,
+      leafHash: entry.leafHash,
+    });
   }
 }
 
 /** A rejection the registry calls for: the applicant unknown, or in a status the policy refuses. */
-export function registryRejection(state: Pick<SubmissionContext, 'enterpriseStatus' | 'enterpriseReason' | 'enterpriseChangedAt'>, policy: LoadedPolicy | undefined, applicant: string): Rejection | undefined {
-  if (state.enterpriseStatus === null) return reject('ERR_SUBMISSION_ENTERPRISE_UNKNOWN', `no enterprise with USCC ${applicant} is registered`);
+export function registryRejection(
+  state: Pick<SubmissionContext, 'enterpriseStatus' | 'enterpriseReason' | 'enterpriseChangedAt'>,
+  policy: LoadedPolicy | undefined,
+  applicant: string,
+): Rejection | undefined {
+  if (state.enterpriseStatus === null)
+    return reject('ERR_SUBMISSION_ENTERPRISE_UNKNOWN', `no enterprise with USCC ${applicant} is registered`);
   const allowed = policy?.signer.enterpriseStatus ?? ['active'];
   if (!allowed.includes(state.enterpriseStatus)) {
     const since = state.enterpriseChangedAt === null ? '' : ` since ${iso(state.enterpriseChangedAt)}`;
-    return reject('ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE', `enterprise ${applicant} is ${state.enterpriseStatus}${since}${state.enterpriseReason === null ? '' : ` (${state.enterpriseReason})`}; the policy accepts applications from ${allowed.join(' or ')} enterprises only`);
+    return reject(
+      'ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE',
+      `enterprise ${applicant} is ${state.enterpriseStatus}${since}${state.enterpriseReason === null ? '' : ` (${state.enterpriseReason})`}; the policy accepts applications from ${allowed.join(' or ')} enterprises only`,
+    );
   }
   return undefined;
 }

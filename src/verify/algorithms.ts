@@ -96,10 +96,17 @@ const HASH_LENGTH: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 
  * policy. MUST be called before `verifySignature`: it refuses forbidden algorithms, parameters,
  * curves and key sizes, and any key that does not fit the algorithm.
  */
-export function signatureSchemeOf(algorithm: AlgorithmIdentifier | Uint8Array, publicKey: KeyObject, options: SchemeOptions = {}): SchemeDecision {
+export function signatureSchemeOf(
+  algorithm: AlgorithmIdentifier | Uint8Array,
+  publicKey: KeyObject,
+  options: SchemeOptions = {},
+): SchemeDecision {
   let alg: AlgorithmIdentifier;
   try {
-    alg = algorithm instanceof Uint8Array ? parseAlgorithmIdentifier(readDer(algorithm, 'the algorithm identifier'), 'the algorithm identifier') : algorithm;
+    alg =
+      algorithm instanceof Uint8Array
+        ? parseAlgorithmIdentifier(readDer(algorithm, 'the algorithm identifier'), 'the algorithm identifier')
+        : algorithm;
   } catch (error) {
     if (isParseFault(error)) return { refused: `the signature algorithm identifier cannot be read: ${error.message}` };
     throw error;
@@ -128,12 +135,15 @@ export function signatureSchemeOf(algorithm: AlgorithmIdentifier | Uint8Array, p
     case ALG.sha512WithRsa:
     case ALG.rsaEncryption: {
       // RFC 4055 §5: parameters NULL, and absent MUST be accepted too.
-      if (alg.parameters !== undefined && !isNull(alg.parameters)) return { refused: `${name} with parameters other than NULL is not valid (RFC 4055 §5)` };
+      if (alg.parameters !== undefined && !isNull(alg.parameters))
+        return { refused: `${name} with parameters other than NULL is not valid (RFC 4055 §5)` };
       let hash: HashName | undefined;
       if (alg.oid === ALG.rsaEncryption) {
         hash = options.digestAlgorithm === undefined ? undefined : HASH_BY_OID[options.digestAlgorithm];
         if (hash === undefined) {
-          return { refused: `rsaEncryption with ${options.digestAlgorithm === undefined ? 'no digest algorithm' : algorithmName(options.digestAlgorithm)} is not an accepted signature algorithm` };
+          return {
+            refused: `rsaEncryption with ${options.digestAlgorithm === undefined ? 'no digest algorithm' : algorithmName(options.digestAlgorithm)} is not an accepted signature algorithm`,
+          };
         }
       } else {
         hash = alg.oid === ALG.sha256WithRsa ? 'sha256' : alg.oid === ALG.sha384WithRsa ? 'sha384' : 'sha512';
@@ -150,7 +160,9 @@ export function signatureSchemeOf(algorithm: AlgorithmIdentifier | Uint8Array, p
       return { scheme: { kind: 'rsa-pss', hash: params.hash, saltLength: params.saltLength } };
     }
     default:
-      return { refused: `the signature algorithm ${name}${name === alg.oid ? '' : ` (${alg.oid})`} is not accepted by Chancery's algorithm policy` };
+      return {
+        refused: `the signature algorithm ${name}${name === alg.oid ? '' : ` (${alg.oid})`} is not accepted by Chancery's algorithm policy`,
+      };
   }
 }
 
@@ -181,7 +193,9 @@ export function joseSignatureScheme(alg: string, publicKey: KeyObject): SchemeDe
     }
     default: {
       const keyOk = checkKey(publicKey, 'rsa-pss');
-      return 'refused' in keyOk ? { refused: `${alg}: ${keyOk.refused}` } : { scheme: { kind: 'rsa-pss', hash, saltLength: HASH_LENGTH[hash] } };
+      return 'refused' in keyOk
+        ? { refused: `${alg}: ${keyOk.refused}` }
+        : { scheme: { kind: 'rsa-pss', hash, saltLength: HASH_LENGTH[hash] } };
     }
   }
 }
@@ -207,7 +221,8 @@ export function publicKeyAcceptable(publicKey: KeyObject): { ok: true } | { refu
 
 /** Chancery's algorithm policy. */
 export const CHANCERY_ALGORITHMS: AlgorithmPolicy = Object.freeze({
-  signatureScheme: (algorithm: AlgorithmIdentifier, publicKey: KeyObject, options?: SchemeOptions) => signatureSchemeOf(algorithm, publicKey, options),
+  signatureScheme: (algorithm: AlgorithmIdentifier, publicKey: KeyObject, options?: SchemeOptions) =>
+    signatureSchemeOf(algorithm, publicKey, options),
   publicKey: (publicKey: KeyObject) => publicKeyAcceptable(publicKey),
 });
 
@@ -226,7 +241,9 @@ function checkKey(publicKey: KeyObject, want: 'ec' | 'ed25519' | 'rsa' | 'rsa-ps
     case 'ec': {
       if (d.type !== 'ec') return { refused: `the key is ${d.type}, not EC` };
       const curve = (d as { curve: string }).curve;
-      return curve === 'P-256' || curve === 'P-384' ? { ok: true } : { refused: `the EC curve ${curve} is not accepted (P-256 and P-384 are)` };
+      return curve === 'P-256' || curve === 'P-384'
+        ? { ok: true }
+        : { refused: `the EC curve ${curve} is not accepted (P-256 and P-384 are)` };
     }
     case 'ed25519':
       return d.type === 'ed25519' ? { ok: true } : { refused: `the key is ${d.type}, not Ed25519` };
@@ -238,7 +255,8 @@ function checkKey(publicKey: KeyObject, want: 'ec' | 'ed25519' | 'rsa' | 'rsa-ps
       if (bits < 2048 || bits > 4096) return { refused: `an RSA key of ${bits} bits is outside 2048–4096` };
       if (bits % 8 !== 0) return { refused: `an RSA modulus of ${bits} bits is not a whole number of octets` };
       const e = publicKey.asymmetricKeyDetails?.publicExponent;
-      if (e === undefined || e < 65537n || e % 2n === 0n) return { refused: `the RSA public exponent ${String(e)} is not an odd number ≥ 65537` };
+      if (e === undefined || e < 65537n || e % 2n === 0n)
+        return { refused: `the RSA public exponent ${String(e)} is not an odd number ≥ 65537` };
       return { ok: true };
     }
   }
@@ -252,7 +270,10 @@ function isNull(der: Buffer): boolean {
 function parsePssParameters(parameters: Buffer | undefined): { hash: HashName; saltLength: number } | { refused: string } {
   if (parameters === undefined) return { refused: 'RSASSA-PSS without parameters means SHA-1, which is not accepted' };
   try {
-    const parts = childrenOf(expectTag(readDer(parameters, 'the RSASSA-PSS parameters'), TAG.SEQUENCE, 'the RSASSA-PSS parameters'), 'the RSASSA-PSS parameters');
+    const parts = childrenOf(
+      expectTag(readDer(parameters, 'the RSASSA-PSS parameters'), TAG.SEQUENCE, 'the RSASSA-PSS parameters'),
+      'the RSASSA-PSS parameters',
+    );
     let k = 0;
     let hashOid: string | undefined;
     let mgfOid: string | undefined;
@@ -262,7 +283,8 @@ function parsePssParameters(parameters: Buffer | undefined): { hash: HashName; s
     if (parts[k]?.tag === 0xa0) {
       const inner = childrenOf(parts[k++]!, 'hashAlgorithm');
       const h = parseAlgorithmIdentifier(inner[0], 'hashAlgorithm');
-      if (inner.length !== 1 || (h.parameters !== undefined && !isNull(h.parameters))) return { refused: 'RSASSA-PSS hashAlgorithm is malformed' };
+      if (inner.length !== 1 || (h.parameters !== undefined && !isNull(h.parameters)))
+        return { refused: 'RSASSA-PSS hashAlgorithm is malformed' };
       hashOid = h.oid;
     }
     if (parts[k]?.tag === 0xa1) {
@@ -279,10 +301,20 @@ function parsePssParameters(parameters: Buffer | undefined): { hash: HashName; s
     if (parts[k]?.tag === 0xa3) trailer = readSmallInteger(childrenOf(parts[k++]!, 'trailerField')[0], 'trailerField');
     if (k !== parts.length) return { refused: 'RSASSA-PSS parameters have unexpected fields' };
     const hash = hashOid === undefined ? undefined : HASH_BY_OID[hashOid];
-    if (hash === undefined) return { refused: `RSASSA-PSS with ${hashOid === undefined ? 'SHA-1 (the default)' : algorithmName(hashOid)} is not accepted` };
-    if (mgfOid !== ALG.mgf1) return { refused: `RSASSA-PSS with mask generation ${mgfOid === undefined ? 'MGF1-SHA-1 (the default)' : algorithmName(mgfOid)} is not accepted` };
-    if (mgfHashOid !== hashOid) return { refused: `RSASSA-PSS with MGF1 over ${mgfHashOid === undefined ? 'SHA-1' : algorithmName(mgfHashOid)} and message hash ${algorithmName(hashOid!)} is not accepted (they must be equal)` };
-    if (saltLength !== HASH_LENGTH[hash]) return { refused: `RSASSA-PSS with a ${saltLength}-octet salt is not accepted (the salt must be as long as the hash, ${HASH_LENGTH[hash]} octets)` };
+    if (hash === undefined)
+      return { refused: `RSASSA-PSS with ${hashOid === undefined ? 'SHA-1 (the default)' : algorithmName(hashOid)} is not accepted` };
+    if (mgfOid !== ALG.mgf1)
+      return {
+        refused: `RSASSA-PSS with mask generation ${mgfOid === undefined ? 'MGF1-SHA-1 (the default)' : algorithmName(mgfOid)} is not accepted`,
+      };
+    if (mgfHashOid !== hashOid)
+      return {
+        refused: `RSASSA-PSS with MGF1 over ${mgfHashOid === undefined ? 'SHA-1' : algorithmName(mgfHashOid)} and message hash ${algorithmName(hashOid!)} is not accepted (they must be equal)`,
+      };
+    if (saltLength !== HASH_LENGTH[hash])
+      return {
+        refused: `RSASSA-PSS with a ${saltLength}-octet salt is not accepted (the salt must be as long as the hash, ${HASH_LENGTH[hash]} octets)`,
+      };
     if (trailer !== 1) return { refused: `RSASSA-PSS trailer field ${trailer} is not accepted` };
     return { hash, saltLength };
   } catch (error) {
@@ -295,7 +327,11 @@ function parsePssParameters(parameters: Buffer | undefined): { hash: HashName; s
 export function pssAlgorithmIdentifier(hash: HashName): AlgorithmIdentifier {
   const hashOid = { sha256: ALG.sha256, sha384: ALG.sha384, sha512: ALG.sha512 }[hash];
   const hashAlg = sequence(oid(hashOid), nullValue());
-  const params = sequence(explicit(0, hashAlg), explicit(1, sequence(oid(ALG.mgf1), hashAlg)), explicit(2, smallInteger(HASH_LENGTH[hash])));
+  const params = sequence(
+    explicit(0, hashAlg),
+    explicit(1, sequence(oid(ALG.mgf1), hashAlg)),
+    explicit(2, smallInteger(HASH_LENGTH[hash])),
+  );
   const der = sequence(oid(ALG.rsassaPss), params);
   return { oid: ALG.rsassaPss, parameters: params, der };
 }

@@ -1,4 +1,15 @@
-import { childrenOf, expectTag, readDer, readNamedBits, readOctets, readOid, readSmallInteger, readBoolean, toHex, type DerElement } from '../der/reader.js';
+import {
+  childrenOf,
+  expectTag,
+  readDer,
+  readNamedBits,
+  readOctets,
+  readOid,
+  readSmallInteger,
+  readBoolean,
+  toHex,
+  type DerElement,
+} from '../der/reader.js';
 import { TAG } from '../der/tags.js';
 import { tlv } from '../der/writer.js';
 import { EXT } from '../oids.js';
@@ -214,7 +225,8 @@ function parseNameConstraints(v: DerElement, problems: string[]): NameConstraint
   if (parts[k]?.tag === 0xa0) out.permitted = parseSubtrees(parts[k++]!, 'permittedSubtrees', problems);
   if (parts[k]?.tag === 0xa1) out.excluded = parseSubtrees(parts[k++]!, 'excludedSubtrees', problems);
   if (k !== parts.length) throw malformed('the name constraints have unexpected fields');
-  if (out.permitted === undefined && out.excluded === undefined) throw malformed('the name constraints have neither permitted nor excluded subtrees (RFC 5280 §4.2.1.10)');
+  if (out.permitted === undefined && out.excluded === undefined)
+    throw malformed('the name constraints have neither permitted nor excluded subtrees (RFC 5280 §4.2.1.10)');
   return out;
 }
 
@@ -258,7 +270,8 @@ function parsePolicyConstraints(v: DerElement): PolicyConstraints {
   if (parts[k]?.tag === 0x80) out.requireExplicitPolicy = readSmallInteger({ ...parts[k++]!, tag: TAG.INTEGER }, 'requireExplicitPolicy');
   if (parts[k]?.tag === 0x81) out.inhibitPolicyMapping = readSmallInteger({ ...parts[k++]!, tag: TAG.INTEGER }, 'inhibitPolicyMapping');
   if (k !== parts.length) throw malformed('the policy constraints have unexpected fields');
-  if (out.requireExplicitPolicy === undefined && out.inhibitPolicyMapping === undefined) throw malformed('the policy constraints are empty (RFC 5280 §4.2.1.11)');
+  if (out.requireExplicitPolicy === undefined && out.inhibitPolicyMapping === undefined)
+    throw malformed('the policy constraints are empty (RFC 5280 §4.2.1.11)');
   return out;
 }
 
@@ -278,7 +291,8 @@ export function parseDistributionPoints(v: DerElement, what: string): Distributi
     if (parts[k]?.tag === 0x81) dp.reasons = readNamedBits({ ...parts[k++]!, tag: TAG.BIT_STRING }, REASON_FLAG_NAMES, 'reasons');
     if (parts[k]?.tag === 0xa2) dp.crlIssuer = parseGeneralNames(parts[k++]!, 'cRLIssuer', 0xa2);
     if (k !== parts.length) throw malformed('a distribution point has unexpected fields');
-    if (dp.distributionPoint === undefined && dp.crlIssuer === undefined) throw malformed('a distribution point has neither a name nor a cRLIssuer');
+    if (dp.distributionPoint === undefined && dp.crlIssuer === undefined)
+      throw malformed('a distribution point has neither a name nor a cRLIssuer');
     return dp;
   });
 }

@@ -47,7 +47,8 @@ export function decodeCertificateFields(der: Buffer): CertificateFields {
   let serialNumberProblem: string | undefined;
   if ((serial[0]! & 0x80) !== 0) serialNumberProblem = 'the serial number is negative (RFC 5280 §4.1.2.2)';
   else if (serial.every((b) => b === 0)) serialNumberProblem = 'the serial number is zero (RFC 5280 §4.1.2.2)';
-  else if (serial.length > 21 || (serial.length === 21 && serial[0] !== 0)) serialNumberProblem = 'the serial number is longer than 20 octets (RFC 5280 §4.1.2.2)';
+  else if (serial.length > 21 || (serial.length === 21 && serial[0] !== 0))
+    serialNumberProblem = 'the serial number is longer than 20 octets (RFC 5280 §4.1.2.2)';
 
   const tbsSignatureAlgorithm = parseAlgorithmIdentifier(fields[i++], 'the tbsCertificate signature algorithm');
   if (!tbsSignatureAlgorithm.der.equals(signatureAlgorithm.der)) {

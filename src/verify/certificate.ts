@@ -52,7 +52,9 @@ export class Certificate {
       try {
         this.#publicKey = importSpki(this.spki);
       } catch (error) {
-        this.#publicKeyError = new VerifyError('ERR_VERIFY_MALFORMED', `the public key of certificate ${this.describe()} cannot be read`, { cause: error });
+        this.#publicKeyError = new VerifyError('ERR_VERIFY_MALFORMED', `the public key of certificate ${this.describe()} cannot be read`, {
+          cause: error,
+        });
       }
     }
     return this.#publicKey;

@@ -50,7 +50,8 @@ export function indexAttributes(attributes: CmsAttribute[], what: string): Map<s
 
 /** The one value of a single-valued attribute. */
 export function singleValue(attribute: CmsAttribute, name: string): DerElement {
-  if (attribute.values.length !== 1) throw malformed(`the ${name} attribute must have exactly one value, it has ${attribute.values.length}`);
+  if (attribute.values.length !== 1)
+    throw malformed(`the ${name} attribute must have exactly one value, it has ${attribute.values.length}`);
   return attribute.values[0]!;
 }
 

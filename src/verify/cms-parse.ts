@@ -1,5 +1,15 @@
 import { OID } from '../oids.js';
-import { childrenOf, expectTag, readDer, readIntegerHex, readOctets, readOid, readSequence, readSmallInteger, type DerElement } from '../der/reader.js';
+import {
+  childrenOf,
+  expectTag,
+  readDer,
+  readIntegerHex,
+  readOctets,
+  readOid,
+  readSequence,
+  readSmallInteger,
+  type DerElement,
+} from '../der/reader.js';
 import { contextTag, TAG } from '../der/tags.js';
 import { asVerifyError, malformed } from './errors.js';
 
@@ -35,8 +45,7 @@ export interface CmsAttribute {
 }
 
 export type SignerIdentifier =
-  | { kind: 'issuer-and-serial'; issuer: Uint8Array; serialHex: string }
-  | { kind: 'subject-key-identifier'; keyIdentifier: Uint8Array };
+  { kind: 'issuer-and-serial'; issuer: Uint8Array; serialHex: string } | { kind: 'subject-key-identifier'; keyIdentifier: Uint8Array };
 
 export interface CmsSignerInfo {
   version: number;
@@ -89,7 +98,9 @@ function parseSignedData(el: DerElement): CmsSignedData {
   let i = 0;
   const version = readSmallInteger(fields[i++], 'SignedData.version');
   if (![1, 3, 4, 5].includes(version)) throw malformed(`SignedData.version ${version} is not a CMS version`);
-  const digestAlgorithms = readSequence(fields[i++], 'SignedData.digestAlgorithms', TAG.SET).map((d) => readAlgorithm(d, 'a digest algorithm'));
+  const digestAlgorithms = readSequence(fields[i++], 'SignedData.digestAlgorithms', TAG.SET).map((d) =>
+    readAlgorithm(d, 'a digest algorithm'),
+  );
 
   // EncapsulatedContentInfo ::= SEQUENCE { eContentType, eContent [0] EXPLICIT OCTET STRING OPTIONAL }
   const eci = readSequence(fields[i++], 'EncapsulatedContentInfo');
@@ -100,7 +111,8 @@ function parseSignedData(el: DerElement): CmsSignedData {
     const wrapped = childrenOf(expectTag(eci[1], contextTag(0, true), 'eContent'), 'eContent');
     if (wrapped.length !== 1) throw malformed('eContent must hold exactly one OCTET STRING');
     eContent = readOctets(wrapped[0], 'eContent (a constructed OCTET STRING is BER, not DER)');
-    if (eContent.length > MAX_CONTENT_BYTES) throw malformed(`the content is ${eContent.length} bytes, above the limit of ${MAX_CONTENT_BYTES}`);
+    if (eContent.length > MAX_CONTENT_BYTES)
+      throw malformed(`the content is ${eContent.length} bytes, above the limit of ${MAX_CONTENT_BYTES}`);
   }
 
   const certificates: Uint8Array[] = [];
@@ -111,14 +123,16 @@ function parseSignedData(el: DerElement): CmsSignedData {
     }
     for (const choice of set) {
       // Only the plain Certificate choice; attribute and other certificate formats are not accepted.
-      if (choice.tag !== TAG.SEQUENCE) throw malformed(`SignedData.certificates holds a non-X.509 certificate choice (tag 0x${choice.tag.toString(16)})`);
+      if (choice.tag !== TAG.SEQUENCE)
+        throw malformed(`SignedData.certificates holds a non-X.509 certificate choice (tag 0x${choice.tag.toString(16)})`);
       certificates.push(choice.bytes);
     }
   }
   // RevocationInfoChoices: revocation is a parameter, not taken from the envelope; only whether
   // an "other" format ([1]) is there matters, for the version.
   let otherRevocationInfo = false;
-  if (fields[i]?.tag === contextTag(1, true)) otherRevocationInfo = childrenOf(fields[i++]!, 'SignedData.crls').some((c) => c.tag === contextTag(1, true));
+  if (fields[i]?.tag === contextTag(1, true))
+    otherRevocationInfo = childrenOf(fields[i++]!, 'SignedData.crls').some((c) => c.tag === contextTag(1, true));
   const signerInfos = readSequence(fields[i++], 'SignedData.signerInfos', TAG.SET).map((s) => decodeSignerInfo(s, 'SignerInfo'));
   if (i !== fields.length) throw malformed('SignedData has unexpected fields after signerInfos');
   // The version is not free: RFC 5652 §5.1 derives it from the content (with only X.509
@@ -148,7 +162,11 @@ function decodeSignerInfo(el: DerElement, what: string): CmsSignerInfo {
     // IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber CertificateSerialNumber }
     const ias = childrenOf(sidEl, `${what}.sid`);
     if (ias.length !== 2) throw malformed(`${what}.sid IssuerAndSerialNumber must have issuer and serialNumber`);
-    sid = { kind: 'issuer-and-serial', issuer: expectTag(ias[0], TAG.SEQUENCE, `${what}.sid.issuer`).bytes, serialHex: readIntegerHex(ias[1], `${what}.sid.serialNumber`) };
+    sid = {
+      kind: 'issuer-and-serial',
+      issuer: expectTag(ias[0], TAG.SEQUENCE, `${what}.sid.issuer`).bytes,
+      serialHex: readIntegerHex(ias[1], `${what}.sid.serialNumber`),
+    };
     if (version !== 1) throw malformed(`${what}.version must be 1 with issuerAndSerialNumber, not ${version}`);
   } else if (sidEl?.tag === contextTag(0, false)) {
     sid = { kind: 'subject-key-identifier', keyIdentifier: sidEl.value };
@@ -226,7 +244,10 @@ function decodeCertificateIdentity(der: Uint8Array): CertificateIdentity {
     for (const ext of readSequence(childrenOf(extensions, 'extensions')[0], 'Extensions')) {
       const parts = readSequence(ext, 'Extension');
       if (readOid(parts[0], 'Extension.extnID') === '2.5.29.14') {
-        subjectKeyIdentifier = readOctets(readDer(readOctets(parts[parts.length - 1], 'extnValue'), 'SubjectKeyIdentifier'), 'SubjectKeyIdentifier');
+        subjectKeyIdentifier = readOctets(
+          readDer(readOctets(parts[parts.length - 1], 'extnValue'), 'SubjectKeyIdentifier'),
+          'SubjectKeyIdentifier',
+        );
       }
     }
   }

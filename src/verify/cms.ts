@@ -41,9 +41,21 @@ export interface CmsSignatures {
  * document (encapsulated or detached; undefined when neither is available). `candidates` are the
  * certificates the signer may be found among (the envelope's, then any supplied).
  */
-export async function verifyCmsSignatures(signedData: CmsSignedData, content: Uint8Array | undefined, candidates: readonly Certificate[], rules: SignatureRules, onThreadPool = false): Promise<CmsSignatures> {
+export async function verifyCmsSignatures(
+  signedData: CmsSignedData,
+  content: Uint8Array | undefined,
+  candidates: readonly Certificate[],
+  rules: SignatureRules,
+  onThreadPool = false,
+): Promise<CmsSignatures> {
   const si = signedData.signerInfos[0]!;
-  const signer = await verifySignerInfo(si, { role: 'signer', message: content, eContentType: signedData.eContentType }, candidates, rules, onThreadPool);
+  const signer = await verifySignerInfo(
+    si,
+    { role: 'signer', message: content, eContentType: signedData.eContentType },
+    candidates,
+    rules,
+    onThreadPool,
+  );
   const countersigners: SignatureEvidence[] = [];
   const values = countersignatureValues(si, signer.checks);
   for (const [i, value] of values.entries()) {
@@ -51,13 +63,28 @@ export async function verifyCmsSignatures(signedData: CmsSignedData, content: Ui
     try {
       counter = parseSignerInfo(value, `countersignature ${i + 1}`);
     } catch (error) {
-      const checks = new CheckList().fail('cms.countersignature.structure', 'FORMAT_FAILURE', `countersignature ${i + 1} is not a SignerInfo: ${messageOf(error)}`);
-      countersigners.push({ role: 'countersigner', checks, certificate: undefined, algorithm: null, signingTime: undefined, decision: null });
+      const checks = new CheckList().fail(
+        'cms.countersignature.structure',
+        'FORMAT_FAILURE',
+        `countersignature ${i + 1} is not a SignerInfo: ${messageOf(error)}`,
+      );
+      countersigners.push({
+        role: 'countersigner',
+        checks,
+        certificate: undefined,
+        algorithm: null,
+        signingTime: undefined,
+        decision: null,
+      });
       continue;
     }
     const evidence = await verifySignerInfo(counter, { role: 'countersigner', message: si.signature }, candidates, rules, onThreadPool);
     if (counter.unsignedAttrs.some((a) => a.type === OID.countersignature)) {
-      evidence.checks.fail('cms.countersignature.nesting', 'FORMAT_FAILURE', 'the countersignature is itself countersigned; Chancery officers countersign the enterprise signature only');
+      evidence.checks.fail(
+        'cms.countersignature.nesting',
+        'FORMAT_FAILURE',
+        'the countersignature is itself countersigned; Chancery officers countersign the enterprise signature only',
+      );
     }
     countersigners.push(evidence);
   }
@@ -68,7 +95,11 @@ export async function verifyCmsSignatures(signedData: CmsSignedData, content: Ui
 function countersignatureValues(si: CmsSignerInfo, checks: CheckList): CmsAttribute['values'] {
   const values = si.unsignedAttrs.filter((a) => a.type === OID.countersignature).flatMap((a) => a.values);
   if (values.length > MAX_COUNTERSIGNATURES) {
-    checks.fail('cms.countersignatures', 'FORMAT_FAILURE', `the signature carries ${values.length} countersignatures, above the limit of ${MAX_COUNTERSIGNATURES}; none were verified`);
+    checks.fail(
+      'cms.countersignatures',
+      'FORMAT_FAILURE',
+      `the signature carries ${values.length} countersignatures, above the limit of ${MAX_COUNTERSIGNATURES}; none were verified`,
+    );
     return [];
   }
   return values;
@@ -82,7 +113,13 @@ interface SignedMessage {
   eContentType?: string;
 }
 
-async function verifySignerInfo(si: CmsSignerInfo, signed: SignedMessage, candidates: readonly Certificate[], rules: SignatureRules, onThreadPool: boolean): Promise<SignatureEvidence> {
+async function verifySignerInfo(
+  si: CmsSignerInfo,
+  signed: SignedMessage,
+  candidates: readonly Certificate[],
+  rules: SignatureRules,
+  onThreadPool: boolean,
+): Promise<SignatureEvidence> {
   const checks = new CheckList();
   const what = signed.role === 'signer' ? 'the signature' : 'the countersignature';
   const evidence: SignatureEvidence = { role: signed.role, checks, certificate: undefined, algorithm: null, signingTime: undefined };
@@ -91,7 +128,11 @@ async function verifySignerInfo(si: CmsSignerInfo, signed: SignedMessage, candid
   // 1. Signed attributes are required (RFC 5652 §5.3 makes them optional; Chancery does not).
   let attrs: Map<string, CmsAttribute> | undefined;
   if (si.signedAttrs === undefined) {
-    checks.fail('cms.signed-attributes', 'FORMAT_FAILURE', `${what} has no signed attributes; Chancery requires content-type, message-digest, signing-time and signing-certificate-v2`);
+    checks.fail(
+      'cms.signed-attributes',
+      'FORMAT_FAILURE',
+      `${what} has no signed attributes; Chancery requires content-type, message-digest, signing-time and signing-certificate-v2`,
+    );
   } else {
     try {
       attrs = indexAttributes(si.signedAttrs.attributes, 'the signed attributes');
@@ -105,12 +146,14 @@ async function verifySignerInfo(si: CmsSignerInfo, signed: SignedMessage, candid
   step(checks, 'cms.content-type', attrs, (a) => {
     const ct = a.get(OID.contentType);
     if (signed.role === 'countersigner') {
-      if (ct !== undefined) return fail('FORMAT_FAILURE', 'the countersignature has a content-type attribute, which RFC 5652 §11.4 forbids');
+      if (ct !== undefined)
+        return fail('FORMAT_FAILURE', 'the countersignature has a content-type attribute, which RFC 5652 §11.4 forbids');
       return pass('the countersignature has no content-type attribute, as RFC 5652 §11.4 requires');
     }
     if (ct === undefined) return fail('FORMAT_FAILURE', 'the content-type signed attribute is missing');
     const value = readContentType(ct);
-    if (value !== signed.eContentType) return fail('FORMAT_FAILURE', `the content-type attribute is ${value} but the encapsulated content type is ${signed.eContentType}`);
+    if (value !== signed.eContentType)
+      return fail('FORMAT_FAILURE', `the content-type attribute is ${value} but the encapsulated content type is ${signed.eContentType}`);
     return pass(`the content-type attribute equals the encapsulated content type (${value})`);
   });
 
@@ -120,11 +163,21 @@ async function verifySignerInfo(si: CmsSignerInfo, signed: SignedMessage, candid
     if (md === undefined) return fail('FORMAT_FAILURE', 'the message-digest signed attribute is missing');
     const expected = readMessageDigest(md);
     const hash = DIGEST_BY_OID[si.digestAlgorithm.oid];
-    if (hash === undefined) return fail('CRYPTO_CONSTRAINTS_FAILURE', `the digest algorithm ${algorithmName(si.digestAlgorithm.oid)} is not accepted (SHA-256, SHA-384 and SHA-512 are)`);
-    if (signed.message === undefined) return { result: 'INDETERMINATE', subIndication: 'SIGNED_DATA_NOT_FOUND', message: 'the signed document is not available (a detached signature needs its content)' };
+    if (hash === undefined)
+      return fail(
+        'CRYPTO_CONSTRAINTS_FAILURE',
+        `the digest algorithm ${algorithmName(si.digestAlgorithm.oid)} is not accepted (SHA-256, SHA-384 and SHA-512 are)`,
+      );
+    if (signed.message === undefined)
+      return {
+        result: 'INDETERMINATE',
+        subIndication: 'SIGNED_DATA_NOT_FOUND',
+        message: 'the signed document is not available (a detached signature needs its content)',
+      };
     const actual = digest(hash, signed.message);
     const of = signed.role === 'signer' ? 'the document' : "the enterprise's signature value";
-    if (!actual.equals(expected)) return fail('HASH_FAILURE', `the ${hash.toUpperCase()} of ${of} does not match the message-digest attribute`);
+    if (!actual.equals(expected))
+      return fail('HASH_FAILURE', `the ${hash.toUpperCase()} of ${of} does not match the message-digest attribute`);
     return pass(`the ${hash.toUpperCase()} of ${of} matches the message-digest attribute`);
   });
 
@@ -142,13 +195,20 @@ async function verifySignerInfo(si: CmsSignerInfo, signed: SignedMessage, candid
     const sc = a.get(OID.signingCertificateV2);
     if (sc === undefined) return fail('FORMAT_FAILURE', 'the signing-certificate-v2 signed attribute (RFC 5035) is missing');
     ess = readSigningCertificateV2(sc);
-    if (typeof ess.hash !== 'string') return fail('CRYPTO_CONSTRAINTS_FAILURE', `signing-certificate-v2 uses the hash ${algorithmName(ess.hash.unsupported)}, which is not accepted`);
+    if (typeof ess.hash !== 'string')
+      return fail(
+        'CRYPTO_CONSTRAINTS_FAILURE',
+        `signing-certificate-v2 uses the hash ${algorithmName(ess.hash.unsupported)}, which is not accepted`,
+      );
     return pass(`signing-certificate-v2 names a certificate by its ${ess.hash.toUpperCase()}`);
   });
   const located = locateSigner(si, ess, candidates);
   if ('certificate' in located) {
     evidence.certificate = located.certificate;
-    checks.pass('cms.signer-certificate', `the signer certificate ${located.certificate.describe()} matches the signer identifier${ess === undefined ? '' : ' and the signing-certificate-v2 hash'}`);
+    checks.pass(
+      'cms.signer-certificate',
+      `the signer certificate ${located.certificate.describe()} matches the signer identifier${ess === undefined ? '' : ' and the signing-certificate-v2 hash'}`,
+    );
   } else {
     checks.fail('cms.signer-certificate', 'NO_SIGNING_CERTIFICATE_FOUND', located.reason);
   }
@@ -158,7 +218,12 @@ async function verifySignerInfo(si: CmsSignerInfo, signed: SignedMessage, candid
   const key = cert?.tryPublicKey();
   let scheme: ReturnType<typeof signatureSchemeOf> | undefined;
   if (cert === undefined || key === undefined) {
-    checks.notRun('cms.signature-algorithm', cert === undefined ? 'the signer certificate was not found' : `the signer's public key cannot be read (${cert.publicKeyProblem ?? 'unknown reason'})`);
+    checks.notRun(
+      'cms.signature-algorithm',
+      cert === undefined
+        ? 'the signer certificate was not found'
+        : `the signer's public key cannot be read (${cert.publicKeyProblem ?? 'unknown reason'})`,
+    );
   } else {
     scheme = signatureSchemeOf(si.signatureAlgorithm.der, key, { digestAlgorithm: si.digestAlgorithm.oid });
     if ('refused' in scheme) {
@@ -175,18 +240,26 @@ async function verifySignerInfo(si: CmsSignerInfo, signed: SignedMessage, candid
   // 7. The signature value, over the DER SET OF signed attributes (RFC 5652 §5.4); a server
   // computes it off the event loop (the one costly step of a submission's validation).
   if (si.signedAttrs === undefined) checks.notRun('cms.signature', 'there are no signed attributes to verify the signature over');
-  else if (scheme === undefined || 'refused' in scheme || key === undefined) checks.notRun('cms.signature', 'no accepted algorithm and key to verify with');
-  else if (onThreadPool ? await verifySignatureAsync(scheme.scheme, key, si.signedAttrs.signedBytes, si.signature) : verifySignature(scheme.scheme, key, si.signedAttrs.signedBytes, si.signature)) checks.pass('cms.signature', `${what} value verifies with the signer's public key over the signed attributes`);
+  else if (scheme === undefined || 'refused' in scheme || key === undefined)
+    checks.notRun('cms.signature', 'no accepted algorithm and key to verify with');
+  else if (
+    onThreadPool
+      ? await verifySignatureAsync(scheme.scheme, key, si.signedAttrs.signedBytes, si.signature)
+      : verifySignature(scheme.scheme, key, si.signedAttrs.signedBytes, si.signature)
+  )
+    checks.pass('cms.signature', `${what} value verifies with the signer's public key over the signed attributes`);
   else checks.fail('cms.signature', 'SIG_CRYPTO_FAILURE', `${what} value does not verify with the signer's public key`);
 
   // 8. A countersignature's decision: commitment-type-indication (ETSI EN 319 122-1 §5.2.3).
   if (signed.role === 'countersigner') {
     step(checks, 'cms.decision', attrs, (a) => {
       const cti = a.get(OID.commitmentTypeIndication);
-      if (cti === undefined) return fail('FORMAT_FAILURE', 'the countersignature has no commitment-type-indication, so it carries no decision');
+      if (cti === undefined)
+        return fail('FORMAT_FAILURE', 'the countersignature has no commitment-type-indication, so it carries no decision');
       const type = readCommitmentType(cti);
       const decision: Decision | undefined = DECISION_BY_COMMITMENT[type];
-      if (decision === undefined) return fail('FORMAT_FAILURE', `the commitment type ${type} is not a Chancery decision (approve, refuse or review)`);
+      if (decision === undefined)
+        return fail('FORMAT_FAILURE', `the commitment type ${type} is not a Chancery decision (approve, refuse or review)`);
       evidence.decision = decision;
       return pass(`the officer's decision is "${decision}" (commitment type ${type})`);
     });
@@ -199,10 +272,19 @@ type StepResult =
   | { result: 'FAILED' | 'INDETERMINATE'; subIndication: Parameters<CheckList['fail']>[1]; message: string };
 
 const pass = (message: string): StepResult => ({ result: 'PASSED', message });
-const fail = (subIndication: Parameters<CheckList['fail']>[1], message: string): StepResult => ({ result: 'FAILED', subIndication, message });
+const fail = (subIndication: Parameters<CheckList['fail']>[1], message: string): StepResult => ({
+  result: 'FAILED',
+  subIndication,
+  message,
+});
 
 /** Runs one attribute check; a decoding fault is FORMAT_FAILURE; no attributes means not run. */
-function step(checks: CheckList, id: string, attrs: Map<string, CmsAttribute> | undefined, run: (attrs: Map<string, CmsAttribute>) => StepResult): void {
+function step(
+  checks: CheckList,
+  id: string,
+  attrs: Map<string, CmsAttribute> | undefined,
+  run: (attrs: Map<string, CmsAttribute>) => StepResult,
+): void {
   if (attrs === undefined) {
     checks.notRun(id, 'the signed attributes are missing or malformed');
     return;
@@ -224,7 +306,11 @@ function step(checks: CheckList, id: string, attrs: Map<string, CmsAttribute> | 
  * hash is the ESS certHash (when the attribute was read). Several distinct certificates matching
  * the identifier without an ESS hash to choose between them is refused as ambiguous.
  */
-function locateSigner(si: CmsSignerInfo, ess: EssCertIdV2 | undefined, candidates: readonly Certificate[]): { certificate: Certificate } | { reason: string } {
+function locateSigner(
+  si: CmsSignerInfo,
+  ess: EssCertIdV2 | undefined,
+  candidates: readonly Certificate[],
+): { certificate: Certificate } | { reason: string } {
   const sid = si.sid;
   let matching: Certificate[];
   let described: string;
@@ -245,20 +331,26 @@ function locateSigner(si: CmsSignerInfo, ess: EssCertIdV2 | undefined, candidate
   matching = uniqueByBytes(matching);
   if (matching.length === 0) return { reason: `no certificate in the envelope or supplied matches the signer identifier (${described})` };
   if (ess === undefined || typeof ess.hash !== 'string') {
-    if (matching.length > 1) return { reason: `${matching.length} different certificates match the signer identifier (${described}); it is ambiguous` };
+    if (matching.length > 1)
+      return { reason: `${matching.length} different certificates match the signer identifier (${described}); it is ambiguous` };
     return { certificate: matching[0]! };
   }
   const hash = ess.hash;
   const certHash = Buffer.from(ess.certHash.buffer, ess.certHash.byteOffset, ess.certHash.byteLength);
   // SHA-256 (what Chancery's signers use) is the certificate's cached fingerprint.
-  const bound = matching.find((c) => (hash === 'sha256' ? c.sha256Fingerprint === certHash.toString('hex') : digest(hash, c.der).equals(certHash)));
+  const bound = matching.find((c) =>
+    hash === 'sha256' ? c.sha256Fingerprint === certHash.toString('hex') : digest(hash, c.der).equals(certHash),
+  );
   if (bound === undefined) {
-    return { reason: `the certificate matching the signer identifier (${described}) is not the one signing-certificate-v2 names (its ${hash.toUpperCase()} differs from the certHash)` };
+    return {
+      reason: `the certificate matching the signer identifier (${described}) is not the one signing-certificate-v2 names (its ${hash.toUpperCase()} differs from the certHash)`,
+    };
   }
   if (ess.issuerSerial !== undefined) {
     const { issuer, serialHex } = ess.issuerSerial;
     const issuerOk = issuer.length === 0 || issuer.some((n) => safeNameEquals(n, bound));
-    if (serialHex !== bound.serialNumberHex || !issuerOk) return { reason: 'the issuerSerial of signing-certificate-v2 does not name the signer certificate' };
+    if (serialHex !== bound.serialNumberHex || !issuerOk)
+      return { reason: 'the issuerSerial of signing-certificate-v2 does not name the signer certificate' };
   }
   return { certificate: bound };
 }

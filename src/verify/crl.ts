@@ -1,5 +1,17 @@
 import { looksLikePem } from '../der/pem.js';
-import { childrenOf, expectTag, readBitString, readBoolean, readDer, readNamedBits, readOctets, readOid, readSmallInteger, readTime, toHex } from '../der/reader.js';
+import {
+  childrenOf,
+  expectTag,
+  readBitString,
+  readBoolean,
+  readDer,
+  readNamedBits,
+  readOctets,
+  readOid,
+  readSmallInteger,
+  readTime,
+  toHex,
+} from '../der/reader.js';
 import type { DerElement } from '../der/reader.js';
 import { contextTag, TAG } from '../der/tags.js';
 import { tlv } from '../der/writer.js';
@@ -8,7 +20,14 @@ import { CHANCERY_ALGORITHMS, type AlgorithmPolicy } from './algorithms.js';
 import { parseAlgorithmIdentifier } from './algorithm-identifier.js';
 import type { Certificate } from './certificate.js';
 import { parseDistributionPointName } from './certificate-extensions.js';
-import { REASON_FLAG_NAMES, type AlgorithmIdentifier, type DistributionPoint, type DistributionPointName, type Extension, type ReasonName } from './certificate-types.js';
+import {
+  REASON_FLAG_NAMES,
+  type AlgorithmIdentifier,
+  type DistributionPoint,
+  type DistributionPointName,
+  type Extension,
+  type ReasonName,
+} from './certificate-types.js';
 import { asVerifyError, isParseFault, malformed } from './errors.js';
 import { parseGeneralNames, parseName, type GeneralName, type Name } from './name.js';
 import { ParseCache } from './parse-cache.js';
@@ -84,7 +103,15 @@ export interface Crl {
   problems: string[];
 }
 
-const PROCESSED_CRL_EXTENSIONS = new Set<string>([EXT.crlNumber, EXT.deltaCrlIndicator, EXT.issuingDistributionPoint, EXT.authorityKeyIdentifier, EXT.issuerAltName, EXT.freshestCrl, EXT.authorityInfoAccess]);
+const PROCESSED_CRL_EXTENSIONS = new Set<string>([
+  EXT.crlNumber,
+  EXT.deltaCrlIndicator,
+  EXT.issuingDistributionPoint,
+  EXT.authorityKeyIdentifier,
+  EXT.issuerAltName,
+  EXT.freshestCrl,
+  EXT.authorityInfoAccess,
+]);
 const PROCESSED_ENTRY_EXTENSIONS = new Set<string>([EXT.crlReason, EXT.invalidityDate, EXT.certificateIssuer]);
 
 const cache = new ParseCache<Crl>(256);
@@ -170,7 +197,8 @@ function decodeCrl(der: Buffer): Crl {
           break;
         }
         default:
-          if (ext.critical && !PROCESSED_CRL_EXTENSIONS.has(ext.oid)) problems.push(`the CRL has a critical extension Chancery does not process: ${ext.oid}`);
+          if (ext.critical && !PROCESSED_CRL_EXTENSIONS.has(ext.oid))
+            problems.push(`the CRL has a critical extension Chancery does not process: ${ext.oid}`);
       }
     } catch (error) {
       if (!isParseFault(error)) throw error;
@@ -261,12 +289,16 @@ function parseExtensionList(el: DerElement, what: string, problems: string[]): E
 
 function readBigInteger(el: DerElement, what: string): bigint {
   const v = expectTag(el, TAG.INTEGER, what).value;
-  if (v.length === 0 || v.length > 20 || (v[0]! & 0x80) !== 0) throw malformed(`${what} is not a non-negative integer of at most 20 octets`);
+  if (v.length === 0 || v.length > 20 || (v[0]! & 0x80) !== 0)
+    throw malformed(`${what} is not a non-negative integer of at most 20 octets`);
   return BigInt(`0x${toHex(v)}`);
 }
 
 function parseIdp(value: Buffer): IssuingDistributionPoint {
-  const parts = childrenOf(expectTag(readDer(value, 'the issuing distribution point'), TAG.SEQUENCE, 'the issuing distribution point'), 'the issuing distribution point');
+  const parts = childrenOf(
+    expectTag(readDer(value, 'the issuing distribution point'), TAG.SEQUENCE, 'the issuing distribution point'),
+    'the issuing distribution point',
+  );
   const idp: IssuingDistributionPoint = {
     distributionPoint: undefined,
     onlyContainsUserCerts: false,
@@ -285,7 +317,8 @@ function parseIdp(value: Buffer): IssuingDistributionPoint {
   }
   if (parts[k]?.tag === 0x81) idp.onlyContainsUserCerts = bool(parts[k++]!);
   if (parts[k]?.tag === 0x82) idp.onlyContainsCACerts = bool(parts[k++]!);
-  if (parts[k]?.tag === 0x83) idp.onlySomeReasons = readNamedBits({ ...parts[k++]!, tag: TAG.BIT_STRING }, REASON_FLAG_NAMES, 'onlySomeReasons');
+  if (parts[k]?.tag === 0x83)
+    idp.onlySomeReasons = readNamedBits({ ...parts[k++]!, tag: TAG.BIT_STRING }, REASON_FLAG_NAMES, 'onlySomeReasons');
   if (parts[k]?.tag === 0x84) idp.indirectCrl = bool(parts[k++]!);
   if (parts[k]?.tag === 0x85) idp.onlyContainsAttributeCerts = bool(parts[k++]!);
   if (k !== parts.length) throw malformed('the issuing distribution point has unexpected fields');
@@ -333,7 +366,11 @@ export function crlSource(crls: Array<Crl | Uint8Array | string>, options: CrlSo
       const sources: string[] = [];
       const points: DistributionPoint[] = cert.crlDistributionPoints?.length ? [...cert.crlDistributionPoints] : [];
       // §6.3.3: without a cRLDistributionPoints extension, the issuer's own full CRLs apply.
-      const implicit: DistributionPoint = { distributionPoint: undefined, reasons: undefined, crlIssuer: [{ type: 'directory', name: cert.issuer }] };
+      const implicit: DistributionPoint = {
+        distributionPoint: undefined,
+        reasons: undefined,
+        crlIssuer: [{ type: 'directory', name: cert.issuer }],
+      };
       if (points.length === 0) points.push(implicit);
       for (const dp of points) {
         for (const crl of complete) {
@@ -343,7 +380,9 @@ export function crlSource(crls: Array<Crl | Uint8Array | string>, options: CrlSo
             notes.push(`the CRL of "${crl.issuer.describe()}" issued ${crl.thisUpdate.toISOString()} does not apply: ${why}`);
             continue;
           }
-          const interim = new Set<ReasonName>(ALL_REASONS.filter((r) => (dp.reasons?.has(r) ?? true) && (crl.issuingDistributionPoint?.onlySomeReasons?.has(r) ?? true)));
+          const interim = new Set<ReasonName>(
+            ALL_REASONS.filter((r) => (dp.reasons?.has(r) ?? true) && (crl.issuingDistributionPoint?.onlySomeReasons?.has(r) ?? true)),
+          );
           if ([...interim].every((r) => covered.has(r))) continue;
           const usable = await usability(crl, cert, issuer, at, context, extra, algorithms, dp !== implicit && dp.crlIssuer !== undefined);
           if (usable !== undefined) {
@@ -354,7 +393,9 @@ export function crlSource(crls: Array<Crl | Uint8Array | string>, options: CrlSo
           // A delta CRL for this complete CRL, newest first (RFC 5280 §5.2.4, §6.3.3 (c)).
           let delta: Crl | undefined;
           for (const d of deltasFor(crl, deltas)) {
-            const dUsable = scopeProblem(d, cert, dp) ?? (await usability(d, cert, issuer, at, context, extra, algorithms, dp !== implicit && dp.crlIssuer !== undefined));
+            const dUsable =
+              scopeProblem(d, cert, dp) ??
+              (await usability(d, cert, issuer, at, context, extra, algorithms, dp !== implicit && dp.crlIssuer !== undefined));
             if (dUsable === undefined) {
               delta = d;
               break;
@@ -363,7 +404,10 @@ export function crlSource(crls: Array<Crl | Uint8Array | string>, options: CrlSo
           }
           const dEntry = delta === undefined ? undefined : findEntry(delta, cert);
           if (dEntry !== undefined && dEntry.reason !== 'removeFromCRL') {
-            return revoked(dEntry, `the delta CRL of "${delta!.issuer.describe()}" issued ${delta!.thisUpdate.toISOString()} (number ${delta!.crlNumber})`);
+            return revoked(
+              dEntry,
+              `the delta CRL of "${delta!.issuer.describe()}" issued ${delta!.thisUpdate.toISOString()} (number ${delta!.crlNumber})`,
+            );
           }
           if (dEntry === undefined) {
             const entry = findEntry(crl, cert);
@@ -376,8 +420,14 @@ export function crlSource(crls: Array<Crl | Uint8Array | string>, options: CrlSo
       if (covered.size === ALL_REASONS.length) return { status: 'good', source: sources.join(' and ') };
       if (parsed.length === 0 && unreadable.length === 0) return { status: 'unknown', reason: 'no CRL was supplied' };
       const missing = ALL_REASONS.filter((r) => !covered.has(r));
-      const head = covered.size === 0 ? `no usable CRL covers certificate ${cert.describe()}` : `the usable CRLs do not cover the reasons ${missing.join(', ')}`;
-      return { status: 'unknown', reason: notes.length === 0 ? head : `${head} (${notes.slice(0, 4).join('; ')}${notes.length > 4 ? '; …' : ''})` };
+      const head =
+        covered.size === 0
+          ? `no usable CRL covers certificate ${cert.describe()}`
+          : `the usable CRLs do not cover the reasons ${missing.join(', ')}`;
+      return {
+        status: 'unknown',
+        reason: notes.length === 0 ? head : `${head} (${notes.slice(0, 4).join('; ')}${notes.length > 4 ? '; …' : ''})`,
+      };
     },
   };
 }
@@ -426,7 +476,8 @@ function scopeProblem(crl: Crl, cert: Certificate, dp: DistributionPoint): strin
     // A relative DP name is appended to the DP's cRLIssuer when there is one, else to the certificate's issuer.
     const dpBase = dp.crlIssuer?.find((n): n is Extract<GeneralName, { type: 'directory' }> => n.type === 'directory')?.name ?? cert.issuer;
     const dpNames = dp.distributionPoint !== undefined ? fullNames(dp.distributionPoint, dpBase) : (dp.crlIssuer ?? []);
-    if (!idpNames.some((a) => dpNames.some((b) => sameGeneralName(a, b)))) return 'its issuing distribution point is not one of the certificate\'s distribution points';
+    if (!idpNames.some((a) => dpNames.some((b) => sameGeneralName(a, b))))
+      return "its issuing distribution point is not one of the certificate's distribution points";
   }
   // (b)(2)(ii)–(iv)
   if (idp.onlyContainsUserCerts && cert.isCa) return 'it covers end-entity certificates only';
@@ -449,7 +500,8 @@ async function usability(
 ): Promise<string | undefined> {
   if (crl.problems.length > 0) return crl.problems.join('; ');
   if (crl.nextUpdate === undefined) return 'it has no nextUpdate, so its currency cannot be judged';
-  if (at.getTime() > crl.nextUpdate.getTime()) return `it was superseded on ${crl.nextUpdate.toISOString()} (nextUpdate) before the validation time`;
+  if (at.getTime() > crl.nextUpdate.getTime())
+    return `it was superseded on ${crl.nextUpdate.toISOString()} (nextUpdate) before the validation time`;
   // (f)/(g): the signer. The certificate's own issuer first, when the CRL is direct.
   const notes: string[] = [];
   if (crl.issuer.equals(issuer.subject)) {
@@ -457,13 +509,14 @@ async function usability(
     if (key !== undefined) {
       const sig = verifySignedBytes(crl.tbs, crl.signatureAlgorithm, crl.signature, key, algorithms);
       if (sig.ok) {
-        if (issuer.keyUsage !== undefined && !issuer.keyUsage.has('cRLSign')) return `its signer ${issuer.describe()} has a keyUsage without cRLSign`;
+        if (issuer.keyUsage !== undefined && !issuer.keyUsage.has('cRLSign'))
+          return `its signer ${issuer.describe()} has a keyUsage without cRLSign`;
         return undefined;
       }
       notes.push(`it is not signed by the key of ${issuer.describe()} (${sig.message})`);
     }
   }
-  if (context === undefined) return notes[0] ?? 'its signer is not the certificate\'s issuer, and no other signer can be validated here';
+  if (context === undefined) return notes[0] ?? "its signer is not the certificate's issuer, and no other signer can be validated here";
   const seen = new Set<Certificate>([issuer]);
   const candidates = [...context.candidates, ...extra].filter((c) => c.subject.equals(crl.issuer) && !seen.has(c));
   for (const signer of candidates) {
@@ -518,4 +571,3 @@ function sameGeneralName(a: GeneralName, b: GeneralName): boolean {
       return (a as { der: Buffer }).der.equals((b as { der: Buffer }).der);
   }
 }
-

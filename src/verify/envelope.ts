@@ -79,7 +79,11 @@ export async function verifyEnvelope(input: VerifyEnvelopeInput): Promise<Valida
 
   // 3. The policy allows this format.
   if (!rules.formats.includes(envelope.format)) {
-    before.fail('policy.format', 'POLICY_FAILURE', `the policy ${policy!.id} does not accept ${envelope.format.toUpperCase()} envelopes (it accepts ${rules.formats.join(', ')})`);
+    before.fail(
+      'policy.format',
+      'POLICY_FAILURE',
+      `the policy ${policy!.id} does not accept ${envelope.format.toUpperCase()} envelopes (it accepts ${rules.formats.join(', ')})`,
+    );
   } else if (policy !== undefined) {
     before.pass('policy.format', `the policy ${policy.id} accepts ${envelope.format.toUpperCase()} envelopes`);
   }
@@ -87,7 +91,13 @@ export async function verifyEnvelope(input: VerifyEnvelopeInput): Promise<Valida
   // 4. The format's own checks of every signature (structure, certificate, algorithm, value).
   const found =
     envelope.format === 'cms'
-      ? await verifyCmsSignatures(envelope.signedData, content, [...envelope.certificates, ...(input.intermediates ?? [])], rules, input.signaturesOnThreadPool === true)
+      ? await verifyCmsSignatures(
+          envelope.signedData,
+          content,
+          [...envelope.certificates, ...(input.intermediates ?? [])],
+          rules,
+          input.signaturesOnThreadPool === true,
+        )
       : await verifyJwsSignatures(envelope.jws, content, rules);
 
   // 5. The document: I-JSON, and under a policy its type and schema.
@@ -96,9 +106,19 @@ export async function verifyEnvelope(input: VerifyEnvelopeInput): Promise<Valida
   // 6. Checks common to both formats: signing-time window, certificate path, applicant binding.
   const carried = envelope.format === 'cms' ? envelope.certificates : [];
   const signer = await finishSignature(found.signer, undefined, carried, input, policy, rules, document);
-  const countersigners = await Promise.all(found.countersigners.map((c) => finishSignature(c, found.signer.signingTime, carried, input, policy, rules, undefined)));
+  const countersigners = await Promise.all(
+    found.countersigners.map((c) => finishSignature(c, found.signer.signingTime, carried, input, policy, rules, undefined)),
+  );
 
-  return assemble(input, policy, envelope.format, before, after, content === undefined ? null : { bytes: content, json: document ?? null }, [signer, ...countersigners]);
+  return assemble(
+    input,
+    policy,
+    envelope.format,
+    before,
+    after,
+    content === undefined ? null : { bytes: content, json: document ?? null },
+    [signer, ...countersigners],
+  );
 }
 
 type ReadEnvelope =
@@ -115,8 +135,16 @@ function readEnvelope(bytes: Uint8Array, checks: CheckList): ReadEnvelope | unde
   try {
     if (format === 'cms') {
       const signedData = parseCmsSignedData(bytes);
-      if (signedData.signerInfos.length !== 1) throw new VerifyError('ERR_VERIFY_MALFORMED', `the SignedData has ${signedData.signerInfos.length} SignerInfos; a Chancery envelope has exactly one (officers countersign it)`);
-      if (signedData.eContentType !== OID.data) throw new VerifyError('ERR_VERIFY_MALFORMED', `the encapsulated content type is ${signedData.eContentType}, not id-data (${OID.data})`);
+      if (signedData.signerInfos.length !== 1)
+        throw new VerifyError(
+          'ERR_VERIFY_MALFORMED',
+          `the SignedData has ${signedData.signerInfos.length} SignerInfos; a Chancery envelope has exactly one (officers countersign it)`,
+        );
+      if (signedData.eContentType !== OID.data)
+        throw new VerifyError(
+          'ERR_VERIFY_MALFORMED',
+          `the encapsulated content type is ${signedData.eContentType}, not id-data (${OID.data})`,
+        );
       const certificates = signedData.certificates.map((der, i) => {
         try {
           return parseCertificate(der);
@@ -128,7 +156,10 @@ function readEnvelope(bytes: Uint8Array, checks: CheckList): ReadEnvelope | unde
       return { format, signedData, certificates, embedded: signedData.eContent };
     }
     const jws = parseJws(bytes);
-    checks.pass('envelope.format', `the envelope is a JWS (${jws.serialization} serialization) with ${jws.signatures.length} signature${jws.signatures.length === 1 ? '' : 's'}`);
+    checks.pass(
+      'envelope.format',
+      `the envelope is a JWS (${jws.serialization} serialization) with ${jws.signatures.length} signature${jws.signatures.length === 1 ? '' : 's'}`,
+    );
     return { format, jws, embedded: jws.payload };
   } catch (error) {
     if (!isParseFault(error)) throw error;
@@ -150,7 +181,11 @@ export function detectFormat(bytes: Uint8Array): 'cms' | 'jws' | undefined {
 
 function resolveContent(embedded: Uint8Array | undefined, supplied: Uint8Array | undefined, checks: CheckList): Uint8Array | undefined {
   if (supplied !== undefined && supplied.length > MAX_CONTENT_BYTES) {
-    checks.fail('envelope.content', 'FORMAT_FAILURE', `the supplied document is ${supplied.length} bytes, above the limit of ${MAX_CONTENT_BYTES}`);
+    checks.fail(
+      'envelope.content',
+      'FORMAT_FAILURE',
+      `the supplied document is ${supplied.length} bytes, above the limit of ${MAX_CONTENT_BYTES}`,
+    );
     return undefined;
   }
   if (embedded !== undefined) {
@@ -170,7 +205,11 @@ function resolveContent(embedded: Uint8Array | undefined, supplied: Uint8Array |
 }
 
 /** The policy whose id is the document's type; a fault is a check and no policy. */
-function selectPolicy(policies: PolicySet, parsed: ReturnType<typeof parseDocument> | undefined, checks: CheckList): LoadedPolicy | undefined {
+function selectPolicy(
+  policies: PolicySet,
+  parsed: ReturnType<typeof parseDocument> | undefined,
+  checks: CheckList,
+): LoadedPolicy | undefined {
   if (parsed === undefined) {
     checks.notRun('policy.select', 'the document is not available, so no policy can be chosen by its type');
     return undefined;
@@ -182,7 +221,14 @@ function selectPolicy(policies: PolicySet, parsed: ReturnType<typeof parseDocume
   const type = parsed.value['type'];
   const policy = typeof type === 'string' ? policies.get(type) : undefined;
   if (policy === undefined) {
-    checks.fail('policy.select', 'POLICY_FAILURE', `no policy applies to the document type ${JSON.stringify(type ?? null).slice(0, 80)} (known: ${policies.list().map((p) => p.id).join(', ')})`);
+    checks.fail(
+      'policy.select',
+      'POLICY_FAILURE',
+      `no policy applies to the document type ${JSON.stringify(type ?? null).slice(0, 80)} (known: ${policies
+        .list()
+        .map((p) => p.id)
+        .join(', ')})`,
+    );
     return undefined;
   }
   checks.pass('policy.select', `the document's type selects the policy ${policy.id} v${policy.version}`);
@@ -190,7 +236,11 @@ function selectPolicy(policies: PolicySet, parsed: ReturnType<typeof parseDocume
 }
 
 /** The parsed document; under a policy, its JSON form, type and schema are checked. */
-function checkDocument(parsed: ReturnType<typeof parseDocument>, policy: LoadedPolicy | undefined, checks: CheckList): Record<string, unknown> | undefined {
+function checkDocument(
+  parsed: ReturnType<typeof parseDocument>,
+  policy: LoadedPolicy | undefined,
+  checks: CheckList,
+): Record<string, unknown> | undefined {
   if (!parsed.ok) {
     // Without a policy the signature alone is validated; a non-JSON document is reported, not failed.
     if (policy !== undefined) checks.fail('document.json', 'FORMAT_FAILURE', `the document is not acceptable JSON: ${parsed.reason}`);
@@ -200,13 +250,22 @@ function checkDocument(parsed: ReturnType<typeof parseDocument>, policy: LoadedP
   checks.pass('document.json', 'the document is a JSON object (I-JSON: UTF-8, no repeated member names)');
   const type = parsed.value['type'];
   if (type !== policy.id) {
-    checks.fail('policy.document-type', 'POLICY_FAILURE', `the document's type is ${JSON.stringify(type ?? null).slice(0, 80)}, not ${policy.id}`);
+    checks.fail(
+      'policy.document-type',
+      'POLICY_FAILURE',
+      `the document's type is ${JSON.stringify(type ?? null).slice(0, 80)}, not ${policy.id}`,
+    );
   } else {
     checks.pass('policy.document-type', `the document's type is ${policy.id}`);
   }
   const valid = policy.validateDocument(parsed.value);
   if (valid.valid) checks.pass('policy.document-schema', `the document matches the ${policy.id} v${policy.version} schema`);
-  else checks.fail('policy.document-schema', 'POLICY_FAILURE', `the document does not match the ${policy.id} v${policy.version} schema: ${valid.errors.join('; ')}`);
+  else
+    checks.fail(
+      'policy.document-schema',
+      'POLICY_FAILURE',
+      `the document does not match the ${policy.id} v${policy.version} schema: ${valid.errors.join('; ')}`,
+    );
   return parsed.value;
 }
 
@@ -229,11 +288,25 @@ async function finishSignature(
   } else {
     const latest = input.time.getTime() + rules.maxClockSkewMs;
     if (evidence.signingTime.getTime() > latest) {
-      checks.fail('signature.signing-time-window', 'SIG_CONSTRAINTS_FAILURE', `the claimed signing time ${evidence.signingTime.toISOString()} is after the validation time ${input.time.toISOString()} (plus ${rules.maxClockSkewMs / 1000} s clock skew)`);
-    } else if (enterpriseSigningTime !== undefined && evidence.signingTime.getTime() + rules.maxClockSkewMs < enterpriseSigningTime.getTime()) {
-      checks.fail('signature.signing-time-window', 'SIG_CONSTRAINTS_FAILURE', `the countersignature claims ${evidence.signingTime.toISOString()}, before the enterprise signed (${enterpriseSigningTime.toISOString()})`);
+      checks.fail(
+        'signature.signing-time-window',
+        'SIG_CONSTRAINTS_FAILURE',
+        `the claimed signing time ${evidence.signingTime.toISOString()} is after the validation time ${input.time.toISOString()} (plus ${rules.maxClockSkewMs / 1000} s clock skew)`,
+      );
+    } else if (
+      enterpriseSigningTime !== undefined &&
+      evidence.signingTime.getTime() + rules.maxClockSkewMs < enterpriseSigningTime.getTime()
+    ) {
+      checks.fail(
+        'signature.signing-time-window',
+        'SIG_CONSTRAINTS_FAILURE',
+        `the countersignature claims ${evidence.signingTime.toISOString()}, before the enterprise signed (${enterpriseSigningTime.toISOString()})`,
+      );
     } else {
-      checks.pass('signature.signing-time-window', `the claimed signing time is not after the validation time${enterpriseSigningTime === undefined ? '' : ' nor before the enterprise signature'}`);
+      checks.pass(
+        'signature.signing-time-window',
+        `the claimed signing time is not after the validation time${enterpriseSigningTime === undefined ? '' : ' nor before the enterprise signature'}`,
+      );
     }
   }
 
@@ -242,7 +315,8 @@ async function finishSignature(
   if (leaf === undefined) {
     checks.notRun('path', 'the signer certificate was not found');
   } else {
-    const requiredPolicies = policy === undefined ? undefined : [evidence.role === 'signer' ? OID.policyEnterpriseSigning : OID.policyOfficer];
+    const requiredPolicies =
+      policy === undefined ? undefined : [evidence.role === 'signer' ? OID.policyEnterpriseSigning : OID.policyOfficer];
     const path = await validatePath({
       leaf,
       intermediates: [...(evidence.carried ?? []), ...carried, ...(input.intermediates ?? [])],
@@ -264,7 +338,11 @@ async function finishSignature(
     else if (document === undefined) checks.notRun('policy.applicant-binding', 'the document could not be read');
     else {
       const binding = checkApplicantBinding(document, leaf.subject.attribute(OID.organizationIdentifier));
-      if (binding.bound) checks.pass('policy.applicant-binding', `the signer's organizationIdentifier ${binding.organizationIdentifier} is NTRCN- plus the document's applicant`);
+      if (binding.bound)
+        checks.pass(
+          'policy.applicant-binding',
+          `the signer's organizationIdentifier ${binding.organizationIdentifier} is NTRCN- plus the document's applicant`,
+        );
       else checks.fail('policy.applicant-binding', 'POLICY_FAILURE', binding.reason);
     }
   }
@@ -334,5 +412,10 @@ function stableSortBySigningTime(list: SignatureEvidence[]): SignatureEvidence[]
 
 function signatureRulesOf(policy: LoadedPolicy | undefined): SignatureRules {
   if (policy === undefined) return DEFAULT_SIGNATURE_RULES;
-  return { formats: policy.signature.formats, algorithms: policy.signature.algorithms, minRsaBits: policy.signature.minRsaBits, maxClockSkewMs: policy.signature.maxClockSkewMs };
+  return {
+    formats: policy.signature.formats,
+    algorithms: policy.signature.algorithms,
+    minRsaBits: policy.signature.minRsaBits,
+    maxClockSkewMs: policy.signature.maxClockSkewMs,
+  };
 }

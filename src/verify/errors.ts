@@ -8,8 +8,7 @@ import { ChanceryError } from '../errors.js';
  */
 export type VerifyErrorCode =
   // envelope half
-  | 'ERR_VERIFY_MALFORMED'
-  | 'ERR_VERIFY_TOO_LARGE';
+  'ERR_VERIFY_MALFORMED' | 'ERR_VERIFY_TOO_LARGE';
 export class VerifyError extends ChanceryError<VerifyErrorCode> {}
 
 /** A structure the verifier reads is malformed (beyond what the DER reader itself checks). */

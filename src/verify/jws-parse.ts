@@ -70,9 +70,11 @@ function parseJson(text: string): ParsedJws {
   let serialization: JwsSerialization;
   let raw: unknown[];
   if ('signatures' in obj) {
-    if ('signature' in obj || 'protected' in obj || 'header' in obj) throw bad('a general JWS must not also have the flattened members signature/protected/header');
+    if ('signature' in obj || 'protected' in obj || 'header' in obj)
+      throw bad('a general JWS must not also have the flattened members signature/protected/header');
     if (!Array.isArray(obj['signatures']) || obj['signatures'].length === 0) throw bad('"signatures" must be a non-empty array');
-    if (obj['signatures'].length > MAX_JWS_SIGNATURES) throw bad(`the JWS has ${obj['signatures'].length} signatures, above the limit of ${MAX_JWS_SIGNATURES}`);
+    if (obj['signatures'].length > MAX_JWS_SIGNATURES)
+      throw bad(`the JWS has ${obj['signatures'].length} signatures, above the limit of ${MAX_JWS_SIGNATURES}`);
     serialization = 'general';
     raw = obj['signatures'];
   } else if ('signature' in obj) {
@@ -82,7 +84,8 @@ function parseJson(text: string): ParsedJws {
     throw bad('the JSON is not a JWS: it has neither "signatures" nor "signature"');
   }
   for (const key of Object.keys(obj)) {
-    if (!['payload', 'signatures', 'protected', 'header', 'signature'].includes(key)) throw bad(`the JWS has an unknown member "${key.slice(0, 64)}"`);
+    if (!['payload', 'signatures', 'protected', 'header', 'signature'].includes(key))
+      throw bad(`the JWS has an unknown member "${key.slice(0, 64)}"`);
   }
   const payloadB64 = obj['payload'];
   if (payloadB64 !== undefined && typeof payloadB64 !== 'string') throw bad('the JWS "payload" is not a string');
@@ -90,11 +93,13 @@ function parseJson(text: string): ParsedJws {
     const what = serialization === 'general' ? `signatures[${i}]` : 'the JWS';
     if (s === null || typeof s !== 'object' || Array.isArray(s)) throw bad(`${what} is not an object`);
     const e = s as Record<string, unknown>;
-    for (const key of Object.keys(e)) if (!['protected', 'header', 'signature'].includes(key)) throw bad(`${what} has an unknown member "${key.slice(0, 64)}"`);
+    for (const key of Object.keys(e))
+      if (!['protected', 'header', 'signature'].includes(key)) throw bad(`${what} has an unknown member "${key.slice(0, 64)}"`);
     if (typeof e['protected'] !== 'string') throw bad(`${what} has no protected header (Chancery requires one)`);
     if (typeof e['signature'] !== 'string') throw bad(`${what} has no "signature" string`);
     const header = e['header'];
-    if (header !== undefined && (header === null || typeof header !== 'object' || Array.isArray(header))) throw bad(`${what} "header" is not an object`);
+    if (header !== undefined && (header === null || typeof header !== 'object' || Array.isArray(header)))
+      throw bad(`${what} "header" is not an object`);
     return readEntry(e['protected'], header as Record<string, unknown> | undefined, e['signature'], what);
   });
   return {
@@ -105,15 +110,22 @@ function parseJson(text: string): ParsedJws {
   };
 }
 
-function readEntry(protectedB64: string, unprotectedHeader: Record<string, unknown> | undefined, signatureB64: string, what: string): JwsEntry {
-  if (protectedB64.length > (MAX_JWS_HEADER_BYTES * 4) / 3 + 4) throw bad(`${what} has a protected header above ${MAX_JWS_HEADER_BYTES} bytes`);
+function readEntry(
+  protectedB64: string,
+  unprotectedHeader: Record<string, unknown> | undefined,
+  signatureB64: string,
+  what: string,
+): JwsEntry {
+  if (protectedB64.length > (MAX_JWS_HEADER_BYTES * 4) / 3 + 4)
+    throw bad(`${what} has a protected header above ${MAX_JWS_HEADER_BYTES} bytes`);
   if (protectedB64 === '') throw bad(`${what} has an empty protected header (Chancery requires one)`);
   const headerBytes = decodeBase64Url(protectedB64, `${what} protected header`);
   const header = parseDocument(headerBytes);
   if (!header.ok) throw bad(`${what} protected header is not a JSON object without duplicate names: ${header.reason}`);
   if (unprotectedHeader !== undefined) {
     for (const name of Object.keys(unprotectedHeader)) {
-      if (name in header.value) throw bad(`${what} gives the header parameter "${name.slice(0, 64)}" both protected and unprotected (RFC 7515 §7.2.1)`);
+      if (name in header.value)
+        throw bad(`${what} gives the header parameter "${name.slice(0, 64)}" both protected and unprotected (RFC 7515 §7.2.1)`);
     }
   }
   return {

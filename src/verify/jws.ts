@@ -73,26 +73,54 @@ export async function verifyJwsEntry(
   if (refusal !== undefined) return { ok: false, subIndication: 'FORMAT_FAILURE', reason: refusal, byPolicy: false };
   const alg = entry.protectedHeader['alg'] as string;
   if (!algorithms.includes(alg)) {
-    return { ok: false, subIndication: 'CRYPTO_CONSTRAINTS_FAILURE', reason: `the algorithm ${alg} is not among those allowed (${algorithms.join(', ')})`, byPolicy: true };
+    return {
+      ok: false,
+      subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
+      reason: `the algorithm ${alg} is not among those allowed (${algorithms.join(', ')})`,
+      byPolicy: true,
+    };
   }
   try {
     await flattenedVerify(
-      { protected: entry.protectedB64, payload: payloadB64, signature: entry.signatureB64, ...(entry.unprotectedHeader === undefined ? {} : { header: entry.unprotectedHeader }) },
+      {
+        protected: entry.protectedB64,
+        payload: payloadB64,
+        signature: entry.signatureB64,
+        ...(entry.unprotectedHeader === undefined ? {} : { header: entry.unprotectedHeader }),
+      },
       key as KeyObject,
       { algorithms: [alg], crit: Object.fromEntries(understood.map((n) => [n, true])) },
     );
     return { ok: true };
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return { ok: false, subIndication: 'SIG_CRYPTO_FAILURE', reason: 'the signature value does not verify with the signer key', byPolicy: false };
-    if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') return { ok: false, subIndication: 'CRYPTO_CONSTRAINTS_FAILURE', reason: `the algorithm ${alg} is not allowed`, byPolicy: true };
+    if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
+      return {
+        ok: false,
+        subIndication: 'SIG_CRYPTO_FAILURE',
+        reason: 'the signature value does not verify with the signer key',
+        byPolicy: false,
+      };
+    if (code === 'ERR_JOSE_ALG_NOT_ALLOWED')
+      return { ok: false, subIndication: 'CRYPTO_CONSTRAINTS_FAILURE', reason: `the algorithm ${alg} is not allowed`, byPolicy: true };
     if (error instanceof TypeError) {
       // jose refuses keys that do not fit the algorithm, or whose JWK `use`/`key_ops`/`alg` forbid verification.
-      return { ok: false, subIndication: 'CRYPTO_CONSTRAINTS_FAILURE', reason: `the key cannot verify ${alg}: ${error.message}`, byPolicy: false };
+      return {
+        ok: false,
+        subIndication: 'CRYPTO_CONSTRAINTS_FAILURE',
+        reason: `the key cannot verify ${alg}: ${error.message}`,
+        byPolicy: false,
+      };
     }
-    if (code !== undefined && code.startsWith('ERR_J')) return { ok: false, subIndication: 'FORMAT_FAILURE', reason: `the JWS is invalid: ${(error as Error).message}`, byPolicy: false };
+    if (code !== undefined && code.startsWith('ERR_J'))
+      return { ok: false, subIndication: 'FORMAT_FAILURE', reason: `the JWS is invalid: ${(error as Error).message}`, byPolicy: false };
     // Anything else (a key WebCrypto cannot import, say) means the check could not run: never a pass.
-    return { ok: false, subIndication: 'GENERIC', reason: `the signature could not be checked: ${(error as Error).message ?? String(error)}`, byPolicy: false };
+    return {
+      ok: false,
+      subIndication: 'GENERIC',
+      reason: `the signature could not be checked: ${(error as Error).message ?? String(error)}`,
+      byPolicy: false,
+    };
   }
 }
 
@@ -109,7 +137,8 @@ export async function verifyJwsWithKey(jws: string, key: KeyObject | JWK, algori
     if (isParseFault(error)) return { ok: false, subIndication: 'FORMAT_FAILURE', reason: error.message, byPolicy: false };
     throw error;
   }
-  if (parsed.signatures.length !== 1) return { ok: false, subIndication: 'FORMAT_FAILURE', reason: 'exactly one signature was expected', byPolicy: false };
+  if (parsed.signatures.length !== 1)
+    return { ok: false, subIndication: 'FORMAT_FAILURE', reason: 'exactly one signature was expected', byPolicy: false };
   return verifyJwsEntry(parsed.signatures[0]!, parsed.payloadB64 ?? '', key, algorithms);
 }
 
@@ -127,7 +156,8 @@ export function headerRuleViolation(entry: JwsEntry, understood: readonly string
   if ('b64' in h && h['b64'] !== true) return 'the JWS uses an unencoded payload ("b64": false, RFC 7797), which is not accepted';
   if ('crit' in h) {
     const crit = h['crit'];
-    if (!Array.isArray(crit) || crit.length === 0 || crit.some((c) => typeof c !== 'string')) return '"crit" must be a non-empty array of header parameter names';
+    if (!Array.isArray(crit) || crit.length === 0 || crit.some((c) => typeof c !== 'string'))
+      return '"crit" must be a non-empty array of header parameter names';
     if (new Set(crit).size !== crit.length) return '"crit" lists a name twice';
     for (const name of crit as string[]) {
       if (!understood.includes(name)) return `the header marks "${name.slice(0, 64)}" critical, and Chancery does not understand it here`;
@@ -147,16 +177,27 @@ export interface JwsSignatures {
  * Runs the JWS checks of every entry: `signatures[0]` is the enterprise's, the rest are
  * countersignatures. `payload` is the document (the JWS's own or the detached one supplied).
  */
-export async function verifyJwsSignatures(parsed: ParsedJws, payload: Uint8Array | undefined, rules: SignatureRules): Promise<JwsSignatures> {
+export async function verifyJwsSignatures(
+  parsed: ParsedJws,
+  payload: Uint8Array | undefined,
+  rules: SignatureRules,
+): Promise<JwsSignatures> {
   const payloadB64 = parsed.payloadB64 ?? (payload === undefined ? undefined : Buffer.from(payload).toString('base64url'));
   const first = parsed.signatures[0]!;
   const signer = await verifyEntry(first, 'signer', payloadB64, rules, first.signature);
   const countersigners: SignatureEvidence[] = [];
-  for (const entry of parsed.signatures.slice(1)) countersigners.push(await verifyEntry(entry, 'countersigner', payloadB64, rules, first.signature));
+  for (const entry of parsed.signatures.slice(1))
+    countersigners.push(await verifyEntry(entry, 'countersigner', payloadB64, rules, first.signature));
   return { signer, countersigners };
 }
 
-async function verifyEntry(entry: JwsEntry, role: 'signer' | 'countersigner', payloadB64: string | undefined, rules: SignatureRules, enterpriseSignature: Uint8Array): Promise<SignatureEvidence> {
+async function verifyEntry(
+  entry: JwsEntry,
+  role: 'signer' | 'countersigner',
+  payloadB64: string | undefined,
+  rules: SignatureRules,
+  enterpriseSignature: Uint8Array,
+): Promise<SignatureEvidence> {
   const checks = new CheckList();
   const what = role === 'signer' ? 'the signature' : 'the countersignature';
   const evidence: SignatureEvidence = { role, checks, certificate: undefined, algorithm: null, signingTime: undefined };
@@ -167,9 +208,17 @@ async function verifyEntry(entry: JwsEntry, role: 'signer' | 'countersigner', pa
   // 1. Header rules (alg none, b64, crit, unprotected parameters).
   const violation = headerRuleViolation(entry, understood);
   if (violation !== undefined) checks.fail('jws.header', 'FORMAT_FAILURE', violation);
-  else checks.pass('jws.header', `the protected header keeps Chancery's rules (alg ${String(h['alg'])}, no b64, crit ${role === 'signer' ? 'absent' : 'for decision and sig#S256 only'})`);
+  else
+    checks.pass(
+      'jws.header',
+      `the protected header keeps Chancery's rules (alg ${String(h['alg'])}, no b64, crit ${role === 'signer' ? 'absent' : 'for decision and sig#S256 only'})`,
+    );
   if (role === 'signer' && (DECISION_HEADER in h || COUNTERSIGNATURE_HASH_HEADER in h)) {
-    checks.fail('jws.role', 'FORMAT_FAILURE', "the enterprise's signature (the first entry) carries countersignature parameters (decision or sig#S256)");
+    checks.fail(
+      'jws.role',
+      'FORMAT_FAILURE',
+      "the enterprise's signature (the first entry) carries countersignature parameters (decision or sig#S256)",
+    );
   }
 
   // 2. The signer certificate from x5c.
@@ -179,13 +228,20 @@ async function verifyEntry(entry: JwsEntry, role: 'signer' | 'countersigner', pa
   } else {
     evidence.certificate = chain.certificates[0]!;
     evidence.carried = chain.certificates.slice(1);
-    checks.pass('jws.x5c', `x5c carries the signer certificate ${evidence.certificate.describe()}${chain.certificates.length > 1 ? ` and ${chain.certificates.length - 1} more` : ''}`);
+    checks.pass(
+      'jws.x5c',
+      `x5c carries the signer certificate ${evidence.certificate.describe()}${chain.certificates.length > 1 ? ` and ${chain.certificates.length - 1} more` : ''}`,
+    );
   }
 
   // 3. The claimed signing time.
   const iat = h['iat'];
   if (typeof iat !== 'number' || !Number.isSafeInteger(iat) || iat < 0) {
-    checks.fail('jws.signing-time', 'FORMAT_FAILURE', 'the protected header has no "iat" (the signing time, a NumericDate in whole seconds)');
+    checks.fail(
+      'jws.signing-time',
+      'FORMAT_FAILURE',
+      'the protected header has no "iat" (the signing time, a NumericDate in whole seconds)',
+    );
   } else {
     evidence.signingTime = new Date(iat * 1000);
     checks.pass('jws.signing-time', `the claimed signing time is ${evidence.signingTime.toISOString()}`);
@@ -197,7 +253,12 @@ async function verifyEntry(entry: JwsEntry, role: 'signer' | 'countersigner', pa
   const alg = typeof h['alg'] === 'string' ? h['alg'] : '';
   let algorithmOk = false;
   if (cert === undefined || key === undefined) {
-    checks.notRun('jws.signature-algorithm', cert === undefined ? 'the signer certificate was not found' : `the signer's public key cannot be read (${cert.publicKeyProblem ?? 'unknown reason'})`);
+    checks.notRun(
+      'jws.signature-algorithm',
+      cert === undefined
+        ? 'the signer certificate was not found'
+        : `the signer's public key cannot be read (${cert.publicKeyProblem ?? 'unknown reason'})`,
+    );
   } else if (violation !== undefined) {
     checks.notRun('jws.signature-algorithm', 'the header breaks the rules above');
   } else {
@@ -230,12 +291,26 @@ async function verifyEntry(entry: JwsEntry, role: 'signer' | 'countersigner', pa
       evidence.decision = decision as Decision;
       checks.pass('jws.decision', `the officer's decision is "${decision}"`);
     } else {
-      checks.fail('jws.decision', 'FORMAT_FAILURE', `the countersignature's "decision" is ${decision === undefined ? 'missing' : JSON.stringify(decision).slice(0, 64)}, not approve, refuse or review`);
+      checks.fail(
+        'jws.decision',
+        'FORMAT_FAILURE',
+        `the countersignature's "decision" is ${decision === undefined ? 'missing' : JSON.stringify(decision).slice(0, 64)}, not approve, refuse or review`,
+      );
     }
     const bound = h[COUNTERSIGNATURE_HASH_HEADER];
     const expected = sha256(enterpriseSignature).toString('base64url');
-    if (typeof bound !== 'string') checks.fail('jws.countersignature-binding', 'FORMAT_FAILURE', `the countersignature has no "${COUNTERSIGNATURE_HASH_HEADER}" binding it to the enterprise signature`);
-    else if (bound !== expected) checks.fail('jws.countersignature-binding', 'HASH_FAILURE', `"${COUNTERSIGNATURE_HASH_HEADER}" is not the SHA-256 of this envelope's enterprise signature: the countersignature was made for another signature`);
+    if (typeof bound !== 'string')
+      checks.fail(
+        'jws.countersignature-binding',
+        'FORMAT_FAILURE',
+        `the countersignature has no "${COUNTERSIGNATURE_HASH_HEADER}" binding it to the enterprise signature`,
+      );
+    else if (bound !== expected)
+      checks.fail(
+        'jws.countersignature-binding',
+        'HASH_FAILURE',
+        `"${COUNTERSIGNATURE_HASH_HEADER}" is not the SHA-256 of this envelope's enterprise signature: the countersignature was made for another signature`,
+      );
     else checks.pass('jws.countersignature-binding', `"${COUNTERSIGNATURE_HASH_HEADER}" is the SHA-256 of the enterprise signature`);
   }
   return evidence;
@@ -243,9 +318,12 @@ async function verifyEntry(entry: JwsEntry, role: 'signer' | 'countersigner', pa
 
 function readX5c(h: Record<string, unknown>): { certificates: Certificate[] } | { subIndication: SubIndication; reason: string } {
   const x5c = h['x5c'];
-  if (x5c === undefined) return { subIndication: 'NO_SIGNING_CERTIFICATE_FOUND', reason: 'the protected header has no "x5c" with the signer certificate' };
-  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((c) => typeof c !== 'string')) return { subIndication: 'FORMAT_FAILURE', reason: '"x5c" is not a non-empty array of strings' };
-  if (x5c.length > MAX_X5C) return { subIndication: 'FORMAT_FAILURE', reason: `"x5c" has ${x5c.length} certificates, above the limit of ${MAX_X5C}` };
+  if (x5c === undefined)
+    return { subIndication: 'NO_SIGNING_CERTIFICATE_FOUND', reason: 'the protected header has no "x5c" with the signer certificate' };
+  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((c) => typeof c !== 'string'))
+    return { subIndication: 'FORMAT_FAILURE', reason: '"x5c" is not a non-empty array of strings' };
+  if (x5c.length > MAX_X5C)
+    return { subIndication: 'FORMAT_FAILURE', reason: `"x5c" has ${x5c.length} certificates, above the limit of ${MAX_X5C}` };
   let certificates: Certificate[];
   try {
     certificates = (x5c as string[]).map((c, i) => parseCertificate(decodeBase64(c, `x5c[${i}]`)));

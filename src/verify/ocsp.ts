@@ -1,5 +1,16 @@
 import { identifierDigest } from '../crypto/digest.js';
-import { childrenOf, expectTag, readBitString, readDer, readOctets, readOid, readSmallInteger, readTime, toHex, type DerElement } from '../der/reader.js';
+import {
+  childrenOf,
+  expectTag,
+  readBitString,
+  readDer,
+  readOctets,
+  readOid,
+  readSmallInteger,
+  readTime,
+  toHex,
+  type DerElement,
+} from '../der/reader.js';
 import { contextTag, TAG } from '../der/tags.js';
 import { CERT_ID_HASH_BY_OID, OID } from '../oids.js';
 import { parseAlgorithmIdentifier } from './algorithm-identifier.js';
@@ -67,7 +78,10 @@ function decodeOcspResponse(der: Uint8Array): OcspResponse {
   let basic: DerElement = root;
   if (parts[0]?.tag === 0x0a) {
     const status = parts[0].value.length === 1 ? parts[0].value[0]! : -1;
-    if (status !== 0) throw malformed(`the OCSP response status is ${['successful', 'malformedRequest', 'internalError', 'tryLater', '(4)', 'sigRequired', 'unauthorized'][status] ?? status}, not successful`);
+    if (status !== 0)
+      throw malformed(
+        `the OCSP response status is ${['successful', 'malformedRequest', 'internalError', 'tryLater', '(4)', 'sigRequired', 'unauthorized'][status] ?? status}, not successful`,
+      );
     const bytes = childrenOf(expectTag(parts[1], contextTag(0, true), 'responseBytes'), 'responseBytes');
     const [type, octets] = childrenOf(expectTag(bytes[0], TAG.SEQUENCE, 'responseBytes'), 'responseBytes');
     const responseType = readOid(type, 'the OCSP response type');
@@ -85,7 +99,8 @@ function decodeBasic(der: Buffer, basic: DerElement): OcspResponse {
   const certificates: Certificate[] = [];
   if (certsEl !== undefined) {
     const list = childrenOf(expectTag(certsEl, contextTag(0, true), 'the OCSP certificates'), 'the OCSP certificates');
-    for (const c of childrenOf(expectTag(list[0], TAG.SEQUENCE, 'the OCSP certificates'), 'the OCSP certificates')) certificates.push(parseCertificate(c.bytes));
+    for (const c of childrenOf(expectTag(list[0], TAG.SEQUENCE, 'the OCSP certificates'), 'the OCSP certificates'))
+      certificates.push(parseCertificate(c.bytes));
   }
   const f = childrenOf(tbs, 'tbsResponseData');
   const problems: string[] = [];
@@ -103,7 +118,8 @@ function decodeBasic(der: Buffer, basic: DerElement): OcspResponse {
   if (f[i]?.tag === contextTag(1, true)) {
     for (const ext of extensions(childrenOf(f[i++]!, 'responseExtensions')[0]!)) {
       // The nonce (1.3.6.1.5.5.7.48.1.2) and others are informative here; only critical unknowns matter.
-      if (ext.critical && ext.oid !== OID.ocspNonce) problems.push(`the OCSP response has a critical extension Chancery does not process: ${ext.oid}`);
+      if (ext.critical && ext.oid !== OID.ocspNonce)
+        problems.push(`the OCSP response has a critical extension Chancery does not process: ${ext.oid}`);
     }
   }
   if (i !== f.length) throw malformed('tbsResponseData has unexpected trailing fields');
@@ -196,8 +212,12 @@ export function ocspResponseSource(responses: Array<Uint8Array | OcspResponse>, 
           notes.push(`${label} is not usable: ${[...response.problems, ...single.problems].join('; ')}`);
           continue;
         }
-        if (single.nextUpdate !== undefined ? at.getTime() > single.nextUpdate.getTime() : at.getTime() > single.thisUpdate.getTime() + maxAge) {
-          notes.push(`${label} is not current at the validation time (thisUpdate ${single.thisUpdate.toISOString()}${single.nextUpdate === undefined ? '' : `, nextUpdate ${single.nextUpdate.toISOString()}`})`);
+        if (
+          single.nextUpdate !== undefined ? at.getTime() > single.nextUpdate.getTime() : at.getTime() > single.thisUpdate.getTime() + maxAge
+        ) {
+          notes.push(
+            `${label} is not current at the validation time (thisUpdate ${single.thisUpdate.toISOString()}${single.nextUpdate === undefined ? '' : `, nextUpdate ${single.nextUpdate.toISOString()}`})`,
+          );
           continue;
         }
         const signerProblem = await checkSigner(response, issuer, at, context, algorithms);
@@ -213,7 +233,10 @@ export function ocspResponseSource(responses: Array<Uint8Array | OcspResponse>, 
         }
         notes.push(`${label} says the status is unknown`);
       }
-      return { status: 'unknown', reason: notes.length === 0 ? `no supplied OCSP response is about certificate ${cert.describe()}` : notes.join('; ') };
+      return {
+        status: 'unknown',
+        reason: notes.length === 0 ? `no supplied OCSP response is about certificate ${cert.describe()}` : notes.join('; '),
+      };
     },
   };
 }
@@ -221,13 +244,23 @@ export function ocspResponseSource(responses: Array<Uint8Array | OcspResponse>, 
 function certIdMatches(single: OcspSingleResponse, issuer: Certificate): boolean {
   const hash = CERT_ID_HASH_BY_OID[single.hashAlgorithm];
   if (hash === undefined) return false;
-  return identifierDigest(hash, issuer.subject.der).equals(single.issuerNameHash) && identifierDigest(hash, issuerKeyBits(issuer)).equals(single.issuerKeyHash);
+  return (
+    identifierDigest(hash, issuer.subject.der).equals(single.issuerNameHash) &&
+    identifierDigest(hash, issuerKeyBits(issuer)).equals(single.issuerKeyHash)
+  );
 }
 
 /** RFC 6960 §4.2.2.2: the issuer itself, or a responder certificate it issued for OCSP signing. */
-async function checkSigner(response: OcspResponse, issuer: Certificate, at: Date, context: RevocationContext | undefined, algorithms: AlgorithmPolicy): Promise<string | undefined> {
+async function checkSigner(
+  response: OcspResponse,
+  issuer: Certificate,
+  at: Date,
+  context: RevocationContext | undefined,
+  algorithms: AlgorithmPolicy,
+): Promise<string | undefined> {
   const issuerKey = issuer.tryPublicKey();
-  if (issuerKey !== undefined && verifySignedBytes(response.tbs, response.signatureAlgorithm, response.signature, issuerKey, algorithms).ok) return undefined;
+  if (issuerKey !== undefined && verifySignedBytes(response.tbs, response.signatureAlgorithm, response.signature, issuerKey, algorithms).ok)
+    return undefined;
   const notes: string[] = [];
   for (const responder of response.certificates) {
     const key = responder.tryPublicKey();

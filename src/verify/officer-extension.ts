@@ -40,7 +40,8 @@ export function decodeOfficerAuthorization(bytes: Uint8Array): OfficerAuthorizat
     const outer = readDer(bytes, 'the officer authorization');
     if (outer.tag !== TAG.SEQUENCE) return undefined;
     const [role, jurisdiction, extra] = childrenOf(outer, 'the officer authorization');
-    if (role?.tag !== TAG.ENUMERATED || role.value.length !== 1 || jurisdiction?.tag !== TAG.PRINTABLE_STRING || extra !== undefined) return undefined;
+    if (role?.tag !== TAG.ENUMERATED || role.value.length !== 1 || jurisdiction?.tag !== TAG.PRINTABLE_STRING || extra !== undefined)
+      return undefined;
     const roleName = OFFICER_ROLE_CODES[role.value[0]!];
     const code = Buffer.from(jurisdiction.value).toString('latin1');
     if (roleName === undefined || !DIVISION_CODE_PATTERN.test(code)) return undefined;

@@ -119,12 +119,19 @@ export async function validatePath(input: PathInput): Promise<PathResult> {
 async function validateNested(input: PathInput, nesting: number, budget: Budget): Promise<PathResult> {
   const time = new Date(Math.floor(input.time.getTime() / 1000) * 1000);
   if (Number.isNaN(time.getTime())) {
-    return failed('GENERIC', [{ id: 'path.input', result: 'INDETERMINATE', message: 'The validation time is not a valid date.', subIndication: 'GENERIC' }], []);
+    return failed(
+      'GENERIC',
+      [{ id: 'path.input', result: 'INDETERMINATE', message: 'The validation time is not a valid date.', subIndication: 'GENERIC' }],
+      [],
+    );
   }
   const maxDepth = input.maxDepth ?? DEFAULT_MAX_DEPTH;
   const algorithms = input.algorithms ?? CHANCERY_ALGORITHMS;
   const policySettings: PolicySettings =
-    input.policySettings ?? (input.requiredPolicies !== undefined && input.requiredPolicies.length > 0 ? { initialPolicySet: input.requiredPolicies, initialExplicitPolicy: true } : { initialPolicySet: [ANY_POLICY] });
+    input.policySettings ??
+    (input.requiredPolicies !== undefined && input.requiredPolicies.length > 0
+      ? { initialPolicySet: input.requiredPolicies, initialExplicitPolicy: true }
+      : { initialPolicySet: [ANY_POLICY] });
 
   let firstFailure: { path: Certificate[]; outcome: ProcessOutcome } | undefined;
   let passed: { path: Certificate[]; outcome: ProcessOutcome } | undefined;
@@ -134,7 +141,15 @@ async function validateNested(input: PathInput, nesting: number, budget: Budget)
     validateSigner: async (signer, purpose) => {
       if (nesting + 1 > MAX_NESTING) return 'revocation signers are nested too deeply';
       const r = await validateNested(
-        { ...input, leaf: signer, anchors: [anchor], purpose, peerName: undefined, policySettings: { initialPolicySet: [ANY_POLICY] }, requiredPolicies: undefined },
+        {
+          ...input,
+          leaf: signer,
+          anchors: [anchor],
+          purpose,
+          peerName: undefined,
+          policySettings: { initialPolicySet: [ANY_POLICY] },
+          requiredPolicies: undefined,
+        },
         nesting + 1,
         budget,
       );
@@ -163,7 +178,11 @@ async function validateNested(input: PathInput, nesting: number, budget: Budget)
       } catch (error) {
         // A fault of ours must not pass a path nor crash the caller: the path is not validated.
         const message = `The path could not be checked: ${error instanceof Error ? error.message : String(error)}.`;
-        outcome = { passed: false, subIndication: 'GENERIC', checks: [{ id: 'path.internal', result: 'INDETERMINATE', message, subIndication: 'GENERIC' }] };
+        outcome = {
+          passed: false,
+          subIndication: 'GENERIC',
+          checks: [{ id: 'path.internal', result: 'INDETERMINATE', message, subIndication: 'GENERIC' }],
+        };
       }
       if (outcome.passed) {
         passed = { path, outcome };
@@ -181,13 +200,29 @@ async function validateNested(input: PathInput, nesting: number, budget: Budget)
   if (firstFailure !== undefined) {
     const checks: Check[] = [buildCheck(firstFailure.path, summary.pathsTried), ...firstFailure.outcome.checks];
     if (summary.pathsTried > 1) {
-      checks.push({ id: 'path.alternatives', result: 'FAILED', message: `${summary.pathsTried} candidate paths were tried; none is valid. The first one is reported.`, subIndication: firstFailure.outcome.subIndication! });
+      checks.push({
+        id: 'path.alternatives',
+        result: 'FAILED',
+        message: `${summary.pathsTried} candidate paths were tried; none is valid. The first one is reported.`,
+        subIndication: firstFailure.outcome.subIndication!,
+      });
     }
     return failed(firstFailure.outcome.subIndication!, checks, firstFailure.path);
   }
   const leafText = input.leaf.describe();
   if (budget.exhausted) {
-    return failed('NO_CERTIFICATE_CHAIN_FOUND', [{ id: 'path.build', result: 'INDETERMINATE', message: `Path building for ${leafText} stopped: the supplied certificates need more work than the path-building budget allows.`, subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' }], []);
+    return failed(
+      'NO_CERTIFICATE_CHAIN_FOUND',
+      [
+        {
+          id: 'path.build',
+          result: 'INDETERMINATE',
+          message: `Path building for ${leafText} stopped: the supplied certificates need more work than the path-building budget allows.`,
+          subIndication: 'NO_CERTIFICATE_CHAIN_FOUND',
+        },
+      ],
+      [],
+    );
   }
   const miss = summary.nearMisses[0];
   if (miss !== undefined) {
@@ -195,13 +230,47 @@ async function validateNested(input: PathInput, nesting: number, budget: Budget)
     const message = miss.outcome.refused
       ? `The signature on certificate ${miss.child.describe()} by ${miss.issuer.describe()} was refused: ${miss.outcome.message}.`
       : `The signature on certificate ${miss.child.describe()} does not verify with the key of ${miss.issuer.describe()}, the only kind of issuer found for it: ${miss.outcome.message}.`;
-    return failed(sub, [{ id: miss.outcome.refused ? 'path.signature-algorithm' : 'path.signature', result: 'FAILED', message, subIndication: sub, certificateIndex: 0 }], []);
+    return failed(
+      sub,
+      [
+        {
+          id: miss.outcome.refused ? 'path.signature-algorithm' : 'path.signature',
+          result: 'FAILED',
+          message,
+          subIndication: sub,
+          certificateIndex: 0,
+        },
+      ],
+      [],
+    );
   }
   if (summary.depthExceeded) {
-    return failed('CHAIN_CONSTRAINTS_FAILURE', [{ id: 'path.depth', result: 'FAILED', message: `No path from ${leafText} to a trust anchor fits within ${maxDepth} intermediate certificate(s).`, subIndication: 'CHAIN_CONSTRAINTS_FAILURE' }], []);
+    return failed(
+      'CHAIN_CONSTRAINTS_FAILURE',
+      [
+        {
+          id: 'path.depth',
+          result: 'FAILED',
+          message: `No path from ${leafText} to a trust anchor fits within ${maxDepth} intermediate certificate(s).`,
+          subIndication: 'CHAIN_CONSTRAINTS_FAILURE',
+        },
+      ],
+      [],
+    );
   }
   const orphan = summary.orphan ?? input.leaf;
-  return failed('NO_CERTIFICATE_CHAIN_FOUND', [{ id: 'path.build', result: 'INDETERMINATE', message: `No path from ${leafText} to a trust anchor: no trusted or supplied certificate is named "${orphan.issuer.describe()}", the issuer of ${orphan.describe()}.`, subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' }], []);
+  return failed(
+    'NO_CERTIFICATE_CHAIN_FOUND',
+    [
+      {
+        id: 'path.build',
+        result: 'INDETERMINATE',
+        message: `No path from ${leafText} to a trust anchor: no trusted or supplied certificate is named "${orphan.issuer.describe()}", the issuer of ${orphan.describe()}.`,
+        subIndication: 'NO_CERTIFICATE_CHAIN_FOUND',
+      },
+    ],
+    [],
+  );
 }
 
 function buildCheck(path: Certificate[], tried: number): Check {

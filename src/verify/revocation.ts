@@ -86,7 +86,10 @@ export interface RevokedEntry {
  * memory. Certificates of an issuer it knows are good unless listed (revoked at or before `at`);
  * any other issuer is unknown.
  */
-export function inMemoryRevocation(issuers: Array<{ issuer: Certificate; revoked: RevokedEntry[] }>, source = 'in-memory revocation list'): RevocationSource {
+export function inMemoryRevocation(
+  issuers: Array<{ issuer: Certificate; revoked: RevokedEntry[] }>,
+  source = 'in-memory revocation list',
+): RevocationSource {
   const byIssuer = new Map<string, Map<string, RevokedEntry>>();
   for (const { issuer, revoked } of issuers) {
     const key = issuer.spki.toString('latin1') + '\u0000' + issuer.subject.key;
@@ -97,10 +100,16 @@ export function inMemoryRevocation(issuers: Array<{ issuer: Certificate; revoked
   return {
     status(cert, issuer, at) {
       const entries = byIssuer.get(issuer.spki.toString('latin1') + '\u0000' + issuer.subject.key);
-      if (entries === undefined) return Promise.resolve({ status: 'unknown', reason: `${source} has no entry for issuer ${issuer.describe()}` });
+      if (entries === undefined)
+        return Promise.resolve({ status: 'unknown', reason: `${source} has no entry for issuer ${issuer.describe()}` });
       const hit = entries.get(normalizeSerial(cert.serialNumberHex));
       if (hit !== undefined && hit.revokedAt.getTime() <= at.getTime()) {
-        return Promise.resolve({ status: 'revoked', revokedAt: hit.revokedAt, ...(hit.reason === undefined ? {} : { reason: hit.reason }), source });
+        return Promise.resolve({
+          status: 'revoked',
+          revokedAt: hit.revokedAt,
+          ...(hit.reason === undefined ? {} : { reason: hit.reason }),
+          source,
+        });
       }
       return Promise.resolve({ status: 'good', source });
     },

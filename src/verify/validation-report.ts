@@ -139,13 +139,19 @@ export class CheckList {
   readonly checks: Check[] = [];
 
   pass(id: string, message: string, certificateIndex?: number): this {
-    this.checks.push(certificateIndex === undefined ? { id, result: 'PASSED', message } : { id, result: 'PASSED', message, certificateIndex });
+    this.checks.push(
+      certificateIndex === undefined ? { id, result: 'PASSED', message } : { id, result: 'PASSED', message, certificateIndex },
+    );
     return this;
   }
 
   /** The check ran and found a fault; `subIndication` says what the fault means. */
   fail(id: string, subIndication: SubIndication, message: string, certificateIndex?: number): this {
-    this.checks.push(certificateIndex === undefined ? { id, result: 'FAILED', message, subIndication } : { id, result: 'FAILED', message, subIndication, certificateIndex });
+    this.checks.push(
+      certificateIndex === undefined
+        ? { id, result: 'FAILED', message, subIndication }
+        : { id, result: 'FAILED', message, subIndication, certificateIndex },
+    );
     return this;
   }
 

@@ -32,7 +32,8 @@ async function note(entries: readonly BuiltEntry[], key = signer, origin = ORIGI
   return signCheckpoint(key, origin, { origin, size: entries.length, root: rootOf(entries) });
 }
 
-const served = (entries: readonly BuiltEntry[]): CopiedEntry[] => entries.map((e) => ({ index: e.index, leafHash: e.leafHash, bytes: e.bytes }));
+const served = (entries: readonly BuiltEntry[]): CopiedEntry[] =>
+  entries.map((e) => ({ index: e.index, leafHash: e.leafHash, bytes: e.bytes }));
 
 async function* batches(items: Array<CopiedEntry | undefined>): AsyncGenerator<Array<CopiedEntry | undefined>> {
   for (let i = 0; i < items.length; i += 16) yield items.slice(i, i + 16);
@@ -68,11 +69,25 @@ describe('offline audit verification (verifyLog)', () => {
   });
 
   it('names an altered entry by its index: hash-mismatch', async () => {
-    expectFault(await verify(edit(served(log), 17, (e) => ((e['data'] as Record<string, unknown>)['i'] = 999), false), good), 17, 'hash-mismatch');
+    expectFault(
+      await verify(
+        edit(served(log), 17, (e) => ((e['data'] as Record<string, unknown>)['i'] = 999), false),
+        good,
+      ),
+      17,
+      'hash-mismatch',
+    );
   });
 
   it('an altered entry whose served hash was recomputed too breaks the next link: broken-prev at the next index', async () => {
-    expectFault(await verify(edit(served(log), 17, (e) => ((e['data'] as Record<string, unknown>)['i'] = 999), true), good), 18, 'broken-prev');
+    expectFault(
+      await verify(
+        edit(served(log), 17, (e) => ((e['data'] as Record<string, unknown>)['i'] = 999), true),
+        good,
+      ),
+      18,
+      'broken-prev',
+    );
   });
 
   it('names non-canonical bytes and unreadable entries', async () => {
@@ -96,7 +111,10 @@ describe('offline audit verification (verifyLog)', () => {
 
   it('names the first of two swapped entries: seq-mismatch', async () => {
     const items = served(log);
-    [items[30], items[41]] = [{ ...items[41]!, index: 30 }, { ...items[30]!, index: 41 }];
+    [items[30], items[41]] = [
+      { ...items[41]!, index: 30 },
+      { ...items[30]!, index: 41 },
+    ];
     expectFault(await verify(items, good), 30, 'seq-mismatch');
   });
 
@@ -106,11 +124,15 @@ describe('offline audit verification (verifyLog)', () => {
     // The forger rebuilds entries 0..11 identically, then forges entry 12 that chains correctly.
     for (let i = 0; i < 12; i++) builder.append(testEntry(`x-${i % 5}`, { i, tag: 'x' }));
     const forged = builder.append(testEntry('forged', { approved: true }));
-    const items: CopiedEntry[] = [...served(prefix), { index: 12, leafHash: forged.leafHash, bytes: forged.bytes }, ...served(log.slice(12)).map((e) => ({ ...e, index: e.index + 1 }))];
+    const items: CopiedEntry[] = [
+      ...served(prefix),
+      { index: 12, leafHash: forged.leafHash, bytes: forged.bytes },
+      ...served(log.slice(12)).map((e) => ({ ...e, index: e.index + 1 })),
+    ];
     expectFault(await verify(items, good), 12, 'forged-entry');
   });
 
-  it("names a broken subject chain: broken-subject-prev", async () => {
+  it('names a broken subject chain: broken-subject-prev', async () => {
     const items = edit(served(log), 26, (e) => (e['subjectPrev'] = null), true);
     expectFault(await verify(items, good), 26, 'broken-subject-prev');
   });
@@ -138,7 +160,10 @@ describe('offline audit verification (verifyLog)', () => {
   it('names a checkpoint from a forked history: inconsistent-with-trusted where the trusted tree ends', async () => {
     // The auditor trusted size 30 of the real history; the log now presents a fork of size 40.
     const forkLog = new LogBuilder(() => new Date('2025-05-05T05:05:05.000Z'));
-    const forked = [...Array.from({ length: 20 }, (_, i) => forkLog.append(testEntry(`x-${i % 5}`, { i, tag: 'x' }))), ...Array.from({ length: 20 }, (_, i) => forkLog.append(testEntry(`fork-${i}`, { i })))];
+    const forked = [
+      ...Array.from({ length: 20 }, (_, i) => forkLog.append(testEntry(`x-${i % 5}`, { i, tag: 'x' }))),
+      ...Array.from({ length: 20 }, (_, i) => forkLog.append(testEntry(`fork-${i}`, { i }))),
+    ];
     expect(forked[19]!.leafHash.equals(log[19]!.leafHash)).toBe(true); // same history up to 19, then it forks
     const result = await verify(served(forked), await note(forked), [await note(log.slice(0, 30))]);
     expectFault(result, 29, 'inconsistent-with-trusted');

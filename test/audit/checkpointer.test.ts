@@ -45,7 +45,14 @@ describe.each(drivers())('audit checkpoints and the start-up guard on $name', (d
     return dir;
   }
   async function open(t: TestDatabase, dir: string, pollMs = 200): Promise<AuditPart> {
-    const part = await openAudit({ db: t.db, keyStore: new FileKeyStore(join(dir, 'keys'), PASSPHRASE), dataDir: dir, logger, checkpointDelayMs: 50, checkpointPollMs: pollMs });
+    const part = await openAudit({
+      db: t.db,
+      keyStore: new FileKeyStore(join(dir, 'keys'), PASSPHRASE),
+      dataDir: dir,
+      logger,
+      checkpointDelayMs: 50,
+      checkpointPollMs: pollMs,
+    });
     cleanup.push(() => part.close());
     return part;
   }
@@ -81,7 +88,11 @@ describe.each(drivers())('audit checkpoints and the start-up guard on $name', (d
     });
     const parsed = openCheckpoint(covering.note, part.logKey.verifier, part.logKey.origin);
     expect(parsed.root.equals(covering.root)).toBe(true);
-    await waitFor(async () => (existsSync(join(dir, CHECKPOINT_FILE)) && openCheckpoint(readFileSync(join(dir, CHECKPOINT_FILE)), part.logKey.verifier).size === 5 ? true : undefined));
+    await waitFor(async () =>
+      existsSync(join(dir, CHECKPOINT_FILE)) && openCheckpoint(readFileSync(join(dir, CHECKPOINT_FILE)), part.logKey.verifier).size === 5
+        ? true
+        : undefined,
+    );
     await appendSome(part, 3, 'b');
     await waitFor(async () => ((await part.reader.latestCheckpoint()).size === 8 ? true : undefined));
     expect((await listCheckpoints(t.db)).map((c) => c.size)).toEqual([0, 5, 8]);
@@ -100,8 +111,12 @@ describe.each(drivers())('audit checkpoints and the start-up guard on $name', (d
     const t = await database();
     const part = await open(t, dataDir());
     await appendSome(part, 4, 'c');
-    await expect(t.db.query('SELECT audit_store_checkpoint(2, $1, $2)', [Buffer.alloc(32, 1), 'forged'])).rejects.toThrow(/is not the root of the first 2 entries/);
-    await expect(t.db.query('SELECT audit_store_checkpoint(99, $1, $2)', [Buffer.alloc(32, 1), 'forged'])).rejects.toThrow(/beyond the log/);
+    await expect(t.db.query('SELECT audit_store_checkpoint(2, $1, $2)', [Buffer.alloc(32, 1), 'forged'])).rejects.toThrow(
+      /is not the root of the first 2 entries/,
+    );
+    await expect(t.db.query('SELECT audit_store_checkpoint(99, $1, $2)', [Buffer.alloc(32, 1), 'forged'])).rejects.toThrow(
+      /beyond the log/,
+    );
   });
 
   it('refuses to start when the database is behind the checkpoint kept in the data dir', async () => {
@@ -133,7 +148,7 @@ describe.each(drivers())('audit checkpoints and the start-up guard on $name', (d
     expect(error.message).toMatch(/disagrees with the checkpoint/);
   });
 
-  it("refuses to start on a database whose checkpoints another log key signed", async () => {
+  it('refuses to start on a database whose checkpoints another log key signed', async () => {
     const t = await database();
     const first = await open(t, dataDir());
     await appendSome(first, 2, 'f');

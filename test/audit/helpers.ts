@@ -19,7 +19,9 @@ export function testEntry(subject: string, data: NewEntry['data'] = {}): NewEntr
  * canonical bytes, leaf hashes, both chains, and the stored root. Returns the decoded entries.
  */
 export async function expectIntactLog(db: Queryable): Promise<Entry[]> {
-  const { rows } = await db.query<{ seq: number; leaf_hash: Buffer; entry: Buffer }>('SELECT seq, leaf_hash, entry FROM audit_entries ORDER BY seq');
+  const { rows } = await db.query<{ seq: number; leaf_hash: Buffer; entry: Buffer }>(
+    'SELECT seq, leaf_hash, entry FROM audit_entries ORDER BY seq',
+  );
   const head = await readTreeHead(db);
   expect(rows.length).toBe(head.size);
   const tree = new CompactRange();

@@ -27,7 +27,9 @@ describe.skipIf(dir === undefined)('RFC 8785 canonical JSON (vectors/jcs)', () =
   });
 
   it('serializes all 10,000 numbers of es6testfile-10k.txt as ECMAScript does', () => {
-    const lines = readFileSync(join(dir!, 'numbers', 'es6testfile-10k.txt'), 'utf8').split('\n').filter(Boolean);
+    const lines = readFileSync(join(dir!, 'numbers', 'es6testfile-10k.txt'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     expect(lines).toHaveLength(10_000);
     const failures: string[] = [];
     for (const line of lines) {

@@ -88,17 +88,24 @@ describe.skipIf(dir === undefined)('Merkle tree (vectors/merkle)', () => {
     expect(vectors).toHaveLength(4);
     for (const v of vectors) {
       const got =
-        v.operation === 'emptyRoot' ? EMPTY_ROOT : v.operation === 'hashLeaf' ? hashLeaf(hex(v.inputs.leafHex!)) : hashChildren(hex(v.inputs.leftHex!), hex(v.inputs.rightHex!));
+        v.operation === 'emptyRoot'
+          ? EMPTY_ROOT
+          : v.operation === 'hashLeaf'
+            ? hashLeaf(hex(v.inputs.leafHex!))
+            : hashChildren(hex(v.inputs.leftHex!), hex(v.inputs.rightHex!));
       expect(got.toString('hex')).toBe(v.expectedHex);
     }
   });
 
-  const roots = dir === undefined ? undefined : (JSON.parse(readFileSync(join(dir, 'tree-roots.json'), 'utf8')) as {
-    leafInputs: Array<{ inputHex: string; leafHashHex: string }>;
-    nodeHashes: { levels: string[][] };
-    rootHashes: Array<{ treeSize: number; rootHex: string }>;
-    compactRanges: { bySize: Array<{ treeSize: number; nodes: Array<{ level: number; index: number }> }> };
-  });
+  const roots =
+    dir === undefined
+      ? undefined
+      : (JSON.parse(readFileSync(join(dir, 'tree-roots.json'), 'utf8')) as {
+          leafInputs: Array<{ inputHex: string; leafHashHex: string }>;
+          nodeHashes: { levels: string[][] };
+          rootHashes: Array<{ treeSize: number; rootHex: string }>;
+          compactRanges: { bySize: Array<{ treeSize: number; nodes: Array<{ level: number; index: number }> }> };
+        });
 
   it('appends the 8 leaves of tree-roots.json with every root, subtree and compact range as listed', () => {
     const tree = new CompactRange();

@@ -29,7 +29,8 @@ interface Sig {
   name: string;
   keyIdHex: string;
 }
-const sigs = (list: Array<{ name: string; keyId: number }>): Sig[] => list.map((s) => ({ name: s.name, keyIdHex: s.keyId.toString(16).padStart(8, '0') }));
+const sigs = (list: Array<{ name: string; keyId: number }>): Sig[] =>
+  list.map((s) => ({ name: s.name, keyIdHex: s.keyId.toString(16).padStart(8, '0') }));
 
 function codeOf(run: () => unknown): string | undefined {
   try {
@@ -96,7 +97,9 @@ describe.skipIf(dir === undefined)('C2SP signed notes and checkpoints (vectors/c
   });
 
   it('signs the 17 signing vectors byte for byte through the Signer interface', async () => {
-    const { vectors } = load<{ vectors: Array<{ signerKey: string; verifierKey: string; text: string; expectedNote: string }> }>('signing.json');
+    const { vectors } = load<{ vectors: Array<{ signerKey: string; verifierKey: string; text: string; expectedNote: string }> }>(
+      'signing.json',
+    );
     expect(vectors).toHaveLength(17);
     for (const v of vectors) {
       // PRIVATE+KEY+<name>+<key ID>+base64(0x01 ‖ seed)
@@ -133,7 +136,14 @@ describe.skipIf(dir === undefined)('C2SP signed notes and checkpoints (vectors/c
               signatureLines?: Array<{ name: string; keyIdHex: string; signatureBytes: number }>;
             };
           }>;
-          bodyParsing: { vectors: Array<{ id: string; body: string; expected: { valid: boolean; origin?: string; treeSize?: number }; strictC2spNotes?: string[] }> };
+          bodyParsing: {
+            vectors: Array<{
+              id: string;
+              body: string;
+              expected: { valid: boolean; origin?: string; treeSize?: number };
+              strictC2spNotes?: string[];
+            }>;
+          };
         }>('checkpoints.json');
 
   it('opens the 18 signed checkpoints and reads origin, size and root (parse-only ones from their text)', () => {
@@ -163,7 +173,9 @@ describe.skipIf(dir === undefined)('C2SP signed notes and checkpoints (vectors/c
 
   it('refuses a checkpoint whose origin is not the expected one', () => {
     const c = checkpoints!.signedCheckpoints.find((x) => x.id === 'tessera/checkpoint.3')!;
-    expect(codeOf(() => openCheckpoint(c.note, parseVerifierKey(c.verifierKeys[0]!), 'example.com/another-log'))).toBe('ERR_AUDIT_CHECKPOINT_ORIGIN');
+    expect(codeOf(() => openCheckpoint(c.note, parseVerifierKey(c.verifierKeys[0]!), 'example.com/another-log'))).toBe(
+      'ERR_AUDIT_CHECKPOINT_ORIGIN',
+    );
   });
 
   it('ties the Tessera test log to its 16 checkpoints: RFC 6962 root of the first N entries, N = 0..15', () => {

@@ -47,11 +47,20 @@ describe.each(drivers())('audit proofs from the database on $name', (driver) => 
 
   it('generates inclusion proofs that verify, for any index and size', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: SIZE }).chain((size) => fc.tuple(fc.integer({ min: 0, max: size - 1 }), fc.constant(size))), async ([index, size]) => {
-        const p = await reader.inclusionProof(index, size);
-        expect(p.leafHash).toBe(leaves[index]!.toString('hex'));
-        verifyInclusion(index, size, leaves[index]!, p.proof.map((h) => Buffer.from(h, 'hex')), roots[size]!);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: SIZE }).chain((size) => fc.tuple(fc.integer({ min: 0, max: size - 1 }), fc.constant(size))),
+        async ([index, size]) => {
+          const p = await reader.inclusionProof(index, size);
+          expect(p.leafHash).toBe(leaves[index]!.toString('hex'));
+          verifyInclusion(
+            index,
+            size,
+            leaves[index]!,
+            p.proof.map((h) => Buffer.from(h, 'hex')),
+            roots[size]!,
+          );
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -65,10 +74,19 @@ describe.each(drivers())('audit proofs from the database on $name', (driver) => 
 
   it('generates consistency proofs that verify, for any pair of sizes', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: SIZE }).chain((to) => fc.tuple(fc.integer({ min: 1, max: to }), fc.constant(to))), async ([from, to]) => {
-        const p = await reader.consistencyProof(from, to);
-        verifyConsistency(from, to, p.proof.map((h) => Buffer.from(h, 'hex')), roots[from]!, roots[to]!);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: SIZE }).chain((to) => fc.tuple(fc.integer({ min: 1, max: to }), fc.constant(to))),
+        async ([from, to]) => {
+          const p = await reader.consistencyProof(from, to);
+          verifyConsistency(
+            from,
+            to,
+            p.proof.map((h) => Buffer.from(h, 'hex')),
+            roots[from]!,
+            roots[to]!,
+          );
+        },
+      ),
       { numRuns: 60 },
     );
   });

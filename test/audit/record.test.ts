@@ -50,7 +50,12 @@ describe.each(drivers())('audit record() on $name', (driver) => {
   it('shares one transaction among concurrent callers and keeps one gapless chain', async () => {
     let transactions = 0;
     const counting: Database = Object.create(db, {
-      transaction: { value: (fn: Parameters<Database['transaction']>[0], o?: Parameters<Database['transaction']>[1]) => (transactions++, db.transaction(fn, o)) },
+      transaction: {
+        value: (fn: Parameters<Database['transaction']>[0], o?: Parameters<Database['transaction']>[1]) => (
+          transactions++,
+          db.transaction(fn, o)
+        ),
+      },
     }) as Database;
     const grouped = new GroupCommitLog({ db: counting });
     const results = await Promise.all(

@@ -78,10 +78,17 @@ describe.skipIf(driver === undefined)('tampering with the audit log in PostgreSQ
     cleanup.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     const db = await openPg(base);
     await migrate(db);
-    const part = await openAudit({ db, keyStore: new FileKeyStore(join(dataDir, 'keys'), PASSPHRASE), dataDir, logger, checkpointDelayMs: 20 });
+    const part = await openAudit({
+      db,
+      keyStore: new FileKeyStore(join(dataDir, 'keys'), PASSPHRASE),
+      dataDir,
+      logger,
+      checkpointDelayMs: 20,
+    });
     for (let batch = 0; batch < 3; batch++) {
       await part.log.record(async (_tx, append) => {
-        for (let i = 0; i < SIZE / 3; i++) await append(testEntry(`submission:${(batch * 20 + i) % 9}`, { n: batch * 20 + i, decision: 'approved' }));
+        for (let i = 0; i < SIZE / 3; i++)
+          await append(testEntry(`submission:${(batch * 20 + i) % 9}`, { n: batch * 20 + i, decision: 'approved' }));
       });
     }
     await part.close();
@@ -113,7 +120,10 @@ describe.skipIf(driver === undefined)('tampering with the audit log in PostgreSQ
     return { url: `http://127.0.0.1:${server.port}`, db, server };
   }
 
-  async function auditVerify(url: string, ...extra: string[]): Promise<{ ok: boolean; failure?: { index: number | null; fault: string; message: string } }> {
+  async function auditVerify(
+    url: string,
+    ...extra: string[]
+  ): Promise<{ ok: boolean; failure?: { index: number | null; fault: string; message: string } }> {
     const result = await runCli(['audit', 'verify', '--url', url, '--log-key', vkeyFile, '--no-state', '--json', ...extra]);
     const parsed = JSON.parse(result.stdout) as { ok: boolean };
     expect(result.code).toBe(parsed.ok ? 0 : 1);
@@ -139,7 +149,10 @@ describe.skipIf(driver === undefined)('tampering with the audit log in PostgreSQ
   });
 
   it('catches a deleted entry at its index (missing-entry)', async () => {
-    expect((await auditVerify(await tampered('DELETE FROM audit_entries WHERE seq = 23'))).failure).toMatchObject({ index: 23, fault: 'missing-entry' });
+    expect((await auditVerify(await tampered('DELETE FROM audit_entries WHERE seq = 23'))).failure).toMatchObject({
+      index: 23,
+      fault: 'missing-entry',
+    });
   });
 
   it('catches two swapped entries at the first (seq-mismatch)', async () => {
@@ -170,10 +183,11 @@ describe.skipIf(driver === undefined)('tampering with the audit log in PostgreSQ
     cleanup.push(() => dropPgDatabase(clone));
     await superuser(clone, 'UPDATE audit_entries SET seq = seq + 1000000 WHERE seq >= 12');
     await superuser(clone, 'UPDATE audit_entries SET seq = seq - 999999 WHERE seq >= 1000000');
-    await superuser(clone, `INSERT INTO audit_entries (seq, leaf_hash, kind, subject, entry) VALUES (12, $1, 'submission.approved', 'submission:forged', $2)`, [
-      hashLeaf(forged),
-      forged,
-    ]);
+    await superuser(
+      clone,
+      `INSERT INTO audit_entries (seq, leaf_hash, kind, subject, entry) VALUES (12, $1, 'submission.approved', 'submission:forged', $2)`,
+      [hashLeaf(forged), forged],
+    );
     expect((await auditVerify((await serve(clone)).url)).failure).toMatchObject({ index: 12, fault: 'forged-entry' });
   });
 
@@ -192,18 +206,29 @@ describe.skipIf(driver === undefined)('tampering with the audit log in PostgreSQ
     const db = await openPg(clone);
     cleanup.push(() => db.close());
     // This data dir signed the checkpoint at 60: the service refuses to run on the cut database.
-    const refused = await expectCode(() => openAudit({ db, keyStore: new FileKeyStore(join(dataDir, 'keys'), PASSPHRASE), dataDir, logger }), 'ERR_AUDIT_STATE_INCONSISTENT');
+    const refused = await expectCode(
+      () => openAudit({ db, keyStore: new FileKeyStore(join(dataDir, 'keys'), PASSPHRASE), dataDir, logger }),
+      'ERR_AUDIT_STATE_INCONSISTENT',
+    );
     expect(refused.message).toMatch(/has 45 entries but the checkpoint .* covers 60/);
     // The operator removes the checkpoint file and restarts: the service signs the cut log.
     const coverUp = mkdtempSync(join(tmpdir(), 'chancery-tamper-'));
     cleanup.push(async () => rmSync(coverUp, { recursive: true, force: true }));
     cpSync(join(dataDir, 'keys'), join(coverUp, 'keys'), { recursive: true });
-    const part: AuditPart = await openAudit({ db, keyStore: new FileKeyStore(join(coverUp, 'keys'), PASSPHRASE), dataDir: coverUp, logger });
+    const part: AuditPart = await openAudit({
+      db,
+      keyStore: new FileKeyStore(join(coverUp, 'keys'), PASSPHRASE),
+      dataDir: coverUp,
+      logger,
+    });
     await part.close();
     expect((await part.reader.latestCheckpoint()).size).toBe(45);
     const served = await serve(clone);
     expect(await auditVerify(served.url)).toMatchObject({ ok: true }); // a consistent, shorter log
-    expect((await auditVerify(served.url, '--trusted', trustedFile)).failure).toMatchObject({ index: 45, fault: 'inconsistent-with-trusted' });
+    expect((await auditVerify(served.url, '--trusted', trustedFile)).failure).toMatchObject({
+      index: 45,
+      fault: 'inconsistent-with-trusted',
+    });
   });
 
   it('catches a checkpoint from a forked history (same key, different entries after a common prefix)', async () => {
@@ -233,7 +258,10 @@ describe.skipIf(driver === undefined)('tampering with the audit log in PostgreSQ
     await part.close();
     expect((await part.reader.latestCheckpoint()).size).toBe(70);
     const served = await serve(clone);
-    expect((await auditVerify(served.url, '--trusted', trustedFile)).failure).toMatchObject({ index: SIZE - 1, fault: 'inconsistent-with-trusted' });
+    expect((await auditVerify(served.url, '--trusted', trustedFile)).failure).toMatchObject({
+      index: SIZE - 1,
+      fault: 'inconsistent-with-trusted',
+    });
   });
 });
 
@@ -270,7 +298,15 @@ describe.skipIf(driver === undefined)('the audit guards in PostgreSQL', () => {
   };
 
   it('refuses UPDATE, DELETE and TRUNCATE even to a superuser, also with session_replication_role = replica', async () => {
-    for (const sql of ["UPDATE audit_entries SET kind = 'x' WHERE seq = 1", 'DELETE FROM audit_entries WHERE seq = 1', 'TRUNCATE audit_entries', 'DELETE FROM audit_nodes', 'TRUNCATE audit_checkpoints', 'DELETE FROM audit_tree', 'UPDATE audit_tree SET size = 1']) {
+    for (const sql of [
+      "UPDATE audit_entries SET kind = 'x' WHERE seq = 1",
+      'DELETE FROM audit_entries WHERE seq = 1',
+      'TRUNCATE audit_entries',
+      'DELETE FROM audit_nodes',
+      'TRUNCATE audit_checkpoints',
+      'DELETE FROM audit_tree',
+      'UPDATE audit_tree SET size = 1',
+    ]) {
       await expect(db.query(sql), sql).rejects.toMatchObject({ code: '23001' });
     }
     await expect(
@@ -305,7 +341,7 @@ describe.skipIf(driver === undefined)('the audit guards in PostgreSQL', () => {
       await expect(
         service.transaction(async (tx) => {
           await tx.query('SELECT * FROM audit_lock_tree()');
-          await tx.query("SELECT audit_append(6, ARRAY['{\"kind\":\"k\",\"prev\":null,\"seq\":6,\"subject\":\"s\",\"subjectPrev\":null}'])");
+          await tx.query('SELECT audit_append(6, ARRAY[\'{"kind":"k","prev":null,"seq":6,"subject":"s","subjectPrev":null}\'])');
         }),
       ).rejects.toThrow(/audit_append: entry 6 has prev/);
     } finally {

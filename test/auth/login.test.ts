@@ -30,7 +30,8 @@ describe.each(drivers())('certificate login on $name', (driver) => {
     const info = await f.ca.issue({ ...request, csr: (await buildCsr(signer)).pem }, 'admin:test');
     return { signer, chain: pemDecodeAll(info.pem, ['CERTIFICATE'])!, serial: info.serial };
   };
-  const login = async (h: Holder, nonce?: string) => auth.login({ jws: await signLoginJws(h.signer, nonce ?? (await auth.challenge()).nonce, h.chain) }, CONTEXT);
+  const login = async (h: Holder, nonce?: string) =>
+    auth.login({ jws: await signLoginJws(h.signer, nonce ?? (await auth.challenge()).nonce, h.chain) }, CONTEXT);
   const denials = (): number => f.audit.entries.filter((e) => e.kind === 'auth.denied').length;
 
   beforeAll(async () => {
@@ -54,7 +55,11 @@ describe.each(drivers())('certificate login on $name', (driver) => {
     const enterprise = await login(await holder({ profile: 'enterprise-signing', uscc }));
     expect(enterprise.principal).toMatchObject({ role: 'enterprise', uscc, actor: `enterprise:${uscc}` });
     const officer = await login(await holder({ profile: 'officer', officerId: 'gd-0001' }));
-    expect(officer.principal).toMatchObject({ role: 'officer', actor: 'officer:gd-0001', officer: { id: 'gd-0001', role: 'approver', jurisdiction: '440000' } });
+    expect(officer.principal).toMatchObject({
+      role: 'officer',
+      actor: 'officer:gd-0001',
+      officer: { id: 'gd-0001', role: 'approver', jurisdiction: '440000' },
+    });
     const auditor = await login(await holder({ profile: 'auditor', name: 'Wang Fang' }));
     expect(auditor.principal).toMatchObject({ role: 'auditor', name: 'Wang Fang' });
     expect(new Date(officer.expiresAt).getTime() - f.now.value.getTime()).toBeLessThanOrEqual(15 * 60_000);
@@ -105,7 +110,10 @@ describe.each(drivers())('certificate login on $name', (driver) => {
     const error = await expectCode(() => auth.authenticate(`Bearer ${token}`, context), 'ERR_AUTH_TOKEN_INVALID');
     expect(error.message).toContain('revoked');
     expect(denials()).toBe(before + 1);
-    expect(f.audit.entries.filter((e) => e.kind === 'auth.denied').at(-1)).toMatchObject({ actor: principal.actor, data: { code: 'ERR_AUTH_TOKEN_INVALID', path: '/api/v1/submissions' } });
+    expect(f.audit.entries.filter((e) => e.kind === 'auth.denied').at(-1)).toMatchObject({
+      actor: principal.actor,
+      data: { code: 'ERR_AUTH_TOKEN_INVALID', path: '/api/v1/submissions' },
+    });
     // Another holder's token is untouched by that revocation.
     const other = await login(await holder({ profile: 'auditor', name: 'Zhou Min' }));
     expect((await auth.authenticate(`Bearer ${other.token}`, context)).name).toBe('Zhou Min');
@@ -126,10 +134,23 @@ describe.each(drivers())('certificate login on $name', (driver) => {
     const stranger = signerFromPem('stranger', generateUserKey('P-256').privateKeyPem);
     const h = await holder({ profile: 'enterprise-signing', uscc });
     // Signed by a key that is not the certificate's.
-    await expectCode(async () => auth.login({ jws: await signLoginJws(stranger, (await auth.challenge()).nonce, h.chain) }, CONTEXT), 'ERR_AUTH_SIGNATURE_INVALID');
+    await expectCode(
+      async () => auth.login({ jws: await signLoginJws(stranger, (await auth.challenge()).nonce, h.chain) }, CONTEXT),
+      'ERR_AUTH_SIGNATURE_INVALID',
+    );
     // A self-signed certificate made with openssl-like tooling is not ours: use the OCSP responder's, which has no login role.
-    await expectCode(async () => auth.login({ jws: await signLoginJws(f.hierarchy.ocsp.signer, (await auth.challenge()).nonce, [f.hierarchy.ocsp.der]) }, CONTEXT), 'ERR_AUTH_CERTIFICATE_REJECTED');
-    for (const body of [undefined, {}, { jws: 'a.b' }, { jws: 'x'.repeat(40_000) }, { jws: `${Buffer.from('{"alg":"none","x5c":["AA=="]}').toString('base64url')}.e30.` }]) {
+    await expectCode(
+      async () =>
+        auth.login({ jws: await signLoginJws(f.hierarchy.ocsp.signer, (await auth.challenge()).nonce, [f.hierarchy.ocsp.der]) }, CONTEXT),
+      'ERR_AUTH_CERTIFICATE_REJECTED',
+    );
+    for (const body of [
+      undefined,
+      {},
+      { jws: 'a.b' },
+      { jws: 'x'.repeat(40_000) },
+      { jws: `${Buffer.from('{"alg":"none","x5c":["AA=="]}').toString('base64url')}.e30.` },
+    ]) {
       await expectCode(() => auth.login(body, CONTEXT), 'ERR_AUTH_LOGIN_MALFORMED');
     }
   });
@@ -137,7 +158,9 @@ describe.each(drivers())('certificate login on $name', (driver) => {
   it('refuses forged, expired and missing bearer tokens', async () => {
     const { token } = await login(await holder({ profile: 'enterprise-signing', uscc }));
     const [h, p, s] = token.split('.');
-    const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), role: 'admin' })).toString('base64url');
+    const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), role: 'admin' })).toString(
+      'base64url',
+    );
     await expectCode(() => auth.authenticate(`Bearer ${h}.${forgedPayload}.${s}`, CONTEXT), 'ERR_AUTH_TOKEN_INVALID');
     await expectCode(() => auth.authenticate(undefined, CONTEXT), 'ERR_AUTH_TOKEN_MISSING');
     await expectCode(() => auth.authenticate(`Basic ${token}`, CONTEXT), 'ERR_AUTH_TOKEN_MISSING');

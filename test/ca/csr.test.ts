@@ -12,7 +12,19 @@ import { openssl, scratch } from './openssl.js';
 const files = scratch();
 
 async function opensslCsr(name: string, keyArgs: string[], extra: string[] = []): Promise<string> {
-  const made = await openssl(['req', '-new', ...keyArgs, '-nodes', '-keyout', files.path(`${name}.key`), '-subj', '/', ...extra, '-out', files.path(`${name}.csr`)]);
+  const made = await openssl([
+    'req',
+    '-new',
+    ...keyArgs,
+    '-nodes',
+    '-keyout',
+    files.path(`${name}.key`),
+    '-subj',
+    '/',
+    ...extra,
+    '-out',
+    files.path(`${name}.csr`),
+  ]);
   expect(made.code, made.stderr).toBe(0);
   return readFileSync(files.path(`${name}.csr`), 'utf8');
 }
@@ -39,7 +51,9 @@ describe('PKCS#10 acceptance (parse, algorithm, proof of possession, key policy)
   it('accepts the CSRs `chancery csr` makes for every keygen algorithm', async () => {
     for (const alg of ['P-256', 'P-384', 'Ed25519', 'RSA-2048', 'RSA-PSS-2048'] as const) {
       const { pem } = await buildCsr(signerFromPem(alg, generateUserKey(alg).privateKeyPem));
-      expect(acceptCertificationRequest(pem).key.type, alg).toBe(alg.startsWith('P-') ? 'ec' : alg === 'Ed25519' ? 'ed25519' : alg === 'RSA-2048' ? 'rsa' : 'rsa-pss');
+      expect(acceptCertificationRequest(pem).key.type, alg).toBe(
+        alg.startsWith('P-') ? 'ec' : alg === 'Ed25519' ? 'ed25519' : alg === 'RSA-2048' ? 'rsa' : 'rsa-pss',
+      );
     }
   });
 
@@ -56,14 +70,20 @@ describe('PKCS#10 acceptance (parse, algorithm, proof of possession, key policy)
   });
 
   it('refuses a CSR whose self-signature is broken (no proof of possession)', async () => {
-    const der = Buffer.from(acceptCertificationRequest(await opensslCsr('broken', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'])).der);
+    const der = Buffer.from(
+      acceptCertificationRequest(await opensslCsr('broken', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'])).der,
+    );
     der[der.length - 3]! ^= 0x01; // inside the signature value
     await expectCode(() => acceptCertificationRequest(der), 'ERR_CA_CSR_SIGNATURE');
   });
 
   it('refuses a CSR whose key was swapped after signing', async () => {
-    const a = parseCertificationRequest(Buffer.from(acceptCertificationRequest((await buildCsr(signerFromPem('a', generateUserKey('P-256').privateKeyPem))).pem).der));
-    const b = parseCertificationRequest(Buffer.from(acceptCertificationRequest((await buildCsr(signerFromPem('b', generateUserKey('P-256').privateKeyPem))).pem).der));
+    const a = parseCertificationRequest(
+      Buffer.from(acceptCertificationRequest((await buildCsr(signerFromPem('a', generateUserKey('P-256').privateKeyPem))).pem).der),
+    );
+    const b = parseCertificationRequest(
+      Buffer.from(acceptCertificationRequest((await buildCsr(signerFromPem('b', generateUserKey('P-256').privateKeyPem))).pem).der),
+    );
     const swapped = Buffer.from(a.der.toString('hex').replace(a.spki.toString('hex'), b.spki.toString('hex')), 'hex');
     await expectCode(() => acceptCertificationRequest(swapped), 'ERR_CA_CSR_SIGNATURE');
   });
@@ -72,7 +92,10 @@ describe('PKCS#10 acceptance (parse, algorithm, proof of possession, key policy)
     ['garbage bytes', Buffer.from('not a csr at all')],
     ['a truncated DER', Buffer.from('3082010a0201', 'hex')],
     ['a PEM with broken base64', '-----BEGIN CERTIFICATE REQUEST-----\n@@@@\n-----END CERTIFICATE REQUEST-----\n'],
-    ['two PEM blocks', '-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n'],
+    [
+      'two PEM blocks',
+      '-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n',
+    ],
     ['an oversized input', Buffer.alloc(20_000, 0x30)],
   ])('refuses %s as malformed', async (_name, input) => {
     await expectCode(() => acceptCertificationRequest(input), 'ERR_CA_CSR_MALFORMED');
@@ -98,17 +121,30 @@ describe.each(drivers())('issuance refusals store nothing on $name', (driver) =>
   it('refuses a CSR whose subject disagrees with the registry, and one for a revoked enterprise', async () => {
     const before = await count();
     const entries = f.audit.entries.length;
-    const wrong = await opensslCsr('wrong-subject', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], ['-subj', '/O=Someone Else Co']);
+    const wrong = await opensslCsr(
+      'wrong-subject',
+      ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+      ['-subj', '/O=Someone Else Co'],
+    );
     await expectCode(() => f.ca.issue({ profile: 'enterprise-signing', uscc, csr: wrong }, 'admin:test'), 'ERR_CA_CSR_SUBJECT_MISMATCH');
     const rsa1024 = await opensslCsr('r1024', ['-newkey', 'rsa:1024']);
     await expectCode(() => f.ca.issue({ profile: 'enterprise-signing', uscc, csr: rsa1024 }, 'admin:test'), 'ERR_CA_KEY_POLICY');
     const ok = (await buildCsr(signerFromPem('k', generateUserKey('P-256').privateKeyPem))).pem;
     await expectCode(() => f.ca.issue({ profile: 'root', uscc, csr: ok }, 'admin:test'), 'ERR_CA_PROFILE_NOT_ISSUABLE');
     await expectCode(() => f.ca.issue({ profile: 'no-such-profile', uscc, csr: ok }, 'admin:test'), 'ERR_CA_PROFILE_UNKNOWN');
-    await expectCode(() => f.ca.issue({ profile: 'enterprise-signing', uscc: completeUscc('9111000000020001'), csr: ok }, 'admin:test'), 'ERR_REGISTRY_ENTERPRISE_NOT_FOUND');
-    await expectCode(() => f.ca.issue({ profile: 'officer', officerId: 'nobody', csr: ok }, 'admin:test'), 'ERR_REGISTRY_OFFICER_NOT_FOUND');
+    await expectCode(
+      () => f.ca.issue({ profile: 'enterprise-signing', uscc: completeUscc('9111000000020001'), csr: ok }, 'admin:test'),
+      'ERR_REGISTRY_ENTERPRISE_NOT_FOUND',
+    );
+    await expectCode(
+      () => f.ca.issue({ profile: 'officer', officerId: 'nobody', csr: ok }, 'admin:test'),
+      'ERR_REGISTRY_OFFICER_NOT_FOUND',
+    );
     await f.registry.revokeEnterprise(uscc, 'licence revoked by decision 42', 'admin:test');
-    await expectCode(() => f.ca.issue({ profile: 'enterprise-signing', uscc, csr: ok }, 'admin:test'), 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE');
+    await expectCode(
+      () => f.ca.issue({ profile: 'enterprise-signing', uscc, csr: ok }, 'admin:test'),
+      'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE',
+    );
     expect(await count()).toBe(before);
     expect(f.audit.entries.slice(entries).map((e) => e.kind)).toEqual(['enterprise.revoked']);
   });

@@ -65,7 +65,15 @@ export async function createCaFixture(driver: Driver): Promise<CaFixture> {
     dataDir,
     urls: caUrls(BASE_URL),
   });
-  const ca = new CertificateAuthority({ db: t.db, audit, holders: registryLookups, profiles, hierarchy, now: clock, baseUrl: () => BASE_URL });
+  const ca = new CertificateAuthority({
+    db: t.db,
+    audit,
+    holders: registryLookups,
+    profiles,
+    hierarchy,
+    now: clock,
+    baseUrl: () => BASE_URL,
+  });
   const registry = new Registry({ db: t.db, audit, now: clock, certificates: ca });
   return {
     t,

@@ -21,11 +21,30 @@ describe.each(drivers())('issuance from PKCS#10 on $name', (driver) => {
   afterAll(async () => f?.close());
 
   it('accepts an openssl req CSR; openssl verifies the certificate against the CRL, and refuses it once revoked', async () => {
-    const made = await openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', files.path('ent.key'), '-subj', '/', '-out', files.path('ent.csr')]);
+    const made = await openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      files.path('ent.key'),
+      '-subj',
+      '/',
+      '-out',
+      files.path('ent.csr'),
+    ]);
     expect(made.code, made.stderr).toBe(0);
-    const issued = await f.ca.issue({ profile: 'enterprise-signing', uscc: USCC, csr: readFileSync(files.path('ent.csr'), 'utf8') }, 'admin:test');
+    const issued = await f.ca.issue(
+      { profile: 'enterprise-signing', uscc: USCC, csr: readFileSync(files.path('ent.csr'), 'utf8') },
+      'admin:test',
+    );
     expect(issued.status).toBe('good');
-    expect(issued.subject).toBe(`C=CN, O=Fuzhou Example Trading Co.\\, Ltd., organizationIdentifier=NTRCN-${USCC}, CN=Fuzhou Example Trading Co.\\, Ltd.`);
+    expect(issued.subject).toBe(
+      `C=CN, O=Fuzhou Example Trading Co.\\, Ltd., organizationIdentifier=NTRCN-${USCC}, CN=Fuzhou Example Trading Co.\\, Ltd.`,
+    );
     files.write('ent.pem', issued.pem);
     files.write('crl.der', await f.ca.currentCrl('issuing'));
     await openssl(['crl', '-inform', 'DER', '-in', files.path('crl.der'), '-out', files.path('crl.pem')]);
@@ -33,14 +52,34 @@ describe.each(drivers())('issuance from PKCS#10 on $name', (driver) => {
     expect(text.stdout).toContain('Digital Signature, Non Repudiation');
     expect(text.stdout).toContain('1.3.6.1.5.5.7.3.36');
     expect(text.stdout).toContain('OCSP - URI:http://ca.test:8080/ocsp');
-    const ok = await openssl(['verify', '-CAfile', files.path('root.pem'), '-untrusted', files.path('issuing.pem'), '-crl_check', '-CRLfile', files.path('crl.pem'), files.path('ent.pem')]);
+    const ok = await openssl([
+      'verify',
+      '-CAfile',
+      files.path('root.pem'),
+      '-untrusted',
+      files.path('issuing.pem'),
+      '-crl_check',
+      '-CRLfile',
+      files.path('crl.pem'),
+      files.path('ent.pem'),
+    ]);
     expect(ok.stdout + ok.stderr).toContain(': OK');
     expect(ok.code).toBe(0);
 
     await f.ca.revoke(issued.serial, 'keyCompromise', 'admin:test');
     files.write('crl2.der', await f.ca.currentCrl('issuing'));
     await openssl(['crl', '-inform', 'DER', '-in', files.path('crl2.der'), '-out', files.path('crl2.pem')]);
-    const refused = await openssl(['verify', '-CAfile', files.path('root.pem'), '-untrusted', files.path('issuing.pem'), '-crl_check', '-CRLfile', files.path('crl2.pem'), files.path('ent.pem')]);
+    const refused = await openssl([
+      'verify',
+      '-CAfile',
+      files.path('root.pem'),
+      '-untrusted',
+      files.path('issuing.pem'),
+      '-crl_check',
+      '-CRLfile',
+      files.path('crl2.pem'),
+      files.path('ent.pem'),
+    ]);
     expect(refused.code).not.toBe(0);
     expect(refused.stdout + refused.stderr).toContain('certificate revoked');
     await expectCode(() => f.ca.revoke(issued.serial, 'superseded', 'admin:test'), 'ERR_CA_ALREADY_REVOKED');

@@ -37,7 +37,14 @@ export function parseOcspResponse(der: Buffer): ParsedOcspResponse {
       const serialHex = Buffer.from(s.certID.serialNumber).toString('hex');
       if (s.certStatus.good !== undefined) return { status: 'good' as const, serialHex };
       if (s.certStatus.revoked !== undefined) {
-        return { status: 'revoked' as const, serialHex, revokedAt: s.certStatus.revoked.revocationTime, ...(s.certStatus.revoked.revocationReason === undefined ? {} : { reason: Number((s.certStatus.revoked.revocationReason as unknown as { reason: number }).reason) }) };
+        return {
+          status: 'revoked' as const,
+          serialHex,
+          revokedAt: s.certStatus.revoked.revocationTime,
+          ...(s.certStatus.revoked.revocationReason === undefined
+            ? {}
+            : { reason: Number((s.certStatus.revoked.revocationReason as unknown as { reason: number }).reason) }),
+        };
       }
       return { status: 'unknown' as const, serialHex };
     }),

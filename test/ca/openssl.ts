@@ -7,7 +7,11 @@ import { join } from 'node:path';
 export function openssl(args: string[], input?: string | Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile('openssl', args, { encoding: 'buffer', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8') });
+      resolve({
+        code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+        stdout: stdout.toString('utf8'),
+        stderr: stderr.toString('utf8'),
+      });
     });
     if (input !== undefined) child.stdin?.end(input);
     else child.stdin?.end();

@@ -33,11 +33,26 @@ describe('certificate profiles', () => {
 
   it.each([
     ['an unknown key', 'enterprise-signing.yaml', (t: string) => `${t}\nsurprise: true\n`, 'unknown key "surprise"'],
-    ['a variable its holder lacks', 'enterprise-signing.yaml', (t: string) => t.replace('${enterprise.name}', '${officer.name}'), 'not available for holder enterprise'],
-    ['an unknown key usage', 'officer.yaml', (t: string) => t.replace('nonRepudiation]', 'teleport]'), 'keyUsage: unknown value "teleport"'],
+    [
+      'a variable its holder lacks',
+      'enterprise-signing.yaml',
+      (t: string) => t.replace('${enterprise.name}', '${officer.name}'),
+      'not available for holder enterprise',
+    ],
+    [
+      'an unknown key usage',
+      'officer.yaml',
+      (t: string) => t.replace('nonRepudiation]', 'teleport]'),
+      'keyUsage: unknown value "teleport"',
+    ],
     ['a bad validity', 'auditor.yaml', (t: string) => t.replace('validityDays: 365', 'validityDays: -1'), 'validityDays'],
     ['broken YAML', 'admin.yaml', () => 'id: [unclosed', 'not valid YAML'],
-    ['an id that does not match its file', 'auditor.yaml', (t: string) => t.replace('id: auditor', 'id: admin'), 'must match the file name'],
+    [
+      'an id that does not match its file',
+      'auditor.yaml',
+      (t: string) => t.replace('id: auditor', 'id: admin'),
+      'must match the file name',
+    ],
   ])('refuses %s, naming the file and the fault', async (_what, file, edit, fault) => {
     const dir = profilesWith(file, edit(readFileSync(join(PROFILES_DIR, file), 'utf8')));
     const error = await expectCode(() => loadProfiles(dir), 'ERR_CA_PROFILE_INVALID');

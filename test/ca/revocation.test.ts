@@ -66,7 +66,13 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
     expect(revoked.singles[0]!.reason).toBe(4); // superseded
     const crl = await crlOf();
     expect(crlNumber(crl)).toBe(before + 1);
-    expect(crl.tbsCertList.revokedCertificates!.map((r) => Buffer.from(r.userCertificate).toString('hex').replace(/^(00)+/, ''))).toContain(cert.serial);
+    expect(
+      crl.tbsCertList.revokedCertificates!.map((r) =>
+        Buffer.from(r.userCertificate)
+          .toString('hex')
+          .replace(/^(00)+/, ''),
+      ),
+    ).toContain(cert.serial);
     await expectCode(() => f.ca.revoke(cert.serial, 'keyCompromise', 'admin:test'), 'ERR_CA_ALREADY_REVOKED');
     expect(crlNumber(await crlOf())).toBe(before + 1);
     const last = f.audit.entries.at(-1)!;
@@ -76,7 +82,9 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
 
   it('echoes a nonce, answers unknown for a serial it never issued, and malformedRequest for garbage', async () => {
     const nonce = Buffer.from('0123456789abcdef');
-    const withNonce = parseOcspResponse((await ocsp.respond(buildOcspRequest(f.hierarchy.issuing.der, '0badc0ffee', { nonce, hash: 'sha256' }))).der);
+    const withNonce = parseOcspResponse(
+      (await ocsp.respond(buildOcspRequest(f.hierarchy.issuing.der, '0badc0ffee', { nonce, hash: 'sha256' }))).der,
+    );
     expect(withNonce.singles[0]!.status).toBe('unknown');
     expect(withNonce.nonce!.subarray(2).equals(nonce)).toBe(true);
     for (const garbage of [Buffer.alloc(0), Buffer.from('hello'), Buffer.from('3000', 'hex'), Buffer.from('30820000', 'hex')]) {
@@ -111,7 +119,7 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
     expect(f.audit.entries.slice(entries).map((e) => e.kind)).toEqual(['certificate.revoked', 'certificate.revoked', 'enterprise.revoked']);
     for (const serial of [a.serial, b.serial]) {
       const answer = parseOcspResponse((await ocsp.respond(buildOcspRequest(f.hierarchy.issuing.der, serial))).der);
-      expect(answer.singles[0]).toMatchObject({ status: 'revoked', reason: 5 }) // cessationOfOperation;
+      expect(answer.singles[0]).toMatchObject({ status: 'revoked', reason: 5 }); // cessationOfOperation;
     }
     expect((await f.registry.listEnterprises({ status: 'revoked' })).map((e) => e.uscc)).toContain(other);
     await expectCode(() => f.registry.revokeEnterprise(other, undefined, 'admin:test'), 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE');
@@ -125,13 +133,22 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
     const entries = f.audit.entries.length;
     const crlBefore = crlNumber(await crlOf());
     const result = await f.registry.deregisterEnterprise(closing, undefined, 'admin:test');
-    expect(result.enterprise).toMatchObject({ uscc: closing, status: 'deregistered', statusReason: 'deregistered at its own request', statusChangedAt: f.now.value.toISOString() });
+    expect(result.enterprise).toMatchObject({
+      uscc: closing,
+      status: 'deregistered',
+      statusReason: 'deregistered at its own request',
+      statusChangedAt: f.now.value.toISOString(),
+    });
     expect(await f.registry.getEnterprise(closing)).toEqual(result.enterprise);
     expect(result.revokedCertificates.sort()).toEqual([a.serial, b.serial].sort());
     const logged = f.audit.entries.slice(entries);
     expect(logged.map((e) => e.kind)).toEqual(['certificate.revoked', 'certificate.revoked', 'enterprise.deregistered']);
     expect(logged.slice(0, 2).map((e) => e.data['reason'])).toEqual(['cessationOfOperation', 'cessationOfOperation']);
-    expect(logged[2]).toMatchObject({ actor: 'admin:test', subject: `enterprise:${closing}`, data: { uscc: closing, reason: 'deregistered at its own request', certificatesRevoked: 2 } });
+    expect(logged[2]).toMatchObject({
+      actor: 'admin:test',
+      subject: `enterprise:${closing}`,
+      data: { uscc: closing, reason: 'deregistered at its own request', certificatesRevoked: 2 },
+    });
     for (const serial of [a.serial, b.serial]) {
       const answer = parseOcspResponse((await ocsp.respond(buildOcspRequest(f.hierarchy.issuing.der, serial))).der);
       expect(answer.singles[0]).toMatchObject({ status: 'revoked', reason: 5 }); // cessationOfOperation
@@ -147,12 +164,18 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
     // Once ended, it cannot be ended again either way, and nothing changes.
     await expectCode(() => f.registry.deregisterEnterprise(closing, 'again', 'admin:test'), 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE');
     await expectCode(() => f.registry.revokeEnterprise(closing, 'licence revoked', 'admin:test'), 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE');
-    await expectCode(() => f.registry.deregisterEnterprise(completeUscc('9131000000030009'), undefined, 'admin:test'), 'ERR_REGISTRY_ENTERPRISE_NOT_FOUND');
+    await expectCode(
+      () => f.registry.deregisterEnterprise(completeUscc('9131000000030009'), undefined, 'admin:test'),
+      'ERR_REGISTRY_ENTERPRISE_NOT_FOUND',
+    );
     expect(f.audit.entries.length).toBe(entries + 3);
     expect(await f.registry.getEnterprise(closing)).toEqual(result.enterprise);
     expect(crlNumber(await crlOf())).toBe(crlBefore + 1);
     // The revoked enterprise of the test before cannot be deregistered afterwards.
-    await expectCode(() => f.registry.deregisterEnterprise(completeUscc('9131000000030001'), undefined, 'admin:test'), 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE');
+    await expectCode(
+      () => f.registry.deregisterEnterprise(completeUscc('9131000000030001'), undefined, 'admin:test'),
+      'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE',
+    );
     expect((await f.registry.getEnterprise(completeUscc('9131000000030001'))).status).toBe('revoked');
   });
 
@@ -161,10 +184,19 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
     await f.registry.registerEnterprise({ uscc: empty, name: 'Shanghai Never Signed Co' }, 'admin:test');
     const before = crlNumber(await crlOf());
     const result = await f.registry.deregisterEnterprise(empty, '  merged into Shanghai Holding Co  ', 'admin:test');
-    expect(result).toMatchObject({ enterprise: { status: 'deregistered', statusReason: 'merged into Shanghai Holding Co' }, revokedCertificates: [] });
-    expect(f.audit.entries.at(-1)).toMatchObject({ kind: 'enterprise.deregistered', data: { reason: 'merged into Shanghai Holding Co', certificatesRevoked: 0 } });
+    expect(result).toMatchObject({
+      enterprise: { status: 'deregistered', statusReason: 'merged into Shanghai Holding Co' },
+      revokedCertificates: [],
+    });
+    expect(f.audit.entries.at(-1)).toMatchObject({
+      kind: 'enterprise.deregistered',
+      data: { reason: 'merged into Shanghai Holding Co', certificatesRevoked: 0 },
+    });
     expect(crlNumber(await crlOf())).toBe(before);
-    await expectCode(() => f.registry.deregisterEnterprise(completeUscc('9131000000030004'), 'x'.repeat(501), 'admin:test'), 'ERR_REGISTRY_INVALID');
+    await expectCode(
+      () => f.registry.deregisterEnterprise(completeUscc('9131000000030004'), 'x'.repeat(501), 'admin:test'),
+      'ERR_REGISTRY_INVALID',
+    );
   });
 
   it('serves as a RevocationSource: good, revoked only from its revocation time on, unknown for strangers', async () => {
@@ -172,7 +204,15 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
     const issuing = parseCertificate(f.hierarchy.issuing.der);
     const root = parseCertificate(f.hierarchy.root.der);
     const info = await f.ca.issue({ profile: 'enterprise-signing', uscc, csr: await csr() }, 'admin:test');
-    const cert = parseCertificate(Buffer.from(info.pem.split('\n').filter((l) => !l.startsWith('-----')).join(''), 'base64'));
+    const cert = parseCertificate(
+      Buffer.from(
+        info.pem
+          .split('\n')
+          .filter((l) => !l.startsWith('-----'))
+          .join(''),
+        'base64',
+      ),
+    );
     expect((await source.status(cert, issuing, new Date())).status).toBe('good');
     expect((await source.status(issuing, root, new Date())).status).toBe('good');
     const revoked = await f.ca.revoke(info.serial, 'keyCompromise', 'admin:test');
@@ -204,10 +244,15 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
     expect(wrong.stdout + wrong.stderr).not.toContain('verify OK');
 
     // The issuing CA's status, from the root's CRL alone (signature checked by crlSource).
-    expect(await crlSource([der]).status(issuing, root, f.now.value)).toMatchObject({ status: 'good', source: expect.stringContaining('Chancery Root CA') });
+    expect(await crlSource([der]).status(issuing, root, f.now.value)).toMatchObject({
+      status: 'good',
+      source: expect.stringContaining('Chancery Root CA'),
+    });
     expect((await crlSource([await f.ca.currentCrl('issuing')]).status(issuing, root, f.now.value)).status).toBe('unknown');
     // Its pointers: the root's CRL and certificate, and no OCSP (the root has no responder).
-    expect(issuing.crlDistributionPoints?.flatMap((dp) => dp.distributionPoint?.fullName ?? [])).toEqual([{ type: 'uri', value: `${BASE_URL}/ca/root.crl` }]);
+    expect(issuing.crlDistributionPoints?.flatMap((dp) => dp.distributionPoint?.fullName ?? [])).toEqual([
+      { type: 'uri', value: `${BASE_URL}/ca/root.crl` },
+    ]);
     expect(issuing.authorityInfoAccess?.map((a) => a.location)).toEqual([{ type: 'uri', value: `${BASE_URL}/ca/root.cer` }]);
     await expectCode(() => f.ca.currentCrl('nosuch'), 'ERR_CA_UNKNOWN_CA');
   });
@@ -247,7 +292,15 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
       cpSync(join(f.dataDir, 'keys'), keys, { recursive: true, filter: (src) => !src.endsWith(`${KEY_NAMES.root}.key.pem`) });
       const hierarchy = await loadHierarchy({ db: f.db, keys: new FileKeyStore(keys, 'test-only passphrase, not a secret'), dataDir });
       expect(hierarchy.root.signer).toBeUndefined();
-      const keyless = new CertificateAuthority({ db: f.db, audit: f.audit, holders: registryLookups, profiles: loadProfiles(), hierarchy, now: () => f.now.value, baseUrl: () => BASE_URL });
+      const keyless = new CertificateAuthority({
+        db: f.db,
+        audit: f.audit,
+        holders: registryLookups,
+        profiles: loadProfiles(),
+        hierarchy,
+        now: () => f.now.value,
+        baseUrl: () => BASE_URL,
+      });
       await expectCode(() => keyless.currentCrl('root'), 'ERR_CA_NOT_INITIALIZED');
 
       const der = await f.ca.currentCrl('root');

@@ -22,7 +22,8 @@ describe('chancery audit fetch|verify|prove against a running service', () => {
       for (let i = 0; i < n; i++) await add(testEntry(`cli-${tag}-${i % 3}`, { i }));
     });
     const size = await svc.service.auditPart.reader.treeSize();
-    for (let i = 0; i < 100 && (await svc.service.auditPart.reader.latestCheckpoint()).size < size; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await svc.service.auditPart.reader.latestCheckpoint()).size < size; i++)
+      await new Promise((r) => setTimeout(r, 50));
   };
   const audit = (args: string[]) => runCli(['audit', ...args], { XDG_STATE_HOME: join(work, 'xdg') });
 
@@ -56,7 +57,12 @@ describe('chancery audit fetch|verify|prove against a running service', () => {
     expect(JSON.parse(fetched.stdout)).toMatchObject({ downloaded: 12 });
     const verified = await audit(['verify', '--dir', join(work, 'copy'), '--log-key', vkeyFile, '--state', state, '--json']);
     expect(verified.code, verified.stderr).toBe(0);
-    const result = JSON.parse(verified.stdout) as { ok: boolean; consistentWith: number[]; stateUpdated: boolean; checkpoint: { size: number } };
+    const result = JSON.parse(verified.stdout) as {
+      ok: boolean;
+      consistentWith: number[];
+      stateUpdated: boolean;
+      checkpoint: { size: number };
+    };
     expect(result.ok).toBe(true);
     expect(result.consistentWith).toHaveLength(1);
     expect(result.stateUpdated).toBe(true);

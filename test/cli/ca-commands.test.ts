@@ -32,11 +32,19 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
     const first = await runCli(['init', '--data-dir', dataDir, '--json'], ENV);
     expect(first.code, first.stderr).toBe(0);
     const out = json(first.stdout);
-    for (const file of ['ca/root.pem', 'ca/chain.pem', 'admin/admin.key.pem', 'admin/admin.cert.pem', 'log.vkey']) expect(existsSync(join(dataDir, file)), file).toBe(true);
+    for (const file of ['ca/root.pem', 'ca/chain.pem', 'admin/admin.key.pem', 'admin/admin.cert.pem', 'log.vkey'])
+      expect(existsSync(join(dataDir, file)), file).toBe(true);
     expect(statSync(join(dataDir, 'admin', 'admin.key.pem')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dataDir, 'keys', 'issuing-ca.key.pem'), 'utf8')).toContain('ENCRYPTED PRIVATE KEY');
     expect(out.root.sha256).toMatch(/^[0-9a-f]{64}$/);
-    const chain = await openssl(['verify', '-CAfile', join(dataDir, 'ca', 'root.pem'), '-untrusted', join(dataDir, 'ca', 'chain.pem'), join(dataDir, 'admin', 'admin.cert.pem')]);
+    const chain = await openssl([
+      'verify',
+      '-CAfile',
+      join(dataDir, 'ca', 'root.pem'),
+      '-untrusted',
+      join(dataDir, 'ca', 'chain.pem'),
+      join(dataDir, 'admin', 'admin.cert.pem'),
+    ]);
     expect(chain.code, chain.stderr).toBe(0);
 
     const second = await runCli(['init', '--data-dir', dataDir], ENV);
@@ -61,14 +69,20 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
     const registered = await runCli(['enterprise', 'register', ...direct, '--uscc', USCC, '--name', 'Nanjing CLI Co', '--json'], ENV);
     expect(registered.code, registered.stderr).toBe(0);
     expect(json(registered.stdout)).toMatchObject({ uscc: USCC, division: '320100', status: 'active' });
-    const bad = await runCli(['enterprise', 'register', ...direct, '--uscc', `${USCC.slice(0, 17)}${USCC[17] === '0' ? '1' : '0'}`, '--name', 'X'], ENV);
+    const bad = await runCli(
+      ['enterprise', 'register', ...direct, '--uscc', `${USCC.slice(0, 17)}${USCC[17] === '0' ? '1' : '0'}`, '--name', 'X'],
+      ENV,
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('check character');
   });
 
   it('cert issue and cert show work directly on the data dir', async () => {
     const cert = join(work, 'ent.pem');
-    const issued = await runCli(['cert', 'issue', ...direct, '--profile', 'enterprise-signing', '--uscc', USCC, '--csr', csr, '--out', cert, '--chain', '--json'], ENV);
+    const issued = await runCli(
+      ['cert', 'issue', ...direct, '--profile', 'enterprise-signing', '--uscc', USCC, '--csr', csr, '--out', cert, '--chain', '--json'],
+      ENV,
+    );
     expect(issued.code, issued.stderr).toBe(0);
     const serial = json(issued.stdout).serial as string;
     const verified = await openssl(['verify', '-CAfile', join(dataDir, 'ca', 'root.pem'), '-untrusted', cert, cert]);
@@ -85,7 +99,10 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
       const port = await freePort();
       url = `http://127.0.0.1:${port}`;
       remote = ['--url', url, '--credential', join(dataDir, 'admin')];
-      server = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], { ...ENV, LOG_LEVEL: 'info' });
+      server = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], {
+        ...ENV,
+        LOG_LEVEL: 'info',
+      });
       await server.waitFor('chancery listening');
     });
     afterAll(async () => {
@@ -94,14 +111,33 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
     });
 
     it('logs in with the admin credential, registers an officer, and issues and revokes its certificate', async () => {
-      const officer = await runCli(['officer', 'register', ...remote, '--id', 'js-07', '--name', 'Zhou Min', '--role', 'approver', '--jurisdiction', '320000', '--json'], ENV);
+      const officer = await runCli(
+        [
+          'officer',
+          'register',
+          ...remote,
+          '--id',
+          'js-07',
+          '--name',
+          'Zhou Min',
+          '--role',
+          'approver',
+          '--jurisdiction',
+          '320000',
+          '--json',
+        ],
+        ENV,
+      );
       expect(officer.code, officer.stderr).toBe(0);
       expect(json(officer.stdout)).toMatchObject({ id: 'js-07', role: 'approver', jurisdiction: '320000' });
 
       const key = join(work, 'officer.key');
       expect((await runCli(['keygen', '--alg', 'EdDSA', '--out', key], ENV)).code).toBe(0);
       expect((await runCli(['csr', '--key', key, '--out', join(work, 'officer.csr')], ENV)).code).toBe(0);
-      const issued = await runCli(['cert', 'issue', ...remote, '--profile', 'officer', '--officer', 'js-07', '--csr', join(work, 'officer.csr'), '--json'], ENV);
+      const issued = await runCli(
+        ['cert', 'issue', ...remote, '--profile', 'officer', '--officer', 'js-07', '--csr', join(work, 'officer.csr'), '--json'],
+        ENV,
+      );
       expect(issued.code, issued.stderr).toBe(0);
       const serial = json(issued.stdout).serial as string;
 
@@ -115,15 +151,24 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
     it('shows, revokes and deregisters enterprises, and lists them by status', async () => {
       const shown = await runCli(['enterprise', 'show', ...remote, '--uscc', USCC], ENV);
       expect(shown.stdout, shown.stderr).toContain('Nanjing CLI Co');
-      const revokeEnterprise = await runCli(['enterprise', 'revoke', ...remote, '--uscc', USCC, '--reason', 'licence revoked', '--json'], ENV);
+      const revokeEnterprise = await runCli(
+        ['enterprise', 'revoke', ...remote, '--uscc', USCC, '--reason', 'licence revoked', '--json'],
+        ENV,
+      );
       expect(json(revokeEnterprise.stdout).revokedCertificates).toHaveLength(1);
 
       // A second enterprise closes at its own request: deregistered, not on the revoked list.
       const closing = completeUscc('9132010000060001');
       expect((await runCli(['enterprise', 'register', ...remote, '--uscc', closing, '--name', 'Nanjing Closing Co'], ENV)).code).toBe(0);
-      const deregistered = await runCli(['enterprise', 'deregister', ...remote, '--uscc', closing, '--reason', 'merged into Nanjing CLI Co', '--json'], ENV);
+      const deregistered = await runCli(
+        ['enterprise', 'deregister', ...remote, '--uscc', closing, '--reason', 'merged into Nanjing CLI Co', '--json'],
+        ENV,
+      );
       expect(deregistered.code, deregistered.stderr).toBe(0);
-      expect(json(deregistered.stdout)).toMatchObject({ enterprise: { uscc: closing, status: 'deregistered', statusReason: 'merged into Nanjing CLI Co' }, revokedCertificates: [] });
+      expect(json(deregistered.stdout)).toMatchObject({
+        enterprise: { uscc: closing, status: 'deregistered', statusReason: 'merged into Nanjing CLI Co' },
+        revokedCertificates: [],
+      });
       const twiceClosed = await runCli(['enterprise', 'deregister', ...remote, '--uscc', closing], ENV);
       expect(twiceClosed.code).toBe(1);
       expect(twiceClosed.stderr).toContain('already deregistered');
@@ -145,14 +190,27 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
       expect(noCredential.code).toBe(1);
       expect(noCredential.stderr.trim().split('\n')).toHaveLength(1);
       expect(noCredential.stderr).toContain('no credential');
-      const unreachable = await runCli(['enterprise', 'show', '--url', 'http://127.0.0.1:9', '--credential', join(dataDir, 'admin'), '--uscc', USCC], ENV);
+      const unreachable = await runCli(
+        ['enterprise', 'show', '--url', 'http://127.0.0.1:9', '--credential', join(dataDir, 'admin'), '--uscc', USCC],
+        ENV,
+      );
       expect(unreachable.code).toBe(1);
       expect(unreachable.stderr).toContain('cannot log in');
     });
   });
 
   it('prints help for every command', async () => {
-    for (const command of [['init'], ['keygen'], ['csr'], ['enterprise', 'register'], ['enterprise', 'list'], ['officer', 'register'], ['cert', 'issue'], ['cert', 'revoke'], ['cert', 'show']]) {
+    for (const command of [
+      ['init'],
+      ['keygen'],
+      ['csr'],
+      ['enterprise', 'register'],
+      ['enterprise', 'list'],
+      ['officer', 'register'],
+      ['cert', 'issue'],
+      ['cert', 'revoke'],
+      ['cert', 'show'],
+    ]) {
       const help = await runCli([...command, '--help']);
       expect(help.code, command.join(' ')).toBe(0);
       expect(help.stdout).toContain('Usage: chancery');

@@ -23,7 +23,16 @@ describe('chancery chain verify', () => {
   const base = (): string[] => ['chain', 'verify', '--trusted', root, '--untrusted', int];
 
   it('exits 0 for a valid path and prints the verdict, the path and every check', async () => {
-    const r = await runCli([...base(), '--leaf', leaf, '--eku', 'documentSigning', '--key-usage', 'digitalSignature', ...crls.flatMap((c) => ['--crl', c])]);
+    const r = await runCli([
+      ...base(),
+      '--leaf',
+      leaf,
+      '--eku',
+      'documentSigning',
+      '--key-usage',
+      'digitalSignature',
+      ...crls.flatMap((c) => ['--crl', c]),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^TOTAL_PASSED\n/);
     expect(r.stdout).toMatch(/leaf +O=OpenSSL Test, CN=leaf/);
@@ -35,7 +44,11 @@ describe('chancery chain verify', () => {
   it('prints a JSON result with the path and checks under --json', async () => {
     const r = await runCli([...base(), '--leaf', leaf, '--no-revocation', '--json', '--at', new Date(Date.now() + 60_000).toISOString()]);
     expect(r.code, r.stderr).toBe(0);
-    const json = JSON.parse(r.stdout) as { indication: string; path: Array<{ subject: string; sha256: string }>; checks: Array<{ id: string; result: string; message: string }> };
+    const json = JSON.parse(r.stdout) as {
+      indication: string;
+      path: Array<{ subject: string; sha256: string }>;
+      checks: Array<{ id: string; result: string; message: string }>;
+    };
     expect(json.indication).toBe('TOTAL_PASSED');
     expect(json.path.map((p) => p.subject)).toEqual(['O=OpenSSL Test, CN=leaf', 'O=OpenSSL Test, CN=int', 'O=OpenSSL Test, CN=root']);
     expect(json.path[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -70,7 +83,14 @@ describe('chancery chain verify', () => {
     const wrongEku = await runCli([...base(), '--leaf', leaf, '--no-revocation', '--eku', 'clientAuth']);
     expect(wrongEku.code).toBe(2);
     expect(wrongEku.stdout).toMatch(/CHAIN_CONSTRAINTS_FAILURE/);
-    const later = await runCli([...base(), '--leaf', leaf, '--no-revocation', '--at', new Date(Date.now() + 800 * 86_400_000).toISOString()]);
+    const later = await runCli([
+      ...base(),
+      '--leaf',
+      leaf,
+      '--no-revocation',
+      '--at',
+      new Date(Date.now() + 800 * 86_400_000).toISOString(),
+    ]);
     expect(later.code).toBe(2);
     expect(later.stdout).toMatch(/OUT_OF_BOUNDS_NO_POE/);
   });

@@ -23,7 +23,13 @@ describe('chancery countersign', () => {
   });
   afterAll(async () => w?.stop());
 
-  const report = (envelope: Buffer) => verifyEnvelope({ envelope, anchors: [parseCertificate(w.ts.service.parts.ca.hierarchy.root.der)], revocation: noRevocation(), time: new Date() });
+  const report = (envelope: Buffer) =>
+    verifyEnvelope({
+      envelope,
+      anchors: [parseCertificate(w.ts.service.parts.ca.hierarchy.root.der)],
+      revocation: noRevocation(),
+      time: new Date(),
+    });
 
   it.each([
     ['app.p7s', 'approve'],
@@ -39,9 +45,20 @@ describe('chancery countersign', () => {
   });
 
   it('exits 64 on an unknown decision and 1 on an envelope it cannot read', async () => {
-    expect((await runCli(['countersign', ...reviewer.args, '--in', join(dir, 'app.p7s'), '--decision', 'maybe', '--out', join(dir, 'x')])).code).toBe(64);
+    expect(
+      (await runCli(['countersign', ...reviewer.args, '--in', join(dir, 'app.p7s'), '--decision', 'maybe', '--out', join(dir, 'x')])).code,
+    ).toBe(64);
     writeFileSync(join(dir, 'junk.p7s'), Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00]));
-    const junk = await runCli(['countersign', ...reviewer.args, '--in', join(dir, 'junk.p7s'), '--decision', 'approve', '--out', join(dir, 'y')]);
+    const junk = await runCli([
+      'countersign',
+      ...reviewer.args,
+      '--in',
+      join(dir, 'junk.p7s'),
+      '--decision',
+      'approve',
+      '--out',
+      join(dir, 'y'),
+    ]);
     expect(junk.code).toBe(1);
     expect(junk.stderr).toContain('cannot be read');
   });

@@ -71,7 +71,10 @@ describe('chancery serve (a real process)', () => {
     await new Promise((r) => blocker.once('listening', r));
     try {
       const dataDir = copyMigratedPgliteTemplate(mkdtempSync(join(tmpdir(), 'chancery-')));
-      expectOneLineFailure(await runCli(['serve', '--data-dir', dataDir], { ...EMBEDDED, PORT: String(port) }), `127.0.0.1:${port} is already in use`);
+      expectOneLineFailure(
+        await runCli(['serve', '--data-dir', dataDir], { ...EMBEDDED, PORT: String(port) }),
+        `127.0.0.1:${port} is already in use`,
+      );
       expect(existsSync(join(dataDir, 'pgdata.lock'))).toBe(false);
     } finally {
       blocker.close();
@@ -100,7 +103,10 @@ describe('chancery serve (a real process)', () => {
     const first = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], EMBEDDED);
     await first.waitFor('chancery listening');
     try {
-      expectOneLineFailure(await runCli(['serve', '--port', String(await freePort()), '--data-dir', dataDir], EMBEDDED), 'is in use by process');
+      expectOneLineFailure(
+        await runCli(['serve', '--port', String(await freePort()), '--data-dir', dataDir], EMBEDDED),
+        'is in use by process',
+      );
     } finally {
       first.process.kill('SIGTERM');
       await first.finished;

@@ -27,7 +27,14 @@ describe('chancery sign', () => {
   afterAll(async () => w?.stop());
 
   const verify = async (envelope: Buffer, content?: Buffer) =>
-    verifyEnvelope({ envelope, content, anchors: [parseCertificate(w.ts.service.parts.ca.hierarchy.root.der)], revocation: noRevocation(), policy: loadPolicies().get('food-business-licence'), time: new Date() });
+    verifyEnvelope({
+      envelope,
+      content,
+      anchors: [parseCertificate(w.ts.service.parts.ca.hierarchy.root.der)],
+      revocation: noRevocation(),
+      policy: loadPolicies().get('food-business-licence'),
+      time: new Date(),
+    });
 
   it('signs a CMS envelope that Chancery and openssl cms -verify accept', async () => {
     const r = await runCli(['sign', ...enterprise.args, '--in', join(dir, 'app.json'), '--format', 'cms', '--out', join(dir, 'app.p7s')]);
@@ -35,13 +42,38 @@ describe('chancery sign', () => {
     expect(r.stdout).toContain('wrote CMS envelope');
     const envelope = readFileSync(join(dir, 'app.p7s'));
     expect((await verify(envelope)).indication).toBe('TOTAL_PASSED');
-    const o = await openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'app.p7s'), '-CAfile', join(dir, 'chain.pem'), '-purpose', 'any', '-out', join(dir, 'out.json')]);
+    const o = await openssl([
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      join(dir, 'app.p7s'),
+      '-CAfile',
+      join(dir, 'chain.pem'),
+      '-purpose',
+      'any',
+      '-out',
+      join(dir, 'out.json'),
+    ]);
     expect(o.code, o.stderr).toBe(0);
     expect(readFileSync(join(dir, 'out.json')).equals(readFileSync(join(dir, 'app.json')))).toBe(true);
   });
 
   it('signs a detached JWS whose document is given beside it', async () => {
-    const r = await runCli(['sign', ...enterprise.args, '--in', join(dir, 'app.json'), '--format', 'jws', '--detached', '--out', join(dir, 'app.jws'), '--json']);
+    const r = await runCli([
+      'sign',
+      ...enterprise.args,
+      '--in',
+      join(dir, 'app.json'),
+      '--format',
+      'jws',
+      '--detached',
+      '--out',
+      join(dir, 'app.jws'),
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ format: 'jws', detached: true });
     const envelope = readFileSync(join(dir, 'app.jws'));
@@ -51,7 +83,9 @@ describe('chancery sign', () => {
 
   it('exits 64 on usage errors and refuses to overwrite a file', async () => {
     expect((await runCli(['sign', '--in', join(dir, 'app.json'), '--out', join(dir, 'x.p7s')])).code).toBe(64);
-    expect((await runCli(['sign', ...enterprise.args, '--in', join(dir, 'app.json'), '--format', 'xml', '--out', join(dir, 'x.p7s')])).code).toBe(64);
+    expect(
+      (await runCli(['sign', ...enterprise.args, '--in', join(dir, 'app.json'), '--format', 'xml', '--out', join(dir, 'x.p7s')])).code,
+    ).toBe(64);
     const again = await runCli(['sign', ...enterprise.args, '--in', join(dir, 'app.json'), '--out', join(dir, 'app.p7s')]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('exists');

@@ -29,14 +29,27 @@ describe('chancery status', () => {
   afterAll(async () => w?.stop());
 
   it('shows the status, the steps and the history with log indexes, and saves document and receipt', async () => {
-    const r = await runCli(['status', '--url', w.url, id, ...enterprise.args, '--document-out', join(dir, 'doc.json'), '--receipt-out', join(dir, 'r.jws')]);
+    const r = await runCli([
+      'status',
+      '--url',
+      w.url,
+      id,
+      ...enterprise.args,
+      '--document-out',
+      join(dir, 'doc.json'),
+      '--receipt-out',
+      join(dir, 'r.jws'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`${id}: PENDING`);
     expect(r.stdout).toMatch(/step 1 reviewer.*: waiting/);
     expect(r.stdout).toMatch(/log +\d+ +\S+ +submission\.pending → pending/);
     expect(JSON.parse(readFileSync(join(dir, 'doc.json'), 'utf8'))).toMatchObject({ type: 'food-business-licence', applicant: w.a.uscc });
     expect(readReceipt(readFileSync(join(dir, 'r.jws'), 'utf8')).payload).toMatchObject({ submission: id, status: 'pending' });
-    const json = JSON.parse((await runCli(['status', '--url', w.url, id, ...enterprise.args, '--json'])).stdout) as { status: string; history: unknown[] };
+    const json = JSON.parse((await runCli(['status', '--url', w.url, id, ...enterprise.args, '--json'])).stdout) as {
+      status: string;
+      history: unknown[];
+    };
     expect(json).toMatchObject({ status: 'pending' });
     expect(json.history).toHaveLength(1);
   });

@@ -25,7 +25,21 @@ describe('chancery submit and audit prove --receipt', () => {
   });
   afterAll(async () => w?.stop());
 
-  const prove = (receipt: string, ...extra: string[]) => runCli(['audit', 'prove', '--receipt', receipt, '--url', w.url, '--log-key', join(w.ts.dataDir, 'log.vkey'), '--trust', join(dir, 'root.pem'), '--no-state', ...extra]);
+  const prove = (receipt: string, ...extra: string[]) =>
+    runCli([
+      'audit',
+      'prove',
+      '--receipt',
+      receipt,
+      '--url',
+      w.url,
+      '--log-key',
+      join(w.ts.dataDir, 'log.vkey'),
+      '--trust',
+      join(dir, 'root.pem'),
+      '--no-state',
+      ...extra,
+    ]);
 
   it('submits without a login, saves the receipt, answers a resubmission as already submitted', async () => {
     writeFileSync(join(dir, 'food.p7s'), await signCmsWith(w.a, foodDocument(w.a.uscc)));
@@ -44,16 +58,47 @@ describe('chancery submit and audit prove --receipt', () => {
 
   it("uploads an officer's countersignature with --submission after status --envelope-out and countersign", async () => {
     writeFileSync(join(dir, 'food2.p7s'), await signCmsWith(w.a, foodDocument(w.a.uscc)));
-    const submitted = JSON.parse((await runCli(['submit', '--url', w.url, '--in', join(dir, 'food2.p7s'), '--json'])).stdout) as { id: string };
+    const submitted = JSON.parse((await runCli(['submit', '--url', w.url, '--in', join(dir, 'food2.p7s'), '--json'])).stdout) as {
+      id: string;
+    };
     const status = await runCli(['status', '--url', w.url, submitted.id, ...reviewer.args, '--envelope-out', join(dir, 'current.p7s')]);
     expect(status.code, status.stderr).toBe(0);
-    const countersigned = await runCli(['countersign', ...reviewer.args, '--in', join(dir, 'current.p7s'), '--decision', 'approve', '--out', join(dir, 'reviewed.p7s')]);
+    const countersigned = await runCli([
+      'countersign',
+      ...reviewer.args,
+      '--in',
+      join(dir, 'current.p7s'),
+      '--decision',
+      'approve',
+      '--out',
+      join(dir, 'reviewed.p7s'),
+    ]);
     expect(countersigned.code, countersigned.stderr).toBe(0);
-    const uploaded = await runCli(['submit', '--url', w.url, '--in', join(dir, 'reviewed.p7s'), '--submission', submitted.id, ...reviewer.args, '--receipt-out', join(dir, 'reviewed.receipt')]);
+    const uploaded = await runCli([
+      'submit',
+      '--url',
+      w.url,
+      '--in',
+      join(dir, 'reviewed.p7s'),
+      '--submission',
+      submitted.id,
+      ...reviewer.args,
+      '--receipt-out',
+      join(dir, 'reviewed.receipt'),
+    ]);
     expect(uploaded.code, uploaded.stderr).toBe(0);
     expect(uploaded.stdout).toContain('pending (next: step 2, an approver)');
     expect((await prove(join(dir, 'reviewed.receipt'), '--json')).code).toBe(0);
-    const again = await runCli(['submit', '--url', w.url, '--in', join(dir, 'reviewed.p7s'), '--submission', submitted.id, ...reviewer.args]);
+    const again = await runCli([
+      'submit',
+      '--url',
+      w.url,
+      '--in',
+      join(dir, 'reviewed.p7s'),
+      '--submission',
+      submitted.id,
+      ...reviewer.args,
+    ]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('ERR_SUBMISSION_COUNTERSIGNATURE_REPLAYED');
   });
@@ -62,11 +107,28 @@ describe('chancery submit and audit prove --receipt', () => {
     const document = annualDocument(w.a.uscc);
     writeFileSync(join(dir, 'report.json'), document);
     writeFileSync(join(dir, 'report.p7s'), await signCmsWith(w.a, document, { detached: true }));
-    const r = await runCli(['submit', '--url', w.url, '--in', join(dir, 'report.p7s'), '--content', join(dir, 'report.json'), ...enterprise.args]);
+    const r = await runCli([
+      'submit',
+      '--url',
+      w.url,
+      '--in',
+      join(dir, 'report.p7s'),
+      '--content',
+      join(dir, 'report.json'),
+      ...enterprise.args,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(' accepted');
     writeFileSync(join(dir, 'by-officer.p7s'), await signCmsWith(w.reviewer, annualDocument(w.a.uscc)));
-    const rejected = await runCli(['submit', '--url', w.url, '--in', join(dir, 'by-officer.p7s'), '--receipt-out', join(dir, 'rejected.receipt')]);
+    const rejected = await runCli([
+      'submit',
+      '--url',
+      w.url,
+      '--in',
+      join(dir, 'by-officer.p7s'),
+      '--receipt-out',
+      join(dir, 'rejected.receipt'),
+    ]);
     expect(rejected.code).toBe(1);
     expect(rejected.stdout).toMatch(/^REJECTED [0-9a-f-]{36} \(ERR_SUBMISSION_SIGNER_NOT_ENTERPRISE\)/);
     expect((await prove(join(dir, 'rejected.receipt'))).stdout).toContain('rejected');
@@ -76,7 +138,10 @@ describe('chancery submit and audit prove --receipt', () => {
     const receipt = readFileSync(join(dir, 'food.receipt'), 'utf8').trim();
     const [h, p, s] = receipt.split('.');
     const payload = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;
-    writeFileSync(join(dir, 'forged.receipt'), `${h}.${Buffer.from(JSON.stringify({ ...payload, status: 'approved' })).toString('base64url')}.${s}`);
+    writeFileSync(
+      join(dir, 'forged.receipt'),
+      `${h}.${Buffer.from(JSON.stringify({ ...payload, status: 'approved' })).toString('base64url')}.${s}`,
+    );
     const r = await prove(join(dir, 'forged.receipt'));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('signature does not verify');

@@ -26,7 +26,9 @@ beforeAll(async () => {
   writeFileSync(file('app.json'), doc);
   writeFileSync(file('other.json'), annualReport({ reportYear: 2021 }));
   writeFileSync(file('app.p7s'), await signCms({ signer: ent.signer, chain: [ent.der], content: doc, detached: true, time: NOW }));
-  const pem = (await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: false, time: NOW })).toString('base64').replace(/.{1,64}/g, '$&\n');
+  const pem = (await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: false, time: NOW }))
+    .toString('base64')
+    .replace(/.{1,64}/g, '$&\n');
   writeFileSync(file('app.pem'), `-----BEGIN CMS-----\n${pem}-----END CMS-----\n`);
   writeFileSync(file('app.jws'), JSON.stringify(await signJws({ signer: ent.signer, chain: ent.chain, payload: doc, time: NOW })));
   writeFileSync(file('issuing.crl'), await pki.crl([]));
@@ -34,14 +36,39 @@ beforeAll(async () => {
   writeFileSync(file('revoked.crl'), await pki.crl([{ serialHex: ent.serialHex, at: NOW }]));
 });
 
-const base = (): string[] => ['verify', '--trust', file('root.pem'), '--untrusted', file('issuing.pem'), '--at', AT, '--crl', file('root.crl')];
+const base = (): string[] => [
+  'verify',
+  '--trust',
+  file('root.pem'),
+  '--untrusted',
+  file('issuing.pem'),
+  '--at',
+  AT,
+  '--crl',
+  file('root.crl'),
+];
 
 describe('chancery verify', () => {
   it('exits 0 and prints the JSON report for a valid detached CMS envelope under a policy', async () => {
-    const r = await runCli([...base(), '--in', file('app.p7s'), '--content', file('app.json'), '--crl', file('issuing.crl'), '--policy', 'annual-report', '--json']);
+    const r = await runCli([
+      ...base(),
+      '--in',
+      file('app.p7s'),
+      '--content',
+      file('app.json'),
+      '--crl',
+      file('issuing.crl'),
+      '--policy',
+      'annual-report',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as ValidationReport;
-    expect(report).toMatchObject({ indication: 'TOTAL_PASSED', policy: { id: 'annual-report' }, validationTime: '2026-03-01T09:00:00.000Z' });
+    expect(report).toMatchObject({
+      indication: 'TOTAL_PASSED',
+      policy: { id: 'annual-report' },
+      validationTime: '2026-03-01T09:00:00.000Z',
+    });
   });
 
   it('prints every check for people without --json', async () => {
@@ -58,10 +85,28 @@ describe('chancery verify', () => {
   });
 
   it('exits 1 for tampered content and for a revoked signer', async () => {
-    const tampered = await runCli([...base(), '--in', file('app.p7s'), '--content', file('other.json'), '--crl', file('issuing.crl'), '--json']);
+    const tampered = await runCli([
+      ...base(),
+      '--in',
+      file('app.p7s'),
+      '--content',
+      file('other.json'),
+      '--crl',
+      file('issuing.crl'),
+      '--json',
+    ]);
     expect(tampered.code).toBe(1);
     expect((JSON.parse(tampered.stdout) as ValidationReport).subIndication).toBe('HASH_FAILURE');
-    const revoked = await runCli([...base(), '--in', file('app.p7s'), '--content', file('app.json'), '--crl', file('revoked.crl'), '--json']);
+    const revoked = await runCli([
+      ...base(),
+      '--in',
+      file('app.p7s'),
+      '--content',
+      file('app.json'),
+      '--crl',
+      file('revoked.crl'),
+      '--json',
+    ]);
     expect(revoked.code).toBe(1);
     expect((JSON.parse(revoked.stdout) as ValidationReport).subIndication).toBe('REVOKED');
   });

@@ -22,8 +22,16 @@ describe.each(drivers())('database driver $name', (driver) => {
   });
 
   it('returns int8 as number, bytea as Buffer, jsonb as objects and timestamptz as Date', async () => {
-    await db.query('INSERT INTO item VALUES ($1, $2, $3, $4)', [9007199254740991, Buffer.from([0, 1, 255]), { a: [1, 'x'] }, new Date('2026-01-02T03:04:05Z')]);
-    const { rows, rowCount } = await db.query<{ id: number; body: Buffer; doc: unknown; at: Date }>('SELECT * FROM item WHERE id = $1', [9007199254740991]);
+    await db.query('INSERT INTO item VALUES ($1, $2, $3, $4)', [
+      9007199254740991,
+      Buffer.from([0, 1, 255]),
+      { a: [1, 'x'] },
+      new Date('2026-01-02T03:04:05Z'),
+    ]);
+    const { rows, rowCount } = await db.query<{ id: number; body: Buffer; doc: unknown; at: Date }>(
+      'SELECT * FROM item WHERE id = $1',
+      [9007199254740991],
+    );
     expect(rowCount).toBe(1);
     expect(rows[0]!.id).toBe(9007199254740991);
     expect(Buffer.isBuffer(rows[0]!.body)).toBe(true);
@@ -113,9 +121,12 @@ describe.each(drivers())('database driver $name', (driver) => {
   });
 
   it('runs serializable transactions when asked', async () => {
-    const level = await db.transaction(async (tx) => (await tx.query<{ l: string }>('SELECT current_setting($1) AS l', ['transaction_isolation'])).rows[0]!.l, {
-      isolation: 'serializable',
-    });
+    const level = await db.transaction(
+      async (tx) => (await tx.query<{ l: string }>('SELECT current_setting($1) AS l', ['transaction_isolation'])).rows[0]!.l,
+      {
+        isolation: 'serializable',
+      },
+    );
     expect(level).toBe('serializable');
   });
 

@@ -37,7 +37,9 @@ describe.each(drivers())('migrations on $name', (driver) => {
     const dir = migrationsDir(BASIC);
     expect(await migrate(db, readMigrations(dir))).toEqual(['0001_first.sql', '0002_second.sql']);
     expect(await migrate(db, readMigrations(dir))).toEqual([]);
-    const { rows } = await db.query<{ id: number; name: string; checksum: string }>('SELECT id, name, checksum FROM schema_migrations ORDER BY id');
+    const { rows } = await db.query<{ id: number; name: string; checksum: string }>(
+      'SELECT id, name, checksum FROM schema_migrations ORDER BY id',
+    );
     expect(rows.map((r) => [r.id, r.name])).toEqual([
       [1, 'first'],
       [2, 'second'],
@@ -129,7 +131,8 @@ describe.each(drivers())('migrations on $name', (driver) => {
     // The sleep runs only in the child, which sets chancery.test_sleep on its one connection.
     const dir = migrationsDir({
       '0001_first.sql': BASIC['0001_first.sql'],
-      '0002_long.sql': "CREATE TABLE partial (id int); INSERT INTO partial VALUES (1); SELECT pg_sleep(current_setting('chancery.test_sleep', true)::float8);",
+      '0002_long.sql':
+        "CREATE TABLE partial (id int); INSERT INTO partial VALUES (1); SELECT pg_sleep(current_setting('chancery.test_sleep', true)::float8);",
     });
     if (driver.name === 'pglite') await t.db.close();
     const child = startScript(childMigrate(t.location, dir, driver.name, false, 30));
@@ -150,7 +153,10 @@ describe.each(drivers())('migrations on $name', (driver) => {
     if (driver.name === 'pglite') t.db = await openPglite(t.location);
     // A server backend notices its client is gone only when it next talks to it; end the
     // orphan now instead of waiting out its sleep (its open transaction is rolled back).
-    else await t.db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%test_sleep%' AND pid <> pg_backend_pid()`);
+    else
+      await t.db.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%test_sleep%' AND pid <> pg_backend_pid()`,
+      );
     const ids = (await t.db.query<{ id: number }>('SELECT id FROM schema_migrations ORDER BY id')).rows.map((r) => r.id);
     expect(ids).not.toContain(2);
     expect((await t.db.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'partial'")).rowCount).toBe(0);

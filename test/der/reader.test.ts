@@ -50,7 +50,14 @@ describe('the strict DER reader', () => {
 
 describe('OBJECT IDENTIFIER (X.690 §8.19)', () => {
   it('round-trips dotted OIDs, including arcs beyond 2^53 and the first-arc forms 0, 1 and 2', () => {
-    const oids = ['0.9.2342.19200300.100.1.25', '1.2.840.113549.1.9.16.2.47', '2.5.29.19', '2.999.3', OID.commitmentRefusal, '2.25.340282366920938463463374607431768211455'];
+    const oids = [
+      '0.9.2342.19200300.100.1.25',
+      '1.2.840.113549.1.9.16.2.47',
+      '2.5.29.19',
+      '2.999.3',
+      OID.commitmentRefusal,
+      '2.25.340282366920938463463374607431768211455',
+    ];
     for (const dotted of oids) {
       const der = encodeOid(dotted);
       expect(der[0]).toBe(0x06);

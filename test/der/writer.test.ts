@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { childrenOf, readDer } from '../../src/der/reader.js';
-import { encodeHeader, explicit, sequence, sequenceOf, smallInteger, sortedSetOf, tlv, tlvOf, unsignedInteger } from '../../src/der/writer.js';
+import {
+  encodeHeader,
+  explicit,
+  sequence,
+  sequenceOf,
+  smallInteger,
+  sortedSetOf,
+  tlv,
+  tlvOf,
+  unsignedInteger,
+} from '../../src/der/writer.js';
 
 describe('the DER writer', () => {
   it('encodes a SEQUENCE of 200,000 items (no spread into a call, so no stack overflow)', () => {
@@ -17,11 +27,20 @@ describe('the DER writer', () => {
     const items = Array.from({ length: 200_000 }, (_, i) => smallInteger((i * 7919) % 200_000));
     const children = childrenOf(readDer(sortedSetOf(items)));
     expect(children).toHaveLength(200_000);
-    for (let i = 1; i < children.length; i += 997) expect(Buffer.compare(Buffer.from(children[i - 1]!.bytes), Buffer.from(children[i]!.bytes))).toBeLessThanOrEqual(0);
+    for (let i = 1; i < children.length; i += 997)
+      expect(Buffer.compare(Buffer.from(children[i - 1]!.bytes), Buffer.from(children[i]!.bytes))).toBeLessThanOrEqual(0);
   });
 
   it('writes the minimal length form at every boundary (X.690 §10.1)', () => {
-    for (const [length, header] of [[0, '3000'], [127, '307f'], [128, '308180'], [255, '3081ff'], [256, '30820100'], [65535, '3082ffff'], [65536, '3083010000']] as const) {
+    for (const [length, header] of [
+      [0, '3000'],
+      [127, '307f'],
+      [128, '308180'],
+      [255, '3081ff'],
+      [256, '30820100'],
+      [65535, '3082ffff'],
+      [65536, '3083010000'],
+    ] as const) {
       expect(encodeHeader(0x30, length).toString('hex')).toBe(header);
       const der = tlvOf(0x30, [Buffer.alloc(length)]);
       expect(der.subarray(0, header.length / 2).toString('hex')).toBe(header);

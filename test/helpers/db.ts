@@ -39,7 +39,9 @@ let migratedTemplatePath: string | undefined;
  */
 function migratedTemplate(): string {
   if (migratedTemplatePath === undefined) {
-    const pglite = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }).version;
+    const pglite = (
+      JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }
+    ).version;
     const key = sha256Hex([`pglite ${pglite}`, ...readMigrations().map((m) => `${m.file}:${m.checksum}`)].join('\n')).slice(0, 16);
     migratedTemplatePath = join(tmpdir(), `chancery-test-pglite-migrated-${key}`);
   }

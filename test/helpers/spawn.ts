@@ -54,7 +54,10 @@ export function startChild(command: string, args: string[], env: NodeJS.ProcessE
   });
   const waitFor = (text: string | RegExp, timeoutMs = 60_000): Promise<void> =>
     new Promise((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`timed out waiting for ${String(text)}; output so far:\n${out}\n${err}`)), timeoutMs);
+      const deadline = setTimeout(
+        () => reject(new Error(`timed out waiting for ${String(text)}; output so far:\n${out}\n${err}`)),
+        timeoutMs,
+      );
       const check = (): void => {
         const all = out + err;
         if (typeof text === 'string' ? all.includes(text) : text.test(all)) {

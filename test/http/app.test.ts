@@ -104,12 +104,20 @@ describe('HTTP app', () => {
   });
 
   it('accepts well-formed JSON with a charset parameter', async () => {
-    const res = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: '{"a":1}' });
+    const res = await fetch(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: '{"a":1}',
+    });
     expect(await res.json()).toEqual({ got: { a: 1 } });
   });
 
   it('answers an oversized body with 413, declared or streamed', async () => {
-    const declared = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'x'.repeat(2000) }) });
+    const declared = await fetch(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ a: 'x'.repeat(2000) }),
+    });
     await expectProblem(declared, 413, 'ERR_HTTP_BODY_TOO_LARGE');
     const stream = new ReadableStream({
       start(c) {
@@ -118,12 +126,21 @@ describe('HTTP app', () => {
         c.close();
       },
     });
-    const chunked = await fetch(`${base}/bytes`, { method: 'POST', headers: { 'content-type': 'application/cms' }, body: stream, duplex: 'half' } as RequestInit);
+    const chunked = await fetch(`${base}/bytes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cms' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
     await expectProblem(chunked, 413, 'ERR_HTTP_BODY_TOO_LARGE');
   });
 
   it('answers an unsupported or missing media type with 415 listing what is accepted', async () => {
-    const body = await expectProblem(await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' }), 415, 'ERR_HTTP_UNSUPPORTED_MEDIA_TYPE');
+    const body = await expectProblem(
+      await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' }),
+      415,
+      'ERR_HTTP_UNSUPPORTED_MEDIA_TYPE',
+    );
     expect(body['accepted']).toEqual(['application/json']);
     await expectProblem(await fetch(`${base}/bytes`, { method: 'POST', body: new Uint8Array(3) }), 415, 'ERR_HTTP_UNSUPPORTED_MEDIA_TYPE');
   });
@@ -167,7 +184,9 @@ describe('HTTP app', () => {
     expect(text).not.toContain('/srv/db');
     expect(text).not.toMatch(/at .*\.ts:\d+/);
     expect(JSON.parse(text)).toMatchObject({ code: 'ERR_HTTP_INTERNAL', instance: 'urn:chancery:request:crash-1' });
-    const logged = sink.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['reqId'] === 'crash-1' && l['msg'] === 'request failed');
+    const logged = sink.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l['reqId'] === 'crash-1' && l['msg'] === 'request failed');
     expect(logged).toBeDefined();
   });
 
@@ -273,7 +292,11 @@ describe('HTTP app: lean routes (dispatched without express)', () => {
     await server.close(0);
   });
 
-  const post = (path: string, body: Uint8Array, headers: Record<string, string> = { 'content-type': 'application/cms' }): Promise<Response> => fetch(`${base}${path}`, { method: 'POST', headers, body });
+  const post = (
+    path: string,
+    body: Uint8Array,
+    headers: Record<string, string> = { 'content-type': 'application/cms' },
+  ): Promise<Response> => fetch(`${base}${path}`, { method: 'POST', headers, body });
 
   it('serves a lean route with the request id, nosniff header, log line and metrics an express route gets', async () => {
     const res = await post('/lean?x=1', new Uint8Array(5), { 'content-type': 'application/cms', 'X-Request-Id': 'lean-1' });
@@ -288,7 +311,7 @@ describe('HTTP app: lean routes (dispatched without express)', () => {
     expect(metrics).toMatch(/chancery_http_requests_total\{method="POST",route="\/lean",status="201"\} 1/);
   });
 
-  it('answers a lean route\'s faults with the same problem documents as express', async () => {
+  it("answers a lean route's faults with the same problem documents as express", async () => {
     const unsupported = await post('/lean', new Uint8Array(3), { 'content-type': 'text/plain' });
     expect(unsupported.status).toBe(415);
     expect(unsupported.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');

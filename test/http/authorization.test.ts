@@ -44,40 +44,118 @@ const MATRIX: Row[] = [
   { route: 'GET /openapi.json', request: () => ({ path: '/openapi.json' }), allowed: ALL },
   { route: 'GET /api/v1/auth/challenge', request: () => ({ path: '/api/v1/auth/challenge' }), allowed: ALL },
   { route: 'POST /api/v1/auth/token', request: () => ({ path: '/api/v1/auth/token', ...json({}) }), allowed: ALL },
-  { route: 'GET /api/v1/auth/whoami', request: () => ({ path: '/api/v1/auth/whoami' }), allowed: ['admin', 'entA', 'entB', 'officerIn', 'officerOut', 'auditor'] },
+  {
+    route: 'GET /api/v1/auth/whoami',
+    request: () => ({ path: '/api/v1/auth/whoami' }),
+    allowed: ['admin', 'entA', 'entB', 'officerIn', 'officerOut', 'auditor'],
+  },
   { route: 'POST /api/v1/enterprises', request: () => ({ path: '/api/v1/enterprises', ...json({ uscc: 'bad' }) }), allowed: ['admin'] },
   { route: 'GET /api/v1/enterprises', variant: 'all', request: () => ({ path: '/api/v1/enterprises' }), allowed: ['admin', 'auditor'] },
-  { route: 'GET /api/v1/enterprises', variant: 'revoked list', request: () => ({ path: '/api/v1/enterprises?status=revoked' }), allowed: ALL },
-  { route: 'GET /api/v1/enterprises/:uscc', request: (w) => ({ path: `/api/v1/enterprises/${w.a.uscc}` }), allowed: ['admin', 'auditor', 'entA'] },
-  { route: 'POST /api/v1/enterprises/:uscc/revoke', request: () => ({ path: `/api/v1/enterprises/${UNREGISTERED}/revoke`, ...json({}) }), allowed: ['admin'] },
-  { route: 'POST /api/v1/enterprises/:uscc/deregister', request: () => ({ path: `/api/v1/enterprises/${UNREGISTERED}/deregister`, ...json({}) }), allowed: ['admin'] },
+  {
+    route: 'GET /api/v1/enterprises',
+    variant: 'revoked list',
+    request: () => ({ path: '/api/v1/enterprises?status=revoked' }),
+    allowed: ALL,
+  },
+  {
+    route: 'GET /api/v1/enterprises/:uscc',
+    request: (w) => ({ path: `/api/v1/enterprises/${w.a.uscc}` }),
+    allowed: ['admin', 'auditor', 'entA'],
+  },
+  {
+    route: 'POST /api/v1/enterprises/:uscc/revoke',
+    request: () => ({ path: `/api/v1/enterprises/${UNREGISTERED}/revoke`, ...json({}) }),
+    allowed: ['admin'],
+  },
+  {
+    route: 'POST /api/v1/enterprises/:uscc/deregister',
+    request: () => ({ path: `/api/v1/enterprises/${UNREGISTERED}/deregister`, ...json({}) }),
+    allowed: ['admin'],
+  },
   { route: 'POST /api/v1/officers', request: () => ({ path: '/api/v1/officers', ...json({}) }), allowed: ['admin'] },
   { route: 'GET /api/v1/officers', request: () => ({ path: '/api/v1/officers' }), allowed: ['admin', 'auditor'] },
-  { route: 'GET /api/v1/officers/:id', request: (w) => ({ path: `/api/v1/officers/${w.reviewer.id}` }), allowed: ['admin', 'auditor', 'officerIn'] },
+  {
+    route: 'GET /api/v1/officers/:id',
+    request: (w) => ({ path: `/api/v1/officers/${w.reviewer.id}` }),
+    allowed: ['admin', 'auditor', 'officerIn'],
+  },
   { route: 'POST /api/v1/certificates', request: () => ({ path: '/api/v1/certificates', ...json({}) }), allowed: ['admin'] },
   { route: 'POST /api/v1/certificates/pkcs12', request: () => ({ path: '/api/v1/certificates/pkcs12', ...json({}) }), allowed: ['admin'] },
-  { route: 'GET /api/v1/certificates/:serial', request: (_w, ids) => ({ path: `/api/v1/certificates/${ids.serial}` }), allowed: ['admin', 'auditor'] },
-  { route: 'POST /api/v1/certificates/:serial/revoke', request: () => ({ path: '/api/v1/certificates/0badc0de/revoke', ...json({}) }), allowed: ['admin'] },
+  {
+    route: 'GET /api/v1/certificates/:serial',
+    request: (_w, ids) => ({ path: `/api/v1/certificates/${ids.serial}` }),
+    allowed: ['admin', 'auditor'],
+  },
+  {
+    route: 'POST /api/v1/certificates/:serial/revoke',
+    request: () => ({ path: '/api/v1/certificates/0badc0de/revoke', ...json({}) }),
+    allowed: ['admin'],
+  },
   { route: 'GET /ca/chain.pem', request: () => ({ path: '/ca/chain.pem' }), allowed: ALL },
   { route: 'GET /ca/:file', request: () => ({ path: '/ca/root.pem' }), allowed: ALL },
   { route: 'POST /ocsp', request: (_w, ids) => ({ path: '/ocsp', body: ids.ocspRequest, type: 'application/ocsp-request' }), allowed: ALL },
-  { route: 'GET /ocsp/*request', request: (_w, ids) => ({ path: `/ocsp/${encodeURIComponent(ids.ocspRequest.toString('base64'))}` }), allowed: ALL },
-  { route: 'POST /api/v1/verify', request: (_w, ids) => ({ path: '/api/v1/verify', body: ids.envelope, type: 'application/cms' }), allowed: ALL },
+  {
+    route: 'GET /ocsp/*request',
+    request: (_w, ids) => ({ path: `/ocsp/${encodeURIComponent(ids.ocspRequest.toString('base64'))}` }),
+    allowed: ALL,
+  },
+  {
+    route: 'POST /api/v1/verify',
+    request: (_w, ids) => ({ path: '/api/v1/verify', body: ids.envelope, type: 'application/cms' }),
+    allowed: ALL,
+  },
   { route: 'GET /log/key', request: () => ({ path: '/log/key' }), allowed: ALL },
   { route: 'GET /log/checkpoint', request: () => ({ path: '/log/checkpoint' }), allowed: ALL },
   { route: 'GET /log/entries', request: () => ({ path: '/log/entries?start=0&end=1' }), allowed: ALL },
   { route: 'GET /log/proof/inclusion', request: () => ({ path: '/log/proof/inclusion?index=0&size=1' }), allowed: ALL },
   { route: 'GET /log/proof/consistency', request: () => ({ path: '/log/proof/consistency?from=1&to=1' }), allowed: ALL },
   // A's own application: anonymous (the signature authenticates) or A's token; nobody else's token.
-  { route: 'POST /api/v1/submissions', request: (_w, ids) => ({ path: '/api/v1/submissions', body: ids.envelope, type: 'application/cms' }), allowed: ['entA', 'anonymous'] },
-  { route: 'GET /api/v1/submissions', request: () => ({ path: '/api/v1/submissions' }), allowed: ['entA', 'entB', 'officerIn', 'officerOut', 'auditor'] },
-  { route: 'GET /api/v1/submissions', variant: 'pending queue', request: () => ({ path: '/api/v1/submissions?status=pending' }), allowed: ['entA', 'entB', 'officerIn', 'officerOut', 'auditor'] },
-  { route: 'GET /api/v1/submissions/:id', request: (_w, ids) => ({ path: `/api/v1/submissions/${ids.submission}` }), allowed: READERS_OF_A },
-  { route: 'GET /api/v1/submissions/:id/envelope', request: (_w, ids) => ({ path: `/api/v1/submissions/${ids.submission}/envelope` }), allowed: READERS_OF_A },
-  { route: 'GET /api/v1/submissions/:id/document', request: (_w, ids) => ({ path: `/api/v1/submissions/${ids.submission}/document` }), allowed: READERS_OF_A },
-  { route: 'GET /api/v1/submissions/:id/receipt', request: (_w, ids) => ({ path: `/api/v1/submissions/${ids.submission}/receipt` }), allowed: READERS_OF_A },
+  {
+    route: 'POST /api/v1/submissions',
+    request: (_w, ids) => ({ path: '/api/v1/submissions', body: ids.envelope, type: 'application/cms' }),
+    allowed: ['entA', 'anonymous'],
+  },
+  {
+    route: 'GET /api/v1/submissions',
+    request: () => ({ path: '/api/v1/submissions' }),
+    allowed: ['entA', 'entB', 'officerIn', 'officerOut', 'auditor'],
+  },
+  {
+    route: 'GET /api/v1/submissions',
+    variant: 'pending queue',
+    request: () => ({ path: '/api/v1/submissions?status=pending' }),
+    allowed: ['entA', 'entB', 'officerIn', 'officerOut', 'auditor'],
+  },
+  {
+    route: 'GET /api/v1/submissions/:id',
+    request: (_w, ids) => ({ path: `/api/v1/submissions/${ids.submission}` }),
+    allowed: READERS_OF_A,
+  },
+  {
+    route: 'GET /api/v1/submissions/:id/envelope',
+    request: (_w, ids) => ({ path: `/api/v1/submissions/${ids.submission}/envelope` }),
+    allowed: READERS_OF_A,
+  },
+  {
+    route: 'GET /api/v1/submissions/:id/document',
+    request: (_w, ids) => ({ path: `/api/v1/submissions/${ids.submission}/document` }),
+    allowed: READERS_OF_A,
+  },
+  {
+    route: 'GET /api/v1/submissions/:id/receipt',
+    request: (_w, ids) => ({ path: `/api/v1/submissions/${ids.submission}/receipt` }),
+    allowed: READERS_OF_A,
+  },
   // Officers only, and of the applicant's jurisdiction (the body is junk: an allowed officer gets 400).
-  { route: 'POST /api/v1/submissions/:id/countersignatures', request: (_w, ids) => ({ path: `/api/v1/submissions/${ids.submission}/countersignatures`, body: Buffer.from([0x30, 0x00]), type: 'application/cms' }), allowed: ['officerIn'] },
+  {
+    route: 'POST /api/v1/submissions/:id/countersignatures',
+    request: (_w, ids) => ({
+      path: `/api/v1/submissions/${ids.submission}/countersignatures`,
+      body: Buffer.from([0x30, 0x00]),
+      type: 'application/cms',
+    }),
+    allowed: ['officerIn'],
+  },
 ];
 
 describe.each(drivers())('authorization matrix on $name', (driver) => {
@@ -89,9 +167,15 @@ describe.each(drivers())('authorization matrix on $name', (driver) => {
     const food = await new ChanceryClient(w.url).submit(await signCmsWith(w.a, foodDocument(w.a.uscc)));
     if (food.kind === 'rejected') throw new Error(food.body.detail);
     const holders = { admin: undefined, entA: w.a, entB: w.b, officerIn: w.reviewer, officerOut: w.outsider, auditor: w.auditor } as const;
-    for (const [caller, holder] of Object.entries(holders)) tokens.set(caller as Caller, holder === undefined ? w.admin.token : (await w.as(holder)).token);
+    for (const [caller, holder] of Object.entries(holders))
+      tokens.set(caller as Caller, holder === undefined ? w.admin.token : (await w.as(holder)).token);
     tokens.set('anonymous', undefined);
-    ids = { submission: food.body.id, envelope: await signCmsWith(w.a, annualDocument(w.a.uscc)), ocspRequest: buildOcspRequest(w.issuing, w.a.serial), serial: w.a.serial };
+    ids = {
+      submission: food.body.id,
+      envelope: await signCmsWith(w.a, annualDocument(w.a.uscc)),
+      ocspRequest: buildOcspRequest(w.issuing, w.a.serial),
+      serial: w.a.serial,
+    };
   });
   afterAll(async () => w?.stop());
 
@@ -109,7 +193,10 @@ describe.each(drivers())('authorization matrix on $name', (driver) => {
         const token = tokens.get(caller);
         const res = await fetch(`${w.url}${path}`, {
           method: row.route.split(' ')[0],
-          headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(type === undefined ? {} : { 'content-type': type }) },
+          headers: {
+            ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+            ...(type === undefined ? {} : { 'content-type': type }),
+          },
           ...(body === undefined ? {} : { body: typeof body === 'string' ? body : new Blob([body]) }),
         });
         await res.arrayBuffer();
@@ -119,7 +206,9 @@ describe.each(drivers())('authorization matrix on $name', (driver) => {
           expect([401, 403], label).not.toContain(res.status);
         } else {
           expect(res.status, label).toBe(caller === 'anonymous' ? 401 : 403);
-          const denials = (await entriesSince(w.ts, before)).filter((e) => e.kind === 'auth.denied' && e.data['path'] === path.split('?')[0]);
+          const denials = (await entriesSince(w.ts, before)).filter(
+            (e) => e.kind === 'auth.denied' && e.data['path'] === path.split('?')[0],
+          );
           expect(denials.length, `${label}: no auth.denied entry`).toBe(1);
         }
       }

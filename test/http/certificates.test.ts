@@ -29,13 +29,41 @@ describe.each(drivers())('CA over HTTP with openssl as the outside client on $na
 
   it('issues from an openssl CSR; openssl ocsp says good, then revoked after revocation, with the responder signature verified', async () => {
     expect((await admin.post('/api/v1/enterprises', { uscc: USCC, name: 'Shenzhen Example Co Ltd' })).status).toBe(201);
-    const req = await openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', files.path('k.pem'), '-subj', '/CN=Shenzhen Example Co Ltd', '-out', files.path('r.csr')]);
+    const req = await openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      files.path('k.pem'),
+      '-subj',
+      '/CN=Shenzhen Example Co Ltd',
+      '-out',
+      files.path('r.csr'),
+    ]);
     expect(req.code, req.stderr).toBe(0);
-    const issued = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: USCC, csr: readFileSync(files.path('r.csr'), 'utf8') });
+    const issued = await admin.post('/api/v1/certificates', {
+      profile: 'enterprise-signing',
+      uscc: USCC,
+      csr: readFileSync(files.path('r.csr'), 'utf8'),
+    });
     expect(issued.status, JSON.stringify(issued.body)).toBe(201);
     files.write('leaf.pem', issued.body.pem);
 
-    const ocspArgs = ['ocsp', '-issuer', files.path('issuing.pem'), '-cert', files.path('leaf.pem'), '-url', `${ts.url}/ocsp`, '-CAfile', files.path('root.pem'), '-verify_other', files.path('issuing.pem')];
+    const ocspArgs = [
+      'ocsp',
+      '-issuer',
+      files.path('issuing.pem'),
+      '-cert',
+      files.path('leaf.pem'),
+      '-url',
+      `${ts.url}/ocsp`,
+      '-CAfile',
+      files.path('root.pem'),
+      '-verify_other',
+      files.path('issuing.pem'),
+    ];
     const good = await openssl(ocspArgs);
     expect(good.stdout + good.stderr).toContain('Response verify OK');
     expect(good.stdout).toContain(': good');
@@ -49,21 +77,40 @@ describe.each(drivers())('CA over HTTP with openssl as the outside client on $na
     expect(after.stdout).toContain('Reason: keyCompromise');
   });
 
-  const certificateCount = async (): Promise<number> => Number((await ts.service.db.query<{ n: number }>('SELECT count(*)::int AS n FROM certificates')).rows[0]!.n);
+  const certificateCount = async (): Promise<number> =>
+    Number((await ts.service.db.query<{ n: number }>('SELECT count(*)::int AS n FROM certificates')).rows[0]!.n);
   const opensslCsr = async (name: string, args: string[]): Promise<string> => {
-    const made = await openssl(['req', '-new', ...args, '-nodes', '-keyout', files.path(`${name}.key`), '-subj', '/', '-out', files.path(`${name}.csr`)]);
+    const made = await openssl([
+      'req',
+      '-new',
+      ...args,
+      '-nodes',
+      '-keyout',
+      files.path(`${name}.key`),
+      '-subj',
+      '/',
+      '-out',
+      files.path(`${name}.csr`),
+    ]);
     expect(made.code, made.stderr).toBe(0);
     return readFileSync(files.path(`${name}.csr`), 'utf8');
   };
 
   it('refuses RSA-1024, SHA-1 and broken-signature CSRs with a problem naming the reason, storing nothing', async () => {
     const before = await certificateCount();
-    const broken = Buffer.from(pemDecodeAll(await opensslCsr('b', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']), ['CERTIFICATE REQUEST'])![0]!);
+    const broken = Buffer.from(
+      pemDecodeAll(await opensslCsr('b', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']), ['CERTIFICATE REQUEST'])![0]!,
+    );
     broken[broken.length - 2]! ^= 0x55;
     const cases: Array<[string, number, string, RegExp]> = [
       [await opensslCsr('r1024', ['-newkey', 'rsa:1024']), 422, 'ERR_CA_KEY_POLICY', /1024 bits/],
       [await opensslCsr('sha1', ['-newkey', 'rsa:2048', '-sha1']), 422, 'ERR_CA_CSR_WEAK_SIGNATURE', /SHA-1/],
-      [`-----BEGIN CERTIFICATE REQUEST-----\n${broken.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`, 422, 'ERR_CA_CSR_SIGNATURE', /proof of possession/],
+      [
+        `-----BEGIN CERTIFICATE REQUEST-----\n${broken.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`,
+        422,
+        'ERR_CA_CSR_SIGNATURE',
+        /proof of possession/,
+      ],
       ['-----BEGIN CERTIFICATE REQUEST-----\nnot base64!\n-----END CERTIFICATE REQUEST-----\n', 400, 'ERR_CA_CSR_MALFORMED', /base64/],
       ['MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA', 400, 'ERR_CA_CSR_MALFORMED', /PKCS#10/],
     ];
@@ -96,7 +143,11 @@ describe.each(drivers())('CA over HTTP with openssl as the outside client on $na
   });
 
   it('serves the issuing and root CRLs: openssl verify -crl_check_all passes with both, and fails with "certificate revoked" after revocation', async () => {
-    const issued = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: USCC, csr: (await buildCsr(signerFromPem('k', generateUserKey('P-384').privateKeyPem))).pem });
+    const issued = await admin.post('/api/v1/certificates', {
+      profile: 'enterprise-signing',
+      uscc: USCC,
+      csr: (await buildCsr(signerFromPem('k', generateUserKey('P-384').privateKeyPem))).pem,
+    });
     files.write('crl-leaf.pem', issued.body.pem);
     const fetchCrl = async (ca: 'issuing' | 'root', name: string): Promise<string> => {
       const res = await fetch(`${ts.url}/ca/${ca}.crl`);
@@ -107,7 +158,17 @@ describe.each(drivers())('CA over HTTP with openssl as the outside client on $na
     };
     const rootCrl = await fetchCrl('root', 'root-crl');
     // The root's CRL is signed by the root and lists nothing.
-    const signed = await openssl(['crl', '-inform', 'DER', '-in', files.path('root-crl.der'), '-CAfile', files.path('root.pem'), '-noout', '-text']);
+    const signed = await openssl([
+      'crl',
+      '-inform',
+      'DER',
+      '-in',
+      files.path('root-crl.der'),
+      '-CAfile',
+      files.path('root.pem'),
+      '-noout',
+      '-text',
+    ]);
     expect([signed.code, signed.stdout + signed.stderr]).toEqual([0, expect.stringContaining('verify OK')]);
     expect(signed.stdout).toContain('No Revoked Certificates');
     expect(signed.stdout).toContain('Issuer: C = CN, O = Chancery, CN = Chancery Root CA');
@@ -122,14 +183,25 @@ describe.each(drivers())('CA over HTTP with openssl as the outside client on $na
     expect(withoutRoot.code).not.toBe(0);
     expect(withoutRoot.stdout + withoutRoot.stderr).toContain('unable to get certificate CRL');
     await admin.post(`/api/v1/certificates/${issued.body.serial}/revoke`, { reason: 'affiliationChanged' });
-    const refused = await openssl([...verify, '-CRLfile', await fetchCrl('issuing', 'crl-b'), '-CRLfile', rootCrl, files.path('crl-leaf.pem')]);
+    const refused = await openssl([
+      ...verify,
+      '-CRLfile',
+      await fetchCrl('issuing', 'crl-b'),
+      '-CRLfile',
+      rootCrl,
+      files.path('crl-leaf.pem'),
+    ]);
     expect(refused.code).not.toBe(0);
     expect(refused.stdout + refused.stderr).toContain('certificate revoked');
     expect((await fetch(`${ts.url}/ca/nosuch.crl`)).status).toBe(404);
   });
 
   it('answers OCSP over GET, malformed requests with malformedRequest (never an HTTP error), and a wrong content type with 415', async () => {
-    const issued = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: USCC, csr: (await buildCsr(signerFromPem('k', generateUserKey('Ed25519').privateKeyPem))).pem });
+    const issued = await admin.post('/api/v1/certificates', {
+      profile: 'enterprise-signing',
+      uscc: USCC,
+      csr: (await buildCsr(signerFromPem('k', generateUserKey('Ed25519').privateKeyPem))).pem,
+    });
     const issuing = pemDecodeAll(readFileSync(files.path('issuing.pem'), 'utf8'), ['CERTIFICATE'])![0]!;
     const request = buildOcspRequest(issuing, issued.body.serial);
     const get = await fetch(`${ts.url}/ocsp/${encodeURIComponent(request.toString('base64'))}`);

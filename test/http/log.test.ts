@@ -76,25 +76,50 @@ describe.each(drivers())('GET /log/* on $name', (driver) => {
   });
 
   it('serves entries with their index, leaf hash and exact canonical text', async () => {
-    const page = await json<{ treeSize: number; start: number; end: number; entries: Array<{ index: number; leafHash: string; entry: string }> }>(
-      `/log/entries?start=3&end=${SIZE}`,
-    );
+    const page = await json<{
+      treeSize: number;
+      start: number;
+      end: number;
+      entries: Array<{ index: number; leafHash: string; entry: string }>;
+    }>(`/log/entries?start=3&end=${SIZE}`);
     expect(page).toMatchObject({ treeSize: SIZE, start: 3, end: SIZE });
     expect(page.entries.map((e) => e.index)).toEqual(Array.from({ length: SIZE - 3 }, (_, i) => i + 3));
     for (const e of page.entries) expect(hashLeaf(Buffer.from(e.entry, 'utf8')).toString('hex')).toBe(e.leafHash);
   });
 
   it('serves inclusion proofs by index and by leaf hash, against the latest checkpoint by default', async () => {
-    const byIndex = await json<{ index: number; treeSize: number; leafHash: string; proof: string[] }>('/log/proof/inclusion?index=17&size=30');
-    verifyInclusion(17, 30, leaves[17]!, byIndex.proof.map((h) => Buffer.from(h, 'hex')), roots[30]!);
-    const byHash = await json<{ index: number; treeSize: number; proof: string[] }>(`/log/proof/inclusion?leafHash=${leaves[9]!.toString('hex')}`);
+    const byIndex = await json<{ index: number; treeSize: number; leafHash: string; proof: string[] }>(
+      '/log/proof/inclusion?index=17&size=30',
+    );
+    verifyInclusion(
+      17,
+      30,
+      leaves[17]!,
+      byIndex.proof.map((h) => Buffer.from(h, 'hex')),
+      roots[30]!,
+    );
+    const byHash = await json<{ index: number; treeSize: number; proof: string[] }>(
+      `/log/proof/inclusion?leafHash=${leaves[9]!.toString('hex')}`,
+    );
     expect(byHash).toMatchObject({ index: 9, treeSize: SIZE });
-    verifyInclusion(9, SIZE, leaves[9]!, byHash.proof.map((h) => Buffer.from(h, 'hex')), roots[SIZE]!);
+    verifyInclusion(
+      9,
+      SIZE,
+      leaves[9]!,
+      byHash.proof.map((h) => Buffer.from(h, 'hex')),
+      roots[SIZE]!,
+    );
   });
 
   it('serves consistency proofs', async () => {
     const p = await json<{ from: number; to: number; proof: string[] }>(`/log/proof/consistency?from=13&to=${SIZE}`);
-    verifyConsistency(13, SIZE, p.proof.map((h) => Buffer.from(h, 'hex')), roots[13]!, roots[SIZE]!);
+    verifyConsistency(
+      13,
+      SIZE,
+      p.proof.map((h) => Buffer.from(h, 'hex')),
+      roots[13]!,
+      roots[SIZE]!,
+    );
   });
 
   it('answers malformed or out-of-range parameters with a 400 problem, an unknown leaf with 404', async () => {

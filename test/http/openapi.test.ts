@@ -22,7 +22,9 @@ describe('the OpenAPI document', () => {
     const routes = ts.service.http.table.routes;
     expect(undocumentedRoutes(routes).map((r) => `${r.method.toUpperCase()} ${r.path}`)).toEqual([]);
     for (const r of routes) expect(doc['paths'][openApiPath(r.path)]?.[r.method], `${r.method} ${r.path}`).toBeDefined();
-    const described = Object.entries(doc['paths'] as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
+    const described = Object.entries(doc['paths'] as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${p}`),
+    );
     expect(described.sort()).toEqual(routes.map((r) => `${r.method} ${openApiPath(r.path)}`).sort());
   });
 
@@ -31,7 +33,7 @@ describe('the OpenAPI document', () => {
     table.add('get', '/healthz', () => undefined);
     table.add('post', '/api/v1/undescribed/:thing', () => undefined);
     expect(undocumentedRoutes(table.routes)).toEqual([{ method: 'post', path: '/api/v1/undescribed/:thing' }]);
-    expect(Object.keys((buildOpenApi(table.routes)['paths'] as object))).toEqual(['/healthz']);
+    expect(Object.keys(buildOpenApi(table.routes)['paths'] as object)).toEqual(['/healthz']);
   });
 
   it('declares every path parameter, resolves every $ref, and gives responses with problem types', () => {
@@ -42,7 +44,10 @@ describe('the OpenAPI document', () => {
       for (const [method, op] of Object.entries(ops)) {
         const declared = (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name);
         expect(declared, `${method} ${path}`).toEqual(names);
-        expect(Object.keys(op.responses).some((s) => s.startsWith('2')), `${method} ${path} has a success response`).toBe(true);
+        expect(
+          Object.keys(op.responses).some((s) => s.startsWith('2')),
+          `${method} ${path} has a success response`,
+        ).toBe(true);
         expect(op.responses['500']['x-problem-types']).toEqual([problemType('ERR_HTTP_INTERNAL')]);
       }
     }
@@ -53,7 +58,9 @@ describe('the OpenAPI document', () => {
     expect(countersign.responses['409']['x-problem-types']).toContain(problemType('ERR_SUBMISSION_STEP_TAKEN'));
     expect(countersign['x-roles']).toEqual(['officer']);
     const submit = doc['paths']['/api/v1/submissions']['post'];
-    expect(Object.keys(submit.requestBody.content)).toEqual(expect.arrayContaining(['application/cms', 'application/jose+json', 'multipart/form-data']));
+    expect(Object.keys(submit.requestBody.content)).toEqual(
+      expect.arrayContaining(['application/cms', 'application/jose+json', 'multipart/form-data']),
+    );
     expect(submit.responses['422']['x-problem-types']).toContain(problemType('ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE'));
     expect(Object.keys(doc['x-problem-types'])).toHaveLength(Object.keys(STATUS_BY_CODE).length);
   });

@@ -25,11 +25,14 @@ describe.each(drivers())('registry and auth routes on $name', (driver) => {
     const issued = await admin.post('/api/v1/certificates', { ...request, csr: (await buildCsr(signer)).pem });
     expect(issued.status, JSON.stringify(issued.body)).toBe(201);
     const { nonce } = (await api(ts.url, undefined).get('/api/v1/auth/challenge')).body;
-    const token = await api(ts.url, undefined).post('/api/v1/auth/token', { jws: await signLoginJws(signer, nonce, pemDecodeAll(issued.body.pem, ['CERTIFICATE'])!) });
+    const token = await api(ts.url, undefined).post('/api/v1/auth/token', {
+      jws: await signLoginJws(signer, nonce, pemDecodeAll(issued.body.pem, ['CERTIFICATE'])!),
+    });
     expect(token.status).toBe(200);
     return api(ts.url, token.body.token);
   };
-  const logSize = async (): Promise<number> => Number((await ts.service.db.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_entries')).rows[0]!.n);
+  const logSize = async (): Promise<number> =>
+    Number((await ts.service.db.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_entries')).rows[0]!.n);
   const lastEntry = async (): Promise<{ kind: string; actor: string; data: Record<string, unknown> }> => {
     const { rows } = await ts.service.db.query<{ entry: Buffer }>('SELECT entry FROM audit_entries ORDER BY seq DESC LIMIT 1');
     return JSON.parse(Buffer.from(rows[0]!.entry).toString('utf8'));
@@ -84,7 +87,11 @@ describe.each(drivers())('registry and auth routes on $name', (driver) => {
     const res = await anonymous.post('/api/v1/enterprises', { uscc: completeUscc('9135020000050003'), name: 'Sneaky Co' });
     expect([res.status, res.body.code]).toEqual([401, 'ERR_AUTH_TOKEN_MISSING']);
     expect(await logSize()).toBe(size + 1);
-    expect(await lastEntry()).toMatchObject({ kind: 'auth.denied', actor: 'anonymous', data: { code: 'ERR_AUTH_TOKEN_MISSING', path: '/api/v1/enterprises' } });
+    expect(await lastEntry()).toMatchObject({
+      kind: 'auth.denied',
+      actor: 'anonymous',
+      data: { code: 'ERR_AUTH_TOKEN_MISSING', path: '/api/v1/enterprises' },
+    });
 
     const enterprise = await holderApi({ profile: 'enterprise-signing', uscc });
     expect((await enterprise.get(`/api/v1/enterprises/${uscc}`)).body.name).toBe('Xiamen Harbour Trading Co');
@@ -96,7 +103,11 @@ describe.each(drivers())('registry and auth routes on $name', (driver) => {
     // Not even its own deregistration: closing is recorded by the admin.
     const deregisterAttempt = await enterprise.post(`/api/v1/enterprises/${uscc}/deregister`, {});
     expect([deregisterAttempt.status, deregisterAttempt.body.code]).toEqual([403, 'ERR_AUTH_FORBIDDEN']);
-    expect(await lastEntry()).toMatchObject({ kind: 'auth.denied', actor: `enterprise:${uscc}`, data: { code: 'ERR_AUTH_FORBIDDEN', path: `/api/v1/enterprises/${uscc}/deregister` } });
+    expect(await lastEntry()).toMatchObject({
+      kind: 'auth.denied',
+      actor: `enterprise:${uscc}`,
+      data: { code: 'ERR_AUTH_FORBIDDEN', path: `/api/v1/enterprises/${uscc}/deregister` },
+    });
     expect((await admin.get(`/api/v1/enterprises/${uscc}`)).body.status).toBe('active');
     expect((await enterprise.get('/api/v1/auth/whoami')).body).toMatchObject({ role: 'enterprise', uscc });
     const garbageToken = await api(ts.url, 'abc.def.ghi').get('/api/v1/auth/whoami');
@@ -105,11 +116,18 @@ describe.each(drivers())('registry and auth routes on $name', (driver) => {
 
   it('revokes an enterprise: its certificates are revoked and it appears on the public revoked list', async () => {
     const signer = signerFromPem('h', generateUserKey('P-256').privateKeyPem);
-    const cert = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: other, csr: (await buildCsr(signer)).pem });
+    const cert = await admin.post('/api/v1/certificates', {
+      profile: 'enterprise-signing',
+      uscc: other,
+      csr: (await buildCsr(signer)).pem,
+    });
     const revoked = await admin.post(`/api/v1/enterprises/${other}/revoke`, { reason: 'business licence revoked, decision 2024-17' });
     expect(revoked.status).toBe(200);
     expect(revoked.body.revokedCertificates).toEqual([cert.body.serial]);
-    expect((await admin.get(`/api/v1/certificates/${cert.body.serial}`)).body).toMatchObject({ status: 'revoked', revocationReason: 'cessationOfOperation' });
+    expect((await admin.get(`/api/v1/certificates/${cert.body.serial}`)).body).toMatchObject({
+      status: 'revoked',
+      revocationReason: 'cessationOfOperation',
+    });
     const list = await api(ts.url, undefined).get('/api/v1/enterprises?status=revoked');
     expect(list.status).toBe(200);
     expect(list.body.items.map((e: { uscc: string }) => e.uscc)).toEqual([other]);
@@ -117,7 +135,11 @@ describe.each(drivers())('registry and auth routes on $name', (driver) => {
     expect((await admin.get('/api/v1/enterprises?status=active')).body.items.map((e: { uscc: string }) => e.uscc)).toContain(uscc);
     const again = await admin.post(`/api/v1/enterprises/${other}/revoke`);
     expect([again.status, again.body.code]).toEqual([409, 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE']);
-    const refused = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: other, csr: (await buildCsr(signer)).pem });
+    const refused = await admin.post('/api/v1/certificates', {
+      profile: 'enterprise-signing',
+      uscc: other,
+      csr: (await buildCsr(signer)).pem,
+    });
     expect([refused.status, refused.body.code]).toEqual([409, 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE']);
   });
 
@@ -125,7 +147,11 @@ describe.each(drivers())('registry and auth routes on $name', (driver) => {
     const closing = completeUscc('9135020000050004');
     expect((await admin.post('/api/v1/enterprises', { uscc: closing, name: 'Xiamen Closing Down Co' })).status).toBe(201);
     const signer = signerFromPem('h', generateUserKey('P-256').privateKeyPem);
-    const cert = await admin.post('/api/v1/certificates', { profile: 'enterprise-signing', uscc: closing, csr: (await buildCsr(signer)).pem });
+    const cert = await admin.post('/api/v1/certificates', {
+      profile: 'enterprise-signing',
+      uscc: closing,
+      csr: (await buildCsr(signer)).pem,
+    });
     expect(cert.status).toBe(201);
     const issuing = pemDecodeAll(readFileSync(join(ts.dataDir, 'ca', 'issuing.pem'), 'utf8'), ['CERTIFICATE'])![0]!;
     const chain = [pemDecodeAll(cert.body.pem, ['CERTIFICATE'])![0]!, issuing];
@@ -134,11 +160,23 @@ describe.each(drivers())('registry and auth routes on $name', (driver) => {
     const size = await logSize();
     const deregistered = await admin.post(`/api/v1/enterprises/${closing}/deregister`);
     expect(deregistered.status).toBe(200);
-    expect(deregistered.body.enterprise).toMatchObject({ uscc: closing, status: 'deregistered', statusReason: 'deregistered at its own request', statusChangedAt: expect.any(String) });
+    expect(deregistered.body.enterprise).toMatchObject({
+      uscc: closing,
+      status: 'deregistered',
+      statusReason: 'deregistered at its own request',
+      statusChangedAt: expect.any(String),
+    });
     expect(deregistered.body.revokedCertificates).toEqual([cert.body.serial]);
     expect(await logSize()).toBe(size + 2);
-    expect(await lastEntry()).toMatchObject({ kind: 'enterprise.deregistered', subject: `enterprise:${closing}`, data: { uscc: closing, reason: 'deregistered at its own request', certificatesRevoked: 1 } });
-    expect((await admin.get(`/api/v1/certificates/${cert.body.serial}`)).body).toMatchObject({ status: 'revoked', revocationReason: 'cessationOfOperation' });
+    expect(await lastEntry()).toMatchObject({
+      kind: 'enterprise.deregistered',
+      subject: `enterprise:${closing}`,
+      data: { uscc: closing, reason: 'deregistered at its own request', certificatesRevoked: 1 },
+    });
+    expect((await admin.get(`/api/v1/certificates/${cert.body.serial}`)).body).toMatchObject({
+      status: 'revoked',
+      revocationReason: 'cessationOfOperation',
+    });
     expect((await admin.get(`/api/v1/enterprises/${closing}`)).body).toEqual(deregistered.body.enterprise);
 
     const revokedList = await api(ts.url, undefined).get('/api/v1/enterprises?status=revoked');

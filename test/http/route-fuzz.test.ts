@@ -21,9 +21,57 @@ function prng(seed: number): (n: number) => number {
   };
 }
 
-const SEGMENTS = ['x', '%00', '%ZZ', '%', '..%2F..', 'a'.repeat(3000), '0', '-1', '1e999', 'ff'.repeat(30), '%F0%9F%98%80', '%C0%80', 'null', "'%3B--", 'SZ-R-001', '9'.repeat(40)];
-const QUERIES = ['', '?status=%00', '?status=x&status=y', '?after=%00', '?after=%ZZ', '?limit=0', '?limit=1e9', '?index=-1', '?index=99999999999999999999', '?start=0&end=100000000', '?start=a', '?from=5&to=1', '?size=0&index=0', '?hash=zz', '?policy=auto', '?policy=%00', '?a[b]=c'];
-const TYPES = ['application/json', 'application/cms', 'application/pkcs7-mime', 'application/jose+json', 'application/jose', 'multipart/form-data; boundary=xyz', 'multipart/form-data', 'text/plain', 'application/ocsp-request', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', undefined];
+const SEGMENTS = [
+  'x',
+  '%00',
+  '%ZZ',
+  '%',
+  '..%2F..',
+  'a'.repeat(3000),
+  '0',
+  '-1',
+  '1e999',
+  'ff'.repeat(30),
+  '%F0%9F%98%80',
+  '%C0%80',
+  'null',
+  "'%3B--",
+  'SZ-R-001',
+  '9'.repeat(40),
+];
+const QUERIES = [
+  '',
+  '?status=%00',
+  '?status=x&status=y',
+  '?after=%00',
+  '?after=%ZZ',
+  '?limit=0',
+  '?limit=1e9',
+  '?index=-1',
+  '?index=99999999999999999999',
+  '?start=0&end=100000000',
+  '?start=a',
+  '?from=5&to=1',
+  '?size=0&index=0',
+  '?hash=zz',
+  '?policy=auto',
+  '?policy=%00',
+  '?a[b]=c',
+];
+const TYPES = [
+  'application/json',
+  'application/cms',
+  'application/pkcs7-mime',
+  'application/jose+json',
+  'application/jose',
+  'multipart/form-data; boundary=xyz',
+  'multipart/form-data',
+  'text/plain',
+  'application/ocsp-request',
+  'application/x-www-form-urlencoded',
+  'application/json; charset=latin1',
+  undefined,
+];
 
 function body(pick: (n: number) => number, segment: () => string): Uint8Array | string {
   switch (pick(9)) {
@@ -32,7 +80,17 @@ function body(pick: (n: number) => number, segment: () => string): Uint8Array | 
     case 1:
       return '{"unterminated": ';
     case 2:
-      return JSON.stringify({ uscc: segment(), name: `a\u0000b`, csr: segment(), profile: 'officer', reason: { nested: [] }, role: 1, jurisdiction: '44\u00000000', id: segment(), jws: 'a.b.c' });
+      return JSON.stringify({
+        uscc: segment(),
+        name: `a\u0000b`,
+        csr: segment(),
+        profile: 'officer',
+        reason: { nested: [] },
+        role: 1,
+        jurisdiction: '44\u00000000',
+        id: segment(),
+        jws: 'a.b.c',
+      });
     case 3:
       return Buffer.from(Array.from({ length: pick(2048) }, () => pick(256)));
     case 4:
@@ -78,12 +136,17 @@ describe.each(drivers())('route fuzz on $name: never a 5xx', (driver) => {
       if (type !== undefined) headers['content-type'] = type;
       const token = one(tokens);
       if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
-      const res = await fetch(`${w.url}${path}`, { method: route.method, headers, ...(route.method === 'GET' ? {} : { body: body(pick, () => one(segments)) }) });
+      const res = await fetch(`${w.url}${path}`, {
+        method: route.method,
+        headers,
+        ...(route.method === 'GET' ? {} : { body: body(pick, () => one(segments)) }),
+      });
       const text = await res.text();
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       const label = `${route.method} ${path.slice(0, 100)} [${type ?? 'no type'}] → ${res.status}`;
       if (res.status >= 500) failures.push(`${label} ${text.slice(0, 160)}`);
-      else if (res.status >= 400 && !(res.headers.get('content-type') ?? '').includes('application/problem+json')) failures.push(`${label}: not a problem document`);
+      else if (res.status >= 400 && !(res.headers.get('content-type') ?? '').includes('application/problem+json'))
+        failures.push(`${label}: not a problem document`);
       else if (res.status >= 400 && !/"code":"ERR_[A-Z0-9_]+"/.test(text)) failures.push(`${label}: problem without a code`);
     }
     expect(failures).toEqual([]);

@@ -14,7 +14,18 @@ import { join } from 'node:path';
 import { POLICIES_DIR } from '../../src/paths.js';
 import { drivers } from '../helpers/db.js';
 import { expectCode } from '../helpers/expect-code.js';
-import { annualDocument, countersignWith, createWorld, entriesSince, foodDocument, nextApplicationId, signCmsWith, treeSize, type Holder, type World } from '../submissions/fixtures.js';
+import {
+  annualDocument,
+  countersignWith,
+  createWorld,
+  entriesSince,
+  foodDocument,
+  nextApplicationId,
+  signCmsWith,
+  treeSize,
+  type Holder,
+  type World,
+} from '../submissions/fixtures.js';
 
 /**
  * Bad input and abuse: each a 4xx/422 with a specific code, never a 5xx, never a state
@@ -29,7 +40,11 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
   afterAll(async () => w?.stop());
 
   const post = (path: string, body: Uint8Array | string, type: string, token?: string): Promise<Response> =>
-    fetch(`${w.url}${path}`, { method: 'POST', headers: { 'content-type': type, ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) }, body: typeof body === 'string' ? body : new Blob([body]) });
+    fetch(`${w.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': type, ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+      body: typeof body === 'string' ? body : new Blob([body]),
+    });
 
   /** A pending food licence of enterprise A; its id and current envelope. */
   async function pending(): Promise<{ id: string; envelope: Buffer }> {
@@ -44,13 +59,22 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
     const before = await treeSize(w.ts);
     const auditor = await w.as(w.auditor);
     const was = await auditor.status(id);
-    const res = await post(`/api/v1/submissions/${id}/countersignatures`, envelope, envelope[0] === 0x30 ? 'application/cms' : 'application/jose+json', (await w.as(officer)).token);
+    const res = await post(
+      `/api/v1/submissions/${id}/countersignatures`,
+      envelope,
+      envelope[0] === 0x30 ? 'application/cms' : 'application/jose+json',
+      (await w.as(officer)).token,
+    );
     const body = (await res.json()) as { code: string };
     expect({ status: res.status, code: body.code }).toEqual({ status, code });
     const entries = await entriesSince(w.ts, before);
     expect(entries.map((e) => [e.kind, e.data['code']])).toEqual([['auth.denied', code]]);
     const now = await auditor.status(id);
-    expect({ status: now.status, history: now.history.length, envelope: now.currentEnvelopeSha256 }).toEqual({ status: was.status, history: was.history.length, envelope: was.currentEnvelopeSha256 });
+    expect({ status: now.status, history: now.history.length, envelope: now.currentEnvelopeSha256 }).toEqual({
+      status: was.status,
+      history: was.history.length,
+      envelope: was.currentEnvelopeSha256,
+    });
   }
 
   describe('submissions', () => {
@@ -76,8 +100,33 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
     });
 
     it.each([
-      ['an unknown document type', 'ERR_SUBMISSION_UNKNOWN_TYPE', (uscc: string) => Buffer.from(JSON.stringify({ type: 'fishing-licence', applicant: uscc, applicationId: nextApplicationId('U'), createdAt: '2026-01-01T00:00:00Z' }))],
-      ['a document failing its schema', 'ERR_SUBMISSION_DOCUMENT_INVALID', (uscc: string) => Buffer.from(JSON.stringify({ type: 'annual-report', applicant: uscc, applicationId: nextApplicationId('S'), createdAt: '2026-01-01T00:00:00Z', reportYear: 'last year' }))],
+      [
+        'an unknown document type',
+        'ERR_SUBMISSION_UNKNOWN_TYPE',
+        (uscc: string) =>
+          Buffer.from(
+            JSON.stringify({
+              type: 'fishing-licence',
+              applicant: uscc,
+              applicationId: nextApplicationId('U'),
+              createdAt: '2026-01-01T00:00:00Z',
+            }),
+          ),
+      ],
+      [
+        'a document failing its schema',
+        'ERR_SUBMISSION_DOCUMENT_INVALID',
+        (uscc: string) =>
+          Buffer.from(
+            JSON.stringify({
+              type: 'annual-report',
+              applicant: uscc,
+              applicationId: nextApplicationId('S'),
+              createdAt: '2026-01-01T00:00:00Z',
+              reportYear: 'last year',
+            }),
+          ),
+      ],
     ])('rejects %s: 422 with its code, a rejected record, a submission.rejected entry and a receipt', async (_what, code, document) => {
       const before = await treeSize(w.ts);
       const outcome = await new ChanceryClient(w.url).submit(await signCmsWith(w.a, document(w.a.uscc)));
@@ -85,7 +134,9 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
       if (outcome.kind !== 'rejected') return;
       expect(outcome.body.code).toBe(code);
       const entries = await entriesSince(w.ts, before);
-      expect(entries.map((e) => [e.kind, e.subject, e.data['code']])).toEqual([['submission.rejected', `submission:${outcome.body.submission.id}`, code]]);
+      expect(entries.map((e) => [e.kind, e.subject, e.data['code']])).toEqual([
+        ['submission.rejected', `submission:${outcome.body.submission.id}`, code],
+      ]);
       const view = await (await w.as(w.a)).status(outcome.body.submission.id);
       expect(view.status).toBe('rejected');
       expect(view.rejection?.code).toBe(code);
@@ -93,7 +144,14 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
     });
 
     it('rejects a document type of 100 KB as unknown, recording it bounded, never a 5xx', async () => {
-      const document = Buffer.from(JSON.stringify({ type: 'x'.repeat(100_000), applicant: w.a.uscc, applicationId: nextApplicationId('BIG'), createdAt: '2026-01-01T00:00:00Z' }));
+      const document = Buffer.from(
+        JSON.stringify({
+          type: 'x'.repeat(100_000),
+          applicant: w.a.uscc,
+          applicationId: nextApplicationId('BIG'),
+          createdAt: '2026-01-01T00:00:00Z',
+        }),
+      );
       const outcome = await new ChanceryClient(w.url).submit(await signCmsWith(w.a, document));
       expect(outcome.kind === 'rejected' && outcome.body.code).toBe('ERR_SUBMISSION_UNKNOWN_TYPE');
       expect(outcome.kind === 'rejected' && outcome.body.submission.type).toHaveLength(64);
@@ -156,7 +214,11 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
 
     it('answers a wrong content type with 415 and a malformed multipart form with 400', async () => {
       expect((await post('/api/v1/submissions', '{}', 'application/json')).status).toBe(415);
-      const bad = await post('/api/v1/submissions', '--x\r\nContent-Disposition: form-data; name="other"\r\n\r\nzz\r\n--x--', 'multipart/form-data; boundary=x');
+      const bad = await post(
+        '/api/v1/submissions',
+        '--x\r\nContent-Disposition: form-data; name="other"\r\n\r\nzz\r\n--x--',
+        'multipart/form-data; boundary=x',
+      );
       expect([bad.status, ((await bad.json()) as { code: string }).code]).toEqual([400, 'ERR_HTTP_BAD_REQUEST']);
     });
   });
@@ -165,7 +227,13 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
     it('refuses a countersignature made over a different submission', async () => {
       const x = await pending();
       const y = await pending();
-      await refused(w.reviewer, y.id, await countersignWith(w.reviewer, x.envelope, 'approve'), 'ERR_SUBMISSION_COUNTERSIGNATURE_FOREIGN', 422);
+      await refused(
+        w.reviewer,
+        y.id,
+        await countersignWith(w.reviewer, x.envelope, 'approve'),
+        'ERR_SUBMISSION_COUNTERSIGNATURE_FOREIGN',
+        422,
+      );
     });
 
     it('refuses to countersign a refused application again', async () => {
@@ -194,7 +262,7 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
       await refused(w.reviewer, id, twice, 'ERR_SUBMISSION_COUNTERSIGNATURE_AMBIGUOUS', 422);
     });
 
-    it('refuses the wrong role, an officer outside the jurisdiction, another officer\'s countersignature, and a review decision on an approver step', async () => {
+    it("refuses the wrong role, an officer outside the jurisdiction, another officer's countersignature, and a review decision on an approver step", async () => {
       const { id, envelope } = await pending();
       await refused(w.approver, id, await countersignWith(w.approver, envelope, 'approve'), 'ERR_SUBMISSION_WRONG_ROLE', 403);
       await refused(w.outsider, id, await countersignWith(w.outsider, envelope, 'approve'), 'ERR_SUBMISSION_OUT_OF_JURISDICTION', 403);
@@ -205,12 +273,29 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
     });
 
     it('refuses a revoked officer: the token from before the revocation stops working, and a countersignature by the revoked certificate is refused under another valid login', async () => {
-      await w.admin.json('POST', '/api/v1/officers', { id: 'SZ-R-REVOKED', name: 'Former Reviewer', authority: 'Market Regulation Administration', role: 'reviewer', jurisdiction: '440300' });
+      await w.admin.json('POST', '/api/v1/officers', {
+        id: 'SZ-R-REVOKED',
+        name: 'Former Reviewer',
+        authority: 'Market Regulation Administration',
+        role: 'reviewer',
+        jurisdiction: '440300',
+      });
       const holder = async (name: string): Promise<Holder> => {
         const keyPem = generateUserKey('P-256').privateKeyPem;
         const signer = signerFromPem(name, keyPem);
-        const cert = await w.admin.json<{ serial: string; pem: string }>('POST', '/api/v1/certificates', { profile: 'officer', officerId: 'SZ-R-REVOKED', csr: (await buildCsr(signer)).pem });
-        return { name, signer, keyPem, certPem: cert.pem, chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, w.issuing], serial: cert.serial };
+        const cert = await w.admin.json<{ serial: string; pem: string }>('POST', '/api/v1/certificates', {
+          profile: 'officer',
+          officerId: 'SZ-R-REVOKED',
+          csr: (await buildCsr(signer)).pem,
+        });
+        return {
+          name,
+          signer,
+          keyPem,
+          certPem: cert.pem,
+          chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, w.issuing],
+          serial: cert.serial,
+        };
       };
       const officer = await holder('revoked officer');
       const secondCertificate = await holder('the same officer, another certificate');
@@ -224,15 +309,30 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
 
     it('refuses a second step by the same officer when the policy wants distinct officers', async () => {
       // A policy with two reviewer steps, the second distinct: the only way one officer could sign twice.
-      const yaml = readFileSync(join(POLICIES_DIR, 'annual-report.yaml'), 'utf8').replace(/^approval: \[\]$/m, 'approval:\n  - role: reviewer\n    jurisdiction: applicant\n  - role: reviewer\n    jurisdiction: applicant\n    distinctOfficers: true');
+      const yaml = readFileSync(join(POLICIES_DIR, 'annual-report.yaml'), 'utf8').replace(
+        /^approval: \[\]$/m,
+        'approval:\n  - role: reviewer\n    jurisdiction: applicant\n  - role: reviewer\n    jurisdiction: applicant\n    distinctOfficers: true',
+      );
       const policies = new PolicySet([loadPolicyText(Buffer.from(yaml), 'annual-report.yaml')]);
       const service = buildSubmissionService({ ...w.ts.service.parts, db: w.ts.service.db, audit: w.ts.service.audit }, policies);
       const ctx = { method: 'POST', path: '/test' };
       const submitted = await service.submit({ envelope: await signCmsWith(w.a, annualDocument(w.a.uscc)) }, undefined, ctx);
       expect(submitted.submission.status).toBe('pending');
-      const principal: Principal = { role: 'officer', actor: `officer:${w.reviewer.id}`, certificateSerial: w.reviewer.serial, name: 'Wang Fang', officer: { id: w.reviewer.id, role: 'reviewer', jurisdiction: '440300' }, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+      const principal: Principal = {
+        role: 'officer',
+        actor: `officer:${w.reviewer.id}`,
+        certificateSerial: w.reviewer.serial,
+        name: 'Wang Fang',
+        officer: { id: w.reviewer.id, role: 'reviewer', jurisdiction: '440300' },
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      };
       const id = submitted.submission.id;
-      const first = await service.countersign(id, { envelope: await countersignWith(w.reviewer, (await service.envelope(id, principal, ctx)).bytes, 'approve') }, principal, ctx);
+      const first = await service.countersign(
+        id,
+        { envelope: await countersignWith(w.reviewer, (await service.envelope(id, principal, ctx)).bytes, 'approve') },
+        principal,
+        ctx,
+      );
       expect(first.submission.nextStep).toEqual({ index: 1, role: 'reviewer' });
       const again = await countersignWith(w.reviewer, (await service.envelope(id, principal, ctx)).bytes, 'approve');
       await expectCode(() => service.countersign(id, { envelope: again }, principal, ctx), 'ERR_SUBMISSION_OFFICER_ALREADY_SIGNED');

@@ -24,12 +24,16 @@ describe('bit flips of an accepted CMS submission', () => {
 
   it(`refuses every one of ${MUTATIONS} single-bit mutations that touches a signed or meaningful byte`, async () => {
     const good = await signCmsWith(w.a, annualDocument(w.a.uscc));
-    const post = (body: Uint8Array): Promise<Response> => fetch(`${w.url}/api/v1/submissions`, { method: 'POST', headers: { 'content-type': 'application/cms' }, body });
+    const post = (body: Uint8Array): Promise<Response> =>
+      fetch(`${w.url}/api/v1/submissions`, { method: 'POST', headers: { 'content-type': 'application/cms' }, body });
     const first = await post(good);
     expect(first.status).toBe(201);
     const { id } = (await first.json()) as { id: string };
 
-    const offset = (el: DerElement): [number, number] => [el.bytes.byteOffset - good.byteOffset, el.bytes.byteOffset - good.byteOffset + el.bytes.length];
+    const offset = (el: DerElement): [number, number] => [
+      el.bytes.byteOffset - good.byteOffset,
+      el.bytes.byteOffset - good.byteOffset + el.bytes.length,
+    ];
     const signedData = childrenOf(childrenOf(childrenOf(readDer(good))[1]!)[0]!);
     const digestAlgorithms = offset(signedData[1]!);
     const signerInfo = childrenOf(signedData.at(-1)!)[0]!;

@@ -6,7 +6,18 @@ import { verifyReceipt } from '../../src/submissions/receipts.js';
 import { loadPolicies } from '../../src/policy/policy.js';
 import { ChanceryClient } from '../../src/client/submissions.js';
 import { drivers } from '../helpers/db.js';
-import { annualDocument, countersignWith, createWorld, entriesSince, foodDocument, nextApplicationId, signCmsWith, signJwsWith, treeSize, type World } from '../submissions/fixtures.js';
+import {
+  annualDocument,
+  countersignWith,
+  createWorld,
+  entriesSince,
+  foodDocument,
+  nextApplicationId,
+  signCmsWith,
+  signJwsWith,
+  treeSize,
+  type World,
+} from '../submissions/fixtures.js';
 
 describe.each(drivers())('submissions end to end over HTTP on $name', (driver) => {
   let w: World;
@@ -52,13 +63,27 @@ describe.each(drivers())('submissions end to end over HTTP on $name', (driver) =
     for (const h of view.history) {
       const receipt = await (await w.as(w.auditor)).receipt(id, h.logIndex);
       const verified = await verifyReceipt(receipt, { anchors: anchors(), revocation: noRevocation() });
-      expect(verified.payload).toMatchObject({ submission: id, applicant: w.a.uscc, status: h.status, logIndex: h.logIndex, leafHash: h.leafHash, at: h.at });
+      expect(verified.payload).toMatchObject({
+        submission: id,
+        applicant: w.a.uscc,
+        status: h.status,
+        logIndex: h.logIndex,
+        leafHash: h.leafHash,
+        at: h.at,
+      });
       expect(verified.payload.documentDigest).toBe(view.documentSha256);
     }
 
     // The current envelope is a third party's to verify: enterprise signature and both countersignatures.
     const final = await (await w.as(w.auditor)).envelope(id);
-    const report = await verifyEnvelope({ envelope: final, anchors: anchors(), intermediates: [parseCertificate(w.issuing)], revocation: noRevocation(), policy: loadPolicies().get('food-business-licence'), time: new Date() });
+    const report = await verifyEnvelope({
+      envelope: final,
+      anchors: anchors(),
+      intermediates: [parseCertificate(w.issuing)],
+      revocation: noRevocation(),
+      policy: loadPolicies().get('food-business-licence'),
+      time: new Date(),
+    });
     expect(report.indication).toBe('TOTAL_PASSED');
     expect(report.signatures.map((s) => [s.role, s.decision ?? null])).toEqual([
       ['signer', null],
@@ -131,7 +156,9 @@ describe.each(drivers())('submissions end to end over HTTP on $name', (driver) =
     expect((await reviewer.list({ status: 'pending', limit: 500 })).items.map((s) => s.id)).not.toContain(ids[0]);
     expect((await (await w.as(w.approver)).list({ status: 'pending', limit: 500 })).items.map((s) => s.id)).toContain(ids[0]);
     // Another jurisdiction's reviewer sees none of A's; enterprise B sees none of A's either.
-    expect((await (await w.as(w.outsider)).list({ status: 'pending', limit: 500 })).items.filter((s) => s.applicant === w.a.uscc)).toEqual([]);
+    expect((await (await w.as(w.outsider)).list({ status: 'pending', limit: 500 })).items.filter((s) => s.applicant === w.a.uscc)).toEqual(
+      [],
+    );
     expect((await (await w.as(w.b)).list({ limit: 500 })).items.filter((s) => s.applicant === w.a.uscc)).toEqual([]);
     await expect((await w.as(w.reviewer)).list({ status: 'bogus' })).rejects.toMatchObject({ code: 'ERR_SUBMISSION_QUERY_INVALID' });
   });

@@ -81,7 +81,10 @@ describe.each(drivers())('POST /api/v1/verify in the running service on $name', 
   it("passes an enterprise's application and an officer's approval issued by the service's own CA, and refuses them once revoked", async () => {
     const { registry, ca } = svc.service.parts;
     await registry.registerEnterprise({ uscc: USCC, name: 'Fuzhou Minjiang Foods Co Ltd' }, ADMIN);
-    await registry.registerOfficer({ id: 'OFF-0042', name: 'Lin Wei', authority: 'Fuzhou Market Regulation Bureau', role: 'approver', jurisdiction: '350100' }, ADMIN);
+    await registry.registerOfficer(
+      { id: 'OFF-0042', name: 'Lin Wei', authority: 'Fuzhou Market Regulation Bureau', role: 'approver', jurisdiction: '350100' },
+      ADMIN,
+    );
     const ent = await issue('enterprise', { profile: 'enterprise-signing', uscc: USCC });
     const officer = await issue('officer', { profile: 'officer', officerId: 'OFF-0042' });
     const doc = Buffer.from(
@@ -109,46 +112,85 @@ describe.each(drivers())('POST /api/v1/verify in the running service on $name', 
     expect(revoked).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'REVOKED' });
   });
 
-  it("verifies offline with the service's root and its issuing and root CRLs: TOTAL_PASSED, INDETERMINATE without the root's CRL, REVOKED once revoked", { timeout: 60_000 }, async () => {
-    const { registry, ca } = svc.service.parts;
-    const uscc = completeUscc('9135010012345679');
-    await registry.registerEnterprise({ uscc, name: 'Fuzhou Offline Verification Co Ltd' }, ADMIN);
-    const ent = await issue('offline-enterprise', { profile: 'enterprise-signing', uscc });
-    const doc = annualReport({ applicant: uscc });
-    const file = (name: string): string => join(dir, name);
-    writeFileSync(file('app.json'), doc);
-    writeFileSync(file('app.p7s'), await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: new Date(Date.now() - 1000) }));
-    writeFileSync(file('ent.pem'), pemEncode('CERTIFICATE', ent.chain[0]!));
-    writeFileSync(file('root.pem'), readFileSync(`${svc.dataDir}/ca/root.pem`));
-    writeFileSync(file('issuing.pem'), readFileSync(`${svc.dataDir}/ca/issuing.pem`));
-    const fetchCrls = async (): Promise<void> => {
-      for (const ca of ['issuing', 'root']) writeFileSync(file(`${ca}.crl`), Buffer.from(await (await fetch(`${svc.url}/ca/${ca}.crl`)).arrayBuffer()));
-    };
-    await fetchCrls();
-    const verify = (...crls: string[]) =>
-      runCli(['verify', '--in', file('app.p7s'), '--content', file('app.json'), '--trust', file('root.pem'), '--untrusted', file('issuing.pem'), ...crls.flatMap((c) => ['--crl', file(c)]), '--policy', 'annual-report', '--json']);
+  it(
+    "verifies offline with the service's root and its issuing and root CRLs: TOTAL_PASSED, INDETERMINATE without the root's CRL, REVOKED once revoked",
+    { timeout: 60_000 },
+    async () => {
+      const { registry, ca } = svc.service.parts;
+      const uscc = completeUscc('9135010012345679');
+      await registry.registerEnterprise({ uscc, name: 'Fuzhou Offline Verification Co Ltd' }, ADMIN);
+      const ent = await issue('offline-enterprise', { profile: 'enterprise-signing', uscc });
+      const doc = annualReport({ applicant: uscc });
+      const file = (name: string): string => join(dir, name);
+      writeFileSync(file('app.json'), doc);
+      writeFileSync(
+        file('app.p7s'),
+        await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: new Date(Date.now() - 1000) }),
+      );
+      writeFileSync(file('ent.pem'), pemEncode('CERTIFICATE', ent.chain[0]!));
+      writeFileSync(file('root.pem'), readFileSync(`${svc.dataDir}/ca/root.pem`));
+      writeFileSync(file('issuing.pem'), readFileSync(`${svc.dataDir}/ca/issuing.pem`));
+      const fetchCrls = async (): Promise<void> => {
+        for (const ca of ['issuing', 'root'])
+          writeFileSync(file(`${ca}.crl`), Buffer.from(await (await fetch(`${svc.url}/ca/${ca}.crl`)).arrayBuffer()));
+      };
+      await fetchCrls();
+      const verify = (...crls: string[]) =>
+        runCli([
+          'verify',
+          '--in',
+          file('app.p7s'),
+          '--content',
+          file('app.json'),
+          '--trust',
+          file('root.pem'),
+          '--untrusted',
+          file('issuing.pem'),
+          ...crls.flatMap((c) => ['--crl', file(c)]),
+          '--policy',
+          'annual-report',
+          '--json',
+        ]);
 
-    const passed = await verify('issuing.crl', 'root.crl');
-    expect(passed.code, passed.stdout + passed.stderr).toBe(0);
-    const report = JSON.parse(passed.stdout) as ValidationReport;
-    expect(report.indication).toBe('TOTAL_PASSED');
-    // The issuing CA's own status came from the root's CRL, not from a workaround.
-    const revocationChecks = report.signatures[0]!.checks.filter((c) => c.id === 'path.revocation');
-    expect(revocationChecks.map((c) => c.result)).toEqual(['PASSED', 'PASSED']);
-    expect(revocationChecks.find((c) => c.certificateIndex === 1)!.message).toMatch(/Chancery Issuing CA 1.* is not revoked, according to the CRL of "C=CN, O=Chancery, CN=Chancery Root CA"/);
+      const passed = await verify('issuing.crl', 'root.crl');
+      expect(passed.code, passed.stdout + passed.stderr).toBe(0);
+      const report = JSON.parse(passed.stdout) as ValidationReport;
+      expect(report.indication).toBe('TOTAL_PASSED');
+      // The issuing CA's own status came from the root's CRL, not from a workaround.
+      const revocationChecks = report.signatures[0]!.checks.filter((c) => c.id === 'path.revocation');
+      expect(revocationChecks.map((c) => c.result)).toEqual(['PASSED', 'PASSED']);
+      expect(revocationChecks.find((c) => c.certificateIndex === 1)!.message).toMatch(
+        /Chancery Issuing CA 1.* is not revoked, according to the CRL of "C=CN, O=Chancery, CN=Chancery Root CA"/,
+      );
 
-    const chain = await runCli(['chain', 'verify', '--trusted', file('root.pem'), '--untrusted', file('issuing.pem'), '--leaf', file('ent.pem'), '--eku', 'documentSigning', '--crl', file('issuing.crl'), '--crl', file('root.crl')]);
-    expect(chain.code, chain.stdout + chain.stderr).toBe(0);
-    expect(chain.stdout).toMatch(/^TOTAL_PASSED\n/);
+      const chain = await runCli([
+        'chain',
+        'verify',
+        '--trusted',
+        file('root.pem'),
+        '--untrusted',
+        file('issuing.pem'),
+        '--leaf',
+        file('ent.pem'),
+        '--eku',
+        'documentSigning',
+        '--crl',
+        file('issuing.crl'),
+        '--crl',
+        file('root.crl'),
+      ]);
+      expect(chain.code, chain.stdout + chain.stderr).toBe(0);
+      expect(chain.stdout).toMatch(/^TOTAL_PASSED\n/);
 
-    const withoutRoot = await verify('issuing.crl');
-    expect(withoutRoot.code).toBe(2);
-    expect(JSON.parse(withoutRoot.stdout) as ValidationReport).toMatchObject({ indication: 'INDETERMINATE' });
+      const withoutRoot = await verify('issuing.crl');
+      expect(withoutRoot.code).toBe(2);
+      expect(JSON.parse(withoutRoot.stdout) as ValidationReport).toMatchObject({ indication: 'INDETERMINATE' });
 
-    await ca.revoke(ent.serial, 'keyCompromise', ADMIN);
-    await fetchCrls();
-    const revoked = await verify('issuing.crl', 'root.crl');
-    expect(revoked.code).toBe(1);
-    expect(JSON.parse(revoked.stdout) as ValidationReport).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'REVOKED' });
-  });
+      await ca.revoke(ent.serial, 'keyCompromise', ADMIN);
+      await fetchCrls();
+      const revoked = await verify('issuing.crl', 'root.crl');
+      expect(revoked.code).toBe(1);
+      expect(JSON.parse(revoked.stdout) as ValidationReport).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'REVOKED' });
+    },
+  );
 });

@@ -6,7 +6,10 @@ const doc = { type: 'annual-report', applicant: '91350100M000100Y43' };
 
 describe('applicant binding', () => {
   it('binds a signer whose organizationIdentifier is NTRCN- plus the applicant', () => {
-    expect(checkApplicantBinding(doc, ['NTRCN-91350100M000100Y43'])).toEqual({ bound: true, organizationIdentifier: 'NTRCN-91350100M000100Y43' });
+    expect(checkApplicantBinding(doc, ['NTRCN-91350100M000100Y43'])).toEqual({
+      bound: true,
+      organizationIdentifier: 'NTRCN-91350100M000100Y43',
+    });
   });
 
   it("refuses another enterprise's certificate, saying both values", () => {
@@ -34,7 +37,10 @@ describe('parseDocument (I-JSON)', () => {
   const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
 
   it('parses a JSON object', () => {
-    expect(parseDocument(bytes('{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}'))).toEqual({ ok: true, value: { a: 1, b: { a: 2 }, c: [{ a: 3 }, { a: 4 }] } });
+    expect(parseDocument(bytes('{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}'))).toEqual({
+      ok: true,
+      value: { a: 1, b: { a: 2 }, c: [{ a: 3 }, { a: 4 }] },
+    });
   });
 
   it('refuses a member name given twice, even when escaped differently', () => {

@@ -126,7 +126,10 @@ describe('loadPolicies refuses a bad policy file, naming the file and the fault'
   });
 
   it('refuses a document schema that does not require the core fields', async () => {
-    const dir = policyDirWith('complaint.yaml', shipped('complaint').replace('required: [type, applicant, applicationId, createdAt,', 'required: [type, applicationId, createdAt,'));
+    const dir = policyDirWith(
+      'complaint.yaml',
+      shipped('complaint').replace('required: [type, applicant, applicationId, createdAt,', 'required: [type, applicationId, createdAt,'),
+    );
     const error = await expectCode(() => loadPolicies(dir), 'ERR_POLICY_INVALID');
     expect(error.message).toContain('applicant');
   });

@@ -25,7 +25,9 @@ describe('coveredDivisionPrefix', () => {
     for (const officer of codes) {
       for (const enterprise of codes.filter((c) => /^\d{6}$/.test(c))) {
         const prefix = coveredDivisionPrefix(officer);
-        expect(prefix !== undefined && enterprise.startsWith(prefix), `${officer} → ${enterprise}`).toBe(jurisdictionCovers(officer, enterprise));
+        expect(prefix !== undefined && enterprise.startsWith(prefix), `${officer} → ${enterprise}`).toBe(
+          jurisdictionCovers(officer, enterprise),
+        );
       }
     }
   });

@@ -20,7 +20,23 @@ function opensslVerifies(pki: TestPki, envelope: Buffer, content?: Buffer): bool
   const dir = mkdtempSync(join(tmpdir(), 'chancery-sign-'));
   writeFileSync(join(dir, 'root.pem'), pki.root.pem);
   writeFileSync(join(dir, 'env.p7s'), envelope);
-  const args = ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'env.p7s'), '-CAfile', join(dir, 'root.pem'), '-purpose', 'any', '-attime', String(Math.floor(NOW.getTime() / 1000)), '-out', '/dev/null'];
+  const args = [
+    'cms',
+    '-verify',
+    '-binary',
+    '-inform',
+    'DER',
+    '-in',
+    join(dir, 'env.p7s'),
+    '-CAfile',
+    join(dir, 'root.pem'),
+    '-purpose',
+    'any',
+    '-attime',
+    String(Math.floor(NOW.getTime() / 1000)),
+    '-out',
+    '/dev/null',
+  ];
   if (content !== undefined) {
     writeFileSync(join(dir, 'doc.json'), content);
     args.push('-content', join(dir, 'doc.json'));
@@ -80,7 +96,10 @@ describe('signCms', () => {
   });
 
   it('refuses an empty certificate chain', async () => {
-    await expectCode(() => signCms({ signer: ent.signer, chain: [], content: annualReport(), detached: true, time: NOW }), 'ERR_SIGN_INVALID_INPUT');
+    await expectCode(
+      () => signCms({ signer: ent.signer, chain: [], content: annualReport(), detached: true, time: NOW }),
+      'ERR_SIGN_INVALID_INPUT',
+    );
   });
 });
 
@@ -97,7 +116,12 @@ describe('countersignCms', () => {
   it("adds a countersignature over the enterprise's signature value and keeps the enterprise signature valid", async () => {
     const doc = annualReport();
     const env = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: NOW });
-    const signed = await countersignCms(env, { signer: officer.signer, chain: officer.chain, decision: 'approve', time: new Date(NOW.getTime() + 60_000) });
+    const signed = await countersignCms(env, {
+      signer: officer.signer,
+      chain: officer.chain,
+      decision: 'approve',
+      time: new Date(NOW.getTime() + 60_000),
+    });
     expect(opensslVerifies(pki, signed, doc)).toBe(true);
     const sd = parseCmsSignedData(signed);
     const si = sd.signerInfos[0]!;
@@ -123,6 +147,9 @@ describe('countersignCms', () => {
   });
 
   it('refuses something that is not an envelope', async () => {
-    await expectCode(() => countersignCms(Buffer.from('not der'), { signer: officer.signer, chain: officer.chain, decision: 'approve', time: NOW }), 'ERR_SIGN_ENVELOPE_UNREADABLE');
+    await expectCode(
+      () => countersignCms(Buffer.from('not der'), { signer: officer.signer, chain: officer.chain, decision: 'approve', time: NOW }),
+      'ERR_SIGN_ENVELOPE_UNREADABLE',
+    );
   });
 });

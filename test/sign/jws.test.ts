@@ -47,24 +47,37 @@ describe('signJws / countersignJws', () => {
     expect(h).toMatchObject({ alg: 'ES256', decision: 'refuse', crit: ['decision', 'sig#S256'] });
     expect(h['sig#S256']).toBe(createHash('sha256').update(Buffer.from(jws.signatures[0]!.signature, 'base64url')).digest('base64url'));
     const parsed = parseJws(JSON.stringify(countered));
-    expect(await verifyJwsEntry(parsed.signatures[1]!, countered.payload, officer.certificate.publicKey, ['ES256'], ['decision', 'sig#S256'])).toEqual({ ok: true });
+    expect(
+      await verifyJwsEntry(parsed.signatures[1]!, countered.payload, officer.certificate.publicKey, ['ES256'], ['decision', 'sig#S256']),
+    ).toEqual({ ok: true });
     // A verifier that does not understand the countersignature parameters refuses the entry.
     expect((await verifyJwsEntry(parsed.signatures[1]!, countered.payload, officer.certificate.publicKey, ['ES256'])).ok).toBe(false);
   });
 
   it('refuses to countersign something that is not a JWS, or a detached one', async () => {
-    await expectCode(() => countersignJws('not a jws', { signer: officer.signer, chain: officer.chain, decision: 'approve', time: NOW }), 'ERR_SIGN_ENVELOPE_UNREADABLE');
+    await expectCode(
+      () => countersignJws('not a jws', { signer: officer.signer, chain: officer.chain, decision: 'approve', time: NOW }),
+      'ERR_SIGN_ENVELOPE_UNREADABLE',
+    );
     const [h, , s] = toCompact(await signJws({ signer: ent.signer, chain: ent.chain, payload: annualReport(), time: NOW })).split('.');
-    await expectCode(() => countersignJws(`${h}..${s}`, { signer: officer.signer, chain: officer.chain, decision: 'approve', time: NOW }), 'ERR_SIGN_ENVELOPE_UNREADABLE');
+    await expectCode(
+      () => countersignJws(`${h}..${s}`, { signer: officer.signer, chain: officer.chain, decision: 'approve', time: NOW }),
+      'ERR_SIGN_ENVELOPE_UNREADABLE',
+    );
   });
 
   it('signs with Ed25519 and RSA keys (EdDSA, RS256)', async () => {
     const pki = await createTestPki(NOW);
-    for (const [keyAlg, alg] of [['Ed25519', 'EdDSA'], ['RSA-2048', 'RS256']] as const) {
+    for (const [keyAlg, alg] of [
+      ['Ed25519', 'EdDSA'],
+      ['RSA-2048', 'RS256'],
+    ] as const) {
       const id = await pki.enterprise({ keyAlg });
       const jws = await signJws({ signer: id.signer, chain: id.chain, payload: annualReport(), time: NOW });
       expect(header(jws.signatures[0]!.protected)['alg']).toBe(alg);
-      expect(await verifyJwsEntry(parseJws(JSON.stringify(jws)).signatures[0]!, jws.payload, id.certificate.publicKey, [alg])).toEqual({ ok: true });
+      expect(await verifyJwsEntry(parseJws(JSON.stringify(jws)).signatures[0]!, jws.payload, id.certificate.publicKey, [alg])).toEqual({
+        ok: true,
+      });
     }
   });
 });

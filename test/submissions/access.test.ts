@@ -5,9 +5,23 @@ import { coveredDivisionPrefix, jurisdictionCovers } from '../../src/registry/ju
 import { listScope, mayRead, type ReadableSubmission } from '../../src/submissions/access.js';
 
 /** Who may read a submission and list which. */
-const principal = (role: Principal['role'], extra: Partial<Principal> = {}): Principal => ({ role, actor: `${role}:x`, certificateSerial: '01', name: 'x', expiresAt: '2030-01-01T00:00:00Z', ...extra });
-const officer = (role: 'reviewer' | 'approver' | 'handler', jurisdiction: string, id = 'O-1') => principal('officer', { officer: { id, role, jurisdiction } });
-const submission: ReadableSubmission = { applicant: '91440305000100001C', division: '440305', status: 'pending', nextRole: 'reviewer', nextAnyJurisdiction: false };
+const principal = (role: Principal['role'], extra: Partial<Principal> = {}): Principal => ({
+  role,
+  actor: `${role}:x`,
+  certificateSerial: '01',
+  name: 'x',
+  expiresAt: '2030-01-01T00:00:00Z',
+  ...extra,
+});
+const officer = (role: 'reviewer' | 'approver' | 'handler', jurisdiction: string, id = 'O-1') =>
+  principal('officer', { officer: { id, role, jurisdiction } });
+const submission: ReadableSubmission = {
+  applicant: '91440305000100001C',
+  division: '440305',
+  status: 'pending',
+  nextRole: 'reviewer',
+  nextAnyJurisdiction: false,
+};
 const none = async (): Promise<string[]> => [];
 
 describe('submission access', () => {

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChanceryClient } from '../../src/client/submissions.js';
 import { drivers } from '../helpers/db.js';
-import { annualDocument, countersignWith, createWorld, entriesSince, foodDocument, nextApplicationId, signCmsWith, signJwsWith, treeSize, type World } from './fixtures.js';
+import {
+  annualDocument,
+  countersignWith,
+  createWorld,
+  entriesSince,
+  foodDocument,
+  nextApplicationId,
+  signCmsWith,
+  signJwsWith,
+  treeSize,
+  type World,
+} from './fixtures.js';
 
 /**
  * Concurrency, over HTTP against the real service: retries of one submission never make
@@ -15,7 +26,8 @@ describe.each(drivers())('submission concurrency on $name', (driver) => {
   });
   afterAll(async () => w?.stop());
 
-  const count = async (sql: string, params: unknown[]): Promise<number> => Number((await w.ts.service.db.query<{ n: number }>(sql, params)).rows[0]!.n);
+  const count = async (sql: string, params: unknown[]): Promise<number> =>
+    Number((await w.ts.service.db.query<{ n: number }>(sql, params)).rows[0]!.n);
 
   it('200 concurrent submissions of the same envelope make one record, one entry, and all get its id', async () => {
     const envelope = await signCmsWith(w.a, annualDocument(w.a.uscc));
@@ -26,18 +38,34 @@ describe.each(drivers())('submission concurrency on $name', (driver) => {
     expect(results.filter((r) => r.kind === 'created')).toHaveLength(1);
     expect(results.filter((r) => r.kind === 'existing')).toHaveLength(199);
     const [id] = [...ids];
-    expect(await count('SELECT count(*)::int AS n FROM submissions WHERE id = $1 OR application_id = (SELECT application_id FROM submissions WHERE id = $1)', [id])).toBe(1);
+    expect(
+      await count(
+        'SELECT count(*)::int AS n FROM submissions WHERE id = $1 OR application_id = (SELECT application_id FROM submissions WHERE id = $1)',
+        [id],
+      ),
+    ).toBe(1);
     expect((await entriesSince(w.ts, before)).filter((e) => e.kind.startsWith('submission.'))).toHaveLength(1);
   });
 
   it('200 concurrent differently-signed envelopes of one application (CMS and JWS) make one record', async () => {
     const applicationId = nextApplicationId('RACE');
     const document = annualDocument(w.a.uscc, applicationId);
-    const envelopes = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? signCmsWith(w.a, document, { time: new Date(Date.now() - i * 1000) }) : signJwsWith(w.a, document, { time: new Date(Date.now() - i * 1000) }))));
+    const envelopes = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        i % 2 === 0
+          ? signCmsWith(w.a, document, { time: new Date(Date.now() - i * 1000) })
+          : signJwsWith(w.a, document, { time: new Date(Date.now() - i * 1000) }),
+      ),
+    );
     const results = await Promise.all(envelopes.map((e) => new ChanceryClient(w.url).submit(e)));
     expect(results.filter((r) => r.kind === 'rejected')).toEqual([]);
     expect(new Set(results.map((r) => (r.kind === 'rejected' ? '' : r.body.id))).size).toBe(1);
-    expect(await count("SELECT count(*)::int AS n FROM submissions WHERE applicant = $1 AND application_id = $2 AND status <> 'rejected'", [w.a.uscc, applicationId])).toBe(1);
+    expect(
+      await count("SELECT count(*)::int AS n FROM submissions WHERE applicant = $1 AND application_id = $2 AND status <> 'rejected'", [
+        w.a.uscc,
+        applicationId,
+      ]),
+    ).toBe(1);
   });
 
   it('two approvers countersigning the same step at once: one transition, the other a 409 with its code and an audit entry', async () => {
@@ -48,7 +76,13 @@ describe.each(drivers())('submission concurrency on $name', (driver) => {
       const reviewer = await w.as(w.reviewer);
       await reviewer.countersign(id, await countersignWith(w.reviewer, await reviewer.envelope(id), 'approve'));
       const current = await reviewer.envelope(id);
-      const uploads = await Promise.all([w.approver, w.approver2].map(async (officer) => ({ officer, envelope: await countersignWith(officer, current, 'approve'), client: await w.as(officer) })));
+      const uploads = await Promise.all(
+        [w.approver, w.approver2].map(async (officer) => ({
+          officer,
+          envelope: await countersignWith(officer, current, 'approve'),
+          client: await w.as(officer),
+        })),
+      );
       const before = await treeSize(w.ts);
       const outcomes = await Promise.allSettled(uploads.map((u) => u.client.countersign(id, u.envelope)));
       const won = outcomes.filter((o) => o.status === 'fulfilled');

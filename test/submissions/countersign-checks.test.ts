@@ -32,7 +32,14 @@ import {
 import { readEnvelopeParts, withCountersignatures } from '../../src/submissions/envelope-parts.js';
 import { ReceiptSigner } from '../../src/submissions/receipts.js';
 import { newSubmissionId } from '../../src/submissions/service.js';
-import { insertSubmissions, lockSubmissionState, recordCountersignature, selectCountersignatures, selectSubmission, type SubmissionRecord } from '../../src/submissions/store.js';
+import {
+  insertSubmissions,
+  lockSubmissionState,
+  recordCountersignature,
+  selectCountersignatures,
+  selectSubmission,
+  type SubmissionRecord,
+} from '../../src/submissions/store.js';
 import type { SubmissionStatus } from '../../src/submissions/types.js';
 import type { Decision } from '../../src/verify/cms-attributes.js';
 import { verifyEnvelope } from '../../src/verify/envelope.js';
@@ -74,12 +81,22 @@ beforeAll(async () => {
   foreignOfficer = await (await createTestPki(NOW, 'Elsewhere')).officer('reviewer', '350100');
   const seal = generateKeyPair('P-256');
   receipts = new ReceiptSigner(keyObjectSigner('seal', seal.privateKey, seal.publicKey), [Buffer.from([0x30, 0x00])]);
-  await t.db.query(`INSERT INTO enterprises (uscc, name, division, status, registered_at) VALUES ($1, 'Fuzhou Minjiang Foods Co Ltd', $2, 'active', now())`, [USCC, DIVISION]);
+  await t.db.query(
+    `INSERT INTO enterprises (uscc, name, division, status, registered_at) VALUES ($1, 'Fuzhou Minjiang Foods Co Ltd', $2, 'active', now())`,
+    [USCC, DIVISION],
+  );
 });
 afterAll(async () => t?.drop());
 
 function verify(envelope: Uint8Array, revocation: RevocationSource = noRevocation()): Promise<ValidationReport> {
-  return verifyEnvelope({ envelope, anchors: pki.anchors, intermediates: [pki.issuing.certificate], revocation, policy: food, time: LATER });
+  return verifyEnvelope({
+    envelope,
+    anchors: pki.anchors,
+    intermediates: [pki.issuing.certificate],
+    revocation,
+    policy: food,
+    time: LATER,
+  });
 }
 
 function countersign(who: TestIdentity, envelope: Uint8Array, decision: Decision = 'approve'): Promise<Buffer> {
@@ -87,7 +104,14 @@ function countersign(who: TestIdentity, envelope: Uint8Array, decision: Decision
 }
 
 function officerCaller(id: string, role: 'reviewer' | 'approver', jurisdiction: string): Principal {
-  return { role: 'officer', actor: `officer:${id}`, certificateSerial: '01', name: id, officer: { id, role, jurisdiction }, expiresAt: LATER.toISOString() };
+  return {
+    role: 'officer',
+    actor: `officer:${id}`,
+    certificateSerial: '01',
+    name: id,
+    officer: { id, role, jurisdiction },
+    expiresAt: LATER.toISOString(),
+  };
 }
 
 function sealReceipt(submission: string, documentDigest: string, status: SubmissionStatus, logIndex: number): Promise<string> {
@@ -97,7 +121,9 @@ function sealReceipt(submission: string, documentDigest: string, status: Submiss
 let applications = 0;
 let logIndexes = 0; // transitions' log indexes are unique
 /** A food-licence application signed by the enterprise, stored as submitted (pending its first step, or `status`). */
-async function storeSubmission(status: SubmissionStatus = 'pending'): Promise<{ submission: SubmissionRecord; envelope: Buffer; document: Buffer }> {
+async function storeSubmission(
+  status: SubmissionStatus = 'pending',
+): Promise<{ submission: SubmissionRecord; envelope: Buffer; document: Buffer }> {
   const document = foodLicence({ applicationId: `FBL-CHECKS-${applications++}` });
   const envelope = await signCms({ signer: ent.signer, chain: ent.chain, content: document, detached: false, time: NOW });
   const report = await verify(envelope);
@@ -126,14 +152,28 @@ async function storeSubmission(status: SubmissionStatus = 'pending'): Promise<{ 
         rejection: null,
         at: NOW.toISOString(),
       },
-      t: { status, kind: `submission.${status}` as never, actor: `enterprise:${USCC}`, at: NOW.toISOString(), logIndex, leafHash: '00'.repeat(32), receipt, detail: {} },
+      t: {
+        status,
+        kind: `submission.${status}` as never,
+        actor: `enterprise:${USCC}`,
+        at: NOW.toISOString(),
+        logIndex,
+        leafHash: '00'.repeat(32),
+        receipt,
+        detail: {},
+      },
     },
   ]);
   return { submission: (await selectSubmission(t.db, id))!, envelope, document };
 }
 
 /** Records `who`'s countersignature on the submission's current step, as the service does; the submission read back. */
-async function recordStep(submission: SubmissionRecord, who: TestIdentity, officerId: string, decision: Decision = 'approve'): Promise<SubmissionRecord> {
+async function recordStep(
+  submission: SubmissionRecord,
+  who: TestIdentity,
+  officerId: string,
+  decision: Decision = 'approve',
+): Promise<SubmissionRecord> {
   const countersigned = await countersign(who, submission.envelope, decision);
   const counter = takeNewCountersignature(submission, readEnvelopeParts(countersigned), readEnvelopeParts(submission.envelope));
   const step = pendingStepOf(submission);
@@ -170,14 +210,22 @@ async function recordStep(submission: SubmissionRecord, who: TestIdentity, offic
 }
 
 /** The report the service judges a countersignature by: the submitted envelope with this countersignature alone. */
-async function countersignedReport(submission: SubmissionRecord, upload: Uint8Array, revocation?: RevocationSource): Promise<ValidationReport> {
+async function countersignedReport(
+  submission: SubmissionRecord,
+  upload: Uint8Array,
+  revocation?: RevocationSource,
+): Promise<ValidationReport> {
   const uploaded = readEnvelopeParts(upload);
   const counter = takeNewCountersignature(submission, uploaded, readEnvelopeParts(submission.envelope));
   return verify(withCountersignatures(submission.originalEnvelope, [counter], { certificates: uploaded.certificates }), revocation);
 }
 
 /** The validated officer of `who`'s countersignature on the submission. */
-async function officerOf(submission: SubmissionRecord, who: TestIdentity, decision: Decision = 'approve'): Promise<{ officer: OfficerSigner; report: ValidationReport }> {
+async function officerOf(
+  submission: SubmissionRecord,
+  who: TestIdentity,
+  decision: Decision = 'approve',
+): Promise<{ officer: OfficerSigner; report: ValidationReport }> {
   const report = await countersignedReport(submission, await countersign(who, submission.envelope, decision));
   const signature = countersignatureOf(submission, report);
   return { officer: validatedOfficer(submission, signature, report), report };
@@ -187,7 +235,10 @@ describe('countersign checks: who acts, on what', () => {
   it("refuses an officer outside the applicant's jurisdiction who has not countersigned the submission", async () => {
     const { submission } = await storeSubmission();
     const countersigners = async () => (await selectCountersignatures(t.db, submission.id)).map((c) => c.officerId);
-    const error = await expectCode(() => checkMayAct(submission, officerCaller('SZ-R-009', 'reviewer', '440300'), countersigners), 'ERR_SUBMISSION_OUT_OF_JURISDICTION');
+    const error = await expectCode(
+      () => checkMayAct(submission, officerCaller('SZ-R-009', 'reviewer', '440300'), countersigners),
+      'ERR_SUBMISSION_OUT_OF_JURISDICTION',
+    );
     expect(error.detail).toEqual({ submission: submission.id });
     await checkMayAct(submission, officerCaller('FZ-R-001', 'reviewer', '350100'), countersigners);
   });
@@ -195,7 +246,9 @@ describe('countersign checks: who acts, on what', () => {
   it('lets an officer outside the jurisdiction act on a submission it countersigned before', async () => {
     const { submission } = await storeSubmission();
     const after = await recordStep(submission, farReviewer, 'SZ-R-009');
-    await checkMayAct(after, officerCaller('SZ-R-009', 'reviewer', '440300'), async () => (await selectCountersignatures(t.db, after.id)).map((c) => c.officerId));
+    await checkMayAct(after, officerCaller('SZ-R-009', 'reviewer', '440300'), async () =>
+      (await selectCountersignatures(t.db, after.id)).map((c) => c.officerId),
+    );
   });
 
   it('refuses a countersignature on a submission that is no longer pending', async () => {
@@ -206,27 +259,45 @@ describe('countersign checks: who acts, on what', () => {
 
   it('refuses a JWS upload for a submission held as a CMS envelope', async () => {
     const { submission } = await storeSubmission();
-    const jws = Buffer.from(JSON.stringify(await signJws({ signer: ent.signer, chain: ent.chain, payload: foodLicence(), time: NOW })), 'utf8');
+    const jws = Buffer.from(
+      JSON.stringify(await signJws({ signer: ent.signer, chain: ent.chain, payload: foodLicence(), time: NOW })),
+      'utf8',
+    );
     await expectCode(() => checkSameFormat(submission, readEnvelopeParts(jws)), 'ERR_SUBMISSION_FORMAT_MISMATCH');
     checkSameFormat(submission, readEnvelopeParts(submission.envelope));
   });
 
   it('refuses an upload whose enterprise signature is another one, even over the same document', async () => {
     const { submission, document } = await storeSubmission();
-    const resigned = await signCms({ signer: ent.signer, chain: ent.chain, content: document, detached: false, time: new Date(NOW.getTime() - 1000) });
+    const resigned = await signCms({
+      signer: ent.signer,
+      chain: ent.chain,
+      content: document,
+      detached: false,
+      time: new Date(NOW.getTime() - 1000),
+    });
     const upload = readEnvelopeParts(await countersign(reviewer, resigned));
-    await expectCode(() => checkSameApplication(submission, upload, readEnvelopeParts(submission.envelope)), 'ERR_SUBMISSION_COUNTERSIGNATURE_FOREIGN');
+    await expectCode(
+      () => checkSameApplication(submission, upload, readEnvelopeParts(submission.envelope)),
+      'ERR_SUBMISSION_COUNTERSIGNATURE_FOREIGN',
+    );
   });
 
   it('refuses an upload that adds no countersignature', async () => {
     const { submission, envelope } = await storeSubmission();
-    await expectCode(() => takeNewCountersignature(submission, readEnvelopeParts(envelope), readEnvelopeParts(submission.envelope)), 'ERR_SUBMISSION_COUNTERSIGNATURE_MISSING');
+    await expectCode(
+      () => takeNewCountersignature(submission, readEnvelopeParts(envelope), readEnvelopeParts(submission.envelope)),
+      'ERR_SUBMISSION_COUNTERSIGNATURE_MISSING',
+    );
   });
 
   it('refuses a replay: an upload whose countersignatures are all recorded already', async () => {
     const { submission } = await storeSubmission();
     const after = await recordStep(submission, reviewer, 'FZ-R-001');
-    await expectCode(() => takeNewCountersignature(after, readEnvelopeParts(after.envelope), readEnvelopeParts(after.envelope)), 'ERR_SUBMISSION_COUNTERSIGNATURE_REPLAYED');
+    await expectCode(
+      () => takeNewCountersignature(after, readEnvelopeParts(after.envelope), readEnvelopeParts(after.envelope)),
+      'ERR_SUBMISSION_COUNTERSIGNATURE_REPLAYED',
+    );
   });
 
   it('refuses an upload that adds two countersignatures at once, and takes exactly the one added otherwise', async () => {
@@ -234,7 +305,10 @@ describe('countersign checks: who acts, on what', () => {
     const once = await countersign(reviewer, submission.envelope);
     const twice = await countersign(approver, once);
     const held = readEnvelopeParts(submission.envelope);
-    await expectCode(() => takeNewCountersignature(submission, readEnvelopeParts(twice), held), 'ERR_SUBMISSION_COUNTERSIGNATURE_AMBIGUOUS');
+    await expectCode(
+      () => takeNewCountersignature(submission, readEnvelopeParts(twice), held),
+      'ERR_SUBMISSION_COUNTERSIGNATURE_AMBIGUOUS',
+    );
     const added = readEnvelopeParts(once).countersignatures;
     expect(takeNewCountersignature(submission, readEnvelopeParts(once), held)).toEqual(added[0]);
   });
@@ -251,12 +325,18 @@ describe('countersign checks: the countersignature, validated now', () => {
   it("refuses the applicant's countersignature on its own application", async () => {
     const { submission } = await storeSubmission();
     const report = await countersignedReport(submission, await countersign(ent, submission.envelope));
-    await expectCode(() => checkNotApplicant(submission, countersignatureOf(submission, report)), 'ERR_SUBMISSION_COUNTERSIGNER_IS_APPLICANT');
+    await expectCode(
+      () => checkNotApplicant(submission, countersignatureOf(submission, report)),
+      'ERR_SUBMISSION_COUNTERSIGNER_IS_APPLICANT',
+    );
   });
 
   it('refuses a countersignature made with a certificate that carries no officer authorization', async () => {
     const { submission } = await storeSubmission();
-    const signature = countersignatureOf(submission, await countersignedReport(submission, await countersign(stranger, submission.envelope)));
+    const signature = countersignatureOf(
+      submission,
+      await countersignedReport(submission, await countersign(stranger, submission.envelope)),
+    );
     checkNotApplicant(submission, signature);
     await expectCode(() => checkOfficerCertificate(submission, signature), 'ERR_SUBMISSION_COUNTERSIGNER_NOT_OFFICER');
   });
@@ -291,14 +371,20 @@ describe('countersign checks: the countersignature, validated now', () => {
 
   it("refuses another officer's countersignature uploaded by the logged-in officer", async () => {
     const { submission } = await storeSubmission();
-    await expectCode(() => checkCallerIsCountersigner(submission, officerCaller('FZ-R-002', 'reviewer', '350100'), 'FZ-R-001'), 'ERR_SUBMISSION_COUNTERSIGNER_NOT_CALLER');
+    await expectCode(
+      () => checkCallerIsCountersigner(submission, officerCaller('FZ-R-002', 'reviewer', '350100'), 'FZ-R-001'),
+      'ERR_SUBMISSION_COUNTERSIGNER_NOT_CALLER',
+    );
     checkCallerIsCountersigner(submission, officerCaller('FZ-R-001', 'reviewer', '350100'), 'FZ-R-001');
   });
 
   it("refuses an approver's countersignature on the reviewer's step", async () => {
     const { submission } = await storeSubmission();
     const { officer } = await officerOf(submission, approver);
-    const error = await expectCode(() => checkRole(submission, pendingStepOf(submission), officer, 'FJ-A-001'), 'ERR_SUBMISSION_WRONG_ROLE');
+    const error = await expectCode(
+      () => checkRole(submission, pendingStepOf(submission), officer, 'FJ-A-001'),
+      'ERR_SUBMISSION_WRONG_ROLE',
+    );
     expect(error.detail).toEqual({ submission: submission.id, step: 0, role: 'reviewer' });
   });
 
@@ -313,10 +399,16 @@ describe('countersign checks: the countersignature, validated now', () => {
 
   it("refuses a review decision on the approver's step, and takes it on the reviewer's", async () => {
     const { submission } = await storeSubmission();
-    const reviewed = countersignatureOf(submission, await countersignedReport(submission, await countersign(reviewer, submission.envelope, 'review')));
+    const reviewed = countersignatureOf(
+      submission,
+      await countersignedReport(submission, await countersign(reviewer, submission.envelope, 'review')),
+    );
     expect(decisionOf(submission, pendingStepOf(submission), reviewed)).toBe('review');
     const atApproval = await recordStep(submission, reviewer, 'FZ-R-001', 'review');
-    const signature = countersignatureOf(atApproval, await countersignedReport(atApproval, await countersign(approver, atApproval.envelope, 'review')));
+    const signature = countersignatureOf(
+      atApproval,
+      await countersignedReport(atApproval, await countersign(approver, atApproval.envelope, 'review')),
+    );
     await expectCode(() => decisionOf(atApproval, pendingStepOf(atApproval), signature), 'ERR_SUBMISSION_DECISION_INVALID');
   });
 });
@@ -340,7 +432,10 @@ describe('countersign checks: under the row lock', () => {
     await recordStep(submission, reviewer, 'FZ-R-001');
     const state = (await locked(submission.id))!;
     checkPendingUnderLock(submission, state); // still pending: at the next step
-    const error = await expectCode(() => checkStepNotTakenUnderLock(submission, state, pendingStepOf(submission)), 'ERR_SUBMISSION_STEP_TAKEN');
+    const error = await expectCode(
+      () => checkStepNotTakenUnderLock(submission, state, pendingStepOf(submission)),
+      'ERR_SUBMISSION_STEP_TAKEN',
+    );
     expect(error.detail).toEqual({ step: 0 });
   });
 
@@ -371,7 +466,10 @@ describe('countersign checks: under the row lock', () => {
     const standing = async () => (await selectEnterprisesByUscc(t.db, [USCC]))[0];
     checkApplicantStandingUnderLock(submission, await standing(), food);
     await expectCode(() => checkApplicantStandingUnderLock(submission, undefined, food), 'ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE');
-    await t.db.query(`UPDATE enterprises SET status = 'revoked', status_changed_at = now(), status_reason = 'licence revoked' WHERE uscc = $1`, [USCC]);
+    await t.db.query(
+      `UPDATE enterprises SET status = 'revoked', status_changed_at = now(), status_reason = 'licence revoked' WHERE uscc = $1`,
+      [USCC],
+    );
     try {
       const revoked = await standing();
       await expectCode(() => checkApplicantStandingUnderLock(submission, revoked, food), 'ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE');

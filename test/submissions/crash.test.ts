@@ -38,7 +38,11 @@ describe.skipIf(pg === undefined)('a crash during a load of submissions (Postgre
     const env = { CHANCERY_KEY_PASSPHRASE: 'crash-test passphrase, not a secret', LOG_LEVEL: 'info' };
     const serve = async (): Promise<{ child: Child; url: string }> => {
       const port = await freePort();
-      const child = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir, '--database-url', databaseUrl], env);
+      const child = startChild(
+        process.execPath,
+        [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir, '--database-url', databaseUrl],
+        env,
+      );
       await child.waitFor('chancery listening', 120_000);
       return { child, url: `http://127.0.0.1:${port}` };
     };
@@ -46,7 +50,11 @@ describe.skipIf(pg === undefined)('a crash during a load of submissions (Postgre
     try {
       const first = await serve();
       running = first.child;
-      const admin = await ChanceryClient.login(first.url, signerFromPem('admin', readFileSync(join(dataDir, 'admin', 'admin.key.pem'))), pemDecodeAll(readFileSync(join(dataDir, 'admin', 'admin.cert.pem'), 'utf8'), ['CERTIFICATE'])!);
+      const admin = await ChanceryClient.login(
+        first.url,
+        signerFromPem('admin', readFileSync(join(dataDir, 'admin', 'admin.key.pem'))),
+        pemDecodeAll(readFileSync(join(dataDir, 'admin', 'admin.cert.pem'), 'utf8'), ['CERTIFICATE'])!,
+      );
       const uscc = completeUscc('9144030500077000');
       await admin.json('POST', '/api/v1/enterprises', { uscc, name: 'Crash Test Foods Co Ltd' });
       const issuing = pemDecodeAll(readFileSync(join(dataDir, 'ca', 'issuing.pem'), 'utf8'), ['CERTIFICATE'])![0]!;
@@ -58,7 +66,15 @@ describe.skipIf(pg === undefined)('a crash during a load of submissions (Postgre
       const enterprise = await holder({ profile: 'enterprise-signing', uscc });
       const auditor = await holder({ profile: 'auditor', name: 'Crash Auditor' });
       const envelopes = await Promise.all(
-        Array.from({ length: 600 }, (_, i) => signCms({ signer: enterprise.signer, chain: enterprise.chain, content: documentBytes(annualReport(uscc, `CRASH-${i}`, new Date())), detached: false, time: new Date() })),
+        Array.from({ length: 600 }, (_, i) =>
+          signCms({
+            signer: enterprise.signer,
+            chain: enterprise.chain,
+            content: documentBytes(annualReport(uscc, `CRASH-${i}`, new Date())),
+            detached: false,
+            time: new Date(),
+          }),
+        ),
       );
 
       // Load from 32 clients; kill -9 once 150 submissions were acknowledged.
@@ -94,14 +110,17 @@ describe.skipIf(pg === undefined)('a crash during a load of submissions (Postgre
         const view = await client.status(id);
         expect(view.history[0]).toMatchObject({ logIndex: payload.logIndex, leafHash: payload.leafHash, status: payload.status });
         expect(await client.receipt(id)).toBe(receipt);
-        const page = await client.json<{ entries: Array<{ index: number; leafHash: string; entry: string }> }>('GET', `/log/entries?start=${payload.logIndex}&end=${payload.logIndex + 1}`);
+        const page = await client.json<{ entries: Array<{ index: number; leafHash: string; entry: string }> }>(
+          'GET',
+          `/log/entries?start=${payload.logIndex}&end=${payload.logIndex + 1}`,
+        );
         expect(page.entries[0]!.leafHash).toBe(payload.leafHash);
         expect(hashLeaf(Buffer.from(page.entries[0]!.entry, 'utf8')).toString('hex')).toBe(payload.leafHash);
       }
       // Wait for a checkpoint of the whole log, then verify it as an auditor would.
       for (let i = 0; i < 50; i++) {
         const size = Number((await (await fetch(`${second.url}/log/checkpoint`)).text()).split('\n')[1]);
-        const head = ((await client.json<{ treeSize: number }>('GET', '/log/entries?start=0&end=1')).treeSize);
+        const head = (await client.json<{ treeSize: number }>('GET', '/log/entries?start=0&end=1')).treeSize;
         if (size === head) break;
         await new Promise((r) => setTimeout(r, 200));
       }

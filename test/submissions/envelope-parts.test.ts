@@ -20,7 +20,8 @@ beforeAll(async () => {
   approver = await pki.officer('approver', '350000');
 });
 
-const verify = (envelope: Uint8Array, content?: Uint8Array) => verifyEnvelope({ envelope, content, anchors: pki.anchors, revocation: noRevocation(), time: NOW });
+const verify = (envelope: Uint8Array, content?: Uint8Array) =>
+  verifyEnvelope({ envelope, content, anchors: pki.anchors, revocation: noRevocation(), time: NOW });
 
 describe('envelope parts', () => {
   it('reads a CMS envelope: the enterprise signature and each countersignature by the hash of its signature value', async () => {
@@ -35,13 +36,25 @@ describe('envelope parts', () => {
 
   it('merges countersignatures made over different copies into one envelope that verifies with both', async () => {
     const base = await signCms({ signer: enterprise.signer, chain: enterprise.chain, content: annualReport(), detached: true, time: NOW });
-    const byReviewer = readEnvelopeParts(await countersignCms(base, { signer: reviewer.signer, chain: reviewer.chain, decision: 'review', time: NOW }));
-    const byApprover = readEnvelopeParts(await countersignCms(base, { signer: approver.signer, chain: approver.chain, decision: 'approve', time: NOW }));
-    const merged = withCountersignatures(withCountersignatures(base, byReviewer.countersignatures, { certificates: byReviewer.certificates }), byApprover.countersignatures, { certificates: byApprover.certificates });
+    const byReviewer = readEnvelopeParts(
+      await countersignCms(base, { signer: reviewer.signer, chain: reviewer.chain, decision: 'review', time: NOW }),
+    );
+    const byApprover = readEnvelopeParts(
+      await countersignCms(base, { signer: approver.signer, chain: approver.chain, decision: 'approve', time: NOW }),
+    );
+    const merged = withCountersignatures(
+      withCountersignatures(base, byReviewer.countersignatures, { certificates: byReviewer.certificates }),
+      byApprover.countersignatures,
+      { certificates: byApprover.certificates },
+    );
     const report = await verify(merged, annualReport());
     expect(report.indication).toBe('TOTAL_PASSED');
     expect(report.signatures.map((s) => s.decision ?? null).sort()).toEqual([null, 'approve', 'review'].sort());
-    expect(readEnvelopeParts(merged).countersignatures.map((c) => c.id).sort()).toEqual([byReviewer.countersignatures[0]!.id, byApprover.countersignatures[0]!.id].sort());
+    expect(
+      readEnvelopeParts(merged)
+        .countersignatures.map((c) => c.id)
+        .sort(),
+    ).toEqual([byReviewer.countersignatures[0]!.id, byApprover.countersignatures[0]!.id].sort());
   });
 
   it('embeds a detached JWS payload and appends countersignature entries in the general serialization', async () => {
@@ -50,7 +63,11 @@ describe('envelope parts', () => {
     expect(readEnvelopeParts(detached).payloadB64).toBeUndefined();
     const embedded = withCountersignatures(detached, [], { content: annualReport() });
     expect(JSON.parse(embedded.toString()).payload).toBe(Buffer.from(annualReport()).toString('base64url'));
-    const countersigned = readEnvelopeParts(Buffer.from(JSON.stringify(await countersignJws(embedded, { signer: reviewer.signer, chain: reviewer.chain, decision: 'refuse', time: NOW }))));
+    const countersigned = readEnvelopeParts(
+      Buffer.from(
+        JSON.stringify(await countersignJws(embedded, { signer: reviewer.signer, chain: reviewer.chain, decision: 'refuse', time: NOW })),
+      ),
+    );
     const merged = withCountersignatures(embedded, countersigned.countersignatures);
     const report = await verify(merged);
     expect(report.indication).toBe('TOTAL_PASSED');

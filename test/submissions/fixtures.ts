@@ -73,11 +73,20 @@ export async function createWorld(driver: Driver): Promise<World> {
       const signer = signerFromPem(name, keyPem);
       const csr = (await buildCsr(signer)).pem;
       const cert = await admin.json<{ serial: string; pem: string }>('POST', '/api/v1/certificates', { ...body, csr });
-      return { name, signer, keyPem, certPem: cert.pem, chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, issuing], serial: cert.serial };
+      return {
+        name,
+        signer,
+        keyPem,
+        certPem: cert.pem,
+        chain: [pemDecodeAll(cert.pem, ['CERTIFICATE'])![0]!, issuing],
+        serial: cert.serial,
+      };
     };
     const a = { ...(await holder('enterprise A', { profile: 'enterprise-signing', uscc: USCC_A })), uscc: USCC_A };
     const b = { ...(await holder('enterprise B', { profile: 'enterprise-signing', uscc: USCC_B })), uscc: USCC_B };
-    const [reviewer, approver, approver2, outsider] = await Promise.all(officers.map(async (o) => ({ ...(await holder(o.id, { profile: 'officer', officerId: o.id })), id: o.id })));
+    const [reviewer, approver, approver2, outsider] = await Promise.all(
+      officers.map(async (o) => ({ ...(await holder(o.id, { profile: 'officer', officerId: o.id })), id: o.id })),
+    );
     const auditor = await holder('auditor', { profile: 'auditor', name: 'Independent Auditor' });
     const clients = new Map<Holder, Promise<ChanceryClient>>();
     return {
@@ -135,7 +144,10 @@ export async function countersignWith(h: Holder, envelope: Uint8Array, decision:
 }
 
 /** The audit entries appended since `from`, parsed. */
-export async function entriesSince(ts: TestService, from: number): Promise<Array<{ index: number; kind: string; actor: string; subject: string; data: Record<string, unknown> }>> {
+export async function entriesSince(
+  ts: TestService,
+  from: number,
+): Promise<Array<{ index: number; kind: string; actor: string; subject: string; data: Record<string, unknown> }>> {
   const reader = ts.service.auditPart.reader;
   const size = await reader.treeSize();
   if (size <= from) return [];

@@ -1,6 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OID } from '../../src/oids.js';
-import { offlineChanceryRevocation, readReceipt, ReceiptSigner, verifyReceipt, type ReceiptPayload } from '../../src/submissions/receipts.js';
+import {
+  offlineChanceryRevocation,
+  readReceipt,
+  ReceiptSigner,
+  verifyReceipt,
+  type ReceiptPayload,
+} from '../../src/submissions/receipts.js';
 import { noRevocation } from '../../src/verify/revocation.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { createTestPki, type TestIdentity, type TestPki } from '../verify/envelope-pki.js';
@@ -30,7 +36,13 @@ describe('receipts', () => {
   it('round-trips: the payload is the canonical JSON of the seven members, and it verifies to the root', async () => {
     const jws = await new ReceiptSigner(seal.signer, [seal.der, pki.issuing.der]).sign(PAYLOAD);
     const payloadText = Buffer.from(jws.split('.')[1]!, 'base64url').toString();
-    expect(payloadText).toBe('{"applicant":"91350100M000100Y43","at":"2026-05-01T08:00:01.123Z","documentDigest":"' + 'a'.repeat(64) + '","leafHash":"' + 'b'.repeat(64) + '","logIndex":42,"status":"pending","submission":"0b9f6a2c-1f0e-4d4a-9d55-3f1c2a7e9b10"}');
+    expect(payloadText).toBe(
+      '{"applicant":"91350100M000100Y43","at":"2026-05-01T08:00:01.123Z","documentDigest":"' +
+        'a'.repeat(64) +
+        '","leafHash":"' +
+        'b'.repeat(64) +
+        '","logIndex":42,"status":"pending","submission":"0b9f6a2c-1f0e-4d4a-9d55-3f1c2a7e9b10"}',
+    );
     const verified = await verifyReceipt(jws, trust());
     expect(verified.payload).toEqual(PAYLOAD);
     expect(verified.seal.sha256Fingerprint).toBe(seal.certificate.sha256Fingerprint);
@@ -48,7 +60,9 @@ describe('receipts', () => {
     expect(error.message).toContain('not ES256');
     await expectCode(() => verifyReceipt(jws.split('.').slice(0, 2).join('.'), trust()), 'ERR_SUBMISSION_RECEIPT_INVALID');
     const extra = Buffer.from(JSON.stringify({ ...PAYLOAD, note: 'x' })).toString('base64url');
-    expect((await expectCode(() => verifyReceipt(`${h}.${extra}.${s}`, trust()), 'ERR_SUBMISSION_RECEIPT_INVALID')).message).toContain('unknown member');
+    expect((await expectCode(() => verifyReceipt(`${h}.${extra}.${s}`, trust()), 'ERR_SUBMISSION_RECEIPT_INVALID')).message).toContain(
+      'unknown member',
+    );
   });
 
   it('refuses a receipt signed with a certificate that is not a service seal (an enterprise certificate)', async () => {
@@ -72,7 +86,10 @@ describe('receipts', () => {
     const issuingOnly = offlineChanceryRevocation([await pki.crl([])]);
     const withoutRoot = await expectCode(() => verifyReceipt(jws, trust(issuingOnly)), 'ERR_SUBMISSION_RECEIPT_INVALID');
     expect(withoutRoot.message).toMatch(/TRY_LATER: The revocation status of certificate "[^"]*Issuing CA"/);
-    const revoked = offlineChanceryRevocation([await pki.crl([{ serialHex: seal.serialHex, at: new Date('2026-05-01T07:00:00Z') }]), rootCrl]);
+    const revoked = offlineChanceryRevocation([
+      await pki.crl([{ serialHex: seal.serialHex, at: new Date('2026-05-01T07:00:00Z') }]),
+      rootCrl,
+    ]);
     const error = await expectCode(() => verifyReceipt(jws, trust(revoked)), 'ERR_SUBMISSION_RECEIPT_INVALID');
     expect(error.message).toContain('REVOKED');
   });

@@ -13,25 +13,31 @@ describe('Turns', () => {
   it('starts callers in the order they asked', async () => {
     const turns = new Turns();
     const order: number[] = [];
-    await Promise.all([0, 1, 2, 3, 4].map(async (i) => {
-      await turns.take();
-      order.push(i);
-    }));
+    await Promise.all(
+      [0, 1, 2, 3, 4].map(async (i) => {
+        await turns.take();
+        order.push(i);
+      }),
+    );
     expect(order).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('lets the event loop run its other callbacks between two turns, where promise chains would not', async () => {
     const turns = new Turns();
     const events: string[] = [];
-    const timer = new Promise<void>((resolve) => setTimeout(() => {
-      events.push('timer');
-      resolve();
-    }, 1));
-    await Promise.all([0, 1, 2].map(async (i) => {
-      await turns.take();
-      events.push(`turn ${i}`);
-      busy(5);
-    }));
+    const timer = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        events.push('timer');
+        resolve();
+      }, 1),
+    );
+    await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        await turns.take();
+        events.push(`turn ${i}`);
+        busy(5);
+      }),
+    );
     await timer;
     // The timer is due while turn 0 runs; it fires before turn 1 starts, not after all three.
     expect(events.indexOf('timer')).toBeLessThan(events.indexOf('turn 1'));

@@ -52,7 +52,9 @@ describe('algorithm policy', () => {
   });
 
   it('refuses P-521, ECDSA with parameters, and an ECDSA algorithm with a non-EC key, naming why', () => {
-    expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.ecdsaWithSha512), p521))).toMatch(/ecdsa-with-SHA512: the EC curve P-521 is not accepted/);
+    expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.ecdsaWithSha512), p521))).toMatch(
+      /ecdsa-with-SHA512: the EC curve P-521 is not accepted/,
+    );
     expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.ecdsaWithSha256, true), p256))).toMatch(/with parameters/);
     expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.ecdsaWithSha256), rsa2048))).toMatch(/not EC/);
   });
@@ -63,29 +65,47 @@ describe('algorithm policy', () => {
   });
 
   it('accepts RSA PKCS#1 v1.5 with SHA-2 (NULL or absent parameters) on 2048–4096-bit keys', () => {
-    expect(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.sha256WithRsa, true), rsa2048)).toEqual({ scheme: { kind: 'rsa-pkcs1', hash: 'sha256' } });
-    expect(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.sha512WithRsa), rsa2048)).toEqual({ scheme: { kind: 'rsa-pkcs1', hash: 'sha512' } });
-    expect(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.sha256WithRsa, true).der, rsa2048)).toEqual({ scheme: { kind: 'rsa-pkcs1', hash: 'sha256' } });
+    expect(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.sha256WithRsa, true), rsa2048)).toEqual({
+      scheme: { kind: 'rsa-pkcs1', hash: 'sha256' },
+    });
+    expect(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.sha512WithRsa), rsa2048)).toEqual({
+      scheme: { kind: 'rsa-pkcs1', hash: 'sha512' },
+    });
+    expect(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.sha256WithRsa, true).der, rsa2048)).toEqual({
+      scheme: { kind: 'rsa-pkcs1', hash: 'sha256' },
+    });
   });
 
   it('refuses RSA-1024, small exponents, SHA-1 and MD5, naming the algorithm', () => {
-    expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.sha256WithRsa, true), rsa1024))).toMatch(/1024 bits is outside 2048–4096/);
+    expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.sha256WithRsa, true), rsa1024))).toMatch(
+      /1024 bits is outside 2048–4096/,
+    );
     expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.sha256WithRsa, true), rsaE3))).toMatch(/exponent 3/);
-    expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier('1.2.840.113549.1.1.5', true), rsa2048))).toMatch(/sha1WithRSAEncryption .* not accepted/);
+    expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier('1.2.840.113549.1.1.5', true), rsa2048))).toMatch(
+      /sha1WithRSAEncryption .* not accepted/,
+    );
     expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier('1.2.840.113549.1.1.4', true), rsa2048))).toMatch(/md5WithRSAEncryption/);
     expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier('1.2.840.10040.4.3'), rsa2048))).toMatch(/dsa-with-SHA1/);
     expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier('1.2.3.4'), rsa2048))).toMatch(/1\.2\.3\.4/);
   });
 
   it('takes the hash of plain rsaEncryption from the CMS digest algorithm', () => {
-    expect(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.rsaEncryption, true), rsa2048, { digestAlgorithm: ALG.sha384 })).toEqual({ scheme: { kind: 'rsa-pkcs1', hash: 'sha384' } });
-    expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.rsaEncryption, true), rsa2048, { digestAlgorithm: '1.3.14.3.2.26' }))).toMatch(/SHA-1/);
+    expect(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.rsaEncryption, true), rsa2048, { digestAlgorithm: ALG.sha384 })).toEqual({
+      scheme: { kind: 'rsa-pkcs1', hash: 'sha384' },
+    });
+    expect(
+      refusal(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.rsaEncryption, true), rsa2048, { digestAlgorithm: '1.3.14.3.2.26' })),
+    ).toMatch(/SHA-1/);
     expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.rsaEncryption, true), rsa2048))).toMatch(/no digest algorithm/);
   });
 
   it('accepts RSASSA-PSS only with SHA-2, MGF1 over the same hash and a salt as long as the hash', () => {
-    expect(signatureSchemeOf(pssAlgorithmIdentifier('sha256'), rsa2048)).toEqual({ scheme: { kind: 'rsa-pss', hash: 'sha256', saltLength: 32 } });
-    expect(signatureSchemeOf(pssAlgorithmIdentifier('sha512'), rsa2048)).toEqual({ scheme: { kind: 'rsa-pss', hash: 'sha512', saltLength: 64 } });
+    expect(signatureSchemeOf(pssAlgorithmIdentifier('sha256'), rsa2048)).toEqual({
+      scheme: { kind: 'rsa-pss', hash: 'sha256', saltLength: 32 },
+    });
+    expect(signatureSchemeOf(pssAlgorithmIdentifier('sha512'), rsa2048)).toEqual({
+      scheme: { kind: 'rsa-pss', hash: 'sha512', saltLength: 64 },
+    });
     expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.rsassaPss), rsa2048))).toMatch(/SHA-1/);
     const pss = pssAlgorithmIdentifier('sha256');
     const salt20 = Buffer.from(pss.der);

@@ -26,14 +26,25 @@ describe('parseCertificate', () => {
   let leaf: TestCert;
 
   beforeAll(async () => {
-    root = await makeCert({ subject: 'C=CN, O=Parse Test, CN=Parse Root', ca: true, pathLen: 2, keyAlg: 'P-384', extensions: [nameConstraints([dnsName('example.com'), directoryName('C=CN, O=Parse Test')], [dnsName('bad.example.com')])], ...validity });
+    root = await makeCert({
+      subject: 'C=CN, O=Parse Test, CN=Parse Root',
+      ca: true,
+      pathLen: 2,
+      keyAlg: 'P-384',
+      extensions: [nameConstraints([dnsName('example.com'), directoryName('C=CN, O=Parse Test')], [dnsName('bad.example.com')])],
+      ...validity,
+    });
     leaf = await makeCert({
       subject: 'C=CN, O=Fuzhou Minjiang Foods, 2.5.4.97=NTRCN-91350100M000100Y43, CN=Fuzhou Minjiang Foods',
       issuer: root,
       serial: '00a1b2c3',
       eku: ['1.3.6.1.5.5.7.3.36', '1.3.6.1.5.5.7.3.2'],
       keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
-      san: [{ type: 'dns', value: 'foods.example.com' }, { type: 'email', value: 'legal@foods.example.com' }, { type: 'ip', value: '192.0.2.1' }],
+      san: [
+        { type: 'dns', value: 'foods.example.com' },
+        { type: 'email', value: 'legal@foods.example.com' },
+        { type: 'ip', value: '192.0.2.1' },
+      ],
       policies: ['2.25.246176504630350160250129726162839165097.3.1'],
       ...validity,
     });
@@ -45,7 +56,9 @@ describe('parseCertificate', () => {
     expect(leaf.der.includes(c.tbs)).toBe(true);
     expect(c.version).toBe(3);
     expect(c.serialNumberHex).toBe('00a1b2c3');
-    expect(c.subject.toString()).toBe('C=CN, O=Fuzhou Minjiang Foods, organizationIdentifier=NTRCN-91350100M000100Y43, CN=Fuzhou Minjiang Foods');
+    expect(c.subject.toString()).toBe(
+      'C=CN, O=Fuzhou Minjiang Foods, organizationIdentifier=NTRCN-91350100M000100Y43, CN=Fuzhou Minjiang Foods',
+    );
     expect(c.subject.attribute('2.5.4.97')).toEqual(['NTRCN-91350100M000100Y43']);
     expect(c.issuer.equals(root.certificate.subject)).toBe(true);
     expect(c.issuerDer.equals(root.certificate.subjectDer)).toBe(true);
@@ -90,10 +103,21 @@ describe('parseCertificate', () => {
   });
 
   it('records profile faults instead of throwing: unknown critical extension stays visible, duplicate and malformed ones are problems', async () => {
-    const c = await makeCert({ subject: 'CN=Odd', issuer: root, extensions: [rawExtension('1.3.6.1.4.1.55555.1', true), rawExtension('2.5.29.37', false, Buffer.from([0x30, 0x00]))], ...validity });
+    const c = await makeCert({
+      subject: 'CN=Odd',
+      issuer: root,
+      extensions: [rawExtension('1.3.6.1.4.1.55555.1', true), rawExtension('2.5.29.37', false, Buffer.from([0x30, 0x00]))],
+      ...validity,
+    });
     expect(c.certificate.unknownCriticalExtensions).toEqual(['1.3.6.1.4.1.55555.1']);
     expect(c.certificate.problems.join('\n')).toMatch(/extended key usage is empty/);
-    const critAki = await makeCert({ subject: 'CN=Odd', issuer: root, noAki: true, extensions: [rawExtension('2.5.29.35', true, Buffer.from([0x30, 0x02, 0x80, 0x00]))], ...validity });
+    const critAki = await makeCert({
+      subject: 'CN=Odd',
+      issuer: root,
+      noAki: true,
+      extensions: [rawExtension('2.5.29.35', true, Buffer.from([0x30, 0x02, 0x80, 0x00]))],
+      ...validity,
+    });
     expect(critAki.certificate.problems.join('\n')).toMatch(/authority key identifier extension is marked critical/);
     expect(withSerial(leaf.der, Buffer.from([0])).serialNumberProblem).toMatch(/zero/);
     expect(withSerial(leaf.der, Buffer.from([0xff, 0x01])).serialNumberProblem).toMatch(/negative/);
@@ -127,7 +151,8 @@ describe('parseCertificate on hostile input', () => {
 
   it('refuses 50 nested SETs and a huge declared length quickly', async () => {
     let nested = Buffer.from([0x05, 0x00]);
-    for (let i = 0; i < 50; i++) nested = Buffer.concat([Buffer.from([0x31, nested.length < 128 ? nested.length : 0]), nested]).subarray(0, nested.length + 2);
+    for (let i = 0; i < 50; i++)
+      nested = Buffer.concat([Buffer.from([0x31, nested.length < 128 ? nested.length : 0]), nested]).subarray(0, nested.length + 2);
     await expectCode(() => parseCertificate(nested), 'ERR_VERIFY_MALFORMED');
     await expectCode(() => parseCertificate(Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02, 0x01, 0x00])), 'ERR_VERIFY_MALFORMED');
     const deep = Buffer.alloc(200);
@@ -159,7 +184,8 @@ describe('parseCertificate on hostile input', () => {
 });
 
 describe('directory string matching', () => {
-  const nameOf = (tag: number, text: string): Buffer => sequence(tlv(0x31, sequence(tlv(0x06, Buffer.from([0x55, 0x04, 0x03])), tlv(tag, Buffer.from(text, 'latin1')))));
+  const nameOf = (tag: number, text: string): Buffer =>
+    sequence(tlv(0x31, sequence(tlv(0x06, Buffer.from([0x55, 0x04, 0x03])), tlv(tag, Buffer.from(text, 'latin1')))));
 
   it('compares names case-insensitively across string types (RFC 5280 §7.1)', () => {
     expect(parseNameDer(nameOf(0x13, 'Chancery CA')).equals(parseNameDer(nameOf(0x0c, 'CHANCERY  ca')))).toBe(true);

@@ -13,8 +13,15 @@ import { expectCode } from '../helpers/expect-code.js';
 import { annualReport, createTestPki, type TestIdentity, type TestPki } from './envelope-pki.js';
 
 describe('DER faults as the verifier reports them', () => {
-  it('refuses indefinite lengths, non-minimal lengths, trailing bytes and multi-octet tags with ERR_VERIFY_MALFORMED and the reader\'s message', async () => {
-    const faults = [[0x30, 0x80, 0x00, 0x00], [0x04, 0x81, 0x01, 0x00], [0x04, 0x82, 0x00, 0x01, 0x00], [0x04, 0x01, 0x00, 0x00], [0x1f, 0x81, 0x01, 0x00], [0x04, 0x05, 0x00]];
+  it("refuses indefinite lengths, non-minimal lengths, trailing bytes and multi-octet tags with ERR_VERIFY_MALFORMED and the reader's message", async () => {
+    const faults = [
+      [0x30, 0x80, 0x00, 0x00],
+      [0x04, 0x81, 0x01, 0x00],
+      [0x04, 0x82, 0x00, 0x01, 0x00],
+      [0x04, 0x01, 0x00, 0x00],
+      [0x1f, 0x81, 0x01, 0x00],
+      [0x04, 0x05, 0x00],
+    ];
     for (const bytes of faults) {
       const input = Buffer.from(bytes);
       const error = await expectCode(() => parseCmsSignedData(input), 'ERR_VERIFY_MALFORMED');
@@ -55,20 +62,44 @@ function standardAttributes(): Buffer[] {
 }
 
 /** A detached SignedData with one SignerInfo over `attributes` (in the order given), by `sid`. */
-async function handBuilt(attributes: Buffer[], sid: 'issuer-and-serial' | 'ski' = 'issuer-and-serial', signedDataVersion = sid === 'ski' ? 3 : 1): Promise<Buffer> {
+async function handBuilt(
+  attributes: Buffer[],
+  sid: 'issuer-and-serial' | 'ski' = 'issuer-and-serial',
+  signedDataVersion = sid === 'ski' ? 3 : 1,
+): Promise<Buffer> {
   const id = readCertificateIdentity(ent.der);
   const signedSet = tlv(0x31, ...attributes);
   const signature = await ent.signer.sign(signedSet);
   const implicit = Buffer.from(signedSet);
   implicit[0] = 0xa0;
   const sidDer = sid === 'ski' ? tlv(0x80, id.subjectKeyIdentifier!) : sequence(Buffer.from(id.issuer), tlv(0x02, id.serialContents));
-  const si = sequence(smallInteger(sid === 'ski' ? 3 : 1), sidDer, sequence(oid('2.16.840.1.101.3.4.2.1')), implicit, sequence(oid('1.2.840.10045.4.3.2')), octetString(signature));
-  const sd = sequence(smallInteger(signedDataVersion), setOf(sequence(oid('2.16.840.1.101.3.4.2.1'))), sequence(oid(OID.data)), tlv(0xa0, ent.der, pki.issuing.der), setOf(si));
+  const si = sequence(
+    smallInteger(sid === 'ski' ? 3 : 1),
+    sidDer,
+    sequence(oid('2.16.840.1.101.3.4.2.1')),
+    implicit,
+    sequence(oid('1.2.840.10045.4.3.2')),
+    octetString(signature),
+  );
+  const sd = sequence(
+    smallInteger(signedDataVersion),
+    setOf(sequence(oid('2.16.840.1.101.3.4.2.1'))),
+    sequence(oid(OID.data)),
+    tlv(0xa0, ent.der, pki.issuing.der),
+    setOf(si),
+  );
   return sequence(oid(OID.signedData), explicit(0, sd));
 }
 
 const verify = (envelope: Buffer): Promise<ValidationReport> =>
-  verifyEnvelope({ envelope, content: doc, anchors: pki.anchors, revocation: noRevocation(), policy: annual, time: new Date(NOW.getTime() + 60_000) });
+  verifyEnvelope({
+    envelope,
+    content: doc,
+    anchors: pki.anchors,
+    revocation: noRevocation(),
+    policy: annual,
+    time: new Date(NOW.getTime() + 60_000),
+  });
 const check = (r: ValidationReport, id: string) => r.signatures[0]?.checks.find((c) => c.id === id);
 
 describe('CMS signer infos built by hand', () => {
@@ -79,7 +110,12 @@ describe('CMS signer infos built by hand', () => {
   });
 
   it('refuses a SignedData version other than the one RFC 5652 §5.1 derives from the content (FORMAT_FAILURE)', async () => {
-    for (const [sid, version] of [['issuer-and-serial', 3], ['issuer-and-serial', 5], ['ski', 1], ['ski', 4]] as const) {
+    for (const [sid, version] of [
+      ['issuer-and-serial', 3],
+      ['issuer-and-serial', 5],
+      ['ski', 1],
+      ['ski', 4],
+    ] as const) {
       const env = await handBuilt(standardAttributes(), sid, version);
       const error = await expectCode(() => parseCmsSignedData(env), 'ERR_VERIFY_MALFORMED');
       expect(error.message).toContain(`requires ${sid === 'ski' ? 3 : 1}`);
@@ -107,7 +143,12 @@ describe('CMS signer infos built by hand', () => {
   });
 
   it('refuses each missing required attribute', async () => {
-    for (const [i, id] of [[0, 'cms.content-type'], [1, 'cms.signing-time'], [2, 'cms.message-digest'], [3, 'cms.signing-certificate-v2']] as const) {
+    for (const [i, id] of [
+      [0, 'cms.content-type'],
+      [1, 'cms.signing-time'],
+      [2, 'cms.message-digest'],
+      [3, 'cms.signing-certificate-v2'],
+    ] as const) {
       const attrs = standardAttributes().filter((_, k) => k !== i);
       const r = await verify(await handBuilt(attrs));
       expect(r.indication, id).toBe('TOTAL_FAILED');
@@ -124,6 +165,9 @@ describe('CMS signer infos built by hand', () => {
   it('refuses an ESS certHash over another certificate (NO_SIGNING_CERTIFICATE_FOUND)', async () => {
     const attrs = standardAttributes();
     attrs[3] = attr(OID.signingCertificateV2, essV2(pki.issuing.der));
-    expect(await verify(await handBuilt(attrs))).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'NO_SIGNING_CERTIFICATE_FOUND' });
+    expect(await verify(await handBuilt(attrs))).toMatchObject({
+      indication: 'INDETERMINATE',
+      subIndication: 'NO_SIGNING_CERTIFICATE_FOUND',
+    });
   });
 });

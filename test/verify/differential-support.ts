@@ -94,7 +94,10 @@ export function mutate(der: Buffer, kind: MutationKind, rng: ReturnType<typeof p
     case 'insert-byte': {
       const i = rng.int(n + 1);
       const b = rng.int(256);
-      return { bytes: Buffer.concat([der.subarray(0, i), Buffer.from([b]), der.subarray(i)]), what: `0x${b.toString(16)} inserted at ${i}` };
+      return {
+        bytes: Buffer.concat([der.subarray(0, i), Buffer.from([b]), der.subarray(i)]),
+        what: `0x${b.toString(16)} inserted at ${i}`,
+      };
     }
     case 'delete-byte': {
       const i = rng.int(n);
@@ -113,7 +116,11 @@ export function mutate(der: Buffer, kind: MutationKind, rng: ReturnType<typeof p
       const all = nodes(tree(der));
       const node = rng.pick(all);
       // The long form of a short length only exists below 128; above, the minimal form is already long.
-      const forms = [...(node.length < 0x80 ? (['long-short'] as const) : []), 'leading-zero' as const, ...(node.children !== undefined ? (['indefinite'] as const) : [])];
+      const forms = [
+        ...(node.length < 0x80 ? (['long-short'] as const) : []),
+        'leading-zero' as const,
+        ...(node.children !== undefined ? (['indefinite'] as const) : []),
+      ];
       const form = rng.pick(forms);
       return { bytes: berVariant(all[0]!, node, form), what: `${form} length of the TLV at ${node.at}` };
     }
@@ -147,13 +154,16 @@ export async function opensslEach(inputs: readonly Uint8Array[], args: readonly 
         (indices) =>
           new Promise<string>((resolve, reject) => {
             const script = `for i in ${indices.join(' ')}; do echo "@@@BEGIN $i"; openssl ${quoted} -in "${dir}/$i.der" 2>&1; echo "@@@END $? $i"; done`;
-            execFile('sh', ['-c', script], { maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' }, (error, stdout) => (error === null ? resolve(stdout) : reject(error)));
+            execFile('sh', ['-c', script], { maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' }, (error, stdout) =>
+              error === null ? resolve(stdout) : reject(error),
+            );
           }),
       ),
     );
     const out: OpensslRun[] = new Array<OpensslRun>(inputs.length);
     for (const text of runs) {
-      for (const m of text.matchAll(/@@@BEGIN (\d+)\n([\s\S]*?)@@@END (\d+) \d+\n/g)) out[Number(m[1])] = { code: Number(m[3]), output: m[2]! };
+      for (const m of text.matchAll(/@@@BEGIN (\d+)\n([\s\S]*?)@@@END (\d+) \d+\n/g))
+        out[Number(m[1])] = { code: Number(m[3]), output: m[2]! };
     }
     return out;
   } finally {
@@ -195,7 +205,10 @@ export const NAME_OPTIONS = 'esc_2253,esc_ctrl,utf8,sep_multiline,sname';
  */
 export function printedNameValues(text: string): string[][] {
   // Only the indentation goes: a value's own leading and trailing spaces are escaped (`\ `).
-  const lines = text.split('\n').map((l) => l.trimStart()).filter((l) => l.length > 0);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trimStart())
+    .filter((l) => l.length > 0);
   return lines.map((line) =>
     line.split(' + ').map((atv) => {
       const value = atv.slice(atv.indexOf('=') + 1);

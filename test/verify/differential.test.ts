@@ -18,7 +18,16 @@ import { parseCmsSignedData, type CmsSignedData } from '../../src/verify/cms-par
 import { parseCrl, type Crl } from '../../src/verify/crl.js';
 import { parseNameDer, type Name } from '../../src/verify/name.js';
 import { vectorSuite } from '../helpers/vectors.js';
-import { MUTATION_KINDS, mutate, NAME_OPTIONS, opensslEach, opensslNames, opensslOnce, prng, type OpensslRun } from './differential-support.js';
+import {
+  MUTATION_KINDS,
+  mutate,
+  NAME_OPTIONS,
+  opensslEach,
+  opensslNames,
+  opensslOnce,
+  prng,
+  type OpensslRun,
+} from './differential-support.js';
 import { printedExtensions, printedNameValues } from './differential-support.js';
 import { annualReport } from './envelope-pki.js';
 
@@ -49,10 +58,12 @@ const ALLOWED: Record<string, string> = {
   'der-time':
     'RFC 5280 §4.1.2.5.1, §4.1.2.5.2, §5.1.2.4 (X.690 §11.7, §11.8): a time is YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ of a real ' +
     'instant; openssl checks the text only when it prints it',
-  'der-constructed': 'X.690 §8.9.1, §8.11.1: a SEQUENCE or SET is encoded constructed; the other parser takes the tag with the constructed bit cleared',
-  'der-primitive-string': 'X.690 §10.2: DER encodes string types (OCTET STRING, BIT STRING, character strings) primitive; the constructed form is BER',
+  'der-constructed':
+    'X.690 §8.9.1, §8.11.1: a SEQUENCE or SET is encoded constructed; the other parser takes the tag with the constructed bit cleared',
+  'der-primitive-string':
+    'X.690 §10.2: DER encodes string types (OCTET STRING, BIT STRING, character strings) primitive; the constructed form is BER',
   'key-unreadable':
-    'RFC 5280 §4.1.2.7: subjectPublicKey is a BIT STRING whose contents the certificate\'s DER does not constrain; ours parses the ' +
+    "RFC 5280 §4.1.2.7: subjectPublicKey is a BIT STRING whose contents the certificate's DER does not constrain; ours parses the " +
     'certificate and marks the key unreadable (publicKeyProblem, which path validation refuses), openssl refuses the whole certificate',
   'spki-normalized':
     'RFC 5280 §4.1.1.3: the signature covers the SubjectPublicKeyInfo as encoded, so ours keeps its bytes; node exports the key it ' +
@@ -61,7 +72,8 @@ const ALLOWED: Record<string, string> = {
     'RFC 5280 §4.1.2.4: AttributeValue ::= ANY DEFINED BY AttributeType; a value that is not a valid directory string (X.680 §41: ' +
     'another type, malformed UTF-8, a letter in a NumericString) is kept as its bytes and compared exactly (RFC 5280 §7.1), where ' +
     'openssl refuses the whole name',
-  'cms-not-signed-data': 'RFC 5652 §3, §5: the content type says what the content is; a Chancery envelope is id-signedData, anything else is not read as one',
+  'cms-not-signed-data':
+    'RFC 5652 §3, §5: the content type says what the content is; a Chancery envelope is id-signedData, anything else is not read as one',
 };
 
 interface Tally {
@@ -95,7 +107,8 @@ function ourRefusal(message: string): string | undefined {
   if (/indefinite-length/.test(message)) return 'ber-indefinite-length';
   if (/bytes after its DER encoding/.test(message)) return 'trailing-bytes';
   if (/is not a DER BOOLEAN/.test(message)) return 'der-boolean';
-  if (/is not a DER UTCTime|is not a DER GeneralizedTime|is not a real date|neither UTCTime nor GeneralizedTime/.test(message)) return 'der-time';
+  if (/is not a DER UTCTime|is not a DER GeneralizedTime|is not a real date|neither UTCTime nor GeneralizedTime/.test(message))
+    return 'der-time';
   if (/not SignedData \(1\.2\.840\.113549\.1\.7\.2\)/.test(message)) return 'cms-not-signed-data';
   const tags = /has tag 0x([0-9a-f]{2}), expected 0x([0-9a-f]{2})/.exec(message);
   if (tags === null) return undefined;
@@ -142,7 +155,7 @@ function mutations(bases: readonly Input[], count: number, rng: ReturnType<typeo
   return out;
 }
 
-const attempt = <T,>(f: () => T): Attempt<T> => {
+const attempt = <T>(f: () => T): Attempt<T> => {
   try {
     return { ok: true, value: f() };
   } catch (error) {
@@ -164,7 +177,8 @@ const serialValue = (hex: string): bigint => {
 };
 const nodeSerial = (s: string): bigint => (s.startsWith('-') ? -BigInt(`0x${s.slice(1)}`) : BigInt(`0x${s}`));
 const seconds = (d: Date): number => Math.floor(d.getTime() / 1000);
-const printedTime = (text: string | undefined): number | undefined => (text === undefined ? undefined : seconds(new Date(text.replace(/\.\d+ /, ' '))));
+const printedTime = (text: string | undefined): number | undefined =>
+  text === undefined ? undefined : seconds(new Date(text.replace(/\.\d+ /, ' ')));
 
 // ---------------------------------------------------------------------------------------------
 // The corpus
@@ -185,7 +199,13 @@ function vectorInputs(): { certificates: Input[]; crls: Input[] } {
   const crls: Input[] = [];
   const limbo = vectorSuite('x509-limbo');
   if (limbo !== undefined) {
-    type Testcase = { id: string; trusted_certs: string[]; untrusted_intermediates: string[]; peer_certificate: string; crls?: string[] | null };
+    type Testcase = {
+      id: string;
+      trusted_certs: string[];
+      untrusted_intermediates: string[];
+      peer_certificate: string;
+      crls?: string[] | null;
+    };
     const suite = JSON.parse(readFileSync(join(limbo, 'limbo.json'), 'utf8')) as { testcases: Testcase[] };
     for (const t of suite.testcases) {
       for (const pem of [...t.trusted_certs, ...t.untrusted_intermediates, t.peer_certificate]) {
@@ -196,7 +216,10 @@ function vectorInputs(): { certificates: Input[]; crls: Input[] } {
   }
   const pkits = vectorSuite('pkits');
   if (pkits !== undefined) {
-    const files = JSON.parse(readFileSync(join(pkits, 'pkits-files.json'), 'utf8')) as { certificates: Record<string, string>; crls: Record<string, string> };
+    const files = JSON.parse(readFileSync(join(pkits, 'pkits-files.json'), 'utf8')) as {
+      certificates: Record<string, string>;
+      crls: Record<string, string>;
+    };
     for (const [name, pem] of Object.entries(files.certificates)) certificates.push(...pemInputs(`pkits ${name}`, pem, 'CERTIFICATE'));
     for (const [name, pem] of Object.entries(files.crls)) crls.push(...pemInputs(`pkits ${name}`, pem, 'X509 CRL'));
     const legacy = join(pkits, 'nist-legacy-botan');
@@ -227,11 +250,17 @@ async function generatedInputs(now: Date): Promise<Corpus> {
   const key = (alg: UserKeyAlgorithm): Signer => signers.get(alg)!.signer;
   const profiles = loadProfiles();
   const day = 86_400_000;
-  const name = (cn: string, extra: Array<{ type: 'O' | 'OU' | 'serialNumber' | 'organizationIdentifier' | 'L' | 'ST'; value: string }> = []) =>
-    encodeName([{ type: 'C', value: 'CN' }, ...extra, { type: 'CN', value: cn }]);
+  const name = (
+    cn: string,
+    extra: Array<{ type: 'O' | 'OU' | 'serialNumber' | 'organizationIdentifier' | 'L' | 'ST'; value: string }> = [],
+  ) => encodeName([{ type: 'C', value: 'CN' }, ...extra, { type: 'CN', value: cn }]);
   let serials = 0;
   const serial = (): Buffer => Buffer.from(`40${(++serials).toString(16).padStart(30, '0')}`, 'hex');
-  const urls = { crl: 'http://chancery.invalid/ca/issuing.crl', ocsp: 'http://chancery.invalid/ocsp', caIssuers: 'http://chancery.invalid/ca/issuing.pem' };
+  const urls = {
+    crl: 'http://chancery.invalid/ca/issuing.crl',
+    ocsp: 'http://chancery.invalid/ocsp',
+    caIssuers: 'http://chancery.invalid/ca/issuing.pem',
+  };
 
   const rootSigner = key('P-384');
   const rootName = name('Differential Root CA', [{ type: 'O', value: 'Chancery 测试' }]);
@@ -244,7 +273,12 @@ async function generatedInputs(now: Date): Promise<Corpus> {
     spki: rootSpki,
     selfSigner: rootSigner,
   });
-  const rootIssuer: IssuerContext = { name: rootName, keyIdentifier: keyIdentifier(rootSpki), signer: rootSigner, notAfter: new Date(now.getTime() + 3650 * day) };
+  const rootIssuer: IssuerContext = {
+    name: rootName,
+    keyIdentifier: keyIdentifier(rootSpki),
+    signer: rootSigner,
+    notAfter: new Date(now.getTime() + 3650 * day),
+  };
   const issuingSigner = key('P-256');
   const issuingName = name('Differential Issuing CA', [{ type: 'O', value: 'Chancery, "Registry" + Co' }]);
   const issuingSpki = exportSpki(issuingSigner.publicKey);
@@ -256,7 +290,12 @@ async function generatedInputs(now: Date): Promise<Corpus> {
     subject: issuingName,
     spki: issuingSpki,
   });
-  const issuingContext: IssuerContext = { name: issuingName, keyIdentifier: keyIdentifier(issuingSpki), signer: issuingSigner, notAfter: new Date(now.getTime() + 3000 * day) };
+  const issuingContext: IssuerContext = {
+    name: issuingName,
+    keyIdentifier: keyIdentifier(issuingSpki),
+    signer: issuingSigner,
+    notAfter: new Date(now.getTime() + 3000 * day),
+  };
   const certificates: Input[] = [
     { source: 'generated root', bytes: root },
     { source: 'generated issuing-ca', bytes: issuing },
@@ -284,7 +323,11 @@ async function generatedInputs(now: Date): Promise<Corpus> {
 
   const crls: Input[] = [];
   const at = new Date(now.getTime() - 3600_000);
-  for (const [count, issuer, label] of [[0, issuingContext, 'issuing'], [3, issuingContext, 'issuing'], [40, rootIssuer, 'root']] as const) {
+  for (const [count, issuer, label] of [
+    [0, issuingContext, 'issuing'],
+    [3, issuingContext, 'issuing'],
+    [40, rootIssuer, 'root'],
+  ] as const) {
     crls.push({
       source: `generated ${label} CRL with ${count} entries`,
       bytes: await buildCrl({
@@ -294,7 +337,11 @@ async function generatedInputs(now: Date): Promise<Corpus> {
         number: 7 + count,
         thisUpdate: at,
         nextUpdate: new Date(at.getTime() + 7 * day),
-        entries: Array.from({ length: count }, (_, k) => ({ serial: (0x4000 + k * 977).toString(16).padStart(6, '0'), revokedAt: at, reason: [0, 1, 4, 5][k % 4]! })),
+        entries: Array.from({ length: count }, (_, k) => ({
+          serial: (0x4000 + k * 977).toString(16).padStart(6, '0'),
+          revokedAt: at,
+          reason: [0, 1, 4, 5][k % 4]!,
+        })),
       }),
     });
   }
@@ -302,7 +349,11 @@ async function generatedInputs(now: Date): Promise<Corpus> {
   const csrs: Input[] = [];
   for (const alg of KEYS) {
     csrs.push({ source: `generated CSR (${alg})`, bytes: (await buildCsr(key(alg))).der });
-    const subject = [{ type: 'C', value: 'CN' }, { type: 'O', value: '福州闽江食品' }, { type: 'CN', value: 'x' }] as const;
+    const subject = [
+      { type: 'C', value: 'CN' },
+      { type: 'O', value: '福州闽江食品' },
+      { type: 'CN', value: 'x' },
+    ] as const;
     csrs.push({ source: `generated CSR with subject (${alg})`, bytes: (await buildCsr(key(alg), subject)).der });
   }
 
@@ -312,10 +363,18 @@ async function generatedInputs(now: Date): Promise<Corpus> {
   const entSigner = key('P-256');
   const detached = await signCms({ signer: entSigner, chain: entChain, content, detached: true, time: now });
   envelopes.push({ source: 'generated CMS, detached', bytes: detached });
-  envelopes.push({ source: 'generated CMS, encapsulated', bytes: await signCms({ signer: entSigner, chain: entChain, content, detached: false, time: now }) });
+  envelopes.push({
+    source: 'generated CMS, encapsulated',
+    bytes: await signCms({ signer: entSigner, chain: entChain, content, detached: false, time: now }),
+  });
   envelopes.push({
     source: 'generated CMS, countersigned',
-    bytes: await countersignCms(detached, { signer: key('P-384'), chain: [leaves.get('officer')!], decision: 'approve', time: new Date(now.getTime() + 60_000) }),
+    bytes: await countersignCms(detached, {
+      signer: key('P-384'),
+      chain: [leaves.get('officer')!],
+      decision: 'approve',
+      time: new Date(now.getTime() + 60_000),
+    }),
   });
 
   // openssl's own: a self-signed certificate with SAN and policies, a CSR with extensions, a CAdES CMS.
@@ -325,13 +384,29 @@ async function generatedInputs(now: Date): Promise<Corpus> {
     writeFileSync(join(dir, 'key.pem'), pem);
     writeFileSync(join(dir, 'doc.json'), content);
     const subj = ['-subj', '/C=CN/ST=Fujian/O=Openssl Made/CN=openssl.example'];
-    const ext = ['subjectAltName=DNS:openssl.example,IP:192.0.2.7,email:a@openssl.example', 'certificatePolicies=1.2.3.4', 'keyUsage=critical,digitalSignature'];
+    const ext = [
+      'subjectAltName=DNS:openssl.example,IP:192.0.2.7,email:a@openssl.example',
+      'certificatePolicies=1.2.3.4',
+      'keyUsage=critical,digitalSignature',
+    ];
     const addext = ext.flatMap((e) => ['-addext', e]);
     const key = ['-key', join(dir, 'key.pem')];
     await opensslOnce(['req', '-x509', ...key, ...subj, ...addext, '-days', '30', '-outform', 'DER', '-out', join(dir, 'cert.der')]);
     await opensslOnce(['req', '-x509', ...key, ...subj, '-days', '30', '-out', join(dir, 'cert.pem')]);
     await opensslOnce(['req', '-new', ...key, ...subj, ...addext, '-outform', 'DER', '-out', join(dir, 'req.der')]);
-    const sign = ['cms', '-sign', '-binary', '-in', join(dir, 'doc.json'), '-signer', join(dir, 'cert.pem'), '-inkey', join(dir, 'key.pem'), '-outform', 'DER'];
+    const sign = [
+      'cms',
+      '-sign',
+      '-binary',
+      '-in',
+      join(dir, 'doc.json'),
+      '-signer',
+      join(dir, 'cert.pem'),
+      '-inkey',
+      join(dir, 'key.pem'),
+      '-outform',
+      'DER',
+    ];
     await opensslOnce([...sign, '-md', 'sha256', '-cades', '-nosmimecap', '-out', join(dir, 'cms.der')]);
     await opensslOnce([...sign, '-nodetach', '-md', 'sha384', '-out', join(dir, 'cms-attached.der')]);
     certificates.push({ source: 'openssl req -x509', bytes: readFileSync(join(dir, 'cert.der')) });
@@ -354,7 +429,14 @@ type Attempt<T> = { ok: true; value: T } | { ok: false; message: string };
  * `whyWeAccept` names the allowed reason when only ours accepts; ours refusing alone is
  * classified from our error message.
  */
-function judge<T>(t: Tally, label: string, input: Input, ours: Attempt<T>, theirs: { ok: boolean; why: string }, whyWeAccept: (value: T) => string | undefined): boolean {
+function judge<T>(
+  t: Tally,
+  label: string,
+  input: Input,
+  ours: Attempt<T>,
+  theirs: { ok: boolean; why: string },
+  whyWeAccept: (value: T) => string | undefined,
+): boolean {
   t.inputs++;
   if (ours.ok === theirs.ok) {
     if (ours.ok) t.agreeAccept++;
@@ -375,28 +457,48 @@ function fields(t: Tally, label: string, input: Input): (what: string, equal: bo
   };
 }
 
-const listed = (items: ReadonlyArray<{ name: string; critical: boolean }>): string => JSON.stringify(items.map((e) => `${e.name}${e.critical ? ' (critical)' : ''}`));
+const listed = (items: ReadonlyArray<{ name: string; critical: boolean }>): string =>
+  JSON.stringify(items.map((e) => `${e.name}${e.critical ? ' (critical)' : ''}`));
 
 async function compareCertificates(inputs: Input[], t: Tally): Promise<void> {
   const both: Array<{ input: Input; ours: Certificate }> = [];
   for (const input of inputs) {
     const ours = attempt(() => parseCertificate(input.bytes));
     const theirs = attempt(() => new X509Certificate(input.bytes));
-    if (!judge(t, 'certificate', input, ours, { ok: theirs.ok, why: theirs.ok ? '' : theirs.message }, whyWeAcceptCertificate) || !ours.ok || !theirs.ok) continue;
+    if (
+      !judge(t, 'certificate', input, ours, { ok: theirs.ok, why: theirs.ok ? '' : theirs.message }, whyWeAcceptCertificate) ||
+      !ours.ok ||
+      !theirs.ok
+    )
+      continue;
     both.push({ input, ours: ours.value });
     const c = ours.value;
     const x = theirs.value;
     const field = fields(t, 'certificate', input);
-    field('the serial number', serialValue(c.serialNumberHex) === nodeSerial(x.serialNumber), () => `${c.serialNumberHex} vs ${x.serialNumber}`);
+    field(
+      'the serial number',
+      serialValue(c.serialNumberHex) === nodeSerial(x.serialNumber),
+      () => `${c.serialNumberHex} vs ${x.serialNumber}`,
+    );
     // node gives no string (undefined) for an empty name.
-    field('the subject', sameValues(ourValues(c.subject), printedNameValues(x.subject ?? '')), () => `${JSON.stringify(ourValues(c.subject))} vs ${JSON.stringify(x.subject)}`);
-    field('the issuer', sameValues(ourValues(c.issuer), printedNameValues(x.issuer ?? '')), () => `${JSON.stringify(ourValues(c.issuer))} vs ${JSON.stringify(x.issuer)}`);
+    field(
+      'the subject',
+      sameValues(ourValues(c.subject), printedNameValues(x.subject ?? '')),
+      () => `${JSON.stringify(ourValues(c.subject))} vs ${JSON.stringify(x.subject)}`,
+    );
+    field(
+      'the issuer',
+      sameValues(ourValues(c.issuer), printedNameValues(x.issuer ?? '')),
+      () => `${JSON.stringify(ourValues(c.issuer))} vs ${JSON.stringify(x.issuer)}`,
+    );
     field('notBefore', seconds(c.notBefore) === printedTime(x.validFrom), () => `${c.notBefore.toISOString()} vs ${x.validFrom}`);
     field('notAfter', seconds(c.notAfter) === printedTime(x.validTo), () => `${c.notAfter.toISOString()} vs ${x.validTo}`);
     // A key node cannot load (an unknown algorithm, a malformed point) has no SPKI to compare.
     const spki = attempt(() => x.publicKey.export({ type: 'spki', format: 'der' }));
     if (!spki.ok) continue;
-    const sameKey = attempt(() => createPublicKey({ key: c.spki, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' }).equals(spki.value));
+    const sameKey = attempt(() =>
+      createPublicKey({ key: c.spki, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' }).equals(spki.value),
+    );
     const normalized = sameKey.ok && sameKey.value ? 'spki-normalized' : undefined;
     field('the SPKI', spki.value.equals(c.spki), () => `${c.spki.toString('hex')} vs ${spki.value.toString('hex')}`, normalized);
   }
@@ -429,7 +531,9 @@ async function compareCertificateText(items: Array<{ input: Input; ours: Certifi
     rmSync(dir, { recursive: true, force: true });
   }
   const objects = run.output.split(/^\d+: /m).slice(1);
-  const names = await opensslNames(items.flatMap((i) => [i.ours.signatureAlgorithm.oid, i.ours.tbsSignatureAlgorithm.oid, ...i.ours.extensions.map((e) => e.oid)]));
+  const names = await opensslNames(
+    items.flatMap((i) => [i.ours.signatureAlgorithm.oid, i.ours.tbsSignatureAlgorithm.oid, ...i.ours.extensions.map((e) => e.oid)]),
+  );
   let k = 0;
   for (const { input, ours } of items) {
     const printed = objects[k]?.startsWith('Certificate') === true ? objects[k++]! : undefined;
@@ -440,8 +544,16 @@ async function compareCertificateText(items: Array<{ input: Input; ours: Certifi
     // openssl prints tbsCertificate.signature in the data (8 spaces), signatureAlgorithm after it (4).
     const inner = /^ {8}Signature Algorithm: (.*)$/m.exec(printed)?.[1]?.trim();
     const outer = /^ {4}Signature Algorithm: (.*)$/m.exec(printed)?.[1]?.trim();
-    field('the tbsCertificate signature algorithm', inner === names.get(ours.tbsSignatureAlgorithm.oid), () => `${ours.tbsSignatureAlgorithm.oid} vs "${inner}"`);
-    field('the signature algorithm', outer === names.get(ours.signatureAlgorithm.oid), () => `${ours.signatureAlgorithm.oid} vs "${outer}"`);
+    field(
+      'the tbsCertificate signature algorithm',
+      inner === names.get(ours.tbsSignatureAlgorithm.oid),
+      () => `${ours.tbsSignatureAlgorithm.oid} vs "${inner}"`,
+    );
+    field(
+      'the signature algorithm',
+      outer === names.get(ours.signatureAlgorithm.oid),
+      () => `${ours.signatureAlgorithm.oid} vs "${outer}"`,
+    );
     const section = /^ {8}X509v3 extensions:\n([\s\S]*?)^ {4}Signature Algorithm/m.exec(printed)?.[1] ?? '';
     const theirs = listed(printedExtensions(section, 12));
     const expected = listed(ours.extensions.map((e) => ({ name: names.get(e.oid)!, critical: e.critical })));
@@ -461,8 +573,11 @@ async function opensslVerdicts(inputs: Input[], args: readonly string[]): Promis
 async function compareCrls(inputs: Input[], t: Tally): Promise<void> {
   const theirs = await opensslVerdicts(inputs, ['crl', '-inform', 'DER', '-noout', '-issuer', '-nameopt', NAME_OPTIONS, '-text']);
   const ours = inputs.map((i) => attempt(() => parseCrl(i.bytes)));
-  const names = await opensslNames(ours.flatMap((o) => (o.ok ? [o.value.signatureAlgorithm.oid, ...o.value.extensions.map((e) => e.oid)] : [])));
-  const whyWeAccept = (crl: Crl): string | undefined => (opaqueValue(crl.issuer, ...[...crl.entries.values()].flat().map((e) => e.certificateIssuer)) ? 'name-value' : undefined);
+  const names = await opensslNames(
+    ours.flatMap((o) => (o.ok ? [o.value.signatureAlgorithm.oid, ...o.value.extensions.map((e) => e.oid)] : [])),
+  );
+  const whyWeAccept = (crl: Crl): string | undefined =>
+    opaqueValue(crl.issuer, ...[...crl.entries.values()].flat().map((e) => e.certificateIssuer)) ? 'name-value' : undefined;
   inputs.forEach((input, i) => {
     const o = ours[i]!;
     if (judge(t, 'CRL', input, o, theirs[i]!, whyWeAccept) && o.ok) compareCrlFields(input, o.value, theirs[i]!.text, names, t);
@@ -472,7 +587,11 @@ async function compareCrls(inputs: Input[], t: Tally): Promise<void> {
 function compareCrlFields(input: Input, crl: Crl, text: string, names: Map<string, string>, t: Tally): void {
   const field = fields(t, 'CRL', input);
   const issuer = /^issuer=\n((?: {4}.*\n)*)/m.exec(text)?.[1] ?? '';
-  field('the issuer', sameValues(ourValues(crl.issuer), printedNameValues(issuer)), () => `${JSON.stringify(ourValues(crl.issuer))} vs ${JSON.stringify(issuer)}`);
+  field(
+    'the issuer',
+    sameValues(ourValues(crl.issuer), printedNameValues(issuer)),
+    () => `${JSON.stringify(ourValues(crl.issuer))} vs ${JSON.stringify(issuer)}`,
+  );
   const last = /^ {8}Last Update: (.*)$/m.exec(text)?.[1];
   field('thisUpdate', seconds(crl.thisUpdate) === printedTime(last), () => `${crl.thisUpdate.toISOString()} vs ${last}`);
   const next = /^ {8}Next Update: (.*)$/m.exec(text)?.[1];
@@ -485,12 +604,29 @@ function compareCrlFields(input: Input, crl: Crl, text: string, names: Map<strin
   const expected = listed(crl.extensions.map((e) => ({ name: names.get(e.oid)!, critical: e.critical })));
   field('the CRL extensions', theirs === expected, () => `${expected} vs ${theirs}`);
   const serials = [...text.matchAll(/^ {4}Serial Number: (-?[0-9A-F]+)$/gm)].map((m) => nodeSerial(m[1]!).toString()).sort();
-  const ourSerials = [...crl.entries.values()].flat().map((e) => serialValue(e.serialNumberHex).toString()).sort();
-  field('the revoked serial numbers', JSON.stringify(serials) === JSON.stringify(ourSerials), () => `${ourSerials.length} vs ${serials.length}`);
+  const ourSerials = [...crl.entries.values()]
+    .flat()
+    .map((e) => serialValue(e.serialNumberHex).toString())
+    .sort();
+  field(
+    'the revoked serial numbers',
+    JSON.stringify(serials) === JSON.stringify(ourSerials),
+    () => `${ourSerials.length} vs ${serials.length}`,
+  );
 }
 
 async function compareCsrs(inputs: Input[], t: Tally): Promise<void> {
-  const theirs = await opensslVerdicts(inputs, ['req', '-inform', 'DER', '-noout', '-subject', '-nameopt', NAME_OPTIONS, '-pubkey', '-text']);
+  const theirs = await opensslVerdicts(inputs, [
+    'req',
+    '-inform',
+    'DER',
+    '-noout',
+    '-subject',
+    '-nameopt',
+    NAME_OPTIONS,
+    '-pubkey',
+    '-text',
+  ]);
   // What the CA reads of a request before any policy: its structure and its public key (acceptCertificationRequest).
   const ours = inputs.map((i) =>
     attempt(() => {
@@ -500,7 +636,8 @@ async function compareCsrs(inputs: Input[], t: Tally): Promise<void> {
     }),
   );
   const names = await opensslNames(ours.flatMap((o) => (o.ok ? [o.value.signatureAlgorithm.oid] : [])));
-  const whyWeAccept = (csr: CertificationRequestData): string | undefined => (csr.subject.some((a) => a.value.startsWith('#')) ? 'name-value' : undefined);
+  const whyWeAccept = (csr: CertificationRequestData): string | undefined =>
+    csr.subject.some((a) => a.value.startsWith('#')) ? 'name-value' : undefined;
   inputs.forEach((input, i) => {
     const o = ours[i]!;
     if (!judge(t, 'CSR', input, o, theirs[i]!, whyWeAccept) || !o.ok) return;
@@ -569,16 +706,37 @@ function compareEnvelopeFields(input: Input, sd: CmsSignedData, printed: string,
   field('the digest algorithms', digests === ourDigests, () => `${ourDigests} vs ${digests}`);
   field('eContentType', oidOf(/^ {6}eContentType: (.*)$/m.exec(text)?.[1]) === sd.eContentType, () => sd.eContentType);
   field('eContent presence', /^ {6}eContent: <ABSENT>$/m.test(text) === (sd.eContent === undefined), () => `${sd.eContent === undefined}`);
-  field('the number of certificates', [...text.matchAll(/^ {6}d\.certificate: $/gm)].length === sd.certificates.length, () => `${sd.certificates.length}`);
-  const signerBlocks = block(/^ {4}signerInfos:\n/m, 4).split(/^(?= {8}version: )/m).filter((b) => b.trim().length > 0);
-  field('the number of SignerInfos', signerBlocks.length === sd.signerInfos.length, () => `${sd.signerInfos.length} vs ${signerBlocks.length}`, false);
+  field(
+    'the number of certificates',
+    [...text.matchAll(/^ {6}d\.certificate: $/gm)].length === sd.certificates.length,
+    () => `${sd.certificates.length}`,
+  );
+  const signerBlocks = block(/^ {4}signerInfos:\n/m, 4)
+    .split(/^(?= {8}version: )/m)
+    .filter((b) => b.trim().length > 0);
+  field(
+    'the number of SignerInfos',
+    signerBlocks.length === sd.signerInfos.length,
+    () => `${sd.signerInfos.length} vs ${signerBlocks.length}`,
+    false,
+  );
   sd.signerInfos.forEach((si, k) => {
     const b = signerBlocks[k] ?? '';
-    field(`SignerInfo ${k} version`, Number(/^ {8}version: (\d+)$/m.exec(b)?.[1]) === si.version, () => `${si.version}`, k < signerBlocks.length);
+    field(
+      `SignerInfo ${k} version`,
+      Number(/^ {8}version: (\d+)$/m.exec(b)?.[1]) === si.version,
+      () => `${si.version}`,
+      k < signerBlocks.length,
+    );
     const digest = /^ {8}digestAlgorithm: \n {10}algorithm: (.*)$/m.exec(b)?.[1];
     field(`SignerInfo ${k} digest algorithm`, oidOf(digest) === si.digestAlgorithm.oid, () => si.digestAlgorithm.oid, digest !== undefined);
     const signature = /^ {8}signatureAlgorithm: \n {10}algorithm: (.*)$/m.exec(b)?.[1];
-    field(`SignerInfo ${k} signature algorithm`, oidOf(signature) === si.signatureAlgorithm.oid, () => si.signatureAlgorithm.oid, signature !== undefined);
+    field(
+      `SignerInfo ${k} signature algorithm`,
+      oidOf(signature) === si.signatureAlgorithm.oid,
+      () => si.signatureAlgorithm.oid,
+      signature !== undefined,
+    );
     const attrs = JSON.stringify([...block(/^ {8}signedAttrs:\n/m, 8, b).matchAll(/^ {12}object: (.*)$/gm)].map((m) => oidOf(m[1])));
     const ourAttrs = JSON.stringify(si.signedAttrs?.attributes.map((a) => a.type) ?? []);
     field(`SignerInfo ${k} signed attribute types`, attrs === ourAttrs, () => `${ourAttrs} vs ${attrs}`, signature !== undefined);
@@ -586,7 +744,12 @@ function compareEnvelopeFields(input: Input, sd: CmsSignedData, printed: string,
 }
 
 function firstLine(run: OpensslRun): string {
-  return run.output.split('\n').find((l) => /error|unable|Could not|Expecting/i.test(l))?.slice(0, 160) ?? `exit ${run.code}`;
+  return (
+    run.output
+      .split('\n')
+      .find((l) => /error|unable|Could not|Expecting/i.test(l))
+      ?.slice(0, 160) ?? `exit ${run.code}`
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

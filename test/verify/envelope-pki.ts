@@ -65,7 +65,10 @@ export interface TestPki {
   enterprise(options?: IssueOptions): Promise<TestIdentity>;
   officer(role: 'reviewer' | 'approver' | 'handler', jurisdiction?: string, options?: IssueOptions): Promise<TestIdentity>;
   /** A CRL of the issuing CA (or of the root, covering the issuing CA) listing `revoked`. */
-  crl(revoked: Array<{ serialHex: string; at: Date }>, options?: { thisUpdate?: Date; nextUpdate?: Date; issuer?: 'issuing' | 'root' }): Promise<Buffer>;
+  crl(
+    revoked: Array<{ serialHex: string; at: Date }>,
+    options?: { thisUpdate?: Date; nextUpdate?: Date; issuer?: 'issuing' | 'root' },
+  ): Promise<Buffer>;
 }
 
 const ALGS: Record<TestKeyAlg, { gen: Alg; sign: Alg }> = {
@@ -186,7 +189,11 @@ export async function createTestPki(now: Date, label = 'Chancery Test'): Promise
       extensions,
     });
     if (o.officer === undefined) return identity(cert, keys, [issuing.der]);
-    const patched = withExtraExtension(Buffer.from(cert.rawData), officerExtensionDer(o.officer.role, o.officer.jurisdiction), KeyObject.from(issuingKeys.privateKey));
+    const patched = withExtraExtension(
+      Buffer.from(cert.rawData),
+      officerExtensionDer(o.officer.role, o.officer.jurisdiction),
+      KeyObject.from(issuingKeys.privateKey),
+    );
     return identity(new x509.X509Certificate(patched), keys, [issuing.der]);
   };
 
@@ -198,7 +205,13 @@ export async function createTestPki(now: Date, label = 'Chancery Test'): Promise
     issue,
     enterprise: (o) => issue(o),
     officer: (role, jurisdiction = '350100', o = {}) =>
-      issue({ commonName: `Officer ${role}`, eku: [OID.kpDocumentSigning, OID.kpClientAuth], ...o, officer: { role, jurisdiction }, organizationIdentifier: null }),
+      issue({
+        commonName: `Officer ${role}`,
+        eku: [OID.kpDocumentSigning, OID.kpClientAuth],
+        ...o,
+        officer: { role, jurisdiction },
+        organizationIdentifier: null,
+      }),
     crl: async (revoked, options = {}) => {
       const byRoot = options.issuer === 'root';
       const signerKeys = byRoot ? rootKeys : issuingKeys;
@@ -209,7 +222,10 @@ export async function createTestPki(now: Date, label = 'Chancery Test'): Promise
         entries: revoked.map((r) => ({ serialNumber: r.serialHex, revocationDate: r.at, reason: x509.X509CrlReason.keyCompromise })),
         signingAlgorithm: ALGS['P-256'].sign,
         signingKey: signerKeys.privateKey,
-        extensions: [await x509.AuthorityKeyIdentifierExtension.create(signerKeys.publicKey), new x509.Extension("2.5.29.20", false, Buffer.from([0x02, 0x01, 0x01]))],
+        extensions: [
+          await x509.AuthorityKeyIdentifierExtension.create(signerKeys.publicKey),
+          new x509.Extension('2.5.29.20', false, Buffer.from([0x02, 0x01, 0x01])),
+        ],
       });
       return Buffer.from(crl.rawData);
     },

@@ -52,7 +52,11 @@ async function craftJws(who: TestIdentity, header: Record<string, unknown>, payl
   return jwsText({ payload: body, signatures: [{ protected: p, signature: sig.toString('base64url') }] });
 }
 
-const baseHeader = (who: TestIdentity): Record<string, unknown> => ({ alg: 'ES256', x5c: who.chain.map((c) => c.toString('base64')), iat: Math.floor(NOW.getTime() / 1000) });
+const baseHeader = (who: TestIdentity): Record<string, unknown> => ({
+  alg: 'ES256',
+  x5c: who.chain.map((c) => c.toString('base64')),
+  iat: Math.floor(NOW.getTime() / 1000),
+});
 
 describe('verifyEnvelope: CMS', () => {
   it('passes a detached envelope of the applicant and reports the document, the signer and every check', async () => {
@@ -70,7 +74,8 @@ describe('verifyEnvelope: CMS', () => {
     expect(s).toMatchObject({ index: 0, role: 'signer', indication: 'TOTAL_PASSED', algorithm: 'ES256', signingTime: NOW.toISOString() });
     expect(s.signer).toMatchObject({ organizationIdentifier: 'NTRCN-91350100M000100Y43', serialNumber: ent.serialHex, officer: null });
     expect(s.checks.every((c) => c.result === 'PASSED')).toBe(true);
-    for (const id of ['cms.message-digest', 'cms.signing-certificate-v2', 'cms.signature', 'policy.applicant-binding', 'path.build']) expect(check(r, id)?.result, id).toBe('PASSED');
+    for (const id of ['cms.message-digest', 'cms.signing-certificate-v2', 'cms.signature', 'policy.applicant-binding', 'path.build'])
+      expect(check(r, id)?.result, id).toBe('PASSED');
   });
 
   it('passes an encapsulated envelope without separate content', async () => {
@@ -136,9 +141,18 @@ describe('verifyEnvelope: CMS', () => {
   });
 
   it('refuses an expired signer certificate', async () => {
-    const expired = await pki.enterprise({ notBefore: new Date(NOW.getTime() - 400 * 86_400_000), notAfter: new Date(NOW.getTime() - 86_400_000) });
+    const expired = await pki.enterprise({
+      notBefore: new Date(NOW.getTime() - 400 * 86_400_000),
+      notAfter: new Date(NOW.getTime() - 86_400_000),
+    });
     const doc = annualReport();
-    const env = await signCms({ signer: expired.signer, chain: expired.chain, content: doc, detached: true, time: new Date(NOW.getTime() - 2 * 86_400_000) });
+    const env = await signCms({
+      signer: expired.signer,
+      chain: expired.chain,
+      content: doc,
+      detached: true,
+      time: new Date(NOW.getTime() - 2 * 86_400_000),
+    });
     const r = await verify(env, { content: doc });
     expect(r.indication).not.toBe('TOTAL_PASSED');
     expect(['EXPIRED', 'OUT_OF_BOUNDS_NO_POE', 'OUT_OF_BOUNDS_NOT_REVOKED']).toContain(r.subIndication);
@@ -166,7 +180,10 @@ describe('verifyEnvelope: CMS', () => {
     const stranger = await createTestPki(NOW, 'Stranger');
     const doc = annualReport();
     const env = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: NOW });
-    expect(await verify(env, { content: doc, anchors: stranger.anchors })).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' });
+    expect(await verify(env, { content: doc, anchors: stranger.anchors })).toMatchObject({
+      indication: 'INDETERMINATE',
+      subIndication: 'NO_CERTIFICATE_CHAIN_FOUND',
+    });
   });
 
   it('builds the path with supplied intermediates when the envelope carries only the leaf', async () => {
@@ -178,7 +195,13 @@ describe('verifyEnvelope: CMS', () => {
 
   it('refuses a signing time after the validation time plus the clock skew', async () => {
     const doc = annualReport();
-    const env = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: new Date(LATER.getTime() + 10 * 60_000) });
+    const env = await signCms({
+      signer: ent.signer,
+      chain: ent.chain,
+      content: doc,
+      detached: true,
+      time: new Date(LATER.getTime() + 10 * 60_000),
+    });
     expect(await verify(env, { content: doc })).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'SIG_CONSTRAINTS_FAILURE' });
   });
 
@@ -215,7 +238,10 @@ describe('verifyEnvelope: CMS', () => {
     // issuer name (caseIgnoreMatch; ESS certHash pins the certificate).
     const doc = annualReport();
     const env = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: NOW });
-    const at = (el: { bytes: Uint8Array }): [number, number] => [el.bytes.byteOffset - env.byteOffset, el.bytes.byteOffset - env.byteOffset + el.bytes.length];
+    const at = (el: { bytes: Uint8Array }): [number, number] => [
+      el.bytes.byteOffset - env.byteOffset,
+      el.bytes.byteOffset - env.byteOffset + el.bytes.length,
+    ];
     const signedData = childrenOf(childrenOf(childrenOf(readDer(env))[1]!)[0]!);
     const digestAlgorithms = at(signedData[1]!);
     const sid = at(childrenOf(childrenOf(signedData.at(-1)!)[0]!)[1]!);
@@ -235,7 +261,8 @@ describe('verifyEnvelope: CMS', () => {
           refused++;
           continue;
         }
-        if (!(inside(i, digestAlgorithms) || (inside(i, sid) && bit === 0x20 && isLetter(env[i]!)))) passedWrongly.push(`byte ${i} bit ${bit}`);
+        if (!(inside(i, digestAlgorithms) || (inside(i, sid) && bit === 0x20 && isLetter(env[i]!))))
+          passedWrongly.push(`byte ${i} bit ${bit}`);
       }
     }
     expect(passedWrongly).toEqual([]);
@@ -305,7 +332,10 @@ describe('verifyEnvelope: CMS', () => {
 
   it('refuses supplied content that differs from the encapsulated content', async () => {
     const env = await signCms({ signer: ent.signer, chain: ent.chain, content: annualReport(), detached: false, time: NOW });
-    expect(await verify(env, { content: annualReport({ reportYear: 2024 }) })).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE' });
+    expect(await verify(env, { content: annualReport({ reportYear: 2024 }) })).toMatchObject({
+      indication: 'TOTAL_FAILED',
+      subIndication: 'FORMAT_FAILURE',
+    });
   });
 });
 
@@ -313,8 +343,18 @@ describe('verifyEnvelope: CMS countersignatures', () => {
   it("reports each officer's decision, role and jurisdiction, ordered by signing time", async () => {
     const doc = foodLicence();
     const env = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: NOW });
-    const reviewed = await countersignCms(env, { signer: reviewer.signer, chain: reviewer.chain, decision: 'review', time: new Date(NOW.getTime() + 60_000) });
-    const approved = await countersignCms(reviewed, { signer: approver.signer, chain: approver.chain, decision: 'approve', time: new Date(NOW.getTime() + 120_000) });
+    const reviewed = await countersignCms(env, {
+      signer: reviewer.signer,
+      chain: reviewer.chain,
+      decision: 'review',
+      time: new Date(NOW.getTime() + 60_000),
+    });
+    const approved = await countersignCms(reviewed, {
+      signer: approver.signer,
+      chain: approver.chain,
+      decision: 'approve',
+      time: new Date(NOW.getTime() + 120_000),
+    });
     const r = await verify(approved, { content: doc, policy: food });
     expect(r.indication).toBe('TOTAL_PASSED');
     expect(r.signatures.map((s) => [s.role, s.decision, s.signer?.officer])).toEqual([
@@ -346,10 +386,16 @@ describe('verifyEnvelope: CMS countersignatures', () => {
     expect(r).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'SIG_CRYPTO_FAILURE' });
   });
 
-  it("refuses a countersignature moved onto another enterprise signature (HASH_FAILURE)", async () => {
+  it('refuses a countersignature moved onto another enterprise signature (HASH_FAILURE)', async () => {
     const doc = foodLicence();
     const envA = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: NOW });
-    const envB = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: new Date(NOW.getTime() + 1000) });
+    const envB = await signCms({
+      signer: ent.signer,
+      chain: ent.chain,
+      content: doc,
+      detached: true,
+      time: new Date(NOW.getTime() + 1000),
+    });
     const counteredA = await countersignCms(envA, { signer: approver.signer, chain: approver.chain, decision: 'approve', time: LATER });
     const moved = moveUnsignedAttributes(counteredA, envB);
     const r = await verify(moved, { content: doc, policy: food });
@@ -394,7 +440,10 @@ describe('verifyEnvelope: JWS', () => {
 
   it('refuses alg none, b64:false and unknown crit as FORMAT_FAILURE', async () => {
     const doc = annualReport();
-    const none = jwsText({ payload: doc.toString('base64url'), signatures: [{ protected: Buffer.from('{"alg":"none"}').toString('base64url'), signature: '' }] });
+    const none = jwsText({
+      payload: doc.toString('base64url'),
+      signatures: [{ protected: Buffer.from('{"alg":"none"}').toString('base64url'), signature: '' }],
+    });
     expect(await verify(none)).toMatchObject({ indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE' });
     const b64 = await craftJws(ent, { ...baseHeader(ent), b64: false, crit: ['b64'] }, doc);
     expect((await verify(b64)).subIndication).toBe('FORMAT_FAILURE');
@@ -431,8 +480,18 @@ describe('verifyEnvelope: JWS', () => {
   it('reports countersignatures with decisions, bound to the enterprise signature', async () => {
     const doc = foodLicence();
     const jws = await signJws({ signer: ent.signer, chain: ent.chain, payload: doc, time: NOW });
-    const reviewed = await countersignJws(jws, { signer: reviewer.signer, chain: reviewer.chain, decision: 'review', time: new Date(NOW.getTime() + 60_000) });
-    const approved = await countersignJws(reviewed, { signer: approver.signer, chain: approver.chain, decision: 'approve', time: new Date(NOW.getTime() + 120_000) });
+    const reviewed = await countersignJws(jws, {
+      signer: reviewer.signer,
+      chain: reviewer.chain,
+      decision: 'review',
+      time: new Date(NOW.getTime() + 60_000),
+    });
+    const approved = await countersignJws(reviewed, {
+      signer: approver.signer,
+      chain: approver.chain,
+      decision: 'approve',
+      time: new Date(NOW.getTime() + 120_000),
+    });
     const r = await verify(jwsText(approved), { policy: food });
     expect(r.indication).toBe('TOTAL_PASSED');
     expect(r.signatures.map((s) => s.decision ?? null)).toEqual([null, 'review', 'approve']);

@@ -35,11 +35,20 @@ beforeAll(async () => {
   cms = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: false, time: NOW });
   cmsCountered = await countersignCms(cms, { signer: officer.signer, chain: officer.chain, decision: 'approve', time: NOW });
   const general = await signJws({ signer: ent.signer, chain: ent.chain, payload: doc, time: NOW });
-  jws = Buffer.from(JSON.stringify(await countersignJws(general, { signer: officer.signer, chain: officer.chain, decision: 'approve', time: NOW })));
+  jws = Buffer.from(
+    JSON.stringify(await countersignJws(general, { signer: officer.signer, chain: officer.chain, decision: 'approve', time: NOW })),
+  );
 });
 
 const verify = (envelope: Uint8Array, content?: Uint8Array): Promise<ValidationReport> =>
-  verifyEnvelope({ envelope, content, anchors: pki.anchors, revocation: noRevocation(), policy: annual, time: new Date(NOW.getTime() + 60_000) });
+  verifyEnvelope({
+    envelope,
+    content,
+    anchors: pki.anchors,
+    revocation: noRevocation(),
+    policy: annual,
+    time: new Date(NOW.getTime() + 60_000),
+  });
 
 async function expectFormatFailure(envelope: Uint8Array): Promise<ValidationReport> {
   const r = await verify(envelope);
@@ -81,7 +90,15 @@ describe('bad input gets FORMAT_FAILURE, never an exception', () => {
   });
 
   it('garbage base64 in JWS parts, JSON that is not a JWS, a JWS with the wrong part count', async () => {
-    for (const bad of ['eyJhbGciOiJFUzI1NiJ9.@@@.AAAA', 'e30.e30.=', '{"payload":"e30"}', '{"signatures":[]}', '{"signatures":[{"protected":"e30","signature":"AA"}],"x":1}', 'a.b.c.d.e', '{"payload":"e30","signatures":[{"protected":"!!","signature":"AA"}]}']) {
+    for (const bad of [
+      'eyJhbGciOiJFUzI1NiJ9.@@@.AAAA',
+      'e30.e30.=',
+      '{"payload":"e30"}',
+      '{"signatures":[]}',
+      '{"signatures":[{"protected":"e30","signature":"AA"}],"x":1}',
+      'a.b.c.d.e',
+      '{"payload":"e30","signatures":[{"protected":"!!","signature":"AA"}]}',
+    ]) {
       await expectFormatFailure(Buffer.from(bad));
     }
   });
@@ -100,9 +117,17 @@ describe('mutation fuzzing (fast-check, fixed seed)', () => {
       fc.record({ kind: fc.constant('flip' as const), at: fc.nat({ max: length - 1 }), bit: fc.integer({ min: 0, max: 7 }) }),
       fc.record({ kind: fc.constant('set' as const), at: fc.nat({ max: length - 1 }), value: fc.integer({ min: 0, max: 255 }) }),
       fc.record({ kind: fc.constant('cut' as const), at: fc.nat({ max: length - 1 }), count: fc.integer({ min: 1, max: 64 }) }),
-      fc.record({ kind: fc.constant('insert' as const), at: fc.nat({ max: length - 1 }), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+      fc.record({
+        kind: fc.constant('insert' as const),
+        at: fc.nat({ max: length - 1 }),
+        bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
+      }),
     );
-  type Mutation = { kind: 'flip'; at: number; bit: number } | { kind: 'set'; at: number; value: number } | { kind: 'cut'; at: number; count: number } | { kind: 'insert'; at: number; bytes: Uint8Array };
+  type Mutation =
+    | { kind: 'flip'; at: number; bit: number }
+    | { kind: 'set'; at: number; value: number }
+    | { kind: 'cut'; at: number; count: number }
+    | { kind: 'insert'; at: number; bytes: Uint8Array };
 
   function apply(input: Buffer, mutations: Mutation[]): Buffer {
     let b = Buffer.from(input);

@@ -15,15 +15,28 @@ import { vectorSuite } from '../helpers/vectors.js';
  * (HMAC, RS384/512, PS384/512, ES512 are outside Chancery's allow-list).
  */
 
-interface Test { tcId: number; comment: string; jws: string; result: 'valid' | 'invalid' | 'acceptable' }
-interface Group { comment: string; public?: JWK; private?: JWK; tests: Test[] }
+interface Test {
+  tcId: number;
+  comment: string;
+  jws: string;
+  result: 'valid' | 'invalid' | 'acceptable';
+}
+interface Group {
+  comment: string;
+  public?: JWK;
+  private?: JWK;
+  tests: Test[];
+}
 
 const dir = vectorSuite('wycheproof');
 const ALLOWED = loadPolicies().require('annual-report').signature.algorithms;
 
 describe.skipIf(dir === undefined)('Wycheproof JWS through verifyJwsWithKey', () => {
   it('gives no wrong answer on any of the 401 vectors', async () => {
-    const file = JSON.parse(readFileSync(join(dir!, 'json_web_signature_test.json'), 'utf8')) as { numberOfTests: number; testGroups: Group[] };
+    const file = JSON.parse(readFileSync(join(dir!, 'json_web_signature_test.json'), 'utf8')) as {
+      numberOfTests: number;
+      testGroups: Group[];
+    };
     const counts = { pass: 0, wrong: 0, rejectedByPolicy: 0, total: 0 };
     const wrong: string[] = [];
     for (const group of file.testGroups) {
@@ -39,7 +52,9 @@ describe.skipIf(dir === undefined)('Wycheproof JWS through verifyJwsWithKey', ()
         else if ((t.result === 'valid') === r.ok || t.result === 'acceptable') counts.pass++;
         else {
           counts.wrong++;
-          wrong.push(`tcId ${t.tcId} (${group.comment}/${t.comment}): expected ${t.result}, got ${r.ok ? 'accepted' : `refused: ${r.reason}`}`);
+          wrong.push(
+            `tcId ${t.tcId} (${group.comment}/${t.comment}): expected ${t.result}, got ${r.ok ? 'accepted' : `refused: ${r.reason}`}`,
+          );
         }
       }
     }

@@ -25,7 +25,8 @@ const BASELINE = join(import.meta.dirname, 'limbo-baseline.json');
 const SKIPPED_FEATURES: Record<string, string> = {
   'has-policy-constraints':
     'policyConstraints criticality: RFC 5280 §6 does not check the flag, and NIST PKITS validates paths through non-critical policyConstraints (4.8, 4.10, 4.11), which Chancery follows',
-  'pedantic-rfc5280': 'an AKI on a cross-signed trust anchor: Chancery uses trust anchors as given (limbo itself trusts such anchors in cve::cve-2024-0567)',
+  'pedantic-rfc5280':
+    'an AKI on a cross-signed trust anchor: Chancery uses trust anchors as given (limbo itself trusts such anchors in cve::cve-2024-0567)',
   'pedantic-webpki-eku': 'CA/Browser Forum EKU rules for TLS server certificates; Chancery validates document-signing certificates',
   'pedantic-public-suffix-wildcard': 'public-suffix-list wildcard rules: Chancery matches peer names without a public suffix list',
 };
@@ -37,7 +38,8 @@ const SKIPPED_FEATURES: Record<string, string> = {
 const PROFILE_DIFFERENCES: Record<string, string> = {
   'webpki::cn::': 'CABF BR 7.1.4.3 subject CN must copy a SAN: Chancery never reads the CN for names',
   'webpki::aki::root-with-aki-': 'CABF rules for an AKI in a root: RFC 5280 lets a self-signed certificate carry one',
-  'webpki::san::san-critical-with-nonempty-subject': 'CABF: SAN non-critical when the subject is not empty (RFC 5280: SHOULD NOT, not MUST NOT)',
+  'webpki::san::san-critical-with-nonempty-subject':
+    'CABF: SAN non-critical when the subject is not empty (RFC 5280: SHOULD NOT, not MUST NOT)',
   'webpki::ee-basicconstraints-ca': 'CABF: cA=FALSE in leaves; RFC 5280 allows a CA certificate in leaf position (rfc5280::ca-as-leaf)',
 };
 
@@ -82,7 +84,11 @@ describe.skipIf(dir === undefined)('x509-limbo through validatePath', () => {
         continue;
       }
       if (t.id.startsWith('webpki::') && (t.conflicts_with?.length ?? 0) > 0) {
-        results.push({ id: t.id, actual_result: 'SKIPPED', context: `conflicts with ${t.conflicts_with!.join(', ')}: Chancery implements the RFC 5280 side` });
+        results.push({
+          id: t.id,
+          actual_result: 'SKIPPED',
+          context: `conflicts with ${t.conflicts_with!.join(', ')}: Chancery implements the RFC 5280 side`,
+        });
         continue;
       }
       const started = performance.now();

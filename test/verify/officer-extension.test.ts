@@ -41,7 +41,14 @@ function withExtension(leaf: TestCert, issuer: TestCert, extnId: string, critica
 const APPROVER_IN_FUZHOU = sequence(smallInteger(1, TAG.ENUMERATED), printableString('350100'));
 
 const validate = (leaf: Certificate, issuing: TestCert, root: TestCert) =>
-  validatePath({ leaf, intermediates: [issuing.certificate], anchors: [root.certificate], time: NOW, purpose: PURPOSE_DOCUMENT_SIGNING, revocation: noRevocation() });
+  validatePath({
+    leaf,
+    intermediates: [issuing.certificate],
+    anchors: [root.certificate],
+    time: NOW,
+    purpose: PURPOSE_DOCUMENT_SIGNING,
+    revocation: noRevocation(),
+  });
 
 describe('the critical officer extension, with no src/ca module loaded', () => {
   it('validates a path whose leaf carries the officer extension marked critical, and reports role and jurisdiction', async () => {

@@ -44,11 +44,40 @@ async function opensslSign(options: IssueOptions = {}, extra: string[] = []): Pr
   writeFileSync(join(dir, `ent${n}.pem`), id.pem);
   writeFileSync(join(dir, `ent${n}.key`), id.keyPem, { mode: 0o600 });
   const out = join(dir, `app${n}.p7s`);
-  execFileSync('openssl', ['cms', '-sign', '-binary', '-in', join(dir, 'app.json'), '-signer', join(dir, `ent${n}.pem`), '-inkey', join(dir, `ent${n}.key`), '-certfile', join(dir, 'issuing.pem'), '-md', 'sha256', ...(extra.includes('-noattr') ? [] : ['-cades']), '-nosmimecap', '-outform', 'DER', '-out', out, ...extra], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'cms',
+      '-sign',
+      '-binary',
+      '-in',
+      join(dir, 'app.json'),
+      '-signer',
+      join(dir, `ent${n}.pem`),
+      '-inkey',
+      join(dir, `ent${n}.key`),
+      '-certfile',
+      join(dir, 'issuing.pem'),
+      '-md',
+      'sha256',
+      ...(extra.includes('-noattr') ? [] : ['-cades']),
+      '-nosmimecap',
+      '-outform',
+      'DER',
+      '-out',
+      out,
+      ...extra,
+    ],
+    { stdio: 'pipe' },
+  );
   return { envelope: readFileSync(out), serialHex: id.serialHex };
 }
 
-async function verifyWithCrl(envelope: Buffer, revoked: Array<{ serialHex: string; at: Date }> = [], content: Buffer = doc): Promise<ValidationReport> {
+async function verifyWithCrl(
+  envelope: Buffer,
+  revoked: Array<{ serialHex: string; at: Date }> = [],
+  content: Buffer = doc,
+): Promise<ValidationReport> {
   const crl = await pki.crl(revoked);
   return verifyEnvelope({ envelope, content, anchors: pki.anchors, revocation: crlSource([crl, rootCrl]), policy: annual, time: AT });
 }
@@ -107,7 +136,27 @@ describe('openssl cms -sign as the outside signer', () => {
     const countered = await countersignCms(envelope, { signer: officer.signer, chain: officer.chain, decision: 'approve', time: NOW });
     writeFileSync(join(dir, 'countered.p7s'), countered);
     writeFileSync(join(dir, 'root.pem'), pki.root.pem);
-    execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'countered.p7s'), '-content', join(dir, 'app.json'), '-CAfile', join(dir, 'root.pem'), '-purpose', 'any', '-out', '/dev/null'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'cms',
+        '-verify',
+        '-binary',
+        '-inform',
+        'DER',
+        '-in',
+        join(dir, 'countered.p7s'),
+        '-content',
+        join(dir, 'app.json'),
+        '-CAfile',
+        join(dir, 'root.pem'),
+        '-purpose',
+        'any',
+        '-out',
+        '/dev/null',
+      ],
+      { stdio: 'pipe' },
+    );
     const r = await verifyWithCrl(countered);
     expect(r.signatures.map((s) => [s.role, s.decision ?? null, s.indication])).toEqual([
       ['signer', null, 'TOTAL_PASSED'],

@@ -26,8 +26,31 @@ export class OpensslPki {
   /** A self-signed CA `name` (files name.pem, name.key). */
   root(name: string, o: { curve?: string; ext?: string; days?: number } = {}): string {
     const cfg = this.path(`${name}.cnf`);
-    writeFileSync(cfg, `[req]\ndistinguished_name = dn\n[dn]\n[v3]\n${o.ext ?? 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n'}`);
-    this.run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${o.curve ?? 'P-384'}`, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', String(o.days ?? 3650), '-subj', `/O=OpenSSL Test/CN=${name}`, '-config', cfg, '-extensions', 'v3']);
+    writeFileSync(
+      cfg,
+      `[req]\ndistinguished_name = dn\n[dn]\n[v3]\n${o.ext ?? 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n'}`,
+    );
+    this.run([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      `ec_paramgen_curve:${o.curve ?? 'P-384'}`,
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-days',
+      String(o.days ?? 3650),
+      '-subj',
+      `/O=OpenSSL Test/CN=${name}`,
+      '-config',
+      cfg,
+      '-extensions',
+      'v3',
+    ]);
     return this.path(`${name}.pem`);
   }
 
@@ -37,10 +60,42 @@ export class OpensslPki {
    */
   issue(name: string, issuer: string, ext: string, o: { key?: string; days?: number; subject?: string } = {}): string {
     const key = o.key ?? 'ec:P-256';
-    const keyArgs = key.startsWith('ec:') ? ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${key.slice(3)}`] : key === 'ed25519' ? ['-newkey', 'ed25519'] : ['-newkey', key];
+    const keyArgs = key.startsWith('ec:')
+      ? ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${key.slice(3)}`]
+      : key === 'ed25519'
+        ? ['-newkey', 'ed25519']
+        : ['-newkey', key];
     writeFileSync(this.path(`${name}.ext`), ext);
-    this.run(['req', ...keyArgs, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', o.subject ?? `/O=OpenSSL Test/CN=${name}`, '-config', this.emptyConfig()]);
-    this.run(['x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.pem`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', String(o.days ?? 365), '-extfile', `${name}.ext`]);
+    this.run([
+      'req',
+      ...keyArgs,
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      o.subject ?? `/O=OpenSSL Test/CN=${name}`,
+      '-config',
+      this.emptyConfig(),
+    ]);
+    this.run([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${issuer}.pem`,
+      '-CAkey',
+      `${issuer}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      String(o.days ?? 365),
+      '-extfile',
+      `${name}.ext`,
+    ]);
     return this.path(`${name}.pem`);
   }
 
@@ -53,7 +108,20 @@ export class OpensslPki {
       this.path(`${ca}-ca.cnf`),
       `[ca]\ndefault_ca = d\n[d]\ndatabase = ${db}\ncrlnumber = ${ca}-crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n`,
     );
-    for (const r of revoked) this.run(['ca', '-config', `${ca}-ca.cnf`, '-keyfile', `${ca}.key`, '-cert', `${ca}.pem`, '-revoke', `${r}.pem`, '-crl_reason', 'keyCompromise']);
+    for (const r of revoked)
+      this.run([
+        'ca',
+        '-config',
+        `${ca}-ca.cnf`,
+        '-keyfile',
+        `${ca}.key`,
+        '-cert',
+        `${ca}.pem`,
+        '-revoke',
+        `${r}.pem`,
+        '-crl_reason',
+        'keyCompromise',
+      ]);
     this.run(['ca', '-config', `${ca}-ca.cnf`, '-gencrl', '-keyfile', `${ca}.key`, '-cert', `${ca}.pem`, '-out', `crl-${ca}.pem`]);
     return this.path(`crl-${ca}.pem`);
   }
@@ -62,15 +130,55 @@ export class OpensslPki {
    * A DER OCSP response about certificate `cert` (issued by `issuer`), signed by `signer`
    * (default the issuer), answering `status`; the CertID uses `hash` (default sha256).
    */
-  ocsp(o: { issuer: string; cert: string; signer?: string; status: 'good' | 'revoked'; revokedAt?: Date; hash?: 'sha1' | 'sha256'; ndays?: number; name?: string }): Buffer {
-    const serial = this.run(['x509', '-in', `${o.cert}.pem`, '-noout', '-serial']).trim().split('=')[1]!;
+  ocsp(o: {
+    issuer: string;
+    cert: string;
+    signer?: string;
+    status: 'good' | 'revoked';
+    revokedAt?: Date;
+    hash?: 'sha1' | 'sha256';
+    ndays?: number;
+    name?: string;
+  }): Buffer {
+    const serial = this.run(['x509', '-in', `${o.cert}.pem`, '-noout', '-serial'])
+      .trim()
+      .split('=')[1]!;
     const t = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
-    const line = o.status === 'good' ? `V\t301231000000Z\t\t${serial}\tunknown\t/CN=${o.cert}\n` : `R\t301231000000Z\t${t(o.revokedAt ?? new Date())},keyCompromise\t${serial}\tunknown\t/CN=${o.cert}\n`;
+    const line =
+      o.status === 'good'
+        ? `V\t301231000000Z\t\t${serial}\tunknown\t/CN=${o.cert}\n`
+        : `R\t301231000000Z\t${t(o.revokedAt ?? new Date())},keyCompromise\t${serial}\tunknown\t/CN=${o.cert}\n`;
     const name = o.name ?? `ocsp-${o.cert}-${o.status}`;
     writeFileSync(this.path(`${name}-index.txt`), line);
-    this.run(['ocsp', `-${o.hash ?? 'sha256'}`, '-issuer', `${o.issuer}.pem`, '-cert', `${o.cert}.pem`, '-reqout', `${name}-req.der`, '-no_nonce']);
+    this.run([
+      'ocsp',
+      `-${o.hash ?? 'sha256'}`,
+      '-issuer',
+      `${o.issuer}.pem`,
+      '-cert',
+      `${o.cert}.pem`,
+      '-reqout',
+      `${name}-req.der`,
+      '-no_nonce',
+    ]);
     const signer = o.signer ?? o.issuer;
-    this.run(['ocsp', '-index', `${name}-index.txt`, '-rsigner', `${signer}.pem`, '-rkey', `${signer}.key`, '-CA', `${o.issuer}.pem`, '-reqin', `${name}-req.der`, '-respout', `${name}.der`, '-ndays', String(o.ndays ?? 1)]);
+    this.run([
+      'ocsp',
+      '-index',
+      `${name}-index.txt`,
+      '-rsigner',
+      `${signer}.pem`,
+      '-rkey',
+      `${signer}.key`,
+      '-CA',
+      `${o.issuer}.pem`,
+      '-reqin',
+      `${name}-req.der`,
+      '-respout',
+      `${name}.der`,
+      '-ndays',
+      String(o.ndays ?? 1),
+    ]);
     return readFileSync(this.path(`${name}.der`));
   }
 
@@ -101,6 +209,7 @@ export class OpensslPki {
   }
 }
 
-export const CA_EXT = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n';
+export const CA_EXT =
+  'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n';
 export const LEAF_EXT =
   'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=1.3.6.1.5.5.7.3.36\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n';

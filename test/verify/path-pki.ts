@@ -94,10 +94,16 @@ export async function makeCert(spec: CertSpec): Promise<TestCert> {
   const ca = spec.ca ?? false;
   const extensions: x509.Extension[] = [];
   if (spec.noBasicConstraints !== true) extensions.push(new x509.BasicConstraintsExtension(ca, spec.pathLen, spec.bcCritical ?? true));
-  const ku = spec.keyUsage === undefined ? (ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature) : spec.keyUsage;
+  const ku =
+    spec.keyUsage === undefined
+      ? ca
+        ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
+        : x509.KeyUsageFlags.digitalSignature
+      : spec.keyUsage;
   if (ku !== null) extensions.push(new x509.KeyUsagesExtension(ku, true));
   if (spec.noSki !== true) extensions.push(await x509.SubjectKeyIdentifierExtension.create(keys.publicKey));
-  if (spec.noAki !== true && spec.issuer !== undefined) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuerKeys.publicKey));
+  if (spec.noAki !== true && spec.issuer !== undefined)
+    extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuerKeys.publicKey));
   if (spec.eku !== undefined) extensions.push(new x509.ExtendedKeyUsageExtension(spec.eku));
   if (spec.san !== undefined) extensions.push(new x509.SubjectAlternativeNameExtension(spec.san));
   if (spec.policies !== undefined) extensions.push(new x509.CertificatePolicyExtension(spec.policies));
@@ -138,8 +144,12 @@ export function nameConstraints(
   critical = true,
 ): x509.Extension {
   const nc = new asn1x509.NameConstraints({
-    ...(permitted === undefined ? {} : { permittedSubtrees: new asn1x509.GeneralSubtrees(permitted.map((base) => new asn1x509.GeneralSubtree({ base }))) }),
-    ...(excluded === undefined ? {} : { excludedSubtrees: new asn1x509.GeneralSubtrees(excluded.map((base) => new asn1x509.GeneralSubtree({ base }))) }),
+    ...(permitted === undefined
+      ? {}
+      : { permittedSubtrees: new asn1x509.GeneralSubtrees(permitted.map((base) => new asn1x509.GeneralSubtree({ base }))) }),
+    ...(excluded === undefined
+      ? {}
+      : { excludedSubtrees: new asn1x509.GeneralSubtrees(excluded.map((base) => new asn1x509.GeneralSubtree({ base }))) }),
   });
   return new x509.Extension(asn1x509.id_ce_nameConstraints, critical, AsnConvert.serialize(nc));
 }
@@ -163,7 +173,11 @@ export async function makeCrl(
     issuer: issuer.subject,
     thisUpdate: o.thisUpdate,
     ...(o.nextUpdate === undefined ? {} : { nextUpdate: o.nextUpdate }),
-    entries: entries.map((e) => ({ serialNumber: e.serialHex, revocationDate: e.at, ...(e.reason === undefined ? {} : { reason: e.reason }) })),
+    entries: entries.map((e) => ({
+      serialNumber: e.serialHex,
+      revocationDate: e.at,
+      ...(e.reason === undefined ? {} : { reason: e.reason }),
+    })),
     extensions: [new x509.Extension('2.5.29.20', false, Buffer.from([0x02, 0x01, o.crlNumber ?? 1])), ...(o.extensions ?? [])],
     signingAlgorithm: SIGN[issuer.keyAlg],
     signingKey: issuer.keys.privateKey,
@@ -172,9 +186,25 @@ export async function makeCrl(
 }
 
 /** Root → issuing CA → leaf (document signing), all valid around `now`. */
-export async function simpleChain(now: Date, leafSpec: Partial<CertSpec> = {}): Promise<{ root: TestCert; issuing: TestCert; leaf: TestCert }> {
-  const root = await makeCert({ subject: 'C=CN, O=Path Test, CN=Path Test Root', ca: true, keyAlg: 'P-384', notBefore: new Date(now.getTime() - 400 * DAY), notAfter: new Date(now.getTime() + 4000 * DAY) });
-  const issuing = await makeCert({ subject: 'C=CN, O=Path Test, CN=Path Test Issuing CA', ca: true, pathLen: 0, issuer: root, notBefore: new Date(now.getTime() - 300 * DAY), notAfter: new Date(now.getTime() + 3000 * DAY) });
+export async function simpleChain(
+  now: Date,
+  leafSpec: Partial<CertSpec> = {},
+): Promise<{ root: TestCert; issuing: TestCert; leaf: TestCert }> {
+  const root = await makeCert({
+    subject: 'C=CN, O=Path Test, CN=Path Test Root',
+    ca: true,
+    keyAlg: 'P-384',
+    notBefore: new Date(now.getTime() - 400 * DAY),
+    notAfter: new Date(now.getTime() + 4000 * DAY),
+  });
+  const issuing = await makeCert({
+    subject: 'C=CN, O=Path Test, CN=Path Test Issuing CA',
+    ca: true,
+    pathLen: 0,
+    issuer: root,
+    notBefore: new Date(now.getTime() - 300 * DAY),
+    notAfter: new Date(now.getTime() + 3000 * DAY),
+  });
   const leaf = await makeCert({
     subject: 'C=CN, O=Fuzhou Minjiang Foods, CN=Fuzhou Minjiang Foods',
     issuer: issuing,

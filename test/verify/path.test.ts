@@ -4,14 +4,38 @@ import { parseCertificate, type Certificate } from '../../src/verify/certificate
 import { crlSource } from '../../src/verify/crl.js';
 import { PURPOSE_ANY, PURPOSE_DOCUMENT_SIGNING, validatePath, type PathInput, type PathResult } from '../../src/verify/path.js';
 import { inMemoryRevocation, noRevocation, unknownRevocation, type RevocationSource } from '../../src/verify/revocation.js';
-import { DAY, directoryName, dnsName, makeCert, makeCrl, nameConstraints, rawExtension, simpleChain, x509, type TestCert } from './path-pki.js';
+import {
+  DAY,
+  directoryName,
+  dnsName,
+  makeCert,
+  makeCrl,
+  nameConstraints,
+  rawExtension,
+  simpleChain,
+  x509,
+  type TestCert,
+} from './path-pki.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const DOC_SIGNING = '1.3.6.1.5.5.7.3.36';
 
-function input(leaf: TestCert | Certificate, intermediates: Array<TestCert | Certificate>, anchors: Array<TestCert | Certificate>, more: Partial<PathInput> = {}): PathInput {
+function input(
+  leaf: TestCert | Certificate,
+  intermediates: Array<TestCert | Certificate>,
+  anchors: Array<TestCert | Certificate>,
+  more: Partial<PathInput> = {},
+): PathInput {
   const c = (x: TestCert | Certificate): Certificate => ('certificate' in x ? x.certificate : x);
-  return { leaf: c(leaf), intermediates: intermediates.map(c), anchors: anchors.map(c), time: NOW, purpose: PURPOSE_DOCUMENT_SIGNING, revocation: noRevocation(), ...more };
+  return {
+    leaf: c(leaf),
+    intermediates: intermediates.map(c),
+    anchors: anchors.map(c),
+    time: NOW,
+    purpose: PURPOSE_DOCUMENT_SIGNING,
+    revocation: noRevocation(),
+    ...more,
+  };
 }
 
 function failedCheck(r: PathResult): string {
@@ -33,7 +57,11 @@ describe('validatePath', () => {
     const r = await validatePath(input(leaf, [issuing], [root]));
     expect(r.indication).toBe('TOTAL_PASSED');
     expect(r.subIndication).toBeUndefined();
-    expect(r.path.map((c) => c.subject.attribute('2.5.4.3')[0])).toEqual(['Fuzhou Minjiang Foods', 'Path Test Issuing CA', 'Path Test Root']);
+    expect(r.path.map((c) => c.subject.attribute('2.5.4.3')[0])).toEqual([
+      'Fuzhou Minjiang Foods',
+      'Path Test Issuing CA',
+      'Path Test Root',
+    ]);
     const ids = r.checks.map((c) => c.id);
     expect(ids.filter((i) => i === 'path.signature')).toHaveLength(2);
     expect(ids.filter((i) => i === 'path.validity')).toHaveLength(3);
@@ -72,7 +100,9 @@ describe('validatePath', () => {
         { issuer: root.certificate, revoked: [] },
         { issuer: issuing.certificate, revoked: [] },
       ]);
-      const r = await validatePath(input(leaf, [issuing], [root], { time: new Date(leaf.certificate.notAfter.getTime() + 1000), revocation }));
+      const r = await validatePath(
+        input(leaf, [issuing], [root], { time: new Date(leaf.certificate.notAfter.getTime() + 1000), revocation }),
+      );
       expect(r.subIndication).toBe('OUT_OF_BOUNDS_NOT_REVOKED');
     });
 
@@ -82,7 +112,12 @@ describe('validatePath', () => {
     });
 
     it('reports an expired intermediate and an expired trust anchor too', async () => {
-      const oldRoot = await makeCert({ subject: 'CN=Old Root', ca: true, notBefore: new Date(NOW.getTime() - 400 * DAY), notAfter: new Date(NOW.getTime() - DAY) });
+      const oldRoot = await makeCert({
+        subject: 'CN=Old Root',
+        ca: true,
+        notBefore: new Date(NOW.getTime() - 400 * DAY),
+        notAfter: new Date(NOW.getTime() - DAY),
+      });
       const ica = await makeCert({ subject: 'CN=ICA', ca: true, issuer: oldRoot, ...validity });
       const ee = await makeCert({ subject: 'CN=EE', issuer: ica, eku: [DOC_SIGNING], ...validity });
       const r = await validatePath(input(ee, [ica], [oldRoot]));
@@ -101,7 +136,10 @@ describe('validatePath', () => {
       const revokedAt = new Date(NOW.getTime() - DAY);
       const revocation = inMemoryRevocation([
         { issuer: root.certificate, revoked: [] },
-        { issuer: issuing.certificate, revoked: [{ serialNumberHex: leaf.certificate.serialNumberHex, revokedAt, reason: 'keyCompromise' }] },
+        {
+          issuer: issuing.certificate,
+          revoked: [{ serialNumberHex: leaf.certificate.serialNumberHex, revokedAt, reason: 'keyCompromise' }],
+        },
       ]);
       const r = await validatePath(input(leaf, [issuing], [root], { revocation }));
       expect([r.indication, r.subIndication]).toEqual(['TOTAL_FAILED', 'REVOKED']);
@@ -115,13 +153,21 @@ describe('validatePath', () => {
         { issuer: root.certificate, revoked: [] },
         { issuer: issuing.certificate, revoked: [{ serialNumberHex: leaf.certificate.serialNumberHex, revokedAt: NOW }] },
       ]);
-      const r = await validatePath(input(leaf, [issuing], [root], { revocation, time: new Date(leaf.certificate.notAfter.getTime() + DAY) }));
+      const r = await validatePath(
+        input(leaf, [issuing], [root], { revocation, time: new Date(leaf.certificate.notAfter.getTime() + DAY) }),
+      );
       expect(r.subIndication).toBe('REVOKED');
     });
 
     it('reports an intermediate CA revoked on the root CRL as REVOKED', async () => {
-      const rootCrl = await makeCrl(root, [{ serialHex: issuing.certificate.serialNumberHex, at: new Date(NOW.getTime() - 2 * DAY) }], { thisUpdate: new Date(NOW.getTime() - DAY), nextUpdate: new Date(NOW.getTime() + 6 * DAY) });
-      const issuingCrl = await makeCrl(issuing, [], { thisUpdate: new Date(NOW.getTime() - DAY), nextUpdate: new Date(NOW.getTime() + 6 * DAY) });
+      const rootCrl = await makeCrl(root, [{ serialHex: issuing.certificate.serialNumberHex, at: new Date(NOW.getTime() - 2 * DAY) }], {
+        thisUpdate: new Date(NOW.getTime() - DAY),
+        nextUpdate: new Date(NOW.getTime() + 6 * DAY),
+      });
+      const issuingCrl = await makeCrl(issuing, [], {
+        thisUpdate: new Date(NOW.getTime() - DAY),
+        nextUpdate: new Date(NOW.getTime() + 6 * DAY),
+      });
       const r = await validatePath(input(leaf, [issuing], [root], { revocation: crlSource([rootCrl, issuingCrl]) }));
       expect(r.subIndication).toBe('REVOKED');
       expect(r.checks.find((c) => c.subIndication === 'REVOKED')?.certificateIndex).toBe(1);
@@ -129,7 +175,10 @@ describe('validatePath', () => {
 
     it('passes with current CRLs for every certificate below the anchor', async () => {
       const rootCrl = await makeCrl(root, [], { thisUpdate: new Date(NOW.getTime() - DAY), nextUpdate: new Date(NOW.getTime() + 6 * DAY) });
-      const issuingCrl = await makeCrl(issuing, [{ serialHex: '0bad', at: new Date(NOW.getTime() - DAY) }], { thisUpdate: new Date(NOW.getTime() - DAY), nextUpdate: new Date(NOW.getTime() + 6 * DAY) });
+      const issuingCrl = await makeCrl(issuing, [{ serialHex: '0bad', at: new Date(NOW.getTime() - DAY) }], {
+        thisUpdate: new Date(NOW.getTime() - DAY),
+        nextUpdate: new Date(NOW.getTime() + 6 * DAY),
+      });
       const r = await validatePath(input(leaf, [issuing], [root], { revocation: crlSource([rootCrl, issuingCrl]) }));
       expect(r.indication).toBe('TOTAL_PASSED');
     });
@@ -138,7 +187,10 @@ describe('validatePath', () => {
       const r = await validatePath(input(leaf, [issuing], [root], { revocation: unknownRevocation('the responder is down') }));
       expect([r.indication, r.subIndication]).toEqual(['INDETERMINATE', 'TRY_LATER']);
       const rootCrl = await makeCrl(root, [], { thisUpdate: new Date(NOW.getTime() - DAY), nextUpdate: new Date(NOW.getTime() + 6 * DAY) });
-      const stale = await makeCrl(issuing, [], { thisUpdate: new Date(NOW.getTime() - 10 * DAY), nextUpdate: new Date(NOW.getTime() - 3 * DAY) });
+      const stale = await makeCrl(issuing, [], {
+        thisUpdate: new Date(NOW.getTime() - 10 * DAY),
+        nextUpdate: new Date(NOW.getTime() - 3 * DAY),
+      });
       const r2 = await validatePath(input(leaf, [issuing], [root], { revocation: crlSource([rootCrl, stale]) }));
       expect(r2.subIndication).toBe('TRY_LATER');
       expect(failedCheck(r2)).toMatch(/superseded/);
@@ -157,7 +209,9 @@ describe('validatePath', () => {
     });
 
     it('treats a revocation source that throws as unknown', async () => {
-      const r = await validatePath(input(leaf, [issuing], [root], { revocation: { status: () => Promise.reject(new Error('socket hang up')) } }));
+      const r = await validatePath(
+        input(leaf, [issuing], [root], { revocation: { status: () => Promise.reject(new Error('socket hang up')) } }),
+      );
       expect(r.subIndication).toBe('TRY_LATER');
       expect(failedCheck(r)).toMatch(/socket hang up/);
     });
@@ -208,10 +262,22 @@ describe('validatePath', () => {
     });
 
     it('requires digitalSignature or nonRepudiation of a document-signing leaf', async () => {
-      const ee = await makeCert({ subject: 'CN=EE', issuer: issuing, eku: [DOC_SIGNING], keyUsage: x509.KeyUsageFlags.keyEncipherment, ...validity });
+      const ee = await makeCert({
+        subject: 'CN=EE',
+        issuer: issuing,
+        eku: [DOC_SIGNING],
+        keyUsage: x509.KeyUsageFlags.keyEncipherment,
+        ...validity,
+      });
       const r = await validatePath(input(ee, [issuing], [root]));
       expect(r.subIndication).toBe('CHAIN_CONSTRAINTS_FAILURE');
-      const nr = await makeCert({ subject: 'CN=EE', issuer: issuing, eku: [DOC_SIGNING], keyUsage: x509.KeyUsageFlags.nonRepudiation, ...validity });
+      const nr = await makeCert({
+        subject: 'CN=EE',
+        issuer: issuing,
+        eku: [DOC_SIGNING],
+        keyUsage: x509.KeyUsageFlags.nonRepudiation,
+        ...validity,
+      });
       expect((await validatePath(input(nr, [issuing], [root]))).indication).toBe('TOTAL_PASSED');
     });
 
@@ -221,7 +287,13 @@ describe('validatePath', () => {
       const r = await validatePath(input(ee, [notCa], [root]));
       expect(r.subIndication).toBe('CHAIN_CONSTRAINTS_FAILURE');
       expect(failedCheck(r)).toMatch(/not a CA/);
-      const noSign = await makeCert({ subject: 'CN=No Sign CA', ca: true, keyUsage: x509.KeyUsageFlags.cRLSign, issuer: root, ...validity });
+      const noSign = await makeCert({
+        subject: 'CN=No Sign CA',
+        ca: true,
+        keyUsage: x509.KeyUsageFlags.cRLSign,
+        issuer: root,
+        ...validity,
+      });
       const ee2 = await makeCert({ subject: 'CN=EE', issuer: noSign, eku: [DOC_SIGNING], ...validity });
       expect(failedCheck(await validatePath(input(ee2, [noSign], [root])))).toMatch(/keyCertSign/);
     });
@@ -242,10 +314,33 @@ describe('validatePath', () => {
     });
 
     it('applies DNS name constraints from the trust anchor itself', async () => {
-      const ncRoot = await makeCert({ subject: 'CN=NC Root', ca: true, extensions: [nameConstraints([dnsName('example.com')], [dnsName('bad.example.com')])], ...validity });
-      const good = await makeCert({ subject: 'CN=good', issuer: ncRoot, eku: [DOC_SIGNING], san: [{ type: 'dns', value: 'www.example.com' }], ...validity });
-      const outside = await makeCert({ subject: 'CN=outside', issuer: ncRoot, eku: [DOC_SIGNING], san: [{ type: 'dns', value: 'example.org' }], ...validity });
-      const excluded = await makeCert({ subject: 'CN=excluded', issuer: ncRoot, eku: [DOC_SIGNING], san: [{ type: 'dns', value: 'x.bad.example.com' }], ...validity });
+      const ncRoot = await makeCert({
+        subject: 'CN=NC Root',
+        ca: true,
+        extensions: [nameConstraints([dnsName('example.com')], [dnsName('bad.example.com')])],
+        ...validity,
+      });
+      const good = await makeCert({
+        subject: 'CN=good',
+        issuer: ncRoot,
+        eku: [DOC_SIGNING],
+        san: [{ type: 'dns', value: 'www.example.com' }],
+        ...validity,
+      });
+      const outside = await makeCert({
+        subject: 'CN=outside',
+        issuer: ncRoot,
+        eku: [DOC_SIGNING],
+        san: [{ type: 'dns', value: 'example.org' }],
+        ...validity,
+      });
+      const excluded = await makeCert({
+        subject: 'CN=excluded',
+        issuer: ncRoot,
+        eku: [DOC_SIGNING],
+        san: [{ type: 'dns', value: 'x.bad.example.com' }],
+        ...validity,
+      });
       expect((await validatePath(input(good, [], [ncRoot]))).indication).toBe('TOTAL_PASSED');
       const r = await validatePath(input(outside, [], [ncRoot]));
       expect(r.subIndication).toBe('CHAIN_CONSTRAINTS_FAILURE');
@@ -254,14 +349,38 @@ describe('validatePath', () => {
     });
 
     it('intersects permitted subtrees down the path: a lower CA cannot widen them', async () => {
-      const ica1 = await makeCert({ subject: 'CN=ICA1', ca: true, issuer: root, extensions: [nameConstraints([dnsName('bar.example.com')], undefined)], ...validity });
-      const ica2 = await makeCert({ subject: 'CN=ICA2', ca: true, issuer: ica1, extensions: [nameConstraints([dnsName('foo.example.com'), dnsName('bar.example.com')], undefined)], ...validity });
-      const ee = await makeCert({ subject: 'CN=EE', issuer: ica2, eku: [DOC_SIGNING], san: [{ type: 'dns', value: 'foo.example.com' }], ...validity });
+      const ica1 = await makeCert({
+        subject: 'CN=ICA1',
+        ca: true,
+        issuer: root,
+        extensions: [nameConstraints([dnsName('bar.example.com')], undefined)],
+        ...validity,
+      });
+      const ica2 = await makeCert({
+        subject: 'CN=ICA2',
+        ca: true,
+        issuer: ica1,
+        extensions: [nameConstraints([dnsName('foo.example.com'), dnsName('bar.example.com')], undefined)],
+        ...validity,
+      });
+      const ee = await makeCert({
+        subject: 'CN=EE',
+        issuer: ica2,
+        eku: [DOC_SIGNING],
+        san: [{ type: 'dns', value: 'foo.example.com' }],
+        ...validity,
+      });
       expect((await validatePath(input(ee, [ica1, ica2], [root]))).subIndication).toBe('CHAIN_CONSTRAINTS_FAILURE');
     });
 
     it('applies directoryName constraints to subject names', async () => {
-      const ica = await makeCert({ subject: 'C=CN, O=Registry, CN=Scoped CA', ca: true, issuer: root, extensions: [nameConstraints([directoryName('C=CN, O=Registry')], undefined)], ...validity });
+      const ica = await makeCert({
+        subject: 'C=CN, O=Registry, CN=Scoped CA',
+        ca: true,
+        issuer: root,
+        extensions: [nameConstraints([directoryName('C=CN, O=Registry')], undefined)],
+        ...validity,
+      });
       const inside = await makeCert({ subject: 'C=CN, O=Registry, CN=Inside', issuer: ica, eku: [DOC_SIGNING], ...validity });
       const outside = await makeCert({ subject: 'C=CN, O=Elsewhere, CN=Outside', issuer: ica, eku: [DOC_SIGNING], ...validity });
       expect((await validatePath(input(inside, [ica], [root]))).indication).toBe('TOTAL_PASSED');
@@ -278,7 +397,13 @@ describe('validatePath', () => {
       const rootBad = await makeCert({ subject: 'CN=Root', ca: true, extensions: [unknown], ...validity });
       const ee2 = await makeCert({ subject: 'CN=EE', issuer: rootBad, eku: [DOC_SIGNING], ...validity });
       expect((await validatePath(input(ee2, [], [rootBad]))).subIndication).toBe('CHAIN_CONSTRAINTS_FAILURE');
-      const eeOk = await makeCert({ subject: 'CN=EE', issuer: issuing, eku: [DOC_SIGNING], extensions: [rawExtension('1.3.6.1.4.1.55555.1', false)], ...validity });
+      const eeOk = await makeCert({
+        subject: 'CN=EE',
+        issuer: issuing,
+        eku: [DOC_SIGNING],
+        extensions: [rawExtension('1.3.6.1.4.1.55555.1', false)],
+        ...validity,
+      });
       expect((await validatePath(input(eeOk, [issuing], [root]))).indication).toBe('TOTAL_PASSED');
     });
 
@@ -290,12 +415,22 @@ describe('validatePath', () => {
       const r = await validatePath(input(withPolicy, [ica], [root], { requiredPolicies: [policy] }));
       expect(r.indication, failedCheck(r)).toBe('TOTAL_PASSED');
       expect(r.policies).toEqual([policy]);
-      expect((await validatePath(input(other, [ica], [root], { requiredPolicies: [policy] }))).subIndication).toBe('CHAIN_CONSTRAINTS_FAILURE');
+      expect((await validatePath(input(other, [ica], [root], { requiredPolicies: [policy] }))).subIndication).toBe(
+        'CHAIN_CONSTRAINTS_FAILURE',
+      );
       expect((await validatePath(input(other, [ica], [root]))).indication).toBe('TOTAL_PASSED');
     });
 
     it('matches an expected peer name against the subjectAltName only', async () => {
-      const ee = await makeCert({ subject: 'CN=www.example.com', issuer: issuing, san: [{ type: 'dns', value: '*.example.com' }, { type: 'ip', value: '192.0.2.7' }], ...validity });
+      const ee = await makeCert({
+        subject: 'CN=www.example.com',
+        issuer: issuing,
+        san: [
+          { type: 'dns', value: '*.example.com' },
+          { type: 'ip', value: '192.0.2.7' },
+        ],
+        ...validity,
+      });
       const at = (peerName: string): Promise<PathResult> => validatePath(input(ee, [issuing], [root], { purpose: PURPOSE_ANY, peerName }));
       expect((await at('www.example.com')).indication).toBe('TOTAL_PASSED');
       expect((await at('192.0.2.7')).indication).toBe('TOTAL_PASSED');
@@ -314,7 +449,14 @@ describe('validatePath', () => {
     });
 
     it('backtracks past an expired intermediate to a valid one with the same name and key', async () => {
-      const expired = await makeCert({ subject: issuing.subject, keys: issuing.keys, ca: true, issuer: root, notBefore: new Date(NOW.getTime() - 900 * DAY), notAfter: new Date(NOW.getTime() - 800 * DAY) });
+      const expired = await makeCert({
+        subject: issuing.subject,
+        keys: issuing.keys,
+        ca: true,
+        issuer: root,
+        notBefore: new Date(NOW.getTime() - 900 * DAY),
+        notAfter: new Date(NOW.getTime() - 800 * DAY),
+      });
       const r = await validatePath(input(leaf, [expired, issuing], [root]));
       expect(r.indication).toBe('TOTAL_PASSED');
       expect(r.path[1]!.der.equals(issuing.der)).toBe(true);
@@ -333,7 +475,8 @@ describe('validatePath', () => {
 
     it('stops a chain of 40 certificates at the depth limit with a clean result', async () => {
       const chain: TestCert[] = [root];
-      for (let i = 0; i < 40; i++) chain.push(await makeCert({ subject: `CN=Level ${i}`, ca: true, issuer: chain[chain.length - 1]!, ...validity }));
+      for (let i = 0; i < 40; i++)
+        chain.push(await makeCert({ subject: `CN=Level ${i}`, ca: true, issuer: chain[chain.length - 1]!, ...validity }));
       const ee = await makeCert({ subject: 'CN=Deep EE', issuer: chain[chain.length - 1]!, eku: [DOC_SIGNING], ...validity });
       const intermediates = chain.slice(1).reverse();
       const r = await validatePath(input(ee, intermediates, [root]));
@@ -382,7 +525,14 @@ describe('validatePath', () => {
             } catch {
               return;
             }
-            const r = await validatePath({ leaf: leafCert, intermediates: certs, anchors: trustOther ? [other.certificate] : [root.certificate], time: NOW, purpose: PURPOSE_DOCUMENT_SIGNING, revocation: noRevocation() });
+            const r = await validatePath({
+              leaf: leafCert,
+              intermediates: certs,
+              anchors: trustOther ? [other.certificate] : [root.certificate],
+              time: NOW,
+              purpose: PURPOSE_DOCUMENT_SIGNING,
+              revocation: noRevocation(),
+            });
             const genuine = !trustOther && leafCert.der.equals(leaf.der) && certs.some((c) => c.der.equals(issuing.der));
             if (r.indication === 'TOTAL_PASSED') expect(genuine).toBe(true);
             if (genuine) expect(r.indication).toBe('TOTAL_PASSED');
@@ -394,7 +544,8 @@ describe('validatePath', () => {
 
     it('ends within its work budget on many same-name CAs with distinct keys', async () => {
       const pool: TestCert[] = [];
-      for (let i = 0; i < 30; i++) pool.push(await makeCert({ subject: 'CN=Same Name CA', ca: true, issuer: pool[i - 1] ?? root, ...validity }));
+      for (let i = 0; i < 30; i++)
+        pool.push(await makeCert({ subject: 'CN=Same Name CA', ca: true, issuer: pool[i - 1] ?? root, ...validity }));
       const ee = await makeCert({ subject: 'CN=EE', issuer: pool[pool.length - 1]!, eku: [DOC_SIGNING], ...validity });
       const started = performance.now();
       const r = await validatePath(input(ee, pool, [root], { maxDepth: 100 }));

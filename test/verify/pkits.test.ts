@@ -26,7 +26,12 @@ interface Record_ {
   name: string;
   variant: string | null;
   successExpected: boolean;
-  settings: { initialPolicySet: string[]; initialExplicitPolicy: boolean; initialPolicyMappingInhibit: boolean; initialInhibitAnyPolicy: boolean };
+  settings: {
+    initialPolicySet: string[];
+    initialExplicitPolicy: boolean;
+    initialPolicyMappingInhibit: boolean;
+    initialInhibitAnyPolicy: boolean;
+  };
   trustedCertificates: string[];
   certificates: string[];
   crls: string[];
@@ -68,9 +73,14 @@ describe.skipIf(dir === undefined)('NIST PKITS through validatePath', () => {
       const ok = r.indication === 'TOTAL_PASSED';
       if (!ok && refusedByPolicy(r)) policy.push(`${t.id} ${t.name}`);
       else if (ok === t.successExpected) pass++;
-      else (ok ? wrongAccepts : wrongRejects).push(`${t.id} ${t.name}${t.variant === null ? '' : ` [${t.variant}]`}: ${outcomeOf(r)} ${r.checks.find((c) => c.result !== 'PASSED')?.message ?? ''}`);
+      else
+        (ok ? wrongAccepts : wrongRejects).push(
+          `${t.id} ${t.name}${t.variant === null ? '' : ` [${t.variant}]`}: ${outcomeOf(r)} ${r.checks.find((c) => c.result !== 'PASSED')?.message ?? ''}`,
+        );
     }
-    process.stdout.write(`PKITS: ${suite.tests.length} records: ${pass} pass, ${wrongAccepts.length + wrongRejects.length} fail (${wrongAccepts.length} wrong accepts), ${policy.length} rejected by policy (${policy.join('; ')}), 0 skipped; slowest ${slowest.toFixed(0)} ms\n`);
+    process.stdout.write(
+      `PKITS: ${suite.tests.length} records: ${pass} pass, ${wrongAccepts.length + wrongRejects.length} fail (${wrongAccepts.length} wrong accepts), ${policy.length} rejected by policy (${policy.join('; ')}), 0 skipped; slowest ${slowest.toFixed(0)} ms\n`,
+    );
     expect(wrongAccepts).toEqual([]);
     expect(wrongRejects).toEqual([]);
     expect(policy.map((p) => p.split(' ')[0])).toEqual(['4.1.4', '4.1.5', '4.1.6']);
@@ -79,7 +89,10 @@ describe.skipIf(dir === undefined)('NIST PKITS through validatePath', () => {
   }, 120_000);
 
   it('PKITS files: every certificate and CRL parses and keeps its exact bytes', () => {
-    const files = JSON.parse(readFileSync(join(dir!, 'pkits-files.json'), 'utf8')) as { certificates: Record<string, string>; crls: Record<string, string> };
+    const files = JSON.parse(readFileSync(join(dir!, 'pkits-files.json'), 'utf8')) as {
+      certificates: Record<string, string>;
+      crls: Record<string, string>;
+    };
     let certs = 0;
     for (const pem of Object.values(files.certificates)) {
       const [cert] = parseCertificates(pem);
@@ -104,11 +117,15 @@ describe.skipIf(dir === undefined)('NIST PKITS through validatePath', () => {
    */
   const legacyPolicy: AlgorithmPolicy = {
     signatureScheme: (alg, key, options) =>
-      alg.oid === '1.2.840.113549.1.1.5' ? { scheme: { kind: 'rsa-pkcs1', hash: 'sha1' as HashName } } : CHANCERY_ALGORITHMS.signatureScheme(alg, key, options),
+      alg.oid === '1.2.840.113549.1.1.5'
+        ? { scheme: { kind: 'rsa-pkcs1', hash: 'sha1' as HashName } }
+        : CHANCERY_ALGORITHMS.signatureScheme(alg, key, options),
     publicKey: () => ({ ok: true }),
   };
 
-  async function runLegacy(policyName: 'chancery' | 'legacy'): Promise<{ outcomes: Record<string, string>; pass: string[]; wrong: string[]; disputed: string[]; policy: string[] }> {
+  async function runLegacy(
+    policyName: 'chancery' | 'legacy',
+  ): Promise<{ outcomes: Record<string, string>; pass: string[]; wrong: string[]; disputed: string[]; policy: string[] }> {
     const base = join(dir!, 'nist-legacy-botan');
     const expected = readFileSync(join(base, 'expected.txt'), 'utf8')
       .split('\n')
@@ -116,17 +133,27 @@ describe.skipIf(dir === undefined)('NIST PKITS through validatePath', () => {
       .map((l) => l.split(':') as [string, string]);
     const root = parseCertificate(readFileSync(join(base, 'root.crt')));
     const rootCrl = readFileSync(join(base, 'root.crl'));
-    const out = { outcomes: {} as Record<string, string>, pass: [] as string[], wrong: [] as string[], disputed: [] as string[], policy: [] as string[] };
+    const out = {
+      outcomes: {} as Record<string, string>,
+      pass: [] as string[],
+      wrong: [] as string[],
+      disputed: [] as string[],
+      policy: [] as string[],
+    };
     for (const [test, want] of expected) {
       const files = readdirSync(join(base, test));
       const algorithms = policyName === 'legacy' ? legacyPolicy : CHANCERY_ALGORITHMS;
       const r = await validatePath({
         leaf: parseCertificate(readFileSync(join(base, test, 'end.crt'))),
-        intermediates: files.filter((f) => f.endsWith('.crt') && f !== 'end.crt').map((f) => parseCertificate(readFileSync(join(base, test, f)))),
+        intermediates: files
+          .filter((f) => f.endsWith('.crt') && f !== 'end.crt')
+          .map((f) => parseCertificate(readFileSync(join(base, test, f)))),
         anchors: [root],
         time: new Date('2018-04-01T09:30:33Z'),
         purpose: PURPOSE_ANY,
-        revocation: crlSource([rootCrl, ...files.filter((f) => f.endsWith('.crl')).map((f) => readFileSync(join(base, test, f)))], { algorithms }),
+        revocation: crlSource([rootCrl, ...files.filter((f) => f.endsWith('.crl')).map((f) => readFileSync(join(base, test, f)))], {
+          algorithms,
+        }),
         algorithms,
         ...(policyName === 'legacy' ? { trustAnchorAs: 'name-and-key' as const } : {}),
       });
@@ -143,7 +170,9 @@ describe.skipIf(dir === undefined)('NIST PKITS through validatePath', () => {
   it('NIST legacy suite under Chancery policy: nothing RSA-1024/SHA-1 is accepted', async () => {
     const r = await runLegacy('chancery');
     expect(Object.values(r.outcomes).filter((o) => o === 'TOTAL_PASSED')).toEqual([]);
-    process.stdout.write(`NIST legacy (Chancery policy): ${Object.keys(r.outcomes).length} cases, 0 accepted; ${r.policy.length} valid ones rejected by policy\n`);
+    process.stdout.write(
+      `NIST legacy (Chancery policy): ${Object.keys(r.outcomes).length} cases, 0 accepted; ${r.policy.length} valid ones rejected by policy\n`,
+    );
   });
 
   it('NIST legacy suite under a test-only SHA-1 policy: 0 wrong accepts; only the lines the file itself disputes differ', async () => {

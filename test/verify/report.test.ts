@@ -20,7 +20,10 @@ describe('outcomeOf (the rule validation-report.ts documents)', () => {
   });
 
   it('is INDETERMINATE with the first sub-indication when nothing failed outright', () => {
-    const checks = new CheckList().notRun('a', 'earlier fault').indeterminate('b', 'TRY_LATER', 'no CRL').fail('c', 'CRYPTO_CONSTRAINTS_FAILURE', 'x').checks;
+    const checks = new CheckList()
+      .notRun('a', 'earlier fault')
+      .indeterminate('b', 'TRY_LATER', 'no CRL')
+      .fail('c', 'CRYPTO_CONSTRAINTS_FAILURE', 'x').checks;
     expect(outcomeOf(checks)).toEqual({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' });
   });
 
@@ -47,6 +50,9 @@ describe('combineOutcomes', () => {
         { indication: 'TOTAL_FAILED', subIndication: 'REVOKED' },
       ]),
     ).toEqual({ indication: 'TOTAL_FAILED', subIndication: 'POLICY_FAILURE' });
-    expect(combineOutcomes([{ indication: 'TOTAL_PASSED' }, { indication: 'INDETERMINATE', subIndication: 'GENERIC' }])).toEqual({ indication: 'INDETERMINATE', subIndication: 'GENERIC' });
+    expect(combineOutcomes([{ indication: 'TOTAL_PASSED' }, { indication: 'INDETERMINATE', subIndication: 'GENERIC' }])).toEqual({
+      indication: 'INDETERMINATE',
+      subIndication: 'GENERIC',
+    });
   });
 });

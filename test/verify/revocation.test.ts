@@ -12,7 +12,11 @@ import { DAY, makeCert, makeCrl, rawExtension, simpleChain, x509, type TestCert 
 const NOW = new Date('2026-06-01T12:00:00Z');
 
 function statusText(s: RevocationStatus): string {
-  return s.status === 'unknown' ? `unknown: ${s.reason}` : s.status === 'revoked' ? `revoked ${s.revokedAt.toISOString()} ${s.reason ?? ''}` : `good: ${s.source}`;
+  return s.status === 'unknown'
+    ? `unknown: ${s.reason}`
+    : s.status === 'revoked'
+      ? `revoked ${s.revokedAt.toISOString()} ${s.reason ?? ''}`
+      : `good: ${s.source}`;
 }
 
 describe('CRL revocation source', () => {
@@ -25,8 +29,12 @@ describe('CRL revocation source', () => {
     ({ root, issuing, leaf } = await simpleChain(NOW));
   });
 
-  const status = async (crls: Buffer[], cert: Certificate = leaf.certificate, issuer: Certificate = issuing.certificate, at = NOW): Promise<RevocationStatus> =>
-    crlSource(crls).status(cert, issuer, at);
+  const status = async (
+    crls: Buffer[],
+    cert: Certificate = leaf.certificate,
+    issuer: Certificate = issuing.certificate,
+    at = NOW,
+  ): Promise<RevocationStatus> => crlSource(crls).status(cert, issuer, at);
 
   it('says good for a certificate absent from a current CRL of its issuer, naming the CRL', async () => {
     const s = await status([await makeCrl(issuing, [{ serialHex: '0bad', at: NOW }], { ...current, crlNumber: 7 })]);
@@ -35,21 +43,42 @@ describe('CRL revocation source', () => {
 
   it('says revoked, with the date and reason, for a listed certificate', async () => {
     const at = new Date(NOW.getTime() - 2 * DAY);
-    const s = await status([await makeCrl(issuing, [{ serialHex: leaf.certificate.serialNumberHex, at, reason: x509.X509CrlReason.keyCompromise }], current)]);
+    const s = await status([
+      await makeCrl(issuing, [{ serialHex: leaf.certificate.serialNumberHex, at, reason: x509.X509CrlReason.keyCompromise }], current),
+    ]);
     expect(s).toMatchObject({ status: 'revoked', revokedAt: at, reason: 'keyCompromise' });
   });
 
   it('passes a path at a time before the listed revocation date, and fails it after', async () => {
     const revokedAt = new Date(NOW.getTime() + DAY);
-    const crls = [await makeCrl(root, [], current), await makeCrl(issuing, [{ serialHex: leaf.certificate.serialNumberHex, at: revokedAt }], { thisUpdate: new Date(NOW.getTime() + 2 * DAY), nextUpdate: new Date(NOW.getTime() + 5 * DAY) })];
+    const crls = [
+      await makeCrl(root, [], current),
+      await makeCrl(issuing, [{ serialHex: leaf.certificate.serialNumberHex, at: revokedAt }], {
+        thisUpdate: new Date(NOW.getTime() + 2 * DAY),
+        nextUpdate: new Date(NOW.getTime() + 5 * DAY),
+      }),
+    ];
     const run = (time: Date): Promise<string> =>
-      validatePath({ leaf: leaf.certificate, intermediates: [issuing.certificate], anchors: [root.certificate], time, purpose: PURPOSE_ANY, revocation: crlSource(crls) }).then((r) => r.subIndication ?? r.indication);
+      validatePath({
+        leaf: leaf.certificate,
+        intermediates: [issuing.certificate],
+        anchors: [root.certificate],
+        time,
+        purpose: PURPOSE_ANY,
+        revocation: crlSource(crls),
+      }).then((r) => r.subIndication ?? r.indication);
     expect(await run(NOW)).toBe('TOTAL_PASSED');
     expect(await run(new Date(NOW.getTime() + 3 * DAY))).toBe('REVOKED');
   });
 
   it('is unknown, with a reason, for a stale CRL, a CRL without nextUpdate, a CRL by another key, or a CRL of another issuer', async () => {
-    expect(statusText(await status([await makeCrl(issuing, [], { thisUpdate: new Date(NOW.getTime() - 9 * DAY), nextUpdate: new Date(NOW.getTime() - DAY) })]))).toMatch(/superseded on/);
+    expect(
+      statusText(
+        await status([
+          await makeCrl(issuing, [], { thisUpdate: new Date(NOW.getTime() - 9 * DAY), nextUpdate: new Date(NOW.getTime() - DAY) }),
+        ]),
+      ),
+    ).toMatch(/superseded on/);
     expect(statusText(await status([await makeCrl(issuing, [], { thisUpdate: current.thisUpdate })]))).toMatch(/no nextUpdate/);
     const impostor = await makeCert({ subject: issuing.subject, ca: true, notBefore: current.thisUpdate, notAfter: current.nextUpdate });
     expect(statusText(await status([await makeCrl(impostor, [], current)]))).toMatch(/not signed by the key of/);
@@ -58,8 +87,17 @@ describe('CRL revocation source', () => {
   });
 
   it('refuses a CRL with a critical extension it does not process, or one whose signer lacks cRLSign', async () => {
-    expect(statusText(await status([await makeCrl(issuing, [], { ...current, extensions: [rawExtension('1.3.6.1.4.1.55555.7', true)] })]))).toMatch(/critical extension .*55555/);
-    const noCrlSign = await makeCert({ subject: 'CN=No CRL Sign', ca: true, keyUsage: x509.KeyUsageFlags.keyCertSign, issuer: root, notBefore: current.thisUpdate, notAfter: current.nextUpdate });
+    expect(
+      statusText(await status([await makeCrl(issuing, [], { ...current, extensions: [rawExtension('1.3.6.1.4.1.55555.7', true)] })])),
+    ).toMatch(/critical extension .*55555/);
+    const noCrlSign = await makeCert({
+      subject: 'CN=No CRL Sign',
+      ca: true,
+      keyUsage: x509.KeyUsageFlags.keyCertSign,
+      issuer: root,
+      notBefore: current.thisUpdate,
+      notAfter: current.nextUpdate,
+    });
     const ee = await makeCert({ subject: 'CN=EE', issuer: noCrlSign, notBefore: current.thisUpdate, notAfter: current.nextUpdate });
     const s = await crlSource([await makeCrl(noCrlSign, [], current)]).status(ee.certificate, noCrlSign.certificate, NOW);
     expect(statusText(s)).toMatch(/without cRLSign/);
@@ -67,7 +105,13 @@ describe('CRL revocation source', () => {
 
   it('never lets a self-issued certificate vouch for itself with a CRL it signed', async () => {
     // A key rollover certificate: same name as the issuing CA, new key, issued by the old key.
-    const rolled = await makeCert({ subject: issuing.subject, ca: true, issuer: issuing, notBefore: current.thisUpdate, notAfter: current.nextUpdate });
+    const rolled = await makeCert({
+      subject: issuing.subject,
+      ca: true,
+      issuer: issuing,
+      notBefore: current.thisUpdate,
+      notAfter: current.nextUpdate,
+    });
     const selfSigned = await makeCrl(rolled, [], current);
     const s = await crlSource([selfSigned]).status(rolled.certificate, issuing.certificate, NOW, {
       candidates: [rolled.certificate, issuing.certificate, root.certificate],
@@ -79,10 +123,17 @@ describe('CRL revocation source', () => {
   it('applies a delta CRL on top of its base: a newly revoked certificate, and removeFromCRL', async () => {
     const base = await makeCrl(issuing, [{ serialHex: '0bad', at: NOW }], { ...current, crlNumber: 10 });
     const delta = (entries: Parameters<typeof makeCrl>[1]): Promise<Buffer> =>
-      makeCrl(issuing, entries, { ...current, crlNumber: 11, extensions: [rawExtension('2.5.29.27', true, Buffer.from([0x02, 0x01, 10]))] });
+      makeCrl(issuing, entries, {
+        ...current,
+        crlNumber: 11,
+        extensions: [rawExtension('2.5.29.27', true, Buffer.from([0x02, 0x01, 10]))],
+      });
     expect((await status([base, await delta([{ serialHex: leaf.certificate.serialNumberHex, at: NOW }])])).status).toBe('revoked');
     const unrevoke = await delta([{ serialHex: '0bad', at: NOW, reason: x509.X509CrlReason.removeFromCRL }]);
-    expect((await crlSource([base, unrevoke]).status({ ...leaf.certificate, serialNumberHex: '0bad' } as Certificate, issuing.certificate, NOW)).status).toBe('good');
+    expect(
+      (await crlSource([base, unrevoke]).status({ ...leaf.certificate, serialNumberHex: '0bad' } as Certificate, issuing.certificate, NOW))
+        .status,
+    ).toBe('good');
     expect(statusText(await status([base, await delta([])]))).toMatch(/with its delta CRL number 11/);
   });
 
@@ -103,14 +154,21 @@ describe('combining and in-memory sources', () => {
 
   it('firstAnswer returns the first definite answer, else every reason', async () => {
     const good = inMemoryRevocation([{ issuer: issuing.certificate, revoked: [] }], 'registry');
-    expect(await firstAnswer(unknownRevocation('A is down'), good).status(leaf.certificate, issuing.certificate, NOW)).toEqual({ status: 'good', source: 'registry' });
-    expect(await firstAnswer(unknownRevocation('A is down'), unknownRevocation('B is down')).status(leaf.certificate, issuing.certificate, NOW)).toEqual({ status: 'unknown', reason: 'A is down; B is down' });
+    expect(await firstAnswer(unknownRevocation('A is down'), good).status(leaf.certificate, issuing.certificate, NOW)).toEqual({
+      status: 'good',
+      source: 'registry',
+    });
+    expect(
+      await firstAnswer(unknownRevocation('A is down'), unknownRevocation('B is down')).status(leaf.certificate, issuing.certificate, NOW),
+    ).toEqual({ status: 'unknown', reason: 'A is down; B is down' });
   });
 
   it('inMemoryRevocation matches serials as integers and knows only its issuers', async () => {
     expect(normalizeSerial('000A')).toBe('0a');
     expect(normalizeSerial('00ff')).toBe('00ff');
-    const source = inMemoryRevocation([{ issuer: issuing.certificate, revoked: [{ serialNumberHex: `00${leaf.certificate.serialNumberHex}`, revokedAt: NOW }] }]);
+    const source = inMemoryRevocation([
+      { issuer: issuing.certificate, revoked: [{ serialNumberHex: `00${leaf.certificate.serialNumberHex}`, revokedAt: NOW }] },
+    ]);
     expect((await source.status(leaf.certificate, issuing.certificate, NOW)).status).toBe('revoked');
     expect((await source.status(leaf.certificate, issuing.certificate, new Date(NOW.getTime() - 1))).status).toBe('good');
     expect((await source.status(issuing.certificate, leaf.certificate, NOW)).status).toBe('unknown');
@@ -129,7 +187,11 @@ describe('OCSP response source (responses made by openssl ocsp)', () => {
     pki.issue('int', 'root', CA_EXT);
     pki.issue('leaf', 'int', LEAF_EXT);
     pki.issue('other', 'int', LEAF_EXT);
-    pki.issue('responder', 'int', 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=OCSPSigning\n1.3.6.1.5.5.7.48.1.5=ASN1:NULL\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+    pki.issue(
+      'responder',
+      'int',
+      'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=OCSPSigning\n1.3.6.1.5.5.7.48.1.5=ASN1:NULL\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+    );
     pki.issue('not-responder', 'int', LEAF_EXT);
     int = load('int');
     leaf = load('leaf');
@@ -152,7 +214,9 @@ describe('OCSP response source (responses made by openssl ocsp)', () => {
     const delegated = pki.ocsp({ issuer: 'int', cert: 'leaf', status: 'good', signer: 'responder', name: 'delegated' });
     expect((await ocspResponseSource([delegated]).status(leaf, int, new Date())).status).toBe('good');
     const rogue = pki.ocsp({ issuer: 'int', cert: 'leaf', status: 'good', signer: 'not-responder', name: 'rogue' });
-    expect(statusText(await ocspResponseSource([rogue]).status(leaf, int, new Date()))).toMatch(/it is signed neither by|lacks 1\.3\.6\.1\.5\.5\.7\.3\.9|not a certificate for OCSP signing/);
+    expect(statusText(await ocspResponseSource([rogue]).status(leaf, int, new Date()))).toMatch(
+      /it is signed neither by|lacks 1\.3\.6\.1\.5\.5\.7\.3\.9|not a certificate for OCSP signing/,
+    );
   });
 
   it('is unknown for a response about another certificate, a response past its nextUpdate, or unreadable bytes', async () => {

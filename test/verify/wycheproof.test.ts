@@ -4,7 +4,14 @@ import type { KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { importSpki } from '../../src/crypto/keys.js';
 import { verifySignature } from '../../src/crypto/signature.js';
-import { ALG, joseSignatureScheme, pssAlgorithmIdentifier, signatureSchemeOf, simpleAlgorithmIdentifier, type SchemeDecision } from '../../src/verify/algorithms.js';
+import {
+  ALG,
+  joseSignatureScheme,
+  pssAlgorithmIdentifier,
+  signatureSchemeOf,
+  simpleAlgorithmIdentifier,
+  type SchemeDecision,
+} from '../../src/verify/algorithms.js';
 import { vectorSuite } from '../helpers/vectors.js';
 
 /**
@@ -29,7 +36,11 @@ interface Group {
 }
 
 const HASH_OID: Record<string, string> = { 'SHA-256': ALG.sha256WithRsa, 'SHA-384': ALG.sha384WithRsa, 'SHA-512': ALG.sha512WithRsa };
-const ECDSA_OID: Record<string, string> = { 'SHA-256': ALG.ecdsaWithSha256, 'SHA-384': ALG.ecdsaWithSha384, 'SHA-512': ALG.ecdsaWithSha512 };
+const ECDSA_OID: Record<string, string> = {
+  'SHA-256': ALG.ecdsaWithSha256,
+  'SHA-384': ALG.ecdsaWithSha384,
+  'SHA-512': ALG.ecdsaWithSha512,
+};
 
 /** The scheme Chancery's policy gives a group's key, the way the service would reach it. */
 function decide(group: Group, key: KeyObject): SchemeDecision {
@@ -44,7 +55,8 @@ function decide(group: Group, key: KeyObject): SchemeDecision {
       return signatureSchemeOf(simpleAlgorithmIdentifier(HASH_OID[group.sha!]!, true), key);
     case 'RsassaPssVerify': {
       const hash = group.sha === 'SHA-256' ? 'sha256' : group.sha === 'SHA-384' ? 'sha384' : 'sha512';
-      if (group.mgfSha !== group.sha || group.sLen !== { sha256: 32, sha384: 48, sha512: 64 }[hash]) return { refused: `PSS parameters ${group.mgfSha}/${group.sLen} are outside the policy` };
+      if (group.mgfSha !== group.sha || group.sLen !== { sha256: 32, sha384: 48, sha512: 64 }[hash])
+        return { refused: `PSS parameters ${group.mgfSha}/${group.sLen} are outside the policy` };
       return signatureSchemeOf(pssAlgorithmIdentifier(hash), key);
     }
     default:
@@ -61,7 +73,12 @@ interface Tally {
 }
 
 describe.skipIf(dir === undefined)('Wycheproof signature vectors through the algorithm policy and verifySignature', () => {
-  const files = dir === undefined ? [] : readdirSync(dir).filter((f) => f.endsWith('_test.json') && f !== 'json_web_signature_test.json').sort();
+  const files =
+    dir === undefined
+      ? []
+      : readdirSync(dir)
+          .filter((f) => f.endsWith('_test.json') && f !== 'json_web_signature_test.json')
+          .sort();
 
   it('covers every signature file of the suite but the JWS one', () => {
     expect(files).toHaveLength(9);
@@ -101,12 +118,16 @@ describe.skipIf(dir === undefined)('Wycheproof signature vectors through the alg
     totals.policy += t.policy;
     totals.policyValid += t.policyValid;
     totals.acceptable.push(...t.acceptable);
-    process.stdout.write(`wycheproof ${file}: ${t.pass} pass, ${t.wrong.length} wrong, ${t.policy} rejected by policy (${t.policyValid} of them valid), acceptable: ${t.acceptable.join(', ') || 'none'}\n`);
+    process.stdout.write(
+      `wycheproof ${file}: ${t.pass} pass, ${t.wrong.length} wrong, ${t.policy} rejected by policy (${t.policyValid} of them valid), acceptable: ${t.acceptable.join(', ') || 'none'}\n`,
+    );
     expect(t.wrong).toEqual([]);
   });
 
   it('prints the totals; every rejection by policy is a small-exponent RSA key', () => {
-    process.stdout.write(`wycheproof total: ${totals.pass} pass, ${totals.wrong.length} wrong, ${totals.policy} rejected by policy, acceptable: ${totals.acceptable.join(', ')}\n`);
+    process.stdout.write(
+      `wycheproof total: ${totals.pass} pass, ${totals.wrong.length} wrong, ${totals.policy} rejected by policy, acceptable: ${totals.acceptable.join(', ')}\n`,
+    );
     expect(totals.wrong).toEqual([]);
     expect(totals.pass).toBeGreaterThan(2300);
     // The strict verifier rejects DigestInfo without NULL (flag MissingNull), as the README recommends.

@@ -18,7 +18,8 @@ export class LogClient {
     } catch {
       throw new AuditError('ERR_AUDIT_FETCH_FAILED', `--url: "${url}" is not a URL`);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new AuditError('ERR_AUDIT_FETCH_FAILED', `--url: ${parsed.protocol} is not http(s)`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new AuditError('ERR_AUDIT_FETCH_FAILED', `--url: ${parsed.protocol} is not http(s)`);
     this.#base = parsed.toString().replace(/\/+$/, '');
   }
 
@@ -65,12 +66,16 @@ export class LogClient {
       } catch {
         /* not a problem document */
       }
-      throw new AuditError('ERR_AUDIT_FETCH_FAILED', `GET ${this.#base}${path}: HTTP ${res.status}${detail}`, { detail: { status: res.status } });
+      throw new AuditError('ERR_AUDIT_FETCH_FAILED', `GET ${this.#base}${path}: HTTP ${res.status}${detail}`, {
+        detail: { status: res.status },
+      });
     }
     try {
       return await read(res);
     } catch (error) {
-      throw new AuditError('ERR_AUDIT_FETCH_FAILED', `GET ${this.#base}${path}: unreadable answer (${(error as Error).message})`, { cause: error });
+      throw new AuditError('ERR_AUDIT_FETCH_FAILED', `GET ${this.#base}${path}: unreadable answer (${(error as Error).message})`, {
+        cause: error,
+      });
     }
   }
 }

@@ -43,7 +43,8 @@ export function chunkPath(dir: string, chunk: number): string {
 
 export function readManifest(dir: string): CopyManifest {
   const file = join(dir, 'copy.json');
-  if (!existsSync(file)) throw new AuditError('ERR_AUDIT_FETCH_FAILED', `${dir} is not a log copy made by \`chancery audit fetch\` (no copy.json)`);
+  if (!existsSync(file))
+    throw new AuditError('ERR_AUDIT_FETCH_FAILED', `${dir} is not a log copy made by \`chancery audit fetch\` (no copy.json)`);
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as CopyManifest;
   if (manifest.format !== COPY_FORMAT || !Number.isSafeInteger(manifest.chunkSize) || manifest.chunkSize < 1) {
     throw new AuditError('ERR_AUDIT_FETCH_FAILED', `${file}: unknown format ${String(manifest.format)}`);

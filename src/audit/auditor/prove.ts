@@ -52,7 +52,10 @@ export async function proveInclusion(options: ProveOptions): Promise<ProveResult
   let consistentWith: number | undefined;
   if (options.trusted !== undefined) {
     const trusted = openCheckpoint(options.trusted.note, verifier, verifier.name);
-    if (trusted.size > checkpoint.size) throw failed(`the log's checkpoint covers ${checkpoint.size} entries, fewer than ${options.trusted.label} (${trusted.size}): rolled back`);
+    if (trusted.size > checkpoint.size)
+      throw failed(
+        `the log's checkpoint covers ${checkpoint.size} entries, fewer than ${options.trusted.label} (${trusted.size}): rolled back`,
+      );
     if (trusted.size > 0) {
       const proof = await client.consistency(trusted.size, checkpoint.size);
       try {
@@ -69,7 +72,8 @@ export async function proveInclusion(options: ProveOptions): Promise<ProveResult
   if (leafHash !== undefined && !/^[0-9a-f]{64}$/.test(leafHash)) throw failed('the leaf hash must be 64 lowercase hex digits');
   if (target.index !== undefined) {
     if (!Number.isSafeInteger(target.index) || target.index < 0) throw failed(`index ${target.index} is not a non-negative integer`);
-    if (target.index >= checkpoint.size) throw failed(`index ${target.index} is not covered by the log's checkpoint (size ${checkpoint.size})`);
+    if (target.index >= checkpoint.size)
+      throw failed(`index ${target.index} is not covered by the log's checkpoint (size ${checkpoint.size})`);
     const page = await client.entries(target.index, target.index + 1);
     const served = page.entries[0];
     if (served === undefined || served.index !== target.index) throw failed(`the log did not serve entry ${target.index}`);
@@ -82,12 +86,18 @@ export async function proveInclusion(options: ProveOptions): Promise<ProveResult
     entry = decoded.entry;
   }
   const proof =
-    target.index !== undefined ? await client.inclusionByIndex(target.index, checkpoint.size) : await client.inclusionByLeafHash(leafHash!, checkpoint.size);
-  if (target.index !== undefined && proof.index !== target.index) throw failed(`the log answered for index ${proof.index}, not ${target.index}`);
+    target.index !== undefined
+      ? await client.inclusionByIndex(target.index, checkpoint.size)
+      : await client.inclusionByLeafHash(leafHash!, checkpoint.size);
+  if (target.index !== undefined && proof.index !== target.index)
+    throw failed(`the log answered for index ${proof.index}, not ${target.index}`);
   try {
     verifyInclusion(proof.index, checkpoint.size, fromHex(leafHash!), proof.proof.map(fromHex), checkpoint.root);
   } catch (error) {
-    throw failed(`the inclusion proof of ${leafHash} at index ${proof.index} does not lead to the checkpoint's root: ${(error as Error).message}`, error);
+    throw failed(
+      `the inclusion proof of ${leafHash} at index ${proof.index} does not lead to the checkpoint's root: ${(error as Error).message}`,
+      error,
+    );
   }
   return {
     index: proof.index,

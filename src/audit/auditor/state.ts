@@ -22,7 +22,8 @@ export interface TrustedState {
 
 /** `$XDG_STATE_HOME/chancery/audit/<sha256(vkey)[:16]>.json` (default ~/.local/state). */
 export function defaultStatePath(vkey: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = env['XDG_STATE_HOME'] !== undefined && env['XDG_STATE_HOME'] !== '' ? env['XDG_STATE_HOME'] : join(homedir(), '.local', 'state');
+  const base =
+    env['XDG_STATE_HOME'] !== undefined && env['XDG_STATE_HOME'] !== '' ? env['XDG_STATE_HOME'] : join(homedir(), '.local', 'state');
   return join(base, 'chancery', 'audit', `${sha256Hex(vkey).slice(0, 16)}.json`);
 }
 

@@ -90,7 +90,11 @@ interface Expectation {
  */
 export async function verifyLog(options: VerifyLogOptions): Promise<VerifyResult> {
   let checked = 0;
-  const fail = (index: number | null, fault: Fault, message: string): VerifyResult => ({ ok: false, failure: { index, fault, message }, entriesChecked: checked });
+  const fail = (index: number | null, fault: Fault, message: string): VerifyResult => ({
+    ok: false,
+    failure: { index, fault, message },
+    entriesChecked: checked,
+  });
 
   // 1. The checkpoint: signed by the log key, origin = the key's name, well-formed.
   const opened = openNote(options.checkpoint, options.verifier, 'the checkpoint');
@@ -143,22 +147,38 @@ export async function verifyLog(options: VerifyLogOptions): Promise<VerifyResult
       if (!decoded.ok) return fail(p, decoded.fault, `entry ${p}: ${decoded.reason}`);
       const leaf = hashLeaf(item.bytes);
       if (!leaf.equals(item.leafHash)) {
-        return fail(p, 'hash-mismatch', `entry ${p} hashes to ${leaf.toString('hex')}, the log says ${item.leafHash.toString('hex')}: its bytes were altered`);
+        return fail(
+          p,
+          'hash-mismatch',
+          `entry ${p} hashes to ${leaf.toString('hex')}, the log says ${item.leafHash.toString('hex')}: its bytes were altered`,
+        );
       }
       const e = decoded.entry;
       if (e.seq !== p) {
         if (p >= 1 && e.seq === p - 1 && e.prev === hex(beforePrev)) {
-          return fail(p - 1, 'forged-entry', `entry ${p - 1} is not in the chain: the next entry carries seq ${p - 1} and links to entry ${p - 2}; entry ${p - 1} was inserted`);
+          return fail(
+            p - 1,
+            'forged-entry',
+            `entry ${p - 1} is not in the chain: the next entry carries seq ${p - 1} and links to entry ${p - 2}; entry ${p - 1} was inserted`,
+          );
         }
         return fail(p, 'seq-mismatch', `the entry at index ${p} carries seq ${e.seq}: entries were moved, swapped or renumbered`);
       }
       if (e.prev !== hex(prev)) {
-        return fail(p, 'broken-prev', `entry ${p} has prev ${String(e.prev)}, but entry ${p - 1} hashes to ${String(hex(prev))}: entry ${p - 1} or ${p} was altered`);
+        return fail(
+          p,
+          'broken-prev',
+          `entry ${p} has prev ${String(e.prev)}, but entry ${p - 1} hashes to ${String(hex(prev))}: entry ${p - 1} or ${p} was altered`,
+        );
       }
       const leafHex = leaf.toString('hex');
       const subjectPrev = subjects.get(e.subject) ?? null;
       if (e.subjectPrev !== subjectPrev) {
-        return fail(p, 'broken-subject-prev', `entry ${p} (subject ${e.subject}) has subjectPrev ${String(e.subjectPrev)}, but the subject's previous entry hashes to ${String(subjectPrev)}`);
+        return fail(
+          p,
+          'broken-subject-prev',
+          `entry ${p} (subject ${e.subject}) has subjectPrev ${String(e.subjectPrev)}, but the subject's previous entry hashes to ${String(subjectPrev)}`,
+        );
       }
       subjects.set(e.subject, leafHex);
       beforePrev = prev;
@@ -176,7 +196,11 @@ export async function verifyLog(options: VerifyLogOptions): Promise<VerifyResult
 
   // 4. Nothing missing at the end.
   if (checked < checkpoint.size) {
-    return fail(checked, 'missing-entry', `the checkpoint covers ${checkpoint.size} entries; only ${checked} are there (entries ${checked}..${checkpoint.size - 1} are missing)`);
+    return fail(
+      checked,
+      'missing-entry',
+      `the checkpoint covers ${checkpoint.size} entries; only ${checked} are there (entries ${checked}..${checkpoint.size - 1} are missing)`,
+    );
   }
   return {
     ok: true,
@@ -197,7 +221,9 @@ function checkRoot(expected: Expectation[] | undefined, root: Buffer, size: numb
       return {
         fault: e.fault,
         message: `the first ${size} entries hash to ${root.toString('hex')}, but ${e.label} signs ${e.root.toString('hex')}${
-          e.fault === 'inconsistent-with-trusted' ? ': this log is not an extension of what you trusted (a fork or a rewritten history)' : ''
+          e.fault === 'inconsistent-with-trusted'
+            ? ': this log is not an extension of what you trusted (a fork or a rewritten history)'
+            : ''
         }`,
       };
     }
@@ -210,7 +236,8 @@ function openNote(note: Uint8Array | string, verifier: NoteVerifier, what: strin
     return openCheckpoint(note, verifier, verifier.name);
   } catch (error) {
     const code = (error as AuditError).code;
-    const fault: Fault = code === 'ERR_AUDIT_NOTE_BAD_SIGNATURE' || code === 'ERR_AUDIT_NOTE_UNVERIFIED' ? 'bad-signature' : 'bad-checkpoint';
+    const fault: Fault =
+      code === 'ERR_AUDIT_NOTE_BAD_SIGNATURE' || code === 'ERR_AUDIT_NOTE_UNVERIFIED' ? 'bad-signature' : 'bad-checkpoint';
     return { fault, message: `${what}: ${(error as Error).message}` };
   }
 }

@@ -38,7 +38,12 @@ export function registerAudit(program: Command): void {
         try {
           const result = await fetchLog(client, opts.out, progress.update);
           progress.stop();
-          print(opts.json === true, result, () => `fetched ${result.downloaded} entries; ${opts.out} now holds ${result.entries} entries and the checkpoint of size ${result.checkpointSize}`);
+          print(
+            opts.json === true,
+            result,
+            () =>
+              `fetched ${result.downloaded} entries; ${opts.out} now holds ${result.entries} entries and the checkpoint of size ${result.checkpointSize}`,
+          );
         } finally {
           progress.stop();
         }
@@ -47,7 +52,9 @@ export function registerAudit(program: Command): void {
 
   audit
     .command('verify')
-    .description('verify a log: canonical entries, leaf hashes, both chains, the Merkle root, the signed checkpoint, consistency with what you trusted before')
+    .description(
+      'verify a log: canonical entries, leaf hashes, both chains, the Merkle root, the signed checkpoint, consistency with what you trusted before',
+    )
     .option('--dir <dir>', 'a copy made by `chancery audit fetch`')
     .option('--url <url>', 'verify the log served at this URL, streaming it')
     .requiredOption('--log-key <vkey>', "the log's verifier key: a file holding it (log.vkey) or the key string, obtained out of band")
@@ -63,7 +70,8 @@ export function registerAudit(program: Command): void {
         const statePath = opts.state === false ? undefined : typeof opts.state === 'string' ? opts.state : defaultStatePath(vkey);
         const trusted: TrustedCheckpoint[] = opts.trusted.map((file) => ({ note: readInput(file, '--trusted'), label: file }));
         const state = statePath === undefined ? undefined : readTrustedState(statePath, vkey, verifier);
-        if (state !== undefined) trusted.push({ note: state.checkpoint, label: `the checkpoint verified on ${state.verifiedAt} (${statePath})` });
+        if (state !== undefined)
+          trusted.push({ note: state.checkpoint, label: `the checkpoint verified on ${state.verifiedAt} (${statePath})` });
 
         let checkpoint: Buffer;
         let source;
@@ -91,7 +99,9 @@ export function registerAudit(program: Command): void {
         if (result.ok && statePath !== undefined) {
           stateUpdated = recordTrusted(statePath, vkey, checkpoint.toString('utf8'), result.checkpoint.size, new Date());
         }
-        print(opts.json === true, { ...result, ...(statePath === undefined ? {} : { statePath, stateUpdated }) }, () => describeVerify(result, statePath, stateUpdated));
+        print(opts.json === true, { ...result, ...(statePath === undefined ? {} : { statePath, stateUpdated }) }, () =>
+          describeVerify(result, statePath, stateUpdated),
+        );
         if (!result.ok) throw new ExitCode(EXIT.failed);
       }),
     );
@@ -102,46 +112,76 @@ export function registerAudit(program: Command): void {
     .option('--index <n>', 'the entry index')
     .option('--leaf-hash <hex>', 'the entry leaf hash (SHA-256(0x00 ‖ entry), hex)')
     .option('--receipt <file>', 'a submission receipt (compact JWS): verify its seal signature and certificate chain, then prove its entry')
-    .option('--trust <pem>', "with --receipt: the CA root to verify the seal's chain with (default: the root the service serves at /ca/root.pem)")
+    .option(
+      '--trust <pem>',
+      "with --receipt: the CA root to verify the seal's chain with (default: the root the service serves at /ca/root.pem)",
+    )
     .requiredOption('--url <url>', 'base URL of a Chancery service')
     .requiredOption('--log-key <vkey>', "the log's verifier key: a file holding it (log.vkey) or the key string")
     .option('--state <file>', 'auditor state to check consistency against (default as for verify)')
     .option('--no-state', 'do not read the auditor state')
     .option('--json', 'print the result as JSON')
     .action(
-      action(async (opts: { index?: string; leafHash?: string; receipt?: string; trust?: string; url: string; logKey: string; state: string | boolean; json?: boolean }) => {
-        const vkey = readVerifierKey(opts.logKey);
-        const verifier = parseVerifierKey(vkey);
-        const statePath = opts.state === false ? undefined : typeof opts.state === 'string' ? opts.state : defaultStatePath(vkey);
-        const state = statePath === undefined ? undefined : readTrustedState(statePath, vkey, verifier);
-        if (opts.receipt !== undefined) {
-          if (opts.index !== undefined || opts.leafHash !== undefined) throw usageError('give exactly one of --index, --leaf-hash and --receipt');
-          await proveReceiptCommand({ ...opts, receipt: opts.receipt }, verifier, state === undefined ? undefined : { note: state.checkpoint, label: `the checkpoint you verified on ${state.verifiedAt}` });
-          return;
-        }
-        const target = proofTarget(opts);
-        const result = await proveInclusion({
-          client: new LogClient(opts.url),
-          verifier,
-          target,
-          ...(state === undefined ? {} : { trusted: { note: state.checkpoint, label: `the checkpoint you verified on ${state.verifiedAt}` } }),
-        });
-        print(opts.json === true, result, () =>
-          [
-            `entry ${result.index} (leaf hash ${result.leafHash}) is in the log`,
-            `  inclusion proof verified against ${result.checkpoint.origin}, size ${result.checkpoint.size}, root ${result.checkpoint.root}`,
-            ...(result.consistentWith === undefined ? [] : [`  the log is consistent with your trusted checkpoint of size ${result.consistentWith}`]),
-            ...(result.entry === undefined ? [] : [`  ${result.entry.time} ${result.entry.kind} by ${result.entry.actor} about ${result.entry.subject}`]),
-          ].join('\n'),
-        );
-      }),
+      action(
+        async (opts: {
+          index?: string;
+          leafHash?: string;
+          receipt?: string;
+          trust?: string;
+          url: string;
+          logKey: string;
+          state: string | boolean;
+          json?: boolean;
+        }) => {
+          const vkey = readVerifierKey(opts.logKey);
+          const verifier = parseVerifierKey(vkey);
+          const statePath = opts.state === false ? undefined : typeof opts.state === 'string' ? opts.state : defaultStatePath(vkey);
+          const state = statePath === undefined ? undefined : readTrustedState(statePath, vkey, verifier);
+          if (opts.receipt !== undefined) {
+            if (opts.index !== undefined || opts.leafHash !== undefined)
+              throw usageError('give exactly one of --index, --leaf-hash and --receipt');
+            await proveReceiptCommand(
+              { ...opts, receipt: opts.receipt },
+              verifier,
+              state === undefined ? undefined : { note: state.checkpoint, label: `the checkpoint you verified on ${state.verifiedAt}` },
+            );
+            return;
+          }
+          const target = proofTarget(opts);
+          const result = await proveInclusion({
+            client: new LogClient(opts.url),
+            verifier,
+            target,
+            ...(state === undefined
+              ? {}
+              : { trusted: { note: state.checkpoint, label: `the checkpoint you verified on ${state.verifiedAt}` } }),
+          });
+          print(opts.json === true, result, () =>
+            [
+              `entry ${result.index} (leaf hash ${result.leafHash}) is in the log`,
+              `  inclusion proof verified against ${result.checkpoint.origin}, size ${result.checkpoint.size}, root ${result.checkpoint.root}`,
+              ...(result.consistentWith === undefined
+                ? []
+                : [`  the log is consistent with your trusted checkpoint of size ${result.consistentWith}`]),
+              ...(result.entry === undefined
+                ? []
+                : [`  ${result.entry.time} ${result.entry.kind} by ${result.entry.actor} about ${result.entry.subject}`]),
+            ].join('\n'),
+          );
+        },
+      ),
     );
 }
 
 /** `audit prove --receipt`: src/submissions/receipt-proof.ts does the work; this prints it. */
-async function proveReceiptCommand(opts: { receipt: string; trust?: string; url: string; json?: boolean }, verifier: NoteVerifier, trusted: { note: string; label: string } | undefined): Promise<void> {
+async function proveReceiptCommand(
+  opts: { receipt: string; trust?: string; url: string; json?: boolean },
+  verifier: NoteVerifier,
+  trusted: { note: string; label: string } | undefined,
+): Promise<void> {
   const client = new LogClient(opts.url);
-  const anchors = opts.trust === undefined ? await servedRoot(opts.url) : parseCertificates(readInput(opts.trust, '--trust'), `--trust ${opts.trust}`);
+  const anchors =
+    opts.trust === undefined ? await servedRoot(opts.url) : parseCertificates(readInput(opts.trust, '--trust'), `--trust ${opts.trust}`);
   // The issuing CA's CRL for the seal, the root's for the issuing CA: both are checked.
   const crls = await new ChanceryClient(client.url).caCrls();
   const proof = await proveReceipt({
@@ -152,13 +192,18 @@ async function proveReceiptCommand(opts: { receipt: string; trust?: string; url:
     ...(trusted === undefined ? {} : { trusted }),
   });
   const p = proof.receipt.payload;
-  print(opts.json === true, { receipt: p, seal: proof.receipt.seal.subject.toString(), trust: opts.trust ?? `${client.url}/ca/root.pem`, ...proof.inclusion }, () =>
-    [
-      `receipt for submission ${p.submission} (${p.applicant}): ${p.status} at ${p.at}`,
-      `  signed by the service seal ${proof.receipt.seal.subject.toString()}, chain verified to ${opts.trust ?? `the root served by ${client.url} (pin one with --trust)`}`,
-      `  its entry ${p.logIndex} (leaf hash ${p.leafHash}) is in the log: inclusion proof verified against ${proof.inclusion.checkpoint.origin}, size ${proof.inclusion.checkpoint.size}`,
-      ...(proof.inclusion.consistentWith === undefined ? [] : [`  the log is consistent with your trusted checkpoint of size ${proof.inclusion.consistentWith}`]),
-    ].join('\n'),
+  print(
+    opts.json === true,
+    { receipt: p, seal: proof.receipt.seal.subject.toString(), trust: opts.trust ?? `${client.url}/ca/root.pem`, ...proof.inclusion },
+    () =>
+      [
+        `receipt for submission ${p.submission} (${p.applicant}): ${p.status} at ${p.at}`,
+        `  signed by the service seal ${proof.receipt.seal.subject.toString()}, chain verified to ${opts.trust ?? `the root served by ${client.url} (pin one with --trust)`}`,
+        `  its entry ${p.logIndex} (leaf hash ${p.leafHash}) is in the log: inclusion proof verified against ${proof.inclusion.checkpoint.origin}, size ${proof.inclusion.checkpoint.size}`,
+        ...(proof.inclusion.consistentWith === undefined
+          ? []
+          : [`  the log is consistent with your trusted checkpoint of size ${proof.inclusion.consistentWith}`]),
+      ].join('\n'),
   );
 }
 
@@ -190,7 +235,9 @@ function describeVerify(result: VerifyResult, statePath: string | undefined, sta
   return [
     `verified ${result.checkpoint.origin}, size ${result.checkpoint.size}, root ${result.checkpoint.root}`,
     `  ${result.entries} entries (${result.subjects} subjects): canonical, hashes, global and subject chains, Merkle root and checkpoint signature all check out`,
-    ...(result.consistentWith.length === 0 ? [] : [`  consistent with the trusted checkpoint(s) of size ${result.consistentWith.join(', ')}`]),
+    ...(result.consistentWith.length === 0
+      ? []
+      : [`  consistent with the trusted checkpoint(s) of size ${result.consistentWith.join(', ')}`]),
     ...(statePath === undefined ? [] : [`  auditor state ${statePath}${stateUpdated ? ' updated' : ' unchanged'}`]),
   ].join('\n');
 }
@@ -227,11 +274,14 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-
 /** A progress bar on stderr when it is a terminal; otherwise nothing. */
 function progressBar(label: string): { update: (done: number, total: number) => void; stop: () => void } {
   if (process.stderr.isTTY !== true) return { update: () => undefined, stop: () => undefined };
-  const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total} entries | eta {eta}s`, stream: process.stderr, hideCursor: true });
+  const bar = new SingleBar({
+    format: `${label} [{bar}] {percentage}% {value}/{total} entries | eta {eta}s`,
+    stream: process.stderr,
+    hideCursor: true,
+  });
   let started = false;
   let stopped = false;
   return {

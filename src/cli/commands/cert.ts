@@ -31,26 +31,47 @@ export function registerCert(program: Command, openDirect: OpenDirectAdmin): voi
     .option('--pkcs12 <file>', 'no CSR: the service makes the key and returns a PKCS#12 bundle, written here')
     .option('--key-alg <alg>', 'with --pkcs12: P-256 | P-384 | Ed25519 | RSA-2048 | RSA-3072', 'P-256')
     .action(
-      action(async (opts: ConnectionFlags & { profile: string; csr?: string; uscc?: string; officer?: string; name?: string; out?: string; chain?: boolean; pkcs12?: string; keyAlg: string }) => {
-        if ((opts.csr === undefined) === (opts.pkcs12 === undefined)) throw usageError('give exactly one of --csr and --pkcs12');
-        const holder = { ...(opts.uscc === undefined ? {} : { uscc: opts.uscc }), ...(opts.officer === undefined ? {} : { officerId: opts.officer }), ...(opts.name === undefined ? {} : { name: opts.name }) };
-        const client = await connect(opts, openDirect);
-        try {
-          if (opts.pkcs12 !== undefined) {
-            const r = await client.issuePkcs12({ profile: opts.profile, ...holder, keyAlgorithm: opts.keyAlg });
-            writeFileSync(opts.pkcs12, r.pkcs12, { mode: 0o600 });
-            print(opts.json === true, { certificate: r.certificate, pkcs12: opts.pkcs12, password: r.password }, () =>
-              `${describe(r.certificate)}\nPKCS#12 bundle ${opts.pkcs12}\none-time password: ${r.password}\n(shown once; give it to the holder over a separate channel)`,
-            );
-            return;
+      action(
+        async (
+          opts: ConnectionFlags & {
+            profile: string;
+            csr?: string;
+            uscc?: string;
+            officer?: string;
+            name?: string;
+            out?: string;
+            chain?: boolean;
+            pkcs12?: string;
+            keyAlg: string;
+          },
+        ) => {
+          if ((opts.csr === undefined) === (opts.pkcs12 === undefined)) throw usageError('give exactly one of --csr and --pkcs12');
+          const holder = {
+            ...(opts.uscc === undefined ? {} : { uscc: opts.uscc }),
+            ...(opts.officer === undefined ? {} : { officerId: opts.officer }),
+            ...(opts.name === undefined ? {} : { name: opts.name }),
+          };
+          const client = await connect(opts, openDirect);
+          try {
+            if (opts.pkcs12 !== undefined) {
+              const r = await client.issuePkcs12({ profile: opts.profile, ...holder, keyAlgorithm: opts.keyAlg });
+              writeFileSync(opts.pkcs12, r.pkcs12, { mode: 0o600 });
+              print(
+                opts.json === true,
+                { certificate: r.certificate, pkcs12: opts.pkcs12, password: r.password },
+                () =>
+                  `${describe(r.certificate)}\nPKCS#12 bundle ${opts.pkcs12}\none-time password: ${r.password}\n(shown once; give it to the holder over a separate channel)`,
+              );
+              return;
+            }
+            const c = await client.issue({ profile: opts.profile, csr: readFileSync(opts.csr!, 'utf8'), ...holder });
+            if (opts.out !== undefined) writeFileSync(opts.out, opts.chain === true ? c.pem + (await client.chainPem()) : c.pem);
+            print(opts.json === true, c, () => `${describe(c)}${opts.out === undefined ? `\n${c.pem}` : `\nwritten to ${opts.out}`}`);
+          } finally {
+            await client.close();
           }
-          const c = await client.issue({ profile: opts.profile, csr: readFileSync(opts.csr!, 'utf8'), ...holder });
-          if (opts.out !== undefined) writeFileSync(opts.out, opts.chain === true ? c.pem + (await client.chainPem()) : c.pem);
-          print(opts.json === true, c, () => `${describe(c)}${opts.out === undefined ? `\n${c.pem}` : `\nwritten to ${opts.out}`}`);
-        } finally {
-          await client.close();
-        }
-      }),
+        },
+      ),
     );
 
   withConnection(cert.command('revoke').description('revoke a certificate'))

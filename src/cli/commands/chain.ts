@@ -83,20 +83,27 @@ export function registerChain(program: Command): void {
             checks: [{ id: 'path.input', result: 'FAILED', message: bad.formatFailure, subIndication: 'FORMAT_FAILURE' }],
           };
         } else {
-          const [leaf, ...extra] = (leafInput as Certificate[]);
+          const [leaf, ...extra] = leafInput as Certificate[];
           result = await validatePath({
             leaf: leaf!,
             intermediates: [...extra, ...untrusted.flatMap((u) => u as Certificate[])],
             anchors,
             time,
             purpose,
-            revocation: opts.revocation === false ? noRevocation() : ocsp.length === 0 ? crlSource(crls) : firstAnswer(crlSource(crls), ocspResponseSource(ocsp)),
+            revocation:
+              opts.revocation === false
+                ? noRevocation()
+                : ocsp.length === 0
+                  ? crlSource(crls)
+                  : firstAnswer(crlSource(crls), ocspResponseSource(ocsp)),
             ...(maxDepth === undefined ? {} : { maxDepth }),
             ...(opts.peerName === undefined ? {} : { peerName: opts.peerName }),
           });
         }
         print(opts.json === true, chainResultJson(result, time), () => describeChainResult(result, time));
-        throw new ExitCode(result.indication === 'TOTAL_PASSED' ? EXIT.ok : result.indication === 'TOTAL_FAILED' ? EXIT.failed : EXIT.indeterminate);
+        throw new ExitCode(
+          result.indication === 'TOTAL_PASSED' ? EXIT.ok : result.indication === 'TOTAL_FAILED' ? EXIT.failed : EXIT.indeterminate,
+        );
       }),
     );
 }
@@ -122,7 +129,11 @@ export function chainResultJson(r: PathResult, time: Date): Record<string, unkno
 
 export function describeChainResult(r: PathResult, time: Date): string {
   const lines = [`${r.indication}${r.subIndication === undefined ? '' : ` / ${r.subIndication}`}`, `  at: ${time.toISOString()}`];
-  r.path.forEach((c, i) => lines.push(`  ${i === 0 ? 'leaf  ' : i === r.path.length - 1 ? 'anchor' : 'CA    '} ${c.subject.toString()} (serial ${c.serialNumberHex})`));
+  r.path.forEach((c, i) =>
+    lines.push(
+      `  ${i === 0 ? 'leaf  ' : i === r.path.length - 1 ? 'anchor' : 'CA    '} ${c.subject.toString()} (serial ${c.serialNumberHex})`,
+    ),
+  );
   for (const c of r.checks) lines.push(`  ${mark(c)} ${c.id}: ${c.message}`);
   return lines.join('\n');
 }
@@ -134,7 +145,8 @@ function mark(c: Check): string {
 function purposeFrom(ekus: string[], keyUsages: string[]): Purpose {
   const extendedKeyUsage = ekus.map((e) => {
     const oid = EKU_NAMES[e] ?? e;
-    if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(oid)) throw usageError(`--eku ${e}: not an OID or a known name (${Object.keys(EKU_NAMES).join(', ')})`);
+    if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(oid))
+      throw usageError(`--eku ${e}: not an OID or a known name (${Object.keys(EKU_NAMES).join(', ')})`);
     return oid;
   });
   const keyUsage = keyUsages.map((k) => {
@@ -145,7 +157,8 @@ function purposeFrom(ekus: string[], keyUsages: string[]): Purpose {
 }
 
 function parseTime(text: string): Date {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) throw usageError(`--at ${text}: not an RFC 3339 date-time with a zone (e.g. 2026-06-01T12:00:00Z)`);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text))
+    throw usageError(`--at ${text}: not an RFC 3339 date-time with a zone (e.g. 2026-06-01T12:00:00Z)`);
   const d = new Date(text);
   if (Number.isNaN(d.getTime())) throw usageError(`--at ${text}: not a valid date-time`);
   return d;
@@ -174,7 +187,6 @@ function readCertificates(file: string, flag: string): Certificate[] | { formatF
     throw error;
   }
 }
-
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -34,9 +34,17 @@ export function registerCountersign(program: Command): void {
         const out =
           format === 'cms'
             ? await countersignCms(envelope, { signer: holder.signer, chain: holder.chain, decision, time })
-            : Buffer.from(`${JSON.stringify(await countersignJws(envelope, { signer: holder.signer, chain: holder.chain, decision, time }))}\n`, 'utf8');
+            : Buffer.from(
+                `${JSON.stringify(await countersignJws(envelope, { signer: holder.signer, chain: holder.chain, decision, time }))}\n`,
+                'utf8',
+              );
         writeOutput(opts.out, out, opts.force === true);
-        print(opts.json === true, { out: opts.out, format, decision, bytes: out.length }, () => `wrote ${format.toUpperCase()} envelope ${opts.out} with your countersignature (${decision}); upload it with \`chancery submit --submission ID\``);
+        print(
+          opts.json === true,
+          { out: opts.out, format, decision, bytes: out.length },
+          () =>
+            `wrote ${format.toUpperCase()} envelope ${opts.out} with your countersignature (${decision}); upload it with \`chancery submit --submission ID\``,
+        );
       }),
     );
 }

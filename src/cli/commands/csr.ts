@@ -23,7 +23,11 @@ export function registerCsr(program: Command): void {
         const signer = signerFromPem(opts.key, readFileSync(opts.key), passphraseFrom(opts.passphraseEnv));
         const { pem } = await buildCsr(signer, opts.cn === undefined ? [] : [{ type: 'CN', value: opts.cn }]);
         writeFileSync(opts.out, pem);
-        print(opts.json === true, { csr: opts.out, alg: signer.algorithm }, () => `wrote certificate request ${opts.out} (${signer.algorithm})`);
+        print(
+          opts.json === true,
+          { csr: opts.out, alg: signer.algorithm },
+          () => `wrote certificate request ${opts.out} (${signer.algorithm})`,
+        );
       }),
     );
 }

@@ -23,7 +23,11 @@ export function registerEnterprise(program: Command, openDirect: OpenDirectAdmin
       action(async (opts: ConnectionFlags & { uscc: string; name: string; overrideCheck?: boolean }) => {
         const client = await connect(opts, openDirect);
         try {
-          const e = await client.registerEnterprise({ uscc: opts.uscc, name: opts.name, ...(opts.overrideCheck === true ? { overrideCheck: true } : {}) });
+          const e = await client.registerEnterprise({
+            uscc: opts.uscc,
+            name: opts.name,
+            ...(opts.overrideCheck === true ? { overrideCheck: true } : {}),
+          });
           print(opts.json === true, e, () => `registered ${describe(e)}`);
         } finally {
           await client.close();
@@ -45,7 +49,9 @@ export function registerEnterprise(program: Command, openDirect: OpenDirectAdmin
       }),
     );
 
-  withConnection(enterprise.command('revoke').description("revoke an enterprise's licence: all its certificates are revoked (cessationOfOperation)"))
+  withConnection(
+    enterprise.command('revoke').description("revoke an enterprise's licence: all its certificates are revoked (cessationOfOperation)"),
+  )
     .requiredOption('--uscc <code>', 'unified social credit code')
     .option('--reason <text>', 'why (recorded with the revocation)')
     .action(
@@ -53,14 +59,23 @@ export function registerEnterprise(program: Command, openDirect: OpenDirectAdmin
         const client = await connect(opts, openDirect);
         try {
           const r = await client.revokeEnterprise(opts.uscc, opts.reason);
-          print(opts.json === true, r, () => `revoked ${describe(r.enterprise)}\n  certificates revoked: ${r.revokedCertificates.length === 0 ? 'none' : r.revokedCertificates.join(', ')}`);
+          print(
+            opts.json === true,
+            r,
+            () =>
+              `revoked ${describe(r.enterprise)}\n  certificates revoked: ${r.revokedCertificates.length === 0 ? 'none' : r.revokedCertificates.join(', ')}`,
+          );
         } finally {
           await client.close();
         }
       }),
     );
 
-  withConnection(enterprise.command('deregister').description('deregister an enterprise that closes at its own request: all its certificates are revoked (cessationOfOperation)'))
+  withConnection(
+    enterprise
+      .command('deregister')
+      .description('deregister an enterprise that closes at its own request: all its certificates are revoked (cessationOfOperation)'),
+  )
     .requiredOption('--uscc <code>', 'unified social credit code')
     .option('--reason <text>', "why (recorded with the deregistration; default 'deregistered at its own request')")
     .action(
@@ -68,7 +83,12 @@ export function registerEnterprise(program: Command, openDirect: OpenDirectAdmin
         const client = await connect(opts, openDirect);
         try {
           const r = await client.deregisterEnterprise(opts.uscc, opts.reason);
-          print(opts.json === true, r, () => `deregistered ${describe(r.enterprise)}\n  certificates revoked: ${r.revokedCertificates.length === 0 ? 'none' : r.revokedCertificates.join(', ')}`);
+          print(
+            opts.json === true,
+            r,
+            () =>
+              `deregistered ${describe(r.enterprise)}\n  certificates revoked: ${r.revokedCertificates.length === 0 ? 'none' : r.revokedCertificates.join(', ')}`,
+          );
         } finally {
           await client.close();
         }

@@ -15,12 +15,20 @@ export function registerInit(program: Command, services: Pick<CliServices, 'init
     .description('create the CA hierarchy, service keys and the admin credential in the data dir')
     .option('--data-dir <dir>', 'data directory (env CHANCERY_DATA_DIR, default ./data)')
     .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL; default: the embedded database)')
-    .option('--public-url <url>', 'base URL the service will be reached at, for CRL/OCSP pointers (env CHANCERY_PUBLIC_URL, default http://HOST:PORT)')
+    .option(
+      '--public-url <url>',
+      'base URL the service will be reached at, for CRL/OCSP pointers (env CHANCERY_PUBLIC_URL, default http://HOST:PORT)',
+    )
     .option('--admin-name <name>', 'CN of the admin certificate', 'Chancery registry operator')
     .option('--json', 'print the result as JSON')
     .action(
       action(async (opts: { dataDir?: string; databaseUrl?: string; publicUrl?: string; adminName: string; json?: boolean }) => {
-        const config = loadConfig(process.env, { dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, publicUrl: opts.publicUrl, logLevel: process.env['LOG_LEVEL'] ?? 'warn' });
+        const config = loadConfig(process.env, {
+          dataDir: opts.dataDir,
+          databaseUrl: opts.databaseUrl,
+          publicUrl: opts.publicUrl,
+          logLevel: process.env['LOG_LEVEL'] ?? 'warn',
+        });
         const result = await services.initialize(config, createLogger(config.logLevel), { adminName: opts.adminName });
         print(opts.json === true, result, () =>
           [

@@ -33,7 +33,8 @@ export function registerKeygen(program: Command): void {
       action((opts: { alg: string; out: string; passphraseEnv?: string; force?: boolean; json?: boolean }) => {
         const algorithm = KEYGEN_ALGORITHMS[opts.alg];
         if (algorithm === undefined) throw usageError(`--alg must be one of ${Object.keys(KEYGEN_ALGORITHMS).join(', ')}`);
-        if (existsSync(opts.out) && opts.force !== true) throw new CliError('ERR_CLI_FILE_EXISTS', `${opts.out} exists; refusing to replace a key (use --force)`);
+        if (existsSync(opts.out) && opts.force !== true)
+          throw new CliError('ERR_CLI_FILE_EXISTS', `${opts.out} exists; refusing to replace a key (use --force)`);
         const { privateKeyPem, publicKey } = generateUserKey(algorithm, passphraseFrom(opts.passphraseEnv));
         writeFileSync(opts.out, privateKeyPem, { mode: 0o600, flag: opts.force === true ? 'w' : 'wx' });
         const result = { key: opts.out, alg: opts.alg, publicKeySha256: sha256Hex(exportSpki(publicKey)) };

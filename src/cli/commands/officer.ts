@@ -17,7 +17,13 @@ export function registerOfficer(program: Command, openDirect: OpenDirectAdmin): 
       action(async (opts: ConnectionFlags & { id: string; name: string; role: string; jurisdiction: string; authority: string }) => {
         const client = await connect(opts, openDirect);
         try {
-          const o = await client.registerOfficer({ id: opts.id, name: opts.name, role: opts.role, jurisdiction: opts.jurisdiction, authority: opts.authority });
+          const o = await client.registerOfficer({
+            id: opts.id,
+            name: opts.name,
+            role: opts.role,
+            jurisdiction: opts.jurisdiction,
+            authority: opts.authority,
+          });
           print(opts.json === true, o, () => `registered officer ${o.id} (${o.name}), ${o.role} for ${o.jurisdiction}, ${o.authority}`);
         } finally {
           await client.close();

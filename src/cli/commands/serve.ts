@@ -15,22 +15,24 @@ export function registerServe(program: Command, services: Pick<CliServices, 'sta
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL, default info)')
     .option('--public-url <url>', 'base URL certificates point at for CRL/OCSP (env CHANCERY_PUBLIC_URL, default http://HOST:PORT)')
     .action(
-      action(async (opts: { host?: string; port?: string; dataDir?: string; databaseUrl?: string; logLevel?: string; publicUrl?: string }) => {
-        const config = loadConfig(process.env, opts);
-        const logger = createLogger(config.logLevel);
-        const service = await services.startService(config, logger);
-        await new Promise<void>((resolve) => {
-          const shutdown = (signal: NodeJS.Signals): void => {
-            logger.info({ signal }, 'shutting down');
-            service.stop().then(resolve, (error: unknown) => {
-              logger.error({ err: error }, 'shutdown failed');
-              process.exitCode = 1;
-              resolve();
-            });
-          };
-          process.once('SIGTERM', shutdown);
-          process.once('SIGINT', shutdown);
-        });
-      }),
+      action(
+        async (opts: { host?: string; port?: string; dataDir?: string; databaseUrl?: string; logLevel?: string; publicUrl?: string }) => {
+          const config = loadConfig(process.env, opts);
+          const logger = createLogger(config.logLevel);
+          const service = await services.startService(config, logger);
+          await new Promise<void>((resolve) => {
+            const shutdown = (signal: NodeJS.Signals): void => {
+              logger.info({ signal }, 'shutting down');
+              service.stop().then(resolve, (error: unknown) => {
+                logger.error({ err: error }, 'shutdown failed');
+                process.exitCode = 1;
+                resolve();
+              });
+            };
+            process.once('SIGTERM', shutdown);
+            process.once('SIGINT', shutdown);
+          });
+        },
+      ),
     );
 }

@@ -25,22 +25,36 @@ export function registerSign(program: Command): void {
     .option('--force', 'replace an existing file')
     .option('--json', 'print the result as JSON')
     .action(
-      action(async (opts: HolderFlags & { in: string; format: string; detached?: boolean; out: string; force?: boolean; json?: boolean }) => {
-        if (opts.format !== 'cms' && opts.format !== 'jws') throw usageError('--format must be cms or jws');
-        const holder = readHolder(opts);
-        const content = readInput(opts.in, '--in');
-        const time = new Date();
-        let envelope: Buffer;
-        if (opts.format === 'cms') {
-          envelope = await signCms({ signer: holder.signer, chain: holder.chain, content, detached: opts.detached === true, time });
-        } else {
-          const jws = await signJws({ signer: holder.signer, chain: holder.chain, payload: content, time });
-          envelope = Buffer.from(`${JSON.stringify(opts.detached === true ? { ...jws, payload: '' } : jws)}\n`, 'utf8');
-        }
-        writeOutput(opts.out, envelope, opts.force === true);
-        const result = { out: opts.out, format: opts.format, detached: opts.detached === true, bytes: envelope.length, documentSha256: sha256Hex(content), signer: holder.signer.algorithm };
-        print(opts.json === true, result, () => `wrote ${opts.format.toUpperCase()} envelope ${opts.out} (${envelope.length} bytes, ${holder.signer.algorithm}, document SHA-256 ${result.documentSha256})${result.detached ? `; detached: submit it with --content ${opts.in}` : ''}`);
-      }),
+      action(
+        async (opts: HolderFlags & { in: string; format: string; detached?: boolean; out: string; force?: boolean; json?: boolean }) => {
+          if (opts.format !== 'cms' && opts.format !== 'jws') throw usageError('--format must be cms or jws');
+          const holder = readHolder(opts);
+          const content = readInput(opts.in, '--in');
+          const time = new Date();
+          let envelope: Buffer;
+          if (opts.format === 'cms') {
+            envelope = await signCms({ signer: holder.signer, chain: holder.chain, content, detached: opts.detached === true, time });
+          } else {
+            const jws = await signJws({ signer: holder.signer, chain: holder.chain, payload: content, time });
+            envelope = Buffer.from(`${JSON.stringify(opts.detached === true ? { ...jws, payload: '' } : jws)}\n`, 'utf8');
+          }
+          writeOutput(opts.out, envelope, opts.force === true);
+          const result = {
+            out: opts.out,
+            format: opts.format,
+            detached: opts.detached === true,
+            bytes: envelope.length,
+            documentSha256: sha256Hex(content),
+            signer: holder.signer.algorithm,
+          };
+          print(
+            opts.json === true,
+            result,
+            () =>
+              `wrote ${opts.format.toUpperCase()} envelope ${opts.out} (${envelope.length} bytes, ${holder.signer.algorithm}, document SHA-256 ${result.documentSha256})${result.detached ? `; detached: submit it with --content ${opts.in}` : ''}`,
+          );
+        },
+      ),
     );
 }
 
@@ -103,4 +117,3 @@ export function writeOutput(file: string, bytes: Uint8Array | string, force: boo
   if (existsSync(file) && !force) throw new CliError('ERR_CLI_FILE_EXISTS', `${file} exists; refusing to replace it (use --force)`);
   writeFileSync(file, bytes);
 }
-

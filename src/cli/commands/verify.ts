@@ -48,7 +48,8 @@ export function registerVerify(program: Command): void {
         const policy = opts.policy === undefined ? undefined : policyById(opts.policy);
         const anchors = certificatesFrom(opts.trust, '--trust');
         const intermediates = (opts.untrusted ?? []).flatMap((f) => certificatesFrom(f, '--untrusted'));
-        const revocation: RevocationSource = opts.revocation === false ? noRevocation() : crlSource(opts.crl.map((f) => readInput(f, '--crl')));
+        const revocation: RevocationSource =
+          opts.revocation === false ? noRevocation() : crlSource(opts.crl.map((f) => readInput(f, '--crl')));
         const report = await verifyEnvelope({
           envelope: envelopeBytes(readInput(opts.in, '--in')),
           content: opts.content === undefined ? undefined : readInput(opts.content, '--content'),
@@ -59,7 +60,9 @@ export function registerVerify(program: Command): void {
           time,
         });
         print(opts.json === true, report, () => describeReport(report));
-        throw new ExitCode(report.indication === 'TOTAL_PASSED' ? EXIT.ok : report.indication === 'TOTAL_FAILED' ? EXIT.failed : EXIT.indeterminate);
+        throw new ExitCode(
+          report.indication === 'TOTAL_PASSED' ? EXIT.ok : report.indication === 'TOTAL_FAILED' ? EXIT.failed : EXIT.indeterminate,
+        );
       }),
     );
 }
@@ -68,16 +71,22 @@ export function registerVerify(program: Command): void {
 export function describeReport(r: ValidationReport): string {
   const lines: string[] = [];
   lines.push(`${r.indication}${r.subIndication === undefined ? '' : ` / ${r.subIndication}`}`);
-  lines.push(`  format: ${r.format ?? 'unknown'}   policy: ${r.policy === null ? 'none (document-signing purpose only)' : `${r.policy.id} v${r.policy.version} (sha256 ${r.policy.sha256.slice(0, 16)}…)`}   at: ${r.validationTime}`);
+  lines.push(
+    `  format: ${r.format ?? 'unknown'}   policy: ${r.policy === null ? 'none (document-signing purpose only)' : `${r.policy.id} v${r.policy.version} (sha256 ${r.policy.sha256.slice(0, 16)}…)`}   at: ${r.validationTime}`,
+  );
   if (r.document.sha256 !== null) {
-    lines.push(`  document: sha256 ${r.document.sha256}${r.document.type === null ? '' : `, ${r.document.type}`}${r.document.applicant === null ? '' : `, applicant ${r.document.applicant}`}${r.document.applicationId === null ? '' : `, ${r.document.applicationId}`}`);
+    lines.push(
+      `  document: sha256 ${r.document.sha256}${r.document.type === null ? '' : `, ${r.document.type}`}${r.document.applicant === null ? '' : `, applicant ${r.document.applicant}`}${r.document.applicationId === null ? '' : `, ${r.document.applicationId}`}`,
+    );
   }
   for (const c of r.checks) lines.push(`  ${mark(c.result)} ${c.id}: ${c.message}`);
   for (const s of r.signatures) {
     lines.push('');
     const who = s.signer === null ? 'signer not found' : `${s.signer.subject} (serial ${s.signer.serialNumber})`;
     const decision = s.decision === undefined ? '' : `, decision ${s.decision ?? 'none'}`;
-    lines.push(`signature ${s.index} (${s.role}${decision}): ${s.indication}${s.subIndication === undefined ? '' : ` / ${s.subIndication}`}`);
+    lines.push(
+      `signature ${s.index} (${s.role}${decision}): ${s.indication}${s.subIndication === undefined ? '' : ` / ${s.subIndication}`}`,
+    );
     lines.push(`  ${who}${s.signer?.officer ? `, officer ${s.signer.officer.role} of ${s.signer.officer.jurisdiction}` : ''}`);
     lines.push(`  algorithm: ${s.algorithm ?? 'unknown'}   signed at: ${s.signingTime ?? 'unknown'}`);
     for (const c of s.checks) lines.push(`  ${mark(c.result)} ${c.id}: ${c.message}`);
@@ -92,7 +101,6 @@ function mark(result: string): string {
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
-
 
 function readInput(file: string, flag: string): Buffer {
   try {
@@ -127,7 +135,8 @@ function envelopeBytes(bytes: Buffer): Buffer {
 }
 
 function parseTime(text: string): Date {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) throw usageError(`--at "${text}" is not an RFC 3339 date-time (e.g. 2026-03-01T08:00:00Z)`);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text))
+    throw usageError(`--at "${text}" is not an RFC 3339 date-time (e.g. 2026-03-01T08:00:00Z)`);
   const date = new Date(text);
   if (Number.isNaN(date.getTime())) throw usageError(`--at "${text}" is not a real date-time`);
   return date;
@@ -135,6 +144,12 @@ function parseTime(text: string): Date {
 
 function policyById(id: string): LoadedPolicy {
   const p = loadPolicies().get(id);
-  if (p === undefined) throw usageError(`--policy ${id}: no such policy; known: ${loadPolicies().list().map((x) => x.id).join(', ')}`);
+  if (p === undefined)
+    throw usageError(
+      `--policy ${id}: no such policy; known: ${loadPolicies()
+        .list()
+        .map((x) => x.id)
+        .join(', ')}`,
+    );
   return p;
 }

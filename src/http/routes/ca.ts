@@ -39,7 +39,11 @@ export function caRoutes(deps: CaRouteDeps): (table: RouteTable) => void {
         return;
       }
       const cert = name === 'root' ? h.root.der : name === 'issuing' ? h.issuing.der : undefined;
-      if (cert === undefined) throw new CaError('ERR_CA_UNKNOWN_CA', `no such CA file ${file}: try chain.pem, root.pem, root.cer, root.crl, issuing.pem, issuing.cer or issuing.crl`);
+      if (cert === undefined)
+        throw new CaError(
+          'ERR_CA_UNKNOWN_CA',
+          `no such CA file ${file}: try chain.pem, root.pem, root.cer, root.crl, issuing.pem, issuing.cer or issuing.crl`,
+        );
       if (kind === 'cer') res.type('application/pkix-cert').send(cert);
       else res.type('application/pem-certificate-chain').send(pemEncode('CERTIFICATE', cert));
     });

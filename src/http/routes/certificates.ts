@@ -9,7 +9,10 @@ import { optionalJsonBody } from './optional-body.js';
 /** The CA's certificate operations as these routes use them (input is validated by the CA). */
 export interface CertificateIssuer {
   issue(request: IssueRequest, actor: string): Promise<CertificateInfo>;
-  issuePkcs12(request: Omit<IssueRequest, 'csr'> & { keyAlgorithm?: unknown }, actor: string): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }>;
+  issuePkcs12(
+    request: Omit<IssueRequest, 'csr'> & { keyAlgorithm?: unknown },
+    actor: string,
+  ): Promise<{ certificate: CertificateInfo; pkcs12: Buffer; password: string }>;
   getCertificate(serial: unknown): Promise<CertificateInfo>;
   revoke(serial: unknown, reason: unknown, actor: string): Promise<CertificateInfo>;
 }
@@ -28,11 +31,20 @@ const CSR_BODY_LIMIT = 64 * 1024;
  */
 export function certificateRoutes(deps: CertificateRouteDeps): (table: RouteTable) => void {
   return (table) => {
-    table.add('post', '/api/v1/certificates', requireRole(deps.auth, 'admin'), jsonBody(CSR_BODY_LIMIT), async (req: Request, res: Response) => {
-      const b = objectBody(req.body);
-      const certificate = await deps.ca.issue({ profile: b['profile'], csr: b['csr'], uscc: b['uscc'], officerId: b['officerId'], name: b['name'] }, principalOf(res).actor);
-      res.status(201).location(`/api/v1/certificates/${certificate.serial}`).json(certificate);
-    });
+    table.add(
+      'post',
+      '/api/v1/certificates',
+      requireRole(deps.auth, 'admin'),
+      jsonBody(CSR_BODY_LIMIT),
+      async (req: Request, res: Response) => {
+        const b = objectBody(req.body);
+        const certificate = await deps.ca.issue(
+          { profile: b['profile'], csr: b['csr'], uscc: b['uscc'], officerId: b['officerId'], name: b['name'] },
+          principalOf(res).actor,
+        );
+        res.status(201).location(`/api/v1/certificates/${certificate.serial}`).json(certificate);
+      },
+    );
 
     table.add('post', '/api/v1/certificates/pkcs12', requireRole(deps.auth, 'admin'), jsonBody(), async (req: Request, res: Response) => {
       const b = objectBody(req.body);
@@ -41,19 +53,28 @@ export function certificateRoutes(deps: CertificateRouteDeps): (table: RouteTabl
         principalOf(res).actor,
       );
       res.setHeader('Cache-Control', 'no-store');
-      res.status(201).location(`/api/v1/certificates/${issued.certificate.serial}`).json({
-        certificate: issued.certificate,
-        pkcs12: issued.pkcs12.toString('base64'),
-        password: issued.password,
-      });
+      res
+        .status(201)
+        .location(`/api/v1/certificates/${issued.certificate.serial}`)
+        .json({
+          certificate: issued.certificate,
+          pkcs12: issued.pkcs12.toString('base64'),
+          password: issued.password,
+        });
     });
 
     table.add('get', '/api/v1/certificates/:serial', requireRole(deps.auth, 'admin', 'auditor'), async (req: Request, res: Response) => {
       res.json(await deps.ca.getCertificate(req.params['serial']));
     });
 
-    table.add('post', '/api/v1/certificates/:serial/revoke', requireRole(deps.auth, 'admin'), optionalJsonBody(), async (req: Request, res: Response) => {
-      res.json(await deps.ca.revoke(req.params['serial'], objectBody(req.body)['reason'], principalOf(res).actor));
-    });
+    table.add(
+      'post',
+      '/api/v1/certificates/:serial/revoke',
+      requireRole(deps.auth, 'admin'),
+      optionalJsonBody(),
+      async (req: Request, res: Response) => {
+        res.json(await deps.ca.revoke(req.params['serial'], objectBody(req.body)['reason'], principalOf(res).actor));
+      },
+    );
   };
 }

@@ -31,7 +31,10 @@ export function enterpriseRoutes(deps: EnterpriseRouteDeps): (table: RouteTable)
   return (table) => {
     table.add('post', '/api/v1/enterprises', requireRole(deps.auth, 'admin'), jsonBody(), async (req: Request, res: Response) => {
       const body = objectBody(req.body);
-      const enterprise = await deps.registry.registerEnterprise({ uscc: body['uscc'], name: body['name'], overrideCheck: body['overrideCheck'] }, principalOf(res).actor);
+      const enterprise = await deps.registry.registerEnterprise(
+        { uscc: body['uscc'], name: body['name'], overrideCheck: body['overrideCheck'] },
+        principalOf(res).actor,
+      );
       res.status(201).location(`/api/v1/enterprises/${enterprise.uscc}`).json(enterprise);
     });
 
@@ -48,26 +51,43 @@ export function enterpriseRoutes(deps: EnterpriseRouteDeps): (table: RouteTable)
       res.json({ items, next: items.length > 0 ? items[items.length - 1]!.uscc : null });
     });
 
-    table.add('get', '/api/v1/enterprises/:uscc', requireRole(deps.auth, 'admin', 'auditor', 'enterprise'), async (req: Request, res: Response) => {
-      const uscc = parseUscc(req.params['uscc'], { overrideCheck: true }).code;
-      const who = principalOf(res);
-      if (who.role === 'enterprise' && who.uscc !== uscc) {
-        await deps.auth.authorize({ ...who, role: 'enterprise' }, ['admin', 'auditor'], { method: req.method, path: req.path });
-      }
-      res.json(await deps.registry.getEnterprise(uscc));
-    });
+    table.add(
+      'get',
+      '/api/v1/enterprises/:uscc',
+      requireRole(deps.auth, 'admin', 'auditor', 'enterprise'),
+      async (req: Request, res: Response) => {
+        const uscc = parseUscc(req.params['uscc'], { overrideCheck: true }).code;
+        const who = principalOf(res);
+        if (who.role === 'enterprise' && who.uscc !== uscc) {
+          await deps.auth.authorize({ ...who, role: 'enterprise' }, ['admin', 'auditor'], { method: req.method, path: req.path });
+        }
+        res.json(await deps.registry.getEnterprise(uscc));
+      },
+    );
 
-    table.add('post', '/api/v1/enterprises/:uscc/revoke', requireRole(deps.auth, 'admin'), optionalJsonBody(), async (req: Request, res: Response) => {
-      const body = objectBody(req.body);
-      const result = await deps.registry.revokeEnterprise(req.params['uscc'], body['reason'], principalOf(res).actor);
-      res.json(result);
-    });
+    table.add(
+      'post',
+      '/api/v1/enterprises/:uscc/revoke',
+      requireRole(deps.auth, 'admin'),
+      optionalJsonBody(),
+      async (req: Request, res: Response) => {
+        const body = objectBody(req.body);
+        const result = await deps.registry.revokeEnterprise(req.params['uscc'], body['reason'], principalOf(res).actor);
+        res.json(result);
+      },
+    );
 
-    table.add('post', '/api/v1/enterprises/:uscc/deregister', requireRole(deps.auth, 'admin'), optionalJsonBody(), async (req: Request, res: Response) => {
-      const body = objectBody(req.body);
-      const result = await deps.registry.deregisterEnterprise(req.params['uscc'], body['reason'], principalOf(res).actor);
-      res.json(result);
-    });
+    table.add(
+      'post',
+      '/api/v1/enterprises/:uscc/deregister',
+      requireRole(deps.auth, 'admin'),
+      optionalJsonBody(),
+      async (req: Request, res: Response) => {
+        const body = objectBody(req.body);
+        const result = await deps.registry.deregisterEnterprise(req.params['uscc'], body['reason'], principalOf(res).actor);
+        res.json(result);
+      },
+    );
   };
 }
 

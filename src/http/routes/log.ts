@@ -72,7 +72,8 @@ function optionalParam(req: Request, name: string): number | undefined {
   const value = stringParam(req, name);
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!DECIMAL.test(value) || !Number.isSafeInteger(n)) throw new AuditError('ERR_AUDIT_RANGE', `${name} must be a non-negative decimal integer`);
+  if (!DECIMAL.test(value) || !Number.isSafeInteger(n))
+    throw new AuditError('ERR_AUDIT_RANGE', `${name} must be a non-negative decimal integer`);
   return n;
 }
 

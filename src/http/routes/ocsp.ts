@@ -22,10 +22,14 @@ const OCSP_BODY_LIMIT = 16 * 1024;
  */
 export function ocspRoutes(deps: OcspRouteDeps): (table: RouteTable) => void {
   const send = async (res: Response, der: Buffer | undefined, get: boolean): Promise<void> => {
-    const answer = der === undefined ? { der: statusOnly(OCSP_STATUS.malformedRequest), cacheableSeconds: 0 } : await deps.ocsp.respond(der);
+    const answer =
+      der === undefined ? { der: statusOnly(OCSP_STATUS.malformedRequest), cacheableSeconds: 0 } : await deps.ocsp.respond(der);
     res.setHeader('Content-Type', 'application/ocsp-response');
     // RFC 5019 §6: GET responses may be cached; a revocation invalidates ours within seconds.
-    res.setHeader('Cache-Control', get && answer.cacheableSeconds > 0 ? `public, no-transform, must-revalidate, max-age=${answer.cacheableSeconds}` : 'no-cache');
+    res.setHeader(
+      'Cache-Control',
+      get && answer.cacheableSeconds > 0 ? `public, no-transform, must-revalidate, max-age=${answer.cacheableSeconds}` : 'no-cache',
+    );
     res.end(answer.der);
   };
   return (table) => {

@@ -33,11 +33,20 @@ import type { RouteTable } from '../routes.js';
 /** The submission workflow as these routes use it; it authorizes each caller itself. */
 export interface SubmissionWorkflow {
   submit(upload: EnvelopeUpload, caller: Principal | undefined, context: RequestContext): Promise<TransitionResult>;
-  list(query: { status?: unknown; after?: unknown; limit?: unknown }, caller: Principal, context: RequestContext): Promise<{ items: SubmissionSummary[]; next: string | null }>;
+  list(
+    query: { status?: unknown; after?: unknown; limit?: unknown },
+    caller: Principal,
+    context: RequestContext,
+  ): Promise<{ items: SubmissionSummary[]; next: string | null }>;
   get(id: string, caller: Principal, context: RequestContext): Promise<SubmissionView>;
   envelope(id: string, caller: Principal, context: RequestContext): Promise<{ format: 'cms' | 'jws'; bytes: Buffer }>;
   document(id: string, caller: Principal, context: RequestContext): Promise<Buffer>;
-  receipt(id: string, caller: Principal, context: RequestContext, logIndex?: number): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus }>;
+  receipt(
+    id: string,
+    caller: Principal,
+    context: RequestContext,
+    logIndex?: number,
+  ): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus }>;
   countersign(id: string, upload: EnvelopeUpload, caller: Principal, context: RequestContext): Promise<TransitionResult>;
 }
 
@@ -57,13 +66,26 @@ export function submissionRoutes(deps: SubmissionRouteDeps): (table: RouteTable)
   return (table) => {
     // Lean (RouteTable.addLean): the load of submissions skips express; these handlers use only
     // node's request and response, res.locals, req.originalUrl and req.body.
-    table.addLean('post', '/api/v1/submissions', optionalAuthentication(auth), onlyEnterpriseTokens(auth), readSubmission(), async (req: Request, res: Response) => {
-      const result = await submissions.submit(res.locals['upload'] as Upload, maybePrincipalOf(res), context(req));
-      sendTransition(res, result, result.outcome === 'created' ? 201 : 200);
-    });
+    table.addLean(
+      'post',
+      '/api/v1/submissions',
+      optionalAuthentication(auth),
+      onlyEnterpriseTokens(auth),
+      readSubmission(),
+      async (req: Request, res: Response) => {
+        const result = await submissions.submit(res.locals['upload'] as Upload, maybePrincipalOf(res), context(req));
+        sendTransition(res, result, result.outcome === 'created' ? 201 : 200);
+      },
+    );
 
     table.add('get', '/api/v1/submissions', requireRole(auth, ...READERS), async (req: Request, res: Response) => {
-      res.json(await submissions.list({ status: req.query['status'], after: req.query['after'], limit: req.query['limit'] }, principalOf(res), context(req)));
+      res.json(
+        await submissions.list(
+          { status: req.query['status'], after: req.query['after'], limit: req.query['limit'] },
+          principalOf(res),
+          context(req),
+        ),
+      );
     });
 
     table.add('get', '/api/v1/submissions/:id', requireRole(auth, ...READERS), async (req: Request, res: Response) => {
@@ -94,10 +116,16 @@ export function submissionRoutes(deps: SubmissionRouteDeps): (table: RouteTable)
       res.type('application/jose').send(found.receipt);
     });
 
-    table.add('post', '/api/v1/submissions/:id/countersignatures', requireRole(auth, 'officer'), rawBody([...CMS_TYPES, ...JWS_TYPES], ENVELOPE_LIMIT), async (req: Request, res: Response) => {
-      const result = await submissions.countersign(param(req), { envelope: req.body as Buffer }, principalOf(res), context(req));
-      sendTransition(res, result, 200);
-    });
+    table.add(
+      'post',
+      '/api/v1/submissions/:id/countersignatures',
+      requireRole(auth, 'officer'),
+      rawBody([...CMS_TYPES, ...JWS_TYPES], ENVELOPE_LIMIT),
+      async (req: Request, res: Response) => {
+        const result = await submissions.countersign(param(req), { envelope: req.body as Buffer }, principalOf(res), context(req));
+        sendTransition(res, result, 200);
+      },
+    );
   };
 }
 
@@ -112,13 +140,19 @@ function sendTransition(res: Response, result: TransitionResult, status: number)
   res.statusCode = status;
   if (status === 201) res.setHeader('Location', `/api/v1/submissions/${id}`);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify({
-    ...result.submission,
-    ...(result.outcome === 'existing' ? { existing: true } : {}),
-    receipt: result.receipt,
-    logIndex: result.logIndex,
-    links: { self: `/api/v1/submissions/${id}`, envelope: `/api/v1/submissions/${id}/envelope`, receipt: `/api/v1/submissions/${id}/receipt` },
-  }));
+  res.end(
+    JSON.stringify({
+      ...result.submission,
+      ...(result.outcome === 'existing' ? { existing: true } : {}),
+      receipt: result.receipt,
+      logIndex: result.logIndex,
+      links: {
+        self: `/api/v1/submissions/${id}`,
+        envelope: `/api/v1/submissions/${id}/envelope`,
+        receipt: `/api/v1/submissions/${id}/receipt`,
+      },
+    }),
+  );
 }
 
 function context(req: Request): { method: string; path: string } {
@@ -155,7 +189,10 @@ function readSubmission(): RequestHandler {
         if (mediaType(req) === 'multipart/form-data') {
           res.locals['upload'] = readMultipart(body, req.headers['content-type'] ?? '');
         } else {
-          if (body.length > ENVELOPE_LIMIT) throw new HttpError('ERR_HTTP_BODY_TOO_LARGE', `an envelope is at most ${ENVELOPE_LIMIT} bytes`, { detail: { limit: ENVELOPE_LIMIT } });
+          if (body.length > ENVELOPE_LIMIT)
+            throw new HttpError('ERR_HTTP_BODY_TOO_LARGE', `an envelope is at most ${ENVELOPE_LIMIT} bytes`, {
+              detail: { limit: ENVELOPE_LIMIT },
+            });
           res.locals['upload'] = { envelope: body };
         }
         next();
@@ -189,7 +226,8 @@ export function readMultipart(body: Buffer, contentType: string): Upload {
     const next = body.indexOf(Buffer.concat([Buffer.from('\r\n', 'latin1'), delimiter]), headersEnd + 4);
     if (next < 0) throw bad('the multipart body has no closing delimiter');
     const name = /^content-disposition:\s*form-data;(?:.*;)?\s*name="([^"]*)"/im.exec(headers)?.[1];
-    if (name !== 'envelope' && name !== 'content') throw bad(`unknown multipart part ${JSON.stringify(name ?? null)}; the parts are "envelope" and "content"`);
+    if (name !== 'envelope' && name !== 'content')
+      throw bad(`unknown multipart part ${JSON.stringify(name ?? null)}; the parts are "envelope" and "content"`);
     if (parts.has(name)) throw bad(`the multipart part "${name}" is given twice`);
     parts.set(name, body.subarray(headersEnd + 4, next));
     at = next + 2;
@@ -197,8 +235,12 @@ export function readMultipart(body: Buffer, contentType: string): Upload {
   const envelope = parts.get('envelope');
   if (envelope === undefined) throw bad('the multipart form has no "envelope" part');
   const content = parts.get('content');
-  if (envelope.length > ENVELOPE_LIMIT) throw new HttpError('ERR_HTTP_BODY_TOO_LARGE', `an envelope is at most ${ENVELOPE_LIMIT} bytes`, { detail: { limit: ENVELOPE_LIMIT } });
-  if (content !== undefined && content.length > MAX_CONTENT_BYTES) throw new HttpError('ERR_HTTP_BODY_TOO_LARGE', `a document is at most ${MAX_CONTENT_BYTES} bytes`, { detail: { limit: MAX_CONTENT_BYTES } });
+  if (envelope.length > ENVELOPE_LIMIT)
+    throw new HttpError('ERR_HTTP_BODY_TOO_LARGE', `an envelope is at most ${ENVELOPE_LIMIT} bytes`, { detail: { limit: ENVELOPE_LIMIT } });
+  if (content !== undefined && content.length > MAX_CONTENT_BYTES)
+    throw new HttpError('ERR_HTTP_BODY_TOO_LARGE', `a document is at most ${MAX_CONTENT_BYTES} bytes`, {
+      detail: { limit: MAX_CONTENT_BYTES },
+    });
   return content === undefined ? { envelope } : { envelope, content };
 }
 

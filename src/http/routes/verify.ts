@@ -102,8 +102,9 @@ function parseJsonRequest(req: Request): VerifyRequest {
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object with "cms" or "jws"');
   const b = body as Record<string, unknown>;
-  for (const key of Object.keys(b)) if (!['cms', 'jws', 'content'].includes(key)) throw bad(`unknown member "${key.slice(0, 64)}" (expected cms or jws, and content)`);
-  if (('cms' in b) === ('jws' in b)) throw bad('give exactly one of "cms" (base64 DER) and "jws" (compact string or JSON serialization)');
+  for (const key of Object.keys(b))
+    if (!['cms', 'jws', 'content'].includes(key)) throw bad(`unknown member "${key.slice(0, 64)}" (expected cms or jws, and content)`);
+  if ('cms' in b === 'jws' in b) throw bad('give exactly one of "cms" (base64 DER) and "jws" (compact string or JSON serialization)');
   let envelope: Uint8Array;
   if ('cms' in b) {
     envelope = strictBase64(b['cms'], 'cms');

@@ -67,7 +67,11 @@ export interface SearchSummary {
  * Searches paths from `leaf` to a trust anchor, calling `tryPath` (leaf first, anchor last) for
  * each complete candidate until it resolves true.
  */
-export async function searchPaths(env: BuildEnv, leaf: Certificate, tryPath: (path: Certificate[]) => Promise<boolean>): Promise<SearchSummary> {
+export async function searchPaths(
+  env: BuildEnv,
+  leaf: Certificate,
+  tryPath: (path: Certificate[]) => Promise<boolean>,
+): Promise<SearchSummary> {
   const summary: SearchSummary = { found: undefined, pathsTried: 0, nearMisses: [], depthExceeded: false, orphan: undefined };
   const anchorSet = new Set(env.anchors);
   // Certificates are told apart by their (cached) SHA-256 fingerprints, not by copies of their DER.

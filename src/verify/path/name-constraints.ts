@@ -72,7 +72,8 @@ function checkName(state: NameConstraintState, name: GeneralName): string | unde
   for (const subtree of state.excluded) {
     if (subtree.base.type !== form) continue;
     state.comparisons++;
-    if (mayMatch(subtree.base, name)) return `the name ${describeGeneralName(name)} is inside the excluded subtree ${describeGeneralName(subtree.base)}`;
+    if (mayMatch(subtree.base, name))
+      return `the name ${describeGeneralName(name)} is inside the excluded subtree ${describeGeneralName(subtree.base)}`;
   }
   for (const list of state.permitted) {
     let relevant = false;
@@ -218,7 +219,8 @@ function constraintSyntaxProblem(base: GeneralName): string | undefined {
       return ok ? undefined : `the name constraint URI:${v} is not a host name (RFC 5280 §4.2.1.10)`;
     }
     case 'ip': {
-      if (base.bytes.length !== 8 && base.bytes.length !== 32) return `the name constraint IP:${formatIp(base.bytes)} is not an address and mask (8 or 32 octets)`;
+      if (base.bytes.length !== 8 && base.bytes.length !== 32)
+        return `the name constraint IP:${formatIp(base.bytes)} is not an address and mask (8 or 32 octets)`;
       const mask = base.bytes.subarray(base.bytes.length / 2);
       let seenZero = false;
       for (const byte of mask) {

@@ -81,7 +81,8 @@ export class PolicyProcessor {
           }
         }
       }
-      if (this.#nodes > MAX_NODES) return `the certificate policy tree would need more than ${MAX_NODES} nodes; refused as a denial-of-service guard`;
+      if (this.#nodes > MAX_NODES)
+        return `the certificate policy tree would need more than ${MAX_NODES} nodes; refused as a denial-of-service guard`;
       // (d)(3)
       this.#prune(i);
     } else if (policies === undefined) {
@@ -132,7 +133,8 @@ export class PolicyProcessor {
             this.#prune(i);
           }
         }
-        if (this.#nodes > MAX_NODES) return `the certificate policy tree would need more than ${MAX_NODES} nodes; refused as a denial-of-service guard`;
+        if (this.#nodes > MAX_NODES)
+          return `the certificate policy tree would need more than ${MAX_NODES} nodes; refused as a denial-of-service guard`;
       }
     }
     // (h)
@@ -143,10 +145,13 @@ export class PolicyProcessor {
     }
     // (i)
     const pc = cert.policyConstraints;
-    if (pc?.requireExplicitPolicy !== undefined && pc.requireExplicitPolicy < this.#explicitPolicy) this.#explicitPolicy = pc.requireExplicitPolicy;
-    if (pc?.inhibitPolicyMapping !== undefined && pc.inhibitPolicyMapping < this.#policyMapping) this.#policyMapping = pc.inhibitPolicyMapping;
+    if (pc?.requireExplicitPolicy !== undefined && pc.requireExplicitPolicy < this.#explicitPolicy)
+      this.#explicitPolicy = pc.requireExplicitPolicy;
+    if (pc?.inhibitPolicyMapping !== undefined && pc.inhibitPolicyMapping < this.#policyMapping)
+      this.#policyMapping = pc.inhibitPolicyMapping;
     // (j)
-    if (cert.inhibitAnyPolicy !== undefined && cert.inhibitAnyPolicy < this.#inhibitAnyPolicy) this.#inhibitAnyPolicy = cert.inhibitAnyPolicy;
+    if (cert.inhibitAnyPolicy !== undefined && cert.inhibitAnyPolicy < this.#inhibitAnyPolicy)
+      this.#inhibitAnyPolicy = cert.inhibitAnyPolicy;
     return undefined;
   }
 
@@ -176,7 +181,11 @@ export class PolicyProcessor {
     }
     const policies = this.#root === undefined ? [] : [...new Set(this.#level(n).map((node) => node.validPolicy))];
     if (this.#explicitPolicy > 0 || this.#root !== undefined) return { policies };
-    return { refused: this.#userSet.has(ANY_POLICY) ? 'no certificate policy is valid for the path while an explicit policy is required' : `none of the required certificate policies (${[...this.#userSet].join(', ')}) is valid for the path` };
+    return {
+      refused: this.#userSet.has(ANY_POLICY)
+        ? 'no certificate policy is valid for the path while an explicit policy is required'
+        : `none of the required certificate policies (${[...this.#userSet].join(', ')}) is valid for the path`,
+    };
   }
 
   #addChild(parent: PolicyNode, validPolicy: string, expected: Set<string>): void {

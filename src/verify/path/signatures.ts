@@ -13,9 +13,7 @@ import type { AlgorithmIdentifier } from '../certificate-types.js';
  */
 
 export type SignatureOutcome =
-  | { ok: true; description: string }
-  | { ok: false; refused: true; message: string }
-  | { ok: false; refused: false; message: string };
+  { ok: true; description: string } | { ok: false; refused: true; message: string } | { ok: false; refused: false; message: string };
 
 /** Verifies bytes signed by `key` under `algorithm`, with the policy deciding the scheme. */
 export function verifySignedBytes(
