@@ -4,6 +4,7 @@ import {
   expectTag,
   readBitString,
   readBoolean,
+  readIntegerHex,
   readDer,
   readNamedBits,
   readOctets,
@@ -213,7 +214,8 @@ function decodeCrl(der: Buffer): Crl {
     let entryIssuer = issuer;
     for (const item of childrenOf(revokedEl, 'revokedCertificates')) {
       const parts = childrenOf(expectTag(item, TAG.SEQUENCE, 'a CRL entry'), 'a CRL entry');
-      const serialEl = expectTag(parts[0], TAG.INTEGER, 'a revoked serial number');
+      // X.690 §8.3.2: a serial with a redundant leading octet is not an INTEGER encoding at all.
+      const serialHex = readIntegerHex(parts[0], 'a revoked serial number');
       const revocationDate = readTime(parts[1], 'a revocation date');
       let reason: string | undefined;
       if (parts[2] !== undefined) {
@@ -242,7 +244,7 @@ function decodeCrl(der: Buffer): Crl {
         }
       }
       if (parts.length > 3) throw malformed('a CRL entry has unexpected fields');
-      const serialNumberHex = normalizeSerial(toHex(serialEl.value));
+      const serialNumberHex = normalizeSerial(serialHex);
       const list = entries.get(serialNumberHex) ?? [];
       list.push({ serialNumberHex, revocationDate, reason, certificateIssuer: entryIssuer });
       entries.set(serialNumberHex, list);

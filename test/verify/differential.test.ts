@@ -72,6 +72,12 @@ const ALLOWED: Record<string, string> = {
     'RFC 5280 §4.1.2.4: AttributeValue ::= ANY DEFINED BY AttributeType; a value that is not a valid directory string (X.680 §41: ' +
     'another type, malformed UTF-8, a letter in a NumericString) is kept as its bytes and compared exactly (RFC 5280 §7.1), where ' +
     'openssl refuses the whole name',
+  'der-bitstring-unused-bits': 'X.690 §11.2.1: in DER, each unused bit in the final octet of a BIT STRING is zero',
+  'certificate-version': 'RFC 5280 §4.1.2.1: the version is v1, v2 or v3; openssl reads a certificate of any version',
+  'cms-version': 'RFC 5652 §5.1: SignedData.version is derived from the content (3 when eContentType is not id-data, etc.)',
+  'csr-not-der':
+    'RFC 2986 §4.2 and RFC 5280 §4.2: the signature covers the DER of CertificationRequestInfo, and an extension value is the DER ' +
+    'of its type; openssl req reads the outer structure and leaves requested extensions undecoded',
   'cms-not-signed-data':
     'RFC 5652 §3, §5: the content type says what the content is; a Chancery envelope is id-signedData, anything else is not read as one',
 };
@@ -107,6 +113,10 @@ function ourRefusal(message: string): string | undefined {
   if (/indefinite-length/.test(message)) return 'ber-indefinite-length';
   if (/bytes after its DER encoding/.test(message)) return 'trailing-bytes';
   if (/is not a DER BOOLEAN/.test(message)) return 'der-boolean';
+  if (/non-zero unused bits/.test(message)) return 'der-bitstring-unused-bits';
+  if (/certificate version \d+ is unknown/.test(message)) return 'certificate-version';
+  if (/SignedData\.version is \d+; RFC 5652 §5\.1 requires/.test(message)) return 'cms-version';
+  if (/^the CSR is not a DER PKCS#10 request/.test(message)) return 'csr-not-der';
   if (/is not a DER UTCTime|is not a DER GeneralizedTime|is not a real date|neither UTCTime nor GeneralizedTime/.test(message))
     return 'der-time';
   if (/not SignedData \(1\.2\.840\.113549\.1\.7\.2\)/.test(message)) return 'cms-not-signed-data';
