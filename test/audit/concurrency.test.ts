@@ -66,7 +66,7 @@ function serviceProcess(name: string, dataDir: string, databaseUrl: string, go: 
     const { existsSync } = await import('node:fs');
     const { loadConfig } = await import(${JSON.stringify(`${DIST_SRC}/config.js`)});
     const { createLogger } = await import(${JSON.stringify(`${DIST_SRC}/log.js`)});
-    const { startService } = await import(${JSON.stringify(`${DIST_SRC}/service.js`)});
+    const { startService } = await import(${JSON.stringify(`${DIST_SRC}/app/server.js`)});
     const config = loadConfig(process.env, { dataDir: ${JSON.stringify(dataDir)}, databaseUrl: ${JSON.stringify(databaseUrl)}, host: '127.0.0.1', port: '0', logLevel: 'error' });
     const service = await startService(config, createLogger('error'));
     process.on('SIGTERM', () => service.stop().then(() => process.exit(0)));
