@@ -4,7 +4,7 @@
  *   transports (src/http, src/cli, src/web)  →  parts  →  verify / crypto / der
  *   src/app, the composition root, sees everything; nothing imports it.
  */
-const PARTS = '^src/(audit|auth|batch|ca|crypto|db|der|policy|registry|sign|submissions|verify)(/|\\.ts$)';
+const PARTS = '^src/(audit|auth|batch|ca|crypto|db|der|policy|registry|sign|submissions|tsa|verify)(/|\\.ts$)';
 const TRANSPORTS = '^src/(http|cli|web|client|app)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
