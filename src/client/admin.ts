@@ -5,7 +5,7 @@ import { pemDecodeAll } from '../der/pem.js';
 import { signerFromPem } from '../crypto/private-key-file.js';
 import { ChanceryError } from '../errors.js';
 import type { Enterprise, Officer } from '../registry/types.js';
-import { ClientError } from './errors.js';
+import { ClientError, fetchService, unreachable } from './errors.js';
 import { loginOverHttp } from './login.js';
 
 /**
@@ -86,7 +86,7 @@ export class HttpAdminClient implements AdminClient {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw new ClientError('ERR_CLIENT_UNREACHABLE', `cannot reach ${this.url}: ${(error as Error).message}`, { cause: error });
+      throw unreachable(this.url, error);
     }
     const text = await res.text();
     if (!res.ok) {
@@ -142,7 +142,7 @@ export class HttpAdminClient implements AdminClient {
     return this.call('POST', `/api/v1/certificates/${encodeURIComponent(serial)}/revoke`, reason === undefined ? {} : { reason });
   }
   async chainPem(): Promise<string> {
-    const res = await fetch(`${this.url}/ca/chain.pem`);
+    const res = await fetchService(`${this.url}/ca/chain.pem`);
     if (!res.ok) throw new ClientError('ERR_CLIENT_HTTP', `GET /ca/chain.pem: HTTP ${res.status}`);
     return res.text();
   }

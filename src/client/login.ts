@@ -1,3 +1,4 @@
+import { fetchService } from './errors.js';
 import type { Signer } from '../crypto/signer.js';
 
 /**
@@ -23,11 +24,11 @@ export interface LoginResult {
  * problem document's code when the service refuses.
  */
 export async function loginOverHttp(baseUrl: string, signer: Signer, certificatesDer: readonly Uint8Array[]): Promise<LoginResult> {
-  const challengeRes = await fetch(`${baseUrl}/api/v1/auth/challenge`);
+  const challengeRes = await fetchService(`${baseUrl}/api/v1/auth/challenge`);
   if (!challengeRes.ok) throw await problemError(challengeRes);
   const { nonce } = (await challengeRes.json()) as { nonce: string };
   const jws = await signLoginJws(signer, nonce, certificatesDer);
-  const tokenRes = await fetch(`${baseUrl}/api/v1/auth/token`, {
+  const tokenRes = await fetchService(`${baseUrl}/api/v1/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jws }),

@@ -3,7 +3,7 @@ import { ChanceryError } from '../errors.js';
 import { CHANCERY_CRL_PATHS } from '../submissions/receipts.js';
 import type { SubmissionSummary, SubmissionView } from '../submissions/types.js';
 import { detectFormat } from '../verify/envelope.js';
-import { ClientError } from './errors.js';
+import { unreachable } from './errors.js';
 import { loginOverHttp } from './login.js';
 
 /**
@@ -43,6 +43,7 @@ export class ChanceryClient {
       return new ChanceryClient(baseUrl, token);
     } catch (error) {
       const e = error as Error & { code?: string; status?: number };
+      if (e.code === 'ERR_CLIENT_UNREACHABLE') throw error;
       throw new ChanceryError(e.code ?? 'ERR_CLIENT_LOGIN', `login to ${baseUrl} failed: ${e.message}`, {
         cause: error,
         detail: { status: e.status },
@@ -144,7 +145,7 @@ export class ChanceryClient {
     try {
       return await fetch(`${this.baseUrl}${path}`, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
     } catch (error) {
-      throw new ClientError('ERR_CLIENT_UNREACHABLE', `cannot reach ${this.baseUrl}: ${(error as Error).message}`, { cause: error });
+      throw unreachable(this.baseUrl, error);
     }
   }
 }

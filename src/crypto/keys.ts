@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { CryptoError } from './errors.js';
 
 /** Key types Chancery generates and accepts. */
@@ -71,6 +71,20 @@ function uncompressedEcPoint(spki: Uint8Array): { crv: 'P-256' | 'P-384'; point:
 /** Exports a public key as DER SubjectPublicKeyInfo. */
 export function exportSpki(key: KeyObject): Buffer {
   return key.export({ format: 'der', type: 'spki' });
+}
+
+/**
+ * True when `certificate` (DER) certifies `publicKey`: the same SubjectPublicKeyInfo. Undefined when
+ * the bytes are not a certificate this runtime can read.
+ */
+export function certifiesKey(certificate: Uint8Array, publicKey: KeyObject): boolean | undefined {
+  let certified: KeyObject;
+  try {
+    certified = new X509Certificate(certificate).publicKey;
+  } catch {
+    return undefined;
+  }
+  return exportSpki(certified).equals(exportSpki(publicKey));
 }
 
 /** Type, curve or size of a public (or private) key. */

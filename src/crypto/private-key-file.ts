@@ -40,10 +40,19 @@ export function signerFromPem(name: string, pem: string | Buffer, passphrase?: s
     privateKey = createPrivateKey(passphrase === undefined ? { key: pem, format: 'pem' } : { key: pem, format: 'pem', passphrase });
   } catch (error) {
     const message = (error as Error).message;
-    const code = /passphrase|decrypt|bad decrypt/i.test(message) ? 'ERR_CRYPTO_KEY_PASSPHRASE' : 'ERR_CRYPTO_KEY_INVALID';
+    const text = typeof pem === 'string' ? pem : pem.toString('latin1');
+    const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(text);
+    if (encrypted && passphrase === undefined) {
+      throw new CryptoError(
+        'ERR_CRYPTO_KEY_PASSPHRASE',
+        `cannot read the private key ${name}: it is encrypted and no passphrase was given (put it in an environment variable and name it with --passphrase-env VAR)`,
+        { cause: error },
+      );
+    }
+    const code = encrypted || /passphrase|decrypt|bad decrypt/i.test(message) ? 'ERR_CRYPTO_KEY_PASSPHRASE' : 'ERR_CRYPTO_KEY_INVALID';
     throw new CryptoError(
       code,
-      `cannot read the private key ${name}${code === 'ERR_CRYPTO_KEY_PASSPHRASE' ? ': it is encrypted and the passphrase is missing or wrong' : ''}`,
+      `cannot read the private key ${name}${code === 'ERR_CRYPTO_KEY_PASSPHRASE' ? ': it is encrypted and the passphrase is wrong' : ': it is not a PEM private key (PKCS#8 or traditional)'}`,
       { cause: error },
     );
   }

@@ -205,7 +205,7 @@ export function checkRole(submission: SubmissionRecord, step: PendingStep, offic
   throw refusal(
     submission,
     'ERR_SUBMISSION_WRONG_ROLE',
-    `step ${step.index + 1} of ${step.count} needs a ${step.rule.role}; officer ${officerId} is a ${officer.officer.role}`,
+    `step ${step.index + 1} of ${step.count} needs ${article(step.rule.role)} ${step.rule.role}; officer ${officerId} is ${article(officer.officer.role)} ${officer.officer.role}`,
     {
       step: step.index,
       role: step.rule.role,
@@ -294,4 +294,9 @@ export function checkApplicantStandingUnderLock(
     'ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE',
     `the applicant ${submission.applicant} is ${enterprise?.status ?? 'no longer registered'}: its application cannot be decided`,
   );
+}
+
+/** "a" or "an" before a role name ("an approver", "a reviewer"). */
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
 }

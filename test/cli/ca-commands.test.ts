@@ -195,7 +195,9 @@ describe('chancery init, keygen, csr, enterprise, officer, cert (real processes)
         ENV,
       );
       expect(unreachable.code).toBe(1);
-      expect(unreachable.stderr).toContain('cannot log in');
+      expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
+      expect(unreachable.stderr).toContain('the service is not reachable at http://127.0.0.1:9 (');
+      expect(unreachable.stderr).not.toContain('fetch failed');
     });
   });
 

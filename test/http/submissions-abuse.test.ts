@@ -221,6 +221,28 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
       );
       expect([bad.status, ((await bad.json()) as { code: string }).code]).toEqual([400, 'ERR_HTTP_BAD_REQUEST']);
     });
+
+    it('names the right media type when the body contradicts the one declared, and records nothing', async () => {
+      const entries = async (): Promise<number> =>
+        Number((await w.ts.service.db.query<{ n: string }>('SELECT count(*) AS n FROM audit_entries')).rows[0]!.n);
+      const before = await entries();
+      const jsonAsCms = await post('/api/v1/submissions', '{"payload":"e30","signatures":[]}', 'application/cms');
+      const problem = (await jsonAsCms.json()) as { code: string; detail: string };
+      expect([jsonAsCms.status, problem.code]).toEqual([415, 'ERR_HTTP_UNSUPPORTED_MEDIA_TYPE']);
+      expect(problem.detail).toContain('send a JWS as application/jose+json');
+      const derAsJws = await post('/api/v1/submissions', Buffer.from([0x30, 0x82, 0x01, 0x00, 0x06]), 'application/jose+json');
+      expect([derAsJws.status, ((await derAsJws.json()) as { detail: string }).detail]).toEqual([
+        415,
+        expect.stringContaining('send it as application/cms'),
+      ]);
+      const verify = await fetch(`${w.url}/api/v1/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cms' },
+        body: '{"a":1}',
+      });
+      expect(verify.status).toBe(415);
+      expect(await entries()).toBe(before);
+    });
   });
 
   describe('countersignatures', () => {

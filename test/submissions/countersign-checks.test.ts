@@ -386,6 +386,7 @@ describe('countersign checks: the countersignature, validated now', () => {
       'ERR_SUBMISSION_WRONG_ROLE',
     );
     expect(error.detail).toEqual({ submission: submission.id, step: 0, role: 'reviewer' });
+    expect(error.message).toContain('needs a reviewer; officer FJ-A-001 is an approver');
   });
 
   it("refuses an officer whose certified jurisdiction does not cover the applicant's division on a step of the applicant's jurisdiction", async () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { pemDecodeAll } from '../../der/pem.js';
 import { sha256Hex } from '../../crypto/digest.js';
+import { certifiesKey } from '../../crypto/keys.js';
 import { signerFromPem } from '../../crypto/private-key-file.js';
 import type { Signer } from '../../crypto/signer.js';
 import { signCms } from '../../sign/cms.js';
@@ -91,6 +92,17 @@ export function readHolder(opts: HolderFlags): { signer: Signer; chain: Buffer[]
   }
   if (opts.chain !== undefined) chain = [...chain, ...certificates(opts.chain, '--chain').filter((c) => !chain.some((x) => x.equals(c)))];
   const signer = signerFromPem(opts.key ?? 'credential', keyPem, passphraseFrom(opts.passphraseEnv));
+  // A key that is not the certificate's would make a signature no verifier accepts; with a
+  // submission that is a permanent rejection, so refuse before anything is signed.
+  const leaf = chain[0];
+  if (leaf !== undefined && certifiesKey(leaf, signer.publicKey) === false) {
+    const key = opts.key ?? `${opts.credential ?? ''}/key.pem`;
+    const cert = opts.cert ?? `${opts.credential ?? ''}/cert.pem`;
+    throw new CliError(
+      'ERR_CLI_KEY_CERT_MISMATCH',
+      `the private key ${key} does not belong to the certificate ${cert} (their public keys differ); nothing was signed`,
+    );
+  }
   return { signer, chain };
 }
 

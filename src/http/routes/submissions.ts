@@ -7,6 +7,7 @@ import { HttpError } from '../errors.js';
 import { MAX_CONTENT_BYTES, MAX_ENVELOPE_BYTES } from '../../verify/cms-parse.js';
 import { MAX_JWS_BYTES } from '../../verify/jws-parse.js';
 import { mediaType, rawBody } from '../body.js';
+import { checkEnvelopeMediaType } from '../envelope-type.js';
 import type { RouteTable } from '../routes.js';
 
 /**
@@ -122,6 +123,7 @@ export function submissionRoutes(deps: SubmissionRouteDeps): (table: RouteTable)
       requireRole(auth, 'officer'),
       rawBody([...CMS_TYPES, ...JWS_TYPES], ENVELOPE_LIMIT),
       async (req: Request, res: Response) => {
+        checkEnvelopeMediaType(mediaType(req), req.body as Buffer);
         const result = await submissions.countersign(param(req), { envelope: req.body as Buffer }, principalOf(res), context(req));
         sendTransition(res, result, 200);
       },
@@ -193,6 +195,7 @@ function readSubmission(): RequestHandler {
             throw new HttpError('ERR_HTTP_BODY_TOO_LARGE', `an envelope is at most ${ENVELOPE_LIMIT} bytes`, {
               detail: { limit: ENVELOPE_LIMIT },
             });
+          checkEnvelopeMediaType(mediaType(req), body);
           res.locals['upload'] = { envelope: body };
         }
         next();

@@ -7,6 +7,7 @@ import { verifyEnvelope } from '../../verify/envelope.js';
 import { MAX_JWS_BYTES } from '../../verify/jws-parse.js';
 import type { RevocationSource } from '../../verify/revocation.js';
 import { mediaType, rawBody } from '../body.js';
+import { checkEnvelopeMediaType } from '../envelope-type.js';
 import type { RouteTable } from '../routes.js';
 
 /**
@@ -84,6 +85,7 @@ function readVerifyBody(): RequestHandler {
         return;
       }
       try {
+        if (!isJson) checkEnvelopeMediaType(mediaType(req), req.body as Buffer);
         res.locals['verifyRequest'] = isJson ? parseJsonRequest(req) : { envelope: req.body as Buffer, content: undefined };
         next();
       } catch (parseError) {
