@@ -8,9 +8,11 @@ import { enterpriseRoutes } from '../http/routes/enterprises.js';
 import { logRoutes } from '../http/routes/log.js';
 import { ocspRoutes } from '../http/routes/ocsp.js';
 import { officerRoutes } from '../http/routes/officers.js';
+import { policyRoutes } from '../http/routes/policies.js';
 import { submissionRoutes } from '../http/routes/submissions.js';
 import { verifyRoutes } from '../http/routes/verify.js';
 import type { PolicySet } from '../policy/policy.js';
+import { SAMPLE_APPLICANT, sampleDocument } from '../submissions/samples.js';
 import type { Parts } from './parts.js';
 
 /**
@@ -28,6 +30,7 @@ export function apiRoutes(parts: Parts, audit: AuditPart, policies: PolicySet): 
     ocspRoutes({ ocsp }),
     logRoutes({ reader: audit.reader, vkey: audit.logKey.vkey }),
     verifyRoutes({ trust: () => parts.trust, revocation: parts.revocation, policies }),
+    policyRoutes({ policies, sample: (id, applicant) => sampleDocument(id, applicant), sampleApplicant: SAMPLE_APPLICANT }),
   ];
   if (parts.submissions !== undefined) routes.push(submissionRoutes({ submissions: parts.submissions, auth }));
   routes.push(openapiRoutes());

@@ -42,6 +42,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['verify', async () => (await import('./commands/verify.js')).registerVerify],
   ['audit', async () => (await import('./commands/audit.js')).registerAudit],
   ['sign', async () => (await import('./commands/sign.js')).registerSign],
+  ['sample', async () => (await import('./commands/sample.js')).registerSample],
   ['countersign', async () => (await import('./commands/countersign.js')).registerCountersign],
   ['submit', async () => (await import('./commands/submit.js')).registerSubmit],
   ['status', async () => (await import('./commands/status.js')).registerStatus],

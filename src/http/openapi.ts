@@ -397,6 +397,30 @@ const OPERATIONS: Record<string, Operation> = {
     ],
   },
 
+  'GET /api/v1/policies': {
+    summary: 'The transaction policies (id, version, title, SHA-256 of the file)',
+    tag: 'policies',
+    access: 'public',
+    ok: { '200': { description: 'the policies', content: { 'application/json': { type: 'object' } } } },
+  },
+  'GET /api/v1/policies/:id': {
+    summary: "One policy: its document's JSON Schema, signature rules, signer rules and approval steps",
+    tag: 'policies',
+    access: 'public',
+    ok: { '200': { description: 'the policy', content: { 'application/json': { type: 'object' } } } },
+    problems: ['ERR_HTTP_NOT_FOUND'],
+  },
+  'GET /api/v1/policies/:id/sample': {
+    summary: 'A valid example document for the policy, to start from',
+    tag: 'policies',
+    access: 'public',
+    query: [{ name: 'applicant', schema: { type: 'string' }, description: 'the USCC the sample names as applicant', required: false }],
+    ok: {
+      '200': { description: 'the example document (sign it byte for byte as served)', content: { 'application/json': { type: 'object' } } },
+    },
+    problems: ['ERR_HTTP_NOT_FOUND', 'ERR_HTTP_BAD_REQUEST'],
+  },
+
   'GET /log/key': {
     summary: "The log's C2SP verifier key",
     tag: 'log',
