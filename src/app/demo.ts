@@ -8,7 +8,7 @@ import { parseNote, parseVerifierKey } from '../audit/note.js';
 import { buildCsr } from '../ca/csr-builder.js';
 import { pemDecodeAll, pemEncode } from '../der/pem.js';
 import { loadConfig } from '../config.js';
-import { randomBytes, sha256Hex } from '../crypto/digest.js';
+import { sha256Hex } from '../crypto/digest.js';
 import { generateUserKey, signerFromPem } from '../crypto/private-key-file.js';
 import type { Signer } from '../crypto/signer.js';
 import { migrate, readMigrations } from '../db/migrate.js';
@@ -65,10 +65,15 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     // 1. init
     service = await step('init', async () => {
       await prepareDatabase(dataDir, options.say);
-      const config = loadConfig(
-        { CHANCERY_KEY_PASSPHRASE: randomBytes(24).toString('base64url') },
-        { dataDir, host: '127.0.0.1', port: '0', logLevel: 'silent' },
-      );
+      // The keys are protected as `chancery serve` would protect them here (CHANCERY_KEY_PASSPHRASE,
+      // or the data dir's own generated passphrase), so a kept demo dir can be served as it is.
+      const passphrase = process.env['CHANCERY_KEY_PASSPHRASE'];
+      const config = loadConfig(passphrase === undefined ? {} : { CHANCERY_KEY_PASSPHRASE: passphrase }, {
+        dataDir,
+        host: '127.0.0.1',
+        port: '0',
+        logLevel: 'silent',
+      });
       const s = await startService(config, createLogger('silent'));
       return { value: s, line: `CA hierarchy, OCSP responder, service seal and log key made; serving on 127.0.0.1:${s.server.port}` };
     });
@@ -262,7 +267,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     // 10. summary
     await step('done', async () => ({
       value: undefined,
-      line: `the whole story in ${((performance.now() - started) / 1000).toFixed(1)} s${options.keep === true ? `; keys, envelopes and receipts are in ${out}` : ''}`,
+      line: `the whole story in ${((performance.now() - started) / 1000).toFixed(1)} s${options.keep === true ? `; keys, envelopes and receipts are in ${out}; carry on with: chancery serve --data-dir ${dataDir}` : ''}`,
     }));
     return true;
   } catch (error) {

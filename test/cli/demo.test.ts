@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/spawn.js';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CHANCERY_BIN, runCli, startChild } from '../helpers/spawn.js';
 
 /** `chancery demo` as a real process: every step behaves, one line each, exit 0. */
 describe('chancery demo', () => {
@@ -16,4 +20,32 @@ describe('chancery demo', () => {
     expect(r.stdout).toMatch(/receipts .*4 receipts/);
     expect(r.stdout).toMatch(/audit .*check out/);
   });
+
+  it("leaves a kept data dir that `chancery serve` serves as it is, with the demo's history", { timeout: 180_000 }, async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'chancery-demo-kept-')), 'demo-data');
+    const env = { DATABASE_URL: '', CHANCERY_KEY_PASSPHRASE: '' };
+    const r = await runCli(['demo', '--data-dir', dataDir], env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`carry on with: chancery serve --data-dir ${dataDir}`);
+    const port = await freePort();
+    const server = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], env);
+    try {
+      await server.waitFor('chancery listening');
+      const checkpoint = await (await fetch(`http://127.0.0.1:${port}/log/checkpoint`)).text();
+      // The demo's own entries are there: the service opened its keys and its log.
+      expect(Number(checkpoint.split('\n')[1])).toBeGreaterThan(10);
+    } finally {
+      server.process.kill('SIGTERM');
+      await server.finished;
+    }
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
