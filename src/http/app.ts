@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { randomUuid } from '../crypto/digest.js';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { maybePrincipalOf } from './auth-middleware.js';
 import { HttpError } from './errors.js';
 import type { Logger } from '../log.js';
 import { HttpMetrics, routeLabel } from './metrics.js';
@@ -58,6 +59,9 @@ export function createApp(deps: AppDeps): ChanceryApp {
           method: req.method,
           route: route(),
           status: res.statusCode,
+          // Who asked, and the problem code of a refusal: what an operator greps for.
+          actor: maybePrincipalOf(res)?.actor,
+          code: res.locals['problemCode'] as string | undefined,
           ms: Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100,
         },
         'request',
@@ -97,6 +101,7 @@ export function createApp(deps: AppDeps): ChanceryApp {
   const answerError = (error: unknown, req: Request, res: Response): void => {
     const requestId = res.locals['requestId'] as string | undefined;
     const problem = toProblem(error, requestId);
+    res.locals['problemCode'] = problem.code;
     if (problem.status >= 500) {
       deps.logger.error({ reqId: requestId, err: error, method: req.method, url: req.originalUrl }, 'request failed');
     } else {

@@ -49,6 +49,18 @@ describe('HTTP app', () => {
             // What pg and PGlite throw for a text parameter with a NUL (SQLSTATE 22021).
             throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
           });
+          t.add(
+            'get',
+            '/as-officer',
+            (_req, res, next) => {
+              // What requireRole leaves for the handlers once a token is accepted.
+              res.locals['principal'] = { role: 'officer', actor: 'officer:SZ-R-001', certificateSerial: '01', name: 'Wang Fang' };
+              next();
+            },
+            () => {
+              throw new ChanceryError('ERR_HTTP_BAD_REQUEST', 'not this one');
+            },
+          );
           t.add('get', '/coded', () => {
             throw new ChanceryError('ERR_HTTP_BAD_REQUEST', 'index must be an integer');
           });
@@ -196,6 +208,16 @@ describe('HTTP app', () => {
     expect(line).toBeDefined();
     expect(JSON.parse(line!)).toMatchObject({ method: 'GET', route: '/healthz', status: 200, msg: 'request' });
     expect(sink.lines.join('\n')).not.toContain('very-secret-token');
+  });
+
+  it("puts the caller's actor and a refusal's problem code in the request line", async () => {
+    await fetch(`${base}/as-officer`, { headers: { 'X-Request-Id': 'log-2' } });
+    await fetch(`${base}/no/such/page`, { headers: { 'X-Request-Id': 'log-3' } });
+    const line = (id: string): Record<string, unknown> =>
+      sink.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['reqId'] === id && l['msg'] === 'request')!;
+    expect(line('log-2')).toMatchObject({ status: 400, actor: 'officer:SZ-R-001', code: 'ERR_HTTP_BAD_REQUEST' });
+    expect(line('log-3')).toMatchObject({ status: 404, code: 'ERR_HTTP_NOT_FOUND' });
+    expect(line('log-3')['actor']).toBeUndefined();
   });
 
   it('exposes Prometheus counts and latency histograms by route pattern and status', async () => {
