@@ -19,10 +19,15 @@ import type { Parts } from './parts.js';
  * Every route module of the HTTP API, each given the parts it needs and nothing more. The
  * order is the order of the table (and of the OpenAPI document's paths).
  */
-export function apiRoutes(parts: Parts, audit: AuditPart, policies: PolicySet): Array<(table: RouteTable) => void> {
+export function apiRoutes(
+  parts: Parts,
+  audit: AuditPart,
+  policies: PolicySet,
+  observe: { onLoginRefused?: (code: string) => void } = {},
+): Array<(table: RouteTable) => void> {
   const { auth, registry, ca, ocsp } = parts;
   const routes = [
-    authRoutes({ auth }),
+    authRoutes({ auth, ...(observe.onLoginRefused === undefined ? {} : { onLoginRefused: observe.onLoginRefused }) }),
     enterpriseRoutes({ registry, auth }),
     officerRoutes({ registry, auth }),
     certificateRoutes({ ca, auth }),

@@ -14,6 +14,7 @@ import { VERSION } from '../version.js';
 import { openStorage } from './storage.js';
 import { composeParts, type Parts } from './parts.js';
 import { apiRoutes } from './routes.js';
+import { registerDomainMetrics } from './domain-metrics.js';
 
 /** Everything a running Chancery holds; `stop` releases it in the right order. */
 export interface Service {
@@ -55,11 +56,13 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   const { db, keys } = storage;
   let audit: AuditPart | undefined;
   let parts: Parts | undefined;
+  const metrics = new HttpMetrics({ processMetrics: true });
+  const domainMetrics = registerDomainMetrics(metrics.registry, { db, hierarchy: () => parts?.ca.hierarchy, logger });
   try {
     audit = await openAudit({ db, keyStore: keys, dataDir: config.dataDir, logger });
     parts = await composeParts({
       db,
-      audit: audit.log,
+      audit: domainMetrics.countingLog(audit.log),
       keys,
       dataDir: config.dataDir,
       logger,
@@ -72,7 +75,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     const http = createApp({
       logger,
       version: VERSION,
-      metrics: new HttpMetrics({ processMetrics: true }),
+      metrics,
       readiness: async () => {
         try {
           return (await isMigrated(db)) ? { ready: true } : { ready: false, reason: 'database is not fully migrated' };
@@ -80,7 +83,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
           return { ready: false, reason: 'database is not reachable' };
         }
       },
-      routes: apiRoutes(parts, audit, policies),
+      routes: apiRoutes(parts, audit, policies, { onLoginRefused: domainMetrics.loginFailed }),
     });
     server.attach(http.listener);
     logger.info({ host: config.host, port: server.port, driver: db.driver, dataDir: config.dataDir }, 'chancery listening');

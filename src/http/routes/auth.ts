@@ -13,6 +13,8 @@ export interface Login extends Authenticator {
 
 export interface AuthRouteDeps {
   auth: Login;
+  /** Told the problem code of every refused login (for metrics). */
+  onLoginRefused?: (code: string) => void;
 }
 
 /**
@@ -29,7 +31,15 @@ export function authRoutes(deps: AuthRouteDeps): (table: RouteTable) => void {
     });
 
     table.add('post', '/api/v1/auth/token', jsonBody(64 * 1024), async (req: Request, res: Response) => {
-      const { token, expiresAt, principal } = await deps.auth.login(req.body, { method: req.method, path: req.path });
+      let answer: Awaited<ReturnType<Login['login']>>;
+      try {
+        answer = await deps.auth.login(req.body, { method: req.method, path: req.path });
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        deps.onLoginRefused?.(typeof code === 'string' ? code : 'ERR_HTTP_INTERNAL');
+        throw error;
+      }
+      const { token, expiresAt, principal } = answer;
       res.setHeader('Cache-Control', 'no-store');
       res.json({ token, tokenType: 'Bearer', expiresAt, principal });
     });
