@@ -44,18 +44,23 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   prepareDataDir(config.dataDir);
   // A policy file that does not validate stops start-up, naming the file and the fault.
   const policies = loadPolicies();
-  // Take the port first: a port in use fails at once, before any other work or log line.
-  const server = await listen(undefined, config.host, config.port);
+  // A port in use fails at once, before any other work or log line. A fixed port is only tried
+  // here and bound once the service can answer: opening the embedded database blocks the event
+  // loop for seconds, and a port bound meanwhile accepts connections it cannot answer. Port 0
+  // (tests, tools) is bound now, since certificates made at start need to know the port.
+  const early = config.port === 0 ? await listen(undefined, config.host, 0) : undefined;
+  if (early === undefined) await (await listen(undefined, config.host, config.port)).close(0);
   let storage: Awaited<ReturnType<typeof openStorage>>;
   try {
     storage = await openStorage(config, logger);
   } catch (error) {
-    await server.close(0);
+    await early?.close(0);
     throw error;
   }
   const { db, keys } = storage;
   let audit: AuditPart | undefined;
   let parts: Parts | undefined;
+  let server: RunningServer | undefined = early;
   const metrics = new HttpMetrics({ processMetrics: true });
   const domainMetrics = registerDomainMetrics(metrics.registry, { db, hierarchy: () => parts?.ca.hierarchy, logger });
   try {
@@ -66,7 +71,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       keys,
       dataDir: config.dataDir,
       logger,
-      baseUrl: () => publicBaseUrl(config, server.port),
+      baseUrl: () => publicBaseUrl(config, early?.port),
       initializeIfEmpty: true,
       policies,
     });
@@ -85,6 +90,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       },
       routes: apiRoutes(parts, audit, policies, { onLoginRefused: domainMetrics.loginFailed }),
     });
+    server = early ?? (await listen(undefined, config.host, config.port));
     server.attach(http.listener);
     logger.info({ host: config.host, port: server.port, driver: db.driver, dataDir: config.dataDir }, 'chancery listening');
 
@@ -114,7 +120,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       },
     };
   } catch (error) {
-    await server.close(0).catch(() => undefined);
+    await server?.close(0).catch(() => undefined);
     parts?.stop();
     await audit?.close().catch(() => undefined);
     await db.close().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +45,41 @@ describe('chancery serve (a real process)', () => {
     expect(done.stderr).toContain('chancery stopped');
     expect(existsSync(join(dataDir, 'pgdata.lock'))).toBe(false);
   });
+
+  it(
+    'binds its port only once it can answer: the first connection accepted gets 200, not a hang or a 503',
+    { timeout: 180_000 },
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'chancery-serve-fresh-'));
+      const port = await freePort();
+      const child = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], EMBEDDED);
+      try {
+        // Poll with bare TCP connects until one is accepted (a fresh data dir: the slowest start).
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+          const accepted = await new Promise<boolean>((resolve) => {
+            const socket = connect(port, '127.0.0.1', () => {
+              socket.destroy();
+              resolve(true);
+            });
+            socket.on('error', () => resolve(false));
+          });
+          if (accepted) break;
+          if (Date.now() > deadline || child.process.exitCode !== null) throw new Error(`never listened:\n${child.stderr()}`);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        const started = Date.now();
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+        expect(res.status).toBe(200);
+        expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+        // Answered by a running event loop, not after start-up finally let go of it.
+        expect(Date.now() - started).toBeLessThan(1000);
+      } finally {
+        child.process.kill('SIGTERM');
+        await child.finished;
+      }
+    },
+  );
 
   it('prints its version and help for every command', async () => {
     const version = await runCli(['--version']);
