@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { runAuditBench } from './audit.js';
 import { runBaseline } from './baseline.js';
 import { runCaBench } from './ca.js';
+import { runCrlBench } from './crl.js';
 import { runEnvelopeBench } from './verify-envelope.js';
 import { runPathBench } from './verify-path.js';
 import { runSubmissionsBench } from './submissions.js';
@@ -18,6 +19,7 @@ import { runSubmissionsBench } from './submissions.js';
 const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Record<string, unknown>>> = {
   audit: runAuditBench,
   ca: runCaBench,
+  crl: runCrlBench,
   envelope: runEnvelopeBench,
   path: runPathBench,
   submissions: runSubmissionsBench,

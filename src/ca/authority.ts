@@ -17,7 +17,21 @@ import {
   type IssuerContext,
   type RevocationUrls,
 } from './certificate-builder.js';
-import { CA_IDS, caUrls, CRL_SCHEDULE, ISSUING_CA, publishCrl, ROOT_CA, type CaId, type CrlIssuer } from './crl-publisher.js';
+import {
+  CA_IDS,
+  caUrls,
+  crlPartitionOf,
+  CRL_SCHEDULE,
+  DEFAULT_CRL_PARTITIONS,
+  ISSUING_CA,
+  MAX_CRL_PARTITIONS,
+  partitionCrlUrl,
+  publishCrl,
+  publishPartitionCrl,
+  ROOT_CA,
+  type CaId,
+  type CrlIssuer,
+} from './crl-publisher.js';
 import { acceptCertificationRequest } from './csr.js';
 import { CaError } from './errors.js';
 import { chainPem, type Hierarchy } from './hierarchy.js';
@@ -28,6 +42,7 @@ import { ATTRIBUTE_TYPES, fillTemplate, profileById, type CertificateProfile, ty
 import { parseRevocationReason, reasonName, REVOCATION_REASONS, type RevocationReason } from './reasons.js';
 import { newSerial, parseSerial } from './serial.js';
 import {
+  countRevocations,
   insertCertificatesIfCurrent,
   markEnterpriseCertificatesRevoked,
   type IssuanceGuard,
@@ -35,9 +50,15 @@ import {
   markRevoked,
   selectCertificate,
   selectCrl,
-  selectCrlNumber,
+  selectPartitionCrl,
+  selectPartitionStates,
+  selectRevocationCount,
   selectRevocationState,
+  selectRevocationTotals,
+  UNPARTITIONED,
   type CertificateRow,
+  type CrlRow,
+  type PartitionCrlRow,
 } from './store.js';
 
 /** A request to issue: the profile, whose certificate it is, and (for CSR issuance) the CSR. */
@@ -88,7 +109,24 @@ export interface AuthorityDeps {
   now: () => Date;
   /** This service's public base URL (e.g. http://127.0.0.1:8080), once known. */
   baseUrl: () => string | undefined;
+  /**
+   * How many CRL partitions new end-entity certificates are spread over (default
+   * DEFAULT_CRL_PARTITIONS); 0: none, every certificate names the full CRL.
+   */
+  crlPartitions?: number;
 }
+
+/**
+ * The full CRL lists every revocation before it is served — unless it has grown to
+ * FULL_CRL_EXACT_MAX_ENTRIES: then, for revocations of partitioned certificates (which do not name
+ * it), it is re-signed at most every FULL_CRL_MIN_INTERVAL_MS, so that its cost (which grows with
+ * the revoked set) is not paid per revocation. Revocations of certificates that name it are
+ * always listed at once.
+ */
+export const FULL_CRL_EXACT_MAX_ENTRIES = 100_000;
+export const FULL_CRL_MIN_INTERVAL_MS = 60_000;
+/** A stored CRL whose thisUpdate is further ahead of this node's clock than this is re-signed. */
+const CLOCK_AHEAD_TOLERANCE_MS = 300_000;
 
 /** How stale a node's view of the revocation epoch may get (other nodes' revocations). */
 export const EPOCH_POLL_MS = 1000;
@@ -110,6 +148,9 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   #epoch = 0;
   #epochCheckedAt = 0;
   #epochListeners: Array<() => void> = [];
+  readonly #partitions: number;
+  /** CRL signings in progress on this node, by CRL: concurrent requests for a stale CRL wait for one signing. */
+  readonly #signing = new Map<string, Promise<Buffer>>();
   /**
    * Under load, issuance coalesces its database work: registry lookups into one query per batch,
    * and the certificate rows with their audit entries into one guarded multi-row insert inside one
@@ -121,6 +162,10 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   readonly #writer: BatchQueue<{ row: NewCertificateRow; guard: IssuanceGuard; entry: NewEntry }, boolean>;
 
   constructor(private readonly deps: AuthorityDeps) {
+    const partitions = deps.crlPartitions ?? DEFAULT_CRL_PARTITIONS;
+    if (!Number.isSafeInteger(partitions) || partitions < 0 || partitions > MAX_CRL_PARTITIONS)
+      throw new RangeError(`crlPartitions must be an integer from 0 to ${MAX_CRL_PARTITIONS}`);
+    this.#partitions = partitions;
     this.#enterprises = new BatchQueue<string, Enterprise | undefined>({
       run: async (usccs) => {
         const found = new Map((await selectEnterprisesByUscc(deps.db, [...new Set(usccs)])).map((e) => [e.uscc, e]));
@@ -239,7 +284,9 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     actor: string,
     options: { csrSubject?: Array<{ oid: string; value: string }>; serverGeneratedKey?: boolean },
   ): Promise<CertificateInfo> {
-    const template = this.template(profile);
+    const serial = newSerial();
+    const partition = this.#partitions > 0 && profile.revocationInfo ? crlPartitionOf(serial.hex, this.#partitions) : undefined;
+    const template = this.template(profile, partition);
     const now = this.deps.now();
     const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - NOT_BEFORE_BACKDATE_MS);
     const wanted = new Date(notBefore.getTime() + profile.validityDays * 86_400_000);
@@ -252,7 +299,6 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     const attributes = profile.subject.map((e) => ({ type: e.type, value: fillTemplate(e.template, resolved.values) }));
     if (options.csrSubject !== undefined) checkRequestedSubject(options.csrSubject, attributes);
     const subject = encodeName(attributes);
-    const serial = newSerial();
     const der = await buildCertificate(template, {
       serial: serial.bytes,
       notBefore,
@@ -273,6 +319,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
       notAfter,
       der,
       issuedAt: now,
+      ...(partition === undefined ? {} : { crlPartition: partition }),
     };
     const entry: NewEntry = {
       kind: 'certificate.issued',
@@ -306,6 +353,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
         issued_at: now,
         revoked_at: null,
         revocation_reason: null,
+        crl_partition: partition ?? null,
       },
       now,
     );
@@ -361,12 +409,18 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     }
   }
 
-  private template(profile: CertificateProfile): CertificateTemplate {
-    const urls = this.revocationUrls();
-    const key = `${profile.id} ${urls?.ocsp ?? ''}`;
+  /** The compiled profile for certificates whose CRL DP names `partition` (undefined: the full CRL). */
+  private template(profile: CertificateProfile, partition: number | undefined): CertificateTemplate {
+    const base = this.deps.baseUrl();
+    const urls = base === undefined ? undefined : caUrls(base).issuing;
+    const key = `${profile.id} ${base ?? ''} ${partition ?? ''}`;
     let template = this.#templates.get(key);
     if (template === undefined) {
-      template = compileTemplate(profile, this.#issuer, urls);
+      template = compileTemplate(
+        profile,
+        this.#issuer,
+        urls === undefined || partition === undefined ? urls : { ...urls, crl: partitionCrlUrl(base!, partition) },
+      );
       this.#templates.set(key, template);
     }
     return template;
@@ -381,8 +435,12 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   }
 
   /**
-   * Revokes one certificate with an RFC 5280 reason, at the current time, and publishes a new CRL,
-   * in one transaction with its `certificate.revoked` entry. MUST refuse an unknown serial and a
+   * Revokes one certificate with an RFC 5280 reason, at the current time, in one transaction with
+   * its `certificate.revoked` entry and the count of its CRL partition. Once it resolves, every
+   * OCSP answer of this node says revoked, other nodes' within EPOCH_POLL_MS, and the next CRL
+   * served for its partition (and the full CRL, when the certificate names it) lists it: a CRL
+   * whose count is behind is re-signed before it is served. The cost does not depend on how many
+   * certificates are revoked: no CRL is signed here. MUST refuse an unknown serial and a
    * certificate already revoked.
    */
   async revoke(serialInput: unknown, reasonInput: unknown, actor: string): Promise<CertificateInfo> {
@@ -390,7 +448,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     const reason = parseRevocationReason(reasonInput);
     const info = await this.deps.audit.record(async (tx, append) => {
       const at = new Date(Math.floor(this.deps.now().getTime() / 1000) * 1000);
-      // Lock order everywhere: certificate rows, then the CRL row.
+      // Lock order everywhere: certificate rows, then revocation counts (by partition).
       const row = await markRevoked(tx, serial, at, REVOCATION_REASONS[reason]);
       if (row === undefined) {
         const existing = await selectCertificate(tx, serial);
@@ -399,7 +457,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
           detail: { serial, revokedAt: existing.revoked_at?.toISOString() },
         });
       }
-      const crlNumber = await publishCrl(tx, this.#crlIssuer, at);
+      await countRevocations(tx, ISSUING_CA, new Map([[row.crl_partition ?? UNPARTITIONED, 1]]));
       await append({
         kind: 'certificate.revoked',
         actor,
@@ -408,7 +466,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
           serial,
           reason,
           revokedAt: at.toISOString(),
-          crlNumber,
+          ...(row.crl_partition === null ? {} : { crlPartition: row.crl_partition }),
           profile: row.profile,
           ...(row.uscc === null ? {} : { uscc: row.uscc }),
         },
@@ -419,21 +477,30 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     return info;
   }
 
-  /** EnterpriseCertificateRevoker: inside the registry's transaction, revoke all, publish one CRL. */
+  /** EnterpriseCertificateRevoker: inside the registry's transaction, revoke all and count them in their partitions. */
   async revokeAllOfEnterprise(tx: Tx, append: Append, uscc: string, at: Date, actor: string): Promise<string[]> {
     const when = new Date(Math.floor(at.getTime() / 1000) * 1000);
-    const serials = await markEnterpriseCertificatesRevoked(tx, uscc, when, REVOCATION_REASONS.cessationOfOperation);
-    if (serials.length === 0) return serials;
-    const crlNumber = await publishCrl(tx, this.#crlIssuer, when);
-    for (const serial of serials) {
+    const revoked = await markEnterpriseCertificatesRevoked(tx, uscc, when, REVOCATION_REASONS.cessationOfOperation);
+    if (revoked.length === 0) return [];
+    const counts = new Map<number, number>();
+    for (const { crlPartition } of revoked) counts.set(crlPartition ?? UNPARTITIONED, (counts.get(crlPartition ?? UNPARTITIONED) ?? 0) + 1);
+    await countRevocations(tx, ISSUING_CA, counts);
+    for (const { serial, crlPartition } of revoked) {
       await append({
         kind: 'certificate.revoked',
         actor,
         subject: `certificate:${serial}`,
-        data: { serial, reason: 'cessationOfOperation', revokedAt: when.toISOString(), crlNumber, profile: 'enterprise-signing', uscc },
+        data: {
+          serial,
+          reason: 'cessationOfOperation',
+          revokedAt: when.toISOString(),
+          ...(crlPartition === null ? {} : { crlPartition }),
+          profile: 'enterprise-signing',
+          uscc,
+        },
       });
     }
-    return serials;
+    return revoked.map((r) => r.serial);
   }
 
   /** Called after a transaction that revoked something committed: caches re-check at once. */
@@ -448,14 +515,15 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   }
 
   /**
-   * The revocation epoch: the issuing CA's CRL number, which every revocation increments. Read
-   * from the database at most every EPOCH_POLL_MS (and at once after a local revocation), so a
-   * cache keyed on it sees another node's revocation within that time.
+   * The revocation epoch: how many revocations the issuing CA has made (the sum of its partitions'
+   * counts, which every revocation increments in its transaction). Read from the database at most
+   * every EPOCH_POLL_MS (and at once after a local revocation), so a cache keyed on it sees another
+   * node's revocation within that time.
    */
   async revocationEpoch(): Promise<number> {
     const now = Date.now();
     if (now - this.#epochCheckedAt >= EPOCH_POLL_MS) {
-      this.#epoch = (await selectCrlNumber(this.deps.db, ISSUING_CA)) ?? 0;
+      this.#epoch = (await selectRevocationTotals(this.deps.db, ISSUING_CA)).total;
       this.#epochCheckedAt = now;
     }
     return this.#epoch;
@@ -476,14 +544,37 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     return { status: 'good' };
   }
 
+  /** How many CRL partitions new certificates are spread over (0: none). */
+  get crlPartitions(): number {
+    return this.#partitions;
+  }
+
   /**
-   * The current CRL of `ca` ('issuing' or 'root'), re-signed first if it is past its refresh time
-   * or was never published (a data dir initialized before the root published a CRL). A node
-   * without the root key serves the root CRL another node signed.
+   * The current full CRL of `ca` ('issuing' or 'root'), re-signed first if it is past its refresh
+   * time, was never published (a data dir initialized before the root published a CRL), or (the
+   * issuing CA's) misses a revocation (see FULL_CRL_EXACT_MAX_ENTRIES for the one exception). A node without the root key serves the root
+   * CRL another node signed. Its cost grows with the revoked set: large deployments serve the
+   * partition CRLs their certificates name.
    */
   async currentCrl(ca: string): Promise<Buffer> {
     if (!(CA_IDS as readonly string[]).includes(ca))
       throw new CaError('ERR_CA_UNKNOWN_CA', `no CA named ${ca}; this service publishes ${CA_IDS.map((id) => `${id}.crl`).join(' and ')}`);
+    if (ca === ISSUING_CA) {
+      const totals = await selectRevocationTotals(this.deps.db, ISSUING_CA);
+      for (;;) {
+        const current = await selectCrl(this.deps.db, ISSUING_CA);
+        if (current !== undefined && this.fullCrlFresh(current, totals)) return current.der;
+        // As for partitions: a signing already running may predate what this request must see.
+        await this.signOnce(ISSUING_CA, () =>
+          this.deps.db.transaction(async (tx) => {
+            const locked = await selectCrl(tx, ISSUING_CA, { forUpdate: true });
+            if (locked === undefined || !this.fullCrlFresh(locked, await selectRevocationTotals(tx, ISSUING_CA)))
+              await publishCrl(tx, this.#crlIssuer, this.deps.now());
+            return (await selectCrl(tx, ISSUING_CA))!.der;
+          }),
+        );
+      }
+    }
     await this.refreshCrlIfDue(ca as CaId);
     const crl = await selectCrl(this.deps.db, ca);
     if (crl === undefined)
@@ -492,16 +583,98 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   }
 
   /**
+   * The current CRL of one partition of the issuing CA (what `${base}/ca/crl/{partition}`
+   * serves), DER, with its issuingDistributionPoint. Re-signed first when its revocation count is
+   * ahead of the one it covers, when half its validity has passed, or when it was never signed:
+   * so it lists every revocation acknowledged before the request. Signing costs the partition's
+   * own size; revocations go on meanwhile. ERR_CA_UNKNOWN_CA for a partition that does not exist.
+   */
+  async currentPartitionCrl(partitionInput: unknown): Promise<Buffer> {
+    const partition = typeof partitionInput === 'string' && /^(0|[1-9][0-9]{0,3})$/.test(partitionInput) ? Number(partitionInput) : NaN;
+    // A partition of certificates issued while the CA had more partitions still has its CRL.
+    if (!Number.isInteger(partition) || (partition >= this.#partitions && !(await this.partitionExists(partition))))
+      throw new CaError(
+        'ERR_CA_UNKNOWN_CA',
+        this.#partitions === 0
+          ? 'this CA publishes no partition CRLs: its certificates name the full CRL, issuing.crl'
+          : `no CRL partition ${String(partitionInput).slice(0, 16)}; the partitions are 0 to ${this.#partitions - 1}`,
+      );
+    const base = this.deps.baseUrl();
+    if (base === undefined) throw new CaError('ERR_CA_NOT_INITIALIZED', 'the service does not know its public URL yet');
+    const fresh = (crl: PartitionCrlRow, count: number): boolean => crl.covers >= count && !this.due(ISSUING_CA, crl.this_update);
+    // Every revocation acknowledged before this request is counted here; a CRL covering this
+    // count lists them all. Later revocations do not make this request wait longer.
+    const count = await selectRevocationCount(this.deps.db, ISSUING_CA, partition);
+    for (;;) {
+      const current = await selectPartitionCrl(this.deps.db, ISSUING_CA, partition);
+      if (current !== undefined && fresh(current, count)) return current.der;
+      // A signing already running may have read the count before the revocation this request
+      // must see: after it, look again.
+      await this.signOnce(`${ISSUING_CA}/${partition}`, async () => {
+        const row = await this.deps.db.transaction((tx) =>
+          publishPartitionCrl(tx, this.#crlIssuer, partition, partitionCrlUrl(base, partition), this.deps.now(), fresh),
+        );
+        return row.der;
+      });
+    }
+  }
+
+  private async partitionExists(partition: number): Promise<boolean> {
+    return (await selectPartitionStates(this.deps.db, ISSUING_CA)).some((s) => s.partition === partition);
+  }
+
+  /** Half its validity passed, or signed by a clock far ahead of ours (which would make it "not yet valid" here). */
+  private due(ca: CaId, thisUpdate: Date): boolean {
+    const age = this.deps.now().getTime() - thisUpdate.getTime();
+    return age >= CRL_SCHEDULE[ca].refreshAfterMs || age < -CLOCK_AHEAD_TOLERANCE_MS;
+  }
+
+  /** Is the issuing CA's stored full CRL good enough to serve (see currentCrl)? */
+  private fullCrlFresh(crl: CrlRow, totals: { total: number; unpartitioned: number }): boolean {
+    if (this.due(ISSUING_CA, crl.this_update) || crl.covers_unpartitioned < totals.unpartitioned) return false;
+    if (crl.covers >= totals.total) return true;
+    return crl.entries >= FULL_CRL_EXACT_MAX_ENTRIES && this.deps.now().getTime() - crl.this_update.getTime() < FULL_CRL_MIN_INTERVAL_MS;
+  }
+
+  /** Runs one signing per CRL at a time on this node; callers arriving meanwhile share its result. */
+  private signOnce(key: string, sign: () => Promise<Buffer>): Promise<Buffer> {
+    const running = this.#signing.get(key);
+    if (running !== undefined) return running;
+    const promise = sign().finally(() => this.#signing.delete(key));
+    this.#signing.set(key, promise);
+    return promise;
+  }
+
+  /**
    * Re-signs the CRL of `ca` (default: every CA whose key is on this node) when half its validity
    * has passed (RFC 5280 §5.1.2.5: a new CRL before nextUpdate), or publishes the first one when
-   * there is none. Safe on many nodes at once: the check is repeated under the row lock. True when
-   * a CRL was signed.
+   * there is none; for the issuing CA, also each partition CRL that was ever signed, on the same
+   * schedule (a partition behind on revocations is re-signed when it is next requested). Safe on
+   * many nodes at once: the check is repeated under the row lock. True when a CRL was signed.
    */
   async refreshCrlIfDue(ca?: CaId): Promise<boolean> {
     let signed = false;
+    const base = this.deps.baseUrl();
+    if ((ca === undefined || ca === ISSUING_CA) && base !== undefined) {
+      for (const state of await selectPartitionStates(this.deps.db, ISSUING_CA)) {
+        if (state.this_update === null || !this.due(ISSUING_CA, state.this_update)) continue;
+        const before = state.this_update.getTime();
+        const row = await this.deps.db.transaction((tx) =>
+          publishPartitionCrl(
+            tx,
+            this.#crlIssuer,
+            state.partition,
+            partitionCrlUrl(base, state.partition),
+            this.deps.now(),
+            (crl) => !this.due(ISSUING_CA, crl.this_update),
+          ),
+        );
+        signed ||= row.this_update.getTime() !== before;
+      }
+    }
     for (const [id, issuer] of this.#crlIssuers) {
       if (ca !== undefined && id !== ca) continue;
-      const due = (thisUpdate: Date): boolean => this.deps.now().getTime() - thisUpdate.getTime() >= CRL_SCHEDULE[id].refreshAfterMs;
+      const due = (thisUpdate: Date): boolean => this.due(id, thisUpdate);
       const current = await selectCrl(this.deps.db, id);
       if (current !== undefined && !due(current.this_update)) continue;
       const published = await this.deps.db.transaction(async (tx) => {

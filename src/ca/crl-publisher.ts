@@ -1,8 +1,20 @@
+import { sha256 } from '../crypto/digest.js';
 import type { Signer } from '../crypto/signer.js';
 import type { Tx } from '../db/types.js';
 import type { RevocationUrls } from './certificate-builder.js';
 import { buildCrl } from './crl.js';
-import { insertCrlIfAbsent, selectCrl, selectRevokedForCrl, upsertCrl } from './store.js';
+import {
+  insertCrlIfAbsent,
+  selectCrl,
+  selectCrlEntries,
+  selectPartitionCrl,
+  selectRevocationCount,
+  selectRevocationTotals,
+  storePartitionCrl,
+  upsertCrl,
+  type CrlEntryRow,
+  type PartitionCrlRow,
+} from './store.js';
 
 /** The issuing CA's name in the database (`certificates.issuer`, `crls.issuer`, `/ca/issuing.crl`). */
 export const ISSUING_CA = 'issuing';
@@ -36,6 +48,30 @@ export function caUrls(base: string): Record<CaId, RevocationUrls> {
   };
 }
 
+/**
+ * How many CRL partitions new certificates of the issuing CA are spread over. Each holds about
+ * 1/64 of the unexpired revoked certificates: at 3.75 million revoked, ~59,000 entries (~3 MB)
+ * per partition, under the 100,000-entry bound up to 6.4 million. Certificates keep the partition
+ * they were issued with, so the number may be changed for new issuance at any time.
+ */
+export const DEFAULT_CRL_PARTITIONS = 64;
+/** Most partitions a CA may be configured with (and the largest partition number a URL may name + 1). */
+export const MAX_CRL_PARTITIONS = 4096;
+
+/**
+ * The partition of a certificate: a fixed function of its serial (the first 32 bits of SHA-256 of
+ * its canonical hex, modulo `partitions`), so partitions fill evenly whatever the serials look like
+ * and a certificate's partition is known from its serial alone.
+ */
+export function crlPartitionOf(serialHex: string, partitions: number): number {
+  return sha256(serialHex).readUInt32BE(0) % partitions;
+}
+
+/** The URL of a partition's CRL: what its certificates' CRL DP and its CRL's issuingDistributionPoint both name. */
+export function partitionCrlUrl(base: string, partition: number): string {
+  return `${base}/ca/crl/${partition}`;
+}
+
 export interface CrlIssuer {
   /** Which CA: its row in `crls` and the certificates (`certificates.issuer`) its CRL lists. */
   ca: CaId;
@@ -44,12 +80,15 @@ export interface CrlIssuer {
   signer: Signer;
 }
 
+const toEntries = (rows: CrlEntryRow[]) => rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at, reason: r.revocation_reason }));
+
 /**
  * Signs a new full CRL of `issuer.ca` inside `tx` and returns its number. The CRL row is locked
- * FOR UPDATE first, so numbers are strictly increasing per CA (RFC 5280 §5.2.3) and concurrent
- * revocations publish one after the other, each CRL listing everything committed before it. A
- * CA's first CRL is inserted only if no other transaction inserted one meanwhile; if one did,
- * the number continues after it.
+ * FOR UPDATE first, so numbers are strictly increasing per CA (RFC 5280 §5.2.3) and two nodes
+ * never sign at once. The revocation counts are read before the entries (each statement sees at
+ * least what the one before it saw), so every revocation counted in `covers` is listed. A CA's
+ * first CRL is inserted only if no other transaction inserted one meanwhile; if one did, the
+ * number continues after it.
  */
 export async function publishCrl(tx: Tx, issuer: CrlIssuer, at: Date): Promise<number> {
   const { ca, ...signing } = issuer;
@@ -58,20 +97,72 @@ export async function publishCrl(tx: Tx, issuer: CrlIssuer, at: Date): Promise<n
     const number = (current?.number ?? 0) + 1;
     const thisUpdate = new Date(Math.floor(at.getTime() / 1000) * 1000);
     const nextUpdate = new Date(thisUpdate.getTime() + CRL_SCHEDULE[ca].validityMs);
-    const revoked = await selectRevokedForCrl(tx, ca, thisUpdate);
-    const der = await buildCrl({
-      ...signing,
+    const totals = await selectRevocationTotals(tx, ca);
+    const revoked = await selectCrlEntries(tx, ca, { kind: 'full' }, thisUpdate);
+    const der = await buildCrl({ ...signing, number, thisUpdate, nextUpdate, entries: toEntries(revoked) });
+    const row = {
+      issuer: ca,
       number,
-      thisUpdate,
-      nextUpdate,
-      entries: revoked.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at, reason: r.revocation_reason })),
-    });
-    const row = { issuer: ca, number, this_update: thisUpdate, next_update: nextUpdate, der };
+      this_update: thisUpdate,
+      next_update: nextUpdate,
+      der,
+      covers: totals.total,
+      covers_unpartitioned: totals.unpartitioned,
+      entries: revoked.length,
+    };
     if (current !== undefined) {
       await upsertCrl(tx, row);
       return number;
     }
     if (await insertCrlIfAbsent(tx, row)) return number;
     if (attempt > 0) throw new Error(`the CRL row of ${ca} keeps appearing and disappearing`);
+  }
+}
+
+/**
+ * Signs the next CRL of one partition of `issuer.ca` inside `tx`, unless `fresh(current)` says the
+ * stored one (read under its row lock) will do; returns the CRL now current. Only the partition's
+ * CRL row is locked — never a revocation count — so revocations go on while it signs. Its CRL
+ * number is the partition's own sequence (RFC 5280 §5.2.3: one per scope), and it lists exactly
+ * `selectCrlEntries` of the partition, read after its revocation count.
+ */
+export async function publishPartitionCrl(
+  tx: Tx,
+  issuer: CrlIssuer,
+  partition: number,
+  url: string,
+  at: Date,
+  fresh: (current: PartitionCrlRow, count: number) => boolean,
+): Promise<PartitionCrlRow> {
+  const { ca, ...signing } = issuer;
+  for (let attempt = 0; ; attempt++) {
+    const current = await selectPartitionCrl(tx, ca, partition, { forUpdate: true });
+    const count = await selectRevocationCount(tx, ca, partition);
+    if (current !== undefined && fresh(current, count)) return current;
+    const number = (current?.number ?? 0) + 1;
+    const thisUpdate = new Date(Math.floor(at.getTime() / 1000) * 1000);
+    const nextUpdate = new Date(thisUpdate.getTime() + CRL_SCHEDULE[ca].validityMs);
+    const revoked = await selectCrlEntries(tx, ca, { kind: 'partition', partition }, thisUpdate);
+    const der = await buildCrl({
+      ...signing,
+      number,
+      thisUpdate,
+      nextUpdate,
+      entries: toEntries(revoked),
+      // Every certificate the issuing CA puts in a partition is an end entity (its CA certificate is the root's).
+      partition: { url, onlyContainsUserCerts: true },
+    });
+    const row: PartitionCrlRow = {
+      issuer: ca,
+      partition,
+      number,
+      this_update: thisUpdate,
+      next_update: nextUpdate,
+      covers: count,
+      entries: revoked.length,
+      der,
+    };
+    if (await storePartitionCrl(tx, row, current === undefined)) return row;
+    if (attempt > 0) throw new Error(`the CRL row of partition ${partition} of ${ca} keeps appearing and disappearing`);
   }
 }

@@ -40,10 +40,12 @@ export interface CertificateRow {
   issued_at: Date;
   revoked_at: Date | null;
   revocation_reason: number | null;
+  /** The partition whose CRL lists it; null: the full CRL only. */
+  crl_partition: number | null;
 }
 
 const CERT_COLUMNS =
-  'serial, issuer, profile, uscc, officer_id, subject, spki_sha256, not_before, not_after, der, issued_at, revoked_at, revocation_reason';
+  'serial, issuer, profile, uscc, officer_id, subject, spki_sha256, not_before, not_after, der, issued_at, revoked_at, revocation_reason, crl_partition';
 
 export interface NewCertificateRow {
   serial: string;
@@ -57,6 +59,8 @@ export interface NewCertificateRow {
   notAfter: Date;
   der: Buffer;
   issuedAt: Date;
+  /** The CRL partition its distribution point names; absent: the full CRL. */
+  crlPartition?: number;
 }
 
 export async function insertCertificate(q: Queryable, c: NewCertificateRow): Promise<void> {
@@ -134,11 +138,11 @@ export async function insertCertificatesIfCurrent(
   const g = (item: { guard: IssuanceGuard }, field: 'name' | 'authority' | 'role' | 'jurisdiction'): string | null =>
     item.guard.kind === 'none' ? null : field === 'name' ? item.guard.name : item.guard.kind === 'officer' ? item.guard[field] : null;
   const { rows } = await q.query<{ serial: string }>(
-    `INSERT INTO certificates (serial, issuer, profile, uscc, officer_id, subject, spki_sha256, not_before, not_after, der, issued_at)
-     SELECT v.serial, v.issuer, v.profile, v.uscc, v.officer_id, v.subject, v.spki, v.nb::timestamptz, v.na::timestamptz, decode(v.der, 'hex'), v.ia::timestamptz
+    `INSERT INTO certificates (serial, issuer, profile, uscc, officer_id, subject, spki_sha256, not_before, not_after, der, issued_at, crl_partition)
+     SELECT v.serial, v.issuer, v.profile, v.uscc, v.officer_id, v.subject, v.spki, v.nb::timestamptz, v.na::timestamptz, decode(v.der, 'hex'), v.ia::timestamptz, v.part
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-                 $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
-          AS v(serial, issuer, profile, uscc, officer_id, subject, spki, nb, na, der, ia, kind, g_name, g_authority, g_role, g_jurisdiction)
+                 $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::int[])
+          AS v(serial, issuer, profile, uscc, officer_id, subject, spki, nb, na, der, ia, kind, g_name, g_authority, g_role, g_jurisdiction, part)
      WHERE CASE v.kind
        WHEN 'enterprise' THEN EXISTS (SELECT 1 FROM enterprises e WHERE e.uscc = v.uscc AND e.status = 'active' AND e.name = v.g_name FOR SHARE)
        WHEN 'officer' THEN EXISTS (SELECT 1 FROM officers o WHERE o.id = v.officer_id AND o.name = v.g_name AND o.authority = v.g_authority
@@ -162,6 +166,7 @@ export async function insertCertificatesIfCurrent(
       col((i) => g(i, 'authority')),
       col((i) => g(i, 'role')),
       col((i) => g(i, 'jurisdiction')),
+      col((i) => i.row.crlPartition ?? null),
     ],
   );
   return new Set(rows.map((r) => r.serial));
@@ -202,26 +207,154 @@ export async function markRevoked(q: Queryable, serial: string, at: Date, reason
   return rows[0] === undefined ? undefined : normalize(rows[0]);
 }
 
-/** Revokes every unrevoked certificate of an enterprise; returns their serials. */
-export async function markEnterpriseCertificatesRevoked(q: Queryable, uscc: string, at: Date, reason: number): Promise<string[]> {
-  const { rows } = await q.query<{ serial: string }>(
-    'UPDATE certificates SET revoked_at = $2, revocation_reason = $3 WHERE uscc = $1 AND revoked_at IS NULL RETURNING serial',
+/** Revokes every unrevoked certificate of an enterprise; returns their serials and CRL partitions, by serial. */
+export async function markEnterpriseCertificatesRevoked(
+  q: Queryable,
+  uscc: string,
+  at: Date,
+  reason: number,
+): Promise<Array<{ serial: string; crlPartition: number | null }>> {
+  const { rows } = await q.query<{ serial: string; crl_partition: number | null }>(
+    'UPDATE certificates SET revoked_at = $2, revocation_reason = $3 WHERE uscc = $1 AND revoked_at IS NULL RETURNING serial, crl_partition',
     [uscc, at.toISOString(), reason],
   );
-  return rows.map((r) => r.serial).sort();
+  return rows.map((r) => ({ serial: r.serial, crlPartition: r.crl_partition })).sort((a, b) => (a.serial < b.serial ? -1 : 1));
 }
 
-/** Revoked certificates of an issuer still within their validity (what the CRL lists). */
-export async function selectRevokedForCrl(
-  q: Queryable,
-  issuer: string,
-  at: Date,
-): Promise<Array<{ serial: string; revoked_at: Date; revocation_reason: number }>> {
+/** Which certificates a CRL speaks about: the full CRL, or one partition's. */
+export type CrlScope = { kind: 'full' } | { kind: 'partition'; partition: number };
+
+/** One CRL entry as stored. */
+export interface CrlEntryRow {
+  serial: string;
+  revoked_at: Date;
+  revocation_reason: number;
+}
+
+/**
+ * THE selection of CRL entries — every CRL this CA signs lists exactly what this returns: the
+ * revoked certificates of `issuer` in `scope` still within their validity at `at` (RFC 5280
+ * §3.3 lets an expired certificate leave the CRL; it stays in the table and the log), by serial.
+ * Reads through the partial index on revoked rows, so the cost is that of the scope's own
+ * unexpired entries.
+ */
+export async function selectCrlEntries(q: Queryable, issuer: string, scope: CrlScope, at: Date): Promise<CrlEntryRow[]> {
   const { rows } = await q.query<{ serial: string; revoked_at: Date | string; revocation_reason: number }>(
-    'SELECT serial, revoked_at, revocation_reason FROM certificates WHERE issuer = $1 AND revoked_at IS NOT NULL AND not_after > $2 ORDER BY serial',
-    [issuer, at.toISOString()],
+    scope.kind === 'full'
+      ? 'SELECT serial, revoked_at, revocation_reason FROM certificates WHERE issuer = $1 AND revoked_at IS NOT NULL AND not_after > $2 ORDER BY serial'
+      : `SELECT serial, revoked_at, revocation_reason FROM certificates
+         WHERE issuer = $1 AND crl_partition = $3 AND revoked_at IS NOT NULL AND not_after > $2 ORDER BY serial`,
+    scope.kind === 'full' ? [issuer, at.toISOString()] : [issuer, at.toISOString(), scope.partition],
   );
   return rows.map((r) => ({ serial: r.serial, revoked_at: toDate(r.revoked_at)!, revocation_reason: r.revocation_reason }));
+}
+
+/** The revocation-count row of the certificates without a partition. */
+export const UNPARTITIONED = -1;
+
+/**
+ * Counts revocations in their partitions' rows (`counts`: partition → how many), in partition
+ * order, so that transactions revoking in several partitions lock the rows in one order.
+ */
+export async function countRevocations(q: Queryable, issuer: string, counts: ReadonlyMap<number, number>): Promise<void> {
+  for (const partition of [...counts.keys()].sort((a, b) => a - b)) {
+    await q.query(
+      `INSERT INTO crl_revocations (issuer, partition, count) VALUES ($1, $2, $3)
+       ON CONFLICT (issuer, partition) DO UPDATE SET count = crl_revocations.count + EXCLUDED.count`,
+      [issuer, partition, counts.get(partition)],
+    );
+  }
+}
+
+/** The revocation count of one partition (UNPARTITIONED for the certificates without one). */
+export async function selectRevocationCount(q: Queryable, issuer: string, partition: number): Promise<number> {
+  const { rows } = await q.query<{ count: string | number }>('SELECT count FROM crl_revocations WHERE issuer = $1 AND partition = $2', [
+    issuer,
+    partition,
+  ]);
+  return rows[0] === undefined ? 0 : Number(rows[0].count);
+}
+
+/** Every revocation of `issuer`, and those of certificates without a partition (for the full CRL). */
+export async function selectRevocationTotals(q: Queryable, issuer: string): Promise<{ total: number; unpartitioned: number }> {
+  const { rows } = await q.query<{ total: string | number; unpartitioned: string | number }>(
+    'SELECT coalesce(sum(count), 0) AS total, coalesce(sum(count) FILTER (WHERE partition = -1), 0) AS unpartitioned FROM crl_revocations WHERE issuer = $1',
+    [issuer],
+  );
+  return { total: Number(rows[0]?.total ?? 0), unpartitioned: Number(rows[0]?.unpartitioned ?? 0) };
+}
+
+/** Per partition: its revocation count and its CRL's (for the refresh timer), over the partitions that have either. */
+export async function selectPartitionStates(
+  q: Queryable,
+  issuer: string,
+): Promise<Array<{ partition: number; count: number; covers: number | null; this_update: Date | null }>> {
+  const { rows } = await q.query<{
+    partition: number;
+    count: string | number | null;
+    covers: string | number | null;
+    this_update: Date | string | null;
+  }>(
+    `SELECT coalesce(r.partition, p.partition) AS partition, r.count, p.covers, p.this_update
+     FROM (SELECT partition, count FROM crl_revocations WHERE issuer = $1 AND partition >= 0) r
+     FULL JOIN (SELECT partition, covers, this_update FROM crl_partitions WHERE issuer = $1) p ON p.partition = r.partition
+     ORDER BY 1`,
+    [issuer],
+  );
+  return rows.map((r) => ({
+    partition: Number(r.partition),
+    count: Number(r.count ?? 0),
+    covers: r.covers === null ? null : Number(r.covers),
+    this_update: toDate(r.this_update),
+  }));
+}
+
+export interface PartitionCrlRow {
+  issuer: string;
+  partition: number;
+  number: number;
+  this_update: Date;
+  next_update: Date;
+  covers: number;
+  entries: number;
+  der: Buffer;
+}
+
+export async function selectPartitionCrl(
+  q: Queryable,
+  issuer: string,
+  partition: number,
+  options: { forUpdate?: boolean } = {},
+): Promise<PartitionCrlRow | undefined> {
+  const { rows } = await q.query<PartitionCrlRow>(
+    `SELECT issuer, partition, number, this_update, next_update, covers, entries, der FROM crl_partitions
+     WHERE issuer = $1 AND partition = $2${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
+    [issuer, partition],
+  );
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  return {
+    ...row,
+    number: Number(row.number),
+    covers: Number(row.covers),
+    this_update: toDate(row.this_update)!,
+    next_update: toDate(row.next_update)!,
+  };
+}
+
+/** Stores a partition's next CRL; with `insertOnly`, only if no other transaction stored its first one (false then). */
+export async function storePartitionCrl(q: Queryable, crl: PartitionCrlRow, insertOnly: boolean): Promise<boolean> {
+  const { rowCount } = await q.query(
+    `INSERT INTO crl_partitions (issuer, partition, number, this_update, next_update, covers, entries, der) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (issuer, partition) DO ${
+       insertOnly
+         ? 'NOTHING'
+         : `UPDATE SET number = EXCLUDED.number, this_update = EXCLUDED.this_update, next_update = EXCLUDED.next_update,
+            covers = EXCLUDED.covers, entries = EXCLUDED.entries, der = EXCLUDED.der`
+     }`,
+    [crl.issuer, crl.partition, crl.number, crl.this_update.toISOString(), crl.next_update.toISOString(), crl.covers, crl.entries, crl.der],
+  );
+  return rowCount === 1;
 }
 
 export interface CrlRow {
@@ -230,16 +363,28 @@ export interface CrlRow {
   this_update: Date;
   next_update: Date;
   der: Buffer;
+  /** The issuer's total revocation count it was signed at, and that of the certificates without a partition. */
+  covers: number;
+  covers_unpartitioned: number;
+  entries: number;
 }
 
 export async function selectCrl(q: Queryable, issuer: string, options: { forUpdate?: boolean } = {}): Promise<CrlRow | undefined> {
   const { rows } = await q.query<CrlRow>(
-    `SELECT issuer, number, this_update, next_update, der FROM crls WHERE issuer = $1${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
+    `SELECT issuer, number, this_update, next_update, der, covers, covers_unpartitioned, entries FROM crls WHERE issuer = $1${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
     [issuer],
   );
   const row = rows[0];
   if (row === undefined) return undefined;
-  return { ...row, number: Number(row.number), this_update: toDate(row.this_update)!, next_update: toDate(row.next_update)! };
+  return {
+    ...row,
+    number: Number(row.number),
+    covers: Number(row.covers),
+    covers_unpartitioned: Number(row.covers_unpartitioned),
+    entries: Number(row.entries),
+    this_update: toDate(row.this_update)!,
+    next_update: toDate(row.next_update)!,
+  };
 }
 
 export async function selectCrlNumber(q: Queryable, issuer: string): Promise<number | undefined> {
@@ -249,17 +394,37 @@ export async function selectCrlNumber(q: Queryable, issuer: string): Promise<num
 
 export async function upsertCrl(q: Queryable, crl: CrlRow): Promise<void> {
   await q.query(
-    `INSERT INTO crls (issuer, number, this_update, next_update, der) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (issuer) DO UPDATE SET number = EXCLUDED.number, this_update = EXCLUDED.this_update, next_update = EXCLUDED.next_update, der = EXCLUDED.der`,
-    [crl.issuer, crl.number, crl.this_update.toISOString(), crl.next_update.toISOString(), crl.der],
+    `INSERT INTO crls (issuer, number, this_update, next_update, der, covers, covers_unpartitioned, entries) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (issuer) DO UPDATE SET number = EXCLUDED.number, this_update = EXCLUDED.this_update, next_update = EXCLUDED.next_update,
+       der = EXCLUDED.der, covers = EXCLUDED.covers, covers_unpartitioned = EXCLUDED.covers_unpartitioned, entries = EXCLUDED.entries`,
+    [
+      crl.issuer,
+      crl.number,
+      crl.this_update.toISOString(),
+      crl.next_update.toISOString(),
+      crl.der,
+      crl.covers,
+      crl.covers_unpartitioned,
+      crl.entries,
+    ],
   );
 }
 
 /** A CA's first CRL: inserted unless another transaction inserted its row first (false then). */
 export async function insertCrlIfAbsent(q: Queryable, crl: CrlRow): Promise<boolean> {
   const { rowCount } = await q.query(
-    'INSERT INTO crls (issuer, number, this_update, next_update, der) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (issuer) DO NOTHING',
-    [crl.issuer, crl.number, crl.this_update.toISOString(), crl.next_update.toISOString(), crl.der],
+    `INSERT INTO crls (issuer, number, this_update, next_update, der, covers, covers_unpartitioned, entries) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (issuer) DO NOTHING`,
+    [
+      crl.issuer,
+      crl.number,
+      crl.this_update.toISOString(),
+      crl.next_update.toISOString(),
+      crl.der,
+      crl.covers,
+      crl.covers_unpartitioned,
+      crl.entries,
+    ],
   );
   return rowCount === 1;
 }

@@ -46,31 +46,38 @@ export function decodeTime(tag: number, contents: Uint8Array, what: string): Dat
 
 /** GeneralizedTime YYYYMMDDHHMMSSZ (whole seconds, UTC): the complete TLV. */
 export function generalizedTime(date: Date): Buffer {
-  return timeTlv(
-    TAG.GENERALIZED_TIME,
-    date
-      .toISOString()
-      .replace(/[-:T]/g, '')
-      .replace(/\.\d{3}Z$/, 'Z'),
-  );
+  return timeTlv(TAG.GENERALIZED_TIME, date, false);
 }
 
 /** RFC 5280 §4.1.2.5: UTCTime for 1950 through 2049, GeneralizedTime otherwise; the complete TLV. */
 export function x509Time(date: Date): Buffer {
   const year = date.getUTCFullYear();
-  if (year >= 1950 && year < 2050)
-    return timeTlv(
-      TAG.UTC_TIME,
-      date
-        .toISOString()
-        .slice(2)
-        .replace(/[-:T]/g, '')
-        .replace(/\.\d{3}Z$/, 'Z'),
-    );
-  return generalizedTime(date);
+  return year >= 1950 && year < 2050 ? timeTlv(TAG.UTC_TIME, date, true) : timeTlv(TAG.GENERALIZED_TIME, date, false);
 }
 
-function timeTlv(tag: number, text: string): Buffer {
-  // Both forms are 13 or 15 ASCII characters (more only for years past 9999): the short length form.
-  return Buffer.concat([Buffer.from([tag, text.length]), Buffer.from(text, 'latin1')]);
+/**
+ * The TLV written digit by digit (a CRL encodes one time per entry, ~100,000 of them: no string
+ * formatting). Years 0–9999 (what Date.toISOString writes with four digits); UTCTime: two digits.
+ */
+function timeTlv(tag: number, date: Date, twoDigitYear: boolean): Buffer {
+  const year = date.getUTCFullYear();
+  if (Number.isNaN(year) || year < 0 || year > 9999) throw new RangeError(`no DER time for ${String(date)}`);
+  const fields = [date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
+  const length = (twoDigitYear ? 2 : 4) + 2 * fields.length + 1;
+  const out = Buffer.allocUnsafe(2 + length);
+  out[0] = tag;
+  out[1] = length;
+  let at = 2;
+  const two = (n: number): void => {
+    out[at++] = 0x30 + Math.floor(n / 10);
+    out[at++] = 0x30 + (n % 10);
+  };
+  if (twoDigitYear) two(year % 100);
+  else {
+    two(Math.floor(year / 100));
+    two(year % 100);
+  }
+  for (const f of fields) two(f);
+  out[at] = 0x5a; // Z
+  return out;
 }

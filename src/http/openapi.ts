@@ -336,6 +336,14 @@ const OPERATIONS: Record<string, Operation> = {
     access: 'public',
     ok: { '200': { description: 'PEM certificates', content: text('application/pem-certificate-chain') } },
   },
+  'GET /ca/crl/:partition': {
+    summary:
+      "One partition's CRL (DER, RFC 5280 §5.2.5 issuingDistributionPoint): the CRL distribution point its certificates name; lists every revocation acknowledged before the request",
+    tag: 'ca',
+    access: 'public',
+    ok: { '200': { description: 'the partition CRL', content: binary('application/pkix-crl') } },
+    problems: ['ERR_CA_UNKNOWN_CA'],
+  },
   'GET /ca/:file': {
     summary:
       "CA files: issuing.crl and root.crl (DER full CRLs; the issuing CA's status is on root.crl), root.cer / issuing.cer (DER), root.pem / issuing.pem",

@@ -349,7 +349,7 @@ export function crlSource(crls: Array<Crl | Uint8Array | string>, options: CrlSo
   const unreadable: string[] = [];
   for (const c of crls) {
     try {
-      if (typeof c === 'string' || c instanceof Uint8Array) parsed.push(...parseCrls(c));
+      if (typeof c === 'string' || c instanceof Uint8Array) for (const crl of parseCrls(c)) parsed.push(crl);
       else parsed.push(c);
     } catch (error) {
       if (!isParseFault(error)) throw error;

@@ -25,5 +25,5 @@ describe('buildCrl', () => {
     expect(crl.entries.get('100000')?.[0]?.reason).toBeUndefined();
     expect(crl.entries.get('100001')?.[0]?.reason).toBe('keyCompromise');
     expect(crl.entries.get('130d3d')?.[0]?.reason).toBe('cACompromise');
-  });
+  }, 60_000);
 });

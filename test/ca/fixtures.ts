@@ -28,7 +28,7 @@ export function recordingAudit(db: Database): AuditLog & { entries: NewEntry[] }
           return { index: entries.length + pending.length - 1, leafHash: '00'.repeat(32), time: new Date().toISOString() };
         });
       });
-      entries.push(...pending);
+      for (const entry of pending) entries.push(entry);
       return value;
     },
   };

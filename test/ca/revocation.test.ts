@@ -77,7 +77,7 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
     expect(crlNumber(await crlOf())).toBe(before + 1);
     const last = f.audit.entries.at(-1)!;
     expect(last.kind).toBe('certificate.revoked');
-    expect(last.data).toMatchObject({ serial: cert.serial, reason: 'superseded', crlNumber: before + 1 });
+    expect(last.data).toMatchObject({ serial: cert.serial, reason: 'superseded', crlPartition: expect.any(Number) });
   });
 
   it('echoes a nonce, answers unknown for a serial it never issued, and malformedRequest for garbage', async () => {

@@ -93,6 +93,7 @@ const MATRIX: Row[] = [
   },
   { route: 'GET /ca/chain.pem', request: () => ({ path: '/ca/chain.pem' }), allowed: ALL },
   { route: 'GET /ca/:file', request: () => ({ path: '/ca/root.pem' }), allowed: ALL },
+  { route: 'GET /ca/crl/:partition', request: () => ({ path: '/ca/crl/0' }), allowed: ALL },
   { route: 'POST /ocsp', request: (_w, ids) => ({ path: '/ocsp', body: ids.ocspRequest, type: 'application/ocsp-request' }), allowed: ALL },
   {
     route: 'GET /ocsp/*request',

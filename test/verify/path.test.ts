@@ -554,3 +554,16 @@ describe('validatePath', () => {
     }, 60_000);
   });
 });
+
+describe('name constraints on a very large certificate', () => {
+  it('checks 300,000 subjectAltNames against 300,000 excluded subtrees without overflowing the stack (refused by the work bound)', async () => {
+    const { addNameConstraints, checkNames, initialNameConstraints } = await import('../../src/verify/path/name-constraints.js');
+    const state = initialNameConstraints();
+    const excluded = Array.from({ length: 300_000 }, (_, i) => ({ base: { type: 'dns' as const, value: `x${i}.example` } }));
+    expect(addNameConstraints(state, { excluded } as never)).toBeUndefined();
+    expect(state.excluded).toHaveLength(300_000);
+    const subjectAltName = Array.from({ length: 300_000 }, (_, i) => ({ type: 'dns' as const, value: `host${i}.example.org` }));
+    const cert = { subject: { isEmpty: true, attribute: () => [] }, subjectAltName } as never;
+    expect(checkNames(state, cert)).toContain('denial-of-service guard');
+  });
+});

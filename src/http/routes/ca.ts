@@ -9,6 +9,8 @@ export interface CaFiles {
   readonly hierarchy: { root: { der: Buffer }; issuing: { der: Buffer } };
   /** The current CRL (DER) of the CA named `ca`; ERR_CA_UNKNOWN_CA for another name. */
   currentCrl(ca: string): Promise<Buffer>;
+  /** The current CRL (DER) of one partition of the issuing CA; ERR_CA_UNKNOWN_CA for no such partition. */
+  currentPartitionCrl(partition: string): Promise<Buffer>;
 }
 
 export interface CaRouteDeps {
@@ -19,12 +21,21 @@ export interface CaRouteDeps {
  * Public CA material: `GET /ca/chain.pem` (issuing CA + root), `GET /ca/issuing.crl` (DER, the
  * CRL distribution point in every certificate the issuing CA signs), `GET /ca/root.crl` (DER, the
  * root's CRL, on which the issuing CA's status is; its distribution point),
- * `GET /ca/{issuing,root}.cer` (DER, the caIssuers pointer) and `GET /ca/{issuing,root}.pem`.
+ * `GET /ca/{issuing,root}.cer` (DER, the caIssuers pointer), `GET /ca/{issuing,root}.pem`, and
+ * `GET /ca/crl/{partition}` (DER, the CRL of one partition: the distribution point its
+ * certificates name). A partition CRL lists every revocation acknowledged before the request, so
+ * caches must revalidate it (no-cache; the ETag makes that a 304 while it is unchanged).
  */
 export function caRoutes(deps: CaRouteDeps): (table: RouteTable) => void {
   return (table) => {
     table.add('get', '/ca/chain.pem', (_req: Request, res: Response) => {
       res.type('application/pem-certificate-chain').send(deps.ca.chainPem);
+    });
+
+    table.add('get', '/ca/crl/:partition', async (req: Request, res: Response) => {
+      const der = await deps.ca.currentPartitionCrl(String(req.params['partition']));
+      res.setHeader('Cache-Control', 'public, no-cache');
+      res.type('application/pkix-crl').send(der);
     });
 
     table.add('get', '/ca/:file', async (req: Request, res: Response) => {

@@ -36,7 +36,8 @@ export function addNameConstraints(state: NameConstraintState, nc: NameConstrain
     }
   }
   if (nc.permitted !== undefined) state.permitted.push(nc.permitted);
-  if (nc.excluded !== undefined) state.excluded.push(...nc.excluded);
+  // One by one: a certificate of a few MB can carry more subtrees than a call takes arguments.
+  for (const subtree of nc.excluded ?? []) state.excluded.push(subtree);
   return undefined;
 }
 
@@ -45,7 +46,7 @@ export function checkNames(state: NameConstraintState, cert: Certificate): strin
   if (state.permitted.length === 0 && state.excluded.length === 0) return undefined;
   const names: GeneralName[] = [];
   if (!cert.subject.isEmpty) names.push({ type: 'directory', name: cert.subject });
-  if (cert.subjectAltName !== undefined) names.push(...cert.subjectAltName);
+  if (cert.subjectAltName !== undefined) for (const name of cert.subjectAltName) names.push(name);
   else {
     // §4.2.1.10: without a subjectAltName, rfc822Name constraints apply to emailAddress attributes.
     for (const email of cert.subject.attribute(EMAIL_ADDRESS_OID)) names.push({ type: 'rfc822', value: email });
