@@ -288,21 +288,36 @@ async function proveInSnapshot(
   for (const c of checkpoints) want(c.size, c.root, `the database's signed checkpoint at size ${c.size}`);
   if (kept !== undefined) want(kept.size, kept.root, `the checkpoint in ${file}`);
   let last: Buffer | null = null;
+  // The next page is read while this one is hashed. Entries travel as text (the log holds only
+  // valid UTF-8: audit_append converts text), half the bytes of bytea's hex form; bytes that are
+  // not UTF-8 fail the conversion, which is a refusal like any other fault.
+  const page = (start: number): Promise<[Array<{ seq: number; leaf_hash: Buffer; entry: string }>, Map<string, Buffer>]> => {
+    const end = Math.min(head.size, start + PAGE);
+    const read = Promise.all([
+      tx
+        .query<{ seq: number; leaf_hash: Buffer; entry: string }>(
+          "SELECT seq, leaf_hash, convert_from(entry, 'UTF8') AS entry FROM audit_entries WHERE seq >= $1 AND seq < $2 ORDER BY seq",
+          [start, end],
+        )
+        .then((r) => r.rows),
+      nodesEndingIn(tx, start, end),
+    ]).catch((error: unknown) =>
+      refuse(`the database's audit entries ${start}..${end - 1} cannot be read as log entries (${(error as Error).message})`, error),
+    );
+    read.catch(() => undefined); // a prefetch left behind by a refusal must not be an unhandled rejection
+    return read;
+  };
+  let pending = from < head.size ? page(from) : undefined;
   for (let start = from; start < head.size; start += PAGE) {
     const end = Math.min(head.size, start + PAGE);
-    const [{ rows }, stored] = await Promise.all([
-      tx.query<{ seq: number; leaf_hash: Buffer; entry: Buffer }>(
-        'SELECT seq, leaf_hash, entry FROM audit_entries WHERE seq >= $1 AND seq < $2 ORDER BY seq',
-        [start, end],
-      ),
-      nodesEndingIn(tx, start, end),
-    ]);
+    const [rows, stored] = await pending!;
+    pending = end < head.size ? page(end) : undefined;
     let expected = start;
     let completed = 0;
     for (const row of rows) {
       const seq = Number(row.seq);
       if (seq !== expected) refuse(`the database's audit log has no entry ${expected} below its tree head (${head.size} entries)`);
-      const leaf = hashLeaf(row.entry);
+      const leaf = hashLeaf(Buffer.from(row.entry, 'utf8'));
       if (!leaf.equals(row.leaf_hash)) refuse(`the database's audit entry ${seq} does not hash to its stored leaf hash`);
       range.append(leaf, (level, index, hash) => {
         completed++;

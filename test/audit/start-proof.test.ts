@@ -170,6 +170,11 @@ describe.each(drivers())('start-up proves the database, not only the file, on $n
     expect(await refused(newNode())).toMatch(/entry 33 does not hash to its stored leaf hash/);
   });
 
+  it('(a) refuses entry bytes that are not UTF-8 with the one-line refusal, not a driver error', async () => {
+    await asSuperuser(t.db, [["UPDATE audit_entries SET entry = '\\xff00'::bytea WHERE seq = 5"]]);
+    expect(await refused(newNode())).toMatch(/audit entries 0\.\.59 cannot be read as log entries/);
+  });
+
   it('(b) refuses a rollback when the checkpoint file is gone: the database still holds its signed checkpoints', async () => {
     await asSuperuser(t.db, rollbackTo(45, false));
     await expectIntactLog(t.db);
