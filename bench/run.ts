@@ -6,6 +6,7 @@ import { runBaseline } from './baseline.js';
 import { runCaBench } from './ca.js';
 import { runEnvelopeBench } from './verify-envelope.js';
 import { runPathBench } from './verify-path.js';
+import { runReplayBench } from './replay.js';
 import { runSubmissionsBench } from './submissions.js';
 
 /**
@@ -20,6 +21,7 @@ const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Reco
   ca: runCaBench,
   envelope: runEnvelopeBench,
   path: runPathBench,
+  replay: runReplayBench,
   submissions: runSubmissionsBench,
 };
 
