@@ -32,6 +32,7 @@ import { percentile, round } from './lib.js';
  * - offline verification of 1,000,000 entries from a local copy, in a child process: time,
  *   peak RSS, and the ratio to raw SHA-256 over the same bytes (targets ≤ 30 s, < 200 MB);
  * - inclusion proof generation at 1,000,000 entries, in process: p50 (target ≤ 2 ms);
+ * - `audit replay`'s log side (verify + rebuild the state) over the same copy, against verify alone;
  * - the start-up proof of the database's log: a new node's full re-hash vs a restart with the
  *   verified-size marker.
  * The 1M entries are built in memory (LogBuilder) and written directly: to the copy, and to the
@@ -51,6 +52,7 @@ export async function runAuditBench(): Promise<Record<string, unknown>> {
     const built = await buildMillion(work, db);
     results['build'] = built.figures;
     results['verify'] = await benchVerify(join(work, 'copy'), built.vkey);
+    results['replayLog'] = await benchReplayLog(join(work, 'copy'), built.vkey);
     results['inclusionProof'] = await benchInclusion(db, ENTRIES);
     results['startProof'] = await benchStartProof(db, work, built.key);
   } finally {
@@ -309,6 +311,46 @@ async function benchStartProof(db: Database, work: string, key: LogKey): Promise
     restartWithMarkerMs: round(restartMs, 1),
     restartRehashed: restart.rehashed,
     ratioNewNodeToRestart: round(fullMs / restartMs, 1),
+  };
+}
+
+/**
+ * `audit replay`'s log side over the same copy, in a child process: verification plus the state
+ * rebuilt from every entry (submissions and their transitions held in memory). Its ratio to plain
+ * verification is the replay's own cost; the comparison with the service adds requests per subject.
+ */
+async function benchReplayLog(copy: string, vkey: string): Promise<Record<string, unknown>> {
+  const dist = join(PROJECT_ROOT, 'dist', 'src', 'audit');
+  const script = `
+    const { copySource, verifyLog } = await import(${JSON.stringify(join(dist, 'auditor', 'verify.js'))});
+    const { replayLog } = await import(${JSON.stringify(join(dist, 'auditor', 'replay.js'))});
+    const { copyCheckpoint } = await import(${JSON.stringify(join(dist, 'auditor', 'fetch.js'))});
+    const { parseVerifierKey } = await import(${JSON.stringify(join(dist, 'note.js'))});
+    const options = () => ({ verifier: parseVerifierKey(${JSON.stringify(vkey)}), checkpoint: copyCheckpoint(${JSON.stringify(copy)}), source: copySource(${JSON.stringify(copy)}) });
+    let t = performance.now();
+    const plain = await verifyLog(options());
+    const verifyMs = performance.now() - t;
+    t = performance.now();
+    const { verify, state } = await replayLog(options());
+    const replayMs = performance.now() - t;
+    const { readFileSync } = await import('node:fs');
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const at = status.indexOf('VmHWM:');
+    process.stdout.write(JSON.stringify({ ok: plain.ok && verify.ok, verifyMs, replayMs, submissions: state.submissions.size, maxRssKiB: Number.parseInt(status.slice(at + 6).trim(), 10) }));
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((resolve) => child.on('close', resolve));
+  const r = JSON.parse(out) as { ok: boolean; verifyMs: number; replayMs: number; submissions: number; maxRssKiB: number };
+  return {
+    ok: r.ok,
+    entries: ENTRIES,
+    submissionsRebuilt: r.submissions,
+    replaySeconds: round(r.replayMs / 1000, 2),
+    verifyOnlySeconds: round(r.verifyMs / 1000, 2),
+    ratioReplayToVerify: round(r.replayMs / r.verifyMs, 2),
+    peakRssMiB: round(r.maxRssKiB / 1024),
   };
 }
 
