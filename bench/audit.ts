@@ -7,10 +7,13 @@ import { chunkPath, CopyWriter, initCopy, listChunks, writeCopyCheckpoint } from
 import { signCheckpoint } from '../src/audit/checkpoint.js';
 import { LogBuilder } from '../src/audit/log-builder.js';
 import { nodeKey, rangeNodes } from '../src/audit/merkle.js';
-import { formatVerifierKey } from '../src/audit/note.js';
+import { formatVerifierKey, parseVerifierKey } from '../src/audit/note.js';
 import { LogReader } from '../src/audit/reader.js';
 import { GroupCommitLog } from '../src/audit/sequencer.js';
-import { readNodes } from '../src/audit/store.js';
+import type { LogKey } from '../src/audit/log-key.js';
+import { proveLogAtStart } from '../src/audit/prove-start.js';
+import { readNodes, storeCheckpoint } from '../src/audit/store.js';
+import { createLogger } from '../src/log.js';
 import type { NewEntry } from '../src/audit/types.js';
 import { ed25519SignerFromSeed } from '../src/crypto/ed25519.js';
 import { randomBytes } from '../src/crypto/digest.js';
@@ -28,7 +31,10 @@ import { percentile, round } from './lib.js';
  *   commit per append measured in the same run (target ≥ 5,000/s);
  * - offline verification of 1,000,000 entries from a local copy, in a child process: time,
  *   peak RSS, and the ratio to raw SHA-256 over the same bytes (targets ≤ 30 s, < 200 MB);
- * - inclusion proof generation at 1,000,000 entries, in process: p50 (target ≤ 2 ms).
+ * - inclusion proof generation at 1,000,000 entries, in process: p50 (target ≤ 2 ms);
+ * - `audit replay`'s log side (verify + rebuild the state) over the same copy, against verify alone;
+ * - the start-up proof of the database's log: a new node's full re-hash vs a restart with the
+ *   verified-size marker.
  * The 1M entries are built in memory (LogBuilder) and written directly: to the copy, and to the
  * database (PostgreSQL when DATABASE_URL is set, else PGlite) with bulk INSERTs.
  */
@@ -37,7 +43,7 @@ const APPEND_SECONDS = 10;
 
 export async function runAuditBench(): Promise<Record<string, unknown>> {
   const results: Record<string, unknown> = {};
-  results['appends'] = await benchAppends();
+  results['appends'] = process.env['AUDIT_BENCH_SKIP_APPENDS'] === '1' ? { skipped: 'AUDIT_BENCH_SKIP_APPENDS=1' } : await benchAppends();
   const work = mkdtempSync(join(tmpdir(), 'chancery-audit-bench-'));
   let db: Database | undefined;
   let dropDb: (() => Promise<void>) | undefined;
@@ -46,7 +52,9 @@ export async function runAuditBench(): Promise<Record<string, unknown>> {
     const built = await buildMillion(work, db);
     results['build'] = built.figures;
     results['verify'] = await benchVerify(join(work, 'copy'), built.vkey);
+    results['replayLog'] = await benchReplayLog(join(work, 'copy'), built.vkey);
     results['inclusionProof'] = await benchInclusion(db, ENTRIES);
+    results['startProof'] = await benchStartProof(db, work, built.key);
   } finally {
     await db?.close();
     await dropDb?.();
@@ -150,7 +158,7 @@ async function benchDatabase(work: string): Promise<{ db: Database; drop: () => 
  * format `audit fetch` writes) and to the database (bulk INSERTs of entries and subtrees, then
  * the tree head), plus a signed checkpoint for the copy.
  */
-async function buildMillion(work: string, db: Database): Promise<{ vkey: string; figures: Record<string, unknown> }> {
+async function buildMillion(work: string, db: Database): Promise<{ vkey: string; key: LogKey; figures: Record<string, unknown> }> {
   const started = performance.now();
   const origin = 'bench.invalid/log';
   const signer = ed25519SignerFromSeed(origin, randomBytes(32));
@@ -217,9 +225,13 @@ async function buildMillion(work: string, db: Database): Promise<{ vkey: string;
   );
   const dbRoot = (await db.query<{ r: Buffer }>('SELECT audit_root_at($1) AS r', [ENTRIES])).rows[0]!.r;
   if (!dbRoot.equals(root)) throw new Error('bench: the database root differs from the built root');
-  writeCopyCheckpoint(copy, ENTRIES, await signCheckpoint(signer, origin, { origin, size: ENTRIES, root }));
+  const note = await signCheckpoint(signer, origin, { origin, size: ENTRIES, root });
+  writeCopyCheckpoint(copy, ENTRIES, note);
+  await storeCheckpoint(db, { size: ENTRIES, root, note });
+  const vkey = formatVerifierKey(origin, signer.publicKey);
   return {
-    vkey: formatVerifierKey(origin, signer.publicKey),
+    vkey,
+    key: { signer, origin, vkey, verifier: parseVerifierKey(vkey) },
     figures: {
       entries: ENTRIES,
       entryBytes: bytes,
@@ -274,6 +286,71 @@ async function benchVerify(copy: string, vkey: string): Promise<Record<string, u
     rawSha256Seconds: round(shaMs / 1000, 3),
     ratioToRawSha256: round(verified.ms / shaMs, 1),
     targets: { seconds: 30, peakRssMiB: 200 },
+  };
+}
+
+/**
+ * The start-up proof over the whole log: a new node (no checkpoint file, no verified-size marker)
+ * re-hashes every entry and subtree; a restart with the marker re-hashes none. Same run, same database.
+ */
+async function benchStartProof(db: Database, work: string, key: LogKey): Promise<Record<string, unknown>> {
+  const dir = join(work, 'node');
+  mkdirSync(dir, { recursive: true });
+  const logger = createLogger('silent');
+  let t = performance.now();
+  const full = await proveLogAtStart(db, key, dir, logger);
+  const fullMs = performance.now() - t;
+  t = performance.now();
+  const restart = await proveLogAtStart(db, key, dir, logger);
+  const restartMs = performance.now() - t;
+  return {
+    driver: db.driver,
+    treeSize: full.size,
+    newNodeSeconds: round(fullMs / 1000, 2),
+    newNodeRehashed: full.rehashed,
+    restartWithMarkerMs: round(restartMs, 1),
+    restartRehashed: restart.rehashed,
+    ratioNewNodeToRestart: round(fullMs / restartMs, 1),
+  };
+}
+
+/**
+ * `audit replay`'s log side over the same copy, in a child process: verification plus the state
+ * rebuilt from every entry (submissions and their transitions held in memory). Its ratio to plain
+ * verification is the replay's own cost; the comparison with the service adds requests per subject.
+ */
+async function benchReplayLog(copy: string, vkey: string): Promise<Record<string, unknown>> {
+  const dist = join(PROJECT_ROOT, 'dist', 'src', 'audit');
+  const script = `
+    const { copySource, verifyLog } = await import(${JSON.stringify(join(dist, 'auditor', 'verify.js'))});
+    const { replayLog } = await import(${JSON.stringify(join(dist, 'auditor', 'replay.js'))});
+    const { copyCheckpoint } = await import(${JSON.stringify(join(dist, 'auditor', 'fetch.js'))});
+    const { parseVerifierKey } = await import(${JSON.stringify(join(dist, 'note.js'))});
+    const options = () => ({ verifier: parseVerifierKey(${JSON.stringify(vkey)}), checkpoint: copyCheckpoint(${JSON.stringify(copy)}), source: copySource(${JSON.stringify(copy)}) });
+    let t = performance.now();
+    const plain = await verifyLog(options());
+    const verifyMs = performance.now() - t;
+    t = performance.now();
+    const { verify, state } = await replayLog(options());
+    const replayMs = performance.now() - t;
+    const { readFileSync } = await import('node:fs');
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const at = status.indexOf('VmHWM:');
+    process.stdout.write(JSON.stringify({ ok: plain.ok && verify.ok, verifyMs, replayMs, submissions: state.submissions.size, maxRssKiB: Number.parseInt(status.slice(at + 6).trim(), 10) }));
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((resolve) => child.on('close', resolve));
+  const r = JSON.parse(out) as { ok: boolean; verifyMs: number; replayMs: number; submissions: number; maxRssKiB: number };
+  return {
+    ok: r.ok,
+    entries: ENTRIES,
+    submissionsRebuilt: r.submissions,
+    replaySeconds: round(r.replayMs / 1000, 2),
+    verifyOnlySeconds: round(r.verifyMs / 1000, 2),
+    ratioReplayToVerify: round(r.replayMs / r.verifyMs, 2),
+    peakRssMiB: round(r.maxRssKiB / 1024),
   };
 }
 

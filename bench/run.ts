@@ -7,6 +7,7 @@ import { runCaBench } from './ca.js';
 import { runCrlBench } from './crl.js';
 import { runEnvelopeBench } from './verify-envelope.js';
 import { runPathBench } from './verify-path.js';
+import { runReplayBench } from './replay.js';
 import { runSubmissionsBench } from './submissions.js';
 
 /**
@@ -22,6 +23,7 @@ const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Reco
   crl: runCrlBench,
   envelope: runEnvelopeBench,
   path: runPathBench,
+  replay: runReplayBench,
   submissions: runSubmissionsBench,
 };
 

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { openCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { AuditError } from './errors.js';
 import type { LogKey } from './log-key.js';
-import { latestCheckpoint, readTreeHead, rootAt, storeCheckpoint, type StoredCheckpoint } from './store.js';
+import { latestCheckpoint, readTreeHead, storeCheckpoint, type StoredCheckpoint } from './store.js';
 
 /** `<dataDir>/log-checkpoint`: the latest checkpoint this data dir's service signed, outside the database. */
 export const CHECKPOINT_FILE = 'log-checkpoint';
@@ -125,16 +125,21 @@ export class Checkpointer {
   #writeFile(checkpoint: StoredCheckpoint): void {
     const current = readCheckpointFile(this.#file, this.#key);
     if (current !== undefined && current.size >= checkpoint.size) return;
-    const temp = `${this.#file}.${process.pid}.tmp`;
-    const fd = openSync(temp, 'w', 0o644);
-    try {
-      writeSync(fd, checkpoint.note);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, this.#file);
+    writeCheckpointFile(this.#file, checkpoint.note);
   }
+}
+
+/** Writes a signed checkpoint note to `file` atomically (temp file, fsync, rename). */
+export function writeCheckpointFile(file: string, note: string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(temp, 'w', 0o644);
+  try {
+    writeSync(fd, note);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, file);
 }
 
 /** The checkpoint in `file`, verified with the log key; undefined when there is no file. */
@@ -149,54 +154,5 @@ export function readCheckpointFile(file: string, key: LogKey): Checkpoint | unde
       `${file} is not a checkpoint of this log signed by its key (${(error as Error).message}); refusing to start: restore the file or the key`,
       { cause: error },
     );
-  }
-}
-
-/**
- * The start-up guard: never re-sign over a rewritten history. Refuses, with one
- * line, when the database's log is behind the checkpoint kept in the data dir, disagrees with
- * it, or holds checkpoints not signed by this log's key.
- */
-export async function checkLogAgainstCheckpoint(db: Database, key: LogKey, dataDir: string): Promise<void> {
-  const file = join(dataDir, CHECKPOINT_FILE);
-  const kept = readCheckpointFile(file, key);
-  const head = await readTreeHead(db);
-  if (kept !== undefined) {
-    if (head.size < kept.size) {
-      throw new AuditError(
-        'ERR_AUDIT_STATE_INCONSISTENT',
-        `the database's audit log has ${head.size} entries but the checkpoint in ${file} covers ${kept.size}: the database is behind (an old backup, or entries removed); refusing to start rather than sign a rewritten history`,
-      );
-    }
-    let root: Buffer;
-    try {
-      root = await rootAt(db, kept.size);
-    } catch (error) {
-      throw new AuditError(
-        'ERR_AUDIT_STATE_INCONSISTENT',
-        `the database's audit log cannot compute its root at size ${kept.size} (${(error as Error).message}); refusing to start`,
-        {
-          cause: error,
-        },
-      );
-    }
-    if (!root.equals(kept.root)) {
-      throw new AuditError(
-        'ERR_AUDIT_STATE_INCONSISTENT',
-        `the database's audit log disagrees with the checkpoint in ${file}: its first ${kept.size} entries hash to ${root.toString('hex')}, the signed root is ${kept.root.toString('hex')}; refusing to start rather than sign a rewritten history`,
-      );
-    }
-  }
-  const latest = await latestCheckpoint(db);
-  if (latest !== undefined) {
-    try {
-      openCheckpoint(latest.note, key.verifier, key.origin);
-    } catch (error) {
-      throw new AuditError(
-        'ERR_AUDIT_STATE_INCONSISTENT',
-        `the database's latest checkpoint (size ${latest.size}) was not signed by this data dir's log key ${key.vkey} (${(error as Error).message}); refusing to start: use the data dir (keys/) that belongs to this database`,
-        { cause: error },
-      );
-    }
   }
 }

@@ -1,8 +1,9 @@
 import type { KeyStore } from '../crypto/key-store.js';
 import type { Database } from '../db/types.js';
 import type { Logger } from '../log.js';
-import { Checkpointer, checkLogAgainstCheckpoint } from './checkpointer.js';
+import { Checkpointer } from './checkpointer.js';
 import { openLogKey, type LogKey } from './log-key.js';
+import { proveLogAtStart } from './prove-start.js';
 import { LogReader } from './reader.js';
 import { GroupCommitLog } from './sequencer.js';
 import type { AuditLog } from './types.js';
@@ -30,12 +31,13 @@ export interface OpenAuditOptions {
 
 /**
  * Opens the audit log of a migrated database: the log key (created when missing), the start-up
- * check against the checkpoint kept in the data dir (refuses to run when the database is behind
- * or disagrees), the checkpoint publisher, and the group-commit writer.
+ * proof of the database's log (src/audit/prove-start.ts: refuses to run when the database is
+ * behind, disagrees with a signed checkpoint, or its stored hashes are not its entries'), the
+ * checkpoint publisher, and the group-commit writer.
  */
 export async function openAudit(options: OpenAuditOptions): Promise<AuditPart> {
   const logKey = await openLogKey(options.keyStore, options.dataDir);
-  await checkLogAgainstCheckpoint(options.db, logKey, options.dataDir);
+  await proveLogAtStart(options.db, logKey, options.dataDir, options.logger);
   const checkpointer = new Checkpointer({
     db: options.db,
     logKey,
@@ -60,6 +62,10 @@ export async function openAudit(options: OpenAuditOptions): Promise<AuditPart> {
       closing ??= (async () => {
         await log.close();
         await checkpointer.stop();
+        // Prove what this run appended now, so the next start has only the rest to re-hash.
+        await proveLogAtStart(options.db, logKey, options.dataDir, options.logger, { when: 'stop' }).catch((error: unknown) =>
+          options.logger.error({ err: error }, 'the audit log did not prove at stop; the next start will refuse or re-hash'),
+        );
       })();
       return closing;
     },

@@ -5,13 +5,17 @@ import type { Command } from 'commander';
 import { LogClient } from '../../audit/auditor/client.js';
 import { copyCheckpoint, fetchLog } from '../../audit/auditor/fetch.js';
 import { proveInclusion, type ProofTarget } from '../../audit/auditor/prove.js';
+import { compareWithService, replayLog, type ReplayResult } from '../../audit/auditor/replay.js';
 import { defaultStatePath, readTrustedState, recordTrusted } from '../../audit/auditor/state.js';
 import { copySource, remoteSource, verifyLog, type TrustedCheckpoint, type VerifyResult } from '../../audit/auditor/verify.js';
 import { parseCheckpoint } from '../../audit/checkpoint.js';
 import { parseNote, parseVerifierKey, type NoteVerifier } from '../../audit/note.js';
 import { ChanceryError } from '../../errors.js';
 import { proveReceipt } from '../../submissions/receipt-proof.js';
+import { readCredential } from '../../client/admin.js';
+import { loginOverHttp } from '../../client/login.js';
 import { ChanceryClient } from '../../client/submissions.js';
+import { signerFromPem } from '../../crypto/private-key-file.js';
 import { offlineChanceryRevocation } from '../../submissions/receipts.js';
 import { parseCertificates, type Certificate } from '../../verify/certificate.js';
 import { EXIT, ExitCode, action, print } from '../run.js';
@@ -23,7 +27,9 @@ import { usageError } from '../errors.js';
  * given with --log-key and the checkpoints the auditor verified before (its state file).
  */
 export function registerAudit(program: Command): void {
-  const audit = program.command('audit').description("auditor tools: download the log, verify it offline, prove an entry's inclusion");
+  const audit = program
+    .command('audit')
+    .description("auditor tools: download the log, verify it offline, prove an entry's inclusion, replay it against the service");
 
   audit
     .command('fetch')
@@ -102,6 +108,81 @@ export function registerAudit(program: Command): void {
         print(opts.json === true, { ...result, ...(statePath === undefined ? {} : { statePath, stateUpdated }) }, () =>
           describeVerify(result, statePath, stateUpdated),
         );
+        if (!result.ok) throw new ExitCode(EXIT.failed);
+      }),
+    );
+
+  audit
+    .command('replay')
+    .description(
+      "verify the log, rebuild every submission's status and steps, every certificate's revocation and every enterprise's status from its entries alone, and compare with what the service serves",
+    )
+    .requiredOption('--url <url>', 'base URL of the Chancery service to compare with')
+    .requiredOption('--log-key <vkey>', "the log's verifier key: a file holding it (log.vkey) or the key string")
+    .option('--dir <dir>', 'read the entries from a copy made by `chancery audit fetch` instead of streaming them from --url')
+    .option(
+      '--credential <dir>',
+      "an auditor's key.pem and cert.pem: also compare the submissions API and each certificate's and enterprise's view",
+    )
+    .option('--trusted <file>', 'a checkpoint (signed note) you trust; the log must extend it; repeatable', collect, [])
+    .option('--json', 'print the result as JSON')
+    .action(
+      action(async (opts: { url: string; logKey: string; dir?: string; credential?: string; trusted: string[]; json?: boolean }) => {
+        const verifier = parseVerifierKey(readVerifierKey(opts.logKey));
+        const trusted: TrustedCheckpoint[] = opts.trusted.map((file) => ({ note: readInput(file, '--trusted'), label: file }));
+        let checkpoint: Buffer;
+        let source;
+        if (opts.dir !== undefined) {
+          const held = copyCheckpoint(opts.dir);
+          if (held === undefined) throw usageError(`${opts.dir} holds no checkpoint: run \`chancery audit fetch --out ${opts.dir}\` first`);
+          checkpoint = held;
+          source = copySource(opts.dir);
+        } else {
+          const client = new LogClient(opts.url);
+          checkpoint = await client.checkpoint();
+          source = remoteSource(client, sizeOf(checkpoint));
+        }
+        let token: string | undefined;
+        if (opts.credential !== undefined) {
+          const { keyPem, certificates } = readCredential(opts.credential);
+          token = (await loginOverHttp(opts.url.replace(/\/+$/, ''), signerFromPem('credential', keyPem), certificates)).token;
+        }
+        const total = sizeOf(checkpoint);
+        const progress = progressBar('replay');
+        let result: ReplayResult;
+        try {
+          const { verify, state } = await replayLog({
+            verifier,
+            checkpoint,
+            source,
+            trusted,
+            onProgress: (n) => progress.update(n, total),
+          });
+          progress.stop();
+          if (!verify.ok) {
+            result = {
+              ok: false,
+              verify,
+              compared: { submissions: 0, certificates: 0, enterprises: 0, listed: 0 },
+              divergences: {},
+              skipped: [],
+            };
+          } else {
+            const compare = progressBar('compare', 'subjects');
+            try {
+              result = await compareWithService(state, verify, {
+                url: opts.url,
+                ...(token === undefined ? {} : { token }),
+                onProgress: (done, all) => compare.update(done, all),
+              });
+            } finally {
+              compare.stop();
+            }
+          }
+        } finally {
+          progress.stop();
+        }
+        print(opts.json === true, result, () => describeReplay(result));
         if (!result.ok) throw new ExitCode(EXIT.failed);
       }),
     );
@@ -227,6 +308,23 @@ function proofTarget(opts: { index?: string; leafHash?: string }): ProofTarget {
   return { leafHash: hash };
 }
 
+function describeReplay(result: ReplayResult): string {
+  if (!result.verify.ok) return `the log does not verify, nothing replayed: ${describeVerify(result.verify, undefined, false)}`;
+  const c = result.compared;
+  const lines = [
+    `replayed ${result.verify.entries} entries: ${c.submissions} submissions, ${c.certificates} certificates, ${c.enterprises} enterprises compared (${c.listed} list rows)`,
+  ];
+  for (const [kind, d] of Object.entries(result.divergences)) {
+    const at = d.first.logIndex === null ? 'no log entry says so' : `log index ${d.first.logIndex} says ${d.first.log}`;
+    lines.push(
+      `  DIVERGES ${kind}: ${d.first.subject}: ${at}; the service says ${d.first.served}${d.count > 1 ? ` (${d.count} in all)` : ''}`,
+    );
+  }
+  for (const s of result.skipped) lines.push(`  not compared: ${s}`);
+  if (result.ok) lines.push('  the service serves what the log says');
+  return lines.join('\n');
+}
+
 function describeVerify(result: VerifyResult, statePath: string | undefined, stateUpdated: boolean): string {
   if (!result.ok) {
     const at = result.failure.index === null ? '' : ` at index ${result.failure.index}`;
@@ -275,10 +373,10 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 /** A progress bar on stderr when it is a terminal; otherwise nothing. */
-function progressBar(label: string): { update: (done: number, total: number) => void; stop: () => void } {
+function progressBar(label: string, unit = 'entries'): { update: (done: number, total: number) => void; stop: () => void } {
   if (process.stderr.isTTY !== true) return { update: () => undefined, stop: () => undefined };
   const bar = new SingleBar({
-    format: `${label} [{bar}] {percentage}% {value}/{total} entries | eta {eta}s`,
+    format: `${label} [{bar}] {percentage}% {value}/{total} ${unit} | eta {eta}s`,
     stream: process.stderr,
     hideCursor: true,
   });
