@@ -9,6 +9,7 @@ import { logRoutes } from '../http/routes/log.js';
 import { ocspRoutes } from '../http/routes/ocsp.js';
 import { officerRoutes } from '../http/routes/officers.js';
 import { submissionRoutes } from '../http/routes/submissions.js';
+import { tsaRoutes } from '../http/routes/tsa.js';
 import { verifyRoutes } from '../http/routes/verify.js';
 import type { PolicySet } from '../policy/policy.js';
 import type { Parts } from './parts.js';
@@ -26,6 +27,7 @@ export function apiRoutes(parts: Parts, audit: AuditPart, policies: PolicySet): 
     certificateRoutes({ ca, auth }),
     caRoutes({ ca }),
     ocspRoutes({ ocsp }),
+    tsaRoutes({ tsa: parts.tsa }),
     logRoutes({ reader: audit.reader, vkey: audit.logKey.vkey }),
     verifyRoutes({ trust: () => parts.trust, revocation: parts.revocation, policies }),
   ];

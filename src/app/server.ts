@@ -66,6 +66,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       baseUrl: () => publicBaseUrl(config, server.port),
       initializeIfEmpty: true,
       policies,
+      tsaUrl: config.tsaUrl,
     });
     await recordLoadedPolicies(audit.log, policies);
 

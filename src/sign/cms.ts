@@ -80,6 +80,42 @@ export async function signCms(options: CmsSignOptions): Promise<Buffer> {
   return sequence(oid(OID.signedData), explicit(0, signedData));
 }
 
+export interface CmsEncapsulatedOptions {
+  signer: Signer;
+  /** The signer's certificate (DER, original bytes): the SignerInfo and signing-certificate-v2 name it. */
+  certificate: Uint8Array;
+  /** Certificates to carry (DER); empty leaves the `certificates` field out. */
+  certificates: readonly Uint8Array[];
+  /** The eContentType (e.g. id-ct-TSTInfo for an RFC 3161 TimeStampToken). */
+  eContentType: string;
+  /** The encapsulated content's bytes. */
+  content: Uint8Array;
+}
+
+/**
+ * Signs `content` of any type as an encapsulated CMS SignedData (DER) with the signed attributes
+ * content-type, message-digest and signing-certificate-v2 (RFC 5652 §11.1–11.2, RFC 5035; what an
+ * RFC 3161 / RFC 5816 TimeStampToken needs). Version 3, as RFC 5652 §5.1 requires for an
+ * eContentType other than id-data.
+ */
+export async function signEncapsulatedCms(options: CmsEncapsulatedOptions): Promise<Buffer> {
+  const alg = CMS_ALGORITHM[options.signer.algorithm];
+  const signedAttributes = [
+    attribute(OID.contentType, oid(options.eContentType)),
+    attribute(OID.messageDigest, octetString(digest(alg.digest, options.content))),
+    attribute(OID.signingCertificateV2, signingCertificateV2(options.certificate)),
+  ];
+  const signerInfo = await buildSignerInfo(options.signer, options.certificate, alg, signedAttributes);
+  const signedData = sequenceOf([
+    smallInteger(options.eContentType === OID.data ? 1 : 3),
+    setOf(algorithmIdentifier(OID_OF_DIGEST[alg.digest])),
+    sequence(oid(options.eContentType), explicit(0, octetString(options.content))),
+    ...(options.certificates.length === 0 ? [] : [tlvOf(contextTag(0, true), sortDer(dedupe([...options.certificates])))]),
+    setOf(signerInfo),
+  ]);
+  return sequence(oid(OID.signedData), explicit(0, signedData));
+}
+
 /**
  * Adds an officer's countersignature (RFC 5652 §11.4) to the envelope's SignerInfo: a SignerInfo
  * whose message-digest is the hash of the parent's signature value, with signing-time,
