@@ -12,6 +12,9 @@ import { createLogger } from '../../src/log.js';
 import { OID } from '../../src/oids.js';
 import { TSA_BODY_LIMIT } from '../../src/http/routes/tsa.js';
 import { encodeTimeStampQuery, parseTimeStampReply, parseTstInfo } from '../../src/tsa/protocol.js';
+import { TimeStampAuthority } from '../../src/tsa/authority.js';
+import { checkTimeStampToken } from '../../src/tsa/token.js';
+import { expectCode } from '../helpers/expect-code.js';
 import { drivers } from '../helpers/db.js';
 import { dropPgDatabase } from '../helpers/db.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -260,6 +263,47 @@ describe.each(drivers())('POST /tsa on $name', (driver) => {
     const r = await post(Buffer.from('{}'), 'application/json');
     expect(r.status).toBe(415);
     expect(JSON.parse(r.body.toString())).toMatchObject({ code: 'ERR_HTTP_UNSUPPORTED_MEDIA_TYPE' });
+  });
+
+  it('the TimeStamper interface: a token that checkTimeStampToken accepts; a wrong-length digest is ERR_TSA_REQUEST_INVALID', async () => {
+    const digest = createHash('sha384').update('a checkpoint').digest();
+    const token = await svc.service.parts.timeStamper.timestamp({ hashAlgorithm: OID.sha384, digest });
+    const checked = checkTimeStampToken(token, { hashAlgorithm: OID.sha384, digest });
+    expect(checked.signer.der).toEqual(svc.service.parts.ca.hierarchy.tsa!.der);
+    expect(checked.tstInfo.policy).toBe(OID.policyTimeStamping);
+    expect(() => checkTimeStampToken(token, { hashAlgorithm: OID.sha384, digest: Buffer.alloc(48) })).toThrow(/messageImprint/);
+    expect(() => checkTimeStampToken(token, { hashAlgorithm: OID.sha384, digest, nonce: Buffer.from([1]) })).toThrow(/nonce/);
+    await expectCode(() => svc.service.parts.tsa.timestamp({ hashAlgorithm: OID.sha256, digest }), 'ERR_TSA_REQUEST_INVALID');
+    expect((await tokenEntries()).at(-1)).toMatchObject({ actor: 'system', data: { digest: digest.toString('hex') } });
+  });
+
+  it('a token signed with a certificate that is not a TSA certificate (the service seal) is refused by the token check', async () => {
+    const h = svc.service.parts.ca.hierarchy;
+    const notTsa = new TimeStampAuthority({
+      audit: svc.service.audit,
+      signer: h.seal.signer,
+      certificate: h.seal.der,
+      chain: [h.issuing.der],
+    });
+    const digest = createHash('sha256').update('x').digest();
+    const token = await notTsa.timestamp({ hashAlgorithm: OID.sha256, digest });
+    expect(() => checkTimeStampToken(token, { hashAlgorithm: OID.sha256, digest })).toThrow(/not a TSA certificate/);
+    writeFileSync(file('seal.tst'), token);
+    expect(() =>
+      openssl([
+        'ts',
+        '-verify',
+        '-digest',
+        digest.toString('hex'),
+        '-in',
+        file('seal.tst'),
+        '-token_in',
+        '-CAfile',
+        file('root.pem'),
+        '-untrusted',
+        file('issuing.pem'),
+      ]),
+    ).toThrow();
   });
 
   it('a data dir made before the TSA existed gets its TSA certificate at the next start, audited as certificate.issued', async () => {
