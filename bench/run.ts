@@ -7,6 +7,7 @@ import { runCaBench } from './ca.js';
 import { runEnvelopeBench } from './verify-envelope.js';
 import { runPathBench } from './verify-path.js';
 import { runSubmissionsBench } from './submissions.js';
+import { runTsaBench } from './tsa.js';
 
 /**
  * `npm run bench [-- name…]`: runs the benchmarks (all, or those named) and prints one JSON
@@ -21,6 +22,7 @@ const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Reco
   envelope: runEnvelopeBench,
   path: runPathBench,
   submissions: runSubmissionsBench,
+  tsa: runTsaBench,
 };
 
 const CHILD = '--child';

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/types.js';
+import { BatchQueue, succeeded, type Outcome } from '../batch.js';
 import { sha256Hex } from '../crypto/digest.js';
 import type { Signer } from '../crypto/signer.js';
 import { expectTag, readDer, readSequence, toHex } from '../der/reader.js';
@@ -6,7 +7,7 @@ import { contextTag, TAG } from '../der/tags.js';
 import { generalizedTimeMillis } from '../der/time.js';
 import { unsignedInteger } from '../der/writer.js';
 import { OID } from '../oids.js';
-import { signEncapsulatedCms } from '../sign/cms.js';
+import { certificatesField, cmsSignerIdentity, signEncapsulatedCms, type CmsSignerIdentity } from '../sign/cms.js';
 import { TsaError } from './errors.js';
 import {
   encodeTstInfo,
@@ -37,6 +38,11 @@ export interface TimeStampAuthorityOptions {
   now?: () => Date;
 }
 
+interface PendingToken {
+  query: TimeStampQuery;
+  actor: string;
+}
+
 /** What one issued token is. */
 export interface IssuedToken {
   /** The TimeStampToken: a DER ContentInfo with SignedData over the TSTInfo. */
@@ -50,9 +56,10 @@ export interface IssuedToken {
  * Chancery's time-stamping authority (RFC 3161, with ESSCertIDv2 per RFC 5816). Every token has
  * a serial number from the `tsa_serial` sequence (so serials only grow, across nodes), a genTime
  * in UTC with milliseconds that never goes backwards in this process, the TSA's policy and
- * accuracy, the request's nonce echoed verbatim, and the TSA's name. Each token is issued inside
- * the audit log's group commit with one `tsa.token` entry (serial, genTime, imprint, the token's
- * SHA-256), and is handed out only once that entry is durable.
+ * accuracy, the request's nonce echoed verbatim, and the TSA's name. Concurrent requests are
+ * batched (src/batch.ts) into one audit commit, each token with its own `tsa.token` entry
+ * (serial, genTime, imprint, the token's SHA-256); a token is handed out only once its entry is
+ * durable.
  */
 export class TimeStampAuthority implements TimeStamper {
   readonly #options: TimeStampAuthorityOptions;
@@ -60,7 +67,11 @@ export class TimeStampAuthority implements TimeStamper {
   readonly #accuracy: Accuracy;
   readonly #now: () => Date;
   readonly #tsaName: Uint8Array;
+  readonly #identity: CmsSignerIdentity;
+  /** The `certificates` field a token gets when certReq is set: the TSA's and the chain's. */
+  readonly #certificates: Buffer;
   #lastGenTime = 0;
+  readonly #batches = new BatchQueue<PendingToken, IssuedToken>({ run: (inputs) => this.#issueBatch(inputs), maxBatch: 256 });
 
   constructor(options: TimeStampAuthorityOptions) {
     this.#options = options;
@@ -68,6 +79,8 @@ export class TimeStampAuthority implements TimeStamper {
     this.#accuracy = options.accuracy ?? { seconds: 1 };
     this.#now = options.now ?? (() => new Date());
     this.#tsaName = readTsaSubject(options.certificate);
+    this.#identity = cmsSignerIdentity(options.signer, options.certificate);
+    this.#certificates = certificatesField([options.certificate, ...options.chain]);
   }
 
   get policy(): string {
@@ -112,51 +125,64 @@ export class TimeStampAuthority implements TimeStamper {
   }
 
   /** Issues and audits one token for a query that `#refusal` accepted. */
-  async issue(query: TimeStampQuery, actor: string): Promise<IssuedToken> {
-    const o = this.#options;
-    return o.audit.record(async (tx, append) => {
-      const { rows } = await tx.query<{ serial: string }>("SELECT nextval('tsa_serial')::text AS serial");
-      const serial = BigInt(rows[0]!.serial);
-      const hex = serial.toString(16);
-      const serialBytes = Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex');
-      const genTime = this.#genTime();
-      const tstInfo = encodeTstInfo(
-        {
-          policy: this.#policy,
-          hashAlgorithm: query.hashAlgorithm,
-          digest: query.digest,
-          serial: serialBytes,
-          genTime,
-          accuracy: this.#accuracy,
-          nonce: query.nonce,
-          tsaName: this.#tsaName,
-        },
-        generalizedTimeMillis(genTime),
-      );
-      const token = await signEncapsulatedCms({
-        signer: o.signer,
-        certificate: o.certificate,
-        certificates: query.certReq ? [o.certificate, ...o.chain] : [],
-        eContentType: OID.tstInfo,
-        content: tstInfo,
-      });
-      // As certificate serials are written: the INTEGER's contents octets (a leading 00 when the top bit is set).
-      const serialHex = toHex(unsignedInteger(serialBytes).subarray(2));
-      await append({
-        kind: 'tsa.token',
-        actor,
-        subject: 'tsa',
-        data: {
-          serial: serialHex,
-          genTime: genTime.toISOString(),
-          policy: this.#policy,
-          hashAlgorithm: query.hashAlgorithm,
-          digest: toHex(query.digest),
-          ...(query.nonce === undefined ? {} : { nonce: toHex(query.nonce) }),
-          tokenSha256: sha256Hex(token),
-        },
-      });
-      return { token, serialHex, genTime };
+  issue(query: TimeStampQuery, actor: string): Promise<IssuedToken> {
+    return this.#batches.submit({ query, actor });
+  }
+
+  /**
+   * One audit commit for every query waiting: their serials from one statement on the sequence
+   * (taken with the log's tree head locked, so serial order is log order on every node), one
+   * token and one `tsa.token` entry each. Each caller settles once the commit is durable.
+   */
+  async #issueBatch(inputs: readonly PendingToken[]): Promise<Array<Outcome<IssuedToken>>> {
+    return this.#options.audit.record(async (tx, append) => {
+      const { rows } = await tx.query<{ serial: string }>("SELECT nextval('tsa_serial')::text AS serial FROM generate_series(1, $1::int)", [
+        inputs.length,
+      ]);
+      const serials = rows.map((r) => BigInt(r.serial)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const outcomes: Array<Outcome<IssuedToken>> = [];
+      for (const [i, { query, actor }] of inputs.entries()) {
+        const hex = serials[i]!.toString(16);
+        const serialBytes = Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex');
+        const genTime = this.#genTime();
+        const tstInfo = encodeTstInfo(
+          {
+            policy: this.#policy,
+            hashAlgorithm: query.hashAlgorithm,
+            digest: query.digest,
+            serial: serialBytes,
+            genTime,
+            accuracy: this.#accuracy,
+            nonce: query.nonce,
+            tsaName: this.#tsaName,
+          },
+          generalizedTimeMillis(genTime),
+        );
+        const token = await signEncapsulatedCms({
+          identity: this.#identity,
+          certificates: query.certReq ? this.#certificates : undefined,
+          eContentType: OID.tstInfo,
+          content: tstInfo,
+        });
+        // As certificate serials are written: the INTEGER's contents octets (a leading 00 when the top bit is set).
+        const serialHex = toHex(unsignedInteger(serialBytes).subarray(2));
+        await append({
+          kind: 'tsa.token',
+          actor,
+          subject: 'tsa',
+          data: {
+            serial: serialHex,
+            genTime: genTime.toISOString(),
+            policy: this.#policy,
+            hashAlgorithm: query.hashAlgorithm,
+            digest: toHex(query.digest),
+            ...(query.nonce === undefined ? {} : { nonce: toHex(query.nonce) }),
+            tokenSha256: sha256Hex(token),
+          },
+        });
+        outcomes.push(succeeded({ token, serialHex, genTime }));
+      }
+      return outcomes;
     });
   }
 
