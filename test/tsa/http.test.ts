@@ -193,52 +193,56 @@ describe.each(drivers())('POST /tsa on $name', (driver) => {
     for (let i = 1; i < logged.length; i++) expect(logged[i]! > logged[i - 1]!).toBe(true);
   });
 
-  it.each<[string, () => Buffer, string, RegExp]>([
-    ['bytes that are not DER', () => Buffer.from('hello, time-stamp me'), 'badDataFormat', /has the wrong format/],
-    [
-      'a SHA-1 imprint (refused by policy)',
-      () => encodeTimeStampQuery({ hashAlgorithm: OID.sha1, digest: Buffer.alloc(20, 1) }),
-      'badAlg',
-      /unrecognized or unsupported algorithm/i,
-    ],
-    [
-      'an MD5 imprint',
-      () => encodeTimeStampQuery({ hashAlgorithm: '1.2.840.113549.2.5', digest: Buffer.alloc(16, 1) }),
-      'badAlg',
-      /algorithm/i,
-    ],
-    [
-      'a SHA-256 imprint of 20 octets',
-      () => encodeTimeStampQuery({ hashAlgorithm: OID.sha256, digest: Buffer.alloc(20, 1) }),
-      'badDataFormat',
-      /has the wrong format/,
-    ],
-    [
-      'version 2',
-      () => sequence(smallInteger(2), sequence(sequence(oid(OID.sha256)), octetString(Buffer.alloc(32, 1)))),
-      'badRequest',
-      /transaction not permitted or supported/i,
-    ],
-    [
-      'another policy',
-      () => encodeTimeStampQuery({ hashAlgorithm: OID.sha256, digest: Buffer.alloc(32, 1), policy: '1.2.3.4' }),
-      'unacceptedPolicy',
-      /TSA policy is not supported/,
-    ],
-    [
-      'an extension',
-      () =>
-        sequence(
-          smallInteger(1),
-          sequence(sequence(oid(OID.sha256)), octetString(Buffer.alloc(32, 1))),
-          explicit(0, sequence(oid('1.2.3.4.5'), octetString(Buffer.from([5, 0])))),
-        ),
-      'unacceptedExtension',
-      /extension is not supported/,
-    ],
-    ['a request above the body limit', () => Buffer.alloc(TSA_BODY_LIMIT + 1, 0x30), 'badDataFormat', /has the wrong format/],
-  ])(
-    'refuses %s with status rejection and failInfo %s (HTTP 200, as RFC 3161 §3.4 clients expect); nothing is audited',
+  it.each(
+    (
+      [
+        ['bytes that are not DER', () => Buffer.from('hello, time-stamp me'), 'badDataFormat', /has the wrong format/],
+        [
+          'a SHA-1 imprint (refused by policy)',
+          () => encodeTimeStampQuery({ hashAlgorithm: OID.sha1, digest: Buffer.alloc(20, 1) }),
+          'badAlg',
+          /unrecognized or unsupported algorithm/i,
+        ],
+        [
+          'an MD5 imprint',
+          () => encodeTimeStampQuery({ hashAlgorithm: '1.2.840.113549.2.5', digest: Buffer.alloc(16, 1) }),
+          'badAlg',
+          /algorithm/i,
+        ],
+        [
+          'a SHA-256 imprint of 20 octets',
+          () => encodeTimeStampQuery({ hashAlgorithm: OID.sha256, digest: Buffer.alloc(20, 1) }),
+          'badDataFormat',
+          /has the wrong format/,
+        ],
+        [
+          'version 2',
+          () => sequence(smallInteger(2), sequence(sequence(oid(OID.sha256)), octetString(Buffer.alloc(32, 1)))),
+          'badRequest',
+          /transaction not permitted or supported/i,
+        ],
+        [
+          'another policy',
+          () => encodeTimeStampQuery({ hashAlgorithm: OID.sha256, digest: Buffer.alloc(32, 1), policy: '1.2.3.4' }),
+          'unacceptedPolicy',
+          /TSA policy is not supported/,
+        ],
+        [
+          'an extension',
+          () =>
+            sequence(
+              smallInteger(1),
+              sequence(sequence(oid(OID.sha256)), octetString(Buffer.alloc(32, 1))),
+              explicit(0, sequence(oid('1.2.3.4.5'), octetString(Buffer.from([5, 0])))),
+            ),
+          'unacceptedExtension',
+          /extension is not supported/,
+        ],
+        ['a request above the body limit', () => Buffer.alloc(TSA_BODY_LIMIT + 1, 0x30), 'badDataFormat', /has the wrong format/],
+      ] as Array<[string, () => Buffer, string, RegExp]>
+    ).map(([name, make, failure, text]) => [`${name} (${failure})`, make, failure, text] as const),
+  )(
+    'refuses %s with status rejection and that failInfo (HTTP 200, as RFC 3161 §3.4 clients expect); nothing is audited',
     async (_name, make, failure, opensslText) => {
       const before = (await tokenEntries()).length;
       const r = await post(make());
