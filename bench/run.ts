@@ -9,6 +9,7 @@ import { runEnvelopeBench } from './verify-envelope.js';
 import { runPathBench } from './verify-path.js';
 import { runReplayBench } from './replay.js';
 import { runSubmissionsBench } from './submissions.js';
+import { runTsaBench } from './tsa.js';
 
 /**
  * `npm run bench [-- name…]`: runs the benchmarks (all, or those named) and prints one JSON
@@ -25,6 +26,7 @@ const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Reco
   path: runPathBench,
   replay: runReplayBench,
   submissions: runSubmissionsBench,
+  tsa: runTsaBench,
 };
 
 const CHILD = '--child';

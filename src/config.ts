@@ -20,6 +20,11 @@ export interface Config {
    * trailing slash. Unset: http://HOST:PORT of the listening service.
    */
   publicUrl: string | undefined;
+  /**
+   * CHANCERY_TSA_URL: an outside RFC 3161 TSA (HTTP POST, RFC 3161 §3.4) for the service's own
+   * time-stamps. Unset: Chancery's own TSA signs them.
+   */
+  tsaUrl: string | undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -73,7 +78,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const publicUrlIn = pick(overrides.publicUrl, 'CHANCERY_PUBLIC_URL');
   const publicUrl = publicUrlIn.value === undefined ? undefined : parsePublicUrl(publicUrlIn.value, publicUrlIn.from);
 
-  return { dataDir, databaseUrl, host, port, logLevel, keyPassphrase, publicUrl };
+  const tsaUrlRaw = nonEmpty(env['CHANCERY_TSA_URL']);
+  const tsaUrl = tsaUrlRaw === undefined ? undefined : parseTsaUrl(tsaUrlRaw);
+
+  return { dataDir, databaseUrl, host, port, logLevel, keyPassphrase, publicUrl, tsaUrl };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -112,6 +120,18 @@ function parsePublicUrl(raw: string, from: string): string {
     throw new ConfigError('ERR_CONFIG_INVALID', `${from}: must be an http:// or https:// URL without query, fragment or credentials`);
   }
   return url.toString().replace(/\/+$/, '');
+}
+
+function parseTsaUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('ERR_CONFIG_INVALID', 'CHANCERY_TSA_URL: not a URL (expected e.g. https://tsa.example.org/tsr)');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hash !== '' || url.username !== '' || url.password !== '')
+    throw new ConfigError('ERR_CONFIG_INVALID', 'CHANCERY_TSA_URL: must be an http:// or https:// URL without fragment or credentials');
+  return url.toString();
 }
 
 function validateDatabaseUrl(raw: string, from: string): void {

@@ -26,6 +26,12 @@ export const OID = {
   /** RFC 9336 id-kp-documentSigning. */
   kpDocumentSigning: '1.3.6.1.5.5.7.3.36',
   kpOcspSigning: '1.3.6.1.5.5.7.3.9',
+  /** RFC 3161 §2.3 id-kp-timeStamping. */
+  kpTimeStamping: '1.3.6.1.5.5.7.3.8',
+  /** RFC 3161 §2.4.2 id-ct-TSTInfo (the eContentType of a TimeStampToken). */
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
+  /** Chancery's TSA policy (RFC 3161 §2.4.2 TSAPolicyId). */
+  policyTimeStamping: `${CHANCERY_ARC}.4.1`,
   kpClientAuth: '1.3.6.1.5.5.7.3.2',
   anyExtendedKeyUsage: '2.5.29.37.0',
   /** RFC 6960 id-pkix-ocsp-nocheck. */

@@ -3,7 +3,7 @@ import { AuthService } from '../auth/auth-service.js';
 import { CertificateAuthority } from '../ca/authority.js';
 import { caUrls } from '../ca/crl-publisher.js';
 import { CaError } from '../ca/errors.js';
-import { expiringHierarchyCertificates, initializeHierarchy, loadHierarchy, type Hierarchy } from '../ca/hierarchy.js';
+import { addTsaCertificate, expiringHierarchyCertificates, initializeHierarchy, loadHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { OcspResponder } from '../ca/ocsp-responder.js';
 import { loadProfiles } from '../ca/profiles.js';
 import { databaseRevocationSource, revokedSerialCheck } from '../ca/revocation-source.js';
@@ -17,6 +17,9 @@ import { epochCachedRevocation } from '../submissions/revocation-cache.js';
 import { SubmissionService } from '../submissions/service.js';
 import { parseCertificate, type Certificate } from '../verify/certificate.js';
 import type { RevocationSource } from '../verify/revocation.js';
+import { TimeStampAuthority } from '../tsa/authority.js';
+import { RemoteTimeStamper } from '../tsa/client.js';
+import type { TimeStamper } from '../tsa/types.js';
 
 /** This CA's trust material for path validation, parsed once: the root and the issuing CA. */
 export interface Trust {
@@ -33,6 +36,13 @@ export interface Parts {
   /** RevocationSource over the CA database, for path validation by other parts. */
   revocation: RevocationSource;
   trust: Trust;
+  /** Chancery's own time-stamping authority (`POST /tsa`). */
+  tsa: TimeStampAuthority;
+  /**
+   * Where the service's own time-stamps come from: the outside TSA at CHANCERY_TSA_URL when
+   * configured (a deployment may have to use a qualified one), else Chancery's own TSA.
+   */
+  timeStamper: TimeStamper;
   /** Present when the policies were given: the submission workflow. */
   submissions: SubmissionService | undefined;
   /** True when this start made the hierarchy (an empty data dir and database). */
@@ -56,6 +66,8 @@ export interface ComposeOptions {
   crlRefreshIntervalMs?: number;
   /** The transaction policies; without them no submission workflow is built (admin tools). */
   policies?: PolicySet;
+  /** An outside TSA to take the service's time-stamps from (CHANCERY_TSA_URL). */
+  tsaUrl?: string | undefined;
 }
 
 /**
@@ -66,7 +78,22 @@ export interface ComposeOptions {
 export async function composeParts(options: ComposeOptions): Promise<Parts> {
   const now = options.now ?? (() => new Date());
   const profiles = loadProfiles();
-  const { hierarchy, initialized } = await openHierarchy(options, profiles, now);
+  const opened = await openHierarchy(options, profiles, now);
+  const { initialized } = opened;
+  const base = options.baseUrl();
+  const hierarchy = await addTsaCertificate(
+    {
+      db: options.db,
+      audit: options.audit,
+      keys: options.keys,
+      profiles,
+      now,
+      dataDir: options.dataDir,
+      urls: base === undefined ? undefined : caUrls(base),
+      log: (message) => options.logger.info(message),
+    },
+    opened.hierarchy,
+  );
   for (const c of expiringHierarchyCertificates(hierarchy, now())) {
     options.logger.warn(
       { certificate: c.certificate, notAfter: c.notAfter.toISOString(), daysLeft: c.daysLeft },
@@ -108,8 +135,17 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
   const wired = { db: options.db, audit: options.audit, registry, ca, auth, revocation, trust, now };
   const submissions = options.policies === undefined ? undefined : buildSubmissionService(wired, options.policies);
 
+  const tsa = new TimeStampAuthority({
+    audit: options.audit,
+    signer: hierarchy.tsa.signer,
+    certificate: hierarchy.tsa.der,
+    chain: [hierarchy.issuing.der],
+    now,
+  });
+  const timeStamper = options.tsaUrl === undefined ? tsa : new RemoteTimeStamper({ url: options.tsaUrl });
+
   const stop = await startCrlRefresh(ca, options.logger, options.crlRefreshIntervalMs ?? 60_000);
-  return { registry, ca, ocsp, auth, revocation, trust, submissions, initialized, stop };
+  return { registry, ca, ocsp, auth, revocation, trust, tsa, timeStamper, submissions, initialized, stop };
 }
 
 /**

@@ -10,6 +10,7 @@ import { ocspRoutes } from '../http/routes/ocsp.js';
 import { officerRoutes } from '../http/routes/officers.js';
 import { policyRoutes } from '../http/routes/policies.js';
 import { submissionRoutes } from '../http/routes/submissions.js';
+import { tsaRoutes } from '../http/routes/tsa.js';
 import { verifyRoutes } from '../http/routes/verify.js';
 import type { PolicySet } from '../policy/policy.js';
 import { SAMPLE_APPLICANT, sampleDocument } from '../submissions/samples.js';
@@ -33,6 +34,7 @@ export function apiRoutes(
     certificateRoutes({ ca, auth }),
     caRoutes({ ca }),
     ocspRoutes({ ocsp }),
+    tsaRoutes({ tsa: parts.tsa }),
     logRoutes({ reader: audit.reader, vkey: audit.logKey.vkey }),
     verifyRoutes({ trust: () => parts.trust, revocation: parts.revocation, policies }),
     policyRoutes({ policies, sample: (id, applicant) => sampleDocument(id, applicant), sampleApplicant: SAMPLE_APPLICANT }),

@@ -74,6 +74,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       baseUrl: () => publicBaseUrl(config, early?.port),
       initializeIfEmpty: true,
       policies,
+      tsaUrl: config.tsaUrl,
     });
     await recordLoadedPolicies(audit.log, policies);
 

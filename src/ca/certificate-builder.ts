@@ -150,7 +150,7 @@ export function compileTemplate(
   head.push(extension(EXT.keyUsage, true, Buffer.from(AsnConvert.serialize(new KeyUsage(flags)))));
   if (profile.extendedKeyUsage.length > 0) {
     const eku = new ExtendedKeyUsage(profile.extendedKeyUsage.map((name) => EKU_OIDS[name]));
-    head.push(extension(EXT.extKeyUsage, false, Buffer.from(AsnConvert.serialize(eku))));
+    head.push(extension(EXT.extKeyUsage, profile.extendedKeyUsageCritical, Buffer.from(AsnConvert.serialize(eku))));
   }
   if (issuer !== 'self') {
     const aki = new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(issuer.keyIdentifier) });

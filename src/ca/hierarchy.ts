@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditLog } from '../audit/types.js';
-import type { Database } from '../db/types.js';
+import { SQLSTATE, sqlState, type Database, type Queryable } from '../db/types.js';
 import type { KeyStore } from '../crypto/key-store.js';
 import { exportSpki, generateKeyPair, type KeyAlgorithm } from '../crypto/keys.js';
 import { keyObjectSigner, type Signer } from '../crypto/signer.js';
@@ -25,8 +25,8 @@ import { ISSUING_CA, publishCrl, ROOT_CA, type CaId } from './crl-publisher.js';
 
 /**
  * The CA hierarchy `chancery init` makes: root CA (P-384, self-signed),
- * issuing CA (P-256), delegated OCSP responder, service seal, and the operator's admin
- * certificate. Private keys of the service live in the KeyStore (encrypted PKCS#8 under
+ * issuing CA (P-256), delegated OCSP responder, service seal, time-stamping authority, and the
+ * operator's admin certificate. Private keys of the service live in the KeyStore (encrypted PKCS#8 under
  * `<dataDir>/keys`); certificates live in the database (`ca_hierarchy`) so every node sharing it
  * sees the same CA, and their public PEMs are written to `<dataDir>/ca/`.
  */
@@ -37,6 +37,8 @@ export const KEY_NAMES = {
   issuing: 'issuing-ca',
   ocsp: 'ocsp-responder',
   seal: 'service-seal',
+  /** Signs RFC 3161 time-stamp tokens (src/tsa). */
+  tsa: 'tsa',
   /** Signs login tokens (ES256 JWTs); not certified. */
   token: 'auth-token',
 } as const;
@@ -49,6 +51,7 @@ export function hierarchyFiles(dataDir: string) {
     chain: join(dataDir, 'ca', 'chain.pem'),
     ocsp: join(dataDir, 'ca', 'ocsp.pem'),
     seal: join(dataDir, 'ca', 'seal.pem'),
+    tsa: join(dataDir, 'ca', 'tsa.pem'),
     adminDir: join(dataDir, 'admin'),
     adminKey: join(dataDir, 'admin', 'admin.key.pem'),
     adminCert: join(dataDir, 'admin', 'admin.cert.pem'),
@@ -70,6 +73,11 @@ export interface Hierarchy {
   issuing: HierarchyCertificate & { signer: Signer };
   ocsp: HierarchyCertificate & { signer: Signer };
   seal: HierarchyCertificate & { signer: Signer };
+  /**
+   * The time-stamping authority. `init` makes it; a data dir made before it existed gets it at
+   * the next start (`addTsaCertificate`), so it is absent only between loading and that step.
+   */
+  tsa?: HierarchyCertificate & { signer: Signer };
   admin: HierarchyCertificate;
   tokenSigner: Signer;
 }
@@ -127,12 +135,14 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
   const issuingProfile = profileById(deps.profiles, 'issuing-ca');
   const ocspProfile = profileById(deps.profiles, 'ocsp-responder');
   const sealProfile = profileById(deps.profiles, 'service-seal');
+  const tsaProfile = profileById(deps.profiles, 'tsa');
   const adminProfile = profileById(deps.profiles, 'admin');
 
   const rootSigner = await keyFor(KEY_NAMES.root, rootProfile.key!);
   const issuingSigner = await keyFor(KEY_NAMES.issuing, issuingProfile.key!);
   const ocspSigner = await keyFor(KEY_NAMES.ocsp, ocspProfile.key!);
   const sealSigner = await keyFor(KEY_NAMES.seal, sealProfile.key!);
+  const tsaSigner = await keyFor(KEY_NAMES.tsa, tsaProfile.key!);
   const tokenSigner = await keyFor(KEY_NAMES.token, 'P-256');
   const admin = generateKeyPair(adminProfile.key!);
 
@@ -180,6 +190,7 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
     );
   const ocsp = await leaf(ocspProfile, exportSpki(ocspSigner.publicKey));
   const seal = await leaf(sealProfile, exportSpki(sealSigner.publicKey));
+  const tsa = await leaf(tsaProfile, exportSpki(tsaSigner.publicKey));
   const adminCert = await leaf(adminProfile, exportSpki(admin.publicKey), { name: options.adminName ?? 'Chancery registry operator' });
 
   // The operator's key is written before the commit (to a temporary name) so that a committed
@@ -195,6 +206,7 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
         ['issuing', issuing, KEY_NAMES.issuing],
         ['ocsp', ocsp, KEY_NAMES.ocsp],
         ['seal', seal, KEY_NAMES.seal],
+        ['tsa', tsa, KEY_NAMES.tsa],
         ['admin', adminCert, null],
       ];
       for (const [role, cert, keyName] of rows)
@@ -202,21 +214,10 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
       for (const [profile, cert] of [
         [ocspProfile, ocsp],
         [sealProfile, seal],
+        [tsaProfile, tsa],
         [adminProfile, adminCert],
       ] as const) {
-        await insertCertificate(tx, {
-          serial: cert.serial,
-          issuer: 'issuing',
-          profile: profile.id,
-          uscc: null,
-          officerId: null,
-          subject: formatName(cert.subject),
-          spkiSha256: sha256Hex(cert.spki),
-          notBefore: cert.notBefore,
-          notAfter: cert.notAfter,
-          der: cert.der,
-          issuedAt: now,
-        });
+        await insertServiceCertificate(tx, profile, cert, now);
       }
       const crlNumber = await publishCrl(
         tx,
@@ -243,6 +244,7 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
           issuing: describe(issuing),
           ocsp: describe(ocsp),
           seal: describe(seal),
+          tsa: describe(tsa),
           admin: describe(adminCert),
           crlNumber,
           rootCrlNumber,
@@ -260,6 +262,7 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
     issuing: { ...issuing, signer: issuingSigner },
     ocsp: { ...ocsp, signer: ocspSigner },
     seal: { ...seal, signer: sealSigner },
+    tsa: { ...tsa, signer: tsaSigner },
     admin: adminCert,
     tokenSigner,
   };
@@ -299,11 +302,91 @@ export async function loadHierarchy(deps: Pick<HierarchyDeps, 'db' | 'keys' | 'd
     issuing: await keyed('issuing', KEY_NAMES.issuing),
     ocsp: await keyed('ocsp', KEY_NAMES.ocsp),
     seal: await keyed('seal', KEY_NAMES.seal),
+    ...(rows.has('tsa') ? { tsa: await keyed('tsa', KEY_NAMES.tsa) } : {}),
     admin: cert('admin'),
     tokenSigner: await signerOf(deps.keys, KEY_NAMES.token, deps.dataDir),
   };
   writePublicFiles(deps.dataDir, hierarchy);
   return hierarchy;
+}
+
+/**
+ * Gives a hierarchy made before the time-stamping authority existed its TSA certificate, issued
+ * by the issuing CA and recorded like init's (`ca_hierarchy`, `certificates`, and a
+ * `certificate.issued` audit entry); returns the hierarchy unchanged when it has one. When
+ * another node sharing the database adds it first, that node's certificate is loaded instead
+ * (and this node needs that node's `keys/tsa` key, as for every other hierarchy key).
+ */
+export async function addTsaCertificate(
+  deps: HierarchyDeps,
+  hierarchy: Hierarchy,
+): Promise<Hierarchy & { tsa: NonNullable<Hierarchy['tsa']> }> {
+  if (hierarchy.tsa !== undefined) return { ...hierarchy, tsa: hierarchy.tsa };
+  const profile = profileById(deps.profiles, 'tsa');
+  const signer = (await deps.keys.has(KEY_NAMES.tsa))
+    ? await deps.keys.signer(KEY_NAMES.tsa)
+    : await deps.keys.generate(KEY_NAMES.tsa, profile.key!);
+  const now = deps.now();
+  const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
+  const issuer: IssuerContext = {
+    name: hierarchy.issuing.subject,
+    keyIdentifier: hierarchy.issuing.keyIdentifier,
+    signer: hierarchy.issuing.signer,
+    notAfter: hierarchy.issuing.notAfter,
+  };
+  const der = await buildCertificate(compileTemplate(profile, issuer, deps.urls?.issuing), {
+    serial: newSerial().bytes,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + profile.validityDays * 86_400_000),
+    subject: encodeName(profile.subject.map((e) => ({ type: e.type, value: fillTemplate(e.template, {}) }))),
+    spki: exportSpki(signer.publicKey),
+  });
+  const tsa = withKeyId(readCertificateFields(der));
+  try {
+    await deps.audit.record(async (tx, append) => {
+      await insertHierarchy(tx, { role: 'tsa', serial: tsa.serial, key_name: KEY_NAMES.tsa, der: tsa.der }, now.toISOString());
+      await insertServiceCertificate(tx, profile, tsa, now);
+      await append({
+        kind: 'certificate.issued',
+        actor: 'system',
+        subject: `certificate:${tsa.serial}`,
+        data: {
+          serial: tsa.serial,
+          profile: profile.id,
+          subject: formatName(tsa.subject),
+          notBefore: tsa.notBefore.toISOString(),
+          notAfter: tsa.notAfter.toISOString(),
+          spkiSha256: sha256Hex(tsa.spki),
+          certificateSha256: tsa.sha256,
+        },
+      });
+    });
+  } catch (error) {
+    if (sqlState(error) !== SQLSTATE.uniqueViolation) throw error;
+    const loaded = await loadHierarchy(deps);
+    if (loaded.tsa === undefined) throw error;
+    return { ...loaded, tsa: loaded.tsa };
+  }
+  const added = { ...hierarchy, tsa: { ...tsa, signer } };
+  writePublicFiles(deps.dataDir, added);
+  deps.log?.(`time-stamping authority certificate ${tsa.serial} issued for this existing CA`);
+  return added;
+}
+
+async function insertServiceCertificate(tx: Queryable, profile: CertificateProfile, cert: HierarchyCertificate, now: Date): Promise<void> {
+  await insertCertificate(tx, {
+    serial: cert.serial,
+    issuer: 'issuing',
+    profile: profile.id,
+    uscc: null,
+    officerId: null,
+    subject: formatName(cert.subject),
+    spkiSha256: sha256Hex(cert.spki),
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    der: cert.der,
+    issuedAt: now,
+  });
 }
 
 async function signerOf(keys: KeyStore, name: string, dataDir: string): Promise<Signer> {
@@ -330,13 +413,16 @@ export const EXPIRY_WARNING_DAYS = 60;
  * certificate makes every response or receipt it signs unverifiable.
  */
 export function expiringHierarchyCertificates(
-  h: Pick<Hierarchy, 'root' | 'issuing' | 'ocsp' | 'seal' | 'admin'>,
+  h: Pick<Hierarchy, 'root' | 'issuing' | 'ocsp' | 'seal' | 'admin' | 'tsa'>,
   now: Date,
   withinDays = EXPIRY_WARNING_DAYS,
 ): Array<{ certificate: string; notAfter: Date; daysLeft: number }> {
   const limit = now.getTime() + withinDays * 86_400_000;
-  return (['root', 'issuing', 'ocsp', 'seal', 'admin'] as const)
-    .map((certificate) => ({ certificate, notAfter: h[certificate].notAfter }))
+  return (['root', 'issuing', 'ocsp', 'seal', 'tsa', 'admin'] as const)
+    .flatMap((certificate) => {
+      const c = h[certificate];
+      return c === undefined ? [] : [{ certificate, notAfter: c.notAfter }];
+    })
     .filter((c) => c.notAfter.getTime() <= limit)
     .map((c) => ({ ...c, daysLeft: Math.floor((c.notAfter.getTime() - now.getTime()) / 86_400_000) }))
     .sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime());
@@ -360,6 +446,7 @@ function writePublicFiles(dataDir: string, h: Hierarchy): void {
   write(files.chain, chainPem(h));
   write(files.ocsp, pemEncode('CERTIFICATE', h.ocsp.der));
   write(files.seal, pemEncode('CERTIFICATE', h.seal.der));
+  if (h.tsa !== undefined) write(files.tsa, pemEncode('CERTIFICATE', h.tsa.der));
   if (existsSync(files.adminDir)) {
     write(files.adminCert, pemEncode('CERTIFICATE', h.admin.der));
     write(files.adminChain, chainPem(h));

@@ -21,6 +21,7 @@ export const PROFILE_IDS = [
   'auditor',
   'enterprise-signing',
   'officer',
+  'tsa',
 ] as const;
 export type ProfileId = (typeof PROFILE_IDS)[number];
 
@@ -64,6 +65,7 @@ export const EKU_OIDS = {
   documentSigning: OID.kpDocumentSigning,
   clientAuth: OID.kpClientAuth,
   ocspSigning: OID.kpOcspSigning,
+  timeStamping: OID.kpTimeStamping,
 } as const;
 export type EkuName = keyof typeof EKU_OIDS;
 
@@ -97,6 +99,8 @@ export interface CertificateProfile {
   basicConstraints: { ca: boolean; pathLen?: number } | undefined;
   keyUsage: KeyUsageName[];
   extendedKeyUsage: EkuName[];
+  /** Mark the extended key usage critical (RFC 3161 §2.3 requires it of a TSA certificate). */
+  extendedKeyUsageCritical: boolean;
   /** Dotted OIDs. */
   certificatePolicies: string[];
   /**
@@ -120,6 +124,7 @@ const KNOWN_KEYS = new Set([
   'basicConstraints',
   'keyUsage',
   'extendedKeyUsage',
+  'extendedKeyUsageCritical',
   'certificatePolicies',
   'revocationInfo',
   'ocspNoCheck',
@@ -243,6 +248,11 @@ function validateProfile(raw: unknown, path: string): CertificateProfile {
   const keyUsage = nameList(p['keyUsage'], 'keyUsage', KEY_USAGE_BITS, fail) as KeyUsageName[];
   if (keyUsage.length === 0) fail('keyUsage must name at least one usage');
   const extendedKeyUsage = nameList(p['extendedKeyUsage'] ?? [], 'extendedKeyUsage', EKU_OIDS, fail) as EkuName[];
+  const extendedKeyUsageCritical = optionalBoolean(p['extendedKeyUsageCritical'], 'extendedKeyUsageCritical', fail);
+  if (extendedKeyUsageCritical && extendedKeyUsage.length === 0) fail('extendedKeyUsageCritical needs extendedKeyUsage');
+  // RFC 3161 §2.3: a TSA certificate has id-kp-timeStamping as its only purpose, critical.
+  if (extendedKeyUsage.includes('timeStamping') && (extendedKeyUsage.length !== 1 || !extendedKeyUsageCritical))
+    fail('timeStamping must be the only extendedKeyUsage, with extendedKeyUsageCritical: true (RFC 3161 §2.3)');
   const policies = nameList(p['certificatePolicies'] ?? [], 'certificatePolicies', POLICY_OIDS, fail);
   const certificatePolicies = policies.map((name) => POLICY_OIDS[name as keyof typeof POLICY_OIDS]);
 
@@ -264,6 +274,7 @@ function validateProfile(raw: unknown, path: string): CertificateProfile {
     basicConstraints,
     keyUsage,
     extendedKeyUsage,
+    extendedKeyUsageCritical,
     certificatePolicies,
     revocationInfo,
     ocspNoCheck,

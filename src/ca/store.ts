@@ -2,7 +2,7 @@ import type { Queryable } from '../db/types.js';
 
 /** The CA's SQL. Every function runs on the caller's connection or transaction. */
 
-export type HierarchyRole = 'root' | 'issuing' | 'ocsp' | 'seal' | 'admin';
+export type HierarchyRole = 'root' | 'issuing' | 'ocsp' | 'seal' | 'admin' | 'tsa';
 
 export interface HierarchyRow {
   role: HierarchyRole;

@@ -49,6 +49,16 @@ export function generalizedTime(date: Date): Buffer {
   return timeTlv(TAG.GENERALIZED_TIME, date, false);
 }
 
+/**
+ * GeneralizedTime YYYYMMDDHHMMSS[.fff]Z with the date's milliseconds, trailing zeros of the
+ * fraction dropped and no fraction at all for a whole second (X.690 §11.7): the complete TLV.
+ */
+export function generalizedTimeMillis(date: Date): Buffer {
+  const iso = date.toISOString();
+  const fraction = iso.slice(20, 23).replace(/0+$/, '');
+  return timeTlv(TAG.GENERALIZED_TIME, `${iso.slice(0, 19).replace(/[-:T]/g, '')}${fraction === '' ? '' : `.${fraction}`}Z`);
+}
+
 /** RFC 5280 §4.1.2.5: UTCTime for 1950 through 2049, GeneralizedTime otherwise; the complete TLV. */
 export function x509Time(date: Date): Buffer {
   const year = date.getUTCFullYear();

@@ -375,6 +375,19 @@ const OPERATIONS: Record<string, Operation> = {
     access: 'public',
     ok: { '200': { description: 'an OCSPResponse', content: binary('application/ocsp-response') } },
   },
+  'POST /tsa': {
+    summary:
+      'RFC 3161 time-stamping (RFC 3161 §3.4 over HTTP): a TimeStampReq in, a TimeStampResp out. Refusals are HTTP 200 with status rejection and failInfo (badDataFormat for non-DER or bodies above 4 KiB, badAlg for SHA-1 and unknown hashes, badRequest, unacceptedPolicy, unacceptedExtension)',
+    tag: 'ca',
+    access: 'public',
+    body: { required: true, content: binary('application/timestamp-query') },
+    ok: {
+      '200': {
+        description: 'a TimeStampResp: a TimeStampToken when granted, else the RFC failure status',
+        content: binary('application/timestamp-reply'),
+      },
+    },
+  },
 
   'POST /api/v1/verify': {
     summary: 'Validate an envelope (stateless, not logged); the validation report whatever the verdict',

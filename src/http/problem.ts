@@ -10,6 +10,7 @@ import type { PolicyErrorCode } from '../policy/errors.js';
 import type { RegistryErrorCode } from '../registry/errors.js';
 import type { SignErrorCode } from '../sign/errors.js';
 import type { SubmissionErrorCode } from '../submissions/errors.js';
+import type { TsaErrorCode } from '../tsa/errors.js';
 import type { VerifyErrorCode } from '../verify/errors.js';
 import { HttpError, type HttpErrorCode } from './errors.js';
 
@@ -29,7 +30,8 @@ export type ProblemCode =
   | PolicyErrorCode
   | SignErrorCode
   | Exclude<AuditErrorCode, AuditorOnlyCode>
-  | SubmissionErrorCode;
+  | SubmissionErrorCode
+  | TsaErrorCode;
 
 /**
  * The one table from error code to HTTP status. Adding a code to a part's union makes the
@@ -147,6 +149,10 @@ export const STATUS_BY_CODE: Record<ProblemCode, number> = {
   ERR_SUBMISSION_OFFICER_ALREADY_SIGNED: 409,
   ERR_SUBMISSION_DECISION_INVALID: 422,
   ERR_SUBMISSION_RECEIPT_INVALID: 400,
+  ERR_TSA_REQUEST_INVALID: 400,
+  // An outside TSA that fails is a fault of a dependency, not of the client's input.
+  ERR_TSA_UNAVAILABLE: 503,
+  ERR_TSA_REPLY_INVALID: 502,
 };
 
 /** An RFC 9457 problem document, with Chancery's `code` extension member. */

@@ -81,6 +81,73 @@ export async function signCms(options: CmsSignOptions): Promise<Buffer> {
 }
 
 /**
+ * A signer with what every SignerInfo it makes repeats, worked out once: its certificate's
+ * issuer-and-serial and its signing-certificate-v2 attribute. For a signer that signs many
+ * envelopes (the time-stamping authority).
+ */
+export interface CmsSignerIdentity {
+  signer: Signer;
+  certificate: Uint8Array;
+  readonly sid: Buffer;
+  readonly signingCertificateV2: Buffer;
+}
+
+/** Prepares a signer and its certificate (DER, original bytes) for `signEncapsulatedCms`. */
+export function cmsSignerIdentity(signer: Signer, certificate: Uint8Array): CmsSignerIdentity {
+  const id = readCertificateIdentity(certificate);
+  return {
+    signer,
+    certificate,
+    sid: sequence(id.issuer, tlv(TAG.INTEGER, id.serialContents)),
+    signingCertificateV2: attribute(OID.signingCertificateV2, signingCertificateV2(certificate)),
+  };
+}
+
+export interface CmsEncapsulatedOptions {
+  identity: CmsSignerIdentity;
+  /** The `certificates` field as `certificatesField` made it, or undefined to leave it out. */
+  certificates: Buffer | undefined;
+  /** The eContentType (e.g. id-ct-TSTInfo for an RFC 3161 TimeStampToken). */
+  eContentType: string;
+  /** The encapsulated content's bytes. */
+  content: Uint8Array;
+}
+
+/** SignedData's `certificates` field ([0] IMPLICIT SET OF, DER order, each certificate once). */
+export function certificatesField(certificates: readonly Uint8Array[]): Buffer {
+  return tlvOf(contextTag(0, true), sortDer(dedupe([...certificates])));
+}
+
+/**
+ * Signs `content` of any type as an encapsulated CMS SignedData (DER) with the signed attributes
+ * content-type, message-digest and signing-certificate-v2 (RFC 5652 §11.1–11.2, RFC 5035; what an
+ * RFC 3161 / RFC 5816 TimeStampToken needs). Version 3, as RFC 5652 §5.1 requires for an
+ * eContentType other than id-data.
+ */
+export async function signEncapsulatedCms(options: CmsEncapsulatedOptions): Promise<Buffer> {
+  const { signer, sid } = options.identity;
+  const alg = CMS_ALGORITHM[signer.algorithm];
+  const digestAlgorithm = algorithmIdentifier(OID_OF_DIGEST[alg.digest]);
+  const signedSet = sortedSetOf([
+    attribute(OID.contentType, oid(options.eContentType)),
+    attribute(OID.messageDigest, octetString(digest(alg.digest, options.content))),
+    options.identity.signingCertificateV2,
+  ]);
+  const signature = await signer.sign(signedSet);
+  // The signature covers the DER SET OF (tag 0x31); the SignerInfo carries it as [0] IMPLICIT.
+  signedSet[0] = contextTag(0, true);
+  const signerInfo = sequence(smallInteger(1), sid, digestAlgorithm, signedSet, alg.signatureAlgorithm(), octetString(signature));
+  const signedData = sequenceOf([
+    smallInteger(options.eContentType === OID.data ? 1 : 3),
+    setOf(digestAlgorithm),
+    sequence(oid(options.eContentType), explicit(0, octetString(options.content))),
+    ...(options.certificates === undefined ? [] : [options.certificates]),
+    setOf(signerInfo),
+  ]);
+  return sequence(oid(OID.signedData), explicit(0, signedData));
+}
+
+/**
  * Adds an officer's countersignature (RFC 5652 §11.4) to the envelope's SignerInfo: a SignerInfo
  * whose message-digest is the hash of the parent's signature value, with signing-time,
  * signing-certificate-v2 and the decision as commitment-type-indication. Every other byte of the

@@ -3,12 +3,22 @@ import type { Signer } from '../crypto/signer.js';
 import type { Decision } from '../verify/cms-attributes.js';
 import { VerifyError } from '../verify/errors.js';
 import { parseJws, type ParsedJws } from '../verify/jws-parse.js';
-import { COUNTERSIGNATURE_CRIT, COUNTERSIGNATURE_HASH_HEADER, DECISION_HEADER } from '../verify/jws.js';
+import {
+  COUNTERSIGNATURE_CRIT,
+  COUNTERSIGNATURE_HASH_HEADER,
+  DECISION_HEADER,
+  JADES_CONTENT_TYPE,
+  SIGNING_TIME_HEADER,
+  jadesSigningTime,
+} from '../verify/jws.js';
 import { SignError } from './errors.js';
 
 /**
  * Builders for Chancery's JWS envelopes (RFC 7515 General JSON Serialization with `x5c`;
- * header rules documented in src/verify/jws.ts). Every signature
+ * header rules documented in src/verify/jws.ts). Every entry is a JAdES baseline signature
+ * (ETSI TS 119 182-1 §5.1, §5.2): `x5c` and `x5t#S256` name the signing certificate, `sigT` is
+ * the claimed signing time and is listed in `crit` (as JAdES requires), `cty` names the payload's
+ * type; `iat` carries the same time as a NumericDate for plain JOSE verifiers. Every signature
  * goes through the `Signer` interface; ECDSA signatures are r‖s as JOSE requires.
  */
 
@@ -38,13 +48,22 @@ export interface JwsCountersignOptions {
 /** Signs `payload` as a one-signature General JWS (the enterprise's signature). */
 export async function signJws(options: JwsSignOptions): Promise<GeneralJws> {
   const payload = Buffer.from(options.payload).toString('base64url');
-  const header = { alg: options.signer.algorithm, x5c: x5c(options.chain), iat: seconds(options.time) };
+  const header = {
+    alg: options.signer.algorithm,
+    cty: JADES_CONTENT_TYPE,
+    x5c: x5c(options.chain),
+    'x5t#S256': thumbprint(options.chain),
+    iat: seconds(options.time),
+    [SIGNING_TIME_HEADER]: jadesSigningTime(options.time),
+    crit: [SIGNING_TIME_HEADER],
+  };
   return { payload, signatures: [await signEntry(options.signer, header, payload)] };
 }
 
 /**
  * Adds an officer's countersignature entry: same payload, a protected header with `decision`,
- * `iat` and `sig#S256` (the SHA-256 of the enterprise signature bytes), `crit` naming the two.
+ * `iat`/`sigT` and `sig#S256` (the SHA-256 of the enterprise signature bytes), `crit` naming
+ * the three.
  * Accepts any serialization; returns General JSON.
  */
 export async function countersignJws(envelope: GeneralJws | string | Uint8Array, options: JwsCountersignOptions): Promise<GeneralJws> {
@@ -65,10 +84,12 @@ export async function countersignJws(envelope: GeneralJws | string | Uint8Array,
   const header = {
     alg: options.signer.algorithm,
     x5c: x5c(options.chain),
+    'x5t#S256': thumbprint(options.chain),
     iat: seconds(options.time),
+    [SIGNING_TIME_HEADER]: jadesSigningTime(options.time),
     [DECISION_HEADER]: options.decision,
     [COUNTERSIGNATURE_HASH_HEADER]: sha256(enterprise.signature).toString('base64url'),
-    crit: [...COUNTERSIGNATURE_CRIT],
+    crit: [...COUNTERSIGNATURE_CRIT, SIGNING_TIME_HEADER],
   };
   const kept = parsed.signatures.map((s) => ({
     protected: s.protectedB64,
@@ -105,6 +126,11 @@ function x5c(chain: Uint8Array[]): string[] {
   if (chain.length === 0)
     throw new SignError('ERR_SIGN_INVALID_INPUT', 'the certificate chain is empty: the signer certificate must come first');
   return chain.map((c) => Buffer.from(c).toString('base64'));
+}
+
+/** `x5t#S256` (RFC 7515 §4.1.8): base64url SHA-256 of the signer certificate's DER. */
+function thumbprint(chain: Uint8Array[]): string {
+  return sha256(chain[0]!).toString('base64url');
 }
 
 function seconds(time: Date): number {

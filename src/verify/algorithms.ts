@@ -12,7 +12,7 @@ import { isParseFault } from './errors.js';
  * Chancery's algorithm policy: an allow-list, never a deny-list.
  * Accepted: ECDSA on P-256 or P-384 with SHA-256/384/512; Ed25519; RSA 2048–4096 bits (whole
  * octets, odd public exponent ≥ 65537) with PKCS#1 v1.5 or PSS (SHA-256/384/512, MGF1 with the
- * same hash, salt length = hash length, trailer field 1). Everything else is refused with a
+ * same hash, salt from the hash length up to the maximum the key allows, trailer field 1). Everything else is refused with a
  * sentence naming the algorithm, which becomes CRYPTO_CONSTRAINTS_FAILURE in a report.
  */
 
@@ -157,6 +157,8 @@ export function signatureSchemeOf(
       if ('refused' in params) return params;
       const keyOk = checkKey(publicKey, 'rsa-pss');
       if ('refused' in keyOk) return { refused: `RSASSA-PSS: ${keyOk.refused}` };
+      const saltOk = checkPssSalt(params.hash, params.saltLength, (describeKey(publicKey) as { bits: number }).bits);
+      if ('refused' in saltOk) return saltOk;
       return { scheme: { kind: 'rsa-pss', hash: params.hash, saltLength: params.saltLength } };
     }
     default:
@@ -311,16 +313,28 @@ function parsePssParameters(parameters: Buffer | undefined): { hash: HashName; s
       return {
         refused: `RSASSA-PSS with MGF1 over ${mgfHashOid === undefined ? 'SHA-1' : algorithmName(mgfHashOid)} and message hash ${algorithmName(hashOid!)} is not accepted (they must be equal)`,
       };
-    if (saltLength !== HASH_LENGTH[hash])
-      return {
-        refused: `RSASSA-PSS with a ${saltLength}-octet salt is not accepted (the salt must be as long as the hash, ${HASH_LENGTH[hash]} octets)`,
-      };
     if (trailer !== 1) return { refused: `RSASSA-PSS trailer field ${trailer} is not accepted` };
     return { hash, saltLength };
   } catch (error) {
     if (isParseFault(error)) return { refused: `the RSASSA-PSS parameters cannot be read: ${error.message}` };
     throw error;
   }
+}
+
+/**
+ * The salt length rule: at least the hash length (shorter salts weaken the security proof), at
+ * most what the encoded message leaves room for, emLen − hLen − 2 with emLen = ⌈(modBits − 1)/8⌉
+ * (RFC 8017 §9.1.1 step 3). The maximum is what `openssl cms -sign -keyopt rsa_padding_mode:pss`
+ * uses by default: 222 octets for RSA-2048 with SHA-256.
+ */
+function checkPssSalt(hash: HashName, saltLength: number, modulusBits: number): { ok: true } | { refused: string } {
+  const hLen = HASH_LENGTH[hash];
+  const max = Math.ceil((modulusBits - 1) / 8) - hLen - 2;
+  if (saltLength < hLen || saltLength > max)
+    return {
+      refused: `RSASSA-PSS with a ${saltLength}-octet salt is not accepted (from the hash length, ${hLen} octets, up to ${max} octets for this ${modulusBits}-bit key, RFC 8017 §9.1)`,
+    };
+  return { ok: true };
 }
 
 /** DER of an AlgorithmIdentifier for RSASSA-PSS with the given hash (for tests and harnesses). */

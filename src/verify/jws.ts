@@ -24,7 +24,13 @@ import { CheckList, type SignatureEvidence } from './validation-report.js';
  *   carry `kid`.
  * - `x5c` (protected) carries the signer's chain, leaf first; `x5t#S256`, when present, must be
  *   the leaf's SHA-256. The chain is validated by path validation like any other.
- * - `iat` (NumericDate, protected) is the claimed signing time, required on every entry.
+ * - The claimed signing time is JAdES `sigT` (ETSI TS 119 182-1 §5.2.1: a string
+ *   YYYY-MM-DDThh:mm:ssZ, protected, and listed in `crit` as JAdES requires), or, in a plain JWS
+ *   without `sigT`, `iat` (NumericDate). One of them is required on every entry; when both are
+ *   there they must name the same second.
+ * - JAdES `sigD` (the payload is elsewhere, §5.2.8) is not understood: an entry carrying it is
+ *   refused whether or not `crit` lists it, since it changes what the signature covers.
+ * - `cty` (the payload's type, JAdES §5.1.3) is carried by Chancery's own entries and not read.
  *
  * ## Countersignatures
  *
@@ -49,6 +55,29 @@ export const COUNTERSIGNATURE_HASH_HEADER = 'sig#S256';
 export const DECISION_HEADER = 'decision';
 /** The `crit` a countersignature carries. */
 export const COUNTERSIGNATURE_CRIT = [DECISION_HEADER, COUNTERSIGNATURE_HASH_HEADER] as const;
+/** JAdES header parameter: the claimed signing time (ETSI TS 119 182-1 §5.2.1). */
+export const SIGNING_TIME_HEADER = 'sigT';
+/** JAdES header parameter: a detached payload's references (§5.2.8); not understood here. */
+export const SIGNED_DATA_HEADER = 'sigD';
+/** The `cty` of Chancery's documents (RFC 7515 §4.1.10: the `application/` prefix omitted). */
+export const JADES_CONTENT_TYPE = 'json';
+
+/** A time as JAdES `sigT` writes it: UTC, whole seconds, YYYY-MM-DDThh:mm:ssZ. */
+export function jadesSigningTime(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+const SIGT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
+
+/** The instant a `sigT` value names, or undefined when it is not one (wrong form, or no such date). */
+export function parseJadesSigningTime(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = SIGT.exec(value);
+  if (m === null) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) || jadesSigningTime(date) !== value ? undefined : date;
+}
+
 /** Most certificates in one `x5c`. */
 export const MAX_X5C = 8;
 
@@ -154,6 +183,13 @@ export function headerRuleViolation(entry: JwsEntry, understood: readonly string
     if (name !== 'kid') return `the unprotected header carries "${name.slice(0, 64)}"; Chancery reads only protected header parameters`;
   }
   if ('b64' in h && h['b64'] !== true) return 'the JWS uses an unencoded payload ("b64": false, RFC 7797), which is not accepted';
+  if (SIGNED_DATA_HEADER in h && !understood.includes(SIGNED_DATA_HEADER))
+    return 'the header carries JAdES "sigD" (a payload held elsewhere), which Chancery does not understand';
+  if (understood.includes(SIGNING_TIME_HEADER) && SIGNING_TIME_HEADER in h) {
+    const crit = h['crit'];
+    if (!Array.isArray(crit) || !crit.includes(SIGNING_TIME_HEADER))
+      return '"sigT" is not listed in "crit" (ETSI TS 119 182-1 §5.2.1 requires it to be critical)';
+  }
   if ('crit' in h) {
     const crit = h['crit'];
     if (!Array.isArray(crit) || crit.length === 0 || crit.some((c) => typeof c !== 'string'))
@@ -203,7 +239,7 @@ async function verifyEntry(
   const evidence: SignatureEvidence = { role, checks, certificate: undefined, algorithm: null, signingTime: undefined };
   if (role === 'countersigner') evidence.decision = null;
   const h = entry.protectedHeader;
-  const understood = role === 'signer' ? [] : [...COUNTERSIGNATURE_CRIT];
+  const understood = role === 'signer' ? [SIGNING_TIME_HEADER] : [...COUNTERSIGNATURE_CRIT, SIGNING_TIME_HEADER];
 
   // 1. Header rules (alg none, b64, crit, unprotected parameters).
   const violation = headerRuleViolation(entry, understood);
@@ -211,7 +247,7 @@ async function verifyEntry(
   else
     checks.pass(
       'jws.header',
-      `the protected header keeps Chancery's rules (alg ${String(h['alg'])}, no b64, crit ${role === 'signer' ? 'absent' : 'for decision and sig#S256 only'})`,
+      `the protected header keeps Chancery's rules (alg ${String(h['alg'])}, no b64, no sigD, crit only for ${understood.join(', ')})`,
     );
   if (role === 'signer' && (DECISION_HEADER in h || COUNTERSIGNATURE_HASH_HEADER in h)) {
     checks.fail(
@@ -234,16 +270,27 @@ async function verifyEntry(
     );
   }
 
-  // 3. The claimed signing time.
+  // 3. The claimed signing time: JAdES sigT, else iat.
   const iat = h['iat'];
-  if (typeof iat !== 'number' || !Number.isSafeInteger(iat) || iat < 0) {
+  const iatOk = typeof iat === 'number' && Number.isSafeInteger(iat) && iat >= 0;
+  if (SIGNING_TIME_HEADER in h) {
+    const sigT = parseJadesSigningTime(h[SIGNING_TIME_HEADER]);
+    if (sigT === undefined) {
+      checks.fail('jws.signing-time', 'FORMAT_FAILURE', '"sigT" is not a UTC time of the form YYYY-MM-DDThh:mm:ssZ');
+    } else if (iat !== undefined && (!iatOk || (iat as number) * 1000 !== sigT.getTime())) {
+      checks.fail('jws.signing-time', 'FORMAT_FAILURE', `"iat" and "sigT" do not name the same signing time`);
+    } else {
+      evidence.signingTime = sigT;
+      checks.pass('jws.signing-time', `the claimed signing time (sigT) is ${sigT.toISOString()}`);
+    }
+  } else if (!iatOk) {
     checks.fail(
       'jws.signing-time',
       'FORMAT_FAILURE',
-      'the protected header has no "iat" (the signing time, a NumericDate in whole seconds)',
+      'the protected header has neither "sigT" nor "iat" (the signing time, a NumericDate in whole seconds)',
     );
   } else {
-    evidence.signingTime = new Date(iat * 1000);
+    evidence.signingTime = new Date((iat as number) * 1000);
     checks.pass('jws.signing-time', `the claimed signing time is ${evidence.signingTime.toISOString()}`);
   }
 

@@ -38,7 +38,7 @@ import { INDICATION_OF, type Check, type Indication, type SubIndication } from '
  *   indication, subIndication?             -- this signature alone (incl. its path and binding)
  *   signer: SignerSummary | null           -- null when no signer certificate was found
  *   algorithm: string | null               -- e.g. ES256, EdDSA, PS256, ECDSA-P256-SHA384
- *   signingTime: string | null             -- claimed (CMS signing-time, JWS iat), RFC 3339 UTC
+ *   signingTime: string | null             -- claimed (CMS signing-time, JWS sigT or iat), RFC 3339 UTC
  *   decision?: 'approve' | 'refuse' | 'review' | null   -- countersignatures only
  *   checks: Check[]                        -- every check, in the order run (path checks included)
  * }

@@ -19,15 +19,25 @@ describe('signJws / countersignJws', () => {
 
   const header = (b64: string): Record<string, unknown> => JSON.parse(Buffer.from(b64, 'base64url').toString()) as Record<string, unknown>;
 
-  it('signs the payload with alg, x5c (standard base64, leaf first) and iat in whole seconds, r||s for ECDSA', async () => {
+  it('signs a JAdES baseline entry: alg, cty, x5c (leaf first), x5t#S256, iat and sigT in whole seconds, sigT critical, r||s', async () => {
     const doc = annualReport();
     const jws = await signJws({ signer: ent.signer, chain: ent.chain, payload: doc, time: NOW });
     expect(Buffer.from(jws.payload, 'base64url')).toEqual(doc);
     const h = header(jws.signatures[0]!.protected);
-    expect(h).toEqual({ alg: 'ES256', x5c: ent.chain.map((c) => c.toString('base64')), iat: Math.floor(NOW.getTime() / 1000) });
+    expect(h).toEqual({
+      alg: 'ES256',
+      cty: 'json',
+      x5c: ent.chain.map((c) => c.toString('base64')),
+      'x5t#S256': createHash('sha256').update(ent.chain[0]!).digest('base64url'),
+      iat: Math.floor(NOW.getTime() / 1000),
+      sigT: '2026-03-01T08:00:00Z',
+      crit: ['sigT'],
+    });
     expect(Buffer.from(jws.signatures[0]!.signature, 'base64url')).toHaveLength(64);
     const parsed = parseJws(JSON.stringify(jws));
-    expect(await verifyJwsEntry(parsed.signatures[0]!, jws.payload, ent.certificate.publicKey, ['ES256'])).toEqual({ ok: true });
+    expect(await verifyJwsEntry(parsed.signatures[0]!, jws.payload, ent.certificate.publicKey, ['ES256'], ['sigT'])).toEqual({ ok: true });
+    // A verifier that does not understand sigT refuses the entry (that is what crit is for).
+    expect((await verifyJwsEntry(parsed.signatures[0]!, jws.payload, ent.certificate.publicKey, ['ES256'])).ok).toBe(false);
   });
 
   it('converts a one-signature JWS to the flattened and compact forms', async () => {
@@ -44,11 +54,17 @@ describe('signJws / countersignJws', () => {
     expect(countered.signatures[0]).toEqual(jws.signatures[0]);
     expect(countered.payload).toBe(jws.payload);
     const h = header(countered.signatures[1]!.protected);
-    expect(h).toMatchObject({ alg: 'ES256', decision: 'refuse', crit: ['decision', 'sig#S256'] });
+    expect(h).toMatchObject({ alg: 'ES256', decision: 'refuse', sigT: '2026-03-01T08:00:00Z', crit: ['decision', 'sig#S256', 'sigT'] });
     expect(h['sig#S256']).toBe(createHash('sha256').update(Buffer.from(jws.signatures[0]!.signature, 'base64url')).digest('base64url'));
     const parsed = parseJws(JSON.stringify(countered));
     expect(
-      await verifyJwsEntry(parsed.signatures[1]!, countered.payload, officer.certificate.publicKey, ['ES256'], ['decision', 'sig#S256']),
+      await verifyJwsEntry(
+        parsed.signatures[1]!,
+        countered.payload,
+        officer.certificate.publicKey,
+        ['ES256'],
+        ['decision', 'sig#S256', 'sigT'],
+      ),
     ).toEqual({ ok: true });
     // A verifier that does not understand the countersignature parameters refuses the entry.
     expect((await verifyJwsEntry(parsed.signatures[1]!, countered.payload, officer.certificate.publicKey, ['ES256'])).ok).toBe(false);
@@ -75,7 +91,9 @@ describe('signJws / countersignJws', () => {
       const id = await pki.enterprise({ keyAlg });
       const jws = await signJws({ signer: id.signer, chain: id.chain, payload: annualReport(), time: NOW });
       expect(header(jws.signatures[0]!.protected)['alg']).toBe(alg);
-      expect(await verifyJwsEntry(parseJws(JSON.stringify(jws)).signatures[0]!, jws.payload, id.certificate.publicKey, [alg])).toEqual({
+      expect(
+        await verifyJwsEntry(parseJws(JSON.stringify(jws)).signatures[0]!, jws.payload, id.certificate.publicKey, [alg], ['sigT']),
+      ).toEqual({
         ok: true,
       });
     }

@@ -1,3 +1,4 @@
+import { explicit, nullValue, oid, sequence, smallInteger } from '../../src/der/writer.js';
 import { KeyObject, webcrypto } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/crypto/keys.js';
@@ -99,7 +100,7 @@ describe('algorithm policy', () => {
     expect(refusal(signatureSchemeOf(simpleAlgorithmIdentifier(ALG.rsaEncryption, true), rsa2048))).toMatch(/no digest algorithm/);
   });
 
-  it('accepts RSASSA-PSS only with SHA-2, MGF1 over the same hash and a salt as long as the hash', () => {
+  it('accepts RSASSA-PSS only with SHA-2, MGF1 over the same hash and a salt from the hash length up to the maximum', () => {
     expect(signatureSchemeOf(pssAlgorithmIdentifier('sha256'), rsa2048)).toEqual({
       scheme: { kind: 'rsa-pss', hash: 'sha256', saltLength: 32 },
     });
@@ -111,6 +112,21 @@ describe('algorithm policy', () => {
     const salt20 = Buffer.from(pss.der);
     salt20.writeUInt8(20, salt20.length - 1);
     expect(refusal(signatureSchemeOf(salt20, rsa2048))).toMatch(/20-octet salt/);
+    // RFC 8017 §9.1.1: up to emLen − hLen − 2 = 256 − 32 − 2 = 222 octets for a 2048-bit key.
+    for (const [salt, accepted] of [
+      [33, true],
+      [222, true],
+      [223, false],
+    ] as const) {
+      const sha256Id = sequence(oid(ALG.sha256), nullValue());
+      const der = sequence(
+        oid(ALG.rsassaPss),
+        sequence(explicit(0, sha256Id), explicit(1, sequence(oid(ALG.mgf1), sha256Id)), explicit(2, smallInteger(salt))),
+      );
+      const decision = signatureSchemeOf(der, rsa2048);
+      if (accepted) expect(decision).toEqual({ scheme: { kind: 'rsa-pss', hash: 'sha256', saltLength: salt } });
+      else expect(refusal(decision)).toMatch(/223-octet salt .* up to 222 octets/);
+    }
   });
 
   it('maps JOSE algorithms under the same policy, with r‖s ECDSA signatures', () => {

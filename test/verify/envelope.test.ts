@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { CompactSign, FlattenedSign, type CompactJWSHeaderParameters, type JWSHeaderParameters } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keyObjectSigner } from '../../src/crypto/signer.js';
 import { loadPolicies, type LoadedPolicy } from '../../src/policy/policy.js';
@@ -536,6 +538,60 @@ describe('verifyEnvelope: JWS', () => {
       const r = await verify(jwsText(await signJws({ signer: id.signer, chain: id.chain, payload: annualReport(), time: NOW })));
       expect(r.indication, keyAlg).toBe('TOTAL_PASSED');
     }
+  });
+});
+
+describe('verifyEnvelope: JAdES made by another tool (jose)', () => {
+  const jadesHeader = (who: TestIdentity, time: Date): Record<string, unknown> => ({
+    alg: 'ES256',
+    cty: 'json',
+    x5c: who.chain.map((c) => c.toString('base64')),
+    'x5t#S256': createHash('sha256').update(who.chain[0]!).digest('base64url'),
+    sigT: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    crit: ['sigT'],
+  });
+
+  it('a CompactSign and a FlattenedSign JAdES baseline signature validate as ours do, sigT as the claimed signing time', async () => {
+    const doc = annualReport();
+    const signedAt = new Date(NOW.getTime() + 5_000);
+    const compact = await new CompactSign(doc)
+      .setProtectedHeader(jadesHeader(ent, signedAt) as CompactJWSHeaderParameters)
+      .sign(ent.privateKey, { crit: { sigT: true } });
+    const flattened = await new FlattenedSign(doc)
+      .setProtectedHeader({ ...jadesHeader(ent, signedAt), iat: Math.floor(signedAt.getTime() / 1000) } as JWSHeaderParameters)
+      .sign(ent.privateKey, { crit: { sigT: true } });
+    const ours = await verify(jwsText(await signJws({ signer: ent.signer, chain: ent.chain, payload: doc, time: signedAt })));
+    for (const text of [compact, jwsText(flattened)]) {
+      const r = await verify(text);
+      expect(r.indication, JSON.stringify(r.signatures[0]?.checks.filter((c) => c.result !== 'PASSED'))).toBe('TOTAL_PASSED');
+      expect(r.signatures[0]!.signingTime).toBe(signedAt.toISOString());
+      expect(r.signatures[0]!.checks.map((c) => [c.id, c.result])).toEqual(ours.signatures[0]!.checks.map((c) => [c.id, c.result]));
+      expect(check(r, 'jws.signing-time')?.message).toContain('sigT');
+    }
+  });
+
+  it('refuses sigT outside crit, a malformed sigT, sigT and iat that disagree, and sigD (FORMAT_FAILURE)', async () => {
+    const doc = annualReport();
+    const h = jadesHeader(ent, NOW);
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ ...h, crit: undefined }, /"sigT" is not listed in "crit"/],
+      [{ ...h, sigT: '2026-03-01 08:00:00Z' }, /"sigT" is not a UTC time/],
+      [{ ...h, sigT: '2026-02-30T08:00:00Z' }, /"sigT" is not a UTC time/],
+      [{ ...h, iat: Math.floor(NOW.getTime() / 1000) + 1 }, /"iat" and "sigT" do not name the same/],
+      [{ ...h, sigD: { mId: 'http://uri.etsi.org/19182/ObjectIdByURI', pars: ['doc'] } }, /"sigD"/],
+      [{ ...h, sigD: { mId: 'x', pars: [] }, crit: ['sigT', 'sigD'] }, /"sigD"/],
+    ];
+    for (const [header, message] of cases) {
+      const clean = Object.fromEntries(Object.entries(header).filter(([, v]) => v !== undefined));
+      const r = await verify(await craftJws(ent, clean, doc));
+      expect(r.indication, JSON.stringify(clean)).not.toBe('TOTAL_PASSED');
+      expect(r.subIndication).toBe('FORMAT_FAILURE');
+      expect(r.signatures[0]!.checks.map((c) => c.message).join('\n')).toMatch(message);
+    }
+  });
+
+  it('a plain JWS with iat only (no sigT) still validates', async () => {
+    expect((await verify(await craftJws(ent, baseHeader(ent), annualReport()))).indication).toBe('TOTAL_PASSED');
   });
 });
 

@@ -164,3 +164,38 @@ describe('openssl cms -sign as the outside signer', () => {
     ]);
   });
 });
+
+describe('RSASSA-PSS as openssl cms makes it', () => {
+  const pss = (saltLength?: string): string[] => [
+    '-keyopt',
+    'rsa_padding_mode:pss',
+    ...(saltLength === undefined ? [] : ['-keyopt', `rsa_pss_saltlen:${saltLength}`]),
+  ];
+  /** The saltLength field of the RSASSA-PSS parameters, as openssl itself prints it (hex); absent is the DEFAULT, 20. */
+  const saltOf = (envelope: Buffer): number => {
+    const dump = execFileSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER'], { input: envelope }).toString();
+    const m = /cont \[ 2 \]\s*\n.*INTEGER\s*:([0-9A-F]+)/.exec(dump);
+    return m === null ? 20 : parseInt(m[1]!, 16);
+  };
+
+  it('the default (salt = the maximum, 222 octets for RSA-2048/SHA-256) is TOTAL_PASSED', async () => {
+    const { envelope } = await opensslSign({ keyAlg: 'RSA-2048' }, pss());
+    expect(saltOf(envelope)).toBe(222);
+    const r = await verifyWithCrl(envelope);
+    expect(r.indication, JSON.stringify(r.signatures[0]?.checks.filter((c) => c.result !== 'PASSED'))).toBe('TOTAL_PASSED');
+  });
+
+  it('a salt as long as the hash is TOTAL_PASSED', async () => {
+    const { envelope } = await opensslSign({ keyAlg: 'RSA-2048' }, pss('digest'));
+    expect(saltOf(envelope)).toBe(32);
+    expect((await verifyWithCrl(envelope)).indication).toBe('TOTAL_PASSED');
+  });
+
+  it('a salt shorter than the hash is CRYPTO_CONSTRAINTS_FAILURE', async () => {
+    const { envelope } = await opensslSign({ keyAlg: 'RSA-2048' }, pss('20'));
+    expect(saltOf(envelope)).toBe(20);
+    const r = await verifyWithCrl(envelope);
+    expect(r).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'CRYPTO_CONSTRAINTS_FAILURE' });
+    expect(JSON.stringify(r.signatures[0]!.checks)).toMatch(/20-octet salt.*from the hash length, 32 octets, up to 222 octets/);
+  });
+});
