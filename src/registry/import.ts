@@ -32,7 +32,8 @@ import { parseUscc } from './uscc.js';
  *
  * Duplicates are found within a batch (naming both lines) and against the database, which
  * includes the earlier batches of the same file. Nothing here buffers more than one batch:
- * lines longer than `maxLineBytes` and input beyond `maxBytes` are refused as they arrive.
+ * lines longer than `maxLineBytes` and input beyond `maxBytes` are refused as they arrive, and
+ * stop the import at once (the rest of their batch is not read).
  */
 
 export type ImportFormat = 'csv' | 'jsonl';
@@ -134,7 +135,8 @@ async function* splitLines(
   let line = firstLine;
   let parts: Buffer[] = [];
   let partLength = 0;
-  let tooLong = false;
+  // Past maxLineBytes: reported at once, then the rest of the line is skipped unread.
+  let skipping = false;
   for await (const chunk of source) {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (counter.bytes + buf.length > maxBytes) {
@@ -146,32 +148,32 @@ async function* splitLines(
     while (start < buf.length) {
       const nl = buf.indexOf(10, start);
       const end = nl < 0 ? buf.length : nl;
-      if (!tooLong) {
+      if (!skipping) {
         if (partLength + (end - start) > maxLineBytes + 1) {
-          tooLong = true;
+          skipping = true;
           parts = [];
           partLength = 0;
+          yield { line, tooLong: true };
         } else if (end > start) {
           parts.push(buf.subarray(start, end));
           partLength += end - start;
         }
       }
       if (nl < 0) break;
-      yield finish();
+      if (skipping) {
+        skipping = false;
+        line++;
+      } else {
+        yield finish();
+      }
       start = nl + 1;
     }
   }
-  if (tooLong || partLength > 0) yield finish();
+  if (!skipping && partLength > 0) yield finish();
 
   function finish(): RawLine {
     const n = line++;
-    if (tooLong) {
-      tooLong = false;
-      return { line: n, tooLong: true };
-    }
-    let bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, partLength);
-    // Copy out of the chunk so a held line does not pin the whole chunk.
-    if (parts.length === 1) bytes = Buffer.from(bytes);
+    let bytes = parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts, partLength); // a copy: a held line must not pin its chunk
     parts = [];
     partLength = 0;
     if (bytes.length > 0 && bytes[bytes.length - 1] === 13) bytes = bytes.subarray(0, bytes.length - 1);
@@ -466,7 +468,11 @@ export async function importEnterprises(
       };
       if ('tooLong' in raw) {
         fail('ERR_REGISTRY_IMPORT_LINE_TOO_LONG', `the line is longer than ${options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES} bytes`);
-        if (isHeader) break;
+        // Not worth reading the rest of a line that long (it may be a whole file without line breaks).
+        if (isHeader || !checkOnly) {
+          lastLine = raw.line;
+          break;
+        }
       } else {
         let text: string;
         try {
