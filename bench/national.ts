@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { buildCsr } from '../src/ca/csr-builder.js';
@@ -69,9 +69,12 @@ export async function runNationalBench(): Promise<Record<string, unknown>> {
     const activeCount = total - revokedTarget;
     const activeFile = join(work, 'active.csv');
     await writeCsv(activeFile, activeCount, (i) => `${activeUscc(i)},Enterprise ${i} Co Ltd,,,,`);
+    const dbName = new URL(url).pathname.slice(1);
+    const cpuBefore = cpuSeconds(pid) + backendCpuSeconds(dbName);
     const started = performance.now();
     const imported = await client.importEnterprises({ path: activeFile, format: 'csv' });
     const importSeconds = (performance.now() - started) / 1000;
+    const importCpu = cpuSeconds(pid) + backendCpuSeconds(dbName) - cpuBefore;
     if (!imported.complete) throw new Error(`import failed: ${JSON.stringify(imported.errors.slice(0, 3))}`);
     sampleRss();
     results['import'] = {
@@ -289,6 +292,31 @@ async function timed(fn: () => Promise<Response>): Promise<number> {
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   return performance.now() - t;
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc; 0 elsewhere). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of the PostgreSQL backends connected to this database (found by their process title). */
+function backendCpuSeconds(database: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (title.startsWith('postgres: ') && title.includes(` ${database} `)) total += cpuSeconds(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
 }
 
 function vmHwm(pid: number): number {

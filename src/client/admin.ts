@@ -46,14 +46,19 @@ export interface EnterpriseImport {
   fromLine?: number;
   checkOnly?: boolean;
   batchSize?: number;
-  /** Over HTTP: lines per request (default IMPORT_PART_LINES). */
+  /** Over HTTP: lines per request (default: adapted so that each request takes about PART_SECONDS). */
   partLines?: number;
   /** Bytes of the file read so far (for a progress bar). */
   onProgress?: (bytes: number) => void;
 }
 
-/** Records per import request over HTTP: each part stays well inside the server's request timeout. */
-export const IMPORT_PART_LINES = 100_000;
+/**
+ * Import requests over HTTP: the first carries IMPORT_PART_LINES lines, later ones are sized from
+ * the rate seen so far to take about PART_SECONDS each, within [1,000, 200,000] lines, so that no
+ * request nears the server's request timeout (60 s) however loaded the service is.
+ */
+export const IMPORT_PART_LINES = 10_000;
+const PART_SECONDS = 15;
 
 /** Where the CLI looks for a service when no --url is given. */
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -172,7 +177,9 @@ export class HttpAdminClient implements AdminClient {
   async importEnterprises(input: EnterpriseImport): Promise<ImportReport> {
     let total: ImportReport | undefined;
     let header: Buffer | undefined;
-    for await (const part of fileParts(input.path, input.partLines ?? IMPORT_PART_LINES)) {
+    const size = { lines: input.partLines ?? IMPORT_PART_LINES };
+    for await (const part of fileParts(input.path, size)) {
+      const sent = performance.now();
       let body = part.bytes;
       let firstRecordLine = part.firstLine;
       if (input.format === 'csv') {
@@ -215,6 +222,11 @@ export class HttpAdminClient implements AdminClient {
         });
       }
       total = total === undefined ? reportOf(doc) : mergeReports(total, reportOf(doc));
+      if (input.partLines === undefined) {
+        const seconds = Math.max(0.05, (performance.now() - sent) / 1000);
+        const lines = part.lastLine - part.firstLine + 1;
+        size.lines = Math.round(Math.min(200_000, Math.max(1000, (lines * PART_SECONDS) / seconds, size.lines / 2), size.lines * 4));
+      }
       input.onProgress?.(part.endOffset);
       if (!res.ok && input.checkOnly !== true) break;
     }
@@ -280,12 +292,12 @@ function mergeReports(a: ImportReport, b: ImportReport): ImportReport {
 }
 
 /**
- * A file in parts of at most `lines` lines, each cut after a line feed: its bytes, the numbers
+ * A file in parts of at most `size.lines` lines (read anew for each part), each cut after a line feed: its bytes, the numbers
  * of its first and last line, and the file offset where it ends. One part is held at a time.
  */
 async function* fileParts(
   path: string,
-  lines: number,
+  size: { lines: number },
 ): AsyncGenerator<{ bytes: Buffer; firstLine: number; lastLine: number; endOffset: number }> {
   let held: Buffer[] = [];
   let heldLength = 0;
@@ -295,7 +307,7 @@ async function* fileParts(
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     let start = 0;
     for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, nl + 1)) {
-      if (++count < lines) continue;
+      if (++count < size.lines) continue;
       held.push(chunk.subarray(start, nl + 1));
       heldLength += nl + 1 - start;
       offset += heldLength;

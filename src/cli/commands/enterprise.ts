@@ -110,7 +110,7 @@ export function registerEnterprise(program: Command, openDirect: OpenDirectAdmin
     .option('--format <format>', 'csv | jsonl (default: from the file name)')
     .option('--from-line <n>', 'resume: skip the records before this line (the resumeFromLine of a stopped import)')
     .option('--batch <n>', 'lines per transaction (default 5000)')
-    .option('--part-lines <n>', 'over HTTP: lines per request (default 100000)')
+    .option('--part-lines <n>', 'over HTTP: lines per request (default: sized to take about 15 s each)')
     .option('--check', 'validate the whole file (and look for USCCs already registered) without writing anything')
     .action(
       action(
