@@ -81,6 +81,11 @@ export async function runNationalBench(): Promise<Record<string, unknown>> {
       enterprises: imported.imported,
       seconds: round(importSeconds, 2),
       perSecond: Math.round(imported.imported / importSeconds),
+      // CPU time of the service process and of its PostgreSQL backends: on a shared machine the
+      // wall-clock rate depends on the load, this much less.
+      cpuSeconds: round(importCpu, 2),
+      perCpuSecond: Math.round(imported.imported / importCpu),
+      loadAverage1m: round(loadavg()[0]!, 2),
     };
     rmSync(activeFile);
 
