@@ -22,7 +22,7 @@ import { parseUscc } from './uscc.js';
  * commit) or not at all. The first batch holding a bad line is not committed and the import
  * stops there: the report names every bad line of that batch, `committedThroughLine` (every
  * record up to it is in) and `resumeFromLine` (the first line of the refused batch: fix the file
- * and run again with `fromLine`). Lines before `fromLine` are counted, not read. `checkOnly`
+ * and run again with `fromLine`). Lines before `fromLine` are counted, not parsed. `checkOnly`
  * reads the whole file, reports every bad line (including USCCs the database already holds)
  * and writes nothing.
  *
