@@ -65,6 +65,7 @@ export interface ImportOptions {
 }
 
 export interface ImportProgress {
+  /** Bytes of the input up to the end of the last line handled. */
   bytes: number;
   lines: number;
   imported: number;
@@ -130,7 +131,7 @@ async function* splitLines(
   firstLine: number,
   maxLineBytes: number,
   maxBytes: number,
-  counter: { bytes: number },
+  counter: { bytes: number; consumed: number },
 ): AsyncGenerator<RawLine> {
   let line = firstLine;
   let parts: Buffer[] = [];
@@ -148,6 +149,7 @@ async function* splitLines(
     while (start < buf.length) {
       const nl = buf.indexOf(10, start);
       const end = nl < 0 ? buf.length : nl;
+      counter.consumed += (nl < 0 ? end : nl + 1) - start;
       if (!skipping) {
         if (partLength + (end - start) > maxLineBytes + 1) {
           skipping = true;
@@ -328,7 +330,7 @@ export async function importEnterprises(
   const fromLine = options.fromLine ?? 1;
   const maxErrors = options.maxErrors ?? 100;
   const checkOnly = options.checkOnly === true;
-  const counter = { bytes: 0 };
+  const counter = { bytes: 0, consumed: 0 };
   const report: ImportReport = {
     format: options.format,
     complete: false,
@@ -433,7 +435,7 @@ export async function importEnterprises(
       report.resumeFromLine = first;
       stopped = true;
     }
-    options.onProgress?.({ bytes: counter.bytes, lines: lastLine, imported: report.imported });
+    options.onProgress?.({ bytes: counter.consumed, lines: lastLine, imported: report.imported });
   };
 
   let lastLine = (options.firstLine ?? 1) - 1;
