@@ -5,6 +5,7 @@ import { runAuditBench } from './audit.js';
 import { runBaseline } from './baseline.js';
 import { runCaBench } from './ca.js';
 import { runCrlBench } from './crl.js';
+import { runNationalBench } from './national.js';
 import { runEnvelopeBench } from './verify-envelope.js';
 import { runPathBench } from './verify-path.js';
 import { runReplayBench } from './replay.js';
@@ -23,6 +24,7 @@ const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Reco
   ca: runCaBench,
   crl: runCrlBench,
   envelope: runEnvelopeBench,
+  national: runNationalBench,
   path: runPathBench,
   replay: runReplayBench,
   submissions: runSubmissionsBench,
@@ -39,7 +41,14 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(await bench(baseline)));
     return;
   }
-  const wanted = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  // `--scale X` (the national benchmark's size, default 0.05) reaches the child as an environment variable.
+  const scaleAt = args.indexOf('--scale');
+  if (scaleAt >= 0) {
+    process.env['CHANCERY_BENCH_SCALE'] = args[scaleAt + 1];
+    args.splice(scaleAt, 2);
+  }
+  const wanted = args;
   const unknown = wanted.filter((w) => !(w in BENCHES) && w !== 'baseline');
   if (unknown.length > 0) {
     process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; known: baseline, ${Object.keys(BENCHES).join(', ')}\n`);
@@ -49,7 +58,8 @@ async function main(): Promise<void> {
   const baseline = await runBaseline();
   const results: Record<string, unknown> = { baseline };
   for (const name of Object.keys(BENCHES)) {
-    if (wanted.length > 0 && !wanted.includes(name)) continue;
+    // The national benchmark takes minutes and a PostgreSQL: only when named.
+    if (wanted.length > 0 ? !wanted.includes(name) : name === 'national') continue;
     process.stderr.write(`bench: ${name}…\n`);
     const output = execFileSync(process.execPath, [fileURLToPath(import.meta.url), CHILD, name], {
       env: { ...process.env, CHANCERY_BENCH_BASELINE: JSON.stringify(baseline) },

@@ -1,9 +1,11 @@
 import { openAudit, type AuditPart } from '../audit/open.js';
 import type { CertificateInfo } from '../ca/authority.js';
-import type { AdminClient } from '../client/admin.js';
+import { createReadStream } from 'node:fs';
+import type { AdminClient, EnterpriseImport } from '../client/admin.js';
 import { loadConfig } from '../config.js';
 import type { Database } from '../db/types.js';
 import { createLogger } from '../log.js';
+import type { ImportReport } from '../registry/import.js';
 import type { Enterprise, Officer } from '../registry/types.js';
 import { composeParts, type Parts } from './parts.js';
 import { openStorage } from './storage.js';
@@ -80,6 +82,22 @@ export class DirectAdminClient implements AdminClient {
   }
   async chainPem(): Promise<string> {
     return this.services.ca.chainPem;
+  }
+  importEnterprises(input: EnterpriseImport): Promise<ImportReport> {
+    const source = createReadStream(input.path, { highWaterMark: 1 << 20 });
+    return this.services.registry
+      .importEnterprises(
+        source,
+        {
+          format: input.format,
+          ...(input.fromLine === undefined ? {} : { fromLine: input.fromLine }),
+          ...(input.checkOnly === undefined ? {} : { checkOnly: input.checkOnly }),
+          ...(input.batchSize === undefined ? {} : { batchSize: input.batchSize }),
+          onProgress: (p) => input.onProgress?.(p.bytes),
+        },
+        this.actor,
+      )
+      .finally(() => source.destroy());
   }
   async close(): Promise<void> {
     this.services.stop();

@@ -174,6 +174,29 @@ const OPERATIONS: Record<string, Operation> = {
       'ERR_REGISTRY_ENTERPRISE_EXISTS',
     ],
   },
+  'POST /api/v1/enterprises/import': {
+    summary: 'Bulk import of enterprises (CSV with a header, or JSON Lines), streamed',
+    tag: 'registry',
+    access: ['admin'],
+    description:
+      'Columns uscc, name, division (optional), status (active|revoked|deregistered), revokedAt (RFC 3339), reason. Read in batches of `batch` lines, each committed with its audit entries or not at all; the import stops at the first batch with a bad line: the 422 problem lists the bad lines (line numbers of the original file, given `line`), committedThroughLine and resumeFromLine. `check=true` validates the whole body and writes nothing.',
+    query: [
+      {
+        name: 'line',
+        schema: { type: 'integer', minimum: 1 },
+        description: "the original file's number of the body's first record line (default 2 for CSV, 1 for JSON Lines)",
+      },
+      { name: 'fromLine', schema: { type: 'integer', minimum: 1 }, description: 'skip records on earlier lines (resume)' },
+      { name: 'batch', schema: { type: 'integer', minimum: 1, maximum: 50000 }, description: 'lines per transaction (default 5000)' },
+      { name: 'check', schema: { enum: ['true', 'false'] }, description: 'validate only' },
+    ],
+    body: {
+      required: true,
+      content: { 'text/csv': { type: 'string' }, 'application/x-ndjson': { type: 'string' } },
+    },
+    ok: { '200': { description: 'the import report (every line imported, or checked)', content: json({ type: 'object' }) } },
+    problems: ['ERR_REGISTRY_IMPORT_REJECTED', 'ERR_REGISTRY_IMPORT_TOO_LARGE', 'ERR_REGISTRY_INVALID'],
+  },
   'GET /api/v1/enterprises': {
     summary: 'List enterprises; `status=revoked` is the public revoked-enterprise list',
     tag: 'registry',

@@ -15,5 +15,17 @@ export type RegistryErrorCode =
   | 'ERR_REGISTRY_ENTERPRISE_NOT_FOUND'
   | 'ERR_REGISTRY_OFFICER_NOT_FOUND'
   /** The enterprise is revoked or deregistered: the operation needs an active one. */
-  | 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE';
+  | 'ERR_REGISTRY_ENTERPRISE_NOT_ACTIVE'
+  /** An import line is not a record: a CSV line with the wrong number of fields or an open quote, JSON that does not parse (a truncated line), a bad header. */
+  | 'ERR_REGISTRY_IMPORT_LINE_MALFORMED'
+  /** An import line is not UTF-8. */
+  | 'ERR_REGISTRY_IMPORT_ENCODING'
+  /** An import line is longer than the limit. */
+  | 'ERR_REGISTRY_IMPORT_LINE_TOO_LONG'
+  /** The same USCC twice in an import batch. */
+  | 'ERR_REGISTRY_IMPORT_DUPLICATE'
+  /** The import input is larger than the limit. */
+  | 'ERR_REGISTRY_IMPORT_TOO_LARGE'
+  /** An import stopped at a batch with bad records (the problem lists them and where to resume). */
+  | 'ERR_REGISTRY_IMPORT_REJECTED';
 export class RegistryError extends ChanceryError<RegistryErrorCode> {}

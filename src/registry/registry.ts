@@ -1,6 +1,8 @@
 import type { Append, AuditLog } from '../audit/types.js';
 import type { Queryable, Tx } from '../db/types.js';
 import { RegistryError } from './errors.js';
+import { parseName } from './fields.js';
+import { importEnterprises, type ImportOptions, type ImportReport } from './import.js';
 import { parseDivisionCode } from './jurisdiction.js';
 import {
   insertEnterprise,
@@ -212,6 +214,14 @@ export class Registry {
     return result;
   }
 
+  /**
+   * Bulk import of enterprises from CSV or JSON Lines bytes (see ./import.ts for the format and
+   * what is committed when): bad records come back in the report, never as a throw.
+   */
+  importEnterprises(source: AsyncIterable<Uint8Array>, options: ImportOptions, actor: string): Promise<ImportReport> {
+    return importEnterprises(this.deps, source, options, actor);
+  }
+
   /** Registers an officer. MUST refuse a duplicate id, an unknown role or a malformed jurisdiction. */
   async registerOfficer(input: OfficerRegistration, actor: string): Promise<Officer> {
     if (typeof input.id !== 'string' || !OFFICER_ID.test(input.id)) {
@@ -263,19 +273,6 @@ export class Registry {
     }
     return selectOfficers(this.deps.db, { ...(after === undefined ? {} : { after }), limit: parseLimit(options.limit) });
   }
-}
-
-/** A person's or organization's name: 1–`max` characters, no control characters, trimmed. */
-function parseName(value: unknown, field: string, max = 200): string {
-  if (typeof value !== 'string') throw new RegistryError('ERR_REGISTRY_INVALID', `${field} is required (a string)`, { detail: { field } });
-  const trimmed = value.normalize('NFC').trim();
-  // eslint-disable-next-line no-control-regex
-  if (trimmed.length === 0 || trimmed.length > max || /[\u0000-\u001f\u007f]/.test(trimmed)) {
-    throw new RegistryError('ERR_REGISTRY_INVALID', `${field} must be 1–${max} characters without control characters`, {
-      detail: { field },
-    });
-  }
-  return trimmed;
 }
 
 function parseLimit(value: unknown): number {

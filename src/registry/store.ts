@@ -43,6 +43,46 @@ export async function insertEnterprise(q: Queryable, e: Enterprise): Promise<Ent
   return rows[0] === undefined ? undefined : toEnterprise(rows[0]);
 }
 
+/** An enterprise as a bulk import inserts it (its check characters verified: never overridden). */
+export interface BulkEnterprise {
+  uscc: string;
+  name: string;
+  division: string;
+  status: EnterpriseStatus;
+  statusChangedAt: string | null;
+  statusReason: string | null;
+}
+
+/**
+ * Inserts many enterprises with one statement (one row per array element, through unnest), all
+ * registered at `registeredAt`; a USCC already registered is skipped. The number inserted.
+ */
+export async function insertEnterprisesBulk(q: Queryable, rows: readonly BulkEnterprise[], registeredAt: string): Promise<number> {
+  const { rowCount } = await q.query(
+    `INSERT INTO enterprises (uscc, name, division, status, check_overridden, registered_at, status_changed_at, status_reason)
+     SELECT u.uscc, u.name, u.division, u.status, false, $1::timestamptz, u.changed, u.reason
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[]) AS u(uscc, name, division, status, changed, reason)
+     ON CONFLICT (uscc) DO NOTHING`,
+    [
+      registeredAt,
+      rows.map((r) => r.uscc),
+      rows.map((r) => r.name),
+      rows.map((r) => r.division),
+      rows.map((r) => r.status),
+      rows.map((r) => r.statusChangedAt),
+      rows.map((r) => r.statusReason),
+    ],
+  );
+  return rowCount;
+}
+
+/** Which of these USCCs are registered. */
+export async function selectExistingUsccs(q: Queryable, usccs: readonly string[]): Promise<Set<string>> {
+  if (usccs.length === 0) return new Set();
+  const { rows } = await q.query<{ uscc: string }>('SELECT uscc FROM enterprises WHERE uscc = ANY($1::text[])', [usccs]);
+  return new Set(rows.map((r) => r.uscc));
+}
+
 /** `lock: 'update'` for a status change; `lock: 'share'` to hold the status steady while issuing. */
 export async function selectEnterprise(
   q: Queryable,
