@@ -69,10 +69,12 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     });
     await recordLoadedPolicies(audit.log, policies);
 
+    const metrics = new HttpMetrics({ processMetrics: true });
+    metrics.registry.registerMetric(parts.binding.divergences);
     const http = createApp({
       logger,
       version: VERSION,
-      metrics: new HttpMetrics({ processMetrics: true }),
+      metrics,
       readiness: async () => {
         try {
           return (await isMigrated(db)) ? { ready: true } : { ready: false, reason: 'database is not fully migrated' };

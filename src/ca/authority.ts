@@ -1,3 +1,4 @@
+import { bindRows, divergenceError, revocationsInLog, type StateBinding } from '../audit/binding.js';
 import type { Append, AuditLog, NewEntry } from '../audit/types.js';
 import { BatchQueue, succeeded } from '../batch.js';
 import { selectEnterprisesByUscc, selectOfficersById } from '../registry/store.js';
@@ -37,6 +38,7 @@ import {
   selectCrl,
   selectCrlNumber,
   selectRevocationState,
+  selectRevokedForCrl,
   type CertificateRow,
 } from './store.js';
 
@@ -88,6 +90,8 @@ export interface AuthorityDeps {
   now: () => Date;
   /** This service's public base URL (e.g. http://127.0.0.1:8080), once known. */
   baseUrl: () => string | undefined;
+  /** Revocation answers and CRLs are checked against the log (src/audit/binding.ts). */
+  binding?: StateBinding;
 }
 
 /** How stale a node's view of the revocation epoch may get (other nodes' revocations). */
@@ -109,6 +113,8 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   readonly #crlIssuers = new Map<CaId, CrlIssuer>();
   #epoch = 0;
   #epochCheckedAt = 0;
+  /** Certificates of the hierarchy, described by `ca.initialized` rather than by entries of their own. */
+  readonly #unlogged: Set<string>;
   #epochListeners: Array<() => void> = [];
   /**
    * Under load, issuance coalesces its database work: registry lookups into one query per batch,
@@ -138,7 +144,10 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
         let inserted = new Set<string>();
         await deps.audit.record(async (tx, append) => {
           inserted = await insertCertificatesIfCurrent(tx, items);
-          for (const item of items) if (inserted.has(item.row.serial)) await append(item.entry);
+          const bound = [];
+          for (const item of items)
+            if (inserted.has(item.row.serial)) bound.push({ subject: item.entry.subject, entry: await append(item.entry) });
+          await bindRows(tx, bound);
         });
         return items.map((item) => succeeded(inserted.has(item.row.serial)));
       },
@@ -146,7 +155,15 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     });
     const issuing = deps.hierarchy.issuing;
     this.#issuer = { name: issuing.subject, keyIdentifier: issuing.keyIdentifier, signer: issuing.signer, notAfter: issuing.notAfter };
-    this.#crlIssuer = { ca: ISSUING_CA, issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuing.signer };
+    const binding = deps.binding;
+    this.#crlIssuer = {
+      ca: ISSUING_CA,
+      issuerName: issuing.subject,
+      issuerKeyIdentifier: issuing.keyIdentifier,
+      signer: issuing.signer,
+      ...(binding === undefined ? {} : { entries: (tx: Tx, ca: CaId, at: Date) => crlEntries(tx, binding, ca, at) }),
+    };
+    this.#unlogged = new Set([deps.hierarchy.ocsp.serial, deps.hierarchy.seal.serial, deps.hierarchy.admin.serial]);
     this.#crlIssuers.set(ISSUING_CA, this.#crlIssuer);
     const root = deps.hierarchy.root;
     if (root.signer !== undefined)
@@ -400,7 +417,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
         });
       }
       const crlNumber = await publishCrl(tx, this.#crlIssuer, at);
-      await append({
+      const entry = await append({
         kind: 'certificate.revoked',
         actor,
         subject: `certificate:${serial}`,
@@ -413,6 +430,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
           ...(row.uscc === null ? {} : { uscc: row.uscc }),
         },
       });
+      await bindRows(tx, [{ subject: `certificate:${serial}`, entry }]);
       return toInfo(row, at);
     });
     this.revocationsCommitted();
@@ -425,14 +443,17 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     const serials = await markEnterpriseCertificatesRevoked(tx, uscc, when, REVOCATION_REASONS.cessationOfOperation);
     if (serials.length === 0) return serials;
     const crlNumber = await publishCrl(tx, this.#crlIssuer, when);
+    const bound = [];
     for (const serial of serials) {
-      await append({
+      const entry = await append({
         kind: 'certificate.revoked',
         actor,
         subject: `certificate:${serial}`,
         data: { serial, reason: 'cessationOfOperation', revokedAt: when.toISOString(), crlNumber, profile: 'enterprise-signing', uscc },
       });
+      bound.push({ subject: `certificate:${serial}`, entry });
     }
+    await bindRows(tx, bound);
     return serials;
   }
 
@@ -471,6 +492,33 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     }
     const state = await selectRevocationState(q, serial);
     if (state === undefined || state.issuer !== ISSUING_CA) return { status: 'unknown' };
+    // The row must agree with the log. Inside a caller's transaction (q given) the row may be bound
+    // to an entry of that same, uncommitted batch: the caller checked it on committed state first.
+    const binding = this.deps.binding;
+    if (binding !== undefined && q === this.deps.db) {
+      const [divergence] = await binding.check(q, [
+        {
+          kind: 'certificate',
+          state: {
+            serial,
+            revokedAt: state.revoked_at,
+            reason: state.revoked_at === null ? null : reasonName(state.revocation_reason ?? 0),
+          },
+          unlogged: this.#unlogged.has(serial),
+        },
+      ]);
+      if (divergence !== undefined) {
+        // What the log says is final: a certificate it says is revoked is revoked.
+        const entry = divergence.entry;
+        if (entry?.kind === 'certificate.revoked' && typeof entry.data['revokedAt'] === 'string')
+          return {
+            status: 'revoked',
+            revokedAt: new Date(entry.data['revokedAt']),
+            reason: parseRevocationReason(entry.data['reason']),
+          };
+        throw divergenceError(divergence);
+      }
+    }
     if (state.revoked_at !== null)
       return { status: 'revoked', revokedAt: state.revoked_at, reason: reasonName(state.revocation_reason ?? 0) };
     return { status: 'good' };
@@ -514,6 +562,42 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     }
     return signed;
   }
+}
+
+/**
+ * What a CRL lists: every revoked row of `ca`, and every certificate a `certificate.revoked`
+ * entry names even where its row says otherwise (reported, and listed as the log says).
+ */
+async function crlEntries(
+  tx: Tx,
+  binding: StateBinding,
+  ca: CaId,
+  at: Date,
+): Promise<Array<{ serial: string; revoked_at: Date; revocation_reason: number }>> {
+  const rows = await selectRevokedForCrl(tx, ca, at);
+  const bySerial = new Map(rows.map((r) => [r.serial, r]));
+  for (const logged of await revocationsInLog(tx, binding, ca, at)) {
+    const revokedAt = typeof logged.entry.data['revokedAt'] === 'string' ? new Date(logged.entry.data['revokedAt']) : undefined;
+    const reasonName = logged.entry.data['reason'];
+    if (revokedAt === undefined || Number.isNaN(revokedAt.getTime())) continue;
+    const reason = REVOCATION_REASONS[parseRevocationReason(reasonName)];
+    const row = bySerial.get(logged.serial);
+    if (row !== undefined && row.revoked_at.getTime() === revokedAt.getTime() && row.revocation_reason === reason) continue;
+    binding.report(
+      {
+        kind: 'certificate',
+        subject: `certificate:${logged.serial}`,
+        field: 'revokedAt',
+        row: logged.row.revokedAt?.toISOString() ?? null,
+        log: revokedAt.toISOString(),
+        entry: logged.entry,
+        logIndex: logged.logIndex,
+      },
+      { serial: logged.serial, revokedAt: logged.row.revokedAt?.toISOString() ?? null, reason: logged.row.reason },
+    );
+    bySerial.set(logged.serial, { serial: logged.serial, revoked_at: revokedAt, revocation_reason: reason });
+  }
+  return [...bySerial.values()].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0));
 }
 
 type HolderReference = { kind: 'enterprise'; uscc: string } | { kind: 'officer'; id: string } | { kind: 'named'; name: string };

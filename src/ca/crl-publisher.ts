@@ -42,6 +42,8 @@ export interface CrlIssuer {
   issuerName: Buffer;
   issuerKeyIdentifier: Buffer;
   signer: Signer;
+  /** Which certificates the CRL lists; default every revoked row of `ca` still within its validity. */
+  entries?: (tx: Tx, ca: CaId, at: Date) => Promise<Array<{ serial: string; revoked_at: Date; revocation_reason: number }>>;
 }
 
 /**
@@ -52,13 +54,13 @@ export interface CrlIssuer {
  * the number continues after it.
  */
 export async function publishCrl(tx: Tx, issuer: CrlIssuer, at: Date): Promise<number> {
-  const { ca, ...signing } = issuer;
+  const { ca, entries = selectRevokedForCrl, ...signing } = issuer;
   for (let attempt = 0; ; attempt++) {
     const current = await selectCrl(tx, ca, { forUpdate: true });
     const number = (current?.number ?? 0) + 1;
     const thisUpdate = new Date(Math.floor(at.getTime() / 1000) * 1000);
     const nextUpdate = new Date(thisUpdate.getTime() + CRL_SCHEDULE[ca].validityMs);
-    const revoked = await selectRevokedForCrl(tx, ca, thisUpdate);
+    const revoked = await entries(tx, ca, thisUpdate);
     const der = await buildCrl({
       ...signing,
       number,

@@ -1,13 +1,15 @@
+import { divergenceError, subjectOfRow, type StateBinding } from '../audit/binding.js';
 import { AuditError } from '../audit/errors.js';
 import type { Append, AppendedEntry, AuditLog, JsonValue } from '../audit/types.js';
 import { BatchQueue, failed, succeeded, type Outcome } from '../batch.js';
-import type { Tx } from '../db/types.js';
+import type { Queryable, Tx } from '../db/types.js';
 import type { LoadedPolicy } from '../policy/policy.js';
 import { reject, type Rejection } from './rejection.js';
 import type { ReceiptSigner } from './receipts.js';
 import {
   insertSubmissions,
   iso,
+  selectBoundStanding,
   selectSubmissionContexts,
   type NewSubmission,
   type NewTransition,
@@ -60,6 +62,8 @@ export class SubmissionWriter {
     private readonly receipts: ReceiptSigner,
     private readonly newId: () => string,
     private readonly subjectOf: (id: string) => string,
+    /** Where the rows decisions rely on are checked against the log first (absent: not checked). */
+    private readonly standing?: { db: Queryable; binding: StateBinding },
     maxBatch = 128,
   ) {
     this.#batches = new BatchQueue<PreparedSubmission, WriteOutcome>({
@@ -83,7 +87,14 @@ export class SubmissionWriter {
    * batch did not cure, each of its submissions is tried alone, so that one bad submission fails
    * only itself. A closed or overloaded log fails the whole batch.
    */
-  async #writeBatch(items: readonly PreparedSubmission[]): Promise<Array<Outcome<WriteOutcome>>> {
+  async #writeBatch(all: readonly PreparedSubmission[]): Promise<Array<Outcome<WriteOutcome>>> {
+    const refused = await this.#checkStanding(all);
+    if (refused.size > 0) {
+      const rest = all.filter((_, i) => !refused.has(i));
+      const decided = rest.length === 0 ? [] : await this.#writeBatch(rest);
+      return all.map((_, i) => (refused.has(i) ? failed(refused.get(i)) : decided.shift()!));
+    }
+    const items = all;
     try {
       const outcomes = await this.audit.record((tx, append) => this.#decide(items, tx, append), { retryOnUniqueViolation: true });
       return outcomes.map(succeeded);
@@ -97,6 +108,34 @@ export class SubmissionWriter {
       for (const item of items) alone.push(...(await this.#writeBatch([item]).catch((single: unknown) => [failed(single)])));
       return alone;
     }
+  }
+
+  /**
+   * The registry and CA rows the decisions will read (the applicant's status, the signer
+   * certificate's revocation) must agree with the log. Checked on committed state before the
+   * batch's transaction, outside the log's serialized section (one read for the rows, one for
+   * their entries): the submissions whose rows disagree fail with ERR_STATE_DIVERGES_FROM_LOG.
+   */
+  async #checkStanding(items: readonly PreparedSubmission[]): Promise<Map<number, Error>> {
+    if (this.standing === undefined) return new Map();
+    const { db, binding } = this.standing;
+    const rows = await selectBoundStanding(
+      db,
+      [...new Set(items.map((p) => p.applicant))],
+      [...new Set(items.flatMap((p) => (p.signerSerial === null ? [] : [p.signerSerial])))],
+    );
+    const refused = new Map<number, Error>();
+    const divergences = await binding.check(db, rows);
+    for (const [r, divergence] of divergences.entries()) {
+      if (divergence === undefined) continue;
+      const row = rows[r]!;
+      const subject = subjectOfRow(row);
+      for (const [i, p] of items.entries()) {
+        if (subject === `enterprise:${p.applicant}` || subject === `certificate:${p.signerSerial ?? ''}`)
+          refused.set(i, divergenceError(divergence));
+      }
+    }
+    return refused;
   }
 
   async #decide(items: readonly PreparedSubmission[], tx: Tx, append: Append): Promise<WriteOutcome[]> {
