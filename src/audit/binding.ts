@@ -30,8 +30,8 @@ import type { JsonValue } from './types.js';
  *   JSON) and the policy.
  * - certificate: `certificate.issued` ⇒ not revoked; `certificate.revoked` ⇒ revoked at
  *   `revokedAt` for `reason`.
- * - enterprise: `enterprise.registered` ⇒ active; `.revoked` / `.deregistered` ⇒ that status,
- *   with its reason.
+ * - enterprise: `enterprise.registered` ⇒ active under its registered name; `.revoked` /
+ *   `.deregistered` ⇒ that status, with its reason.
  * - officer: `officer.registered` ⇒ name, authority, role and jurisdiction.
  */
 
@@ -61,6 +61,8 @@ export interface EnterpriseState {
   uscc: string;
   status: string;
   reason: string | null;
+  /** The registered name (compared with `enterprise.registered`), where the row was read with it. */
+  name?: string;
 }
 
 export interface OfficerState {
@@ -148,6 +150,36 @@ export class StateBinding {
    * what to refuse.
    */
   async check(q: Queryable, rows: readonly BoundRow[]): Promise<Array<Divergence | undefined>> {
+    return this.#check(q, rows, true);
+  }
+
+  /**
+   * Reads rows with `read` and checks them; when one disagrees, reads and checks once more before
+   * reporting: a transition that committed between the read of the rows and the read of their
+   * entries (a countersignature, a revocation) is not a divergence. The value and the divergences
+   * of the last read.
+   */
+  async recheck<T>(
+    q: Queryable,
+    read: () => Promise<T>,
+    rowsOf: (value: T) => BoundRow[],
+  ): Promise<{ value: T; divergences: Array<Divergence | undefined> }> {
+    const value = await read();
+    const divergences = await this.#check(q, rowsOf(value), false);
+    if (divergences.every((d) => d === undefined)) return { value, divergences };
+    const again = await read();
+    return { value: again, divergences: await this.#check(q, rowsOf(again), true) };
+  }
+
+  /** `recheck`, throwing ERR_STATE_DIVERGES_FROM_LOG for the first row that still disagrees. */
+  async verified<T>(q: Queryable, read: () => Promise<T>, rowsOf: (value: T) => BoundRow[]): Promise<T> {
+    const { value, divergences } = await this.recheck(q, read, rowsOf);
+    const first = divergences.find((d) => d !== undefined);
+    if (first !== undefined) throw divergenceError(first);
+    return value;
+  }
+
+  async #check(q: Queryable, rows: readonly BoundRow[], report: boolean): Promise<Array<Divergence | undefined>> {
     if (rows.length === 0) return [];
     const subjects = rows.map(subjectOfRow);
     // The entry bytes come back only for leaf hashes not cached (the cache is keyed by leaf hash).
@@ -166,7 +198,7 @@ export class StateBinding {
     return rows.map((row, i) => {
       const found = latest[i]!;
       const divergence = this.#compare(row, subjects[i]!, found);
-      if (divergence !== undefined) this.#report(divergence, row);
+      if (divergence !== undefined && report) this.#report(divergence, row);
       return divergence;
     });
   }
@@ -333,6 +365,7 @@ function enterpriseMismatch(e: EnterpriseState, entry: Entry): Mismatch {
   return (
     differ('uscc', e.uscc, str(entry.data, 'uscc') ?? e.uscc) ??
     differ('status', e.status, status) ??
+    (e.name === undefined || str(entry.data, 'name') === undefined ? undefined : differ('name', e.name, str(entry.data, 'name'))) ??
     (status === 'active' ? undefined : differ('reason', e.reason, str(entry.data, 'reason') ?? e.reason))
   );
 }

@@ -1,4 +1,4 @@
-import { bindRows, divergenceError, revocationsInLog, type StateBinding } from '../audit/binding.js';
+import { bindRows, divergenceError, revocationsInLog, type BoundRow, type StateBinding } from '../audit/binding.js';
 import type { Append, AuditLog, NewEntry } from '../audit/types.js';
 import { BatchQueue, succeeded } from '../batch.js';
 import { selectEnterprisesByUscc, selectOfficersById } from '../registry/store.js';
@@ -394,7 +394,13 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     const serial = parseSerial(serialInput);
     const row = await selectCertificate(this.deps.db, serial);
     if (row === undefined) throw notFound(serial);
-    return toInfo(row, this.deps.now());
+    const info = toInfo(row, this.deps.now());
+    if (this.deps.binding === undefined || row.issuer !== ISSUING_CA) return info;
+    // Served as the log has it: revoked where the log says so (a row that disagrees otherwise is refused).
+    const status = await this.certificateStatus(serial);
+    if (status.status === 'revoked' && info.status !== 'revoked')
+      return { ...info, status: 'revoked', revokedAt: status.revokedAt.toISOString(), revocationReason: status.reason };
+    return info;
   }
 
   /**
@@ -490,23 +496,26 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     } catch {
       return { status: 'unknown' };
     }
-    const state = await selectRevocationState(q, serial);
-    if (state === undefined || state.issuer !== ISSUING_CA) return { status: 'unknown' };
+    const binding = this.deps.binding;
     // The row must agree with the log. Inside a caller's transaction (q given) the row may be bound
     // to an entry of that same, uncommitted batch: the caller checked it on committed state first.
-    const binding = this.deps.binding;
-    if (binding !== undefined && q === this.deps.db) {
-      const [divergence] = await binding.check(q, [
-        {
-          kind: 'certificate',
-          state: {
-            serial,
-            revokedAt: state.revoked_at,
-            reason: state.revoked_at === null ? null : reasonName(state.revocation_reason ?? 0),
-          },
-          unlogged: this.#unlogged.has(serial),
-        },
-      ]);
+    const checked = binding !== undefined && q === this.deps.db;
+    const rowOf = (s: Awaited<ReturnType<typeof selectRevocationState>>): BoundRow[] =>
+      s === undefined || s.issuer !== ISSUING_CA
+        ? []
+        : [
+            {
+              kind: 'certificate',
+              state: { serial, revokedAt: s.revoked_at, reason: s.revoked_at === null ? null : reasonName(s.revocation_reason ?? 0) },
+              unlogged: this.#unlogged.has(serial),
+            },
+          ];
+    const { value: state, divergences } = checked
+      ? await binding.recheck(q, () => selectRevocationState(q, serial), rowOf)
+      : { value: await selectRevocationState(q, serial), divergences: [] };
+    if (state === undefined || state.issuer !== ISSUING_CA) return { status: 'unknown' };
+    {
+      const divergence = divergences[0];
       if (divergence !== undefined) {
         // What the log says is final: a certificate it says is revoked is revoked.
         const entry = divergence.entry;

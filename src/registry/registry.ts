@@ -117,7 +117,7 @@ export class Registry {
 
   /** The enterprise, or ERR_REGISTRY_ENTERPRISE_NOT_FOUND. */
   async getEnterprise(uscc: string, q: Queryable = this.deps.db): Promise<Enterprise> {
-    const found = await selectEnterprise(q, uscc);
+    const found = await this.verifiedEnterprise(uscc, q);
     if (found === undefined) {
       throw new RegistryError('ERR_REGISTRY_ENTERPRISE_NOT_FOUND', `no enterprise with USCC ${uscc} is registered`, { detail: { uscc } });
     }
@@ -148,13 +148,14 @@ export class Registry {
     };
     const binding = this.deps.binding;
     if (binding === undefined) return selectEnterprises(this.deps.db, filter);
-    const page = await selectEnterprises(this.deps.db, filter);
-    await binding.assert(
+    const page = await binding.verified(
       this.deps.db,
-      page.map((e) => ({
-        kind: 'enterprise' as const,
-        state: { uscc: e.uscc, status: e.status, reason: e.statusReason },
-      })),
+      () => selectEnterprises(this.deps.db, filter),
+      (page) =>
+        page.map((e) => ({
+          kind: 'enterprise' as const,
+          state: { uscc: e.uscc, status: e.status, reason: e.statusReason, name: e.name },
+        })),
     );
     if (status === 'revoked') {
       // The revoked list must hold every enterprise the log says was revoked, whatever its row says.
@@ -183,10 +184,11 @@ export class Registry {
   async verifiedEnterprise(uscc: string, q: Queryable = this.deps.db): Promise<Enterprise | undefined> {
     const binding = this.deps.binding;
     if (binding === undefined) return this.findEnterprise(uscc, q);
-    const found = await selectEnterprise(q, uscc);
-    if (found === undefined) return undefined;
-    await binding.assert(q, [{ kind: 'enterprise', state: { uscc, status: found.status, reason: found.statusReason } }]);
-    return found;
+    return binding.verified(
+      q,
+      () => selectEnterprise(q, uscc),
+      (e) => (e === undefined ? [] : [{ kind: 'enterprise', state: { uscc, status: e.status, reason: e.statusReason, name: e.name } }]),
+    );
   }
 
   /** The officer, checked against its `officer.registered` entry (ERR_STATE_DIVERGES_FROM_LOG when they disagree). */

@@ -1,4 +1,4 @@
-import { approvalDigest, divergenceError, type StateBinding } from '../audit/binding.js';
+import { approvalDigest, divergenceError, type BoundRow, type StateBinding } from '../audit/binding.js';
 import type { AppendedEntry, AuditLog } from '../audit/types.js';
 import { AuthError } from '../auth/errors.js';
 import type { Principal } from '../auth/principal.js';
@@ -312,7 +312,7 @@ export class SubmissionService {
       await this.deps.recordDenial('ERR_AUTH_FORBIDDEN', reason, caller.actor, context);
       throw new AuthError('ERR_AUTH_FORBIDDEN', reason);
     }
-    const rows = await selectPage(this.deps.db, {
+    const page = {
       ...(status === undefined ? {} : { status }),
       ...(after === undefined ? {} : { after }),
       limit,
@@ -323,24 +323,26 @@ export class SubmissionService {
             ...(status === 'pending' ? { actionableBy: { role: scope.role, officerId: scope.officerId } } : {}),
           }
         : {}),
-    });
+    };
     // A listed row is a served row: it must agree with the log (status, step, digests, approval).
-    await this.deps.binding.assert(
+    const rows = await this.deps.binding.verified(
       this.deps.db,
-      rows.map((r) => ({
-        kind: 'submission' as const,
-        state: {
-          id: r.id,
-          status: r.status,
-          nextStep: r.nextStep?.index ?? null,
-          applicant: r.applicant,
-          documentSha256: r.bound.documentSha256,
-          envelopeSha256: r.bound.envelopeSha256,
-          currentEnvelopeSha256: undefined,
-          approvalSha256: approvalDigest(r.bound.approval),
-          policy: r.bound.policy,
-        },
-      })),
+      () => selectPage(this.deps.db, page),
+      (rows) =>
+        rows.map((r) => ({
+          kind: 'submission' as const,
+          state: {
+            id: r.id,
+            status: r.status,
+            nextStep: r.nextStep?.index ?? null,
+            applicant: r.applicant,
+            documentSha256: r.bound.documentSha256,
+            envelopeSha256: r.bound.envelopeSha256,
+            currentEnvelopeSha256: undefined,
+            approvalSha256: approvalDigest(r.bound.approval),
+            policy: r.bound.policy,
+          },
+        })),
     );
     const next = rows.length === limit ? String(rows[rows.length - 1]!.cursor) : null;
     return { items: rows.map(({ cursor: _cursor, bound: _bound, ...summary }) => summary), next };
@@ -528,32 +530,18 @@ export class SubmissionService {
   }
 
   async #load(id: string): Promise<SubmissionRecord> {
-    const submission = isSubmissionId(id) ? await selectSubmission(this.deps.db, id) : undefined;
+    const submission = isSubmissionId(id) ? await this.#loadBound(id) : undefined;
     if (submission === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', `no submission with id ${id.slice(0, 64)}`);
-    await this.#checkBound(submission);
     return submission;
   }
 
-  /** ERR_STATE_DIVERGES_FROM_LOG unless the record agrees with its latest log entry. */
-  async #checkBound(s: SubmissionRecord): Promise<void> {
-    const original = sha256Hex(s.originalEnvelope);
-    await this.deps.binding.assert(this.deps.db, [
-      {
-        kind: 'submission',
-        state: {
-          id: s.id,
-          status: s.status,
-          nextStep: s.nextStep,
-          applicant: s.applicant,
-          documentSha256: s.documentSha256,
-          // The bytes countersignatures are added to, not only the digest column beside them.
-          envelopeSha256: original === s.envelopeSha256 ? original : `${s.envelopeSha256} (stored bytes: ${original})`,
-          currentEnvelopeSha256: sha256Hex(s.envelope),
-          approvalSha256: approvalDigest(s.approval),
-          policy: s.policy,
-        },
-      },
-    ]);
+  /** The record, checked against its latest log entry (ERR_STATE_DIVERGES_FROM_LOG when they disagree). */
+  #loadBound(id: string): Promise<SubmissionRecord | undefined> {
+    return this.deps.binding.verified(
+      this.deps.db,
+      () => selectSubmission(this.deps.db, id),
+      (s) => (s === undefined ? [] : [boundRowOf(s)]),
+    );
   }
 
   /** The officers who countersigned the submission so far (they may read it wherever it is). */
@@ -570,8 +558,7 @@ export class SubmissionService {
   }
 
   async #existing(id: string, caller: Principal | undefined, context: RequestContext): Promise<TransitionResult> {
-    const submission = (await selectSubmission(this.deps.db, id))!;
-    await this.#checkBound(submission);
+    const submission = (await this.#loadBound(id))!;
     await this.#checkSubmitter(caller, submission.applicant, context);
     const latest = (await selectReceipt(this.deps.db, id))!;
     const summary = summaryOf(submission);
@@ -598,6 +585,26 @@ export class SubmissionService {
       leafHash: entry.leafHash,
     });
   }
+}
+
+/** What a submission record is checked against its log entry with. */
+function boundRowOf(s: SubmissionRecord): BoundRow {
+  const original = sha256Hex(s.originalEnvelope);
+  return {
+    kind: 'submission',
+    state: {
+      id: s.id,
+      status: s.status,
+      nextStep: s.nextStep,
+      applicant: s.applicant,
+      documentSha256: s.documentSha256,
+      // The bytes countersignatures are added to, not only the digest column beside them.
+      envelopeSha256: original === s.envelopeSha256 ? original : `${s.envelopeSha256} (stored bytes: ${original})`,
+      currentEnvelopeSha256: sha256Hex(s.envelope),
+      approvalSha256: approvalDigest(s.approval),
+      policy: s.policy,
+    },
+  };
 }
 
 /** The audit subject of a submission: its entries form their own chain (`subjectPrev`). */

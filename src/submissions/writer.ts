@@ -119,13 +119,14 @@ export class SubmissionWriter {
   async #checkStanding(items: readonly PreparedSubmission[]): Promise<Map<number, Error>> {
     if (this.standing === undefined) return new Map();
     const { db, binding } = this.standing;
-    const rows = await selectBoundStanding(
+    const usccs = [...new Set(items.map((p) => p.applicant))];
+    const serials = [...new Set(items.flatMap((p) => (p.signerSerial === null ? [] : [p.signerSerial])))];
+    const { value: rows, divergences } = await binding.recheck(
       db,
-      [...new Set(items.map((p) => p.applicant))],
-      [...new Set(items.flatMap((p) => (p.signerSerial === null ? [] : [p.signerSerial])))],
+      () => selectBoundStanding(db, usccs, serials),
+      (rows) => rows,
     );
     const refused = new Map<number, Error>();
-    const divergences = await binding.check(db, rows);
     for (const [r, divergence] of divergences.entries()) {
       if (divergence === undefined) continue;
       const row = rows[r]!;

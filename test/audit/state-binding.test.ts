@@ -247,4 +247,14 @@ describe.each(drivers())('state that disagrees with the log is caught, on $name'
     await expect(ChanceryClient.login(w.url, holder.signer, holder.chain)).rejects.toThrow();
     await expectNotAccepted(await signCmsWith(holder, annualDocument(uscc)));
   });
+
+  it('refuses an officer whose registered role or jurisdiction was changed: no login, and an enterprise renamed behind the log is refused too', async () => {
+    await tamper(`UPDATE officers SET jurisdiction = '440000', role = 'approver' WHERE id = $1`, [w.outsider.id]);
+    await expectCode(() => ChanceryClient.login(w.url, w.outsider.signer, w.outsider.chain), 'ERR_STATE_DIVERGES_FROM_LOG');
+    // The registered name is what the CA writes into the enterprise's next certificate.
+    await tamper(`UPDATE enterprises SET name = 'Someone Else Co Ltd' WHERE uscc = $1`, [w.b.uscc]);
+    expect(await problemOf(await w.admin.fetch('GET', `/api/v1/enterprises/${w.b.uscc}`))).toEqual(DIVERGES);
+    await tamper(`UPDATE enterprises SET name = 'Shanghai Huangpu Trading Co Ltd' WHERE uscc = $1`, [w.b.uscc]);
+    expect((await w.admin.fetch('GET', `/api/v1/enterprises/${w.b.uscc}`)).status).toBe(200);
+  });
 });
