@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runAuditBench } from './audit.js';
 import { runBaseline } from './baseline.js';
+import { runBindingBench } from './binding.js';
 import { runCaBench } from './ca.js';
 import { runEnvelopeBench } from './verify-envelope.js';
 import { runPathBench } from './verify-path.js';
@@ -17,6 +18,7 @@ import { runSubmissionsBench } from './submissions.js';
  */
 const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Record<string, unknown>>> = {
   audit: runAuditBench,
+  binding: runBindingBench,
   ca: runCaBench,
   envelope: runEnvelopeBench,
   path: runPathBench,
