@@ -218,6 +218,84 @@ export class StateBinding {
     if (first !== undefined) throw divergenceError(first);
   }
 
+  /**
+   * The rows a new submission is decided on — its applicant's enterprise row, its signer's
+   * certificate row — read together with their bindings and latest entries in one statement
+   * (the submission hot path), checked as `recheck` does: read again before a divergence is
+   * reported. `reasonName` maps a stored RFC 5280 reason code to its name.
+   */
+  async checkStanding(
+    q: Queryable,
+    usccs: readonly string[],
+    serials: readonly string[],
+    reasonName: (code: number) => string,
+  ): Promise<Divergence[]> {
+    if (usccs.length === 0 && serials.length === 0) return [];
+    const first = await this.#standing(q, usccs, serials, reasonName, false);
+    if (first.length === 0) return first;
+    return this.#standing(q, usccs, serials, reasonName, true);
+  }
+
+  async #standing(
+    q: Queryable,
+    usccs: readonly string[],
+    serials: readonly string[],
+    reasonName: (code: number) => string,
+    report: boolean,
+  ): Promise<Divergence[]> {
+    if (!this.#enabled) return [];
+    const subjects = [...usccs.map((u) => `enterprise:${u}`), ...serials.map((s) => `certificate:${s}`)];
+    const known = subjects.map((subject) => {
+      const leaf = this.#leafOf.get(subject);
+      return leaf !== undefined && this.#entries.has(leaf) ? Buffer.from(leaf, 'hex') : null;
+    });
+    const { rows } = await q.query<
+      Latest & {
+        subject: string;
+        kind: 'enterprise' | 'certificate';
+        key: string;
+        status: string | null;
+        reason: string | null;
+        name: string | null;
+        revoked_at: Date | string | null;
+        revocation_reason: number | null;
+      }
+    >(
+      `WITH r AS (
+         SELECT 'enterprise:' || uscc AS subject, 'enterprise' AS kind, uscc AS key, status, status_reason AS reason, name,
+                NULL::timestamptz AS revoked_at, NULL::smallint AS revocation_reason
+           FROM enterprises WHERE uscc = ANY($1::text[])
+         UNION ALL
+         SELECT 'certificate:' || serial, 'certificate', serial, NULL, NULL, NULL, revoked_at, revocation_reason
+           FROM certificates WHERE serial = ANY($2::text[]))
+       SELECT r.*, b.log_index, b.log_leaf, e.seq, e.leaf_hash, CASE WHEN e.leaf_hash = k.known THEN NULL ELSE e.entry END AS entry
+         FROM r
+         JOIN unnest($3::text[], $4::bytea[]) AS k (subject, known) ON k.subject = r.subject
+         LEFT JOIN log_bindings b ON b.subject = r.subject
+         LEFT JOIN LATERAL (SELECT seq, leaf_hash, entry FROM audit_entries WHERE subject = r.subject ORDER BY seq DESC LIMIT 1) e ON true`,
+      [usccs, serials, subjects, known],
+    );
+    const out: Divergence[] = [];
+    for (const r of rows) {
+      const row: BoundRow =
+        r.kind === 'enterprise'
+          ? { kind: 'enterprise', state: { uscc: r.key, status: r.status!, reason: r.reason, name: r.name! } }
+          : {
+              kind: 'certificate',
+              state: {
+                serial: r.key,
+                revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at),
+                reason: r.revocation_reason === null ? null : reasonName(r.revocation_reason),
+              },
+            };
+      const divergence = this.#compare(row, r.subject, r);
+      if (divergence === undefined) continue;
+      if (report) this.#report(divergence, row);
+      out.push(divergence);
+    }
+    return out;
+  }
+
   /** Reports a divergence found by a caller's own comparison with the log (e.g. the CRL's). */
   report(divergence: Divergence, row: unknown): void {
     this.#report(divergence, row);

@@ -1,6 +1,4 @@
 import { sha256Hex } from '../crypto/digest.js';
-import type { BoundRow } from '../audit/binding.js';
-import { reasonName } from '../ca/reasons.js';
 import type { Queryable } from '../db/types.js';
 import type { ApprovalStep } from '../policy/policy.js';
 import type { Decision } from '../verify/cms-attributes.js';
@@ -327,36 +325,6 @@ export async function selectSubmissionContexts(q: Queryable, keys: readonly Cont
     enterpriseChangedAt: r.status_changed_at,
     signerRevokedAt: r.revoked_at,
   }));
-}
-
-/** The registry and CA rows a batch of new submissions is decided on, with their log bindings (checked before the batch). */
-export async function selectBoundStanding(q: Queryable, usccs: readonly string[], serials: readonly string[]): Promise<BoundRow[]> {
-  const { rows } = await q.query<{
-    kind: 'enterprise' | 'certificate';
-    key: string;
-    status: string | null;
-    reason: string | null;
-    revoked_at: Date | string | null;
-    revocation_reason: number | null;
-  }>(
-    `SELECT 'enterprise' AS kind, uscc AS key, status, status_reason AS reason, NULL::timestamptz AS revoked_at, NULL::smallint AS revocation_reason
-       FROM enterprises WHERE uscc = ANY($1::text[])
-     UNION ALL
-     SELECT 'certificate', serial, NULL, NULL, revoked_at, revocation_reason FROM certificates WHERE serial = ANY($2::text[])`,
-    [usccs, serials],
-  );
-  return rows.map((r): BoundRow => {
-    return r.kind === 'enterprise'
-      ? { kind: 'enterprise', state: { uscc: r.key, status: r.status!, reason: r.reason } }
-      : {
-          kind: 'certificate',
-          state: {
-            serial: r.key,
-            revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at),
-            reason: r.revocation_reason === null ? null : reasonName(r.revocation_reason),
-          },
-        };
-  });
 }
 
 const COLUMNS = `id, n, applicant, application_id, division, document_type, policy_id, policy_version, policy_sha256, format, status, envelope_sha256,

@@ -1,4 +1,5 @@
-import { divergenceError, subjectOfRow, type StateBinding } from '../audit/binding.js';
+import { divergenceError, type StateBinding } from '../audit/binding.js';
+import { reasonName } from '../ca/reasons.js';
 import { AuditError } from '../audit/errors.js';
 import type { Append, AppendedEntry, AuditLog, JsonValue } from '../audit/types.js';
 import { BatchQueue, failed, succeeded, type Outcome } from '../batch.js';
@@ -9,7 +10,6 @@ import type { ReceiptSigner } from './receipts.js';
 import {
   insertSubmissions,
   iso,
-  selectBoundStanding,
   selectSubmissionContexts,
   type NewSubmission,
   type NewTransition,
@@ -113,7 +113,7 @@ export class SubmissionWriter {
   /**
    * The registry and CA rows the decisions will read (the applicant's status, the signer
    * certificate's revocation) must agree with the log. Checked on committed state before the
-   * batch's transaction, outside the log's serialized section (one read for the rows, one for
+   * batch's transaction, outside the log's serialized section (one statement for the rows and
    * their entries): the submissions whose rows disagree fail with ERR_STATE_DIVERGES_FROM_LOG.
    */
   async #checkStanding(items: readonly PreparedSubmission[]): Promise<Map<number, Error>> {
@@ -121,18 +121,10 @@ export class SubmissionWriter {
     const { db, binding } = this.standing;
     const usccs = [...new Set(items.map((p) => p.applicant))];
     const serials = [...new Set(items.flatMap((p) => (p.signerSerial === null ? [] : [p.signerSerial])))];
-    const { value: rows, divergences } = await binding.recheck(
-      db,
-      () => selectBoundStanding(db, usccs, serials),
-      (rows) => rows,
-    );
     const refused = new Map<number, Error>();
-    for (const [r, divergence] of divergences.entries()) {
-      if (divergence === undefined) continue;
-      const row = rows[r]!;
-      const subject = subjectOfRow(row);
+    for (const divergence of await binding.checkStanding(db, usccs, serials, reasonName)) {
       for (const [i, p] of items.entries()) {
-        if (subject === `enterprise:${p.applicant}` || subject === `certificate:${p.signerSerial ?? ''}`)
+        if (divergence.subject === `enterprise:${p.applicant}` || divergence.subject === `certificate:${p.signerSerial ?? ''}`)
           refused.set(i, divergenceError(divergence));
       }
     }
