@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runAuditBench } from './audit.js';
 import { runBaseline } from './baseline.js';
+import { runBindingBench } from './binding.js';
 import { runCaBench } from './ca.js';
 import { runCrlBench } from './crl.js';
 import { runNationalBench } from './national.js';
@@ -21,6 +22,7 @@ import { runTsaBench } from './tsa.js';
  */
 const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Record<string, unknown>>> = {
   audit: runAuditBench,
+  binding: runBindingBench,
   ca: runCaBench,
   crl: runCrlBench,
   envelope: runEnvelopeBench,

@@ -1,5 +1,7 @@
+import { StateBinding } from '../audit/binding.js';
 import type { AuditLog } from '../audit/types.js';
 import { AuthService } from '../auth/auth-service.js';
+import { AuthError } from '../auth/errors.js';
 import { CertificateAuthority } from '../ca/authority.js';
 import { caUrls } from '../ca/crl-publisher.js';
 import { CaError } from '../ca/errors.js';
@@ -45,6 +47,8 @@ export interface Parts {
   timeStamper: TimeStamper;
   /** Present when the policies were given: the submission workflow. */
   submissions: SubmissionService | undefined;
+  /** Checks decision-bearing rows against the log entries that made them (its counter goes on /metrics). */
+  binding: StateBinding;
   /** True when this start made the hierarchy (an empty data dir and database). */
   initialized: boolean;
   /** Stops the CRL refresh timer. */
@@ -102,6 +106,10 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
         : `the ${c.certificate} certificate expires in ${c.daysLeft} days and nothing renews it`,
     );
   }
+  // CHANCERY_BENCH_UNCHECKED_STATE=1 turns the checks off, for the benchmark that measures them only.
+  const unchecked = process.env['CHANCERY_BENCH_UNCHECKED_STATE'] === '1';
+  if (unchecked) options.logger.warn('CHANCERY_BENCH_UNCHECKED_STATE=1: rows are NOT checked against the log (benchmark only)');
+  const binding = new StateBinding({ logger: options.logger, enabled: !unchecked });
   const ca = new CertificateAuthority({
     db: options.db,
     audit: options.audit,
@@ -110,8 +118,9 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
     hierarchy,
     now,
     baseUrl: options.baseUrl,
+    binding,
   });
-  const registry = new Registry({ db: options.db, audit: options.audit, now, certificates: ca });
+  const registry = new Registry({ db: options.db, audit: options.audit, now, certificates: ca, binding });
   const ocsp = new OcspResponder({
     issuer: { subject: hierarchy.issuing.subject, spki: hierarchy.issuing.spki },
     responder: { der: hierarchy.ocsp.der, spki: hierarchy.ocsp.spki, signer: hierarchy.ocsp.signer },
@@ -130,9 +139,18 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
     revocation,
     tokenSigner: hierarchy.tokenSigner,
     holderRevoked: revokedSerialCheck(ca),
+    checkHolder: async (claims) => {
+      if (claims.role === 'enterprise' && claims.uscc !== undefined) {
+        const enterprise = await registry.verifiedEnterprise(claims.uscc);
+        if (enterprise !== undefined && enterprise.status !== 'active')
+          throw new AuthError('ERR_AUTH_CERTIFICATE_REJECTED', `enterprise ${claims.uscc} is ${enterprise.status}: it may not log in`);
+      } else if (claims.role === 'officer' && claims.officer !== undefined) {
+        await registry.verifiedOfficer(claims.officer.id);
+      }
+    },
     now,
   });
-  const wired = { db: options.db, audit: options.audit, registry, ca, auth, revocation, trust, now };
+  const wired = { db: options.db, audit: options.audit, registry, ca, auth, revocation, trust, binding, now };
   const submissions = options.policies === undefined ? undefined : buildSubmissionService(wired, options.policies);
 
   const tsa = new TimeStampAuthority({
@@ -145,7 +163,7 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
   const timeStamper = options.tsaUrl === undefined ? tsa : new RemoteTimeStamper({ url: options.tsaUrl });
 
   const stop = await startCrlRefresh(ca, options.logger, options.crlRefreshIntervalMs ?? 60_000);
-  return { registry, ca, ocsp, auth, revocation, trust, tsa, timeStamper, submissions, initialized, stop };
+  return { registry, ca, ocsp, auth, revocation, trust, tsa, timeStamper, binding, submissions, initialized, stop };
 }
 
 /**
@@ -153,7 +171,7 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
  * per revocation epoch, receipts signed with the service seal's Signer.
  */
 export function buildSubmissionService(
-  parts: Pick<Parts, 'registry' | 'ca' | 'auth' | 'revocation' | 'trust'> & { db: Database; audit: AuditLog; now?: () => Date },
+  parts: Pick<Parts, 'registry' | 'ca' | 'auth' | 'revocation' | 'trust' | 'binding'> & { db: Database; audit: AuditLog; now?: () => Date },
   policies: PolicySet,
 ): SubmissionService {
   const { registry, ca, auth } = parts;
@@ -166,6 +184,7 @@ export function buildSubmissionService(
     revocation: epochCachedRevocation(parts.revocation, () => ca.revocationEpoch()),
     receipts: new ReceiptSigner(hierarchy.seal.signer, [hierarchy.seal.der, hierarchy.issuing.der]),
     findEnterprise: (uscc, tx) => registry.findEnterprise(uscc, tx),
+    binding: parts.binding,
     certificateRevokedAt: async (serial, tx) => {
       const status = await ca.certificateStatus(serial, tx);
       return status.status === 'revoked' ? status.revokedAt : undefined;

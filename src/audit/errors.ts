@@ -32,6 +32,8 @@ export type AuditErrorCode =
   | 'ERR_AUDIT_PROOF_INVALID'
   /** The offline auditor found the log (or its copy) does not verify; `detail` has index and fault. */
   | 'ERR_AUDIT_VERIFY_FAILED'
+  /** A decision-bearing row disagrees with the log entry that made it (src/audit/binding.ts): refused, never fixed silently. */
+  | 'ERR_STATE_DIVERGES_FROM_LOG'
   /** The auditor could not download from the log's HTTP API, or read a downloaded copy. */
   | 'ERR_AUDIT_FETCH_FAILED';
 

@@ -30,6 +30,11 @@ export interface AuthDeps {
    * token is refused at once rather than at its expiry. Absent: tokens are good until they expire.
    */
   holderRevoked?: (serialHex: string) => Promise<boolean>;
+  /**
+   * Whether the registry still lets this holder in (an enterprise active, an officer registered
+   * as certified), from rows checked against the log: throws to refuse the login.
+   */
+  checkHolder?: (claims: Omit<Principal, 'expiresAt'>) => Promise<void>;
   now: () => Date;
 }
 
@@ -71,6 +76,7 @@ export class AuthService {
       const claims = claimsOfCertificate(leaf, serial);
       if ('refused' in claims) throw new AuthError('ERR_AUTH_CERTIFICATE_REJECTED', claims.refused);
       await this.validateCertificate(leaf, chain.slice(1), claims.role);
+      if (this.deps.checkHolder !== undefined) await this.deps.checkHolder(claims);
       try {
         await compactVerify(jws, leaf.publicKey, { algorithms: [...LOGIN_ALGORITHMS] });
       } catch (error) {

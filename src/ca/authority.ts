@@ -1,3 +1,4 @@
+import { bindRows, divergenceError, revocationsInLog, type BoundRow, type StateBinding } from '../audit/binding.js';
 import type { Append, AuditLog, NewEntry } from '../audit/types.js';
 import { BatchQueue, succeeded } from '../batch.js';
 import { selectEnterprisesByUscc, selectOfficersById } from '../registry/store.js';
@@ -54,10 +55,13 @@ import {
   selectPartitionStates,
   selectRevocationCount,
   selectRevocationState,
+  selectCrlEntries,
   selectRevocationTotals,
   UNPARTITIONED,
   type CertificateRow,
+  type CrlEntryRow,
   type CrlRow,
+  type CrlScope,
   type PartitionCrlRow,
 } from './store.js';
 
@@ -114,6 +118,8 @@ export interface AuthorityDeps {
    * DEFAULT_CRL_PARTITIONS); 0: none, every certificate names the full CRL.
    */
   crlPartitions?: number;
+  /** Revocation answers and CRLs are checked against the log (src/audit/binding.ts). */
+  binding?: StateBinding;
 }
 
 /**
@@ -147,6 +153,8 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
   readonly #crlIssuers = new Map<CaId, CrlIssuer>();
   #epoch = 0;
   #epochCheckedAt = 0;
+  /** Certificates of the hierarchy, described by `ca.initialized` rather than by entries of their own. */
+  readonly #unlogged: Set<string>;
   #epochListeners: Array<() => void> = [];
   readonly #partitions: number;
   /** CRL signings in progress on this node, by CRL: concurrent requests for a stale CRL wait for one signing. */
@@ -183,7 +191,10 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
         let inserted = new Set<string>();
         await deps.audit.record(async (tx, append) => {
           inserted = await insertCertificatesIfCurrent(tx, items);
-          for (const item of items) if (inserted.has(item.row.serial)) await append(item.entry);
+          const bound = [];
+          for (const item of items)
+            if (inserted.has(item.row.serial)) bound.push({ subject: item.entry.subject, entry: await append(item.entry) });
+          await bindRows(tx, bound);
         });
         return items.map((item) => succeeded(inserted.has(item.row.serial)));
       },
@@ -191,7 +202,17 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     });
     const issuing = deps.hierarchy.issuing;
     this.#issuer = { name: issuing.subject, keyIdentifier: issuing.keyIdentifier, signer: issuing.signer, notAfter: issuing.notAfter };
-    this.#crlIssuer = { ca: ISSUING_CA, issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuing.signer };
+    const binding = deps.binding;
+    this.#crlIssuer = {
+      ca: ISSUING_CA,
+      issuerName: issuing.subject,
+      issuerKeyIdentifier: issuing.keyIdentifier,
+      signer: issuing.signer,
+      ...(binding === undefined
+        ? {}
+        : { entries: (tx: Tx, ca: CaId, scope: CrlScope, at: Date) => crlEntries(tx, binding, ca, scope, at) }),
+    };
+    this.#unlogged = new Set([deps.hierarchy.ocsp.serial, deps.hierarchy.seal.serial, deps.hierarchy.admin.serial]);
     this.#crlIssuers.set(ISSUING_CA, this.#crlIssuer);
     const root = deps.hierarchy.root;
     if (root.signer !== undefined)
@@ -431,7 +452,13 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     const serial = parseSerial(serialInput);
     const row = await selectCertificate(this.deps.db, serial);
     if (row === undefined) throw notFound(serial);
-    return toInfo(row, this.deps.now());
+    const info = toInfo(row, this.deps.now());
+    if (this.deps.binding === undefined || row.issuer !== ISSUING_CA) return info;
+    // Served as the log has it: revoked where the log says so (a row that disagrees otherwise is refused).
+    const status = await this.certificateStatus(serial);
+    if (status.status === 'revoked' && info.status !== 'revoked')
+      return { ...info, status: 'revoked', revokedAt: status.revokedAt.toISOString(), revocationReason: status.reason };
+    return info;
   }
 
   /**
@@ -458,7 +485,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
         });
       }
       await countRevocations(tx, ISSUING_CA, new Map([[row.crl_partition ?? UNPARTITIONED, 1]]));
-      await append({
+      const entry = await append({
         kind: 'certificate.revoked',
         actor,
         subject: `certificate:${serial}`,
@@ -471,6 +498,7 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
           ...(row.uscc === null ? {} : { uscc: row.uscc }),
         },
       });
+      await bindRows(tx, [{ subject: `certificate:${serial}`, entry }]);
       return toInfo(row, at);
     });
     this.revocationsCommitted();
@@ -485,8 +513,9 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     const counts = new Map<number, number>();
     for (const { crlPartition } of revoked) counts.set(crlPartition ?? UNPARTITIONED, (counts.get(crlPartition ?? UNPARTITIONED) ?? 0) + 1);
     await countRevocations(tx, ISSUING_CA, counts);
+    const bound = [];
     for (const { serial, crlPartition } of revoked) {
-      await append({
+      const entry = await append({
         kind: 'certificate.revoked',
         actor,
         subject: `certificate:${serial}`,
@@ -499,7 +528,9 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
           uscc,
         },
       });
+      bound.push({ subject: `certificate:${serial}`, entry });
     }
+    await bindRows(tx, bound);
     return revoked.map((r) => r.serial);
   }
 
@@ -537,8 +568,38 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     } catch {
       return { status: 'unknown' };
     }
-    const state = await selectRevocationState(q, serial);
+    const binding = this.deps.binding;
+    // The row must agree with the log. Inside a caller's transaction (q given) the row may be bound
+    // to an entry of that same, uncommitted batch: the caller checked it on committed state first.
+    const checked = binding !== undefined && q === this.deps.db;
+    const rowOf = (s: Awaited<ReturnType<typeof selectRevocationState>>): BoundRow[] =>
+      s === undefined || s.issuer !== ISSUING_CA
+        ? []
+        : [
+            {
+              kind: 'certificate',
+              state: { serial, revokedAt: s.revoked_at, reason: s.revoked_at === null ? null : reasonName(s.revocation_reason ?? 0) },
+              unlogged: this.#unlogged.has(serial),
+            },
+          ];
+    const { value: state, divergences } = checked
+      ? await binding.recheck(q, () => selectRevocationState(q, serial), rowOf)
+      : { value: await selectRevocationState(q, serial), divergences: [] };
     if (state === undefined || state.issuer !== ISSUING_CA) return { status: 'unknown' };
+    {
+      const divergence = divergences[0];
+      if (divergence !== undefined) {
+        // What the log says is final: a certificate it says is revoked is revoked.
+        const entry = divergence.entry;
+        if (entry?.kind === 'certificate.revoked' && typeof entry.data['revokedAt'] === 'string')
+          return {
+            status: 'revoked',
+            revokedAt: new Date(entry.data['revokedAt']),
+            reason: parseRevocationReason(entry.data['reason']),
+          };
+        throw divergenceError(divergence);
+      }
+    }
     if (state.revoked_at !== null)
       return { status: 'revoked', revokedAt: state.revoked_at, reason: reasonName(state.revocation_reason ?? 0) };
     return { status: 'good' };
@@ -687,6 +748,38 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
     }
     return signed;
   }
+}
+
+/**
+ * What a CRL of `scope` lists: every revoked row of `ca` in it, and every certificate in it that a
+ * `certificate.revoked` entry names even where its row says otherwise (reported, and listed as the
+ * log says). A partition's CRL reads only that partition's entries, so its cost stays bounded.
+ */
+async function crlEntries(tx: Tx, binding: StateBinding, ca: CaId, scope: CrlScope, at: Date): Promise<CrlEntryRow[]> {
+  const rows = await selectCrlEntries(tx, ca, scope, at);
+  const bySerial = new Map(rows.map((r) => [r.serial, r]));
+  for (const logged of await revocationsInLog(tx, binding, ca, at, scope.kind === 'partition' ? scope.partition : undefined)) {
+    const revokedAt = typeof logged.entry.data['revokedAt'] === 'string' ? new Date(logged.entry.data['revokedAt']) : undefined;
+    const reasonName = logged.entry.data['reason'];
+    if (revokedAt === undefined || Number.isNaN(revokedAt.getTime())) continue;
+    const reason = REVOCATION_REASONS[parseRevocationReason(reasonName)];
+    const row = bySerial.get(logged.serial);
+    if (row !== undefined && row.revoked_at.getTime() === revokedAt.getTime() && row.revocation_reason === reason) continue;
+    binding.report(
+      {
+        kind: 'certificate',
+        subject: `certificate:${logged.serial}`,
+        field: 'revokedAt',
+        row: logged.row.revokedAt?.toISOString() ?? null,
+        log: revokedAt.toISOString(),
+        entry: logged.entry,
+        logIndex: logged.logIndex,
+      },
+      { serial: logged.serial, revokedAt: logged.row.revokedAt?.toISOString() ?? null, reason: logged.row.reason },
+    );
+    bySerial.set(logged.serial, { serial: logged.serial, revoked_at: revokedAt, revocation_reason: reason });
+  }
+  return [...bySerial.values()].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0));
 }
 
 type HolderReference = { kind: 'enterprise'; uscc: string } | { kind: 'officer'; id: string } | { kind: 'named'; name: string };

@@ -13,6 +13,7 @@ import {
   storePartitionCrl,
   upsertCrl,
   type CrlEntryRow,
+  type CrlScope,
   type PartitionCrlRow,
 } from './store.js';
 
@@ -78,6 +79,11 @@ export interface CrlIssuer {
   issuerName: Buffer;
   issuerKeyIdentifier: Buffer;
   signer: Signer;
+  /**
+   * Which certificates a CRL of `scope` lists; default `selectCrlEntries`, every revoked row of
+   * `ca` in the scope still within its validity.
+   */
+  entries?: (tx: Tx, ca: CaId, scope: CrlScope, at: Date) => Promise<CrlEntryRow[]>;
 }
 
 const toEntries = (rows: CrlEntryRow[]) => rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at, reason: r.revocation_reason }));
@@ -91,14 +97,14 @@ const toEntries = (rows: CrlEntryRow[]) => rows.map((r) => ({ serial: r.serial, 
  * number continues after it.
  */
 export async function publishCrl(tx: Tx, issuer: CrlIssuer, at: Date): Promise<number> {
-  const { ca, ...signing } = issuer;
+  const { ca, entries = selectCrlEntries, ...signing } = issuer;
   for (let attempt = 0; ; attempt++) {
     const current = await selectCrl(tx, ca, { forUpdate: true });
     const number = (current?.number ?? 0) + 1;
     const thisUpdate = new Date(Math.floor(at.getTime() / 1000) * 1000);
     const nextUpdate = new Date(thisUpdate.getTime() + CRL_SCHEDULE[ca].validityMs);
     const totals = await selectRevocationTotals(tx, ca);
-    const revoked = await selectCrlEntries(tx, ca, { kind: 'full' }, thisUpdate);
+    const revoked = await entries(tx, ca, { kind: 'full' }, thisUpdate);
     const der = await buildCrl({ ...signing, number, thisUpdate, nextUpdate, entries: toEntries(revoked) });
     const row = {
       issuer: ca,
@@ -134,7 +140,7 @@ export async function publishPartitionCrl(
   at: Date,
   fresh: (current: PartitionCrlRow, count: number) => boolean,
 ): Promise<PartitionCrlRow> {
-  const { ca, ...signing } = issuer;
+  const { ca, entries = selectCrlEntries, ...signing } = issuer;
   for (let attempt = 0; ; attempt++) {
     const current = await selectPartitionCrl(tx, ca, partition, { forUpdate: true });
     const count = await selectRevocationCount(tx, ca, partition);
@@ -142,7 +148,7 @@ export async function publishPartitionCrl(
     const number = (current?.number ?? 0) + 1;
     const thisUpdate = new Date(Math.floor(at.getTime() / 1000) * 1000);
     const nextUpdate = new Date(thisUpdate.getTime() + CRL_SCHEDULE[ca].validityMs);
-    const revoked = await selectCrlEntries(tx, ca, { kind: 'partition', partition }, thisUpdate);
+    const revoked = await entries(tx, ca, { kind: 'partition', partition }, thisUpdate);
     const der = await buildCrl({
       ...signing,
       number,

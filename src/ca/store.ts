@@ -181,7 +181,15 @@ export async function selectCertificate(q: Queryable, serial: string): Promise<C
 export async function selectRevocationState(
   q: Queryable,
   serial: string,
-): Promise<{ issuer: string; revoked_at: Date | null; revocation_reason: number | null; not_after: Date } | undefined> {
+): Promise<
+  | {
+      issuer: string;
+      revoked_at: Date | null;
+      revocation_reason: number | null;
+      not_after: Date;
+    }
+  | undefined
+> {
   const { rows } = await q.query<{
     issuer: string;
     revoked_at: Date | string | null;

@@ -56,7 +56,8 @@ export function generalizedTime(date: Date): Buffer {
 export function generalizedTimeMillis(date: Date): Buffer {
   const iso = date.toISOString();
   const fraction = iso.slice(20, 23).replace(/0+$/, '');
-  return timeTlv(TAG.GENERALIZED_TIME, `${iso.slice(0, 19).replace(/[-:T]/g, '')}${fraction === '' ? '' : `.${fraction}`}Z`);
+  const text = Buffer.from(`${iso.slice(0, 19).replace(/[-:T]/g, '')}${fraction === '' ? '' : `.${fraction}`}Z`, 'ascii');
+  return Buffer.concat([Buffer.from([TAG.GENERALIZED_TIME, text.length]), text]);
 }
 
 /** RFC 5280 §4.1.2.5: UTCTime for 1950 through 2049, GeneralizedTime otherwise; the complete TLV. */

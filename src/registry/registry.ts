@@ -1,3 +1,4 @@
+import { bindRows, divergenceError, enterpriseRevocationMissing, type StateBinding } from '../audit/binding.js';
 import type { Append, AuditLog } from '../audit/types.js';
 import type { Queryable, Tx } from '../db/types.js';
 import { RegistryError } from './errors.js';
@@ -33,6 +34,8 @@ export interface RegistryDeps {
   now: () => Date;
   /** The CA's side of ending an enterprise: its certificates are revoked in the same transaction. */
   certificates: EnterpriseCertificateRevoker;
+  /** Served and relied-on rows are checked against the log (src/audit/binding.ts). */
+  binding?: StateBinding;
 }
 
 /**
@@ -103,19 +106,20 @@ export class Registry {
           detail: { uscc: uscc.code },
         });
       }
-      await append({
+      const entry = await append({
         kind: 'enterprise.registered',
         actor,
         subject: `enterprise:${uscc.code}`,
         data: { uscc: inserted.uscc, name: inserted.name, division: inserted.division, checkOverridden: inserted.checkOverridden },
       });
+      await bindRows(tx, [{ subject: `enterprise:${inserted.uscc}`, entry }]);
       return inserted;
     });
   }
 
   /** The enterprise, or ERR_REGISTRY_ENTERPRISE_NOT_FOUND. */
   async getEnterprise(uscc: string, q: Queryable = this.deps.db): Promise<Enterprise> {
-    const found = await selectEnterprise(q, uscc);
+    const found = await this.verifiedEnterprise(uscc, q);
     if (found === undefined) {
       throw new RegistryError('ERR_REGISTRY_ENTERPRISE_NOT_FOUND', `no enterprise with USCC ${uscc} is registered`, { detail: { uscc } });
     }
@@ -139,11 +143,66 @@ export class Registry {
       status = options.status as EnterpriseStatus;
     }
     const after = options.after === undefined ? undefined : parseUscc(options.after, { overrideCheck: true }).code;
-    return selectEnterprises(this.deps.db, {
+    const filter = {
       ...(status === undefined ? {} : { status }),
       ...(after === undefined ? {} : { after }),
       limit: parseLimit(options.limit),
-    });
+    };
+    const binding = this.deps.binding;
+    if (binding === undefined) return selectEnterprises(this.deps.db, filter);
+    const page = await binding.verified(
+      this.deps.db,
+      () => selectEnterprises(this.deps.db, filter),
+      (page) =>
+        page.map((e) => ({
+          kind: 'enterprise' as const,
+          state: { uscc: e.uscc, status: e.status, reason: e.statusReason, name: e.name },
+        })),
+    );
+    if (status === 'revoked') {
+      // The revoked list must hold every enterprise the log says was revoked, whatever its row says.
+      const missing = await enterpriseRevocationMissing(this.deps.db);
+      if (missing !== undefined) {
+        const divergence = {
+          kind: 'enterprise' as const,
+          subject: `enterprise:${missing.uscc}`,
+          field: 'status',
+          row: missing.status,
+          log: 'revoked',
+          entry: undefined,
+          logIndex: missing.logIndex,
+        };
+        binding.report(divergence, { uscc: missing.uscc, status: missing.status });
+        throw divergenceError(divergence);
+      }
+    }
+    return page;
+  }
+
+  /**
+   * The enterprise as the registry holds it, checked against the log entry that decided its
+   * status (ERR_STATE_DIVERGES_FROM_LOG when they disagree): for decisions that rely on it.
+   */
+  async verifiedEnterprise(uscc: string, q: Queryable = this.deps.db): Promise<Enterprise | undefined> {
+    const binding = this.deps.binding;
+    if (binding === undefined) return this.findEnterprise(uscc, q);
+    return binding.verified(
+      q,
+      () => selectEnterprise(q, uscc),
+      (e) => (e === undefined ? [] : [{ kind: 'enterprise', state: { uscc, status: e.status, reason: e.statusReason, name: e.name } }]),
+    );
+  }
+
+  /** The officer, checked against its `officer.registered` entry (ERR_STATE_DIVERGES_FROM_LOG when they disagree). */
+  async verifiedOfficer(id: string, q: Queryable = this.deps.db): Promise<Officer | undefined> {
+    const binding = this.deps.binding;
+    if (binding === undefined || !OFFICER_ID.test(id)) return this.findOfficer(id, q);
+    const o = await selectOfficer(q, id);
+    if (o === undefined) return undefined;
+    await binding.assert(q, [
+      { kind: 'officer', state: { id, name: o.name, authority: o.authority, role: o.role, jurisdiction: o.jurisdiction } },
+    ]);
+    return o;
   }
 
   /**
@@ -202,12 +261,13 @@ export class Registry {
       const at = this.deps.now();
       const enterprise = await updateEnterpriseStatus(tx, uscc, status, at.toISOString(), reason);
       const revokedCertificates = await revoker.revokeAllOfEnterprise(tx, append, uscc, at, actor);
-      await append({
+      const entry = await append({
         kind: status === 'revoked' ? 'enterprise.revoked' : 'enterprise.deregistered',
         actor,
         subject: `enterprise:${uscc}`,
         data: { uscc, reason, certificatesRevoked: revokedCertificates.length },
       });
+      await bindRows(tx, [{ subject: `enterprise:${uscc}`, entry }]);
       return { enterprise, revokedCertificates };
     });
     revoker.revocationsCommitted();
@@ -245,7 +305,13 @@ export class Registry {
       if (inserted === undefined) {
         throw new RegistryError('ERR_REGISTRY_OFFICER_EXISTS', `officer ${id} is already registered`, { detail: { id } });
       }
-      await append({ kind: 'officer.registered', actor, subject: `officer:${id}`, data: { id, name, authority, role, jurisdiction } });
+      const entry = await append({
+        kind: 'officer.registered',
+        actor,
+        subject: `officer:${id}`,
+        data: { id, name, authority, role, jurisdiction },
+      });
+      await bindRows(tx, [{ subject: `officer:${id}`, entry }]);
       return inserted;
     });
   }

@@ -1,3 +1,4 @@
+import { approvalDigest, divergenceError, type BoundRow, type StateBinding } from '../audit/binding.js';
 import type { AppendedEntry, AuditLog } from '../audit/types.js';
 import { AuthError } from '../auth/errors.js';
 import type { Principal } from '../auth/principal.js';
@@ -81,6 +82,8 @@ export interface SubmissionDeps {
   certificateRevokedAt(serial: string, q: Tx): Promise<Date | undefined>;
   /** The officer a certificate of this CA was issued to (undefined: none, or not this CA's). */
   officerOfCertificate(serial: string): Promise<string | undefined>;
+  /** Checks rows against the log entries that made them before they are served or acted on. */
+  binding: StateBinding;
   /** Writes an `auth.denied` entry (src/auth's AuthService.recordDenial). */
   recordDenial(code: string, reason: string, actor: string, context: RequestContext): Promise<void>;
   now: () => Date;
@@ -130,7 +133,7 @@ export class SubmissionService {
   readonly #turns = new Turns();
 
   constructor(private readonly deps: SubmissionDeps) {
-    this.#writer = new SubmissionWriter(deps.audit, deps.receipts, newSubmissionId, subjectOf);
+    this.#writer = new SubmissionWriter(deps.audit, deps.receipts, newSubmissionId, subjectOf, { db: deps.db, binding: deps.binding });
   }
 
   /**
@@ -204,6 +207,8 @@ export class SubmissionService {
         envelopeSha256,
         policy: report.policy === null ? null : { ...report.policy },
         signer: signerSerial,
+        currentEnvelopeSha256: currentEnvelope === undefined ? envelopeSha256 : sha256Hex(currentEnvelope),
+        approvalSha256: approvalDigest(policy?.approval ?? []),
         indication: report.indication,
         ...(report.subIndication === undefined ? {} : { subIndication: report.subIndication }),
       },
@@ -250,9 +255,28 @@ export class SubmissionService {
   /** The signed document itself (what a detached envelope needs beside it). */
   async document(id: string, caller: Principal, context: RequestContext): Promise<Buffer> {
     const s = await this.#readable(id, caller, context);
-    if (s.content !== null) return s.content;
-    if (s.format === 'cms') return Buffer.from(parseCmsSignedData(s.envelope).eContent!);
-    return parseJws(s.envelope).payload!;
+    const document =
+      s.content !== null
+        ? s.content
+        : s.format === 'cms'
+          ? Buffer.from(parseCmsSignedData(s.envelope).eContent!)
+          : parseJws(s.envelope).payload!;
+    // The stored document must be the one the log names (a detached document lives in its own column).
+    const digest = sha256Hex(document);
+    if (digest !== s.documentSha256) {
+      const divergence = {
+        kind: 'submission' as const,
+        subject: subjectOf(s.id),
+        field: 'document',
+        row: digest,
+        log: s.documentSha256,
+        entry: undefined,
+        logIndex: null,
+      };
+      this.deps.binding.report(divergence, { id: s.id });
+      throw divergenceError(divergence);
+    }
+    return document;
   }
 
   /** The latest receipt, or the one of the transition logged at `logIndex`. */
@@ -288,7 +312,7 @@ export class SubmissionService {
       await this.deps.recordDenial('ERR_AUTH_FORBIDDEN', reason, caller.actor, context);
       throw new AuthError('ERR_AUTH_FORBIDDEN', reason);
     }
-    const rows = await selectPage(this.deps.db, {
+    const page = {
       ...(status === undefined ? {} : { status }),
       ...(after === undefined ? {} : { after }),
       limit,
@@ -299,9 +323,29 @@ export class SubmissionService {
             ...(status === 'pending' ? { actionableBy: { role: scope.role, officerId: scope.officerId } } : {}),
           }
         : {}),
-    });
+    };
+    // A listed row is a served row: it must agree with the log (status, step, digests, approval).
+    const rows = await this.deps.binding.verified(
+      this.deps.db,
+      () => selectPage(this.deps.db, page),
+      (rows) =>
+        rows.map((r) => ({
+          kind: 'submission' as const,
+          state: {
+            id: r.id,
+            status: r.status,
+            nextStep: r.nextStep?.index ?? null,
+            applicant: r.applicant,
+            documentSha256: r.bound.documentSha256,
+            envelopeSha256: r.bound.envelopeSha256,
+            currentEnvelopeSha256: undefined,
+            approvalSha256: approvalDigest(r.bound.approval),
+            policy: r.bound.policy,
+          },
+        })),
+    );
     const next = rows.length === limit ? String(rows[rows.length - 1]!.cursor) : null;
-    return { items: rows.map(({ cursor: _cursor, ...summary }) => summary), next };
+    return { items: rows.map(({ cursor: _cursor, bound: _bound, ...summary }) => summary), next };
   }
 
   /**
@@ -422,6 +466,9 @@ export class SubmissionService {
           countersignatureSha256: c.counter.id,
           status,
           envelopeSha256: sha256Hex(c.merged),
+          originalEnvelopeSha256: submission.envelopeSha256,
+          approvalSha256: approvalDigest(submission.approval),
+          policy: submission.policy === null ? null : { ...submission.policy },
         },
       });
       const receipt = await this.#receipt(submission.id, submission.applicant, submission.documentSha256, status, entry);
@@ -483,9 +530,18 @@ export class SubmissionService {
   }
 
   async #load(id: string): Promise<SubmissionRecord> {
-    const submission = isSubmissionId(id) ? await selectSubmission(this.deps.db, id) : undefined;
+    const submission = isSubmissionId(id) ? await this.#loadBound(id) : undefined;
     if (submission === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', `no submission with id ${id.slice(0, 64)}`);
     return submission;
+  }
+
+  /** The record, checked against its latest log entry (ERR_STATE_DIVERGES_FROM_LOG when they disagree). */
+  #loadBound(id: string): Promise<SubmissionRecord | undefined> {
+    return this.deps.binding.verified(
+      this.deps.db,
+      () => selectSubmission(this.deps.db, id),
+      (s) => (s === undefined ? [] : [boundRowOf(s)]),
+    );
   }
 
   /** The officers who countersigned the submission so far (they may read it wherever it is). */
@@ -502,7 +558,7 @@ export class SubmissionService {
   }
 
   async #existing(id: string, caller: Principal | undefined, context: RequestContext): Promise<TransitionResult> {
-    const submission = (await selectSubmission(this.deps.db, id))!;
+    const submission = (await this.#loadBound(id))!;
     await this.#checkSubmitter(caller, submission.applicant, context);
     const latest = (await selectReceipt(this.deps.db, id))!;
     const summary = summaryOf(submission);
@@ -529,6 +585,26 @@ export class SubmissionService {
       leafHash: entry.leafHash,
     });
   }
+}
+
+/** What a submission record is checked against its log entry with. */
+function boundRowOf(s: SubmissionRecord): BoundRow {
+  const original = sha256Hex(s.originalEnvelope);
+  return {
+    kind: 'submission',
+    state: {
+      id: s.id,
+      status: s.status,
+      nextStep: s.nextStep,
+      applicant: s.applicant,
+      documentSha256: s.documentSha256,
+      // The bytes countersignatures are added to, not only the digest column beside them.
+      envelopeSha256: original === s.envelopeSha256 ? original : `${s.envelopeSha256} (stored bytes: ${original})`,
+      currentEnvelopeSha256: sha256Hex(s.envelope),
+      approvalSha256: approvalDigest(s.approval),
+      policy: s.policy,
+    },
+  };
 }
 
 /** The audit subject of a submission: its entries form their own chain (`subjectPrev`). */

@@ -197,6 +197,7 @@ export async function insertSubmissions(q: Queryable, rows: ReadonlyArray<{ s: N
   const headers = headersCte(receipts, params);
   const submissions: string[] = [];
   const transitions: string[] = [];
+  const bindings: string[] = [];
   for (const [i, { s, t }] of rows.entries()) {
     const next = nextStepOf(s.status, s.approval, 0);
     submissions.push(
@@ -231,6 +232,8 @@ export async function insertSubmissions(q: Queryable, rows: ReadonlyArray<{ s: N
       ]),
     );
     const receipt = receipts[i]!;
+    // Bound to its first entry (migrations/0013, src/audit/binding.ts).
+    bindings.push(tuple([`submission:${s.id}`, t.logIndex, Buffer.from(t.leafHash, 'hex')]));
     transitions.push(
       tuple([
         s.id,
@@ -249,7 +252,9 @@ export async function insertSubmissions(q: Queryable, rows: ReadonlyArray<{ s: N
   }
   await q.query(
     `WITH ${headers},
-     s AS (INSERT INTO submissions (${SUBMISSION_COLUMNS.join(', ')}) VALUES ${submissions.join(', ')} RETURNING id)
+     s AS (INSERT INTO submissions (${SUBMISSION_COLUMNS.join(', ')}) VALUES ${submissions.join(', ')} RETURNING id),
+     b AS (INSERT INTO log_bindings (subject, log_index, log_leaf) VALUES ${bindings.join(', ')}
+           ON CONFLICT (subject) DO UPDATE SET log_index = EXCLUDED.log_index, log_leaf = EXCLUDED.log_leaf)
      INSERT INTO submission_transitions (${TRANSITION_COLUMNS.join(', ')}) VALUES ${transitions.join(', ')}`,
     params,
   );
@@ -513,6 +518,9 @@ export async function recordCountersignature(q: Queryable, c: CountersignatureWr
      u AS (
        UPDATE submissions SET status = $2, envelope = $3, next_step = $4, next_role = $5, next_any_jurisdiction = $6, updated_at = $7, version = version + 1
         WHERE id = $1 RETURNING id),
+     b AS (
+       INSERT INTO log_bindings (subject, log_index, log_leaf) SELECT 'submission:' || id::text, $14, decode($18, 'hex') FROM u
+       ON CONFLICT (subject) DO UPDATE SET log_index = EXCLUDED.log_index, log_leaf = EXCLUDED.log_leaf),
      c AS (
        INSERT INTO submission_countersignatures (submission_id, step, officer_id, certificate_serial, decision, signing_time, countersignature_sha256, recorded_at, log_index)
        SELECT id, $8, $9, $10, $11, $12, $13, $7, $14 FROM u RETURNING submission_id)
@@ -546,6 +554,20 @@ interface SummaryRow {
   updated_at: Date | string;
   next_step: number | null;
   next_role: string | null;
+  document_sha256: string;
+  envelope_sha256: string;
+  approval: string;
+  policy_id: string | null;
+  policy_version: number | null;
+  policy_sha256: string | null;
+}
+
+/** What a list row's state is checked against the log with (no envelope bytes are read for a list). */
+export interface PageRowBinding {
+  documentSha256: string;
+  envelopeSha256: string;
+  approval: ApprovalStep[];
+  policy: { id: string; version: number; sha256: string } | null;
 }
 
 /**
@@ -553,7 +575,10 @@ interface SummaryRow {
  * `actionableBy`, only pending steps their role signs (and, where a step is open to any
  * jurisdiction, those too), leaving out what they already countersigned.
  */
-export async function selectPage(q: Queryable, f: PageFilter): Promise<Array<SubmissionSummary & { cursor: number }>> {
+export async function selectPage(
+  q: Queryable,
+  f: PageFilter,
+): Promise<Array<SubmissionSummary & { cursor: number; bound: PageRowBinding }>> {
   const params: unknown[] = [];
   const where: string[] = [];
   const add = (sql: string, value: unknown): void => {
@@ -576,7 +601,8 @@ export async function selectPage(q: Queryable, f: PageFilter): Promise<Array<Sub
   }
   params.push(f.limit);
   const { rows } = await q.query<SummaryRow>(
-    `SELECT s.id, s.n, s.status, s.applicant, s.application_id, s.document_type, s.submitted_at, s.updated_at, s.next_step, s.next_role
+    `SELECT s.id, s.n, s.status, s.applicant, s.application_id, s.document_type, s.submitted_at, s.updated_at, s.next_step, s.next_role,
+            s.document_sha256, s.envelope_sha256, s.approval, s.policy_id, s.policy_version, s.policy_sha256
        FROM submissions s ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY s.n LIMIT $${params.length}`,
     params,
   );
@@ -590,6 +616,12 @@ export async function selectPage(q: Queryable, f: PageFilter): Promise<Array<Sub
     updatedAt: iso(r.updated_at),
     nextStep: r.next_step === null ? null : { index: r.next_step, role: r.next_role ?? '' },
     cursor: Number(r.n),
+    bound: {
+      documentSha256: r.document_sha256,
+      envelopeSha256: r.envelope_sha256,
+      approval: JSON.parse(r.approval) as ApprovalStep[],
+      policy: r.policy_id === null ? null : { id: r.policy_id, version: r.policy_version!, sha256: r.policy_sha256! },
+    },
   }));
 }
 

@@ -1,7 +1,9 @@
+import { divergenceError, type StateBinding } from '../audit/binding.js';
+import { reasonName } from '../ca/reasons.js';
 import { AuditError } from '../audit/errors.js';
 import type { Append, AppendedEntry, AuditLog, JsonValue } from '../audit/types.js';
 import { BatchQueue, failed, succeeded, type Outcome } from '../batch.js';
-import type { Tx } from '../db/types.js';
+import type { Queryable, Tx } from '../db/types.js';
 import type { LoadedPolicy } from '../policy/policy.js';
 import { reject, type Rejection } from './rejection.js';
 import type { ReceiptSigner } from './receipts.js';
@@ -60,6 +62,8 @@ export class SubmissionWriter {
     private readonly receipts: ReceiptSigner,
     private readonly newId: () => string,
     private readonly subjectOf: (id: string) => string,
+    /** Where the rows decisions rely on are checked against the log first (absent: not checked). */
+    private readonly standing?: { db: Queryable; binding: StateBinding },
     maxBatch = 128,
   ) {
     this.#batches = new BatchQueue<PreparedSubmission, WriteOutcome>({
@@ -83,7 +87,14 @@ export class SubmissionWriter {
    * batch did not cure, each of its submissions is tried alone, so that one bad submission fails
    * only itself. A closed or overloaded log fails the whole batch.
    */
-  async #writeBatch(items: readonly PreparedSubmission[]): Promise<Array<Outcome<WriteOutcome>>> {
+  async #writeBatch(all: readonly PreparedSubmission[]): Promise<Array<Outcome<WriteOutcome>>> {
+    const refused = await this.#checkStanding(all);
+    if (refused.size > 0) {
+      const rest = all.filter((_, i) => !refused.has(i));
+      const decided = rest.length === 0 ? [] : await this.#writeBatch(rest);
+      return all.map((_, i) => (refused.has(i) ? failed(refused.get(i)) : decided.shift()!));
+    }
+    const items = all;
     try {
       const outcomes = await this.audit.record((tx, append) => this.#decide(items, tx, append), { retryOnUniqueViolation: true });
       return outcomes.map(succeeded);
@@ -97,6 +108,27 @@ export class SubmissionWriter {
       for (const item of items) alone.push(...(await this.#writeBatch([item]).catch((single: unknown) => [failed(single)])));
       return alone;
     }
+  }
+
+  /**
+   * The registry and CA rows the decisions will read (the applicant's status, the signer
+   * certificate's revocation) must agree with the log. Checked on committed state before the
+   * batch's transaction, outside the log's serialized section (one statement for the rows and
+   * their entries): the submissions whose rows disagree fail with ERR_STATE_DIVERGES_FROM_LOG.
+   */
+  async #checkStanding(items: readonly PreparedSubmission[]): Promise<Map<number, Error>> {
+    if (this.standing === undefined) return new Map();
+    const { db, binding } = this.standing;
+    const usccs = [...new Set(items.map((p) => p.applicant))];
+    const serials = [...new Set(items.flatMap((p) => (p.signerSerial === null ? [] : [p.signerSerial])))];
+    const refused = new Map<number, Error>();
+    for (const divergence of await binding.checkStanding(db, usccs, serials, reasonName)) {
+      for (const [i, p] of items.entries()) {
+        if (divergence.subject === `enterprise:${p.applicant}` || divergence.subject === `certificate:${p.signerSerial ?? ''}`)
+          refused.set(i, divergenceError(divergence));
+      }
+    }
+    return refused;
   }
 
   async #decide(items: readonly PreparedSubmission[], tx: Tx, append: Append): Promise<WriteOutcome[]> {
