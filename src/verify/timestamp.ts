@@ -23,9 +23,11 @@ import { parseCmsSignedData, readAlgorithm, type CmsAttribute, type CmsSignerInf
 import { isParseFault, malformed } from './errors.js';
 import { parseNameDer } from './name.js';
 import { PURPOSE_TIME_STAMPING, validatePath } from './path.js';
-import type { Check, SubIndication } from './report.js';
+import type { SubIndication } from './report.js';
 import type { RevocationSource } from './revocation.js';
-import { CheckList, outcomeFields, outcomeOf, summarizeSigner, type SignerSummary } from './validation-report.js';
+import { CheckList, outcomeFields, outcomeOf, summarizeSigner, type TimestampReport } from './validation-report.js';
+
+export type { TimestampReport } from './validation-report.js';
 
 /**
  * Validation of RFC 3161 time-stamp tokens (with RFC 5816 ESSCertIDv2): a TimeStampToken is a CMS
@@ -56,20 +58,6 @@ export interface TstInfo {
   serialHex: string;
   genTime: Date;
   nonceHex: string | undefined;
-}
-
-/** What the validation of one time-stamp token found. */
-export interface TimestampReport {
-  index: number;
-  /** TOTAL_PASSED only when the token is a proof of existence that can be relied on. */
-  indication: 'TOTAL_PASSED' | 'TOTAL_FAILED' | 'INDETERMINATE';
-  subIndication?: SubIndication;
-  /** The time the TSA asserts (RFC 3339 UTC), when the TSTInfo could be read. */
-  genTime: string | null;
-  serialNumber: string | null;
-  policy: string | null;
-  tsa: SignerSummary | null;
-  checks: Check[];
 }
 
 export interface TimestampValidation {
