@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/types.js';
 import { AuthService } from '../auth/auth-service.js';
 import { CertificateAuthority } from '../ca/authority.js';
 import { caUrls } from '../ca/crl-publisher.js';
+import type { Augmentation } from '../submissions/augment.js';
 import { CaError } from '../ca/errors.js';
 import { expiringHierarchyCertificates, initializeHierarchy, loadHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { OcspResponder } from '../ca/ocsp-responder.js';
@@ -119,10 +120,20 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
 export function buildSubmissionService(
   parts: Pick<Parts, 'registry' | 'ca' | 'auth' | 'revocation' | 'trust'> & { db: Database; audit: AuditLog; now?: () => Date },
   policies: PolicySet,
+  augmentation: Augmentation = {
+    // Signature time-stamps (B-T): plug a TimeStamper (Chancery's TSA or an outside TSA's client) in here.
+    timeStamper: undefined,
+    // B-LT: the CA certificates and the CRLs current when a workflow ends.
+    validationData: async () => ({
+      certificates: [parts.ca.hierarchy.issuing.der, parts.ca.hierarchy.root.der],
+      crls: await Promise.all([parts.ca.currentCrl('issuing'), parts.ca.currentCrl('root')]),
+    }),
+  },
 ): SubmissionService {
   const { registry, ca, auth } = parts;
   const hierarchy = ca.hierarchy;
   return new SubmissionService({
+    augmentation,
     db: parts.db,
     audit: parts.audit,
     policies,
