@@ -2,7 +2,7 @@ import type { AuditLog } from '../audit/types.js';
 import { AuthService } from '../auth/auth-service.js';
 import { CertificateAuthority } from '../ca/authority.js';
 import { caUrls } from '../ca/crl-publisher.js';
-import type { Augmentation } from '../submissions/augment.js';
+import type { Augmentation, ValidationData } from '../submissions/augment.js';
 import { CaError } from '../ca/errors.js';
 import { expiringHierarchyCertificates, initializeHierarchy, loadHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { OcspResponder } from '../ca/ocsp-responder.js';
@@ -124,10 +124,7 @@ export function buildSubmissionService(
     // Signature time-stamps (B-T): plug a TimeStamper (Chancery's TSA or an outside TSA's client) in here.
     timeStamper: undefined,
     // B-LT: the CA certificates and the CRLs current when a workflow ends.
-    validationData: async () => ({
-      certificates: [parts.ca.hierarchy.issuing.der, parts.ca.hierarchy.root.der],
-      crls: await Promise.all([parts.ca.currentCrl('issuing'), parts.ca.currentCrl('root')]),
-    }),
+    validationData: caValidationData(parts.ca),
   },
 ): SubmissionService {
   const { registry, ca, auth } = parts;
@@ -158,6 +155,27 @@ export function buildSubmissionService(
     recordDenial: (code, reason, actor, context) => auth.recordDenial(code, reason, actor, context),
     now: parts.now ?? (() => new Date()),
   });
+}
+
+/**
+ * The CA certificates and its current CRLs, for B-LT envelopes. The CRLs are read at most once per
+ * 10 s (a CRL is re-signed long before it is due, and a certificate revoked meanwhile fails the
+ * validation that precedes acceptance anyway), so accepting does not cost two reads each.
+ */
+export function caValidationData(ca: Parts['ca'], ttlMs = 10_000): () => Promise<ValidationData> {
+  let cached: { at: number; data: Promise<ValidationData> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (cached === undefined || now - cached.at > ttlMs) {
+      const data = Promise.all([ca.currentCrl('issuing'), ca.currentCrl('root')]).then((crls) => ({
+        certificates: [ca.hierarchy.issuing.der, ca.hierarchy.root.der],
+        crls,
+      }));
+      cached = { at: now, data };
+      data.catch(() => (cached = undefined));
+    }
+    return cached.data;
+  };
 }
 
 async function openHierarchy(
