@@ -3,6 +3,7 @@ import { AuthService } from '../auth/auth-service.js';
 import { CertificateAuthority } from '../ca/authority.js';
 import { caUrls } from '../ca/crl-publisher.js';
 import type { Augmentation, ValidationData } from '../submissions/augment.js';
+import type { EvidenceLog } from '../submissions/service.js';
 import { CaError } from '../ca/errors.js';
 import { expiringHierarchyCertificates, initializeHierarchy, loadHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { OcspResponder } from '../ca/ocsp-responder.js';
@@ -57,6 +58,8 @@ export interface ComposeOptions {
   crlRefreshIntervalMs?: number;
   /** The transaction policies; without them no submission workflow is built (admin tools). */
   policies?: PolicySet;
+  /** The log's read side for evidence containers (GET /api/v1/submissions/{id}/evidence). */
+  evidenceLog?: EvidenceLog;
 }
 
 /**
@@ -107,7 +110,8 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
     now,
   });
   const wired = { db: options.db, audit: options.audit, registry, ca, auth, revocation, trust, now };
-  const submissions = options.policies === undefined ? undefined : buildSubmissionService(wired, options.policies);
+  const submissions =
+    options.policies === undefined ? undefined : buildSubmissionService(wired, options.policies, undefined, options.evidenceLog);
 
   const stop = await startCrlRefresh(ca, options.logger, options.crlRefreshIntervalMs ?? 60_000);
   return { registry, ca, ocsp, auth, revocation, trust, submissions, initialized, stop };
@@ -126,11 +130,13 @@ export function buildSubmissionService(
     // B-LT: the CA certificates and the CRLs current when a workflow ends.
     validationData: caValidationData(parts.ca),
   },
+  evidenceLog?: EvidenceLog,
 ): SubmissionService {
   const { registry, ca, auth } = parts;
   const hierarchy = ca.hierarchy;
   return new SubmissionService({
     augmentation,
+    evidenceLog,
     db: parts.db,
     audit: parts.audit,
     policies,

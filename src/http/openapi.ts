@@ -554,6 +554,14 @@ const OPERATIONS: Record<string, Operation> = {
     ok: { '200': { description: 'the envelope', content: { ...binary('application/cms'), 'application/jose+json': { type: 'object' } } } },
     problems: ['ERR_SUBMISSION_NOT_FOUND'],
   },
+  'GET /api/v1/submissions/:id/evidence': {
+    summary:
+      'The evidence as an ASiC-E container: document, B-LT envelope, receipts, each transition’s log entry and inclusion proof, the checkpoint, the log key, the CRLs (`chancery verify --in evidence.asice` validates it offline)',
+    tag: 'submissions',
+    access: ['enterprise', 'officer', 'auditor'],
+    ok: { '200': { description: 'the ASiC-E container', content: binary('application/vnd.etsi.asic-e+zip') } },
+    problems: ['ERR_SUBMISSION_NOT_FOUND'],
+  },
   'GET /api/v1/submissions/:id/document': {
     summary: 'The signed document (the content a detached envelope needs)',
     tag: 'submissions',

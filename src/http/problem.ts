@@ -147,6 +147,7 @@ export const STATUS_BY_CODE: Record<ProblemCode, number> = {
   ERR_SUBMISSION_OFFICER_ALREADY_SIGNED: 409,
   ERR_SUBMISSION_DECISION_INVALID: 422,
   ERR_SUBMISSION_RECEIPT_INVALID: 400,
+  ERR_SUBMISSION_EVIDENCE_INVALID: 400,
 };
 
 /** An RFC 9457 problem document, with Chancery's `code` extension member. */

@@ -39,6 +39,7 @@ import {
   type PendingStep,
 } from './countersign-checks.js';
 import { addValidationData, timestampCountersignature, timestampEnterpriseSignature, type Augmentation } from './augment.js';
+import { buildEvidence } from './evidence.js';
 import { readEnvelopeParts, withCountersignatures, type CarriedCountersignature, type EnvelopeFormat } from './envelope-parts.js';
 import { SubmissionError, type SubmissionErrorCode } from './errors.js';
 import type { ReceiptSigner } from './receipts.js';
@@ -90,6 +91,20 @@ export interface SubmissionDeps {
    * (B-T), validation data when a workflow ends (B-LT). Absent: envelopes are kept as signed.
    */
   augmentation?: Augmentation | undefined;
+  /** The log's read side for evidence containers (absent: `evidence` is not available). */
+  evidenceLog?: EvidenceLog | undefined;
+}
+
+/** What an evidence container needs from the log (src/audit's reader and checkpointer). */
+export interface EvidenceLog {
+  latestCheckpoint(): Promise<{ size: number; note: string }>;
+  /** Publishes a checkpoint of the current tree head (when entries are not yet covered). */
+  publishCheckpoint(): Promise<void>;
+  inclusionProof(index: number, size: number): Promise<{ treeSize: number; leafHash: string; proof: string[] }>;
+  /** The canonical bytes of entry `index`. */
+  entry(index: number): Promise<Buffer>;
+  /** The log's C2SP verifier key. */
+  verifierKey: string;
 }
 
 /** Where a request came from, for denial entries. */
@@ -266,6 +281,45 @@ export class SubmissionService {
   async envelope(id: string, caller: Principal, context: RequestContext): Promise<{ format: 'cms' | 'jws'; bytes: Buffer }> {
     const s = await this.#readable(id, caller, context);
     return { format: s.format, bytes: s.envelope };
+  }
+
+  /**
+   * The submission's evidence as an ASiC-E container (evidence.ts): the document, the current
+   * envelope, each transition's receipt and log entry with its inclusion proof into one signed
+   * checkpoint (published first when the latest does not cover them yet), the log key and the CRLs.
+   */
+  async evidence(id: string, caller: Principal, context: RequestContext): Promise<Buffer> {
+    const s = await this.#readable(id, caller, context);
+    const log = this.deps.evidenceLog;
+    if (log === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', 'this service keeps no evidence containers');
+    const history = await selectTransitions(this.deps.db, s.id);
+    const last = Math.max(...history.map((t) => t.logIndex));
+    let checkpoint = await log.latestCheckpoint();
+    if (checkpoint.size <= last) {
+      await log.publishCheckpoint();
+      checkpoint = await log.latestCheckpoint();
+    }
+    const transitions = await Promise.all(
+      history.map(async (t) => {
+        const found = await selectReceipt(this.deps.db, s.id, t.logIndex);
+        return {
+          logIndex: t.logIndex,
+          receipt: found?.receipt ?? '',
+          entry: await log.entry(t.logIndex),
+          inclusion: await log.inclusionProof(t.logIndex, checkpoint.size),
+        };
+      }),
+    );
+    const data = await this.deps.augmentation?.validationData?.();
+    return buildEvidence({
+      document: await this.document(id, caller, context),
+      envelope: s.envelope,
+      format: s.format,
+      transitions,
+      checkpoint: checkpoint.note,
+      logVerifierKey: log.verifierKey,
+      crls: data?.crls ?? [],
+    });
   }
 
   /** The signed document itself (what a detached envelope needs beside it). */
