@@ -164,12 +164,13 @@ export function buildSubmissionService(
 }
 
 /**
- * The CA certificates and its current CRLs, for B-LT envelopes. The CRLs are read at most once per
- * 10 s (a CRL is re-signed long before it is due, and a certificate revoked meanwhile fails the
- * validation that precedes acceptance anyway), so accepting does not cost two reads each.
+ * The CA certificates and its current CRLs, for B-LT envelopes and evidence containers. The CRLs
+ * are read at most once per 10 s and again after every revocation (a CRL is otherwise re-signed
+ * long before it is due), so accepting does not cost two reads each.
  */
 export function caValidationData(ca: Parts['ca'], ttlMs = 10_000): () => Promise<ValidationData> {
   let cached: { at: number; data: Promise<ValidationData> } | undefined;
+  ca.onRevocation(() => (cached = undefined)); // a revocation re-signs the CRL: serve the new one
   return () => {
     const now = Date.now();
     if (cached === undefined || now - cached.at > ttlMs) {
