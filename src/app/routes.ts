@@ -27,7 +27,7 @@ export function apiRoutes(parts: Parts, audit: AuditPart, policies: PolicySet): 
     caRoutes({ ca }),
     ocspRoutes({ ocsp }),
     logRoutes({ reader: audit.reader, vkey: audit.logKey.vkey }),
-    verifyRoutes({ trust: () => parts.trust, revocation: parts.revocation, policies }),
+    verifyRoutes({ trust: () => parts.trust, revocation: parts.revocation, policies, logVerifierKey: audit.logKey.vkey }),
   ];
   if (parts.submissions !== undefined) routes.push(submissionRoutes({ submissions: parts.submissions, auth }));
   routes.push(openapiRoutes());

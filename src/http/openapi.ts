@@ -385,10 +385,16 @@ const OPERATIONS: Record<string, Operation> = {
           description: 'detached: {"cms": base64} or {"jws": …}, and "content": base64 of the document',
           properties: { cms: { type: 'string' }, jws: {}, content: { type: 'string' } },
         },
+        'application/vnd.etsi.asic-e+zip': {
+          type: 'string',
+          format: 'binary',
+          description: "an evidence container; its log proofs, checked with this service's log key, are proofs of existence",
+        },
       },
     },
     ok: { '200': { description: 'the validation report', content: json(ref('ValidationReport')) } },
     problems: [
+      'ERR_SUBMISSION_EVIDENCE_INVALID',
       'ERR_HTTP_MALFORMED_JSON',
       'ERR_HTTP_BAD_REQUEST',
       'ERR_HTTP_UNSUPPORTED_MEDIA_TYPE',
