@@ -22,7 +22,9 @@ import { parseCertificate } from '../verify/certificate.js';
 import { verifyEnvelope } from '../verify/envelope.js';
 import { ChanceryClient } from '../client/submissions.js';
 import { proveReceipt } from '../submissions/receipt-proof.js';
+import { openEvidence } from '../submissions/evidence.js';
 import { offlineChanceryRevocation } from '../submissions/receipts.js';
+import { crlSource } from '../verify/crl.js';
 import { documentBytes, foodBusinessLicence } from '../submissions/samples.js';
 import type { DemoOptions } from '../cli/services.js';
 
@@ -35,7 +37,7 @@ import type { DemoOptions } from '../cli/services.js';
 
 class DemoFailure extends Error {}
 
-const STEPS = 10;
+const STEPS = 11;
 
 export async function runDemo(options: DemoOptions): Promise<boolean> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'chancery-demo-'));
@@ -264,7 +266,33 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
       };
     });
 
-    // 10. summary
+    // 10. the evidence container, validated offline ten years on on the log's proofs of existence
+    await step('evidence', async () => {
+      const client = await ChanceryClient.login(url, enterprise.signer, enterprise.chain);
+      const container = await client.bytes(`/api/v1/submissions/${encodeURIComponent(id)}/evidence`);
+      writeFileSync(join(out, 'evidence.asice'), container);
+      const opened = openEvidence(container, { logKey: vkey });
+      const tenYearsOn = new Date(Date.now() + 3653 * 86_400_000);
+      const report = await verifyEnvelope({
+        envelope: opened.envelope,
+        content: opened.document,
+        anchors: [parseCertificate(root)],
+        revocation: crlSource(opened.crls),
+        policies: loadPolicies(),
+        proofsOfExistence: opened.proofsOfExistence,
+        time: tenYearsOn,
+      });
+      expect(
+        report.indication === 'TOTAL_PASSED',
+        `the evidence does not validate ten years on: ${report.indication} (${[...report.checks, ...report.signatures.flatMap((s) => s.checks)].find((c) => c.result !== 'PASSED')?.message ?? ''})`,
+      );
+      return {
+        value: undefined,
+        line: `evidence.asice (ASiC-E: ${opened.entries.length} transitions proven into checkpoint ${opened.checkpointSize}, ${opened.crls.length} CRLs) validates offline at ${tenYearsOn.toISOString().slice(0, 10)}, every certificate expired, on the log's proofs of existence`,
+      };
+    });
+
+    // 11. summary
     await step('done', async () => ({
       value: undefined,
       line: `the whole story in ${((performance.now() - started) / 1000).toFixed(1)} s${options.keep === true ? `; keys, envelopes and receipts are in ${out}; carry on with: chancery serve --data-dir ${dataDir}` : ''}`,

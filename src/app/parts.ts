@@ -4,6 +4,8 @@ import { AuthService } from '../auth/auth-service.js';
 import { AuthError } from '../auth/errors.js';
 import { CertificateAuthority } from '../ca/authority.js';
 import { caUrls } from '../ca/crl-publisher.js';
+import type { Augmentation, ValidationData } from '../submissions/augment.js';
+import type { EvidenceLog } from '../submissions/service.js';
 import { CaError } from '../ca/errors.js';
 import { addTsaCertificate, expiringHierarchyCertificates, initializeHierarchy, loadHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { OcspResponder } from '../ca/ocsp-responder.js';
@@ -72,6 +74,8 @@ export interface ComposeOptions {
   policies?: PolicySet;
   /** An outside TSA to take the service's time-stamps from (CHANCERY_TSA_URL). */
   tsaUrl?: string | undefined;
+  /** The log's read side for evidence containers (GET /api/v1/submissions/{id}/evidence). */
+  evidenceLog?: EvidenceLog;
 }
 
 /**
@@ -150,9 +154,6 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
     },
     now,
   });
-  const wired = { db: options.db, audit: options.audit, registry, ca, auth, revocation, trust, binding, now };
-  const submissions = options.policies === undefined ? undefined : buildSubmissionService(wired, options.policies);
-
   const tsa = new TimeStampAuthority({
     audit: options.audit,
     signer: hierarchy.tsa.signer,
@@ -161,6 +162,19 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
     now,
   });
   const timeStamper = options.tsaUrl === undefined ? tsa : new RemoteTimeStamper({ url: options.tsaUrl });
+
+  const wired = { db: options.db, audit: options.audit, registry, ca, auth, revocation, trust, binding, now };
+  const submissions =
+    options.policies === undefined
+      ? undefined
+      : buildSubmissionService(
+          wired,
+          options.policies,
+          // Accepted signatures get a signature time-stamp (B-T), and a finished workflow the
+          // certificates and CRLs that showed them good (B-LT).
+          { timeStamper, validationData: caValidationData(ca) },
+          options.evidenceLog,
+        );
 
   const stop = await startCrlRefresh(ca, options.logger, options.crlRefreshIntervalMs ?? 60_000);
   return { registry, ca, ocsp, auth, revocation, trust, tsa, timeStamper, binding, submissions, initialized, stop };
@@ -173,10 +187,19 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
 export function buildSubmissionService(
   parts: Pick<Parts, 'registry' | 'ca' | 'auth' | 'revocation' | 'trust' | 'binding'> & { db: Database; audit: AuditLog; now?: () => Date },
   policies: PolicySet,
+  augmentation: Augmentation = {
+    // Signature time-stamps (B-T): plug a TimeStamper (Chancery's TSA or an outside TSA's client) in here.
+    timeStamper: undefined,
+    // B-LT: the CA certificates and the CRLs current when a workflow ends.
+    validationData: caValidationData(parts.ca),
+  },
+  evidenceLog?: EvidenceLog,
 ): SubmissionService {
   const { registry, ca, auth } = parts;
   const hierarchy = ca.hierarchy;
   return new SubmissionService({
+    augmentation,
+    evidenceLog,
     db: parts.db,
     audit: parts.audit,
     policies,
@@ -202,6 +225,28 @@ export function buildSubmissionService(
     recordDenial: (code, reason, actor, context) => auth.recordDenial(code, reason, actor, context),
     now: parts.now ?? (() => new Date()),
   });
+}
+
+/**
+ * The CA certificates and its current CRLs, for B-LT envelopes and evidence containers. The CRLs
+ * are read at most once per 10 s and again after every revocation (a CRL is otherwise re-signed
+ * long before it is due), so accepting does not cost two reads each.
+ */
+export function caValidationData(ca: Parts['ca'], ttlMs = 10_000): () => Promise<ValidationData> {
+  let cached: { at: number; data: Promise<ValidationData> } | undefined;
+  ca.onRevocation(() => (cached = undefined)); // a revocation re-signs the CRL: serve the new one
+  return () => {
+    const now = Date.now();
+    if (cached === undefined || now - cached.at > ttlMs) {
+      const data = Promise.all([ca.currentCrl('issuing'), ca.currentCrl('root')]).then((crls) => ({
+        certificates: [ca.hierarchy.issuing.der, ca.hierarchy.root.der],
+        crls,
+      }));
+      cached = { at: now, data };
+      data.catch(() => (cached = undefined));
+    }
+    return cached.data;
+  };
 }
 
 async function openHierarchy(

@@ -36,7 +36,7 @@ export function apiRoutes(
     ocspRoutes({ ocsp }),
     tsaRoutes({ tsa: parts.tsa }),
     logRoutes({ reader: audit.reader, vkey: audit.logKey.vkey }),
-    verifyRoutes({ trust: () => parts.trust, revocation: parts.revocation, policies }),
+    verifyRoutes({ trust: () => parts.trust, revocation: parts.revocation, policies, logVerifierKey: audit.logKey.vkey }),
     policyRoutes({ policies, sample: (id, applicant) => sampleDocument(id, applicant), sampleApplicant: SAMPLE_APPLICANT }),
   ];
   if (parts.submissions !== undefined) routes.push(submissionRoutes({ submissions: parts.submissions, auth }));

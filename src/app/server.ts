@@ -75,6 +75,13 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       initializeIfEmpty: true,
       policies,
       tsaUrl: config.tsaUrl,
+      evidenceLog: {
+        latestCheckpoint: () => audit!.reader.latestCheckpoint(),
+        publishCheckpoint: () => audit!.checkpointer.publish(),
+        inclusionProof: (index, size) => audit!.reader.inclusionProof(index, size),
+        entry: async (index) => Buffer.from((await audit!.reader.entries(index, index + 1)).entries[0]!.entry, 'utf8'),
+        verifierKey: audit!.logKey.vkey,
+      },
     });
     await recordLoadedPolicies(audit.log, policies);
 

@@ -429,10 +429,16 @@ const OPERATIONS: Record<string, Operation> = {
           description: 'detached: {"cms": base64} or {"jws": …}, and "content": base64 of the document',
           properties: { cms: { type: 'string' }, jws: {}, content: { type: 'string' } },
         },
+        'application/vnd.etsi.asic-e+zip': {
+          type: 'string',
+          format: 'binary',
+          description: "an evidence container; its log proofs, checked with this service's log key, are proofs of existence",
+        },
       },
     },
     ok: { '200': { description: 'the validation report', content: json(ref('ValidationReport')) } },
     problems: [
+      'ERR_SUBMISSION_EVIDENCE_INVALID',
       'ERR_HTTP_MALFORMED_JSON',
       'ERR_HTTP_BAD_REQUEST',
       'ERR_HTTP_UNSUPPORTED_MEDIA_TYPE',
@@ -620,6 +626,14 @@ const OPERATIONS: Record<string, Operation> = {
     tag: 'submissions',
     access: ['enterprise', 'officer', 'auditor'],
     ok: { '200': { description: 'the envelope', content: { ...binary('application/cms'), 'application/jose+json': { type: 'object' } } } },
+    problems: ['ERR_SUBMISSION_NOT_FOUND'],
+  },
+  'GET /api/v1/submissions/:id/evidence': {
+    summary:
+      'The evidence as an ASiC-E container: document, B-LT envelope, receipts, each transition’s log entry and inclusion proof, the checkpoint, the log key, the CRLs (`chancery verify --in evidence.asice` validates it offline)',
+    tag: 'submissions',
+    access: ['enterprise', 'officer', 'auditor'],
+    ok: { '200': { description: 'the ASiC-E container', content: binary('application/vnd.etsi.asic-e+zip') } },
     problems: ['ERR_SUBMISSION_NOT_FOUND'],
   },
   'GET /api/v1/submissions/:id/document': {

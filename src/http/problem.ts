@@ -156,6 +156,7 @@ export const STATUS_BY_CODE: Record<ProblemCode, number> = {
   ERR_SUBMISSION_OFFICER_ALREADY_SIGNED: 409,
   ERR_SUBMISSION_DECISION_INVALID: 422,
   ERR_SUBMISSION_RECEIPT_INVALID: 400,
+  ERR_SUBMISSION_EVIDENCE_INVALID: 400,
   ERR_TSA_REQUEST_INVALID: 400,
   // An outside TSA that fails is a fault of a dependency, not of the client's input.
   ERR_TSA_UNAVAILABLE: 503,

@@ -321,3 +321,87 @@ function dedupe(certs: Uint8Array[]): Uint8Array[] {
     return true;
   });
 }
+
+/**
+ * A SignerInfo (DER) with one more unsigned attribute; every other byte is kept, so its signature
+ * and the attributes already there stay valid.
+ */
+export function withUnsignedAttribute(signerInfo: Uint8Array, type: string, value: Uint8Array): Buffer {
+  const si = readSequence(readDer(signerInfo, 'the SignerInfo'), 'SignerInfo');
+  const hasUnsigned = si[si.length - 1]?.tag === contextTag(1, true);
+  const head = (hasUnsigned ? si.slice(0, -1) : si).map((f) => f.bytes);
+  const unsigned = hasUnsigned ? childrenOf(si[si.length - 1]!, 'unsignedAttrs').map((a) => a.bytes) : [];
+  return sequenceOf([...head, tlvOf(contextTag(1, true), sortDer([...unsigned, attribute(type, value)]))]);
+}
+
+/** The signature value of a SignerInfo (DER): what a signature time-stamp covers (ETSI EN 319 122-1 §5.3). */
+export function signerInfoSignatureValue(signerInfo: Uint8Array): Buffer {
+  const si = readSequence(readDer(signerInfo, 'the SignerInfo'), 'SignerInfo');
+  const hasUnsigned = si[si.length - 1]?.tag === contextTag(1, true);
+  const head = hasUnsigned ? si.slice(0, -1) : si;
+  return Buffer.from(expectTag(head[head.length - 1], TAG.OCTET_STRING, 'SignerInfo.signature').value);
+}
+
+/** The enterprise signature value of an envelope (its one SignerInfo's). */
+export function envelopeSignatureValue(envelope: Uint8Array): Buffer {
+  return Buffer.from(splitForAugmentation(envelope).parentSignature);
+}
+
+/**
+ * The envelope with a signature time-stamp token (RFC 3161 TimeStampToken DER, over the
+ * SignerInfo's signature value) added to its SignerInfo as id-aa-signatureTimeStampToken: CAdES
+ * B-T (ETSI EN 319 122-1 §5.3). Nothing signed changes.
+ */
+export function addSignatureTimestampCms(envelope: Uint8Array, token: Uint8Array): Buffer {
+  const parts = splitForAugmentation(envelope);
+  const unsigned = [...parts.unsignedAttributes, attribute(SIGNATURE_TIME_STAMP_TOKEN, token)];
+  return rebuild(parts, parts.certificates, parts.crls, unsigned);
+}
+
+/**
+ * The envelope with the validation data used added (CAdES B-LT in the SignedData manner, ETSI EN
+ * 319 122-1 §5.5.1 / RFC 5652 §5.1): certificates to SignedData.certificates and CRLs to
+ * SignedData.crls (plain CertificateList choices, so the SignedData version stays). Data already
+ * carried is not repeated. Nothing signed changes.
+ */
+export function addValidationDataCms(
+  envelope: Uint8Array,
+  data: { certificates?: readonly Uint8Array[]; crls?: readonly Uint8Array[] },
+): Buffer {
+  const parts = splitForAugmentation(envelope);
+  const carriedCrls = parts.crls.length === 0 ? [] : childrenOf(readDer(parts.crls[0]!, 'crls'), 'crls').map((c) => c.bytes);
+  const crls = dedupe([...carriedCrls, ...(data.crls ?? [])]);
+  return rebuild(
+    parts,
+    dedupe([...parts.certificates, ...(data.certificates ?? [])]),
+    crls.length === 0 ? [] : [tlvOf(contextTag(1, true), sortDer(crls))],
+    parts.unsignedAttributes,
+  );
+}
+
+/** RFC 3161 Appendix A id-aa-signatureTimeStampToken. */
+const SIGNATURE_TIME_STAMP_TOKEN = '1.2.840.113549.1.9.16.2.14';
+
+function splitForAugmentation(envelope: Uint8Array): EnvelopeParts {
+  try {
+    return splitEnvelope(envelope);
+  } catch (error) {
+    throw new SignError('ERR_SIGN_ENVELOPE_UNREADABLE', `the envelope to augment cannot be read: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function rebuild(parts: EnvelopeParts, certificates: Uint8Array[], crls: Uint8Array[], unsigned: Uint8Array[]): Buffer {
+  const signerInfo = sequenceOf([
+    ...parts.signerInfoHead,
+    ...(unsigned.length === 0 ? [] : [tlvOf(contextTag(1, true), sortDer(unsigned))]),
+  ]);
+  const signedData = sequenceOf([
+    ...parts.signedDataHead,
+    ...(certificates.length === 0 ? [] : [tlvOf(contextTag(0, true), sortDer(certificates))]),
+    ...crls,
+    setOf(signerInfo),
+  ]);
+  return sequence(oid(OID.signedData), explicit(0, signedData));
+}

@@ -136,3 +136,45 @@ function thumbprint(chain: Uint8Array[]): string {
 function seconds(time: Date): number {
   return Math.floor(time.getTime() / 1000);
 }
+
+/** One entry of a General JWS's `signatures`. */
+export type GeneralJwsEntry = GeneralJws['signatures'][number];
+
+/**
+ * The bytes a JAdES signature time-stamp covers (ETSI TS 119 182-1 §5.3.4.3, sigTst): the JWS
+ * signature value as it appears in the JWS, base64url.
+ */
+export function jwsTimestampInput(entry: GeneralJwsEntry): Buffer {
+  return Buffer.from(entry.signature, 'latin1');
+}
+
+/**
+ * The entry with one more JAdES unsigned property appended to its unprotected `etsiU` array, as
+ * base64url-encoded JSON (ETSI TS 119 182-1 §5.3.1). Nothing signed changes.
+ */
+export function withEtsiU(entry: GeneralJwsEntry, property: Record<string, unknown>): GeneralJwsEntry {
+  const header = entry.header ?? {};
+  const existing = Array.isArray(header['etsiU']) ? (header['etsiU'] as unknown[]) : [];
+  const item = Buffer.from(JSON.stringify(property), 'utf8').toString('base64url');
+  return { ...entry, header: { ...header, etsiU: [...existing, item] } };
+}
+
+/** The entry with a signature time-stamp (`sigTst`, DER TimeStampToken over jwsTimestampInput): JAdES B-T. */
+export function withSignatureTimestampJws(entry: GeneralJwsEntry, token: Uint8Array): GeneralJwsEntry {
+  return withEtsiU(entry, { sigTst: { tstTokens: [{ val: Buffer.from(token).toString('base64') }] } });
+}
+
+/**
+ * The entry with the validation data used (JAdES B-LT, ETSI TS 119 182-1 §5.3.5): `xVals` with
+ * the certificates, `rVals` with the CRLs (`crlVals`), each value base64 DER.
+ */
+export function withValidationDataJws(
+  entry: GeneralJwsEntry,
+  data: { certificates?: readonly Uint8Array[]; crls?: readonly Uint8Array[] },
+): GeneralJwsEntry {
+  let out = entry;
+  const b64 = (d: Uint8Array): string => Buffer.from(d).toString('base64');
+  if ((data.certificates ?? []).length > 0) out = withEtsiU(out, { xVals: data.certificates!.map((c) => ({ x509Cert: { val: b64(c) } })) });
+  if ((data.crls ?? []).length > 0) out = withEtsiU(out, { rVals: { crlVals: data.crls!.map((c) => ({ val: b64(c) })) } });
+  return out;
+}

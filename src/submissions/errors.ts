@@ -71,6 +71,8 @@ export type SubmissionErrorCode =
   | 'ERR_SUBMISSION_DECISION_INVALID'
   // Receipts, checked offline.
   /** A receipt that does not verify (signature, seal certificate, payload, or its log entry). */
-  | 'ERR_SUBMISSION_RECEIPT_INVALID';
+  | 'ERR_SUBMISSION_RECEIPT_INVALID'
+  /** An evidence container (ASiC-E) that is malformed, unsafe or inconsistent, checked offline. */
+  | 'ERR_SUBMISSION_EVIDENCE_INVALID';
 
 export class SubmissionError extends ChanceryError<SubmissionErrorCode> {}

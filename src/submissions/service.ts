@@ -39,7 +39,9 @@ import {
   validatedOfficer,
   type PendingStep,
 } from './countersign-checks.js';
-import { readEnvelopeParts, withCountersignatures, type CarriedCountersignature } from './envelope-parts.js';
+import { addValidationData, timestampCountersignature, timestampEnterpriseSignature, type Augmentation } from './augment.js';
+import { buildEvidence } from './evidence.js';
+import { readEnvelopeParts, withCountersignatures, type CarriedCountersignature, type EnvelopeFormat } from './envelope-parts.js';
 import { SubmissionError, type SubmissionErrorCode } from './errors.js';
 import type { ReceiptSigner } from './receipts.js';
 import { rejectionOfReport, type Rejection } from './rejection.js';
@@ -87,6 +89,25 @@ export interface SubmissionDeps {
   /** Writes an `auth.denied` entry (src/auth's AuthService.recordDenial). */
   recordDenial(code: string, reason: string, actor: string, context: RequestContext): Promise<void>;
   now: () => Date;
+  /**
+   * Augmentation of accepted signatures (augment.ts): signature time-stamps from `timeStamper`
+   * (B-T), validation data when a workflow ends (B-LT). Absent: envelopes are kept as signed.
+   */
+  augmentation?: Augmentation | undefined;
+  /** The log's read side for evidence containers (absent: `evidence` is not available). */
+  evidenceLog?: EvidenceLog | undefined;
+}
+
+/** What an evidence container needs from the log (src/audit's reader and checkpointer). */
+export interface EvidenceLog {
+  latestCheckpoint(): Promise<{ size: number; note: string }>;
+  /** Publishes a checkpoint of the current tree head (when entries are not yet covered). */
+  publishCheckpoint(): Promise<void>;
+  inclusionProof(index: number, size: number): Promise<{ treeSize: number; leafHash: string; proof: string[] }>;
+  /** The canonical bytes of entry `index`. */
+  entry(index: number): Promise<Buffer>;
+  /** The log's C2SP verifier key. */
+  verifierKey: string;
 }
 
 /** Where a request came from, for denial entries. */
@@ -165,10 +186,21 @@ export class SubmissionService {
     // The type as the document writes it, bounded: a policy id is at most 64 characters.
     const documentType = report.document.type === null ? null : report.document.type.slice(0, 64);
     // A detached JWS is kept with its payload embedded, so officers countersign one object.
-    const currentEnvelope =
+    // Parts of an envelope the report rejects may not be readable; that submission is still recorded.
+    const parts = reportRejection === undefined ? readEnvelopeParts(upload.envelope) : undefined;
+    let currentEnvelope =
       format === 'jws' && upload.content !== undefined && readEnvelopeParts(upload.envelope).payloadB64 === undefined
         ? withCountersignatures(upload.envelope, [], { content: upload.content })
         : undefined;
+    // An authentic signature is time-stamped as it is accepted (B-T), and when no approval steps
+    // follow, the workflow ends here: the validation data go in too (B-LT).
+    let timestamped: boolean | undefined;
+    if (reportRejection === undefined && this.deps.augmentation !== undefined) {
+      const final = (policy?.approval.length ?? 0) === 0;
+      const augmented = await this.#augment(currentEnvelope ?? upload.envelope, format, upload.content, final);
+      if (augmented.envelope !== undefined) currentEnvelope = augmented.envelope;
+      timestamped = augmented.timestamped;
+    }
     const requestSha256 =
       upload.content === undefined ? envelopeSha256 : sha256Hex(Buffer.concat([sha256(upload.envelope), sha256(upload.content)]));
     const outcome = await this.#writer.write({
@@ -205,6 +237,10 @@ export class SubmissionService {
         format,
         documentSha256,
         envelopeSha256,
+        // The log entry proves the signature value existed when it was recorded (a proof of
+        // existence for validation with time, independent of any TSA).
+        ...(parts === undefined ? {} : { signatureSha256: sha256Hex(parts.enterpriseSignature) }),
+        ...(timestamped === undefined ? {} : { timestamped }),
         policy: report.policy === null ? null : { ...report.policy },
         signer: signerSerial,
         currentEnvelopeSha256: currentEnvelope === undefined ? envelopeSha256 : sha256Hex(currentEnvelope),
@@ -250,6 +286,45 @@ export class SubmissionService {
   async envelope(id: string, caller: Principal, context: RequestContext): Promise<{ format: 'cms' | 'jws'; bytes: Buffer }> {
     const s = await this.#readable(id, caller, context);
     return { format: s.format, bytes: s.envelope };
+  }
+
+  /**
+   * The submission's evidence as an ASiC-E container (evidence.ts): the document, the current
+   * envelope, each transition's receipt and log entry with its inclusion proof into one signed
+   * checkpoint (published first when the latest does not cover them yet), the log key and the CRLs.
+   */
+  async evidence(id: string, caller: Principal, context: RequestContext): Promise<Buffer> {
+    const s = await this.#readable(id, caller, context);
+    const log = this.deps.evidenceLog;
+    if (log === undefined) throw new SubmissionError('ERR_SUBMISSION_NOT_FOUND', 'this service keeps no evidence containers');
+    const history = await selectTransitions(this.deps.db, s.id);
+    const last = Math.max(...history.map((t) => t.logIndex));
+    let checkpoint = await log.latestCheckpoint();
+    if (checkpoint.size <= last) {
+      await log.publishCheckpoint();
+      checkpoint = await log.latestCheckpoint();
+    }
+    const transitions = await Promise.all(
+      history.map(async (t) => {
+        const found = await selectReceipt(this.deps.db, s.id, t.logIndex);
+        return {
+          logIndex: t.logIndex,
+          receipt: found?.receipt ?? '',
+          entry: await log.entry(t.logIndex),
+          inclusion: await log.inclusionProof(t.logIndex, checkpoint.size),
+        };
+      }),
+    );
+    const data = await this.deps.augmentation?.validationData?.();
+    return buildEvidence({
+      document: await this.document(id, caller, context),
+      envelope: s.envelope,
+      format: s.format,
+      transitions,
+      checkpoint: checkpoint.note,
+      logVerifierKey: log.verifierKey,
+      crls: data?.crls ?? [],
+    });
   }
 
   /** The signed document itself (what a detached envelope needs beside it). */
@@ -415,8 +490,13 @@ export class SubmissionService {
     // 5. Its decision is one the step takes.
     const decision = decisionOf(submission, step, signature);
 
-    // 6. Recorded, after the re-checks under the row lock, with its entry and receipt.
-    const merged = withCountersignatures(submission.envelope, [counter], { certificates: uploaded.certificates, content });
+    // 6. Augmented (a time-stamp over the countersignature; the validation data when this decision
+    //    ends the workflow), then recorded, after the re-checks under the row lock, with its entry
+    //    and receipt.
+    const final = decision === 'refuse' || step.index + 1 === step.count;
+    const stamped = await this.#timestampCountersignature(counter, submission.format);
+    let merged = withCountersignatures(submission.envelope, [stamped], { certificates: uploaded.certificates, content });
+    if (final) merged = (await this.#augment(merged, submission.format, content, true, false)).envelope ?? merged;
     return this.#recordCountersignature(submission, step, policy, caller, {
       counter,
       officerId,
@@ -510,6 +590,44 @@ export class SubmissionService {
       };
       return { outcome: 'recorded' as const, submission: summary, receipt, logIndex: entry.index };
     });
+  }
+
+  /**
+   * The envelope augmented: a signature time-stamp over the enterprise's signature (when `stamp`),
+   * the validation data (when `final`). A time-stamping authority that fails does not stop the
+   * workflow: the signature is recorded without its time-stamp (`timestamped: false` in the log
+   * entry; the log's own proof of existence still covers it).
+   */
+  async #augment(
+    envelope: Uint8Array,
+    format: EnvelopeFormat,
+    content: Uint8Array | undefined,
+    final: boolean,
+    stamp = true,
+  ): Promise<{ envelope: Buffer | undefined; timestamped: boolean | undefined }> {
+    const { timeStamper, validationData } = this.deps.augmentation ?? {};
+    let out: Buffer | undefined;
+    let timestamped: boolean | undefined;
+    if (stamp && timeStamper !== undefined) {
+      try {
+        out = await timestampEnterpriseSignature(envelope, format, timeStamper, content);
+        timestamped = true;
+      } catch {
+        timestamped = false;
+      }
+    }
+    if (final && validationData !== undefined) out = addValidationData(out ?? envelope, format, await validationData(), content);
+    return { envelope: out, timestamped };
+  }
+
+  async #timestampCountersignature(counter: CarriedCountersignature, format: EnvelopeFormat): Promise<CarriedCountersignature> {
+    const stamper = this.deps.augmentation?.timeStamper;
+    if (stamper === undefined) return counter;
+    try {
+      return await timestampCountersignature(counter, format, stamper);
+    } catch {
+      return counter; // as #augment: the countersignature is recorded without its time-stamp
+    }
   }
 
   /** The submission, if it exists and the caller may read it (404 / audited 403 otherwise). */

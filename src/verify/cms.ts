@@ -20,6 +20,7 @@ import {
 import { MAX_COUNTERSIGNATURES, parseSignerInfo, type CmsAttribute, type CmsSignedData, type CmsSignerInfo } from './cms-parse.js';
 import { isParseFault } from './errors.js';
 import { parseNameDer } from './name.js';
+import { OID_SIGNATURE_TIME_STAMP } from './timestamp.js';
 import { CheckList, type SignatureEvidence } from './validation-report.js';
 
 /**
@@ -122,7 +123,15 @@ async function verifySignerInfo(
 ): Promise<SignatureEvidence> {
   const checks = new CheckList();
   const what = signed.role === 'signer' ? 'the signature' : 'the countersignature';
-  const evidence: SignatureEvidence = { role: signed.role, checks, certificate: undefined, algorithm: null, signingTime: undefined };
+  const evidence: SignatureEvidence = {
+    role: signed.role,
+    checks,
+    certificate: undefined,
+    algorithm: null,
+    signingTime: undefined,
+    signatureValue: si.signature,
+    timestampTokens: signatureTimestamps(si, checks, what),
+  };
   if (signed.role === 'countersigner') evidence.decision = null;
 
   // 1. Signed attributes are required (RFC 5652 §5.3 makes them optional; Chancery does not).
@@ -265,6 +274,27 @@ async function verifySignerInfo(
     });
   }
   return evidence;
+}
+
+/** Most signature time-stamp tokens read from one SignerInfo. */
+export const MAX_SIGNATURE_TIMESTAMPS = 4;
+
+/**
+ * The signature time-stamp tokens of a SignerInfo (RFC 3161 Appendix A, ETSI EN 319 122-1
+ * §5.3: id-aa-signatureTimeStampToken, unsigned; each value a TimeStampToken over the SignerInfo's
+ * signature value). Their validation is envelope.ts's; too many is a format fault.
+ */
+function signatureTimestamps(si: CmsSignerInfo, checks: CheckList, what: string): SignatureEvidence['timestampTokens'] {
+  const values = si.unsignedAttrs.filter((a) => a.type === OID_SIGNATURE_TIME_STAMP).flatMap((a) => a.values);
+  if (values.length > MAX_SIGNATURE_TIMESTAMPS) {
+    checks.fail(
+      'cms.signature-time-stamps',
+      'FORMAT_FAILURE',
+      `${what} carries ${values.length} signature time-stamps, above the limit of ${MAX_SIGNATURE_TIMESTAMPS}; none were used`,
+    );
+    return [];
+  }
+  return values.map((v) => ({ token: v.bytes, covered: si.signature, coveredName: `${what} value` }));
 }
 
 type StepResult =

@@ -12,6 +12,7 @@ import { parseJws, type ParsedJws } from './jws-parse.js';
 import { verifyJwsSignatures } from './jws.js';
 import { PURPOSE_DOCUMENT_SIGNING, validatePath } from './path.js';
 import type { RevocationSource } from './revocation.js';
+import { verifyTimestampToken } from './timestamp.js';
 import {
   CheckList,
   REPORT_VERSION,
@@ -54,6 +55,12 @@ export interface VerifyEnvelopeInput {
   /** The validation time. */
   time: Date;
   /**
+   * Proofs of existence established outside the envelope, e.g. a log entry naming a signature
+   * value's SHA-256, proven into a checkpoint verified with a pinned log key (the caller proves
+   * it; the verifier matches it to a signature by that hash).
+   */
+  proofsOfExistence?: readonly ProofOfExistence[] | undefined;
+  /**
    * Verify CMS signature values on libuv's thread pool instead of the calling thread: for a server
    * validating many envelopes at once (the event loop parses the next one meanwhile). A lone
    * validation pays ~0.1 ms for the hop, so in-process callers (CLI, benchmarks) leave it off.
@@ -61,6 +68,29 @@ export interface VerifyEnvelopeInput {
    */
   signaturesOnThreadPool?: boolean | undefined;
 }
+
+/** A proof that a signature value existed at a time, from outside the envelope. */
+export interface ProofOfExistence {
+  /** Lowercase hex SHA-256 of the signature value (CMS SignerInfo.signature, the decoded JWS signature). */
+  signatureValueSha256: string;
+  time: Date;
+  source: 'log-inclusion-proof';
+  /** What proves it, in a sentence. */
+  detail: string;
+}
+
+/**
+ * Path faults a proof of existence can cure (ETSI EN 319 102-1 §5.6.2.4, §5.6.3): a certificate
+ * that has expired, or was revoked, since the signature existed. Nothing else depends on time.
+ */
+const CURABLE_BY_POE: ReadonlySet<string> = new Set([
+  'OUT_OF_BOUNDS_NO_POE',
+  'OUT_OF_BOUNDS_NOT_REVOKED',
+  'REVOKED',
+  'REVOKED_NO_POE',
+  'REVOKED_CA_NO_POE',
+  'EXPIRED',
+]);
 
 /** Validates an envelope and every signature on it; never throws for anything in the input. */
 export async function verifyEnvelope(input: VerifyEnvelopeInput): Promise<ValidationReport> {
@@ -310,22 +340,54 @@ async function finishSignature(
     }
   }
 
-  // The certificate path, for the document-signing purpose, at the validation time, with revocation.
+  // Proofs of existence: the signature's own time-stamps, validated here, and those given.
+  const best = await bestProofOfExistence(evidence, carried, input);
+  if (
+    best !== undefined &&
+    evidence.signingTime !== undefined &&
+    evidence.signingTime.getTime() > best.at.getTime() + rules.maxClockSkewMs
+  ) {
+    checks.fail(
+      'signature.proof-of-existence',
+      'SIG_CONSTRAINTS_FAILURE',
+      `the claimed signing time ${evidence.signingTime.toISOString()} is after the signature's proof of existence at ${best.time} (${best.detail})`,
+    );
+  }
+
+  // The certificate path, for the document-signing purpose, at the validation time, with
+  // revocation; when it fails only because a certificate has since expired or been revoked, at the
+  // best signature time instead (ETSI EN 319 102-1 §5.6.2: validation with time).
   const leaf = evidence.certificate;
   if (leaf === undefined) {
     checks.notRun('path', 'the signer certificate was not found');
   } else {
     const requiredPolicies =
       policy === undefined ? undefined : [evidence.role === 'signer' ? OID.policyEnterpriseSigning : OID.policyOfficer];
-    const path = await validatePath({
-      leaf,
-      intermediates: [...(evidence.carried ?? []), ...carried, ...(input.intermediates ?? [])],
-      anchors: input.anchors,
-      time: input.time,
-      purpose: PURPOSE_DOCUMENT_SIGNING,
-      revocation: input.revocation,
-      ...(requiredPolicies === undefined ? {} : { requiredPolicies }),
-    });
+    const pathAt = (time: Date) =>
+      validatePath({
+        leaf,
+        intermediates: [...(evidence.carried ?? []), ...carried, ...(input.intermediates ?? [])],
+        anchors: input.anchors,
+        time,
+        purpose: PURPOSE_DOCUMENT_SIGNING,
+        revocation: input.revocation,
+        ...(requiredPolicies === undefined ? {} : { requiredPolicies }),
+      });
+    let path = await pathAt(input.time);
+    if (
+      path.indication !== 'TOTAL_PASSED' &&
+      best !== undefined &&
+      best.at.getTime() < input.time.getTime() &&
+      CURABLE_BY_POE.has(outcomeOf(path.checks).subIndication ?? path.subIndication ?? '')
+    ) {
+      const now = path.checks.find((c) => c.result !== 'PASSED');
+      const atPoe = await pathAt(best.at);
+      checks.pass(
+        'signature.proof-of-existence',
+        `at the validation time the path fails (${outcomeOf(path.checks).subIndication ?? path.subIndication}: ${now?.message ?? 'not valid'}); the signature existed at ${best.time} (${best.detail}), so the path is validated at that time`,
+      );
+      path = atPoe;
+    }
     checks.add(...path.checks);
     if (path.indication !== 'TOTAL_PASSED' && outcomeOf(path.checks).indication === 'TOTAL_PASSED') {
       checks.fail('path', path.subIndication ?? 'CERTIFICATE_CHAIN_GENERAL_FAILURE', 'the certificate path is not valid');
@@ -347,6 +409,73 @@ async function finishSignature(
     }
   }
   return evidence;
+}
+
+interface BestPoe {
+  at: Date;
+  time: string;
+  source: 'signature-time-stamp' | 'log-inclusion-proof';
+  detail: string;
+}
+
+/**
+ * Validates the signature's time-stamp tokens (recording each in `evidence.timestamps`; a token
+ * that is not intact, i.e. forged, altered, for other data or badly bound, fails the signature) and
+ * returns the earliest proof of existence among the trusted tokens and the given proofs.
+ */
+async function bestProofOfExistence(
+  evidence: SignatureEvidence,
+  carried: readonly Certificate[],
+  input: VerifyEnvelopeInput,
+): Promise<BestPoe | undefined> {
+  const candidates: BestPoe[] = [];
+  evidence.timestamps = [];
+  for (const [index, t] of (evidence.timestampTokens ?? []).entries()) {
+    const v = await verifyTimestampToken({
+      token: t.token,
+      data: t.covered,
+      dataName: t.coveredName,
+      anchors: input.anchors,
+      intermediates: [...carried, ...(input.intermediates ?? [])],
+      revocation: input.revocation,
+      time: input.time,
+      index,
+    });
+    evidence.timestamps.push(v.report);
+    const why = v.report.checks.find((c) => c.result !== 'PASSED');
+    if (!v.intact) {
+      evidence.checks.fail(
+        'signature.time-stamp',
+        v.report.subIndication ?? 'FORMAT_FAILURE',
+        `signature time-stamp ${index + 1} is not valid: ${why?.message ?? 'it could not be read'}`,
+      );
+    } else if (v.proofTime !== undefined) {
+      const tsa = v.report.tsa?.subject ?? 'an unnamed TSA';
+      candidates.push({
+        at: v.proofTime,
+        time: v.proofTime.toISOString(),
+        source: 'signature-time-stamp',
+        detail: `signature time-stamp ${index + 1}, serial ${v.report.serialNumber}, by ${tsa}`,
+      });
+    }
+    // An intact token that is not trusted (its TSA's path fails, it is dated after the validation
+    // time) is reported in `timestamps` and not used.
+  }
+  const value = evidence.signatureValue;
+  if (value !== undefined && input.proofsOfExistence !== undefined && input.proofsOfExistence.length > 0) {
+    const hash = sha256Hex(value);
+    for (const p of input.proofsOfExistence) {
+      if (p.signatureValueSha256 === hash && p.time.getTime() <= input.time.getTime())
+        candidates.push({ at: p.time, time: p.time.toISOString(), source: p.source, detail: p.detail });
+    }
+  }
+  candidates.sort((a, b) => a.at.getTime() - b.at.getTime());
+  const best = candidates[0];
+  evidence.bestSignatureTime =
+    best === undefined
+      ? { time: input.time.toISOString(), source: 'validation-time', detail: 'no proof of existence: the validation time' }
+      : { time: best.time, source: best.source, detail: best.detail };
+  return best;
 }
 
 function assemble(
@@ -372,6 +501,12 @@ function assemble(
       signer: e.certificate === undefined ? null : summarizeSigner(e.certificate),
       algorithm: e.algorithm,
       signingTime: e.signingTime?.toISOString() ?? null,
+      bestSignatureTime: e.bestSignatureTime ?? {
+        time: input.time.toISOString(),
+        source: 'validation-time',
+        detail: 'no proof of existence: the validation time',
+      },
+      timestamps: e.timestamps ?? [],
       checks: e.checks.checks,
     };
     if (e.role === 'countersigner') report.decision = e.decision ?? null;

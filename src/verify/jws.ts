@@ -6,7 +6,8 @@ import { joseSignatureScheme } from './algorithms.js';
 import { parseCertificate, type Certificate } from './certificate.js';
 import type { Decision } from './cms-attributes.js';
 import { isParseFault } from './errors.js';
-import { decodeBase64, parseJws, type JwsEntry, type ParsedJws } from './jws-parse.js';
+import { decodeBase64, decodeBase64Url, parseJws, type JwsEntry, type ParsedJws } from './jws-parse.js';
+import { parseDocument } from '../policy/document.js';
 import type { SubIndication } from './report.js';
 import { CheckList, type SignatureEvidence } from './validation-report.js';
 
@@ -78,6 +79,10 @@ export function parseJadesSigningTime(value: unknown): Date | undefined {
   return Number.isNaN(date.getTime()) || jadesSigningTime(date) !== value ? undefined : date;
 }
 
+/** JAdES unsigned properties (ETSI TS 119 182-1 §5.3.1): the only unprotected parameter besides `kid`. */
+export const ETSI_UNSIGNED_HEADER = 'etsiU';
+/** Most `etsiU` items read (sigTst, xVals, rVals, …). */
+export const MAX_ETSI_U_ITEMS = 8;
 /** Most certificates in one `x5c`. */
 export const MAX_X5C = 8;
 
@@ -180,7 +185,8 @@ export function headerRuleViolation(entry: JwsEntry, understood: readonly string
   if (typeof alg !== 'string' || alg === '') return 'the protected header has no "alg"';
   if (alg.toLowerCase() === 'none') return 'the JWS is unsigned ("alg": "none"), which is never accepted';
   for (const name of Object.keys(u)) {
-    if (name !== 'kid') return `the unprotected header carries "${name.slice(0, 64)}"; Chancery reads only protected header parameters`;
+    if (name !== 'kid' && name !== ETSI_UNSIGNED_HEADER)
+      return `the unprotected header carries "${name.slice(0, 64)}"; Chancery reads only protected header parameters (and JAdES etsiU)`;
   }
   if ('b64' in h && h['b64'] !== true) return 'the JWS uses an unencoded payload ("b64": false, RFC 7797), which is not accepted';
   if (SIGNED_DATA_HEADER in h && !understood.includes(SIGNED_DATA_HEADER))
@@ -236,9 +242,22 @@ async function verifyEntry(
 ): Promise<SignatureEvidence> {
   const checks = new CheckList();
   const what = role === 'signer' ? 'the signature' : 'the countersignature';
-  const evidence: SignatureEvidence = { role, checks, certificate: undefined, algorithm: null, signingTime: undefined };
+  const evidence: SignatureEvidence = {
+    role,
+    checks,
+    certificate: undefined,
+    algorithm: null,
+    signingTime: undefined,
+    signatureValue: entry.signature,
+  };
   if (role === 'countersigner') evidence.decision = null;
   const h = entry.protectedHeader;
+  const unsigned = readEtsiU(entry);
+  if ('reason' in unsigned) checks.fail('jws.etsiU', 'FORMAT_FAILURE', unsigned.reason);
+  else {
+    evidence.timestampTokens = unsigned.sigTst;
+    if (unsigned.xVals.length > 0) evidence.carried = unsigned.xVals;
+  }
   const understood = role === 'signer' ? [SIGNING_TIME_HEADER] : [...COUNTERSIGNATURE_CRIT, SIGNING_TIME_HEADER];
 
   // 1. Header rules (alg none, b64, crit, unprotected parameters).
@@ -263,7 +282,7 @@ async function verifyEntry(
     checks.fail('jws.x5c', chain.subIndication, chain.reason);
   } else {
     evidence.certificate = chain.certificates[0]!;
-    evidence.carried = chain.certificates.slice(1);
+    evidence.carried = [...chain.certificates.slice(1), ...(evidence.carried ?? [])];
     checks.pass(
       'jws.x5c',
       `x5c carries the signer certificate ${evidence.certificate.describe()}${chain.certificates.length > 1 ? ` and ${chain.certificates.length - 1} more` : ''}`,
@@ -383,4 +402,61 @@ function readX5c(h: Record<string, unknown>): { certificates: Certificate[] } | 
     return { subIndication: 'NO_SIGNING_CERTIFICATE_FOUND', reason: '"x5t#S256" is not the SHA-256 of the first x5c certificate' };
   }
   return { certificates };
+}
+
+/**
+ * JAdES unsigned properties (ETSI TS 119 182-1 §5.3): `etsiU` is an array whose items are each
+ * one property, as base64url-encoded JSON or as JSON. Read here: `sigTst` (signature time-stamps,
+ * §5.3.4.3: each `tstTokens[].val` a base64 DER TimeStampToken over the base64url JWS signature
+ * value) and `xVals` (§5.3.5.1: certificates, `x509Cert` base64 DER, used for path building);
+ * `rVals` and other items are carried, not read.
+ */
+function readEtsiU(
+  entry: JwsEntry,
+): { sigTst: NonNullable<SignatureEvidence['timestampTokens']>; xVals: Certificate[] } | { reason: string } {
+  const raw = entry.unprotectedHeader?.[ETSI_UNSIGNED_HEADER];
+  const out = { sigTst: [] as NonNullable<SignatureEvidence['timestampTokens']>, xVals: [] as Certificate[] };
+  if (raw === undefined) return out;
+  if (!Array.isArray(raw) || raw.length > MAX_ETSI_U_ITEMS)
+    return { reason: `"etsiU" must be an array of at most ${MAX_ETSI_U_ITEMS} unsigned properties` };
+  const covered = Buffer.from(entry.signatureB64, 'latin1');
+  try {
+    for (const [i, item] of raw.entries()) {
+      let property: unknown = item;
+      if (typeof item === 'string') {
+        const parsed = parseDocument(decodeBase64Url(item, `etsiU[${i}]`));
+        if (!parsed.ok) return { reason: `etsiU[${i}] is not base64url JSON: ${parsed.reason}` };
+        property = parsed.value;
+      }
+      if (property === null || typeof property !== 'object' || Array.isArray(property) || Object.keys(property).length !== 1)
+        return { reason: `etsiU[${i}] is not an object with exactly one unsigned property` };
+      const [name, value] = Object.entries(property as Record<string, unknown>)[0]!;
+      if (name === 'sigTst') {
+        const tokens = (value as { tstTokens?: unknown } | null)?.tstTokens;
+        if (!Array.isArray(tokens) || tokens.length === 0) return { reason: `etsiU[${i}].sigTst has no tstTokens` };
+        for (const t of tokens) {
+          const val = (t as { val?: unknown } | null)?.val;
+          if (typeof val !== 'string') return { reason: `etsiU[${i}].sigTst.tstTokens holds an entry without a "val" string` };
+          out.sigTst.push({
+            token: decodeBase64(val, `etsiU[${i}].sigTst token`),
+            covered,
+            coveredName: 'the base64url JWS signature value',
+          });
+        }
+      } else if (name === 'xVals') {
+        if (!Array.isArray(value)) return { reason: `etsiU[${i}].xVals is not an array` };
+        for (const x of value) {
+          const der = (x as { x509Cert?: { val?: unknown } } | null)?.x509Cert?.val;
+          if (typeof der !== 'string') return { reason: `etsiU[${i}].xVals holds an entry without "x509Cert": { "val" }` };
+          if (out.xVals.length >= MAX_X5C * 2) return { reason: `etsiU xVals carries more than ${MAX_X5C * 2} certificates` };
+          out.xVals.push(parseCertificate(decodeBase64(der, `etsiU[${i}].xVals certificate`)));
+        }
+      }
+    }
+  } catch (error) {
+    if (isParseFault(error)) return { reason: `"etsiU" is malformed: ${error.message}` };
+    throw error;
+  }
+  if (out.sigTst.length > 4) return { reason: `"etsiU" carries ${out.sigTst.length} signature time-stamps, above the limit of 4` };
+  return out;
 }

@@ -49,6 +49,15 @@ export const PURPOSE_CRL_SIGNING: Purpose = Object.freeze<Purpose>({
   keyUsageRequired: false,
 });
 
+/** A time-stamping authority (RFC 3161 §2.3: id-kp-timeStamping; digitalSignature or nonRepudiation when a keyUsage is present). */
+export const PURPOSE_TIME_STAMPING: Purpose = Object.freeze<Purpose>({
+  name: 'time-stamping',
+  extendedKeyUsage: ['1.3.6.1.5.5.7.3.8'],
+  keyUsage: ['digitalSignature', 'nonRepudiation'],
+  keyUsageMatch: 'any',
+  keyUsageRequired: false,
+});
+
 /** No purpose constraint on the leaf (path validity only). */
 export const PURPOSE_ANY: Purpose = Object.freeze<Purpose>({ name: 'any purpose' });
 
@@ -58,6 +67,7 @@ export const PURPOSES = {
   ocspSigning: PURPOSE_OCSP_SIGNING,
   clientAuth: PURPOSE_CLIENT_AUTH,
   crlSigning: PURPOSE_CRL_SIGNING,
+  timeStamping: PURPOSE_TIME_STAMPING,
   any: PURPOSE_ANY,
 } as const;
 

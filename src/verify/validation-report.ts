@@ -40,6 +40,16 @@ import { INDICATION_OF, type Check, type Indication, type SubIndication } from '
  *   algorithm: string | null               -- e.g. ES256, EdDSA, PS256, ECDSA-P256-SHA384
  *   signingTime: string | null             -- claimed (CMS signing-time, JWS sigT or iat), RFC 3339 UTC
  *   decision?: 'approve' | 'refuse' | 'review' | null   -- countersignatures only
+ *   bestSignatureTime: { time, source, detail }   -- the earliest proof of existence of this
+ *                                             signature value: 'signature-time-stamp' (a trusted
+ *                                             token's genTime), 'log-inclusion-proof' (a log entry
+ *                                             proven into a checkpoint under a pinned log key), or
+ *                                             'validation-time' when there is none. An expired or
+ *                                             later-revoked certificate path is validated at it.
+ *   timestamps: TimestampReport[]          -- each signature time-stamp token on the signature:
+ *                                             { index, indication, subIndication?, genTime,
+ *                                               serialNumber, policy, tsa: SignerSummary|null,
+ *                                               checks }; only a TOTAL_PASSED one is a proof
  *   checks: Check[]                        -- every check, in the order run (path checks included)
  * }
  *
@@ -89,6 +99,10 @@ export interface SignatureReport {
   algorithm: string | null;
   signingTime: string | null;
   decision?: Decision | null;
+  /** The best proof of existence used for this signature (see BestSignatureTime). */
+  bestSignatureTime: BestSignatureTime;
+  /** Every signature time-stamp token on this signature, each validated on its own. */
+  timestamps: TimestampReport[];
   checks: Check[];
 }
 
@@ -125,8 +139,41 @@ export interface SignatureEvidence {
   signingTime: Date | undefined;
   /** Countersignatures: the officer's decision, null when none could be read. */
   decision?: Decision | null;
-  /** Certificates the signature itself carries for path building (JWS `x5c`). */
+  /** Certificates the signature itself carries for path building (JWS `x5c`, JAdES `xVals`). */
   carried?: Certificate[];
+  /** The signature value as signed (CMS SignerInfo.signature; the decoded JWS signature). */
+  signatureValue?: Uint8Array;
+  /** Signature time-stamp tokens on this signature, each with the bytes its messageImprint must cover. */
+  timestampTokens?: Array<{ token: Uint8Array; covered: Uint8Array; coveredName: string }>;
+  /** Set by envelope.ts: what each token was found to be, and the best proof of existence. */
+  timestamps?: TimestampReport[];
+  bestSignatureTime?: BestSignatureTime;
+}
+
+/** What the validation of one signature time-stamp token found (RFC 3161; see timestamp.ts). */
+export interface TimestampReport {
+  index: number;
+  /** TOTAL_PASSED only when the token is a proof of existence that can be relied on. */
+  indication: Indication;
+  subIndication?: SubIndication;
+  /** The time the TSA asserts (RFC 3339 UTC), when the TSTInfo could be read. */
+  genTime: string | null;
+  serialNumber: string | null;
+  policy: string | null;
+  tsa: SignerSummary | null;
+  checks: Check[];
+}
+
+/**
+ * The earliest time the signature is proven to have existed (ETSI EN 319 102-1 §5.6.2.1 "best
+ * signature time"): a trusted signature time-stamp's genTime, a log inclusion proof's entry time,
+ * or, without any proof, the validation time itself.
+ */
+export interface BestSignatureTime {
+  time: string;
+  source: 'signature-time-stamp' | 'log-inclusion-proof' | 'validation-time';
+  /** What the proof is, in a sentence (the TSA and serial, or the log entry and checkpoint). */
+  detail: string;
 }
 
 export interface Outcome {

@@ -47,6 +47,8 @@ export interface IssueOptions {
   organizationIdentifier?: string | null;
   /** EKUs; null: no EKU extension. Default documentSigning. */
   eku?: string[] | null;
+  /** Mark the EKU extension critical (a TSA certificate's must be: RFC 3161 §2.3). */
+  ekuCritical?: boolean;
   keyUsage?: number;
   policies?: string[];
   notBefore?: Date;
@@ -176,7 +178,7 @@ export async function createTestPki(now: Date, label = 'Chancery Test'): Promise
       new x509.CertificatePolicyExtension(o.policies ?? [o.officer ? OID.policyOfficer : OID.policyEnterpriseSigning]),
     ];
     const eku = o.eku === undefined ? [OID.kpDocumentSigning] : o.eku;
-    if (eku !== null) extensions.push(new x509.ExtendedKeyUsageExtension(eku));
+    if (eku !== null) extensions.push(new x509.ExtendedKeyUsageExtension(eku, o.ekuCritical === true));
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: o.serialHex ?? (serialCounter++).toString(16).padStart(4, '0'),
       issuer: issuingCert.subject,

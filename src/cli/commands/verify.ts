@@ -8,6 +8,7 @@ import { crlSource } from '../../verify/crl.js';
 import { verifyEnvelope } from '../../verify/envelope.js';
 import { noRevocation, type RevocationSource } from '../../verify/revocation.js';
 import type { ValidationReport } from '../../verify/validation-report.js';
+import { looksLikeZip, openEvidence, type OpenedEvidence } from '../../submissions/evidence.js';
 import { EXIT, ExitCode, action, print } from '../run.js';
 import { usageError } from '../errors.js';
 
@@ -26,6 +27,7 @@ interface VerifyOptions {
   revocation?: boolean;
   at?: string;
   policy?: string;
+  logKey?: string;
   json?: boolean;
 }
 
@@ -33,7 +35,7 @@ export function registerVerify(program: Command): void {
   program
     .command('verify')
     .description('validate a signed envelope (CMS or JWS) offline and print its validation report')
-    .requiredOption('--in <file>', 'the envelope: DER or PEM CMS SignedData, or a JWS (compact or JSON)')
+    .requiredOption('--in <file>', 'the envelope: DER or PEM CMS SignedData, a JWS (compact or JSON), or an evidence container (.asice)')
     .option('--content <file>', 'the document, for a detached envelope')
     .requiredOption('--trust <pem>', 'trust anchors (PEM certificates)')
     .option('--untrusted <pem>', 'further intermediate certificates (PEM); repeatable', collect, [])
@@ -41,6 +43,7 @@ export function registerVerify(program: Command): void {
     .option('--no-revocation', 'do not check revocation (the report says so); without --crl, status is otherwise unknown')
     .option('--at <iso-time>', 'validation time (RFC 3339), default now')
     .option('--policy <id>', 'apply a transaction policy (schema, applicant binding, allowed algorithms)')
+    .option('--log-key <file>', "the log's verifier key (log.vkey) to pin, for an evidence container's log proofs")
     .option('--json', 'print the validation report as JSON')
     .action(
       action(async (opts: VerifyOptions) => {
@@ -48,15 +51,20 @@ export function registerVerify(program: Command): void {
         const policy = opts.policy === undefined ? undefined : policyById(opts.policy);
         const anchors = certificatesFrom(opts.trust, '--trust');
         const intermediates = (opts.untrusted ?? []).flatMap((f) => certificatesFrom(f, '--untrusted'));
-        const revocation: RevocationSource =
-          opts.revocation === false ? noRevocation() : crlSource(opts.crl.map((f) => readInput(f, '--crl')));
+        const input = readInput(opts.in, '--in');
+        // An evidence container (ASiC-E): its document, envelope, CRLs and log proofs of existence.
+        const evidence = looksLikeZip(input) ? openContainer(input, opts) : undefined;
+        const crls = [...(evidence?.crls ?? []), ...opts.crl.map((f) => readInput(f, '--crl'))];
+        const revocation: RevocationSource = opts.revocation === false ? noRevocation() : crlSource(crls);
         const report = await verifyEnvelope({
-          envelope: envelopeBytes(readInput(opts.in, '--in')),
-          content: opts.content === undefined ? undefined : readInput(opts.content, '--content'),
+          envelope: evidence?.envelope ?? envelopeBytes(input),
+          content: evidence?.document ?? (opts.content === undefined ? undefined : readInput(opts.content, '--content')),
           anchors,
           intermediates,
           revocation,
           policy,
+          ...(evidence !== undefined && policy === undefined ? { policies: loadPolicies() } : {}),
+          proofsOfExistence: evidence?.proofsOfExistence,
           time,
         });
         print(opts.json === true, report, () => describeReport(report));
@@ -65,6 +73,18 @@ export function registerVerify(program: Command): void {
         );
       }),
     );
+}
+
+/** Opens an evidence container; a broken one is a TOTAL_FAILED verdict with its reason (exit 1). */
+function openContainer(bytes: Buffer, opts: VerifyOptions): OpenedEvidence {
+  try {
+    return openEvidence(bytes, { logKey: opts.logKey === undefined ? undefined : readInput(opts.logKey, '--log-key').toString('utf8') });
+  } catch (error) {
+    if (!(error instanceof ChanceryError) || error.code !== 'ERR_SUBMISSION_EVIDENCE_INVALID') throw error;
+    const verdict = { indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', evidence: { code: error.code, message: error.message } };
+    print(opts.json === true, verdict, () => `TOTAL_FAILED / FORMAT_FAILURE\n  the evidence container is not valid: ${error.message}`);
+    throw new ExitCode(EXIT.failed);
+  }
 }
 
 /** A readable rendering: verdict, document, then each signature with every check. */
@@ -89,6 +109,11 @@ export function describeReport(r: ValidationReport): string {
     );
     lines.push(`  ${who}${s.signer?.officer ? `, officer ${s.signer.officer.role} of ${s.signer.officer.jurisdiction}` : ''}`);
     lines.push(`  algorithm: ${s.algorithm ?? 'unknown'}   signed at: ${s.signingTime ?? 'unknown'}`);
+    lines.push(`  best signature time: ${s.bestSignatureTime.time} (${s.bestSignatureTime.source}: ${s.bestSignatureTime.detail})`);
+    for (const t of s.timestamps)
+      lines.push(
+        `  time-stamp ${t.index + 1}: ${t.indication}${t.subIndication === undefined ? '' : ` / ${t.subIndication}`}, genTime ${t.genTime ?? 'unknown'}${t.tsa === null ? '' : `, TSA ${t.tsa.subject}`}`,
+      );
     for (const c of s.checks) lines.push(`  ${mark(c.result)} ${c.id}: ${c.message}`);
   }
   return lines.join('\n');

@@ -42,6 +42,7 @@ export interface SubmissionWorkflow {
   get(id: string, caller: Principal, context: RequestContext): Promise<SubmissionView>;
   envelope(id: string, caller: Principal, context: RequestContext): Promise<{ format: 'cms' | 'jws'; bytes: Buffer }>;
   document(id: string, caller: Principal, context: RequestContext): Promise<Buffer>;
+  evidence(id: string, caller: Principal, context: RequestContext): Promise<Buffer>;
   receipt(
     id: string,
     caller: Principal,
@@ -98,6 +99,13 @@ export function submissionRoutes(deps: SubmissionRouteDeps): (table: RouteTable)
       const { format, bytes } = await submissions.envelope(param(req), principalOf(res), context(req));
       res.setHeader('Cache-Control', 'no-store');
       res.type(format === 'cms' ? 'application/cms' : 'application/jose+json').send(bytes);
+    });
+
+    table.add('get', '/api/v1/submissions/:id/evidence', requireRole(auth, ...READERS), async (req: Request, res: Response) => {
+      const bytes = await submissions.evidence(param(req), principalOf(res), context(req));
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Content-Disposition', 'attachment; filename="evidence.asice"');
+      res.type('application/vnd.etsi.asic-e+zip').send(bytes);
     });
 
     table.add('get', '/api/v1/submissions/:id/document', requireRole(auth, ...READERS), async (req: Request, res: Response) => {

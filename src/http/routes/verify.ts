@@ -6,6 +6,7 @@ import { MAX_CONTENT_BYTES } from '../../verify/cms-parse.js';
 import { verifyEnvelope } from '../../verify/envelope.js';
 import { MAX_JWS_BYTES } from '../../verify/jws-parse.js';
 import type { RevocationSource } from '../../verify/revocation.js';
+import { ASIC_E_MIMETYPE, openEvidence } from '../../submissions/evidence.js';
 import { mediaType, rawBody } from '../body.js';
 import { checkEnvelopeMediaType } from '../envelope-type.js';
 import type { RouteTable } from '../routes.js';
@@ -22,6 +23,10 @@ import type { RouteTable } from '../routes.js';
  * - `application/json` for a detached envelope: `{"cms": "<base64 DER>"}` or
  *   `{"jws": "<compact>" | {…JSON serialization…}}`, plus `"content": "<base64 of the document>"`.
  *
+ * - `application/vnd.etsi.asic-e+zip`: an evidence container (GET /api/v1/submissions/{id}/evidence);
+ *   its log proofs are checked against this service's own log key and serve as proofs of
+ *   existence, and `policy=auto` is implied. A broken container is 400 ERR_SUBMISSION_EVIDENCE_INVALID.
+ *
  * Query: `policy=<id>` applies a transaction policy (unknown: 422 ERR_POLICY_UNKNOWN);
  * `policy=auto` applies the policy named by the document's `type`; without it the signatures are
  * validated for the document-signing purpose alone.
@@ -32,6 +37,8 @@ export interface VerifyRouteDeps {
   trust(): { anchors: readonly Certificate[]; intermediates: readonly Certificate[] };
   revocation: RevocationSource;
   policies: PolicySet;
+  /** This service's log verifier key, pinned for evidence containers' log proofs. */
+  logVerifierKey?: string;
   now?: () => Date;
 }
 
@@ -39,7 +46,7 @@ export interface VerifyRouteDeps {
 export const VERIFY_RAW_LIMIT = MAX_JWS_BYTES;
 export const VERIFY_JSON_LIMIT = Math.ceil(((MAX_JWS_BYTES + MAX_CONTENT_BYTES) * 4) / 3) + 4096;
 
-const RAW_TYPES = ['application/cms', 'application/pkcs7-mime', 'application/jose', 'application/jose+json'];
+const RAW_TYPES = ['application/cms', 'application/pkcs7-mime', 'application/jose', 'application/jose+json', ASIC_E_MIMETYPE];
 
 export function verifyRoutes(deps: VerifyRouteDeps): (table: RouteTable) => void {
   const now = deps.now ?? (() => new Date());
@@ -49,16 +56,18 @@ export function verifyRoutes(deps: VerifyRouteDeps): (table: RouteTable) => void
       if (policyId !== undefined && typeof policyId !== 'string') throw new HttpError('ERR_HTTP_BAD_REQUEST', 'give policy at most once');
       const byType = policyId === 'auto';
       const policy = policyId === undefined || byType ? undefined : deps.policies.require(policyId);
-      const { envelope, content } = res.locals['verifyRequest'] as VerifyRequest;
+      const request = res.locals['verifyRequest'] as VerifyRequest;
+      const evidence = mediaType(req) === ASIC_E_MIMETYPE ? openEvidence(request.envelope, { logKey: deps.logVerifierKey }) : undefined;
       const { anchors, intermediates } = deps.trust();
       const report = await verifyEnvelope({
-        envelope,
-        content,
+        envelope: evidence?.envelope ?? request.envelope,
+        content: evidence?.document ?? request.content,
         anchors,
         intermediates,
         revocation: deps.revocation,
         policy,
-        policies: byType ? deps.policies : undefined,
+        policies: byType || (evidence !== undefined && policy === undefined) ? deps.policies : undefined,
+        proofsOfExistence: evidence?.proofsOfExistence,
         time: now(),
         signaturesOnThreadPool: true,
       });

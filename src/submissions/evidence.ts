@@ -1,0 +1,229 @@
+import { openCheckpoint } from '../audit/checkpoint.js';
+import { decodeEntry } from '../audit/entry.js';
+import { hashLeaf, verifyInclusion } from '../audit/merkle.js';
+import { parseVerifierKey } from '../audit/note.js';
+import { sha256Hex } from '../crypto/digest.js';
+import type { ProofOfExistence } from '../verify/envelope.js';
+import { SubmissionError } from './errors.js';
+import { readZip, writeZip, type ZipEntryInput } from './zip.js';
+
+/**
+ * Evidence containers: everything a third party needs to validate a decision offline, years on,
+ * in one ASiC-E container (ETSI EN 319 162-1: a ZIP whose first entry is the stored `mimetype`).
+ *
+ *   mimetype                       application/vnd.etsi.asic-e+zip (stored, no extra field)
+ *   document.json                  the signed document
+ *   META-INF/signature.p7s         the envelope (CMS), or META-INF/signature.json (JWS), B-LT
+ *   META-INF/receipts/<i>.jws      the service's receipt of the transition logged at index i
+ *   META-INF/proofs/<i>.json       { index, treeSize, leafHash, proof: [hex], entry: base64 }:
+ *                                  the log entry and its RFC 9162 inclusion proof
+ *   META-INF/checkpoint.note       the signed checkpoint (C2SP) every proof leads to
+ *   META-INF/log.vkey              the log's verifier key
+ *   META-INF/crls/<n>.crl          the CRLs that showed the certificates good
+ *
+ * Each log entry names the SHA-256 of the signature value it records (`signatureSha256` for the
+ * enterprise's, `countersignatureSha256` for an officer's) and the time it was recorded: proven
+ * into a checkpoint signed by the log key, that is a proof of existence of the signature at
+ * that time which depends on no certificate and so does not expire.
+ */
+
+export const ASIC_E_MIMETYPE = 'application/vnd.etsi.asic-e+zip';
+
+export interface EvidenceTransition {
+  logIndex: number;
+  receipt: string;
+  /** The log entry's canonical bytes. */
+  entry: Uint8Array;
+  inclusion: { treeSize: number; leafHash: string; proof: string[] };
+}
+
+export interface EvidenceInput {
+  document: Uint8Array;
+  envelope: Uint8Array;
+  format: 'cms' | 'jws';
+  transitions: readonly EvidenceTransition[];
+  checkpoint: string;
+  logVerifierKey: string;
+  crls: readonly Uint8Array[];
+}
+
+/** The ASiC-E container of a submission's evidence. */
+export function buildEvidence(input: EvidenceInput): Buffer {
+  const entries: ZipEntryInput[] = [
+    { name: 'mimetype', data: Buffer.from(ASIC_E_MIMETYPE, 'ascii'), store: true },
+    { name: 'document.json', data: input.document },
+    { name: input.format === 'cms' ? 'META-INF/signature.p7s' : 'META-INF/signature.json', data: input.envelope },
+  ];
+  for (const t of input.transitions) {
+    entries.push({ name: `META-INF/receipts/${t.logIndex}.jws`, data: Buffer.from(t.receipt, 'utf8') });
+    const proof = { index: t.logIndex, ...t.inclusion, entry: Buffer.from(t.entry).toString('base64') };
+    entries.push({ name: `META-INF/proofs/${t.logIndex}.json`, data: Buffer.from(JSON.stringify(proof), 'utf8') });
+  }
+  entries.push({ name: 'META-INF/checkpoint.note', data: Buffer.from(input.checkpoint, 'utf8') });
+  entries.push({ name: 'META-INF/log.vkey', data: Buffer.from(input.logVerifierKey.trim() + '\n', 'utf8') });
+  input.crls.forEach((crl, i) => entries.push({ name: `META-INF/crls/${i + 1}.crl`, data: crl }));
+  return writeZip(entries);
+}
+
+export interface OpenedEvidence {
+  document: Buffer;
+  envelope: Buffer;
+  format: 'cms' | 'jws';
+  crls: Buffer[];
+  receipts: Array<{ logIndex: number; receipt: string }>;
+  /** Proofs of existence established from the log, for verifyEnvelope. */
+  proofsOfExistence: ProofOfExistence[];
+  /** Where the log key came from: given by the caller (pinned) or only carried in the container. */
+  logKey: 'given' | 'container';
+  checkpointSize: number;
+  /** Each log entry proven: index, kind and time. */
+  entries: Array<{ index: number; kind: string; time: string }>;
+}
+
+const ALLOWED = [
+  /^mimetype$/,
+  /^document\.json$/,
+  /^META-INF\/signature\.(p7s|json)$/,
+  /^META-INF\/receipts\/(0|[1-9][0-9]{0,15})\.jws$/,
+  /^META-INF\/proofs\/(0|[1-9][0-9]{0,15})\.json$/,
+  /^META-INF\/checkpoint\.note$/,
+  /^META-INF\/log\.vkey$/,
+  /^META-INF\/crls\/[1-9][0-9]?\.crl$/,
+];
+
+/**
+ * Opens an evidence container and proves its log entries into its checkpoint, verified with
+ * `logKey` (the caller's pinned verifier key) or, when none is given, the key the container
+ * carries. MUST throw ERR_SUBMISSION_EVIDENCE_INVALID for anything malformed, unsafe, unexpected
+ * or inconsistent; the signatures themselves are left to verifyEnvelope.
+ */
+export function openEvidence(bytes: Uint8Array, options: { logKey?: string | undefined } = {}): OpenedEvidence {
+  const entries = readZip(bytes);
+  const first = entries[0];
+  if (first === undefined || first.name !== 'mimetype')
+    throw bad('the first entry of an ASiC container must be "mimetype" (ETSI EN 319 162-1 §A.1)');
+  if (first.method !== 0 || first.localExtraLength !== 0) throw bad('"mimetype" must be stored, without compression or extra field');
+  if (first.data.toString('latin1') !== ASIC_E_MIMETYPE) throw bad(`"mimetype" is not ${ASIC_E_MIMETYPE}`);
+  for (const e of entries) {
+    if (!ALLOWED.some((r) => r.test(e.name))) throw bad(`the container holds an unexpected file "${e.name.slice(0, 80)}"`);
+  }
+  const byName = new Map(entries.map((e) => [e.name, e.data]));
+  const need = (name: string): Buffer => {
+    const data = byName.get(name);
+    if (data === undefined) throw bad(`the container has no ${name}`);
+    return data;
+  };
+  const document = need('document.json');
+  const cms = byName.get('META-INF/signature.p7s');
+  const jws = byName.get('META-INF/signature.json');
+  if ((cms === undefined) === (jws === undefined))
+    throw bad('the container must hold exactly one of META-INF/signature.p7s and META-INF/signature.json');
+  const carriedKey = need('META-INF/log.vkey').toString('utf8').trim();
+  const keyText = options.logKey?.trim() ?? carriedKey;
+  let verifier: ReturnType<typeof parseVerifierKey>;
+  try {
+    verifier = parseVerifierKey(keyText);
+  } catch (error) {
+    throw bad(`the log verifier key cannot be read: ${(error as Error).message}`);
+  }
+  let checkpoint: ReturnType<typeof openCheckpoint>;
+  try {
+    checkpoint = openCheckpoint(need('META-INF/checkpoint.note'), verifier);
+  } catch (error) {
+    throw bad(
+      `the checkpoint does not verify with the ${options.logKey === undefined ? "container's" : 'given'} log key: ${(error as Error).message}`,
+    );
+  }
+
+  const proofsOfExistence: ProofOfExistence[] = [];
+  const proven: OpenedEvidence['entries'] = [];
+  const receipts: OpenedEvidence['receipts'] = [];
+  let submission: string | undefined;
+  for (const e of entries.filter((x) => x.name.startsWith('META-INF/proofs/'))) {
+    const index = Number(/([0-9]+)\.json$/.exec(e.name)![1]);
+    const p = parseProof(e.data, e.name);
+    if (p.index !== index) throw bad(`${e.name} is the proof of entry ${p.index}`);
+    if (p.treeSize !== checkpoint.size) throw bad(`${e.name} proves into a tree of ${p.treeSize}, not the checkpoint's ${checkpoint.size}`);
+    const leafHash = hashLeaf(p.entry);
+    if (leafHash.toString('hex') !== p.leafHash) throw bad(`${e.name}: the entry's leaf hash is not the one proven`);
+    try {
+      verifyInclusion(p.index, p.treeSize, leafHash, p.proof, checkpoint.root);
+    } catch (error) {
+      throw bad(`${e.name}: the inclusion proof does not lead to the checkpoint's root: ${(error as Error).message}`);
+    }
+    const decoded = decodeEntry(p.entry);
+    if (!decoded.ok) throw bad(`${e.name}: the log entry is malformed: ${decoded.reason}`);
+    const entry = decoded.entry;
+    if (entry.seq !== p.index) throw bad(`${e.name}: the entry says it is entry ${entry.seq}`);
+    const data = entry.data;
+    if (!entry.kind.startsWith('submission.'))
+      throw bad(`${e.name}: the entry is a ${entry.kind.slice(0, 64)}, not a submission transition`);
+    const about = entry.subject;
+    if (submission !== undefined && about !== submission) throw bad(`${e.name}: the entries are about different submissions`);
+    submission = about;
+    if (data['documentSha256'] !== sha256Hex(document)) throw bad(`${e.name}: the entry records another document`);
+    const receipt = byName.get(`META-INF/receipts/${index}.jws`);
+    if (receipt === undefined) throw bad(`the container has no receipt for log entry ${index}`);
+    receipts.push({ logIndex: index, receipt: receipt.toString('utf8') });
+    proven.push({ index, kind: entry.kind, time: entry.time });
+    const detail = `log entry ${index} (${entry.kind}, ${entry.time}) proven into the checkpoint of size ${checkpoint.size} signed by ${options.logKey === undefined ? 'the log key the container carries (not pinned by the caller)' : 'the given log key'}`;
+    for (const member of ['signatureSha256', 'countersignatureSha256']) {
+      const value = data[member];
+      if (typeof value === 'string' && /^[0-9a-f]{64}$/.test(value))
+        proofsOfExistence.push({ signatureValueSha256: value, time: new Date(entry.time), source: 'log-inclusion-proof', detail });
+    }
+  }
+  if (proven.length === 0) throw bad('the container proves no log entry');
+  const crls = entries.filter((e) => e.name.startsWith('META-INF/crls/')).map((e) => e.data);
+  return {
+    document,
+    envelope: (cms ?? jws)!,
+    format: cms !== undefined ? 'cms' : 'jws',
+    crls,
+    receipts,
+    proofsOfExistence,
+    logKey: options.logKey === undefined ? 'container' : 'given',
+    checkpointSize: checkpoint.size,
+    entries: proven,
+  };
+}
+
+/** True when the bytes start like a ZIP archive (a local file header). */
+export function looksLikeZip(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+}
+
+function parseProof(data: Buffer, name: string): { index: number; treeSize: number; leafHash: string; proof: Buffer[]; entry: Buffer } {
+  let p: unknown;
+  try {
+    p = JSON.parse(data.toString('utf8'));
+  } catch {
+    throw bad(`${name} is not JSON`);
+  }
+  const o = p as Record<string, unknown>;
+  const hex = /^[0-9a-f]{64}$/;
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    !Number.isSafeInteger(o['index']) ||
+    !Number.isSafeInteger(o['treeSize']) ||
+    typeof o['leafHash'] !== 'string' ||
+    !hex.test(o['leafHash']) ||
+    !Array.isArray(o['proof']) ||
+    o['proof'].length > 64 ||
+    !o['proof'].every((h) => typeof h === 'string' && hex.test(h)) ||
+    typeof o['entry'] !== 'string'
+  )
+    throw bad(`${name} is not { index, treeSize, leafHash, proof: [hex], entry: base64 }`);
+  return {
+    index: o['index'] as number,
+    treeSize: o['treeSize'] as number,
+    leafHash: o['leafHash'],
+    proof: (o['proof'] as string[]).map((h) => Buffer.from(h, 'hex')),
+    entry: Buffer.from(o['entry'], 'base64'),
+  };
+}
+
+function bad(message: string): SubmissionError {
+  return new SubmissionError('ERR_SUBMISSION_EVIDENCE_INVALID', message);
+}

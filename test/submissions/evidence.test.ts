@@ -1,0 +1,218 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pemEncode } from '../../src/der/pem.js';
+import { loadPolicies } from '../../src/policy/policy.js';
+import { openEvidence, type OpenedEvidence } from '../../src/submissions/evidence.js';
+import { readZip, writeZip } from '../../src/submissions/zip.js';
+import { parseCertificate } from '../../src/verify/certificate.js';
+import { crlSource } from '../../src/verify/crl.js';
+import { verifyEnvelope } from '../../src/verify/envelope.js';
+import type { ValidationReport } from '../../src/verify/validation-report.js';
+import { drivers } from '../helpers/db.js';
+import { expectCode } from '../helpers/expect-code.js';
+import { runCli } from '../helpers/spawn.js';
+import { annualDocument, countersignWith, createWorld, foodDocument, signCmsWith, signJwsWith, type World } from './fixtures.js';
+
+/**
+ * Evidence containers end to end: a licence taken through review and approval over HTTP, its
+ * ASiC-E fetched from GET /api/v1/submissions/{id}/evidence and validated offline ten years on —
+ * every certificate expired — on the log's inclusion proofs under the pinned log key; an
+ * enterprise revoked after its application was accepted still shows it valid; broken containers
+ * are refused with a reason. `unzip -t` and `openssl cms -verify` are the outside checks, and
+ * `chancery verify --in evidence.asice` the CLI's (it runs the built CLI, as the CLI tests do).
+ */
+
+const TEN_YEARS_ON = new Date(Date.now() + 3653 * 86_400_000);
+
+describe.each(drivers())('evidence containers on $name', (driver) => {
+  let w: World;
+  let dir: string;
+  let vkey: string;
+  let approved: Buffer;
+
+  beforeAll(async () => {
+    w = await createWorld(driver);
+    dir = mkdtempSync(join(tmpdir(), 'chancery-evidence-'));
+    vkey = w.ts.service.auditPart.logKey.vkey;
+    writeFileSync(join(dir, 'log.vkey'), `${vkey}\n`);
+    writeFileSync(join(dir, 'root.pem'), pemEncode('CERTIFICATE', w.ts.service.parts.ca.hierarchy.root.der));
+    const submitted = await (await w.as(w.a)).submit(await signCmsWith(w.a, foodDocument(w.a.uscc)));
+    const id = submitted.kind === 'rejected' ? '' : submitted.body.id;
+    const reviewer = await w.as(w.reviewer);
+    await reviewer.countersign(id, await countersignWith(w.reviewer, await reviewer.envelope(id), 'approve'));
+    const approver = await w.as(w.approver);
+    const done = await approver.countersign(id, await countersignWith(w.approver, await approver.envelope(id), 'approve'));
+    expect(done.status).toBe('approved');
+    const res = await (await w.as(w.a)).fetch('GET', `/api/v1/submissions/${id}/evidence`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/vnd.etsi.asic-e+zip');
+    approved = Buffer.from(await res.arrayBuffer());
+  });
+  afterAll(async () => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await w?.stop();
+  });
+
+  const validate = (opened: OpenedEvidence, time: Date): Promise<ValidationReport> =>
+    verifyEnvelope({
+      envelope: opened.envelope,
+      content: opened.document,
+      anchors: [parseCertificate(w.ts.service.parts.ca.hierarchy.root.der)],
+      revocation: crlSource(opened.crls),
+      policies: loadPolicies(),
+      proofsOfExistence: opened.proofsOfExistence,
+      time,
+    });
+
+  it('holds the ASiC-E layout, and unzip and openssl cms -verify accept what it carries', () => {
+    const names = readZip(approved).map((e) => e.name);
+    expect(names[0]).toBe('mimetype');
+    expect(names).toContain('document.json');
+    expect(names).toContain('META-INF/signature.p7s');
+    expect(names).toContain('META-INF/checkpoint.note');
+    expect(names).toContain('META-INF/log.vkey');
+    expect(names.filter((n) => n.startsWith('META-INF/proofs/'))).toHaveLength(3);
+    expect(names.filter((n) => n.startsWith('META-INF/receipts/'))).toHaveLength(3);
+    expect(names.filter((n) => n.startsWith('META-INF/crls/'))).toHaveLength(2);
+    writeFileSync(join(dir, 'evidence.asice'), approved);
+    expect(execFileSync('unzip', ['-t', join(dir, 'evidence.asice')]).toString()).toMatch(/No errors detected/);
+    const sig = readZip(approved).find((e) => e.name === 'META-INF/signature.p7s')!.data;
+    writeFileSync(join(dir, 'signature.p7s'), sig);
+    execFileSync(
+      'openssl',
+      [
+        'cms',
+        '-verify',
+        '-binary',
+        '-inform',
+        'DER',
+        '-in',
+        join(dir, 'signature.p7s'),
+        '-CAfile',
+        join(dir, 'root.pem'),
+        '-purpose',
+        'any',
+        '-out',
+        '/dev/null',
+      ],
+      { stdio: 'pipe' },
+    );
+  });
+
+  it('validates offline ten years on, every certificate expired, on the log proofs under the pinned key', async () => {
+    const opened = openEvidence(approved, { logKey: vkey });
+    expect(opened.logKey).toBe('given');
+    expect(opened.proofsOfExistence.length).toBe(3); // the enterprise's signature and both countersignatures
+    const report = await validate(opened, TEN_YEARS_ON);
+    expect(report.signatures.flatMap((s) => s.checks.filter((c) => c.result !== 'PASSED'))).toEqual([]);
+    expect(report.indication).toBe('TOTAL_PASSED');
+    expect(report.signatures.map((s) => s.bestSignatureTime.source)).toEqual([
+      'log-inclusion-proof',
+      'log-inclusion-proof',
+      'log-inclusion-proof',
+    ]);
+    // Without the proofs, the same envelope ten years on is INDETERMINATE.
+    const bare = await verifyEnvelope({
+      ...{ envelope: opened.envelope, content: opened.document },
+      anchors: [parseCertificate(w.ts.service.parts.ca.hierarchy.root.der)],
+      revocation: crlSource(opened.crls),
+      policies: loadPolicies(),
+      time: TEN_YEARS_ON,
+    });
+    expect(bare.indication).toBe('INDETERMINATE');
+  });
+
+  it('still shows an application valid ten years on after its enterprise was revoked (revocation after the proof of existence)', async () => {
+    // The previous test kept the connection idle for seconds: a request racing the server's
+    // keep-alive close can meet ECONNRESET. One throwaway request takes the stale socket out.
+    await fetch(`${w.url}/healthz`).catch(() => undefined);
+    const client = await w.as(w.b);
+    const accepted = await client.submit(await signJwsWith(w.b, annualDocument(w.b.uscc)));
+    const id = accepted.kind === 'rejected' ? '' : accepted.body.id;
+    // CRLs date revocations in whole seconds, and a revocation in the same second as the proof
+    // cannot be ordered after it (it counts as before): revoke in a later second.
+    await new Promise((r) => setTimeout(r, 1100));
+    await w.admin.json('POST', `/api/v1/enterprises/${w.b.uscc}/revoke`, { reason: 'business licence revoked' });
+    const container = await (await w.as(w.auditor)).bytes(`/api/v1/submissions/${id}/evidence`);
+    const opened = openEvidence(container, { logKey: vkey });
+    // The container's CRL lists b's certificate as revoked, after the acceptance.
+    const report = await validate(opened, TEN_YEARS_ON);
+    expect(report.signatures[0]!.checks.filter((c) => c.result !== 'PASSED')).toEqual([]);
+    expect(report.indication).toBe('TOTAL_PASSED');
+    const revokedNow = await validate({ ...opened, proofsOfExistence: [] }, new Date(Date.now() + 60_000));
+    expect(revokedNow.indication).toBe('TOTAL_FAILED');
+    expect(revokedNow.subIndication).toBe('REVOKED');
+    // POST /api/v1/verify agrees, on the service's own revocation data and log key.
+    const post = async (type: string, body: Uint8Array) =>
+      fetch(`${w.url}/api/v1/verify`, { method: 'POST', headers: { 'content-type': type }, body: new Blob([body]) });
+    const viaApi = await post('application/vnd.etsi.asic-e+zip', container);
+    expect(viaApi.status).toBe(200);
+    const apiReport = (await viaApi.json()) as ValidationReport;
+    expect(apiReport.indication).toBe('TOTAL_PASSED');
+    expect(apiReport.signatures[0]!.bestSignatureTime.source).toBe('log-inclusion-proof');
+    const envelopeOnly = (await (await post('application/jose+json', opened.envelope)).json()) as ValidationReport;
+    expect(envelopeOnly.subIndication).toBe('REVOKED');
+    const broken = await post('application/vnd.etsi.asic-e+zip', container.subarray(0, 200));
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as { code: string }).code).toBe('ERR_SUBMISSION_EVIDENCE_INVALID');
+  });
+
+  it('passes through chancery verify --in evidence.asice --at ten years on, offline', async () => {
+    const r = await runCli([
+      'verify',
+      '--in',
+      join(dir, 'evidence.asice'),
+      '--trust',
+      join(dir, 'root.pem'),
+      '--at',
+      TEN_YEARS_ON.toISOString(),
+      '--log-key',
+      join(dir, 'log.vkey'),
+    ]);
+    expect(r.stdout, r.stderr).toMatch(/^TOTAL_PASSED/);
+    expect(r.stdout).toMatch(/best signature time: .*log-inclusion-proof/);
+    expect(r.code).toBe(0);
+  });
+
+  it('refuses broken containers with a reason: truncated, another log key, an altered entry, an extra file, a missing mimetype', async () => {
+    await expectCode(() => openEvidence(approved.subarray(0, approved.length - 100), { logKey: vkey }), 'ERR_SUBMISSION_EVIDENCE_INVALID');
+    const otherKey = vkey.replace(
+      /\+[A-Za-z0-9+/=]+$/,
+      (k) => `+${Buffer.alloc(Buffer.from(k.slice(1), 'base64').length, 7).toString('base64')}`,
+    );
+    await expectCode(() => openEvidence(approved, { logKey: otherKey }), 'ERR_SUBMISSION_EVIDENCE_INVALID');
+    const entries = readZip(approved);
+    const rebuild = (edit: (list: typeof entries) => typeof entries) =>
+      writeZip(edit(entries.map((e) => ({ ...e }))).map((e) => ({ name: e.name, data: e.data, store: e.name === 'mimetype' })));
+    const alteredProof = rebuild((list) =>
+      list.map((e) => {
+        if (!e.name.startsWith('META-INF/proofs/')) return e;
+        const p = JSON.parse(e.data.toString()) as { entry: string };
+        const entry = Buffer.from(p.entry, 'base64').toString().replace('"approve"', '"refuse"');
+        return { ...e, data: Buffer.from(JSON.stringify({ ...p, entry: Buffer.from(entry).toString('base64') })) };
+      }),
+    );
+    const e1 = await expectCode(() => openEvidence(alteredProof, { logKey: vkey }), 'ERR_SUBMISSION_EVIDENCE_INVALID');
+    expect(e1.message).toMatch(/leaf hash|inclusion proof/);
+    const extra = rebuild((list) => [...list, { ...list[1]!, name: 'META-INF/extra.txt' }]);
+    expect((await expectCode(() => openEvidence(extra), 'ERR_SUBMISSION_EVIDENCE_INVALID')).message).toMatch(/unexpected file/);
+    const noMime = rebuild((list) => list.slice(1));
+    expect((await expectCode(() => openEvidence(noMime), 'ERR_SUBMISSION_EVIDENCE_INVALID')).message).toMatch(/mimetype/);
+    const traversal = rebuild((list) => [...list, { ...list[1]!, name: '../escape.json' }]);
+    expect((await expectCode(() => openEvidence(traversal), 'ERR_SUBMISSION_EVIDENCE_INVALID')).message).toMatch(/path traversal/);
+    // The CLI gives a verdict, not a crash.
+    writeFileSync(join(dir, 'broken.asice'), approved.subarray(0, approved.length - 100));
+    const r = await runCli(['verify', '--in', join(dir, 'broken.asice'), '--trust', join(dir, 'root.pem')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/TOTAL_FAILED \/ FORMAT_FAILURE[\s\S]*evidence container is not valid/);
+  });
+
+  it('answers 404 for the evidence of an unknown submission', async () => {
+    const res = await (await w.as(w.auditor)).fetch('GET', '/api/v1/submissions/00000000-0000-4000-8000-000000000000/evidence');
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { code: string }).code).toBe('ERR_SUBMISSION_NOT_FOUND');
+  });
+});
