@@ -3,6 +3,12 @@ import { HttpError } from './errors.js';
 
 /** Default limits; routes that take envelopes pass their own. */
 export const DEFAULT_JSON_LIMIT = 256 * 1024;
+/**
+ * Deepest nesting of objects and arrays a JSON body may have. No request of the API nests more
+ * than a few levels; a much deeper value parses, but then overflows the stack of the first
+ * recursive walk over it (JSON.stringify, a validator), which would be a 500.
+ */
+export const MAX_JSON_DEPTH = 64;
 
 /**
  * Reads the whole body as bytes, refusing a content type outside `accepted` (415) and anything
@@ -64,17 +70,46 @@ export function jsonBody(limit: number = DEFAULT_JSON_LIMIT, accepted: readonly 
         return;
       }
       try {
-        req.body = JSON.parse((req.body as Buffer).toString('utf8')) as unknown;
+        req.body = parseJsonBounded((req.body as Buffer).toString('utf8'));
         next();
       } catch (parseError) {
-        next(
-          new HttpError('ERR_HTTP_MALFORMED_JSON', `the body is not valid JSON: ${(parseError as Error).message}`, {
-            cause: parseError,
-          }),
-        );
+        next(parseError);
       }
     });
   };
+}
+
+/**
+ * JSON.parse behind a depth check: nesting deeper than `maxDepth` is ERR_HTTP_JSON_TOO_DEEP and
+ * malformed text ERR_HTTP_MALFORMED_JSON, both 400s. The check is one linear scan that skips
+ * string contents, so it costs little next to the parse itself.
+ */
+export function parseJsonBounded(text: string, maxDepth: number = MAX_JSON_DEPTH): unknown {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      // Skip to the closing quote; a backslash escapes the character after it.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > maxDepth) {
+        throw new HttpError('ERR_HTTP_JSON_TOO_DEEP', `the body nests objects and arrays deeper than ${maxDepth} levels`, {
+          detail: { maxDepth },
+        });
+      }
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    }
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (parseError) {
+    throw new HttpError('ERR_HTTP_MALFORMED_JSON', `the body is not valid JSON: ${(parseError as Error).message}`, { cause: parseError });
+  }
 }
 
 /** The request's media type without parameters, lowercased. */
