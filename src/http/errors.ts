@@ -11,5 +11,7 @@ export type HttpErrorCode =
   | 'ERR_HTTP_BAD_REQUEST'
   | 'ERR_HTTP_NOT_READY'
   | 'ERR_HTTP_OVERLOADED'
+  | 'ERR_HTTP_RATE_LIMITED'
+  | 'ERR_HTTP_BODY_TIMEOUT'
   | 'ERR_HTTP_INTERNAL';
 export class HttpError extends ChanceryError<HttpErrorCode> {}
