@@ -20,6 +20,11 @@ export interface Config {
    * trailing slash. Unset: http://HOST:PORT of the listening service.
    */
   publicUrl: string | undefined;
+  /**
+   * Per-client bucket of refused authentications and login challenges (src/http/rate-limit.ts),
+   * from CHANCERY_RATE_LIMIT_PER_SECOND and CHANCERY_RATE_LIMIT_BURST. Unset: the defaults.
+   */
+  rateLimit?: { perSecond: number; burst: number };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -73,7 +78,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const publicUrlIn = pick(overrides.publicUrl, 'CHANCERY_PUBLIC_URL');
   const publicUrl = publicUrlIn.value === undefined ? undefined : parsePublicUrl(publicUrlIn.value, publicUrlIn.from);
 
-  return { dataDir, databaseUrl, host, port, logLevel, keyPassphrase, publicUrl };
+  const perSecond = positiveNumber(env['CHANCERY_RATE_LIMIT_PER_SECOND'], 'CHANCERY_RATE_LIMIT_PER_SECOND');
+  const burst = positiveNumber(env['CHANCERY_RATE_LIMIT_BURST'], 'CHANCERY_RATE_LIMIT_BURST');
+  const rateLimit = perSecond === undefined && burst === undefined ? undefined : { perSecond: perSecond ?? 2, burst: burst ?? 60 };
+
+  return { dataDir, databaseUrl, host, port, logLevel, keyPassphrase, publicUrl, ...(rateLimit === undefined ? {} : { rateLimit }) };
+}
+
+function positiveNumber(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(n > 0))
+    throw new ConfigError('ERR_CONFIG_INVALID', `${name}: "${raw.slice(0, 32)}" is not a positive number`);
+  return n;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -104,11 +104,17 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
     tokenSigner: hierarchy.tokenSigner,
     holderRevoked: revokedSerialCheck(ca),
     now,
+    onSummaryError: (error) => options.logger.warn({ err: error }, 'denial summary not written; kept for the next one'),
   });
   const wired = { db: options.db, audit: options.audit, registry, ca, auth, revocation, trust, now };
   const submissions = options.policies === undefined ? undefined : buildSubmissionService(wired, options.policies);
 
-  const stop = await startCrlRefresh(ca, options.logger, options.crlRefreshIntervalMs ?? 60_000);
+  const stopCrlRefresh = await startCrlRefresh(ca, options.logger, options.crlRefreshIntervalMs ?? 60_000);
+  const stop = (): void => {
+    stopCrlRefresh();
+    // The last denial summary is written by the service's stop (before the log closes).
+    void auth.stop();
+  };
   return { registry, ca, ocsp, auth, revocation, trust, submissions, initialized, stop };
 }
 

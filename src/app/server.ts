@@ -81,6 +81,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         }
       },
       routes: apiRoutes(parts, audit, policies),
+      ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
     });
     server.attach(http.listener);
     logger.info({ host: config.host, port: server.port, driver: db.driver, dataDir: config.dataDir }, 'chancery listening');
@@ -102,6 +103,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       stop: () => {
         stopping ??= (async () => {
           await running.close();
+          await composed.auth.stop();
           composed.stop();
           await auditPart.close();
           await db.close();

@@ -43,6 +43,7 @@ export const AUDIT_KINDS: readonly AuditKind[] = [
   'submission.approved',
   'submission.refused',
   'auth.denied',
+  'auth.denied.summary',
 ];
 const KNOWN_KINDS = new Set<string>(AUDIT_KINDS);
 

@@ -21,7 +21,8 @@ export type AuditKind =
   | 'submission.countersigned'
   | 'submission.approved'
   | 'submission.refused'
-  | 'auth.denied';
+  | 'auth.denied'
+  | 'auth.denied.summary';
 
 /** JSON that canonicalizes (RFC 8785) without loss: integers only, no floats, no undefined. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
