@@ -11,7 +11,7 @@ import type { KeyStore } from '../crypto/key-store.js';
 import type { Database } from '../db/types.js';
 import type { Logger } from '../log.js';
 import type { PolicySet } from '../policy/policy.js';
-import { Registry, registryLookups } from '../registry/registry.js';
+import { Registry, registryLookups, type EnterpriseEndedHook } from '../registry/registry.js';
 import { ReceiptSigner } from '../submissions/receipts.js';
 import { epochCachedRevocation } from '../submissions/revocation-cache.js';
 import { SubmissionService } from '../submissions/service.js';
@@ -84,7 +84,16 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
     now,
     baseUrl: options.baseUrl,
   });
-  const registry = new Registry({ db: options.db, audit: options.audit, now, certificates: ca });
+  // An enterprise's end closes its open applications in the same transaction; the submission
+  // service is built after the registry, so the hook is bound once it exists.
+  let closeApplications: EnterpriseEndedHook | undefined;
+  const registry = new Registry({
+    db: options.db,
+    audit: options.audit,
+    now,
+    certificates: ca,
+    onEnterpriseEnded: (...args) => closeApplications?.(...args) ?? Promise.resolve([]),
+  });
   const ocsp = new OcspResponder({
     issuer: { subject: hierarchy.issuing.subject, spki: hierarchy.issuing.spki },
     responder: { der: hierarchy.ocsp.der, spki: hierarchy.ocsp.spki, signer: hierarchy.ocsp.signer },
@@ -108,6 +117,8 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
   });
   const wired = { db: options.db, audit: options.audit, registry, ca, auth, revocation, trust, now };
   const submissions = options.policies === undefined ? undefined : buildSubmissionService(wired, options.policies);
+  if (submissions !== undefined)
+    closeApplications = (tx, append, uscc, reason, actor) => submissions.closeOpenApplications(tx, append, uscc, reason, actor);
 
   const stopCrlRefresh = await startCrlRefresh(ca, options.logger, options.crlRefreshIntervalMs ?? 60_000);
   const stop = (): void => {

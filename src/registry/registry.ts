@@ -25,12 +25,20 @@ export interface EnterpriseCertificateRevoker {
   revocationsCommitted(): void;
 }
 
+/**
+ * What else ends with an enterprise's standing, in the same transaction: its open applications
+ * are closed (src/submissions), returning their ids.
+ */
+export type EnterpriseEndedHook = (tx: Tx, append: Append, uscc: string, reason: string, actor: string) => Promise<string[]>;
+
 export interface RegistryDeps {
   db: Queryable;
   audit: AuditLog;
   now: () => Date;
   /** The CA's side of ending an enterprise: its certificates are revoked in the same transaction. */
   certificates: EnterpriseCertificateRevoker;
+  /** Called inside the transaction that revokes or deregisters an enterprise, after its entry. */
+  onEnterpriseEnded?: EnterpriseEndedHook;
 }
 
 /**
@@ -206,6 +214,7 @@ export class Registry {
         subject: `enterprise:${uscc}`,
         data: { uscc, reason, certificatesRevoked: revokedCertificates.length },
       });
+      await this.deps.onEnterpriseEnded?.(tx, append, uscc, reason, actor);
       return { enterprise, revokedCertificates };
     });
     revoker.revocationsCommitted();

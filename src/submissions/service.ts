@@ -1,4 +1,4 @@
-import type { AppendedEntry, AuditLog } from '../audit/types.js';
+import type { Append, AppendedEntry, AuditLog } from '../audit/types.js';
 import { AuthError } from '../auth/errors.js';
 import type { Principal } from '../auth/principal.js';
 import { parseSerial } from '../ca/serial.js';
@@ -45,7 +45,9 @@ import { rejectionOfReport, type Rejection } from './rejection.js';
 import { Turns } from './turns.js';
 import { SubmissionWriter } from './writer.js';
 import {
+  lockOpenApplications,
   lockSubmissionState,
+  recordClosing,
   recordCountersignature,
   selectCountersignatures,
   selectPage,
@@ -516,6 +518,43 @@ export class SubmissionService {
       );
     }
     return { outcome: 'existing', submission: summary, receipt: latest.receipt, logIndex: latest.logIndex };
+  }
+
+  /**
+   * Closes every open (pending) application of an enterprise whose standing just ended, inside
+   * the transaction that ended it (the registry's revocation or deregistration): each becomes
+   * `rejected` with ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE and the reason, through its own
+   * `submission.rejected` entry and sealed receipt, so it leaves the officers' queues instead of
+   * waiting there forever. Returns the ids closed.
+   */
+  async closeOpenApplications(tx: Tx, append: Append, applicant: string, reason: string, actor: string): Promise<string[]> {
+    const open = await lockOpenApplications(tx, applicant);
+    const code: SubmissionErrorCode = 'ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE';
+    const why = `the applicant ${applicant} is no longer active (${reason}): its open application is closed`.slice(0, 500);
+    for (const application of open) {
+      const entry = await append({
+        kind: 'submission.rejected',
+        actor,
+        subject: subjectOf(application.id),
+        data: { submission: application.id, applicant, documentSha256: application.documentSha256, status: 'rejected', code, reason: why },
+      });
+      const receipt = await this.#receipt(application.id, applicant, application.documentSha256, 'rejected', entry);
+      await recordClosing(
+        tx,
+        { id: application.id, seq: application.version, code, reason: why },
+        {
+          status: 'rejected',
+          kind: 'submission.rejected',
+          actor,
+          at: entry.time,
+          logIndex: entry.index,
+          leafHash: entry.leafHash,
+          receipt,
+          detail: { code, reason: why },
+        },
+      );
+    }
+    return open.map((a) => a.id);
   }
 
   #receipt(id: string, applicant: string, documentDigest: string, status: SubmissionStatus, entry: AppendedEntry): Promise<string> {
