@@ -45,6 +45,7 @@ import { rejectionOfReport, type Rejection } from './rejection.js';
 import { Turns } from './turns.js';
 import { SubmissionWriter } from './writer.js';
 import {
+  isOwnCertificate,
   lockOpenApplications,
   lockSubmissionState,
   recordClosing,
@@ -160,6 +161,24 @@ export class SubmissionService {
     const policy = report.policy === null ? undefined : this.deps.policies.get(report.policy.id);
     const reportRejection = rejectionOfReport(report);
     const signerSerial = canonicalSerial(report.signatures[0]?.signer?.serialNumber);
+    // A rejection is recorded for a signer this CA certified. An envelope carrying no certificate
+    // of this CA names nobody the registry knows: anyone can make any number of them, so it is
+    // refused without a record, an entry or a receipt. (A report that passed chains to this CA.)
+    if (reportRejection !== undefined) {
+      const signer = report.signatures[0]?.signer;
+      if (
+        signer === null ||
+        signer === undefined ||
+        signerSerial === null ||
+        !(await isOwnCertificate(this.deps.db, signerSerial, signer.certificateSha256))
+      ) {
+        throw new SubmissionError(
+          'ERR_SUBMISSION_UNIDENTIFIED',
+          `no record is kept: the envelope is not signed with a certificate of this CA (${reportRejection.reason.slice(0, 200)})`,
+          { detail: { report } },
+        );
+      }
+    }
     const documentSha256 = report.document.sha256!;
     // The type as the document writes it, bounded: a policy id is at most 64 characters.
     const documentType = report.document.type === null ? null : report.document.type.slice(0, 64);
@@ -277,13 +296,16 @@ export class SubmissionService {
    * or all (auditor). `after` is the `next` cursor of the previous page.
    */
   async list(
-    query: { status?: unknown; after?: unknown; limit?: unknown },
+    query: { status?: unknown; after?: unknown; limit?: unknown; signedBy?: unknown },
     caller: Principal,
     context: RequestContext,
   ): Promise<{ items: SubmissionSummary[]; next: string | null }> {
     const status = query.status === undefined ? undefined : parseStatus(query.status);
     const after = query.after === undefined ? undefined : parseCursor(query.after);
     const limit = query.limit === undefined ? DEFAULT_PAGE : parseLimit(query.limit);
+    if (query.signedBy !== undefined && query.signedBy !== 'applicant' && query.signedBy !== 'others')
+      throw new SubmissionError('ERR_SUBMISSION_QUERY_INVALID', 'signedBy is "applicant" or "others"');
+    const others = query.signedBy === 'others';
     const scope = listScope(caller);
     if (scope.kind === 'none') {
       const reason = `${caller.role} ${caller.actor} has no submissions to list`;
@@ -294,7 +316,9 @@ export class SubmissionService {
       ...(status === undefined ? {} : { status }),
       ...(after === undefined ? {} : { after }),
       limit,
-      ...(scope.kind === 'applicant' ? { applicant: scope.uscc } : {}),
+      // An enterprise's own list is what it signed; rejected junk that names it, signed by someone
+      // else, is listed apart (?signedBy=others) and flagged, so it never passes for its own.
+      ...(scope.kind === 'applicant' ? { applicant: scope.uscc, signedByApplicant: !others } : {}),
       ...(scope.kind === 'jurisdiction'
         ? {
             divisionPrefix: scope.prefix,
@@ -303,7 +327,8 @@ export class SubmissionService {
         : {}),
     });
     const next = rows.length === limit ? String(rows[rows.length - 1]!.cursor) : null;
-    return { items: rows.map(({ cursor: _cursor, ...summary }) => summary), next };
+    const flagged = scope.kind === 'applicant' && others;
+    return { items: rows.map(({ cursor: _cursor, ...summary }) => (flagged ? { ...summary, signedByApplicant: false } : summary)), next };
   }
 
   /**

@@ -533,6 +533,11 @@ export interface PageFilter {
   /** Keyset cursor: rows after this `n`. */
   after?: number;
   limit: number;
+  /**
+   * With `applicant`: true, only what the applicant itself signed (every live submission, and
+   * its own rejected ones); false, only rejected submissions naming it that it did not sign.
+   */
+  signedByApplicant?: boolean;
 }
 
 interface SummaryRow {
@@ -563,6 +568,11 @@ export async function selectPage(q: Queryable, f: PageFilter): Promise<Array<Sub
   if (f.status !== undefined) add('s.status = ?', f.status);
   if (f.applicant !== undefined) add('s.applicant = ?', f.applicant);
   if (f.after !== undefined) add('s.n > ?', f.after);
+  if (f.signedByApplicant !== undefined) {
+    // A live submission is always the applicant's own (its signer is bound to the applicant).
+    const own = 'EXISTS (SELECT 1 FROM certificates c WHERE c.serial = s.signer_serial AND c.uscc = s.applicant)';
+    where.push(f.signedByApplicant ? `(s.status <> 'rejected' OR ${own})` : `(s.status = 'rejected' AND NOT ${own})`);
+  }
   if (f.actionableBy !== undefined) {
     add('s.next_role = ?', f.actionableBy.role);
     params.push(`${f.divisionPrefix ?? ''}%`);
@@ -591,6 +601,12 @@ export async function selectPage(q: Queryable, f: PageFilter): Promise<Array<Sub
     nextStep: r.next_step === null ? null : { index: r.next_step, role: r.next_role ?? '' },
     cursor: Number(r.n),
   }));
+}
+
+/** Whether `sha256` (hex) is the certificate this CA issued with that serial. */
+export async function isOwnCertificate(q: Queryable, serial: string, sha256: string): Promise<boolean> {
+  const { rows } = await q.query<{ der: Buffer | Uint8Array }>('SELECT der FROM certificates WHERE serial = $1', [serial]);
+  return rows[0] !== undefined && sha256Hex(rows[0].der) === sha256;
 }
 
 export function iso(value: Date | string): string {
