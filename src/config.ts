@@ -25,6 +25,11 @@ export interface Config {
    * time-stamps. Unset: Chancery's own TSA signs them.
    */
   tsaUrl: string | undefined;
+  /**
+   * Per-client bucket of refused authentications and login challenges (src/http/rate-limit.ts),
+   * from CHANCERY_RATE_LIMIT_PER_SECOND and CHANCERY_RATE_LIMIT_BURST. Unset: the defaults.
+   */
+  rateLimit?: { perSecond: number; burst: number };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -81,7 +86,29 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const tsaUrlRaw = nonEmpty(env['CHANCERY_TSA_URL']);
   const tsaUrl = tsaUrlRaw === undefined ? undefined : parseTsaUrl(tsaUrlRaw);
 
-  return { dataDir, databaseUrl, host, port, logLevel, keyPassphrase, publicUrl, tsaUrl };
+  const perSecond = positiveNumber(env['CHANCERY_RATE_LIMIT_PER_SECOND'], 'CHANCERY_RATE_LIMIT_PER_SECOND');
+  const burst = positiveNumber(env['CHANCERY_RATE_LIMIT_BURST'], 'CHANCERY_RATE_LIMIT_BURST');
+  const rateLimit = perSecond === undefined && burst === undefined ? undefined : { perSecond: perSecond ?? 2, burst: burst ?? 60 };
+
+  return {
+    dataDir,
+    databaseUrl,
+    host,
+    port,
+    logLevel,
+    keyPassphrase,
+    publicUrl,
+    tsaUrl,
+    ...(rateLimit === undefined ? {} : { rateLimit }),
+  };
+}
+
+function positiveNumber(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(n > 0))
+    throw new ConfigError('ERR_CONFIG_INVALID', `${name}: "${raw.slice(0, 32)}" is not a positive number`);
+  return n;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

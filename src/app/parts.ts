@@ -15,7 +15,7 @@ import type { KeyStore } from '../crypto/key-store.js';
 import type { Database } from '../db/types.js';
 import type { Logger } from '../log.js';
 import type { PolicySet } from '../policy/policy.js';
-import { Registry, registryLookups } from '../registry/registry.js';
+import { Registry, registryLookups, type EnterpriseEndedHook } from '../registry/registry.js';
 import { ReceiptSigner } from '../submissions/receipts.js';
 import { epochCachedRevocation } from '../submissions/revocation-cache.js';
 import { SubmissionService } from '../submissions/service.js';
@@ -124,7 +124,17 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
     baseUrl: options.baseUrl,
     binding,
   });
-  const registry = new Registry({ db: options.db, audit: options.audit, now, certificates: ca, binding });
+  // An enterprise's end closes its open applications in the same transaction; the submission
+  // service is built after the registry, so the hook is bound once it exists.
+  let closeApplications: EnterpriseEndedHook | undefined;
+  const registry = new Registry({
+    db: options.db,
+    audit: options.audit,
+    now,
+    certificates: ca,
+    onEnterpriseEnded: (...args) => closeApplications?.(...args) ?? Promise.resolve([]),
+    binding,
+  });
   const ocsp = new OcspResponder({
     issuer: { subject: hierarchy.issuing.subject, spki: hierarchy.issuing.spki },
     responder: { der: hierarchy.ocsp.der, spki: hierarchy.ocsp.spki, signer: hierarchy.ocsp.signer },
@@ -153,6 +163,7 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
       }
     },
     now,
+    onSummaryError: (error) => options.logger.warn({ err: error }, 'denial summary not written; kept for the next one'),
   });
   const tsa = new TimeStampAuthority({
     audit: options.audit,
@@ -175,8 +186,15 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
           { timeStamper, validationData: caValidationData(ca) },
           options.evidenceLog,
         );
+  if (submissions !== undefined)
+    closeApplications = (tx, append, uscc, reason, actor) => submissions.closeOpenApplications(tx, append, uscc, reason, actor);
 
-  const stop = await startCrlRefresh(ca, options.logger, options.crlRefreshIntervalMs ?? 60_000);
+  const stopCrlRefresh = await startCrlRefresh(ca, options.logger, options.crlRefreshIntervalMs ?? 60_000);
+  const stop = (): void => {
+    stopCrlRefresh();
+    // The last denial summary is written by the service's stop (before the log closes).
+    void auth.stop();
+  };
   return { registry, ca, ocsp, auth, revocation, trust, tsa, timeStamper, binding, submissions, initialized, stop };
 }
 

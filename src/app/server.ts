@@ -99,6 +99,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         }
       },
       routes: apiRoutes(parts, audit, policies, { onLoginRefused: domainMetrics.loginFailed }),
+      ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
     });
     server = early ?? (await listen(undefined, config.host, config.port));
     server.attach(http.listener);
@@ -121,6 +122,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       stop: () => {
         stopping ??= (async () => {
           await running.close();
+          await composed.auth.stop();
           composed.stop();
           await auditPart.close();
           await db.close();

@@ -22,7 +22,8 @@ export type AuditKind =
   | 'submission.approved'
   | 'submission.refused'
   | 'auth.denied'
-  | 'tsa.token';
+  | 'tsa.token'
+  | 'auth.denied.summary';
 
 /** JSON that canonicalizes (RFC 8785) without loss: integers only, no floats, no undefined. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

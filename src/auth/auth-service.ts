@@ -6,7 +6,10 @@ import { parseSerial } from '../ca/serial.js';
 import { parseCertificate, type Certificate } from '../verify/certificate.js';
 import { PURPOSE_CLIENT_AUTH, PURPOSE_DOCUMENT_SIGNING, validatePath } from '../verify/path.js';
 import type { RevocationSource } from '../verify/revocation.js';
+import { CHANCERY_ALGORITHMS } from '../verify/algorithms.js';
+import { certificateSignedBy } from '../verify/path/signatures.js';
 import { consumeChallenge, createChallenge, sweepExpiredChallenges } from './challenges.js';
+import { DenialTally, DENIAL_SUMMARY_INTERVAL_MS } from './denial-tally.js';
 import { AuthError, type AuthErrorCode } from './errors.js';
 import { claimsOfCertificate, ROLE_POLICY, type Principal, type Role } from './principal.js';
 import { TokenService } from './tokens.js';
@@ -36,6 +39,10 @@ export interface AuthDeps {
    */
   checkHolder?: (claims: Omit<Principal, 'expiresAt'>) => Promise<void>;
   now: () => Date;
+  /** Period of the `auth.denied.summary` entries, default one minute. */
+  denialSummaryIntervalMs?: number;
+  /** Told when a summary could not be written (its counts are kept for the next one). */
+  onSummaryError?: (error: unknown) => void;
 }
 
 /** Where a denial happened, for its audit entry. */
@@ -49,25 +56,40 @@ export interface DenialContext {
  * compact JWS over the nonce signed with the holder's key and carrying the certificate chain in
  * `x5c`; the certificate is validated with Chancery's own RFC 5280 path validation to this CA's
  * root, now, with revocation from the CA database; the token's claims come from the validated
- * certificate. Every refusal is written to the audit log as `auth.denied`.
+ * certificate. A refusal of a caller this CA certified — a token holder, or a login signed with
+ * the key of a certificate this CA issued — is a decision, written to the audit log as
+ * `auth.denied`; a refusal of a caller nobody can name is noise, counted and written once a
+ * period as `auth.denied.summary` (DenialTally).
  */
 export class AuthService {
   readonly tokens: TokenService;
+  readonly denials: DenialTally;
   #challenges = 0;
 
   constructor(private readonly deps: AuthDeps) {
     this.tokens = new TokenService(deps.tokenSigner, deps.now);
+    this.denials = new DenialTally(deps.audit, deps.now, deps.onSummaryError);
+    this.denials.start(deps.denialSummaryIntervalMs ?? DENIAL_SUMMARY_INTERVAL_MS);
   }
 
   async challenge(): Promise<{ nonce: string; expiresAt: string }> {
     const now = this.deps.now();
-    if (++this.#challenges % 256 === 0) await sweepExpiredChallenges(this.deps.db, now);
+    // Unused challenges expire; the table stays bounded however many are asked for.
+    if (++this.#challenges % 64 === 0) await sweepExpiredChallenges(this.deps.db, now);
     return createChallenge(this.deps.db, now);
+  }
+
+  /** Stops the summary timer and writes the last summary. */
+  async stop(): Promise<void> {
+    await this.denials.stop();
   }
 
   /** Logs in: the token and its principal, or an audited AuthError. */
   async login(body: unknown, context: DenialContext): Promise<{ token: string; expiresAt: string; principal: Principal }> {
     let serial: string | undefined;
+    // Whether the caller proved to hold a certificate this CA issued: only then is a refusal a
+    // decision about someone (and logged as such); anything else is anonymous noise.
+    let identified = false;
     try {
       const { jws, header, nonce } = parseLoginJws(body);
       const chain = header.x5c.map((b64, i) => parseChainCertificate(b64, i));
@@ -75,8 +97,6 @@ export class AuthService {
       serial = parseSerial(leaf.serialNumberHex);
       const claims = claimsOfCertificate(leaf, serial);
       if ('refused' in claims) throw new AuthError('ERR_AUTH_CERTIFICATE_REJECTED', claims.refused);
-      await this.validateCertificate(leaf, chain.slice(1), claims.role);
-      if (this.deps.checkHolder !== undefined) await this.deps.checkHolder(claims);
       try {
         await compactVerify(jws, leaf.publicKey, { algorithms: [...LOGIN_ALGORITHMS] });
       } catch (error) {
@@ -84,6 +104,10 @@ export class AuthService {
           cause: error,
         });
       }
+      identified =
+        leaf.issuerDer.equals(this.deps.issuing.subjectDer) && certificateSignedBy(leaf, this.deps.issuing, CHANCERY_ALGORITHMS).ok;
+      await this.validateCertificate(leaf, chain.slice(1), claims.role);
+      if (this.deps.checkHolder !== undefined) await this.deps.checkHolder(claims);
       if (!(await consumeChallenge(this.deps.db, nonce, this.deps.now()))) {
         throw new AuthError(
           'ERR_AUTH_CHALLENGE_INVALID',
@@ -93,8 +117,10 @@ export class AuthService {
       const { token, expiresAt } = await this.tokens.issue(claims);
       return { token, expiresAt, principal: { ...claims, expiresAt } };
     } catch (error) {
-      if (error instanceof AuthError)
-        await this.recordDenial(error.code, error.message, serial === undefined ? 'anonymous' : `certificate:${serial}`, context);
+      if (error instanceof AuthError) {
+        if (identified) await this.recordDenial(error.code, error.message, `certificate:${serial}`, context);
+        else this.denials.count(error.code, context.path);
+      }
       throw error;
     }
   }
@@ -141,7 +167,8 @@ export class AuthService {
       }
       principal = await this.tokens.verify(match[1]!);
     } catch (error) {
-      if (error instanceof AuthError) await this.recordDenial(error.code, error.message, 'anonymous', context);
+      // No token, or one that does not verify: nobody to name. Counted, not logged one by one.
+      if (error instanceof AuthError) this.denials.count(error.code, context.path);
       throw error;
     }
     if (this.deps.holderRevoked !== undefined && (await this.deps.holderRevoked(principal.certificateSerial))) {

@@ -20,7 +20,16 @@ export async function consumeChallenge(q: Queryable, nonce: string, now: Date): 
   return row !== undefined && new Date(row.expires_at).getTime() > now.getTime();
 }
 
-export async function sweepExpiredChallenges(q: Queryable, now: Date): Promise<number> {
-  const { rowCount } = await q.query('DELETE FROM auth_challenges WHERE expires_at < $1', [now.toISOString()]);
+/** Most open challenges kept: past it, the oldest are dropped (their holders ask again). */
+export const MAX_OPEN_CHALLENGES = 10_000;
+
+/** Deletes expired challenges, and the oldest beyond `max` open ones: the table stays bounded. */
+export async function sweepExpiredChallenges(q: Queryable, now: Date, max: number = MAX_OPEN_CHALLENGES): Promise<number> {
+  const { rowCount } = await q.query(
+    `DELETE FROM auth_challenges
+      WHERE expires_at < $1
+         OR nonce IN (SELECT nonce FROM auth_challenges ORDER BY expires_at DESC, nonce OFFSET $2)`,
+    [now.toISOString(), max],
+  );
   return rowCount;
 }

@@ -173,13 +173,23 @@ export function profileById(profiles: ProfileSet, id: unknown): CertificateProfi
   if (profile === undefined) {
     throw new CaError(
       'ERR_CA_PROFILE_UNKNOWN',
-      `unknown certificate profile ${JSON.stringify(id)}; known: ${[...profiles.keys()].join(', ')}`,
+      `unknown certificate profile ${describeProfileId(id)}; known: ${[...profiles.keys()].join(', ')}`,
       {
         detail: { field: 'profile' },
       },
     );
   }
   return profile;
+}
+
+/**
+ * The given id for a message, short: a string quoted and cut, anything else by its kind. Never
+ * JSON.stringify of the value itself, which recurses and overflows on a deeply nested one.
+ */
+function describeProfileId(id: unknown): string {
+  if (typeof id === 'string') return JSON.stringify(id.length > 64 ? `${id.slice(0, 64)}…` : id);
+  if (id === null || typeof id === 'number' || typeof id === 'boolean' || id === undefined) return String(id);
+  return Array.isArray(id) ? '(an array)' : `(a ${typeof id})`;
 }
 
 function validateProfile(raw: unknown, path: string): CertificateProfile {

@@ -29,8 +29,13 @@ export async function openPg(url: string, options: PgOptions = {}): Promise<Data
         oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client losing its connection (server restart) must not crash the process.
+  // A client losing its connection (server restart, pg_terminate_backend) emits 'error'; without a
+  // listener that kills the process. The pool listens while a client is idle; this listens while
+  // it is checked out too. The query in flight, if any, rejects on its own (and becomes a 503).
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   try {
     const client = await pool.connect();
     client.release();
@@ -51,13 +56,22 @@ class PgDatabase implements Database {
   constructor(private readonly pool: pg.Pool) {}
 
   async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-    const result = await this.pool.query(sql, params as unknown[]);
-    return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+    try {
+      const result = await this.pool.query(sql, params as unknown[]);
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+    } catch (error) {
+      throw asUnreachable(error);
+    }
   }
 
   transaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return withRetry(async () => {
-      const client = await this.pool.connect();
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        throw asUnreachable(error);
+      }
       let broken: Error | undefined;
       try {
         await client.query(`BEGIN ISOLATION LEVEL ${(options.isolation ?? 'read committed').toUpperCase()}`);
@@ -71,6 +85,11 @@ class PgDatabase implements Database {
           });
           throw error;
         }
+      } catch (error) {
+        // A lost connection is a 503 (the transaction did not commit, or its COMMIT was never
+        // acknowledged to us, so nothing was acknowledged to the caller either).
+        if (isConnectionLoss(error)) broken ??= error as Error;
+        throw asUnreachable(error);
       } finally {
         client.release(broken);
       }
@@ -82,6 +101,44 @@ class PgDatabase implements Database {
     this.#closed = true;
     await this.pool.end();
   }
+}
+
+/** SQLSTATEs of a connection that is gone or refused: class 08, admin/crash shutdown, starting up, too many clients. */
+const CONNECTION_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** Whether `error` says the database connection is lost or cannot be made (rather than a query fault). */
+export function isConnectionLoss(error: unknown): boolean {
+  if (error instanceof DbError) return error.code === 'ERR_DB_UNREACHABLE';
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_STATES.has(code) || code.startsWith('08') || CONNECTION_ERRNOS.has(code))) return true;
+  if (error instanceof AggregateError) return error.errors.some((e) => isConnectionLoss(e));
+  const message = (error as { message?: unknown }).message;
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client was closed|Cannot use a pool after calling end/i.test(
+      message,
+    )
+  );
+}
+
+/** A lost or refused connection as ERR_DB_UNREACHABLE (a 503 with Retry-After); anything else unchanged. */
+function asUnreachable(error: unknown): unknown {
+  if (error instanceof DbError || !isConnectionLoss(error)) return error;
+  return new DbError('ERR_DB_UNREACHABLE', 'the database is not reachable; try again shortly', {
+    cause: error,
+    detail: { retryAfterSeconds: 2 },
+  });
 }
 
 class PgTx implements Tx {

@@ -6,6 +6,7 @@ import { HttpError } from './errors.js';
 import type { Logger } from '../log.js';
 import { HttpMetrics, routeLabel } from './metrics.js';
 import { toProblem } from './problem.js';
+import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { RouteTable } from './routes.js';
 
 /** What `/readyz` asks: is the database reachable and fully migrated? */
@@ -18,7 +19,12 @@ export interface AppDeps {
   metrics?: HttpMetrics;
   /** Route registrations of the domain parts, composed by the caller. */
   routes?: ReadonlyArray<(table: RouteTable) => void>;
+  /** Per-client limit on refused authentications and login challenges (RateLimiter); false: none. */
+  rateLimit?: RateLimitOptions | false;
 }
+
+/** Routes a rate-limited client is still answered on: health checks and metrics. */
+const UNLIMITED = new Set(['/healthz', '/readyz', '/metrics']);
 
 export interface ChanceryApp {
   app: Express;
@@ -122,10 +128,26 @@ export function createApp(deps: AppDeps): ChanceryApp {
   };
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => answerError(error, req, res));
 
+  const limiter = deps.rateLimit === false ? undefined : new RateLimiter(deps.rateLimit ?? DEFAULT_RATE_LIMIT);
   const lean = table.lean;
   const listener: RequestListener = (req, res) => {
     const url = req.url ?? '';
     const query = url.indexOf('?');
+    if (limiter !== undefined && !UNLIMITED.has(query < 0 ? url : url.slice(0, query))) {
+      const wait = limiter.admit(req, res);
+      if (wait !== undefined) {
+        const r = res as Response;
+        r.locals = Object.create(null) as Response['locals'];
+        (req as Request).originalUrl = url;
+        identify(req, r);
+        metrics.track(req, r, () => 'rate-limited');
+        const error = new HttpError('ERR_HTTP_RATE_LIMITED', `too many refused requests from this client; try again in ${wait} s`, {
+          detail: { retryAfterSeconds: wait },
+        });
+        answerError(error, req as Request, r);
+        return;
+      }
+    }
     const route = lean.size === 0 ? undefined : lean.get(`${req.method} ${query < 0 ? url : url.slice(0, query)}`);
     if (route === undefined) {
       app(req, res);

@@ -936,6 +936,8 @@ export function buildOpenApi(routes: readonly RouteInfo[]): Record<string, unkno
     const problems: ProblemCode[] = [
       ...(op.access === 'public' ? [] : op.access === 'optional' ? ['ERR_AUTH_TOKEN_INVALID' as const] : AUTH_PROBLEMS),
       ...(op.problems ?? []),
+      // Every JSON body is parsed with a depth bound (body.ts parseJsonBounded).
+      ...(op.problems?.includes('ERR_HTTP_MALFORMED_JSON') === true ? ['ERR_HTTP_JSON_TOO_DEEP' as const] : []),
       'ERR_HTTP_INTERNAL',
     ];
     const byStatus = new Map<number, Set<ProblemCode>>();

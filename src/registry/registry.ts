@@ -28,6 +28,12 @@ export interface EnterpriseCertificateRevoker {
   revocationsCommitted(): void;
 }
 
+/**
+ * What else ends with an enterprise's standing, in the same transaction: its open applications
+ * are closed (src/submissions), returning their ids.
+ */
+export type EnterpriseEndedHook = (tx: Tx, append: Append, uscc: string, reason: string, actor: string) => Promise<string[]>;
+
 export interface RegistryDeps {
   db: Queryable;
   audit: AuditLog;
@@ -36,6 +42,8 @@ export interface RegistryDeps {
   certificates: EnterpriseCertificateRevoker;
   /** Served and relied-on rows are checked against the log (src/audit/binding.ts). */
   binding?: StateBinding;
+  /** Called inside the transaction that revokes or deregisters an enterprise, after its entry. */
+  onEnterpriseEnded?: EnterpriseEndedHook;
 }
 
 /**
@@ -268,6 +276,7 @@ export class Registry {
         data: { uscc, reason, certificatesRevoked: revokedCertificates.length },
       });
       await bindRows(tx, [{ subject: `enterprise:${uscc}`, entry }]);
+      await this.deps.onEnterpriseEnded?.(tx, append, uscc, reason, actor);
       return { enterprise, revokedCertificates };
     });
     revoker.revocationsCommitted();

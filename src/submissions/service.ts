@@ -1,5 +1,5 @@
 import { approvalDigest, divergenceError, type BoundRow, type StateBinding } from '../audit/binding.js';
-import type { AppendedEntry, AuditLog } from '../audit/types.js';
+import type { Append, AppendedEntry, AuditLog } from '../audit/types.js';
 import { AuthError } from '../auth/errors.js';
 import type { Principal } from '../auth/principal.js';
 import { parseSerial } from '../ca/serial.js';
@@ -48,7 +48,10 @@ import { rejectionOfReport, type Rejection } from './rejection.js';
 import { Turns } from './turns.js';
 import { SubmissionWriter } from './writer.js';
 import {
+  isOwnCertificate,
+  lockOpenApplications,
   lockSubmissionState,
+  recordClosing,
   recordCountersignature,
   selectCountersignatures,
   selectPage,
@@ -182,6 +185,24 @@ export class SubmissionService {
     const policy = report.policy === null ? undefined : this.deps.policies.get(report.policy.id);
     const reportRejection = rejectionOfReport(report);
     const signerSerial = canonicalSerial(report.signatures[0]?.signer?.serialNumber);
+    // A rejection is recorded for a signer this CA certified. An envelope carrying no certificate
+    // of this CA names nobody the registry knows: anyone can make any number of them, so it is
+    // refused without a record, an entry or a receipt. (A report that passed chains to this CA.)
+    if (reportRejection !== undefined) {
+      const signer = report.signatures[0]?.signer;
+      if (
+        signer === null ||
+        signer === undefined ||
+        signerSerial === null ||
+        !(await isOwnCertificate(this.deps.db, signerSerial, signer.certificateSha256))
+      ) {
+        throw new SubmissionError(
+          'ERR_SUBMISSION_UNIDENTIFIED',
+          `no record is kept: the envelope is not signed with a certificate of this CA (${reportRejection.reason.slice(0, 200)})`,
+          { detail: { report } },
+        );
+      }
+    }
     const documentSha256 = report.document.sha256!;
     // The type as the document writes it, bounded: a policy id is at most 64 characters.
     const documentType = report.document.type === null ? null : report.document.type.slice(0, 64);
@@ -374,13 +395,16 @@ export class SubmissionService {
    * or all (auditor). `after` is the `next` cursor of the previous page.
    */
   async list(
-    query: { status?: unknown; after?: unknown; limit?: unknown },
+    query: { status?: unknown; after?: unknown; limit?: unknown; signedBy?: unknown },
     caller: Principal,
     context: RequestContext,
   ): Promise<{ items: SubmissionSummary[]; next: string | null }> {
     const status = query.status === undefined ? undefined : parseStatus(query.status);
     const after = query.after === undefined ? undefined : parseCursor(query.after);
     const limit = query.limit === undefined ? DEFAULT_PAGE : parseLimit(query.limit);
+    if (query.signedBy !== undefined && query.signedBy !== 'applicant' && query.signedBy !== 'others')
+      throw new SubmissionError('ERR_SUBMISSION_QUERY_INVALID', 'signedBy is "applicant" or "others"');
+    const others = query.signedBy === 'others';
     const scope = listScope(caller);
     if (scope.kind === 'none') {
       const reason = `${caller.role} ${caller.actor} has no submissions to list`;
@@ -391,7 +415,9 @@ export class SubmissionService {
       ...(status === undefined ? {} : { status }),
       ...(after === undefined ? {} : { after }),
       limit,
-      ...(scope.kind === 'applicant' ? { applicant: scope.uscc } : {}),
+      // An enterprise's own list is what it signed; rejected junk that names it, signed by someone
+      // else, is listed apart (?signedBy=others) and flagged, so it never passes for its own.
+      ...(scope.kind === 'applicant' ? { applicant: scope.uscc, signedByApplicant: !others } : {}),
       ...(scope.kind === 'jurisdiction'
         ? {
             divisionPrefix: scope.prefix,
@@ -420,7 +446,11 @@ export class SubmissionService {
         })),
     );
     const next = rows.length === limit ? String(rows[rows.length - 1]!.cursor) : null;
-    return { items: rows.map(({ cursor: _cursor, bound: _bound, ...summary }) => summary), next };
+    const flagged = scope.kind === 'applicant' && others;
+    return {
+      items: rows.map(({ cursor: _cursor, bound: _bound, ...summary }) => (flagged ? { ...summary, signedByApplicant: false } : summary)),
+      next,
+    };
   }
 
   /**
@@ -690,6 +720,43 @@ export class SubmissionService {
       );
     }
     return { outcome: 'existing', submission: summary, receipt: latest.receipt, logIndex: latest.logIndex };
+  }
+
+  /**
+   * Closes every open (pending) application of an enterprise whose standing just ended, inside
+   * the transaction that ended it (the registry's revocation or deregistration): each becomes
+   * `rejected` with ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE and the reason, through its own
+   * `submission.rejected` entry and sealed receipt, so it leaves the officers' queues instead of
+   * waiting there forever. Returns the ids closed.
+   */
+  async closeOpenApplications(tx: Tx, append: Append, applicant: string, reason: string, actor: string): Promise<string[]> {
+    const open = await lockOpenApplications(tx, applicant);
+    const code: SubmissionErrorCode = 'ERR_SUBMISSION_ENTERPRISE_NOT_ACTIVE';
+    const why = `the applicant ${applicant} is no longer active (${reason}): its open application is closed`.slice(0, 500);
+    for (const application of open) {
+      const entry = await append({
+        kind: 'submission.rejected',
+        actor,
+        subject: subjectOf(application.id),
+        data: { submission: application.id, applicant, documentSha256: application.documentSha256, status: 'rejected', code, reason: why },
+      });
+      const receipt = await this.#receipt(application.id, applicant, application.documentSha256, 'rejected', entry);
+      await recordClosing(
+        tx,
+        { id: application.id, seq: application.version, code, reason: why },
+        {
+          status: 'rejected',
+          kind: 'submission.rejected',
+          actor,
+          at: entry.time,
+          logIndex: entry.index,
+          leafHash: entry.leafHash,
+          receipt,
+          detail: { code, reason: why },
+        },
+      );
+    }
+    return open.map((a) => a.id);
   }
 
   #receipt(id: string, applicant: string, documentDigest: string, status: SubmissionStatus, entry: AppendedEntry): Promise<string> {

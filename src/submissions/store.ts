@@ -541,6 +541,11 @@ export interface PageFilter {
   /** Keyset cursor: rows after this `n`. */
   after?: number;
   limit: number;
+  /**
+   * With `applicant`: true, only what the applicant itself signed (every live submission, and
+   * its own rejected ones); false, only rejected submissions naming it that it did not sign.
+   */
+  signedByApplicant?: boolean;
 }
 
 interface SummaryRow {
@@ -588,6 +593,11 @@ export async function selectPage(
   if (f.status !== undefined) add('s.status = ?', f.status);
   if (f.applicant !== undefined) add('s.applicant = ?', f.applicant);
   if (f.after !== undefined) add('s.n > ?', f.after);
+  if (f.signedByApplicant !== undefined) {
+    // A live submission is always the applicant's own (its signer is bound to the applicant).
+    const own = 'EXISTS (SELECT 1 FROM certificates c WHERE c.serial = s.signer_serial AND c.uscc = s.applicant)';
+    where.push(f.signedByApplicant ? `(s.status <> 'rejected' OR ${own})` : `(s.status = 'rejected' AND NOT ${own})`);
+  }
   if (f.actionableBy !== undefined) {
     add('s.next_role = ?', f.actionableBy.role);
     params.push(`${f.divisionPrefix ?? ''}%`);
@@ -625,6 +635,61 @@ export async function selectPage(
   }));
 }
 
+/** Whether `sha256` (hex) is the certificate this CA issued with that serial. */
+export async function isOwnCertificate(q: Queryable, serial: string, sha256: string): Promise<boolean> {
+  const { rows } = await q.query<{ der: Buffer | Uint8Array }>('SELECT der FROM certificates WHERE serial = $1', [serial]);
+  return rows[0] !== undefined && sha256Hex(rows[0].der) === sha256;
+}
+
 export function iso(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+/** An open (pending) application of `applicant`, locked for closing. */
+export interface OpenApplication {
+  id: string;
+  version: number;
+  documentSha256: string;
+}
+
+/** The applicant's pending applications, in submission order, locked FOR UPDATE. */
+export async function lockOpenApplications(q: Queryable, applicant: string): Promise<OpenApplication[]> {
+  const { rows } = await q.query<{ id: string; version: number; document_sha256: string }>(
+    `SELECT id, version, document_sha256 FROM submissions WHERE applicant = $1 AND status = 'pending' ORDER BY n FOR UPDATE`,
+    [applicant],
+  );
+  return rows.map((r) => ({ id: r.id, version: r.version, documentSha256: r.document_sha256 }));
+}
+
+/** Closes a pending application as rejected, with its transition (seq = the version read under lock). */
+export async function recordClosing(
+  q: Queryable,
+  c: { id: string; seq: number; code: string; reason: string },
+  t: NewTransition,
+): Promise<void> {
+  const receipt = splitReceipt(t.receipt);
+  const params: unknown[] = [
+    c.id,
+    c.code,
+    c.reason,
+    t.at,
+    c.seq,
+    t.kind,
+    t.actor,
+    t.logIndex,
+    t.leafHash,
+    receipt.headerSha256,
+    receipt.rest,
+    JSON.stringify(t.detail),
+  ];
+  await q.query(
+    `WITH ${headersCte([receipt], params)},
+     u AS (
+       UPDATE submissions SET status = 'rejected', rejection_code = $2, rejection_reason = $3, next_step = NULL, next_role = NULL,
+              next_any_jurisdiction = NULL, updated_at = $4, version = version + 1
+        WHERE id = $1 AND status = 'pending' AND version = $5 RETURNING id)
+     INSERT INTO submission_transitions (submission_id, seq, status, kind, actor, at, log_index, leaf_hash, receipt_header, receipt, detail)
+     SELECT id, $5, 'rejected', $6, $7, $4, $8, $9, $10, $11, $12 FROM u`,
+    params,
+  );
 }

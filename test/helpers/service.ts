@@ -28,7 +28,8 @@ export async function startTestService(driver: Driver, env: NodeJS.ProcessEnv = 
   // database is what test/cli/serve.test.ts does (and every test service on PostgreSQL).
   else copyMigratedPgliteTemplate(dataDir);
   const config = loadConfig(
-    { CHANCERY_KEY_PASSPHRASE: 'test-only passphrase, not a secret', ...env },
+    // Suites that probe refusals make hundreds from one address: a wide bucket unless a test sets one.
+    { CHANCERY_KEY_PASSPHRASE: 'test-only passphrase, not a secret', CHANCERY_RATE_LIMIT_BURST: '100000', ...env },
     { dataDir, databaseUrl, host: '127.0.0.1', port: '0', logLevel: process.env['TEST_LOG_LEVEL'] ?? 'silent' },
   );
   const service = await startService(config, createLogger(config.logLevel));

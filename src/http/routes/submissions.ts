@@ -35,7 +35,7 @@ import type { RouteTable } from '../routes.js';
 export interface SubmissionWorkflow {
   submit(upload: EnvelopeUpload, caller: Principal | undefined, context: RequestContext): Promise<TransitionResult>;
   list(
-    query: { status?: unknown; after?: unknown; limit?: unknown },
+    query: { status?: unknown; after?: unknown; limit?: unknown; signedBy?: unknown },
     caller: Principal,
     context: RequestContext,
   ): Promise<{ items: SubmissionSummary[]; next: string | null }>;
@@ -83,7 +83,7 @@ export function submissionRoutes(deps: SubmissionRouteDeps): (table: RouteTable)
     table.add('get', '/api/v1/submissions', requireRole(auth, ...READERS), async (req: Request, res: Response) => {
       res.json(
         await submissions.list(
-          { status: req.query['status'], after: req.query['after'], limit: req.query['limit'] },
+          { status: req.query['status'], after: req.query['after'], limit: req.query['limit'], signedBy: req.query['signedBy'] },
           principalOf(res),
           context(req),
         ),

@@ -7,7 +7,7 @@ import { verifyEnvelope } from '../../verify/envelope.js';
 import { MAX_JWS_BYTES } from '../../verify/jws-parse.js';
 import type { RevocationSource } from '../../verify/revocation.js';
 import { ASIC_E_MIMETYPE, openEvidence } from '../../submissions/evidence.js';
-import { mediaType, rawBody } from '../body.js';
+import { mediaType, parseJsonBounded, rawBody } from '../body.js';
 import { checkEnvelopeMediaType } from '../envelope-type.js';
 import type { RouteTable } from '../routes.js';
 
@@ -105,12 +105,8 @@ function readVerifyBody(): RequestHandler {
 }
 
 function parseJsonRequest(req: Request): VerifyRequest {
-  let body: unknown;
-  try {
-    body = JSON.parse((req.body as Buffer).toString('utf8'));
-  } catch (error) {
-    throw new HttpError('ERR_HTTP_MALFORMED_JSON', `the body is not valid JSON: ${(error as Error).message}`);
-  }
+  // Bounded depth: the jws member is serialized again below, and JSON.stringify recurses.
+  const body = parseJsonBounded((req.body as Buffer).toString('utf8'));
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object with "cms" or "jws"');
   const b = body as Record<string, unknown>;
   for (const key of Object.keys(b))
