@@ -11,6 +11,7 @@ import { officerRoutes } from '../http/routes/officers.js';
 import { submissionRoutes } from '../http/routes/submissions.js';
 import { verifyRoutes } from '../http/routes/verify.js';
 import type { PolicySet } from '../policy/policy.js';
+import { webRouter } from '../web/index.js';
 import type { Parts } from './parts.js';
 
 /**
@@ -32,4 +33,17 @@ export function apiRoutes(parts: Parts, audit: AuditPart, policies: PolicySet): 
   if (parts.submissions !== undefined) routes.push(submissionRoutes({ submissions: parts.submissions, auth }));
   routes.push(openapiRoutes());
   return routes;
+}
+
+/** The web pages over the same parts (src/web): public verification, the log explorer. */
+export function webPages(parts: Parts, audit: AuditPart, policies: PolicySet): ReturnType<typeof webRouter> {
+  const { registry, ca } = parts;
+  return webRouter({
+    verify: { trust: () => parts.trust, revocation: parts.revocation, policies },
+    public: {
+      listEnterprises: (options) => registry.listEnterprises(options),
+      certificateStatus: (serial) => ca.certificateStatus(serial),
+    },
+    log: { reader: audit.reader, verifier: audit.logKey.verifier, vkey: audit.logKey.vkey },
+  });
 }

@@ -13,7 +13,7 @@ import type { SubmissionService } from '../submissions/service.js';
 import { VERSION } from '../version.js';
 import { openStorage } from './storage.js';
 import { composeParts, type Parts } from './parts.js';
-import { apiRoutes } from './routes.js';
+import { apiRoutes, webPages } from './routes.js';
 
 /** Everything a running Chancery holds; `stop` releases it in the right order. */
 export interface Service {
@@ -81,6 +81,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         }
       },
       routes: apiRoutes(parts, audit, policies),
+      pages: webPages(parts, audit, policies),
     });
     server.attach(http.listener);
     logger.info({ host: config.host, port: server.port, driver: db.driver, dataDir: config.dataDir }, 'chancery listening');

@@ -17,6 +17,8 @@ export interface AppDeps {
   metrics?: HttpMetrics;
   /** Route registrations of the domain parts, composed by the caller. */
   routes?: ReadonlyArray<(table: RouteTable) => void>;
+  /** Another transport's handler (the web pages), tried after the API's routes and before 404. */
+  pages?: RequestHandler;
 }
 
 export interface ChanceryApp {
@@ -89,6 +91,7 @@ export function createApp(deps: AppDeps): ChanceryApp {
   });
   for (const register of deps.routes ?? []) register(table);
   table.mount(app);
+  if (deps.pages !== undefined) app.use(deps.pages);
 
   app.use((req, _res, next) => {
     next(new HttpError('ERR_HTTP_NOT_FOUND', `no route for ${req.method} ${req.path}`));

@@ -1,0 +1,47 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { servedAssets } from './assets.js';
+import { homePage, notYetPage } from './pages/home.js';
+import { logConsistencyPage, logEntryPage, logIndexPage, notFound, type LogPageDeps } from './pages/log.js';
+import { certificatePage, revokedPage, type PublicPageDeps } from './pages/public.js';
+import { verifyPage, type VerifyPageDeps } from './pages/verify.js';
+import { pageContext } from './layout.js';
+import { pageHeaders } from './security.js';
+
+/**
+ * The web pages: a third transport beside the HTTP API and the CLI, server-rendered, calling
+ * the parts directly. The composition root mounts the router this returns (src/app/routes.ts).
+ */
+export interface WebDeps {
+  verify: VerifyPageDeps;
+  public: PublicPageDeps;
+  log: LogPageDeps;
+}
+
+type Handler = (req: Request, res: Response, next: NextFunction) => void | Promise<void>;
+
+/** Express 5 passes a rejected promise to the error handler; this keeps the types honest. */
+function route(handler: Handler): Handler {
+  return handler;
+}
+
+export function webRouter(deps: WebDeps): Router {
+  const router = express.Router({ caseSensitive: true, strict: true });
+  const assets = servedAssets();
+  router.get('/assets/:name', assets.handler);
+  router.use(pageHeaders());
+  router.get('/', route(homePage));
+  const verify = verifyPage(deps.verify);
+  router.get('/verify', route(verify.get));
+  router.post('/verify', route(verify.post));
+  router.get('/revoked', route(revokedPage(deps.public)));
+  router.get('/certificate', route(certificatePage(deps.public)));
+  router.get('/log', route(logIndexPage(deps.log)));
+  router.get('/log/entry/:index', route(logEntryPage(deps.log)));
+  router.get('/log/consistency', route(logConsistencyPage(deps.log)));
+  router.get('/apply', route(notYetPage('apply')));
+  router.get('/applications', route(notYetPage('apply')));
+  router.get('/review', route(notYetPage('review')));
+  return router;
+}
+
+export { notFound, pageContext };
