@@ -35,9 +35,10 @@ export function apiRoutes(parts: Parts, audit: AuditPart, policies: PolicySet): 
   return routes;
 }
 
-/** The web pages over the same parts (src/web): public verification, the log explorer. */
+/** The web pages over the same parts (src/web): public verification, the log explorer, sign-in and applications. */
 export function webPages(parts: Parts, audit: AuditPart, policies: PolicySet): ReturnType<typeof webRouter> {
-  const { registry, ca } = parts;
+  const { registry, ca, auth } = parts;
+  const submissions = parts.submissions!;
   return webRouter({
     verify: { trust: () => parts.trust, revocation: parts.revocation, policies },
     public: {
@@ -45,5 +46,14 @@ export function webPages(parts: Parts, audit: AuditPart, policies: PolicySet): R
       certificateStatus: (serial) => ca.certificateStatus(serial),
     },
     log: { reader: audit.reader, verifier: audit.logKey.verifier, vkey: audit.logKey.vkey },
+    account: {
+      authenticate: (authorization, context) => auth.authenticate(authorization, context),
+      submissions: {
+        list: (query, caller, context) => submissions.list(query, caller, context),
+        get: (id, caller, context) => submissions.get(id, caller, context),
+        receipt: (id, caller, context) => submissions.receipt(id, caller, context),
+        envelope: (id, caller, context) => submissions.envelope(id, caller, context),
+      },
+    },
   });
 }

@@ -1,5 +1,15 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { servedAssets } from './assets.js';
+import {
+  applicationDownload,
+  applicationPage,
+  applicationsPage,
+  reviewPage,
+  signinPage,
+  signinPost,
+  signoutPost,
+  type AccountDeps,
+} from './pages/account.js';
 import { homePage, notYetPage } from './pages/home.js';
 import { logConsistencyPage, logEntryPage, logIndexPage, notFound, type LogPageDeps } from './pages/log.js';
 import { certificatePage, revokedPage, type PublicPageDeps } from './pages/public.js';
@@ -15,6 +25,7 @@ export interface WebDeps {
   verify: VerifyPageDeps;
   public: PublicPageDeps;
   log: LogPageDeps;
+  account: AccountDeps;
 }
 
 type Handler = (req: Request, res: Response, next: NextFunction) => void | Promise<void>;
@@ -38,9 +49,15 @@ export function webRouter(deps: WebDeps): Router {
   router.get('/log', route(logIndexPage(deps.log)));
   router.get('/log/entry/:index', route(logEntryPage(deps.log)));
   router.get('/log/consistency', route(logConsistencyPage(deps.log)));
+  router.get('/signin', route(signinPage(deps.account)));
+  router.post('/signin', route(signinPost(deps.account)));
+  router.post('/signout', route(signoutPost()));
   router.get('/apply', route(notYetPage('apply')));
-  router.get('/applications', route(notYetPage('apply')));
-  router.get('/review', route(notYetPage('review')));
+  router.get('/applications', route(applicationsPage(deps.account)));
+  router.get('/applications/:id', route(applicationPage(deps.account)));
+  router.get('/applications/:id/receipt', route(applicationDownload(deps.account, 'receipt')));
+  router.get('/applications/:id/envelope', route(applicationDownload(deps.account, 'envelope')));
+  router.get('/review', route(reviewPage(deps.account)));
   return router;
 }
 

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPkcs12 } from '../../src/ca/pkcs12.js';
 import { ChanceryClient } from '../../src/client/submissions.js';
+import { pemDecodeAll } from '../../src/der/pem.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/web/security.js';
 import { drivers } from '../helpers/db.js';
 import { countersignWith, createWorld, foodDocument, signCmsWith, type World } from '../submissions/fixtures.js';
@@ -32,6 +34,9 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
   let tamperedFile: string;
   let applicationId: string;
   let firstCheckpoint: string;
+  let pendingId: string;
+  const p12: Record<'a' | 'mismatch' | 'revoked' | 'reviewer', string> = { a: '', mismatch: '', revoked: '', reviewer: '' };
+  const P12_PASSWORD = 'test-only p12 password';
   const cspViolations: string[] = [];
 
   async function page(): Promise<Page> {
@@ -79,6 +84,22 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
     writeFileSync(tamperedFile, tampered);
     // An enterprise on the revoked list.
     await w.admin.json('POST', `/api/v1/enterprises/${w.b.uscc}/revoke`, { reason: 'business licence revoked, decision 2026-14' });
+    // A second application, waiting for the reviewer.
+    const second = await new ChanceryClient(w.url).submit(await signCmsWith(w.a, foodDocument(w.a.uscc)));
+    if (second.kind === 'rejected') throw new Error(second.body.detail);
+    pendingId = second.body.id;
+    // PKCS#12 files as the CA hands them out: A's, B's (revoked), the reviewer's, and one whose
+    // key (B's) is not its certificate's (A's).
+    const der = (pem: string, label: string): Buffer => pemDecodeAll(pem, [label])![0]!;
+    const bundle = (name: string, keyPem: string, certPem: string): string => {
+      const file = join(dir, `${name}.p12`);
+      writeFileSync(file, buildPkcs12(der(keyPem, 'PRIVATE KEY'), [der(certPem, 'CERTIFICATE'), w.issuing], P12_PASSWORD, name));
+      return file;
+    };
+    p12.a = bundle('a', w.a.keyPem, w.a.certPem);
+    p12.mismatch = bundle('mismatch', w.b.keyPem, w.a.certPem);
+    p12.revoked = bundle('revoked', w.b.keyPem, w.b.certPem);
+    p12.reviewer = bundle('reviewer', w.reviewer.keyPem, w.reviewer.certPem);
     browser = await launch();
     context = await browser.newContext({ locale: 'zh-CN' });
   }, 180_000);
@@ -298,6 +319,88 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
     }
     await checkPage(p, 'narrow-log-entry');
     await narrow.close();
+  });
+
+  async function signIn(p: Page, file: string, password: string, as = ''): Promise<void> {
+    await p.goto(`${w.url}/signin${as}`);
+    await p.setInputFiles('#p12', file);
+    await p.fill('#password', password);
+    await p.click('#signin-form button');
+  }
+
+  it('signs an enterprise in with its PKCS#12 opened in the browser: My applications, the timeline, the receipt', async () => {
+    const signedIn = await browser.newContext({ locale: 'en-GB' });
+    const p = await signedIn.newPage();
+    await p.goto(`${w.url}/applications`);
+    expect(new URL(p.url()).pathname).toBe('/signin');
+    await checkPage(p, 'signin');
+    const posted: string[] = [];
+    p.on('request', (r) => {
+      if (r.method() === 'POST') posted.push(`${new URL(r.url()).pathname} ${r.postData() ?? ''}`);
+    });
+    await signIn(p, p12.a, P12_PASSWORD);
+    await p.waitForURL(`${w.url}/applications`);
+    // Only the signed challenge and the token went out: never the file, the password or the key.
+    expect(posted.map((x) => x.split(' ')[0])).toEqual(['/api/v1/auth/token', '/signin']);
+    expect(posted.join('\n')).not.toContain(P12_PASSWORD);
+    const session = (await signedIn.cookies(w.url)).find((c) => c.name === 'chancery_session');
+    expect([session?.httpOnly, session?.sameSite]).toEqual([true, 'Strict']);
+    expect(Number(await p.getAttribute('table', 'data-results'))).toBe(2);
+    expect(await p.textContent('main')).toContain(applicationId);
+    await checkPage(p, 'applications');
+    await p.click(`a:text("${applicationId}")`);
+    expect(await p.getAttribute('#application-status', 'data-status')).toBe('approved');
+    const timeline = await p.$$eval('[data-transition]', (els) => els.map((e) => e.getAttribute('data-transition')));
+    expect(timeline).toEqual(['pending', 'pending', 'approved']);
+    expect(await p.$$eval('[data-step]', (els) => els.length)).toBe(2);
+    expect(await p.getAttribute('#verdict', 'data-indication')).toBe('TOTAL_PASSED');
+    await checkPage(p, 'application');
+    const receipt = await p.request.get(`${w.url}${await p.getAttribute('a[href$="/receipt"]', 'href')}`);
+    expect(receipt.status()).toBe(200);
+    expect((await receipt.text()).split('.')).toHaveLength(3);
+    // Signing out ends the session.
+    await p.click('.signed-in button');
+    await p.goto(`${w.url}/applications`);
+    expect(new URL(p.url()).pathname).toBe('/signin');
+    await signedIn.close();
+  });
+
+  it('catches a wrong password, a key that is not the certificate’s and a revoked certificate in the page', async () => {
+    const c = await browser.newContext({ locale: 'en-GB' });
+    const p = await c.newPage();
+    const tokenRequests: string[] = [];
+    p.on('request', (r) => {
+      if (r.url().endsWith('/api/v1/auth/token')) tokenRequests.push(r.url());
+    });
+    await signIn(p, p12.a, 'not the password');
+    await p.waitForSelector('.error-summary');
+    expect(await p.getAttribute('.error-summary a', 'href')).toBe('#password');
+    await checkPage(p, 'signin-wrong-password');
+    await signIn(p, p12.mismatch, P12_PASSWORD);
+    await p.waitForSelector('.error-summary');
+    expect(await p.getAttribute('.error-summary a', 'href')).toBe('#p12');
+    expect(await p.textContent('.error-summary')).toContain('does not match its certificate');
+    // Neither attempt signed anything or asked for a token.
+    expect(tokenRequests).toEqual([]);
+    await signIn(p, p12.revoked, P12_PASSWORD);
+    await p.waitForSelector('.error-summary');
+    expect(await p.textContent('.error-summary')).toContain('revoked');
+    expect(new URL(p.url()).pathname).toBe('/signin');
+    await c.close();
+  });
+
+  it('signs an officer in: the queue holds what waits for the reviewer', async () => {
+    const c = await browser.newContext({ locale: 'zh-CN' });
+    const p = await c.newPage();
+    await signIn(p, p12.reviewer, P12_PASSWORD, '?as=officer');
+    await p.waitForURL(`${w.url}/review`);
+    const queue = await p.$$eval('[data-submission]', (els) => els.map((e) => e.getAttribute('data-submission')));
+    expect(queue).toEqual([pendingId]);
+    await checkPage(p, 'review');
+    await p.click(`[data-submission="${pendingId}"] a`);
+    expect(await p.getAttribute('#application-status', 'data-status')).toBe('pending');
+    await checkPage(p, 'review-application');
+    await c.close();
   });
 
   it('loaded no page with a CSP violation', () => {

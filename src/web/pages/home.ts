@@ -28,8 +28,8 @@ export function homePage(req: Request, res: Response): void {
 }
 
 /**
- * `/apply`, `/applications`, `/review`: signing in with a certificate in the browser is not built
- * yet; these pages say so and point at the command line, rather than answering 404.
+ * `/apply`: filling in and signing an application in the browser is not built yet; the page says
+ * so, points at the command line and at "My applications" (sign-in works), rather than a 404.
  */
 export function notYetPage(area: 'apply' | 'review') {
   return (req: Request, res: Response): void => {
@@ -40,6 +40,7 @@ export function notYetPage(area: 'apply' | 'review') {
       area,
       body: html`<div class="inset" data-not-built="${area}"><p>${t('notYet.body')}</p></div>
         <p>${t(area === 'apply' ? 'notYet.applyCli' : 'notYet.reviewCli')}</p>
+        <p><a class="link" href="/applications">${t('notYet.applicationsLink')}</a></p>
         <p><a class="link" href="/verify">${t('notYet.verifyLink')}</a></p>`,
     });
   };
