@@ -21,6 +21,8 @@ export interface FormPart {
 export interface ParsedForm {
   fields: Map<string, string>;
   files: Map<string, FormPart>;
+  /** Every value of each name, in order (checkboxes send one per ticked box). */
+  all?: Map<string, string[]>;
 }
 
 /** The whole body, refusing it once it passes `limit` bytes (a declared length is checked first). */
@@ -45,8 +47,12 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 
 export function parseUrlEncoded(body: Buffer): ParsedForm {
   const fields = new Map<string, string>();
-  for (const [name, value] of new URLSearchParams(body.toString('utf8'))) if (!fields.has(name)) fields.set(name, value);
-  return { fields, files: new Map() };
+  const all = new Map<string, string[]>();
+  for (const [name, value] of new URLSearchParams(body.toString('utf8'))) {
+    if (!fields.has(name)) fields.set(name, value);
+    all.set(name, [...(all.get(name) ?? []), value]);
+  }
+  return { fields, files: new Map(), all };
 }
 
 const MAX_PARTS = 16;

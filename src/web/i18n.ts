@@ -13,15 +13,20 @@ export const LANG_COOKIE = 'chancery_lang';
 
 const CATALOGUES: Record<Lang, Record<MessageKey, string>> = { zh, en };
 
-export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
+export interface Translate {
+  (key: MessageKey, params?: Record<string, string | number>): string;
+  /** Whether the catalogue has this key (for labels that fall back to a policy's own text). */
+  has(key: string): boolean;
+}
 
 export function translator(lang: Lang): Translate {
   const catalogue = CATALOGUES[lang];
-  return (key, params) => {
+  const t = (key: MessageKey, params?: Record<string, string | number>): string => {
     const text = catalogue[key];
     if (params === undefined) return text;
     return text.replace(/\{([a-zA-Z0-9]+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
   };
+  return Object.assign(t, { has: (key: string) => Object.hasOwn(catalogue, key) });
 }
 
 export interface LangChoice {

@@ -4,18 +4,22 @@ import {
   applicationDownload,
   applicationPage,
   applicationsPage,
+  countersignPost,
+  sessionOf,
   reviewPage,
   signinPage,
   signinPost,
   signoutPost,
   type AccountDeps,
 } from './pages/account.js';
-import { homePage, notYetPage } from './pages/home.js';
+import { applyFormPage, applyStartPage } from './pages/apply.js';
+import { homePage } from './pages/home.js';
 import { logConsistencyPage, logEntryPage, logIndexPage, notFound, type LogPageDeps } from './pages/log.js';
 import { certificatePage, revokedPage, type PublicPageDeps } from './pages/public.js';
 import { verifyPage, type VerifyPageDeps } from './pages/verify.js';
 import { pageContext } from './layout.js';
 import { pageHeaders } from './security.js';
+import type { PolicySet } from '../policy/policy.js';
 
 /**
  * The web pages: a third transport beside the HTTP API and the CLI, server-rendered, calling
@@ -26,6 +30,7 @@ export interface WebDeps {
   public: PublicPageDeps;
   log: LogPageDeps;
   account: AccountDeps;
+  policies: PolicySet;
 }
 
 type Handler = (req: Request, res: Response, next: NextFunction) => void | Promise<void>;
@@ -52,11 +57,16 @@ export function webRouter(deps: WebDeps): Router {
   router.get('/signin', route(signinPage(deps.account)));
   router.post('/signin', route(signinPost(deps.account)));
   router.post('/signout', route(signoutPost()));
-  router.get('/apply', route(notYetPage('apply')));
+  const apply = { policies: deps.policies, session: (ctx: Parameters<typeof sessionOf>[0]) => sessionOf(ctx, deps.account) };
+  router.get('/apply', route(applyStartPage(apply)));
+  const applyForm = applyFormPage(apply);
+  router.get('/apply/form', route(applyForm.get));
+  router.post('/apply/form', route(applyForm.post));
   router.get('/applications', route(applicationsPage(deps.account)));
   router.get('/applications/:id', route(applicationPage(deps.account)));
   router.get('/applications/:id/receipt', route(applicationDownload(deps.account, 'receipt')));
   router.get('/applications/:id/envelope', route(applicationDownload(deps.account, 'envelope')));
+  router.post('/applications/:id/countersign', route(countersignPost(deps.account)));
   router.get('/review', route(reviewPage(deps.account)));
   return router;
 }

@@ -35,7 +35,13 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
   let applicationId: string;
   let firstCheckpoint: string;
   let pendingId: string;
-  const p12: Record<'a' | 'mismatch' | 'revoked' | 'reviewer', string> = { a: '', mismatch: '', revoked: '', reviewer: '' };
+  const p12: Record<'a' | 'mismatch' | 'revoked' | 'reviewer' | 'approver', string> = {
+    a: '',
+    mismatch: '',
+    revoked: '',
+    reviewer: '',
+    approver: '',
+  };
   const P12_PASSWORD = 'test-only p12 password';
   const cspViolations: string[] = [];
 
@@ -100,6 +106,7 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
     p12.mismatch = bundle('mismatch', w.b.keyPem, w.a.certPem);
     p12.revoked = bundle('revoked', w.b.keyPem, w.b.certPem);
     p12.reviewer = bundle('reviewer', w.reviewer.keyPem, w.reviewer.certPem);
+    p12.approver = bundle('approver', w.approver.keyPem, w.approver.certPem);
     browser = await launch();
     context = await browser.newContext({ locale: 'zh-CN' });
   }, 180_000);
@@ -402,6 +409,77 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
     await checkPage(p, 'review-application');
     await c.close();
   });
+
+  it('the whole story in the browser: the enterprise applies and signs, two officers countersign, anyone verifies', async () => {
+    const ent = await browser.newContext({ locale: 'en-GB' });
+    ent.setDefaultTimeout(10_000);
+    const p = await ent.newPage();
+    await signIn(p, p12.a, P12_PASSWORD);
+    await p.waitForURL(`${w.url}/applications`);
+    await p.goto(`${w.url}/apply`);
+    await checkPage(p, 'apply-type');
+    await p.check('input[value="food-business-licence"]');
+    await Promise.all([p.waitForURL(/\/apply\/form/), p.click('main form button')]);
+    // Nothing filled in: the error summary links to each required field.
+    await Promise.all([p.waitForResponse((r) => r.request().method() === 'POST'), p.click('main form button')]);
+    const links = await p.$$eval('.error-summary a', (as) => as.map((a) => a.getAttribute('href')));
+    expect(links).toEqual(expect.arrayContaining(['#f-premises-address', '#f-businessCategories', '#f-storageConditions-frozen']));
+    await checkPage(p, 'apply-form-errors');
+    await p.fill('#f-premises-address', '深圳市南山区科技园路 1 号');
+    await p.fill('#f-premises-divisionCode', '440305');
+    await p.fill('#f-premises-areaSquareMetres', '120.5');
+    await p.check('input[name="businessCategories"][value="prepackagedFoodSale"]');
+    await p.check('input[name="businessCategories"][value="hotFoodPreparation"]');
+    await p.fill('#f-foodSafetyManager-name', 'Li Hua');
+    await p.fill('#f-foodSafetyManager-phone', '+86 755 1234 5678');
+    await p.fill('#f-foodSafetyManager-trainingCertificate', 'FS-2026-0042');
+    for (const [k, v] of [
+      ['ambient', 'true'],
+      ['refrigerated', 'true'],
+      ['frozen', 'false'],
+    ])
+      await p.check(`#f-storageConditions-${k}-${v}`);
+    await p.fill('#f-staffWithHealthCertificates', '12');
+    await p.click('main form button');
+    await p.waitForSelector('#signed-document');
+    const signed = JSON.parse((await p.textContent('#signed-document'))!) as Record<string, any>;
+    expect(signed['applicant']).toBe(w.a.uscc);
+    expect(signed['businessCategories']).toEqual(['prepackagedFoodSale', 'hotFoodPreparation']);
+    expect(signed['premises']).toEqual({ address: '深圳市南山区科技园路 1 号', divisionCode: '440305', areaSquareMetres: 120.5 });
+    await checkPage(p, 'apply-check-answers');
+    await Promise.all([p.waitForURL(/submitted=1/), p.click('#sign-submit')]);
+    const id = (await p.textContent('.panel-reference'))!.trim();
+    expect(await p.getAttribute('#application-status', 'data-status')).toBe('pending');
+    await checkPage(p, 'apply-confirmation');
+    await ent.close();
+
+    for (const [officer, file, expected] of [
+      ['reviewer', p12.reviewer, 'pending'],
+      ['approver', p12.approver, 'approved'],
+    ] as const) {
+      const c = await browser.newContext({ locale: 'zh-CN' });
+      c.setDefaultTimeout(10_000);
+      const o = await c.newPage();
+      await signIn(o, file, P12_PASSWORD, '?as=officer');
+      await o.waitForURL(`${w.url}/review`);
+      await o.click(`[data-submission="${id}"] a`);
+      await o.check('#decision-approve');
+      if (officer === 'reviewer') await checkPage(o, 'review-decide');
+      await Promise.all([o.waitForURL(/countersigned=1/), o.click('#countersign button')]);
+      expect(await o.getAttribute('#application-status', 'data-status'), officer).toBe(expected);
+      await c.close();
+    }
+    const envelope = await (await w.as(w.a)).envelope(id);
+    const file = join(dir, 'browser-approved.jws');
+    writeFileSync(file, envelope);
+    const v = await page();
+    await v.goto(`${w.url}/verify?lang=en`);
+    await v.setInputFiles('#envelope', file);
+    await Promise.all([v.waitForURL(`${w.url}/verify`), v.click('button[type=submit]')]);
+    expect(await v.getAttribute('#verdict', 'data-indication')).toBe('TOTAL_PASSED');
+    expect(await v.textContent('#verdict')).toContain('3 of 3 signatures are valid');
+    await v.close();
+  }, 120_000);
 
   it('loaded no page with a CSP violation', () => {
     expect(cspViolations).toEqual([]);

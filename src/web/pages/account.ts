@@ -34,6 +34,12 @@ export interface AccountDeps {
       context: RequestContext,
     ): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus }>;
     envelope(id: string, caller: Principal, context: RequestContext): Promise<{ format: 'cms' | 'jws'; bytes: Buffer }>;
+    countersign(
+      id: string,
+      upload: { envelope: Uint8Array },
+      caller: Principal,
+      context: RequestContext,
+    ): Promise<{ submission: SubmissionSummary }>;
   };
 }
 
@@ -45,7 +51,7 @@ function requestContext(req: Request): RequestContext {
 }
 
 /** The signed-in principal, or undefined (a cookie whose token no longer holds is cleared). */
-async function sessionOf(ctx: PageContext, deps: AccountDeps): Promise<Principal | undefined> {
+export async function sessionOf(ctx: PageContext, deps: AccountDeps): Promise<Principal | undefined> {
   const token = ctx.cookies[SESSION_COOKIE];
   if (token === undefined || !TOKEN_SHAPE.test(token)) return undefined;
   try {
@@ -258,8 +264,7 @@ export function reviewPage(deps: AccountDeps) {
       area: 'review',
       body: html`${signedInBar(ctx, principal)}
         <p>${ctx.t('review.lead', { role: principal.officer?.role ?? '', jurisdiction: principal.officer?.jurisdiction ?? '' })}</p>
-        ${submissionTable(ctx, items, true)}
-        <div class="inset" data-not-built="countersign"><p>${ctx.t('review.notYet')}</p></div>`,
+        ${submissionTable(ctx, items, true)} `,
     });
   };
 }
@@ -281,10 +286,66 @@ export function applicationPage(deps: AccountDeps) {
       return;
     }
     const base = `/applications/${encodeURIComponent(view.id)}`;
+    const next = view.approval.nextStep === null ? undefined : view.approval.steps[view.approval.nextStep];
+    const mayDecide =
+      principal.role === 'officer' && view.status === 'pending' && next !== undefined && next.role === principal.officer?.role;
+    const confirmation =
+      req.query['submitted'] === '1'
+        ? html`<div class="panel" id="confirmation" data-confirmation="submitted">
+              <h2 class="panel-title">${t('applications.submittedTitle')}</h2>
+              <p>${t('applications.reference')}<br /><strong class="panel-reference">${view.id}</strong></p>
+            </div>
+            <h2>${t('applications.whatNext')}</h2>
+            <p>${t(`next.${view.status}` as MessageKey)}</p>`
+        : req.query['countersigned'] === '1'
+          ? html`<div class="panel" id="confirmation" data-confirmation="countersigned">
+              <h2 class="panel-title">${t('review.recordedTitle')}</h2>
+              <p>${t('applications.reference')}<br /><strong class="panel-reference">${view.id}</strong></p>
+            </div>`
+          : '';
+    const decisionForm = !mayDecide
+      ? ''
+      : view.format !== 'jws'
+        ? html`<div class="inset" data-not-built="countersign-cms"><p>${t('review.cmsNotInBrowser')}</p></div>`
+        : html`<h2>${t('review.decide')}</h2>
+            <noscript
+              ><div class="inset"><p>${t('apply.needsJs')}</p></div></noscript
+            >
+            <form
+              id="countersign"
+              novalidate
+              data-envelope-url="${base}/envelope"
+              data-post-url="${base}/countersign"
+              data-page-url="${base}"
+              data-csrf="${ctx.csrf}"
+              data-msg-no-key="${t('apply.errorNoKey')}"
+              data-msg-no-decision="${t('review.errorNoDecision')}"
+              data-msg-conflict="${t('review.errorConflict')}"
+              data-msg-failed="${t('apply.errorFailed')}"
+              data-summary-title="${t('error.summaryTitle')}"
+            >
+              <div class="form-group">
+                <fieldset class="fieldset">
+                  <legend class="label">${t('review.decisionLabel')}</legend>
+                  <div class="radios">
+                    ${(['approve', 'refuse', 'review'] as const).map(
+                      (d) =>
+                        html`<div class="radio">
+                          <input type="radio" id="decision-${d}" name="decision" value="${d}" /><label for="decision-${d}"
+                            >${t(`decision.${d}` as MessageKey)}</label
+                          >
+                        </div>`,
+                    )}
+                  </div>
+                </fieldset>
+              </div>
+              <button class="button js-only" type="submit" hidden>${t('review.countersign')}</button>
+            </form>`;
     sendPage(ctx, {
       title: t('applications.one', { id: view.applicationId }),
       area: principal.role === 'officer' ? 'review' : 'apply',
-      body: html`${signedInBar(ctx, principal)}
+      scripts: mayDecide ? ['countersign.js'] : [],
+      body: html`${signedInBar(ctx, principal)} ${confirmation}
         <div class="status-result" id="application-status" data-status="${view.status}">
           <p>${statusTag(t, view.status)} ${t(`next.${view.status}` as MessageKey)}</p>
         </div>
@@ -334,6 +395,7 @@ export function applicationPage(deps: AccountDeps) {
                 )}
               </ol>`
         }
+        ${decisionForm}
         <h2>${t('applications.report')}</h2>
         ${renderReport(ctx, view.report, '')}`,
     });
@@ -361,6 +423,49 @@ export function applicationDownload(deps: AccountDeps, what: 'receipt' | 'envelo
     } catch (error) {
       if (!isChanceryError(error)) throw error;
       sendPage(ctx, { title: ctx.t('notFound.title'), status: 404, body: html`<p>${ctx.t('applications.notFound')}</p>` });
+    }
+  };
+}
+
+/**
+ * POST /applications/:id/countersign: the envelope the officer's browser countersigned, with the
+ * CSRF token in a header (a script's request), recorded as the API's countersignature route
+ * does. Answers JSON: the new status, or the refusal's code and message (409 when the step was
+ * taken meanwhile).
+ */
+export function countersignPost(deps: AccountDeps) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const ctx = pageContext(req, res);
+    const answer = (status: number, body: Record<string, unknown>): void => {
+      res.status(status).json(body);
+    };
+    const header = req.headers['x-csrf-token'];
+    if (!csrfValid(req, ctx.cookies, typeof header === 'string' ? header : undefined)) {
+      req.resume();
+      return answer(403, { code: 'ERR_WEB_CSRF', detail: ctx.t('form.csrf') });
+    }
+    const principal = await sessionOf(ctx, deps);
+    if (principal === undefined) {
+      req.resume();
+      return answer(401, { code: 'ERR_AUTH_TOKEN_MISSING', detail: ctx.t('signin.errorSession') });
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, 4 * 1024 * 1024);
+    } catch (error) {
+      if (!(error instanceof WebFormError)) throw error;
+      return answer(413, { code: error.code, detail: error.message });
+    }
+    try {
+      const result = await deps.submissions.countersign(String(req.params['id']), { envelope: body }, principal, requestContext(req));
+      answer(200, { status: result.submission.status });
+    } catch (error) {
+      if (!isChanceryError(error)) throw error;
+      const conflict = ['ERR_SUBMISSION_STEP_TAKEN', 'ERR_SUBMISSION_CLOSED', 'ERR_SUBMISSION_COUNTERSIGNATURE_REPLAYED'].includes(
+        error.code,
+      );
+      const status = conflict ? 409 : error.code === 'ERR_SUBMISSION_NOT_FOUND' ? 404 : error.code.startsWith('ERR_AUTH') ? 403 : 422;
+      answer(status, { code: error.code, detail: error.message });
     }
   };
 }
