@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,12 +36,13 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
   let applicationId: string;
   let firstCheckpoint: string;
   let pendingId: string;
-  const p12: Record<'a' | 'mismatch' | 'revoked' | 'reviewer' | 'approver', string> = {
+  const p12: Record<'a' | 'mismatch' | 'revoked' | 'reviewer' | 'approver' | 'openssl', string> = {
     a: '',
     mismatch: '',
     revoked: '',
     reviewer: '',
     approver: '',
+    openssl: '',
   };
   const P12_PASSWORD = 'test-only p12 password';
   const cspViolations: string[] = [];
@@ -107,6 +109,22 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
     p12.revoked = bundle('revoked', w.b.keyPem, w.b.certPem);
     p12.reviewer = bundle('reviewer', w.reviewer.keyPem, w.reviewer.certPem);
     p12.approver = bundle('approver', w.approver.keyPem, w.approver.certPem);
+    // And one made by OpenSSL 3 with its defaults (PBES2 AES-256-CBC, HMAC-SHA256 MAC).
+    writeFileSync(join(dir, 'a.key.pem'), w.a.keyPem);
+    writeFileSync(join(dir, 'a.cert.pem'), w.a.certPem);
+    p12.openssl = join(dir, 'openssl.p12');
+    execFileSync('openssl', [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      join(dir, 'a.key.pem'),
+      '-in',
+      join(dir, 'a.cert.pem'),
+      '-out',
+      p12.openssl,
+      '-passout',
+      `pass:${P12_PASSWORD}`,
+    ]);
     browser = await launch();
     context = await browser.newContext({ locale: 'zh-CN' });
   }, 180_000);
@@ -370,6 +388,15 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
     await p.goto(`${w.url}/applications`);
     expect(new URL(p.url()).pathname).toBe('/signin');
     await signedIn.close();
+  });
+
+  it('opens a PKCS#12 that OpenSSL made with its defaults', async () => {
+    const c = await browser.newContext({ locale: 'en-GB' });
+    c.setDefaultTimeout(10_000);
+    const p = await c.newPage();
+    await signIn(p, p12.openssl, P12_PASSWORD);
+    await p.waitForURL(`${w.url}/applications`);
+    await c.close();
   });
 
   it('catches a wrong password, a key that is not the certificate’s and a revoked certificate in the page', async () => {

@@ -39,13 +39,6 @@ export const en: Record<MessageKey, string> = {
   'home.certificateLink': 'Check a certificate’s status by serial number',
   'home.apiLink': 'API documentation (OpenAPI)',
 
-  'notYet.applyTitle': 'Apply as an enterprise',
-  'notYet.reviewTitle': 'Review and countersign',
-  'notYet.body': 'Signing in with a certificate in the browser is not available yet.',
-  'notYet.applyCli': 'For now, submit applications with the command line: chancery login, chancery sign, chancery submit.',
-  'notYet.reviewCli': 'For now, review with the command line: chancery queue, chancery countersign.',
-  'notYet.verifyLink': 'Verify a signed document',
-
   'notFound.title': 'Page not found',
   'notFound.body': 'Check that the address is correct.',
   'notFound.home': 'Go to the home page',
@@ -271,7 +264,6 @@ export const en: Record<MessageKey, string> = {
   'review.title': 'Applications to review',
   'review.lead': 'Applications waiting for your countersignature ({role}, jurisdiction {jurisdiction}).',
   'review.empty': 'No application is waiting for your countersignature.',
-  'notYet.applicationsLink': 'My applications (sign in first)',
 
   'apply.title': 'Apply',
   'apply.pickType': 'What do you want to apply for?',

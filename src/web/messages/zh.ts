@@ -38,13 +38,6 @@ export const zh = {
   'home.certificateLink': '按序列号查询证书状态',
   'home.apiLink': '接口文档（OpenAPI）',
 
-  'notYet.applyTitle': '企业申请',
-  'notYet.reviewTitle': '审核与会签',
-  'notYet.body': '在浏览器中使用证书登录的功能尚未开放。',
-  'notYet.applyCli': '目前请使用命令行工具提交申请：chancery login、chancery sign、chancery submit。',
-  'notYet.reviewCli': '目前请使用命令行工具审核：chancery queue、chancery countersign。',
-  'notYet.verifyLink': '验证一份已签名的文件',
-
   'notFound.title': '找不到此页面',
   'notFound.body': '请检查网址是否正确。',
   'notFound.home': '返回首页',
@@ -264,7 +257,6 @@ export const zh = {
   'review.title': '待审核的申请',
   'review.lead': '需要您（{role}，辖区 {jurisdiction}）会签的申请。',
   'review.empty': '目前没有等待您会签的申请。',
-  'notYet.applicationsLink': '我的申请（需登录）',
 
   'apply.title': '提交申请',
   'apply.pickType': '您要办理什么事项？',

@@ -26,22 +26,3 @@ export function homePage(req: Request, res: Response): void {
       </ul>`,
   });
 }
-
-/**
- * `/apply`: filling in and signing an application in the browser is not built yet; the page says
- * so, points at the command line and at "My applications" (sign-in works), rather than a 404.
- */
-export function notYetPage(area: 'apply' | 'review') {
-  return (req: Request, res: Response): void => {
-    const ctx = pageContext(req, res);
-    const { t } = ctx;
-    sendPage(ctx, {
-      title: t(area === 'apply' ? 'notYet.applyTitle' : 'notYet.reviewTitle'),
-      area,
-      body: html`<div class="inset" data-not-built="${area}"><p>${t('notYet.body')}</p></div>
-        <p>${t(area === 'apply' ? 'notYet.applyCli' : 'notYet.reviewCli')}</p>
-        <p><a class="link" href="/applications">${t('notYet.applicationsLink')}</a></p>
-        <p><a class="link" href="/verify">${t('notYet.verifyLink')}</a></p>`,
-    });
-  };
-}
