@@ -1,7 +1,7 @@
 import { ChanceryError } from '../errors.js';
 
 /** Faults of the command line itself (never raised by the service). */
-export type CliErrorCode = 'ERR_CLI_USAGE' | 'ERR_CLI_FILE_EXISTS';
+export type CliErrorCode = 'ERR_CLI_USAGE' | 'ERR_CLI_FILE_EXISTS' | 'ERR_CLI_KEY_MISMATCH';
 export class CliError extends ChanceryError<CliErrorCode> {}
 
 /** A usage fault: the command exits 64 with this message. */

@@ -10,6 +10,7 @@ import { readCredential } from '../../client/admin.js';
 import { action, print } from '../run.js';
 import { passphraseFrom } from './passphrase.js';
 import { CliError, usageError } from '../errors.js';
+import { parseCertificate } from '../../verify/certificate.js';
 
 /**
  * `chancery sign`: an enterprise signs an application document as a CMS (DER) or JWS (General
@@ -91,6 +92,16 @@ export function readHolder(opts: HolderFlags): { signer: Signer; chain: Buffer[]
   }
   if (opts.chain !== undefined) chain = [...chain, ...certificates(opts.chain, '--chain').filter((c) => !chain.some((x) => x.equals(c)))];
   const signer = signerFromPem(opts.key ?? 'credential', keyPem, passphraseFrom(opts.passphraseEnv));
+  // A key that is not the certificate's makes an envelope every verifier refuses (and a
+  // submission rejected for good): say so before anything is signed.
+  if (!parseCertificate(chain[0]!).publicKey.equals(signer.publicKey)) {
+    const key = opts.key ?? `${opts.credential}/key.pem`;
+    const cert = opts.cert ?? `${opts.credential}/cert.pem`;
+    throw new CliError(
+      'ERR_CLI_KEY_MISMATCH',
+      `the key ${key} does not belong to the certificate in ${cert}: give the key that certificate was issued for`,
+    );
+  }
   return { signer, chain };
 }
 
