@@ -14,6 +14,7 @@ import { tsaRoutes } from '../http/routes/tsa.js';
 import { verifyRoutes } from '../http/routes/verify.js';
 import type { PolicySet } from '../policy/policy.js';
 import { SAMPLE_APPLICANT, sampleDocument } from '../submissions/samples.js';
+import { webRouter } from '../web/index.js';
 import type { Parts } from './parts.js';
 
 /**
@@ -42,4 +43,29 @@ export function apiRoutes(
   if (parts.submissions !== undefined) routes.push(submissionRoutes({ submissions: parts.submissions, auth }));
   routes.push(openapiRoutes());
   return routes;
+}
+
+/** The web pages over the same parts (src/web): public verification, the log explorer, sign-in and applications. */
+export function webPages(parts: Parts, audit: AuditPart, policies: PolicySet): ReturnType<typeof webRouter> {
+  const { registry, ca, auth } = parts;
+  const submissions = parts.submissions!;
+  return webRouter({
+    verify: { trust: () => parts.trust, revocation: parts.revocation, policies },
+    public: {
+      listEnterprises: (options) => registry.listEnterprises(options),
+      certificateStatus: (serial) => ca.certificateStatus(serial),
+    },
+    log: { reader: audit.reader, verifier: audit.logKey.verifier, vkey: audit.logKey.vkey },
+    account: {
+      authenticate: (authorization, context) => auth.authenticate(authorization, context),
+      submissions: {
+        list: (query, caller, context) => submissions.list(query, caller, context),
+        get: (id, caller, context) => submissions.get(id, caller, context),
+        receipt: (id, caller, context) => submissions.receipt(id, caller, context),
+        envelope: (id, caller, context) => submissions.envelope(id, caller, context),
+        countersign: (id, upload, caller, context) => submissions.countersign(id, upload, caller, context),
+      },
+    },
+    policies,
+  });
 }

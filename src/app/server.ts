@@ -13,8 +13,8 @@ import type { SubmissionService } from '../submissions/service.js';
 import { VERSION } from '../version.js';
 import { openStorage } from './storage.js';
 import { composeParts, type Parts } from './parts.js';
-import { apiRoutes } from './routes.js';
 import { registerDomainMetrics } from './domain-metrics.js';
+import { apiRoutes, webPages } from './routes.js';
 
 /** Everything a running Chancery holds; `stop` releases it in the right order. */
 export interface Service {
@@ -100,6 +100,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       },
       routes: apiRoutes(parts, audit, policies, { onLoginRefused: domainMetrics.loginFailed }),
       ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
+      pages: webPages(parts, audit, policies),
     });
     server = early ?? (await listen(undefined, config.host, config.port));
     server.attach(http.listener);

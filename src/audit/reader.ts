@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/types.js';
 import { AuditError } from './errors.js';
 import { consistencyProofRanges, hashRanges, inclusionProofRanges, nodesOfRanges } from './merkle.js';
-import { findLeaf, latestCheckpoint, readEntries, readNodes, readTreeHead, type StoredCheckpoint } from './store.js';
+import { findLeaf, latestCheckpoint, readEntries, readNodes, readTreeHead, searchEntries, type StoredCheckpoint } from './store.js';
 
 /** Most entries one `entries()` page returns. */
 export const MAX_ENTRIES_PAGE = 1000;
@@ -60,6 +60,19 @@ export class LogReader {
       end: last,
       entries: rows.map((r) => ({ index: r.index, leafHash: r.leafHash.toString('hex'), entry: r.entry.toString('utf8') })),
     };
+  }
+
+  /**
+   * Entries newest first, of one kind and/or one subject when given, below index `before`, at
+   * most `limit` (1..MAX_ENTRIES_PAGE): the log explorer's filtered pages.
+   */
+  async findEntries(options: { kind?: string; subject?: string; before?: number; limit: number }): Promise<EntriesPage['entries']> {
+    if (!(Number.isSafeInteger(options.limit) && options.limit >= 1 && options.limit <= MAX_ENTRIES_PAGE))
+      throw range(`limit must be from 1 to ${MAX_ENTRIES_PAGE}`);
+    if (options.before !== undefined && !(Number.isSafeInteger(options.before) && options.before >= 0))
+      throw range('before must be a non-negative integer');
+    const rows = await searchEntries(this.db, options);
+    return rows.map((r) => ({ index: r.index, leafHash: r.leafHash.toString('hex'), entry: r.entry.toString('utf8') }));
   }
 
   /** Inclusion proof of leaf `index` in the tree of `size` leaves (1 <= size <= the log's size). */

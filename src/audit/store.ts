@@ -87,6 +87,36 @@ export async function readEntries(q: Queryable, start: number, end: number): Pro
   return rows.map((r) => ({ index: Number(r.seq), leafHash: r.leaf_hash, entry: r.entry }));
 }
 
+/**
+ * Entries newest first, optionally of one kind and/or one subject, below index `before` (keyset
+ * paging), at most `limit`.
+ */
+export async function searchEntries(
+  q: Queryable,
+  options: { kind?: string; subject?: string; before?: number; limit: number },
+): Promise<StoredEntry[]> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (options.kind !== undefined) {
+    params.push(options.kind);
+    where.push(`kind = $${params.length}`);
+  }
+  if (options.subject !== undefined) {
+    params.push(options.subject);
+    where.push(`subject = $${params.length}`);
+  }
+  if (options.before !== undefined) {
+    params.push(options.before);
+    where.push(`seq < $${params.length}`);
+  }
+  params.push(options.limit);
+  const { rows } = await q.query<{ seq: number; leaf_hash: Buffer; entry: Buffer }>(
+    `SELECT seq, leaf_hash, entry FROM audit_entries ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows.map((r) => ({ index: Number(r.seq), leafHash: r.leaf_hash, entry: r.entry }));
+}
+
 /** Index of the entry with this leaf hash (the lowest, should a hash repeat), or undefined. */
 export async function findLeaf(q: Queryable, leafHash: Buffer): Promise<number | undefined> {
   const { rows } = await q.query<{ seq: number }>('SELECT seq FROM audit_entries WHERE leaf_hash = $1 ORDER BY seq LIMIT 1', [leafHash]);

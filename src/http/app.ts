@@ -21,6 +21,8 @@ export interface AppDeps {
   routes?: ReadonlyArray<(table: RouteTable) => void>;
   /** Per-client limit on refused authentications and login challenges (RateLimiter); false: none. */
   rateLimit?: RateLimitOptions | false;
+  /** Another transport's handler (the web pages), tried after the API's routes and before 404. */
+  pages?: RequestHandler;
 }
 
 /** Routes a rate-limited client is still answered on: health checks and metrics. */
@@ -99,6 +101,7 @@ export function createApp(deps: AppDeps): ChanceryApp {
   });
   for (const register of deps.routes ?? []) register(table);
   table.mount(app);
+  if (deps.pages !== undefined) app.use(deps.pages);
 
   app.use((req, _res, next) => {
     next(new HttpError('ERR_HTTP_NOT_FOUND', `no route for ${req.method} ${req.path}`));

@@ -139,8 +139,11 @@ export class Registry {
     return registryLookups.findEnterprise(uscc, q, options);
   }
 
-  /** A page of enterprises in USCC order; `status: 'revoked'` is the revoked-enterprise list. */
-  async listEnterprises(options: { status?: unknown; after?: unknown; limit?: unknown } = {}): Promise<Enterprise[]> {
+  /**
+   * A page of enterprises in USCC order; `status: 'revoked'` is the revoked-enterprise list.
+   * `search` keeps those whose USCC starts with it or whose name contains it (any case).
+   */
+  async listEnterprises(options: { status?: unknown; search?: unknown; after?: unknown; limit?: unknown } = {}): Promise<Enterprise[]> {
     let status: EnterpriseStatus | undefined;
     if (options.status !== undefined) {
       if (!ENTERPRISE_STATUSES.includes(options.status as EnterpriseStatus)) {
@@ -151,8 +154,18 @@ export class Registry {
       status = options.status as EnterpriseStatus;
     }
     const after = options.after === undefined ? undefined : parseUscc(options.after, { overrideCheck: true }).code;
+    let search: string | undefined;
+    if (options.search !== undefined) {
+      // eslint-disable-next-line no-control-regex
+      if (typeof options.search !== 'string' || options.search.length > 100 || /[\u0000-\u001f\u007f]/.test(options.search)) {
+        throw new RegistryError('ERR_REGISTRY_INVALID', 'search must be text of at most 100 characters', { detail: { field: 'search' } });
+      }
+      const trimmed = options.search.trim();
+      if (trimmed !== '') search = trimmed;
+    }
     const filter = {
       ...(status === undefined ? {} : { status }),
+      ...(search === undefined ? {} : { search }),
       ...(after === undefined ? {} : { after }),
       limit: parseLimit(options.limit),
     };

@@ -106,16 +106,23 @@ export async function selectOfficersById(q: Queryable, ids: readonly string[]): 
   return rows.map(toOfficer);
 }
 
-/** A page of enterprises in USCC order, optionally of one status, after a USCC (keyset paging). */
+/**
+ * A page of enterprises in USCC order, optionally of one status, matching a search (a USCC
+ * prefix, or a part of the name in any case), after a USCC (keyset paging).
+ */
 export async function selectEnterprises(
   q: Queryable,
-  options: { status?: EnterpriseStatus; after?: string; limit: number },
+  options: { status?: EnterpriseStatus; search?: string; after?: string; limit: number },
 ): Promise<Enterprise[]> {
   const params: unknown[] = [];
   const where: string[] = [];
   if (options.status !== undefined) {
     params.push(options.status);
     where.push(`status = $${params.length}`);
+  }
+  if (options.search !== undefined) {
+    params.push(options.search);
+    where.push(`(starts_with(uscc, upper($${params.length})) OR strpos(lower(name), lower($${params.length})) > 0)`);
   }
   if (options.after !== undefined) {
     params.push(options.after);

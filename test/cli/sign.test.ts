@@ -37,6 +37,15 @@ describe('chancery sign', () => {
       time: new Date(),
     });
 
+  it('refuses a key that is not the certificate’s before signing anything (exit 1, no file)', async () => {
+    const other = holderFiles(w, w.b, dir);
+    const out = join(dir, 'mismatch.p7s');
+    const r = await runCli(['sign', '--key', other.key, '--cert', enterprise.cert, '--in', join(dir, 'app.json'), '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('does not belong to the certificate');
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('signs a CMS envelope that Chancery and openssl cms -verify accept', async () => {
     const r = await runCli(['sign', ...enterprise.args, '--in', join(dir, 'app.json'), '--format', 'cms', '--out', join(dir, 'app.p7s')]);
     expect(r.code, r.stderr).toBe(0);
