@@ -19,8 +19,8 @@ import { percentile, round } from './lib.js';
  * Revocation cost against the size of the revoked set, with partitioned CRLs: at 10,000 and at
  * 100,000 revoked certificates (seeded rows spread over the 64 partitions, counted as the CA counts
  * them), REVOCATIONS real revocations through `CertificateAuthority.revoke` (row, count, audit
- * entry, commit), one after the other; then the cost of re-signing the partition of the last
- * one (what the next request for that CRL pays) and, for comparison, of signing the full CRL
+ * entry, commit), one after the other; then the cost of re-signing the partitions of the last
+ * few (the median; what the next request for such a CRL pays) and, for comparison, of signing the full CRL
  * (what every revocation paid before partitions). The figure to read is the ratio of the p50 at
  * 100k to the p50 at 10k (flat: ~1), and each p50 against an ECDSA P-256 verify of the same run.
  * On the embedded database, and on PostgreSQL when DATABASE_URL is set.
@@ -34,6 +34,7 @@ export async function runCrlBench(baseline: Record<string, number>): Promise<Rec
 
 const SCALES = [10_000, 100_000];
 const REVOCATIONS = 60;
+const SIGNINGS = 15;
 
 async function atScales(driver: 'pglite' | 'pg', baseline: Record<string, number>): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chancery-bench-crl-'));
@@ -81,13 +82,17 @@ async function atScales(driver: 'pglite' | 'pg', baseline: Record<string, number
         await ca.revoke(serial, 'keyCompromise', 'system');
         if (i >= 5) samples.push(performance.now() - start); // the first few warm up
       }
-      const last = serials.at(-1)!;
-      const { rows } = await db.query<{ crl_partition: number }>('SELECT crl_partition FROM certificates WHERE serial = $1', [last]);
-      const partition = String(rows[0]!.crl_partition);
-      let start = performance.now();
-      const partitionCrl = await ca.currentPartitionCrl(partition);
-      const partitionSignMs = performance.now() - start;
-      start = performance.now();
+      // Re-signing the partitions of the last SIGNINGS revoked (each behind by its revocation): what the next request pays.
+      const signMs: number[] = [];
+      let partitionCrl: Buffer = Buffer.alloc(0);
+      for (const serial of serials.slice(-SIGNINGS)) {
+        const { rows } = await db.query<{ crl_partition: number }>('SELECT crl_partition FROM certificates WHERE serial = $1', [serial]);
+        const t = performance.now();
+        partitionCrl = await ca.currentPartitionCrl(String(rows[0]!.crl_partition));
+        signMs.push(performance.now() - t);
+      }
+      const partitionSignMs = percentile(signMs, 50);
+      const start = performance.now();
       const fullCrl = await ca.currentCrl('issuing');
       const fullSignMs = performance.now() - start;
       const p50 = percentile(samples, 50);
@@ -96,7 +101,7 @@ async function atScales(driver: 'pglite' | 'pg', baseline: Record<string, number
         revocationP50Ms: round(p50, 2),
         revocationP99Ms: round(percentile(samples, 99), 2),
         revocationP50InEcdsaVerifies: round(p50 / verifyMs, 1),
-        partitionCrlSignMs: round(partitionSignMs, 1),
+        partitionCrlSignP50Ms: round(partitionSignMs, 1),
         partitionCrlBytes: partitionCrl.length,
         fullCrlSignMs: round(fullSignMs, 1),
         fullCrlBytes: fullCrl.length,
