@@ -75,7 +75,8 @@ describe.skipIf(pg === undefined)('three service nodes on one PostgreSQL', () =>
     databaseUrl = await createPgDatabase();
     nodes.push(await startNode('a', join(work, 'a'), databaseUrl));
     for (const name of ['b', 'c']) {
-      cpSync(join(work, 'a'), join(work, name), { recursive: true });
+      // The keys, the log key and the CA files; not a temp file the running node is about to rename.
+      cpSync(join(work, 'a'), join(work, name), { recursive: true, filter: (src) => !src.endsWith('.tmp') });
       nodes.push(await startNode(name, join(work, name), databaseUrl));
     }
     const admin = join(work, 'a', 'admin');

@@ -81,8 +81,10 @@ export function enterpriseRoutes(deps: EnterpriseRouteDeps): (table: RouteTable)
         throw new RegistryError('ERR_REGISTRY_INVALID', 'check must be true or false', { detail: { field: 'check' } });
       }
       const firstRecordLine = line ?? (format === 'csv' ? 2 : 1);
+      // Not destroyed when the import stops early: the rest of the body is drained below, so
+      // that the client, still sending, reads the answer instead of a reset connection.
       const report = await deps.registry.importEnterprises(
-        req,
+        req.iterator({ destroyOnReturn: false }),
         {
           format,
           firstLine: format === 'csv' ? firstRecordLine - 1 : firstRecordLine,
@@ -97,8 +99,8 @@ export function enterpriseRoutes(deps: EnterpriseRouteDeps): (table: RouteTable)
         res.json(report);
         return;
       }
-      // The rest of the body is not read: close the connection rather than drain it.
-      res.setHeader('connection', 'close');
+      if (report.tooLargeAtLine === null) await drain(req, limit);
+      else res.setHeader('connection', 'close'); // past the limit: not worth reading on
       const first = report.errors[0];
       throw new RegistryError(
         report.tooLargeAtLine !== null ? 'ERR_REGISTRY_IMPORT_TOO_LARGE' : 'ERR_REGISTRY_IMPORT_REJECTED',
@@ -169,6 +171,25 @@ export function enterpriseRoutes(deps: EnterpriseRouteDeps): (table: RouteTable)
       },
     );
   };
+}
+
+/** Reads and discards what is left of a request body, at most `limit` bytes (then the connection is dropped). */
+async function drain(req: Request, limit: number): Promise<void> {
+  if (req.readableEnded) return;
+  let seen = 0;
+  await new Promise<void>((resolve) => {
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > limit) {
+        req.destroy();
+        resolve();
+      }
+    });
+    req.on('end', resolve);
+    req.on('error', () => resolve());
+    req.on('close', resolve);
+    req.resume();
+  });
 }
 
 function queryInteger(value: unknown, field: string, min: number, max: number): number | undefined {
