@@ -610,6 +610,12 @@ const OPERATIONS: Record<string, Operation> = {
       { name: 'status', schema: { enum: ['rejected', 'accepted', 'pending', 'approved', 'refused'] }, description: 'filter by status' },
       { name: 'after', schema: { type: 'string' }, description: 'the `next` cursor of the previous page' },
       { name: 'limit', schema: { type: 'integer', minimum: 1, maximum: 500 }, description: 'page size, default 50' },
+      {
+        name: 'signedBy',
+        schema: { enum: ['applicant', 'others'] },
+        description:
+          'enterprise: `applicant` (default) lists what it signed; `others`, rejected submissions naming it that someone else signed (flagged `signedByApplicant: false`)',
+      },
     ],
     ok: { '200': { description: 'a page', content: json(page('SubmissionSummary')) } },
     problems: ['ERR_SUBMISSION_QUERY_INVALID'],
@@ -938,6 +944,8 @@ export function buildOpenApi(routes: readonly RouteInfo[]): Record<string, unkno
       ...(op.problems ?? []),
       // Every JSON body is parsed with a depth bound (body.ts parseJsonBounded).
       ...(op.problems?.includes('ERR_HTTP_MALFORMED_JSON') === true ? ['ERR_HTTP_JSON_TOO_DEEP' as const] : []),
+      // Every route but the ops ones: a client refused too often is rate-limited (rate-limit.ts).
+      ...(['/healthz', '/readyz', '/metrics'].includes(route.path) ? [] : ['ERR_HTTP_RATE_LIMITED' as const]),
       'ERR_HTTP_INTERNAL',
     ];
     const byStatus = new Map<number, Set<ProblemCode>>();
