@@ -10,7 +10,7 @@ import { completeUscc } from '../../src/registry/uscc.js';
 import { ChanceryClient } from '../../src/client/submissions.js';
 import { drivers } from '../helpers/db.js';
 import { runCli } from '../helpers/spawn.js';
-import { createWorld, entriesSince, foodDocument, signCmsWith, type World } from '../submissions/fixtures.js';
+import { countersignWith, createWorld, entriesSince, foodDocument, signCmsWith, type World } from '../submissions/fixtures.js';
 
 /**
  * `chancery audit replay` against a real service: clean, it exits 0; after a database superuser
@@ -26,6 +26,7 @@ describe.each(drivers())('chancery audit replay on $name', (driver) => {
   let credential: string;
   let vkey: string;
   let pendingId: string;
+  let reviewedId: string;
   let revokedSerial: string;
   let spareSerial: string;
 
@@ -55,6 +56,12 @@ describe.each(drivers())('chancery audit replay on $name', (driver) => {
     const submitted = await new ChanceryClient(w.url).submit(await signCmsWith(w.a, foodDocument(w.a.uscc)));
     if (submitted.kind === 'rejected') throw new Error('rejected');
     pendingId = submitted.body.id;
+    // A second one, reviewed (step 0 countersigned), waiting for its approver.
+    const second = await new ChanceryClient(w.url).submit(await signCmsWith(w.a, foodDocument(w.a.uscc)));
+    if (second.kind === 'rejected') throw new Error('rejected');
+    reviewedId = second.body.id;
+    const reviewer = await w.as(w.reviewer);
+    await reviewer.countersign(reviewedId, await countersignWith(w.reviewer, await reviewer.envelope(reviewedId), 'approve'));
     revokedSerial = await issueFor(w.b.uscc);
     spareSerial = await issueFor(w.b.uscc);
     await w.admin.json('POST', `/api/v1/certificates/${revokedSerial}/revoke`, { reason: 'keyCompromise' });
@@ -84,11 +91,13 @@ describe.each(drivers())('chancery audit replay on $name', (driver) => {
     const entries = await entriesSince(w.ts, 0);
     const pendingAt = entries.filter((e) => e.subject === `submission:${pendingId}`).at(-1)!.index;
     const revokedAt = entries.find((e) => e.kind === 'certificate.revoked' && e.data['serial'] === revokedSerial)!.index;
+    const reviewedAt = entries.find((e) => e.kind === 'submission.countersigned' && e.subject === `submission:${reviewedId}`)!.index;
     const enterpriseAt = entries.find((e) => e.kind === 'enterprise.revoked' && e.subject === `enterprise:${USCC_C}`)!.index;
 
     // A database superuser rewrites the rows (the log is untouched and still verifies).
     const db = w.ts.service.db;
     await db.query("UPDATE submissions SET status = 'approved', next_step = NULL WHERE id = $1", [pendingId]);
+    await db.query("UPDATE submission_countersignatures SET officer_id = 'GD-A-002' WHERE submission_id = $1 AND step = 0", [reviewedId]);
     await db.query('UPDATE certificates SET revoked_at = NULL, revocation_reason = NULL WHERE serial = $1', [revokedSerial]);
     await db.query("UPDATE enterprises SET status = 'active', status_changed_at = NULL, status_reason = NULL WHERE uscc = $1", [USCC_C]);
     // The next revocation publishes a CRL from the rows: it leaves the cleared serial out.
@@ -106,6 +115,9 @@ describe.each(drivers())('chancery audit replay on $name', (driver) => {
       served: 'approved',
     });
     expect(d['submission-list']?.first).toMatchObject({ subject: `submission:${pendingId}`, logIndex: pendingAt, log: 'pending' });
+    expect(d['submission-steps']?.first).toMatchObject({ subject: `submission:${reviewedId}`, logIndex: reviewedAt });
+    expect(d['submission-steps']?.first.log).toContain(`by ${w.reviewer.id}`);
+    expect(d['submission-steps']?.first.served).toContain('by GD-A-002');
     for (const kind of ['certificate-ocsp', 'certificate-crl', 'certificate-api'] as const) {
       expect(d[kind]?.first, kind).toMatchObject({ subject: `certificate:${revokedSerial}`, logIndex: revokedAt, log: 'revoked' });
     }
