@@ -296,6 +296,29 @@ export class StateBinding {
     return out;
   }
 
+  /** False only when measuring what the checks cost (StateBindingOptions.enabled). */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** The leaf hash whose entry is cached as `subject`'s latest: a caller's own query may leave its bytes out. */
+  knownLeaf(subject: string): Buffer | null {
+    const leaf = this.#leafOf.get(subject);
+    return leaf !== undefined && this.#entries.has(leaf) ? Buffer.from(leaf, 'hex') : null;
+  }
+
+  /**
+   * Compares a row with the binding and latest entry a caller read in the same statement as the
+   * row (`latestJoin`): the hot paths' check, without a round trip of its own.
+   */
+  compareLatest(row: BoundRow, latest: Latest, report: boolean): Divergence | undefined {
+    if (!this.#enabled) return undefined;
+    const subject = subjectOfRow(row);
+    const divergence = this.#compare(row, subject, latest);
+    if (divergence !== undefined && report) this.#report(divergence, row);
+    return divergence;
+  }
+
   /** Reports a divergence found by a caller's own comparison with the log (e.g. the CRL's). */
   report(divergence: Divergence, row: unknown): void {
     this.#report(divergence, row);
@@ -363,8 +386,8 @@ export function divergenceError(d: Divergence): AuditError {
   );
 }
 
-/** What the check reads per subject: its binding and its latest entry. */
-interface Latest {
+/** What the check reads per subject: its binding and its latest entry (`latestJoin`'s columns). */
+export interface Latest {
   log_index: number | string | null;
   log_leaf: Buffer | null;
   seq: number | string | null;
@@ -552,4 +575,18 @@ export async function enterpriseRevocationMissing(
   );
   const r = rows[0];
   return r === undefined ? undefined : { uscc: r.uscc, status: r.status, logIndex: Number(r.seq) };
+}
+
+/**
+ * The joins and columns that read a subject's binding and latest entry in the caller's own query:
+ * `subject` is an SQL expression of the subject, `known` the parameter holding `knownLeaf()` (the
+ * entry's bytes are left out when it is the latest). Columns: log_index, log_leaf, seq,
+ * leaf_hash, entry.
+ */
+export function latestJoin(subject: string, known: string): { columns: string; joins: string } {
+  return {
+    columns: `lb.log_index, lb.log_leaf, le.seq, le.leaf_hash, CASE WHEN le.leaf_hash = ${known}::bytea THEN NULL ELSE le.entry END AS entry`,
+    joins: `LEFT JOIN log_bindings lb ON lb.subject = ${subject}
+     LEFT JOIN LATERAL (SELECT seq, leaf_hash, entry FROM audit_entries WHERE subject = ${subject} ORDER BY seq DESC LIMIT 1) le ON true`,
+  };
 }

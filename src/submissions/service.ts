@@ -57,6 +57,7 @@ import {
   selectPage,
   selectReceipt,
   selectSubmission,
+  selectSubmissionWithLatest,
   selectTransitions,
   type SubmissionRecord,
 } from './store.js';
@@ -683,13 +684,21 @@ export class SubmissionService {
     return submission;
   }
 
-  /** The record, checked against its latest log entry (ERR_STATE_DIVERGES_FROM_LOG when they disagree). */
-  #loadBound(id: string): Promise<SubmissionRecord | undefined> {
-    return this.deps.binding.verified(
-      this.deps.db,
-      () => selectSubmission(this.deps.db, id),
-      (s) => (s === undefined ? [] : [boundRowOf(s)]),
-    );
+  /**
+   * The record, checked against its latest log entry (ERR_STATE_DIVERGES_FROM_LOG when they
+   * disagree), both read in one statement; read once more before a divergence is reported (a
+   * transition may have committed in between).
+   */
+  async #loadBound(id: string): Promise<SubmissionRecord | undefined> {
+    const binding = this.deps.binding;
+    if (!binding.enabled) return selectSubmission(this.deps.db, id);
+    for (let attempt = 0; ; attempt++) {
+      const found = await selectSubmissionWithLatest(this.deps.db, id, binding.knownLeaf(subjectOf(id)));
+      if (found === undefined) return undefined;
+      const divergence = binding.compareLatest(boundRowOf(found.record), found.latest, attempt > 0);
+      if (divergence === undefined) return found.record;
+      if (attempt > 0) throw divergenceError(divergence);
+    }
   }
 
   /** The officers who countersigned the submission so far (they may read it wherever it is). */

@@ -1,3 +1,4 @@
+import { latestJoin, type Latest } from '../audit/binding.js';
 import { sha256Hex } from '../crypto/digest.js';
 import type { Queryable } from '../db/types.js';
 import type { ApprovalStep } from '../policy/policy.js';
@@ -342,6 +343,26 @@ export async function selectSubmission(
     [id],
   );
   return rows[0] === undefined ? undefined : recordOf(rows[0]);
+}
+
+/**
+ * The whole record with its log binding and latest entry, read in the same statement
+ * (src/audit/binding.ts `latestJoin`; `known`: the leaf hash whose entry the caller has cached).
+ */
+export async function selectSubmissionWithLatest(
+  q: Queryable,
+  id: string,
+  known: Buffer | null,
+): Promise<{ record: SubmissionRecord; latest: Latest } | undefined> {
+  const join = latestJoin(`'submission:' || s.id::text`, '$2');
+  const { rows } = await q.query<SubmissionRow & Latest>(
+    // (No column name of the joined tables is one of the submission's: COLUMNS needs no qualifying.)
+    `SELECT ${COLUMNS}, ${join.columns}
+       FROM submissions s ${join.joins} WHERE s.id = $1`,
+    [id, known],
+  );
+  const r = rows[0];
+  return r === undefined ? undefined : { record: recordOf(r), latest: r };
 }
 
 function recordOf(r: SubmissionRow): SubmissionRecord {
