@@ -17,7 +17,7 @@ function profilesWith(file: string, text: string | undefined): string {
 }
 
 describe('certificate profiles', () => {
-  it('loads the eight shipped profiles; the enterprise profile binds the USCC as organizationIdentifier', () => {
+  it('loads the nine shipped profiles, the TSA one included; the enterprise profile binds the USCC as organizationIdentifier', () => {
     const profiles = loadProfiles();
     expect([...profiles.keys()].sort()).toEqual([...PROFILE_IDS].sort());
     const enterprise = profiles.get('enterprise-signing')!;
@@ -29,6 +29,11 @@ describe('certificate profiles', () => {
     expect(enterprise.validityDays).toBe(365);
     expect(profiles.get('ocsp-responder')!.ocspNoCheck).toBe(true);
     expect(profiles.get('officer')!.officerAuthorization).toBe(true);
+    expect(profiles.get('tsa')).toMatchObject({
+      extendedKeyUsage: ['timeStamping'],
+      extendedKeyUsageCritical: true,
+      keyUsage: ['digitalSignature', 'nonRepudiation'],
+    });
   });
 
   it.each([
