@@ -139,6 +139,11 @@ const MATRIX: Row[] = [
     allowed: READERS_OF_A,
   },
   {
+    route: 'GET /api/v1/submissions/:id/evidence',
+    request: (_w, ids) => ({ path: `/api/v1/submissions/${ids.submission}/evidence` }),
+    allowed: READERS_OF_A,
+  },
+  {
     route: 'GET /api/v1/submissions/:id/document',
     request: (_w, ids) => ({ path: `/api/v1/submissions/${ids.submission}/document` }),
     allowed: READERS_OF_A,
