@@ -1,4 +1,5 @@
-import type { AuditLog } from '../audit/types.js';
+import { bindRows } from '../audit/binding.js';
+import type { AppendedEntry, AuditLog } from '../audit/types.js';
 import type { Queryable } from '../db/types.js';
 import { RegistryError, type RegistryErrorCode } from './errors.js';
 import { parseName } from './fields.js';
@@ -576,29 +577,28 @@ async function commitBatch(deps: ImportDeps, records: readonly ImportRecord[], a
         registeredAt,
       );
       if (inserted !== records.length) throw new ImportConflict();
-      const appended: Array<Promise<unknown>> = [];
+      // Each enterprise's row is bound to its latest entry (the status entry, when there is one).
+      const latest: Array<Promise<{ subject: string; entry: AppendedEntry }>> = [];
       for (const { e } of records) {
         const subject = `enterprise:${e.uscc}`;
-        appended.push(
-          append({
-            kind: 'enterprise.registered',
-            actor,
-            subject,
-            data: { uscc: e.uscc, name: e.name, division: e.division, checkOverridden: false },
-          }),
-        );
-        if (e.status !== 'active') {
-          appended.push(
-            append({
-              kind: e.status === 'revoked' ? 'enterprise.revoked' : 'enterprise.deregistered',
-              actor,
-              subject,
-              data: { uscc: e.uscc, reason: e.statusReason, certificatesRevoked: 0 },
-            }),
-          );
-        }
+        const registered = append({
+          kind: 'enterprise.registered',
+          actor,
+          subject,
+          data: { uscc: e.uscc, name: e.name, division: e.division, checkOverridden: false },
+        });
+        const last =
+          e.status === 'active'
+            ? registered
+            : append({
+                kind: e.status === 'revoked' ? 'enterprise.revoked' : 'enterprise.deregistered',
+                actor,
+                subject,
+                data: { uscc: e.uscc, reason: e.statusReason, certificatesRevoked: 0 },
+              });
+        latest.push(Promise.all([registered, last]).then(([, entry]) => ({ subject, entry })));
       }
-      await Promise.all(appended);
+      await bindRows(tx, await Promise.all(latest));
     });
     return false;
   } catch (error) {

@@ -11,7 +11,6 @@ import { readCredential } from '../../client/admin.js';
 import { action, print } from '../run.js';
 import { passphraseFrom } from './passphrase.js';
 import { CliError, usageError } from '../errors.js';
-import { parseCertificate } from '../../verify/certificate.js';
 
 /**
  * `chancery sign`: an enterprise signs an application document as a CMS (DER) or JWS (General
