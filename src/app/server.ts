@@ -85,7 +85,6 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     });
     await recordLoadedPolicies(audit.log, policies);
 
-    const metrics = new HttpMetrics({ processMetrics: true });
     metrics.registry.registerMetric(parts.binding.divergences);
     const http = createApp({
       logger,

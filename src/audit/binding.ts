@@ -561,17 +561,26 @@ export async function revocationsInLog(
 }
 
 /**
- * The first enterprise an `enterprise.revoked` entry names whose row is not revoked (or is
- * missing): the revoked-enterprise list would leave it out. Undefined when the list is complete.
+ * The first enterprise an `enterprise.revoked` entry names, with a USCC after `range.after` and up
+ * to `range.through` (unbounded when absent), whose row is not revoked (or is missing): a page of
+ * the revoked-enterprise list covering that range would leave it out. Undefined when the page is
+ * complete. The range keeps the cost to the page's own share of the revocations (the partial
+ * index on (kind, subject)), not all 3.75 million of them.
  */
 export async function enterpriseRevocationMissing(
   q: Queryable,
+  range: { after?: string; through?: string } = {},
 ): Promise<{ uscc: string; status: string | null; logIndex: number } | undefined> {
+  const params: string[] = [`enterprise:${range.after ?? ''}`];
+  if (range.through !== undefined) params.push(`enterprise:${range.through}`);
   const { rows } = await q.query<{ uscc: string; status: string | null; seq: number | string }>(
     `SELECT substring(e.subject FROM 12) AS uscc, r.status, e.seq
        FROM audit_entries e LEFT JOIN enterprises r ON r.uscc = substring(e.subject FROM 12)
-      WHERE e.kind = 'enterprise.revoked' AND e.subject LIKE 'enterprise:%' AND (r.uscc IS NULL OR r.status <> 'revoked')
+      WHERE e.kind = 'enterprise.revoked' AND e.subject LIKE 'enterprise:%' AND e.subject > $1
+        ${range.through === undefined ? '' : 'AND e.subject <= $2'}
+        AND (r.uscc IS NULL OR r.status <> 'revoked')
       ORDER BY e.seq LIMIT 1`,
+    params,
   );
   const r = rows[0];
   return r === undefined ? undefined : { uscc: r.uscc, status: r.status, logIndex: Number(r.seq) };

@@ -212,7 +212,11 @@ export class CertificateAuthority implements EnterpriseCertificateRevoker {
         ? {}
         : { entries: (tx: Tx, ca: CaId, scope: CrlScope, at: Date) => crlEntries(tx, binding, ca, scope, at) }),
     };
-    this.#unlogged = new Set([deps.hierarchy.ocsp.serial, deps.hierarchy.seal.serial, deps.hierarchy.admin.serial]);
+    // The TSA certificate is described by `ca.initialized` too (made by init); on a data dir from
+    // before it existed, it is issued at start with its own entry.
+    const described = [deps.hierarchy.ocsp.serial, deps.hierarchy.seal.serial, deps.hierarchy.admin.serial];
+    if (deps.hierarchy.tsa !== undefined) described.push(deps.hierarchy.tsa.serial);
+    this.#unlogged = new Set(described);
     this.#crlIssuers.set(ISSUING_CA, this.#crlIssuer);
     const root = deps.hierarchy.root;
     if (root.signer !== undefined)

@@ -180,9 +180,14 @@ export class Registry {
           state: { uscc: e.uscc, status: e.status, reason: e.statusReason, name: e.name },
         })),
     );
-    if (status === 'revoked') {
-      // The revoked list must hold every enterprise the log says was revoked, whatever its row says.
-      const missing = await enterpriseRevocationMissing(this.deps.db);
+    if (status === 'revoked' && search === undefined) {
+      // The revoked list must hold every enterprise the log says was revoked, whatever its row
+      // says: checked for the USCC range this page covers (to the end when it is the last page).
+      const full = page.length === filter.limit;
+      const missing = await enterpriseRevocationMissing(this.deps.db, {
+        ...(after === undefined ? {} : { after }),
+        ...(full ? { through: page[page.length - 1]!.uscc } : {}),
+      });
       if (missing !== undefined) {
         const divergence = {
           kind: 'enterprise' as const,

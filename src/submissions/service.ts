@@ -1,4 +1,4 @@
-import { approvalDigest, divergenceError, type BoundRow, type StateBinding } from '../audit/binding.js';
+import { approvalDigest, bindRows, divergenceError, type BoundRow, type StateBinding } from '../audit/binding.js';
 import type { Append, AppendedEntry, AuditLog } from '../audit/types.js';
 import { AuthError } from '../auth/errors.js';
 import type { Principal } from '../auth/principal.js';
@@ -764,6 +764,7 @@ export class SubmissionService {
           detail: { code, reason: why },
         },
       );
+      await bindRows(tx, [{ subject: subjectOf(application.id), entry }]);
     }
     return open.map((a) => a.id);
   }

@@ -73,6 +73,11 @@ const MATRIX: Row[] = [
     request: () => ({ path: `/api/v1/enterprises/${UNREGISTERED}/deregister`, ...json({}) }),
     allowed: ['admin'],
   },
+  {
+    route: 'POST /api/v1/enterprises/import',
+    request: () => ({ path: '/api/v1/enterprises/import?check=true', body: Buffer.from('uscc,name\nbad,Nobody\n'), type: 'text/csv' }),
+    allowed: ['admin'],
+  },
   { route: 'POST /api/v1/officers', request: () => ({ path: '/api/v1/officers', ...json({}) }), allowed: ['admin'] },
   { route: 'GET /api/v1/officers', request: () => ({ path: '/api/v1/officers' }), allowed: ['admin', 'auditor'] },
   {
@@ -93,6 +98,14 @@ const MATRIX: Row[] = [
     allowed: ['admin'],
   },
   { route: 'GET /ca/chain.pem', request: () => ({ path: '/ca/chain.pem' }), allowed: ALL },
+  {
+    route: 'POST /tsa',
+    request: () => ({ path: '/tsa', body: Buffer.from([0x30, 0x00]), type: 'application/timestamp-query' }),
+    allowed: ALL,
+  },
+  { route: 'GET /api/v1/policies', request: () => ({ path: '/api/v1/policies' }), allowed: ALL },
+  { route: 'GET /api/v1/policies/:id', request: () => ({ path: '/api/v1/policies/complaint' }), allowed: ALL },
+  { route: 'GET /api/v1/policies/:id/sample', request: () => ({ path: '/api/v1/policies/complaint/sample' }), allowed: ALL },
   { route: 'GET /ca/:file', request: () => ({ path: '/ca/root.pem' }), allowed: ALL },
   { route: 'GET /ca/crl/:partition', request: () => ({ path: '/ca/crl/0' }), allowed: ALL },
   { route: 'POST /ocsp', request: (_w, ids) => ({ path: '/ocsp', body: ids.ocspRequest, type: 'application/ocsp-request' }), allowed: ALL },

@@ -100,7 +100,18 @@ export async function compareWithService(state: ReplayState, verify: VerifyResul
       tick();
     });
     for (const status of SUBMISSION_STATUSES) {
-      for await (const page of http.pages<{ id: string; status: string }>(`/api/v1/submissions?status=${status}`, pageSize, (i) => i.id)) {
+      const pages = refusalAware(
+        http.pages<{ id: string; status: string }>(`/api/v1/submissions?status=${status}`, pageSize, (i) => i.id),
+        (r) =>
+          diverge({
+            kind: 'submission-list',
+            subject: `list:?status=${status}`,
+            logIndex: null,
+            log: 'every row as logged',
+            served: r.served,
+          }),
+      );
+      for await (const page of pages) {
         for (const item of page) {
           listed++;
           const logged = state.submissions.get(item.id);
@@ -134,8 +145,16 @@ export async function compareWithService(state: ReplayState, verify: VerifyResul
     const logIndex = c.revoked?.index ?? c.issuedIndex;
     let crlPath = '/ca/issuing.crl';
     if (options.token !== undefined) {
-      const view = await http.json<{ status: string; sha256: string; pem: string }>(`/api/v1/certificates/${c.serial}`);
-      if (view === undefined) {
+      let view: { status: string; sha256: string; pem: string } | undefined | ServedRefusal;
+      try {
+        view = await http.json<{ status: string; sha256: string; pem: string }>(`/api/v1/certificates/${c.serial}`);
+      } catch (error) {
+        if (!(error instanceof ServedRefusal)) throw error;
+        view = error;
+      }
+      if (view instanceof ServedRefusal) {
+        diverge({ kind: 'certificate-api', subject, logIndex, log: logSays, served: view.served });
+      } else if (view === undefined) {
         diverge({ kind: 'certificate-api', subject, logIndex, log: logSays, served: 'not found' });
       } else {
         const served = view.status === 'expired' ? 'good' : view.status;
@@ -170,7 +189,14 @@ export async function compareWithService(state: ReplayState, verify: VerifyResul
 
   // Enterprises: the public revoked list, page by page, both ways; each one's view with a credential.
   const revokedServed = new Set<string>();
-  for await (const page of http.pages<{ uscc: string }>('/api/v1/enterprises?status=revoked', pageSize, (e) => e.uscc)) {
+  let revokedListRefused: ServedRefusal | undefined;
+  const revokedPages = refusalAware(
+    http.pages<{ uscc: string }>('/api/v1/enterprises?status=revoked', pageSize, (e) => e.uscc),
+    (r) => {
+      revokedListRefused = r;
+    },
+  );
+  for await (const page of revokedPages) {
     for (const e of page) revokedServed.add(e.uscc);
   }
   await pool([...state.enterprises.values()], limit, async (e) => {
@@ -181,13 +207,23 @@ export async function compareWithService(state: ReplayState, verify: VerifyResul
         subject,
         logIndex: e.index,
         log: e.status,
-        served: revokedServed.has(e.uscc) ? 'on the revoked list' : 'not on the revoked list',
+        served:
+          revokedListRefused !== undefined
+            ? `the list was refused before it reached it: ${revokedListRefused.served}`
+            : revokedServed.has(e.uscc)
+              ? 'on the revoked list'
+              : 'not on the revoked list',
       });
     }
     if (options.token !== undefined) {
-      const view = await http.json<{ status: string }>(`/api/v1/enterprises/${e.uscc}`);
-      if (view?.status !== e.status)
-        diverge({ kind: 'enterprise-status', subject, logIndex: e.index, log: e.status, served: view?.status ?? 'not found' });
+      try {
+        const view = await http.json<{ status: string }>(`/api/v1/enterprises/${e.uscc}`);
+        if (view?.status !== e.status)
+          diverge({ kind: 'enterprise-status', subject, logIndex: e.index, log: e.status, served: view?.status ?? 'not found' });
+      } catch (error) {
+        if (!(error instanceof ServedRefusal)) throw error;
+        diverge({ kind: 'enterprise-status', subject, logIndex: e.index, log: e.status, served: error.served });
+      }
     }
     tick();
   });
@@ -231,7 +267,13 @@ interface ServedSubmission {
 
 async function compareSubmission(http: Served, s: LoggedSubmission, diverge: (d: Divergence) => void): Promise<void> {
   const subject = `submission:${s.id}`;
-  const view = await http.json<ServedSubmission>(`/api/v1/submissions/${encodeURIComponent(s.id)}`);
+  let view: ServedSubmission | undefined;
+  try {
+    view = await http.json<ServedSubmission>(`/api/v1/submissions/${encodeURIComponent(s.id)}`);
+  } catch (error) {
+    if (!(error instanceof ServedRefusal)) throw error;
+    return diverge({ kind: 'submission-status', subject, logIndex: s.index, log: s.status, served: error.served });
+  }
   if (view === undefined) return diverge({ kind: 'submission-status', subject, logIndex: s.index, log: s.status, served: 'not found' });
   if (view.status !== s.status) diverge({ kind: 'submission-status', subject, logIndex: s.index, log: s.status, served: view.status });
   const history = view.history ?? [];
@@ -314,10 +356,18 @@ class Served {
     }
   }
 
-  /** A JSON answer, or undefined on 404; other failures throw. */
+  /**
+   * A JSON answer, or undefined on 404. The service's own refusal of a row that disagrees with
+   * the log (409 ERR_STATE_DIVERGES_FROM_LOG) is a ServedRefusal: a divergence it caught itself,
+   * which the comparison reports. Other failures throw.
+   */
   async json<T>(path: string): Promise<T | undefined> {
     const res = await this.#get(path);
     if (res.status === 404) return undefined;
+    if (res.status === 409) {
+      const problem = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
+      if (problem.code === STATE_DIVERGES) throw new ServedRefusal(problem.detail ?? STATE_DIVERGES);
+    }
     if (!res.ok) throw new AuditError('ERR_AUDIT_FETCH_FAILED', `GET ${this.#base}${path}: HTTP ${res.status}`);
     return (await res.json()) as T;
   }
@@ -363,5 +413,26 @@ class Served {
     let crl = this.#crls.get(path);
     if (crl === undefined) this.#crls.set(path, (crl = this.bytes(path).then((der) => parseCrl(der))));
     return crl;
+  }
+}
+
+const STATE_DIVERGES = 'ERR_STATE_DIVERGES_FROM_LOG';
+
+/** The service refused to serve a row because it disagrees with the log: a divergence it caught itself. */
+class ServedRefusal extends Error {
+  readonly served: string;
+  constructor(detail: string) {
+    super(detail);
+    this.served = `refused by the service (${STATE_DIVERGES}): ${detail.slice(0, 300)}`;
+  }
+}
+
+/** Pages until the end or until the service refuses one (told to `onRefusal`, which ends the listing). */
+async function* refusalAware<T>(pages: AsyncGenerator<T[]>, onRefusal: (r: ServedRefusal) => void): AsyncGenerator<T[]> {
+  try {
+    for await (const page of pages) yield page;
+  } catch (error) {
+    if (!(error instanceof ServedRefusal)) throw error;
+    onRefusal(error);
   }
 }
