@@ -63,6 +63,7 @@ export function webPages(parts: Parts, audit: AuditPart, policies: PolicySet): R
         get: (id, caller, context) => submissions.get(id, caller, context),
         receipt: (id, caller, context) => submissions.receipt(id, caller, context),
         envelope: (id, caller, context) => submissions.envelope(id, caller, context),
+        evidence: (id, caller, context) => submissions.evidence(id, caller, context),
         countersign: (id, upload, caller, context) => submissions.countersign(id, upload, caller, context),
       },
     },

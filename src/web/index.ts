@@ -66,6 +66,7 @@ export function webRouter(deps: WebDeps): Router {
   router.get('/applications/:id', route(applicationPage(deps.account)));
   router.get('/applications/:id/receipt', route(applicationDownload(deps.account, 'receipt')));
   router.get('/applications/:id/envelope', route(applicationDownload(deps.account, 'envelope')));
+  router.get('/applications/:id/evidence', route(applicationDownload(deps.account, 'evidence')));
   router.post('/applications/:id/countersign', route(countersignPost(deps.account)));
   router.get('/review', route(reviewPage(deps.account)));
   return router;

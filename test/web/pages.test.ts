@@ -383,6 +383,13 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
     const receipt = await p.request.get(`${w.url}${await p.getAttribute('a[href$="/receipt"]', 'href')}`);
     expect(receipt.status()).toBe(200);
     expect((await receipt.text()).split('.')).toHaveLength(3);
+    // The workflow has ended: its long-term evidence container is there to keep.
+    const evidence = await p.request.get(`${w.url}${await p.getAttribute('a[href$="/evidence"]', 'href')}`);
+    expect(evidence.status()).toBe(200);
+    expect(evidence.headers()['content-type']).toBe('application/vnd.etsi.asic-e+zip');
+    const zip = await evidence.body();
+    expect(zip.subarray(0, 4).toString('latin1')).toBe('PK\u0003\u0004');
+    expect(zip.subarray(30, 38).toString('latin1')).toBe('mimetype');
     // Signing out ends the session.
     await p.click('.signed-in button');
     await p.goto(`${w.url}/applications`);

@@ -252,6 +252,7 @@ export const en: Record<MessageKey, string> = {
   'applications.submitted': 'Submitted',
   'applications.downloadReceipt': 'Download the receipt',
   'applications.downloadEnvelope': 'Download the signed envelope',
+  'applications.downloadEvidence': 'Download the long-term evidence (ASiC-E)',
   'applications.timeline': 'Progress',
   'applications.by': 'By {actor}',
   'applications.logEntry': 'audit log entry {index}',

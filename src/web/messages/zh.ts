@@ -245,6 +245,7 @@ export const zh = {
   'applications.submitted': '提交时间',
   'applications.downloadReceipt': '下载回执',
   'applications.downloadEnvelope': '下载签名信封',
+  'applications.downloadEvidence': '下载长期验证证据（ASiC-E）',
   'applications.timeline': '办理进度',
   'applications.by': '操作者：{actor}',
   'applications.logEntry': '审计日志条目 {index}',

@@ -34,6 +34,8 @@ export interface AccountDeps {
       context: RequestContext,
     ): Promise<{ receipt: string; logIndex: number; status: SubmissionStatus }>;
     envelope(id: string, caller: Principal, context: RequestContext): Promise<{ format: 'cms' | 'jws'; bytes: Buffer }>;
+    /** The long-term evidence container (ASiC-E) of a submission whose workflow has ended. */
+    evidence(id: string, caller: Principal, context: RequestContext): Promise<Buffer>;
     countersign(
       id: string,
       upload: { envelope: Uint8Array },
@@ -359,6 +361,11 @@ export function applicationPage(deps: AccountDeps) {
         <p>
           <a class="button button-secondary" href="${base}/receipt" download>${t('applications.downloadReceipt')}</a>
           <a class="button button-secondary" href="${base}/envelope" download>${t('applications.downloadEnvelope')}</a>
+          ${
+            view.status === 'pending'
+              ? ''
+              : html`<a class="button button-secondary" href="${base}/evidence" download>${t('applications.downloadEvidence')}</a>`
+          }
         </p>
         <h2>${t('applications.timeline')}</h2>
         <ol class="timeline">
@@ -402,7 +409,7 @@ export function applicationPage(deps: AccountDeps) {
   };
 }
 
-export function applicationDownload(deps: AccountDeps, what: 'receipt' | 'envelope') {
+export function applicationDownload(deps: AccountDeps, what: 'receipt' | 'envelope' | 'evidence') {
   return async (req: Request, res: Response): Promise<void> => {
     const ctx = pageContext(req, res);
     const principal = await sessionOf(ctx, deps);
@@ -414,6 +421,11 @@ export function applicationDownload(deps: AccountDeps, what: 'receipt' | 'envelo
         res.setHeader('Content-Type', 'application/jose; charset=utf-8');
         res.setHeader('Content-Disposition', `attachment; filename="receipt-${r.logIndex}.jws"`);
         res.send(r.receipt);
+      } else if (what === 'evidence') {
+        const container = await deps.submissions.evidence(id, principal, requestContext(req));
+        res.setHeader('Content-Type', 'application/vnd.etsi.asic-e+zip');
+        res.setHeader('Content-Disposition', `attachment; filename="evidence-${id}.asice"`);
+        res.send(container);
       } else {
         const e = await deps.submissions.envelope(id, principal, requestContext(req));
         res.setHeader('Content-Type', e.format === 'cms' ? 'application/cms' : 'application/jose+json');
