@@ -1,19 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { withComposedParts } from './composed.js';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openAudit } from '../src/audit/open.js';
 import { loginOverHttp } from '../src/client/login.js';
 import { buildCsr } from '../src/ca/csr-builder.js';
 import { buildOcspRequest } from '../src/ca/ocsp-request.js';
 import { pemDecodeAll } from '../src/der/pem.js';
-import { composeParts } from '../src/app/parts.js';
-import { FileKeyStore } from '../src/crypto/key-store.js';
 import { generateUserKey, signerFromPem } from '../src/crypto/private-key-file.js';
-import { migrate } from '../src/db/migrate.js';
-import { openPg } from '../src/db/pg.js';
-import { openPglite } from '../src/db/pglite.js';
-import type { Database } from '../src/db/types.js';
-import { createLogger } from '../src/log.js';
 import { completeUscc } from '../src/registry/uscc.js';
 import { loadTest, round, startServerProcess } from './lib.js';
 
@@ -43,31 +35,7 @@ const CONCURRENCY = 32;
 const SECONDS = 5;
 
 async function issuance(driver: 'pglite' | 'pg'): Promise<number> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'chancery-bench-ca-'));
-  let db: Database;
-  let dropUrl: string | undefined;
-  if (driver === 'pglite') {
-    db = await openPglite(dataDir);
-  } else {
-    const { createPgDatabase } = await import('../test/helpers/db.js');
-    dropUrl = await createPgDatabase();
-    db = await openPg(dropUrl, { max: 20 });
-  }
-  const logger = createLogger('warn');
-  try {
-    await migrate(db);
-    const keys = new FileKeyStore(join(dataDir, 'keys'), 'bench-only passphrase, not a secret');
-    const audit = await openAudit({ db, keyStore: keys, dataDir, logger });
-    const services = await composeParts({
-      db,
-      audit: audit.log,
-      keys,
-      dataDir,
-      logger,
-      baseUrl: () => 'http://127.0.0.1:8080',
-      initializeIfEmpty: true,
-      crlRefreshIntervalMs: 0,
-    });
+  return withComposedParts(driver, 'ca', 20, async ({ audit, parts: services }) => {
     const uscc = completeUscc('9135010000099900');
     await services.registry.registerEnterprise({ uscc, name: 'Benchmark Trading Co Ltd' }, 'system');
     const csrs: string[] = [];
@@ -89,14 +57,7 @@ async function issuance(driver: 'pglite' | 'pg'): Promise<number> {
     services.stop();
     await audit.close();
     return round(rate);
-  } finally {
-    await db.close();
-    if (dropUrl !== undefined) {
-      const { dropPgDatabase } = await import('../test/helpers/db.js');
-      await dropPgDatabase(dropUrl);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 async function ocsp(baseline: Record<string, number>): Promise<Record<string, unknown>> {

@@ -1,17 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openAudit } from '../src/audit/open.js';
-import { composeParts } from '../src/app/parts.js';
+import { withComposedParts } from './composed.js';
 import { buildCsr } from '../src/ca/csr-builder.js';
 import { DEFAULT_CRL_PARTITIONS, ISSUING_CA } from '../src/ca/crl-publisher.js';
-import { FileKeyStore } from '../src/crypto/key-store.js';
 import { generateUserKey, signerFromPem } from '../src/crypto/private-key-file.js';
-import { migrate } from '../src/db/migrate.js';
-import { openPg } from '../src/db/pg.js';
-import { openPglite } from '../src/db/pglite.js';
 import type { Database } from '../src/db/types.js';
-import { createLogger } from '../src/log.js';
 import { completeUscc } from '../src/registry/uscc.js';
 import { percentile, round } from './lib.js';
 
@@ -37,31 +28,7 @@ const REVOCATIONS = 60;
 const SIGNINGS = 15;
 
 async function atScales(driver: 'pglite' | 'pg', baseline: Record<string, number>): Promise<Record<string, unknown>> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'chancery-bench-crl-'));
-  let db: Database;
-  let dropUrl: string | undefined;
-  if (driver === 'pglite') {
-    db = await openPglite(dataDir);
-  } else {
-    const { createPgDatabase } = await import('../test/helpers/db.js');
-    dropUrl = await createPgDatabase();
-    db = await openPg(dropUrl, { max: 10 });
-  }
-  const logger = createLogger('warn');
-  try {
-    await migrate(db);
-    const keys = new FileKeyStore(join(dataDir, 'keys'), 'bench-only passphrase, not a secret');
-    const audit = await openAudit({ db, keyStore: keys, dataDir, logger });
-    const parts = await composeParts({
-      db,
-      audit: audit.log,
-      keys,
-      dataDir,
-      logger,
-      baseUrl: () => 'http://127.0.0.1:8080',
-      initializeIfEmpty: true,
-      crlRefreshIntervalMs: 0,
-    });
+  return withComposedParts(driver, 'crl', 10, async ({ db, audit, parts }) => {
     const ca = parts.ca;
     const uscc = completeUscc('9135010000099902');
     await parts.registry.registerEnterprise({ uscc, name: 'CRL Benchmark Co Ltd' }, 'system');
@@ -112,14 +79,7 @@ async function atScales(driver: 'pglite' | 'pg', baseline: Record<string, number
     parts.stop();
     await audit.close();
     return result;
-  } finally {
-    await db.close();
-    if (dropUrl !== undefined) {
-      const { dropPgDatabase } = await import('../test/helpers/db.js');
-      await dropPgDatabase(dropUrl);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** `count` revoked, unexpired certificate rows after the `from` first, over the partitions, counted in their partitions. */

@@ -1,15 +1,5 @@
+import { withComposedParts } from './composed.js';
 import { generateKeyPairSync, sign, createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { composeParts } from '../src/app/parts.js';
-import { openAudit } from '../src/audit/open.js';
-import { FileKeyStore } from '../src/crypto/key-store.js';
-import { migrate } from '../src/db/migrate.js';
-import { openPg } from '../src/db/pg.js';
-import { openPglite } from '../src/db/pglite.js';
-import type { Database } from '../src/db/types.js';
-import { createLogger } from '../src/log.js';
 import { OID } from '../src/oids.js';
 import { encodeTimeStampQuery, parseTimeStampReply } from '../src/tsa/protocol.js';
 import { opsPerSecond, round } from './lib.js';
@@ -50,31 +40,7 @@ const SECONDS = 5;
  * committing one `tsa.token`-sized audit entry and nothing else (no serial, no signature).
  */
 async function tokens(driver: 'pglite' | 'pg'): Promise<[number, number]> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'chancery-bench-tsa-'));
-  let db: Database;
-  let dropUrl: string | undefined;
-  if (driver === 'pglite') {
-    db = await openPglite(dataDir);
-  } else {
-    const { createPgDatabase } = await import('../test/helpers/db.js');
-    dropUrl = await createPgDatabase();
-    db = await openPg(dropUrl, { max: 20 });
-  }
-  const logger = createLogger('warn');
-  try {
-    await migrate(db);
-    const keys = new FileKeyStore(join(dataDir, 'keys'), 'bench-only passphrase, not a secret');
-    const audit = await openAudit({ db, keyStore: keys, dataDir, logger });
-    const parts = await composeParts({
-      db,
-      audit: audit.log,
-      keys,
-      dataDir,
-      logger,
-      baseUrl: () => 'http://127.0.0.1:8080',
-      initializeIfEmpty: true,
-      crlRefreshIntervalMs: 0,
-    });
+  return withComposedParts(driver, 'tsa', 20, async ({ audit, parts }) => {
     const queries = Array.from({ length: 64 }, (_, i) =>
       encodeTimeStampQuery({
         hashAlgorithm: OID.sha256,
@@ -132,12 +98,5 @@ async function tokens(driver: 'pglite' | 'pg'): Promise<[number, number]> {
     parts.stop();
     await audit.close();
     return [round(rate), auditOnly];
-  } finally {
-    await db.close();
-    if (dropUrl !== undefined) {
-      const { dropPgDatabase } = await import('../test/helpers/db.js');
-      await dropPgDatabase(dropUrl);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
