@@ -294,7 +294,6 @@ export const en: Record<MessageKey, string> = {
   'applications.reference': 'Your reference',
   'applications.whatNext': 'What happens next',
   'review.recordedTitle': 'Countersignature recorded',
-  'review.cmsNotInBrowser': 'This application is a CMS envelope; for now countersign it with the command line: chancery countersign.',
   'review.decide': 'Your decision',
   'review.decisionLabel': 'Choose a decision and countersign it with your certificate in the browser',
   'review.countersign': 'Countersign',

@@ -287,7 +287,6 @@ export const zh = {
   'applications.reference': '您的申请编号',
   'applications.whatNext': '接下来会怎样',
   'review.recordedTitle': '会签已记录',
-  'review.cmsNotInBrowser': '此申请为 CMS 格式，目前只能用命令行会签：chancery countersign。',
   'review.decide': '您的决定',
   'review.decisionLabel': '选择决定，并在浏览器中用您的证书会签',
   'review.countersign': '会签',
