@@ -25,12 +25,14 @@ import { checkPage, chromiumMissing, launch } from './browser.js';
  * signed in the page (src/web/assets/countersign-cms.js) and uploaded as application/cms. The
  * served envelope then verifies TOTAL_PASSED with both decisions, and openssl verifies it from the
  * outside; each page passes axe-core. A second application is countersigned the same way by
- * officers holding Ed25519 and RSA-2048 keys in PKCS#12 files the CA generated. One driver is enough: the pages reach the database only
- * through the parts, whose queries run on both drivers in their own tests.
+ * officers holding Ed25519 and RSA-2048 keys in PKCS#12 files the CA generated. One driver is
+ * enough (the pages reach the database only through the parts, whose queries run on both drivers
+ * in their own tests): real PostgreSQL when the run has one.
  */
 
 const missing = chromiumMissing();
-const driver = drivers()[0]!;
+// PostgreSQL when the run has one (DATABASE_URL), else PGlite.
+const driver = drivers().at(-1)!;
 const P12_PASSWORD = 'test-only p12 password';
 
 describe.skipIf(missing !== undefined)(`countersigning a CMS application in chromium on ${driver.name}`, () => {
