@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,45 +12,9 @@ import { completeUscc } from '../../src/registry/uscc.js';
 import { expectIntactLog } from '../audit/helpers.js';
 import { parseOcspResponse } from '../ca/ocsp-parse.js';
 import { createPgDatabase, dropPgDatabase, pgOnly } from '../helpers/db.js';
-import { CHANCERY_BIN, startChild, type Child } from '../helpers/spawn.js';
+import { startNode, startThreeNodes, waitFor, type ServiceNode } from './service-nodes.js';
 
 const pg = pgOnly();
-const ENV = { CHANCERY_KEY_PASSPHRASE: 'three-node test passphrase, not secret', LOG_LEVEL: 'warn' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Node {
-  name: string;
-  url: string;
-  dataDir: string;
-  child: Child;
-}
-
-async function startNode(name: string, dataDir: string, databaseUrl: string): Promise<Node> {
-  const port = await freePort();
-  const child = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], {
-    ...ENV,
-    DATABASE_URL: databaseUrl,
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ready = await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (i > 900 || child.process.exitCode !== null) throw new Error(`node ${name} did not start: ${child.stderr()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { name, url, dataDir, child };
-}
 
 const uscc = (n: number): string => completeUscc(`91330100${String(n).padStart(8, '0')}`);
 
@@ -63,7 +26,7 @@ const uscc = (n: number): string => completeUscc(`91330100${String(n).padStart(8
 describe.skipIf(pg === undefined)('three service nodes on one PostgreSQL', () => {
   const work = mkdtempSync(join(tmpdir(), 'chancery-3nodes-'));
   let databaseUrl: string | undefined;
-  const nodes: Node[] = [];
+  const nodes: ServiceNode[] = [];
   afterAll(async () => {
     for (const n of nodes) n.child.process.kill('SIGKILL');
     await Promise.all(nodes.map((n) => n.child.finished));
@@ -73,12 +36,7 @@ describe.skipIf(pg === undefined)('three service nodes on one PostgreSQL', () =>
 
   it('one log, one CRL, agreeing OCSP and tokens, and no lost or duplicated decision after a SIGKILL', { timeout: 300_000 }, async () => {
     databaseUrl = await createPgDatabase();
-    nodes.push(await startNode('a', join(work, 'a'), databaseUrl));
-    for (const name of ['b', 'c']) {
-      // The keys, the log key and the CA files; not a temp file the running node is about to rename.
-      cpSync(join(work, 'a'), join(work, name), { recursive: true, filter: (src) => !src.endsWith('.tmp') });
-      nodes.push(await startNode(name, join(work, name), databaseUrl));
-    }
+    await startThreeNodes(work, databaseUrl, nodes);
     const admin = join(work, 'a', 'admin');
     const signer = signerFromPem('admin', readFileSync(join(admin, 'admin.key.pem')));
     const chain = pemDecodeAll(readFileSync(join(admin, 'admin.cert.pem'), 'utf8'), ['CERTIFICATE'])!;
@@ -208,11 +166,3 @@ describe.skipIf(pg === undefined)('three service nodes on one PostgreSQL', () =>
     }, 'one checkpoint root on all three nodes');
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
