@@ -27,10 +27,11 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts `chancery serve` on a free port and waits until it is ready. */
-export async function startNode(name: string, dataDir: string, databaseUrl: string): Promise<ServiceNode> {
+export async function startNode(name: string, dataDir: string, databaseUrl: string, env: NodeJS.ProcessEnv = {}): Promise<ServiceNode> {
   const port = await freePort();
   const child = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], {
     ...NODE_ENV,
+    ...env,
     DATABASE_URL: databaseUrl,
   });
   const url = `http://127.0.0.1:${port}`;
@@ -46,9 +47,17 @@ export async function startNode(name: string, dataDir: string, databaseUrl: stri
   return { name, url, dataDir, child };
 }
 
-/** Three nodes under `work`/a, b, c: a initializes the CA, b and c start from a copy of its data dir. */
-export async function startThreeNodes(work: string, databaseUrl: string, nodes: ServiceNode[]): Promise<void> {
-  nodes.push(await startNode('a', join(work, 'a'), databaseUrl));
+/**
+ * Three nodes under `work`/a, b, c: a initializes the CA (with `initEnv`, e.g. its CRL partition
+ * count), b and c start from a copy of its data dir.
+ */
+export async function startThreeNodes(
+  work: string,
+  databaseUrl: string,
+  nodes: ServiceNode[],
+  initEnv: NodeJS.ProcessEnv = {},
+): Promise<void> {
+  nodes.push(await startNode('a', join(work, 'a'), databaseUrl, initEnv));
   // The keys, the log key and the CA files; not a temp file the running node is about to rename.
   for (const name of ['b', 'c']) cpSync(join(work, 'a'), join(work, name), { recursive: true, filter: (src) => !src.endsWith('.tmp') });
   nodes.push(...(await Promise.all(['b', 'c'].map((name) => startNode(name, join(work, name), databaseUrl)))));
