@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,22 +54,24 @@ describe('chancery serve (a real process)', () => {
       const port = await freePort();
       const child = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], EMBEDDED);
       try {
-        // Poll with bare TCP connects until one is accepted (a fresh data dir: the slowest start).
+        // Poll /healthz until a request gets an answer (a fresh data dir: the slowest start). A
+        // refused connection means "not listening yet"; so does a reset, which the port probe at
+        // the very start can cause for a connection that lands in its few-millisecond window.
+        // What must never happen is an accepted request that hangs or is answered 503.
         const deadline = Date.now() + 120_000;
+        let res: Response;
+        let started: number;
         for (;;) {
-          const accepted = await new Promise<boolean>((resolve) => {
-            const socket = connect(port, '127.0.0.1', () => {
-              socket.destroy();
-              resolve(true);
-            });
-            socket.on('error', () => resolve(false));
-          });
-          if (accepted) break;
+          started = Date.now();
+          try {
+            res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(30_000) });
+            break;
+          } catch (error) {
+            if (error instanceof Error && error.name === 'TimeoutError') throw new Error('an accepted /healthz request hung for 30 s');
+          }
           if (Date.now() > deadline || child.process.exitCode !== null) throw new Error(`never listened:\n${child.stderr()}`);
           await new Promise((r) => setTimeout(r, 25));
         }
-        const started = Date.now();
-        const res = await fetch(`http://127.0.0.1:${port}/healthz`);
         expect(res.status).toBe(200);
         expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
         // Answered by a running event loop, not after start-up finally let go of it.
