@@ -37,6 +37,8 @@ export interface CountersignatureRecord {
   officerId: string;
   certificateSerial: string;
   decision: Decision;
+  /** The officer's reason, signed with the decision (every refusal recorded since reasons are signed has one). */
+  reason?: string;
   signingTime: string | null;
   countersignatureSha256: string;
   recordedAt: string;
