@@ -707,7 +707,6 @@ export async function recordClosing(
     receipt.headerSha256,
     receipt.rest,
     JSON.stringify(t.detail),
-    c.reason ?? null,
   ];
   await q.query(
     `WITH ${headersCte([receipt], params)},
