@@ -824,6 +824,7 @@ const SCHEMAS: Record<string, Schema> = {
       submittedAt: { type: 'string', format: 'date-time' },
       updatedAt: { type: 'string', format: 'date-time' },
       nextStep: { type: ['object', 'null'], properties: { index: { type: 'integer' }, role: { type: 'string' } } },
+      refusalReason: { type: 'string', description: 'a refused submission: the reason the refusing officer signed' },
     },
   },
   Transition: {

@@ -626,6 +626,7 @@ export class SubmissionService {
         submittedAt: submission.submittedAt,
         updatedAt: entry.time,
         nextStep: status === 'pending' ? { index: step.index + 1, role: submission.approval[step.index + 1]!.role } : null,
+        ...(status === 'refused' && reason !== undefined ? { refusalReason: reason } : {}),
       };
       return { outcome: 'recorded' as const, submission: summary, receipt, logIndex: entry.index };
     });

@@ -591,6 +591,7 @@ interface SummaryRow {
   policy_id: string | null;
   policy_version: number | null;
   policy_sha256: string | null;
+  refusal_reason: string | null;
 }
 
 /** What a list row's state is checked against the log with (no envelope bytes are read for a list). */
@@ -638,7 +639,10 @@ export async function selectPage(
   params.push(f.limit);
   const { rows } = await q.query<SummaryRow>(
     `SELECT s.id, s.n, s.status, s.applicant, s.application_id, s.document_type, s.submitted_at, s.updated_at, s.next_step, s.next_role,
-            s.document_sha256, s.envelope_sha256, s.approval, s.policy_id, s.policy_version, s.policy_sha256
+            s.document_sha256, s.envelope_sha256, s.approval, s.policy_id, s.policy_version, s.policy_sha256,
+            CASE WHEN s.status = 'refused' THEN
+              (SELECT c.reason FROM submission_countersignatures c WHERE c.submission_id = s.id AND c.decision = 'refuse' LIMIT 1)
+            END AS refusal_reason
        FROM submissions s ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY s.n LIMIT $${params.length}`,
     params,
   );
@@ -651,6 +655,7 @@ export async function selectPage(
     submittedAt: iso(r.submitted_at),
     updatedAt: iso(r.updated_at),
     nextStep: r.next_step === null ? null : { index: r.next_step, role: r.next_role ?? '' },
+    ...(r.refusal_reason === null ? {} : { refusalReason: r.refusal_reason }),
     cursor: Number(r.n),
     bound: {
       documentSha256: r.document_sha256,

@@ -83,4 +83,6 @@ export interface SubmissionSummary {
   submittedAt: string;
   updatedAt: string;
   nextStep: { index: number; role: string } | null;
+  /** A refused submission: the reason the refusing officer signed (absent for refusals recorded before reasons were signed). */
+  refusalReason?: string;
 }

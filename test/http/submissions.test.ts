@@ -133,7 +133,7 @@ describe.each(drivers())('submissions end to end over HTTP on $name', (driver) =
     expect(JSON.parse(current.toString()).payload).toBe(document.toString('base64url'));
     const before = await treeSize(w.ts);
     const refused = await reviewer.countersign(id, await countersignWith(w.reviewer, current, 'refuse', new Date(), REASON));
-    expect(refused).toMatchObject({ status: 'refused', nextStep: null });
+    expect(refused).toMatchObject({ status: 'refused', nextStep: null, refusalReason: REASON });
     await expectReasonShown(id, before, REASON);
   });
 
@@ -149,6 +149,8 @@ describe.each(drivers())('submissions end to end over HTTP on $name', (driver) =
 
   /** The refusal's reason, as the officer signed it, everywhere the decision is shown; the receipt keeps its documented payload. */
   async function expectReasonShown(id: string, before: number, reason: string): Promise<void> {
+    const mine = await (await w.as(w.a)).list({ status: 'refused' });
+    expect(mine.items.find((i) => i.id === id)).toMatchObject({ status: 'refused', refusalReason: reason });
     const view = await (await w.as(w.a)).status(id);
     expect(view.approval.steps[0]!.countersignature).toMatchObject({ officerId: w.reviewer.id, decision: 'refuse', reason });
     expect(view.approval.steps[1]!.countersignature).toBeNull();
