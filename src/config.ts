@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { MAX_CRL_PARTITIONS, MIN_CRL_PARTITIONS } from './ca/crl-publisher.js';
 import { ChanceryError } from './errors.js';
 
 /** Start-up configuration faults: the message names the variable or flag and what is wrong. */
@@ -26,6 +27,12 @@ export interface Config {
    */
   tsaUrl: string | undefined;
   /**
+   * CHANCERY_CRL_PARTITIONS (--crl-partitions): how many CRL partitions the issuing CA spreads its
+   * certificates over, chosen at init and stored with the CA; at a later start it must equal the
+   * stored count. Unset: the default at init, the stored count afterwards.
+   */
+  crlPartitions: number | undefined;
+  /**
    * Per-client bucket of refused authentications and login challenges (src/http/rate-limit.ts),
    * from CHANCERY_RATE_LIMIT_PER_SECOND and CHANCERY_RATE_LIMIT_BURST. Unset: the defaults.
    */
@@ -43,6 +50,7 @@ export interface ConfigOverrides {
   port?: string | undefined;
   logLevel?: string | undefined;
   publicUrl?: string | undefined;
+  crlPartitions?: string | undefined;
 }
 
 /**
@@ -86,6 +94,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const tsaUrlRaw = nonEmpty(env['CHANCERY_TSA_URL']);
   const tsaUrl = tsaUrlRaw === undefined ? undefined : parseTsaUrl(tsaUrlRaw);
 
+  const partitionsIn = pick(overrides.crlPartitions, 'CHANCERY_CRL_PARTITIONS');
+  const crlPartitions = partitionsIn.value === undefined ? undefined : parseCrlPartitions(partitionsIn.value, partitionsIn.from);
+
   const perSecond = positiveNumber(env['CHANCERY_RATE_LIMIT_PER_SECOND'], 'CHANCERY_RATE_LIMIT_PER_SECOND');
   const burst = positiveNumber(env['CHANCERY_RATE_LIMIT_BURST'], 'CHANCERY_RATE_LIMIT_BURST');
   const rateLimit = perSecond === undefined && burst === undefined ? undefined : { perSecond: perSecond ?? 2, burst: burst ?? 60 };
@@ -99,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     keyPassphrase,
     publicUrl,
     tsaUrl,
+    crlPartitions,
     ...(rateLimit === undefined ? {} : { rateLimit }),
   };
 }
@@ -123,6 +135,7 @@ function kebab(envName: string): string {
     PORT: 'port',
     LOG_LEVEL: 'log-level',
     CHANCERY_PUBLIC_URL: 'public-url',
+    CHANCERY_CRL_PARTITIONS: 'crl-partitions',
   };
   return map[envName] ?? envName.toLowerCase();
 }
@@ -134,6 +147,16 @@ function parsePort(raw: string, from: string): number {
   const port = Number(raw);
   if (port > 65535) throw new ConfigError('ERR_CONFIG_INVALID', `${from}: ${port} is out of range (0-65535)`);
   return port;
+}
+
+function parseCrlPartitions(raw: string, from: string): number {
+  const n = Number(raw);
+  if (!/^\d{1,5}$/.test(raw) || n < MIN_CRL_PARTITIONS || n > MAX_CRL_PARTITIONS)
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `${from}: "${raw.slice(0, 32)}" is not a CRL partition count (an integer from ${MIN_CRL_PARTITIONS} to ${MAX_CRL_PARTITIONS})`,
+    );
+  return n;
 }
 
 function parsePublicUrl(raw: string, from: string): string {

@@ -23,6 +23,10 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL: not a URL'],
     [{ HOST: 'bad host!' }, 'HOST: "bad host!" is not a host name'],
     [{ CHANCERY_KEY_PASSPHRASE: 'short' }, 'CHANCERY_KEY_PASSPHRASE: must be at least 12 characters'],
+    [{ CHANCERY_CRL_PARTITIONS: '0' }, 'CHANCERY_CRL_PARTITIONS: "0" is not a CRL partition count (an integer from 1 to 4096)'],
+    [{ CHANCERY_CRL_PARTITIONS: '4097' }, 'CHANCERY_CRL_PARTITIONS: "4097" is not a CRL partition count'],
+    [{ CHANCERY_CRL_PARTITIONS: '8.5' }, 'CHANCERY_CRL_PARTITIONS: "8.5" is not a CRL partition count'],
+    [{ CHANCERY_CRL_PARTITIONS: '-8' }, 'CHANCERY_CRL_PARTITIONS: "-8" is not a CRL partition count'],
   ])('refuses %j with one line naming the variable', async (env, message) => {
     const error = await expectCode(() => loadConfig(env), 'ERR_CONFIG_INVALID');
     expect(error.message).toContain(message);
@@ -32,6 +36,15 @@ describe('loadConfig', () => {
   it('names the flag, not the variable, when the bad value came from a flag', async () => {
     const error = await expectCode(() => loadConfig({}, { port: '-1' }), 'ERR_CONFIG_INVALID');
     expect(error.message).toMatch(/^--port: /);
+  });
+
+  it('reads the CRL partition count from CHANCERY_CRL_PARTITIONS or --crl-partitions (the flag wins), unset by default', async () => {
+    expect(loadConfig({}).crlPartitions).toBeUndefined();
+    expect(loadConfig({ CHANCERY_CRL_PARTITIONS: '1' }).crlPartitions).toBe(1);
+    expect(loadConfig({ CHANCERY_CRL_PARTITIONS: '4096' }).crlPartitions).toBe(4096);
+    expect(loadConfig({ CHANCERY_CRL_PARTITIONS: '8' }, { crlPartitions: '256' }).crlPartitions).toBe(256);
+    const error = await expectCode(() => loadConfig({}, { crlPartitions: 'many' }), 'ERR_CONFIG_INVALID');
+    expect(error.message).toMatch(/^--crl-partitions: "many" is not a CRL partition count/);
   });
 
   it('never echoes the passphrase it refuses', async () => {

@@ -37,6 +37,7 @@ export class DirectAdminClient implements AdminClient {
         logger,
         baseUrl: () => config.publicUrl ?? `http://${config.host}:${config.port}`,
         initializeIfEmpty: false,
+        crlPartitions: config.crlPartitions,
         crlRefreshIntervalMs: 0,
       });
       return new DirectAdminClient(db, audit, parts, `admin:${parts.ca.hierarchy.admin.serial}`);

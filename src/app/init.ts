@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { openAudit } from '../audit/open.js';
-import { caUrls } from '../ca/crl-publisher.js';
+import { caUrls, DEFAULT_CRL_PARTITIONS } from '../ca/crl-publisher.js';
 import { initializeHierarchy } from '../ca/hierarchy.js';
 import { loadProfiles } from '../ca/profiles.js';
 import type { InitResult } from '../cli/services.js';
@@ -23,7 +23,7 @@ export async function initializeDataDir(config: Config, logger: Logger, options:
       const base = config.publicUrl ?? `http://${config.host}:${config.port}`;
       const { hierarchy, files } = await initializeHierarchy(
         { db, audit: audit.log, keys, profiles: loadProfiles(), now: () => new Date(), dataDir: config.dataDir, urls: caUrls(base) },
-        { adminName: options.adminName },
+        { adminName: options.adminName, crlPartitions: config.crlPartitions },
       );
       return {
         dataDir: config.dataDir,
@@ -32,6 +32,7 @@ export async function initializeDataDir(config: Config, logger: Logger, options:
         admin: { serial: hierarchy.admin.serial, key: files.adminKey, certificate: files.adminCert },
         files: { root: files.root, chain: files.chain, logVkey: join(config.dataDir, 'log.vkey') },
         logKey: audit.logKey.vkey,
+        crlPartitions: config.crlPartitions ?? DEFAULT_CRL_PARTITIONS,
       };
     } finally {
       await audit.close();

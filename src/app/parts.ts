@@ -7,7 +7,14 @@ import { caUrls } from '../ca/crl-publisher.js';
 import type { Augmentation, ValidationData } from '../submissions/augment.js';
 import type { EvidenceLog } from '../submissions/service.js';
 import { CaError } from '../ca/errors.js';
-import { addTsaCertificate, expiringHierarchyCertificates, initializeHierarchy, loadHierarchy, type Hierarchy } from '../ca/hierarchy.js';
+import {
+  addTsaCertificate,
+  expiringHierarchyCertificates,
+  initializeHierarchy,
+  loadHierarchy,
+  settleCrlPartitionCount,
+  type Hierarchy,
+} from '../ca/hierarchy.js';
 import { OcspResponder } from '../ca/ocsp-responder.js';
 import { loadProfiles } from '../ca/profiles.js';
 import { databaseRevocationSource, revokedSerialCheck } from '../ca/revocation-source.js';
@@ -70,6 +77,11 @@ export interface ComposeOptions {
   initializeIfEmpty: boolean;
   /** How often to check whether a CRL needs re-signing; 0 disables the timer (CLI). */
   crlRefreshIntervalMs?: number;
+  /**
+   * The CRL partition count the operator asked for (CHANCERY_CRL_PARTITIONS / --crl-partitions):
+   * stored when this start makes the hierarchy, else it must equal the stored one. Unset: the stored one.
+   */
+  crlPartitions?: number | undefined;
   /** The transaction policies; without them no submission workflow is built (admin tools). */
   policies?: PolicySet;
   /** An outside TSA to take the service's time-stamps from (CHANCERY_TSA_URL). */
@@ -114,6 +126,7 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
   const unchecked = process.env['CHANCERY_BENCH_UNCHECKED_STATE'] === '1';
   if (unchecked) options.logger.warn('CHANCERY_BENCH_UNCHECKED_STATE=1: rows are NOT checked against the log (benchmark only)');
   const binding = new StateBinding({ logger: options.logger, enabled: !unchecked });
+  const crlPartitions = await settleCrlPartitionCount(options.db, options.crlPartitions, now);
   const ca = new CertificateAuthority({
     db: options.db,
     audit: options.audit,
@@ -122,6 +135,7 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
     hierarchy,
     now,
     baseUrl: options.baseUrl,
+    crlPartitions,
     binding,
   });
   // An enterprise's end closes its open applications in the same transaction; the submission
@@ -278,16 +292,19 @@ async function openHierarchy(
     if (!(error instanceof CaError && error.code === 'ERR_CA_NOT_INITIALIZED' && options.initializeIfEmpty)) throw error;
   }
   const base = options.baseUrl();
-  const { hierarchy } = await initializeHierarchy({
-    db: options.db,
-    audit: options.audit,
-    keys: options.keys,
-    profiles,
-    now,
-    dataDir: options.dataDir,
-    urls: base === undefined ? undefined : caUrls(base),
-    log: (message) => options.logger.info(message),
-  });
+  const { hierarchy } = await initializeHierarchy(
+    {
+      db: options.db,
+      audit: options.audit,
+      keys: options.keys,
+      profiles,
+      now,
+      dataDir: options.dataDir,
+      urls: base === undefined ? undefined : caUrls(base),
+      log: (message) => options.logger.info(message),
+    },
+    { crlPartitions: options.crlPartitions },
+  );
   return { hierarchy, initialized: true };
 }
 

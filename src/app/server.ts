@@ -73,6 +73,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       logger,
       baseUrl: () => publicBaseUrl(config, early?.port),
       initializeIfEmpty: true,
+      crlPartitions: config.crlPartitions,
       policies,
       tsaUrl: config.tsaUrl,
       evidenceLog: {

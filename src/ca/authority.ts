@@ -115,7 +115,8 @@ export interface AuthorityDeps {
   baseUrl: () => string | undefined;
   /**
    * How many CRL partitions new end-entity certificates are spread over (default
-   * DEFAULT_CRL_PARTITIONS); 0: none, every certificate names the full CRL.
+   * DEFAULT_CRL_PARTITIONS); 0: none, every certificate names the full CRL. The service passes
+   * the count stored at init (`settleCrlPartitionCount`), the same on every node.
    */
   crlPartitions?: number;
   /** Revocation answers and CRLs are checked against the log (src/audit/binding.ts). */

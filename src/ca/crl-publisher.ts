@@ -50,13 +50,14 @@ export function caUrls(base: string): Record<CaId, RevocationUrls> {
 }
 
 /**
- * How many CRL partitions new certificates of the issuing CA are spread over. Each holds about
- * 1/64 of the unexpired revoked certificates: at 3.75 million revoked, ~59,000 entries (~3 MB)
- * per partition, under the 100,000-entry bound up to 6.4 million. Certificates keep the partition
- * they were issued with, so the number may be changed for new issuance at any time.
+ * How many CRL partitions certificates of the issuing CA are spread over, unless `chancery init`
+ * chose another count (CHANCERY_CRL_PARTITIONS, stored with the CA: see `settleCrlPartitionCount`).
+ * Each holds about 1/64 of the unexpired revoked certificates: at 3.75 million revoked, ~59,000
+ * entries (~3 MB) per partition, under the 100,000-entry bound up to 6.4 million.
  */
 export const DEFAULT_CRL_PARTITIONS = 64;
-/** Most partitions a CA may be configured with (and the largest partition number a URL may name + 1). */
+/** Fewest and most partitions an operator may choose (the largest partition number a URL may name + 1). */
+export const MIN_CRL_PARTITIONS = 1;
 export const MAX_CRL_PARTITIONS = 4096;
 
 /**

@@ -19,9 +19,24 @@ import { readCertificateFields, type CertificateFields } from './certificate-fie
 import { CaError } from './errors.js';
 import { fillTemplate, profileById, type CertificateProfile, type ProfileSet } from './profiles.js';
 import { newSerial } from './serial.js';
-import { insertCertificate, insertHierarchy, selectHierarchy, type HierarchyRole } from './store.js';
+import {
+  insertCertificate,
+  insertCrlPartitionCount,
+  insertHierarchy,
+  selectCrlPartitionCount,
+  selectHierarchy,
+  type HierarchyRole,
+} from './store.js';
 import { formatName } from './names.js';
-import { ISSUING_CA, publishCrl, ROOT_CA, type CaId } from './crl-publisher.js';
+import {
+  DEFAULT_CRL_PARTITIONS,
+  ISSUING_CA,
+  MAX_CRL_PARTITIONS,
+  MIN_CRL_PARTITIONS,
+  publishCrl,
+  ROOT_CA,
+  type CaId,
+} from './crl-publisher.js';
 
 /**
  * The CA hierarchy `chancery init` makes: root CA (P-384, self-signed),
@@ -111,7 +126,12 @@ export interface InitializeResult {
  * (ERR_CA_STATE_MISMATCH); never replaces a key or a certificate. Keys left by an init that
  * crashed before committing (never certified, so never trusted) are reused.
  */
-export async function initializeHierarchy(deps: HierarchyDeps, options: { adminName?: string } = {}): Promise<InitializeResult> {
+export async function initializeHierarchy(
+  deps: HierarchyDeps,
+  options: { adminName?: string; crlPartitions?: number | undefined } = {},
+): Promise<InitializeResult> {
+  const crlPartitions = options.crlPartitions ?? DEFAULT_CRL_PARTITIONS;
+  checkCrlPartitionCount(crlPartitions);
   const existing = await selectHierarchy(deps.db);
   if (existing.size > 0) {
     throw new CaError('ERR_CA_ALREADY_INITIALIZED', 'a CA hierarchy already exists in this database; refusing to replace it');
@@ -219,6 +239,7 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
       ] as const) {
         await insertServiceCertificate(tx, profile, cert, now);
       }
+      await insertCrlPartitionCount(tx, ISSUING_CA, crlPartitions, now);
       const crlNumber = await publishCrl(
         tx,
         { ca: ISSUING_CA, issuerName: issuing.subject, issuerKeyIdentifier: issuing.keyIdentifier, signer: issuingSigner },
@@ -248,6 +269,7 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
           admin: describe(adminCert),
           crlNumber,
           rootCrlNumber,
+          crlPartitions,
         },
       });
     });
@@ -271,6 +293,36 @@ export async function initializeHierarchy(deps: HierarchyDeps, options: { adminN
     `CA initialized: root ${root.sha256.slice(0, 16)}…; the operator's credential is in ${files.adminDir} (keep admin.key.pem secret)`,
   );
   return { hierarchy, files };
+}
+
+/** MUST throw unless `n` is a partition count an operator may choose (MIN_CRL_PARTITIONS..MAX_CRL_PARTITIONS). */
+export function checkCrlPartitionCount(n: number): void {
+  if (!Number.isSafeInteger(n) || n < MIN_CRL_PARTITIONS || n > MAX_CRL_PARTITIONS)
+    throw new RangeError(`the CRL partition count must be an integer from ${MIN_CRL_PARTITIONS} to ${MAX_CRL_PARTITIONS}, got ${n}`);
+}
+
+/**
+ * The issuing CA's CRL partition count: the one stored at init. `requested` (the operator's
+ * CHANCERY_CRL_PARTITIONS or --crl-partitions at this start) MUST equal it when given: every issued
+ * certificate's CRL distribution point names its partition's CRL, so a different count is refused
+ * (ERR_CA_STATE_MISMATCH), never applied as a silent re-partitioning. A CA without a stored count
+ * (its row removed by hand) gets `requested` or the default, first writer winning across nodes.
+ */
+export async function settleCrlPartitionCount(db: Database, requested: number | undefined, now: () => Date): Promise<number> {
+  if (requested !== undefined) checkCrlPartitionCount(requested);
+  let stored = await selectCrlPartitionCount(db, ISSUING_CA);
+  if (stored === undefined) {
+    await insertCrlPartitionCount(db, ISSUING_CA, requested ?? DEFAULT_CRL_PARTITIONS, now());
+    stored = (await selectCrlPartitionCount(db, ISSUING_CA))!;
+  }
+  if (requested !== undefined && requested !== stored)
+    throw new CaError(
+      'ERR_CA_STATE_MISMATCH',
+      `CHANCERY_CRL_PARTITIONS (--crl-partitions) is ${requested}, but this CA was initialized with ${stored} CRL partitions; ` +
+        `the count is fixed at init (issued certificates name their partition's CRL): set it to ${stored} or leave it unset`,
+      { detail: { stored, requested } },
+    );
+  return stored;
 }
 
 /**

@@ -26,6 +26,21 @@ export async function insertHierarchy(q: Queryable, row: HierarchyRow, at: strin
   ]);
 }
 
+/** The CRL partition count `issuer` was initialized with (migration 0025), if stored. */
+export async function selectCrlPartitionCount(q: Queryable, issuer: string): Promise<number | undefined> {
+  const { rows } = await q.query<{ partitions: number }>('SELECT partitions FROM ca_crl_partition_count WHERE issuer = $1', [issuer]);
+  return rows[0] === undefined ? undefined : Number(rows[0].partitions);
+}
+
+/** Stores the CRL partition count of `issuer` unless one is stored already (the first choice stands). */
+export async function insertCrlPartitionCount(q: Queryable, issuer: string, partitions: number, at: Date): Promise<void> {
+  await q.query('INSERT INTO ca_crl_partition_count (issuer, partitions, chosen_at) VALUES ($1, $2, $3) ON CONFLICT (issuer) DO NOTHING', [
+    issuer,
+    partitions,
+    at.toISOString(),
+  ]);
+}
+
 export interface CertificateRow {
   serial: string;
   issuer: string;

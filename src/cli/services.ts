@@ -26,6 +26,8 @@ export interface InitResult {
   admin: { serial: string; key: string; certificate: string };
   files: { root: string; chain: string; logVkey: string };
   logKey: string;
+  /** How many CRL partitions the issuing CA spreads its certificates over, fixed from now on. */
+  crlPartitions: number;
 }
 
 export interface DemoOptions {

@@ -1,9 +1,9 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildCsr } from '../../src/ca/csr-builder.js';
+import { crlPartitionOf } from '../../src/ca/crl-publisher.js';
 import { buildOcspRequest } from '../../src/ca/ocsp-request.js';
 import { loginOverHttp } from '../../src/client/login.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
@@ -13,57 +13,22 @@ import { completeUscc } from '../../src/registry/uscc.js';
 import { expectIntactLog } from '../audit/helpers.js';
 import { parseOcspResponse } from '../ca/ocsp-parse.js';
 import { createPgDatabase, dropPgDatabase, pgOnly } from '../helpers/db.js';
-import { CHANCERY_BIN, startChild, type Child } from '../helpers/spawn.js';
+import { startNode, startThreeNodes, waitFor, type ServiceNode } from './service-nodes.js';
 
 const pg = pgOnly();
-const ENV = { CHANCERY_KEY_PASSPHRASE: 'three-node test passphrase, not secret', LOG_LEVEL: 'warn' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Node {
-  name: string;
-  url: string;
-  dataDir: string;
-  child: Child;
-}
-
-async function startNode(name: string, dataDir: string, databaseUrl: string): Promise<Node> {
-  const port = await freePort();
-  const child = startChild(process.execPath, [CHANCERY_BIN, 'serve', '--port', String(port), '--data-dir', dataDir], {
-    ...ENV,
-    DATABASE_URL: databaseUrl,
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ready = await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (i > 900 || child.process.exitCode !== null) throw new Error(`node ${name} did not start: ${child.stderr()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { name, url, dataDir, child };
-}
 
 const uscc = (n: number): string => completeUscc(`91330100${String(n).padStart(8, '0')}`);
 
 /**
  * Scale-out as an operator does it: three `chancery serve` processes on one PostgreSQL, each with
  * its own port and data dir holding the same keys (a copy of the first node's data dir), behind
- * nothing. Requests are spread round-robin; one node is killed with SIGKILL under load.
+ * nothing. Requests are spread round-robin; one node is killed with SIGKILL under load. The CRL
+ * partition count chosen when the first node initialized the CA is the one every node issues with.
  */
 describe.skipIf(pg === undefined)('three service nodes on one PostgreSQL', () => {
   const work = mkdtempSync(join(tmpdir(), 'chancery-3nodes-'));
   let databaseUrl: string | undefined;
-  const nodes: Node[] = [];
+  const nodes: ServiceNode[] = [];
   afterAll(async () => {
     for (const n of nodes) n.child.process.kill('SIGKILL');
     await Promise.all(nodes.map((n) => n.child.finished));
@@ -73,12 +38,8 @@ describe.skipIf(pg === undefined)('three service nodes on one PostgreSQL', () =>
 
   it('one log, one CRL, agreeing OCSP and tokens, and no lost or duplicated decision after a SIGKILL', { timeout: 300_000 }, async () => {
     databaseUrl = await createPgDatabase();
-    nodes.push(await startNode('a', join(work, 'a'), databaseUrl));
-    for (const name of ['b', 'c']) {
-      // The keys, the log key and the CA files; not a temp file the running node is about to rename.
-      cpSync(join(work, 'a'), join(work, name), { recursive: true, filter: (src) => !src.endsWith('.tmp') });
-      nodes.push(await startNode(name, join(work, name), databaseUrl));
-    }
+    // The first node initializes the CA with 16 CRL partitions; the others are started without a count.
+    await startThreeNodes(work, databaseUrl, nodes, { CHANCERY_CRL_PARTITIONS: '16' });
     const admin = join(work, 'a', 'admin');
     const signer = signerFromPem('admin', readFileSync(join(admin, 'admin.key.pem')));
     const chain = pemDecodeAll(readFileSync(join(admin, 'admin.cert.pem'), 'utf8'), ['CERTIFICATE'])!;
@@ -115,6 +76,24 @@ describe.skipIf(pg === undefined)('three service nodes on one PostgreSQL', () =>
           : await post(i, `/api/v1/enterprises/${uscc(i)}/revoke`, {});
       expect(res.status).toBe(200);
     }
+    // Every node issued into the 16 partitions stored at init.
+    const partitions = await openPg(databaseUrl, { max: 1 });
+    try {
+      const { rows } = await partitions.query<{ serial: string; crl_partition: number | null }>(
+        'SELECT serial, crl_partition FROM certificates WHERE serial = ANY($1)',
+        [serials],
+      );
+      expect(rows).toHaveLength(12);
+      for (const row of rows) expect(row.crl_partition, row.serial).toBe(crlPartitionOf(row.serial, 16));
+    } finally {
+      await partitions.close();
+    }
+    // A node started with another count refuses to start rather than issue into other partitions.
+    cpSync(join(work, 'a'), join(work, 'd'), { recursive: true, filter: (src) => !src.endsWith('.tmp') });
+    await expect(startNode('d', join(work, 'd'), databaseUrl, { CHANCERY_CRL_PARTITIONS: '64' })).rejects.toThrow(
+      'CHANCERY_CRL_PARTITIONS (--crl-partitions) is 64, but this CA was initialized with 16 CRL partitions',
+    );
+
     // A second revocation of the same serial, on another node, is refused as on one node.
     expect((await post(1, `/api/v1/certificates/${serials[0]}/revoke`, {})).status).toBe(409);
 
@@ -208,11 +187,3 @@ describe.skipIf(pg === undefined)('three service nodes on one PostgreSQL', () =>
     }, 'one checkpoint root on all three nodes');
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}

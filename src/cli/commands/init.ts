@@ -19,27 +19,42 @@ export function registerInit(program: Command, services: Pick<CliServices, 'init
       '--public-url <url>',
       'base URL the service will be reached at, for CRL/OCSP pointers (env CHANCERY_PUBLIC_URL, default http://HOST:PORT)',
     )
+    .option(
+      '--crl-partitions <n>',
+      'how many CRL partitions (1-4096) certificates are spread over, fixed for the CA (env CHANCERY_CRL_PARTITIONS, default 64)',
+    )
     .option('--admin-name <name>', 'CN of the admin certificate', 'Chancery registry operator')
     .option('--json', 'print the result as JSON')
     .action(
-      action(async (opts: { dataDir?: string; databaseUrl?: string; publicUrl?: string; adminName: string; json?: boolean }) => {
-        const config = loadConfig(process.env, {
-          dataDir: opts.dataDir,
-          databaseUrl: opts.databaseUrl,
-          publicUrl: opts.publicUrl,
-          logLevel: process.env['LOG_LEVEL'] ?? 'warn',
-        });
-        const result = await services.initialize(config, createLogger(config.logLevel), { adminName: opts.adminName });
-        print(opts.json === true, result, () =>
-          [
-            `CA initialized in ${result.dataDir}`,
-            `  root CA        ${result.files.root} (SHA-256 ${result.root.sha256})`,
-            `  chain          ${result.files.chain}`,
-            `  admin key      ${result.admin.key} (mode 0600: keep it secret)`,
-            `  admin cert     ${result.admin.certificate}`,
-            `  log key        ${result.files.logVkey}`,
-          ].join('\n'),
-        );
-      }),
+      action(
+        async (opts: {
+          dataDir?: string;
+          databaseUrl?: string;
+          publicUrl?: string;
+          crlPartitions?: string;
+          adminName: string;
+          json?: boolean;
+        }) => {
+          const config = loadConfig(process.env, {
+            dataDir: opts.dataDir,
+            databaseUrl: opts.databaseUrl,
+            publicUrl: opts.publicUrl,
+            crlPartitions: opts.crlPartitions,
+            logLevel: process.env['LOG_LEVEL'] ?? 'warn',
+          });
+          const result = await services.initialize(config, createLogger(config.logLevel), { adminName: opts.adminName });
+          print(opts.json === true, result, () =>
+            [
+              `CA initialized in ${result.dataDir}`,
+              `  root CA        ${result.files.root} (SHA-256 ${result.root.sha256})`,
+              `  chain          ${result.files.chain}`,
+              `  admin key      ${result.admin.key} (mode 0600: keep it secret)`,
+              `  admin cert     ${result.admin.certificate}`,
+              `  log key        ${result.files.logVkey}`,
+              `  CRL partitions ${result.crlPartitions} (fixed for this CA)`,
+            ].join('\n'),
+          );
+        },
+      ),
     );
 }

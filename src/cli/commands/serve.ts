@@ -14,9 +14,21 @@ export function registerServe(program: Command, services: Pick<CliServices, 'sta
     .option('--database-url <url>', 'PostgreSQL URL (env DATABASE_URL; default: embedded PGlite)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env LOG_LEVEL, default info)')
     .option('--public-url <url>', 'base URL certificates point at for CRL/OCSP (env CHANCERY_PUBLIC_URL, default http://HOST:PORT)')
+    .option(
+      '--crl-partitions <n>',
+      'CRL partitions (1-4096) when this start initializes the CA; later it must equal the stored count (env CHANCERY_CRL_PARTITIONS)',
+    )
     .action(
       action(
-        async (opts: { host?: string; port?: string; dataDir?: string; databaseUrl?: string; logLevel?: string; publicUrl?: string }) => {
+        async (opts: {
+          host?: string;
+          port?: string;
+          dataDir?: string;
+          databaseUrl?: string;
+          logLevel?: string;
+          publicUrl?: string;
+          crlPartitions?: string;
+        }) => {
           const config = loadConfig(process.env, opts);
           const logger = createLogger(config.logLevel);
           const service = await services.startService(config, logger);

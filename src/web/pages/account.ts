@@ -277,6 +277,13 @@ export function reviewPage(deps: AccountDeps) {
   };
 }
 
+/**
+ * The browser script that countersigns an envelope of each format (src/web/assets): the same form,
+ * the envelope's own format signed the way `chancery countersign` signs it. A format without one
+ * gets no decision form.
+ */
+const COUNTERSIGN_SCRIPT: Partial<Record<'cms' | 'jws', string>> = { cms: 'countersign-cms.js', jws: 'countersign.js' };
+
 /** One application: the status timeline, the approval steps and their countersignatures, the report. */
 export function applicationPage(deps: AccountDeps) {
   return async (req: Request, res: Response): Promise<void> => {
@@ -312,10 +319,11 @@ export function applicationPage(deps: AccountDeps) {
               <p>${t('applications.reference')}<br /><strong class="panel-reference">${view.id}</strong></p>
             </div>`
           : '';
+    const countersignScript = COUNTERSIGN_SCRIPT[view.format];
     const decisionForm = !mayDecide
       ? ''
-      : view.format !== 'jws'
-        ? html`<div class="inset" data-not-built="countersign-cms"><p>${t('review.cmsNotInBrowser')}</p></div>`
+      : countersignScript === undefined
+        ? ''
         : html`<h2>${t('review.decide')}</h2>
             <noscript
               ><div class="inset"><p>${t('apply.needsJs')}</p></div></noscript
@@ -362,7 +370,7 @@ export function applicationPage(deps: AccountDeps) {
     sendPage(ctx, {
       title: t('applications.one', { id: view.applicationId }),
       area: principal.role === 'officer' ? 'review' : 'apply',
-      scripts: mayDecide ? ['countersign.js'] : [],
+      scripts: mayDecide && countersignScript !== undefined ? [countersignScript] : [],
       body: html`${signedInBar(ctx, principal)} ${confirmation}
         <div class="status-result" id="application-status" data-status="${view.status}">
           <p>${statusTag(t, view.status)} ${t(`next.${view.status}` as MessageKey)}</p>

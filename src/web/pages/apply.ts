@@ -63,6 +63,12 @@ function hint(ctx: PageContext, path: string, schema: Schema): string | undefine
   return typeof schema['description'] === 'string' ? schema['description'] : undefined;
 }
 
+/** The label of an enum value: the catalogue's `option.<value>`, else the value itself. */
+function optionLabel(ctx: PageContext, value: string): string {
+  const key = `option.${value}` as MessageKey;
+  return ctx.t.has(key) ? ctx.t(key) : value;
+}
+
 const fieldId = (path: string): string => `f-${path.replace(/\./g, '-')}`;
 
 /** The inputs of an object schema, in schema order; the core fields are filled in by the service. */
@@ -152,7 +158,7 @@ function input(ctx: PageContext, root: Schema, f: Field, value: unknown, errors:
     return group(
       html`<select class="select" id="${id}" name="${f.path}">
         <option value=""></option>
-        ${options.map((o) => html`<option value="${o}" ${value === o ? html` selected` : ''}>${o}</option>`)}
+        ${options.map((o) => html`<option value="${o}" ${value === o ? html` selected` : ''}>${optionLabel(ctx, o)}</option>`)}
       </select>`,
     );
   }
