@@ -2,7 +2,7 @@ import { digest, sha256 } from '../crypto/digest.js';
 import type { HashName } from '../crypto/signature.js';
 import type { Signer, SigningAlgorithm } from '../crypto/signer.js';
 import { OID } from '../oids.js';
-import { COMMITMENT_OF_DECISION, OID_OF_DIGEST, type Decision } from '../verify/cms-attributes.js';
+import { OID_OF_DIGEST, type Decision } from '../verify/cms-attributes.js';
 import { childrenOf, expectTag, readDer, readOid, readSequence } from '../der/reader.js';
 import { contextTag, TAG } from '../der/tags.js';
 import { x509Time } from '../der/time.js';
@@ -20,9 +20,8 @@ import {
   tlvOf,
 } from '../der/writer.js';
 import { readCertificateIdentity } from '../verify/cms-parse.js';
-import { utf8String } from '../der/strings.js';
 import { SignError } from './errors.js';
-import { checkReason } from './reason.js';
+import { commitmentTypeIndication } from './commitment.js';
 
 /**
  * Builders for Chancery's CMS envelopes: an enterprise signature
@@ -223,14 +222,6 @@ export function addCountersignatures(
     setOf(signerInfo),
   ]);
   return sequence(oid(OID.signedData), explicit(0, signedData));
-}
-
-/** CommitmentTypeIndication of a decision, with the reason as its one qualifier when given (cms-attributes.ts readCommitment). */
-function commitmentTypeIndication(decision: Decision, reason: string | undefined): Buffer {
-  const type = oid(COMMITMENT_OF_DECISION[decision]);
-  if (reason === undefined) return sequence(type);
-  checkReason(reason);
-  return sequence(type, sequence(sequence(oid(OID.commitmentReason), utf8String(reason))));
 }
 
 async function buildSignerInfo(

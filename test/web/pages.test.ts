@@ -8,6 +8,9 @@ import { buildPkcs12 } from '../../src/ca/pkcs12.js';
 import { ChanceryClient } from '../../src/client/submissions.js';
 import { pemDecodeAll } from '../../src/der/pem.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/web/security.js';
+import { parseCertificate } from '../../src/verify/certificate.js';
+import { verifyEnvelope } from '../../src/verify/envelope.js';
+import { noRevocation } from '../../src/verify/revocation.js';
 import { drivers } from '../helpers/db.js';
 import { countersignWith, createWorld, foodDocument, signCmsWith, signJwsWith, type World } from '../submissions/fixtures.js';
 import { checkPage, chromiumMissing, launch } from './browser.js';
@@ -583,6 +586,36 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
     await checkPage(p, 'application-refused-with-reason');
     await e.close();
   }, 120_000);
+
+  it("a CMS application's refusal signs its reason in the page too, as the commitment's qualifier", async () => {
+    const c = await browser.newContext({ locale: 'en-GB' });
+    c.setDefaultTimeout(10_000);
+    const o = await c.newPage();
+    await signIn(o, p12.reviewer, P12_PASSWORD, '?as=officer');
+    await o.waitForURL(`${w.url}/review`);
+    await o.goto(`${w.url}/applications/${pendingId}`);
+    await o.check('#decision-refuse');
+    await o.click('#countersign button');
+    await o.waitForSelector('.error-summary');
+    expect(await o.getAttribute('.error-summary a', 'href')).toBe('#reason');
+    expect(await o.textContent('.error-summary')).toContain('Enter the reason for the refusal');
+    const reason = 'The premises division code does not match the address given';
+    await o.fill('#reason', reason);
+    await Promise.all([o.waitForURL(/countersigned=1/), o.click('#countersign button')]);
+    expect(await o.getAttribute('#application-status', 'data-status')).toBe('refused');
+    expect(await o.textContent('#refusal-reason')).toContain(`Reason for refusal: ${reason}`);
+    await c.close();
+    const envelope = await (await w.as(w.a)).envelope(pendingId);
+    expect(envelope[0]).toBe(0x30);
+    const report = await verifyEnvelope({
+      envelope,
+      anchors: [parseCertificate(w.ts.service.parts.ca.hierarchy.root.der)],
+      intermediates: [parseCertificate(w.issuing)],
+      revocation: noRevocation(),
+      time: new Date(),
+    });
+    expect(report.signatures[1]).toMatchObject({ decision: 'refuse', reason });
+  }, 60_000);
 
   it('loaded no page with a CSP violation', () => {
     expect(cspViolations).toEqual([]);

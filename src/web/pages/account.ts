@@ -340,7 +340,6 @@ export function applicationPage(deps: AccountDeps) {
               data-msg-no-reason="${t('review.errorNoReason')}"
               data-msg-reason-with-approval="${t('review.errorReasonWithApproval')}"
               data-msg-reason-invalid="${t('review.errorReasonInvalid', { max: MAX_REASON_LENGTH })}"
-              data-reason-max="${MAX_REASON_LENGTH}"
               data-msg-conflict="${t('review.errorConflict')}"
               data-msg-failed="${t('apply.errorFailed')}"
               data-summary-title="${t('error.summaryTitle')}"
