@@ -14,6 +14,8 @@ export const OID = {
   /** commitment-type-indication values for an officer's decision besides proofOfApproval. */
   commitmentRefusal: `${CHANCERY_ARC}.2.1`,
   commitmentReview: `${CHANCERY_ARC}.2.2`,
+  /** commitmentTypeQualifier whose qualifier is the officer's reason for the decision (a UTF8String). */
+  commitmentReason: `${CHANCERY_ARC}.2.3`,
   /** Certificate policies of the profiles. */
   policyEnterpriseSigning: `${CHANCERY_ARC}.3.1`,
   policyOfficer: `${CHANCERY_ARC}.3.2`,

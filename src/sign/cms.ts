@@ -2,7 +2,7 @@ import { digest, sha256 } from '../crypto/digest.js';
 import type { HashName } from '../crypto/signature.js';
 import type { Signer, SigningAlgorithm } from '../crypto/signer.js';
 import { OID } from '../oids.js';
-import { COMMITMENT_OF_DECISION, OID_OF_DIGEST, type Decision } from '../verify/cms-attributes.js';
+import { OID_OF_DIGEST, type Decision } from '../verify/cms-attributes.js';
 import { childrenOf, expectTag, readDer, readOid, readSequence } from '../der/reader.js';
 import { contextTag, TAG } from '../der/tags.js';
 import { x509Time } from '../der/time.js';
@@ -21,6 +21,7 @@ import {
 } from '../der/writer.js';
 import { readCertificateIdentity } from '../verify/cms-parse.js';
 import { SignError } from './errors.js';
+import { commitmentTypeIndication } from './commitment.js';
 
 /**
  * Builders for Chancery's CMS envelopes: an enterprise signature
@@ -45,6 +46,8 @@ export interface CmsCountersignOptions {
   /** The officer's certificate first, then intermediates not already in the envelope. */
   chain: Uint8Array[];
   decision: Decision;
+  /** The officer's reason, signed as the commitment's qualifier; in the form decision-reason.ts defines (normalizeReason makes it). */
+  reason?: string | undefined;
   time: Date;
 }
 
@@ -150,7 +153,8 @@ export async function signEncapsulatedCms(options: CmsEncapsulatedOptions): Prom
 /**
  * Adds an officer's countersignature (RFC 5652 §11.4) to the envelope's SignerInfo: a SignerInfo
  * whose message-digest is the hash of the parent's signature value, with signing-time,
- * signing-certificate-v2 and the decision as commitment-type-indication. Every other byte of the
+ * signing-certificate-v2 and the decision (with the officer's reason, when given, as its qualifier)
+ * as commitment-type-indication. Every other byte of the
  * envelope is kept as it was, so the enterprise's signature stays valid.
  */
 export async function countersignCms(envelope: Uint8Array, options: CmsCountersignOptions): Promise<Buffer> {
@@ -168,7 +172,7 @@ export async function countersignCms(envelope: Uint8Array, options: CmsCountersi
     attribute(OID.signingTime, x509Time(options.time)),
     attribute(OID.messageDigest, octetString(digest(alg.digest, parts.parentSignature))),
     attribute(OID.signingCertificateV2, signingCertificateV2(leaf)),
-    attribute(OID.commitmentTypeIndication, sequence(oid(COMMITMENT_OF_DECISION[options.decision]))),
+    attribute(OID.commitmentTypeIndication, commitmentTypeIndication(options.decision, options.reason)),
   ];
   const counter = await buildSignerInfo(options.signer, leaf, alg, signedAttributes);
   const unsigned = [...parts.unsignedAttributes, attribute(OID.countersignature, counter)];

@@ -7,10 +7,12 @@ import {
   COUNTERSIGNATURE_CRIT,
   COUNTERSIGNATURE_HASH_HEADER,
   DECISION_HEADER,
+  REASON_HEADER,
   JADES_CONTENT_TYPE,
   SIGNING_TIME_HEADER,
   jadesSigningTime,
 } from '../verify/jws.js';
+import { checkReason } from './reason.js';
 import { SignError } from './errors.js';
 
 /**
@@ -42,6 +44,8 @@ export interface JwsCountersignOptions {
   signer: Signer;
   chain: Uint8Array[];
   decision: Decision;
+  /** The officer's reason, a critical `reason` header; in the form decision-reason.ts defines (normalizeReason makes it). */
+  reason?: string | undefined;
   time: Date;
 }
 
@@ -62,8 +66,8 @@ export async function signJws(options: JwsSignOptions): Promise<GeneralJws> {
 
 /**
  * Adds an officer's countersignature entry: same payload, a protected header with `decision`,
- * `iat`/`sigT` and `sig#S256` (the SHA-256 of the enterprise signature bytes), `crit` naming
- * the three.
+ * the officer's `reason` when given, `iat`/`sigT` and `sig#S256` (the SHA-256 of the enterprise
+ * signature bytes), `crit` naming all but `iat`.
  * Accepts any serialization; returns General JSON.
  */
 export async function countersignJws(envelope: GeneralJws | string | Uint8Array, options: JwsCountersignOptions): Promise<GeneralJws> {
@@ -80,6 +84,7 @@ export async function countersignJws(envelope: GeneralJws | string | Uint8Array,
       'ERR_SIGN_ENVELOPE_UNREADABLE',
       'the envelope to countersign has a detached payload; countersign the envelope with its payload',
     );
+  if (options.reason !== undefined) checkReason(options.reason);
   const enterprise = parsed.signatures[0]!;
   const header = {
     alg: options.signer.algorithm,
@@ -88,8 +93,9 @@ export async function countersignJws(envelope: GeneralJws | string | Uint8Array,
     iat: seconds(options.time),
     [SIGNING_TIME_HEADER]: jadesSigningTime(options.time),
     [DECISION_HEADER]: options.decision,
+    ...(options.reason === undefined ? {} : { [REASON_HEADER]: options.reason }),
     [COUNTERSIGNATURE_HASH_HEADER]: sha256(enterprise.signature).toString('base64url'),
-    crit: [...COUNTERSIGNATURE_CRIT, SIGNING_TIME_HEADER],
+    crit: [...COUNTERSIGNATURE_CRIT, ...(options.reason === undefined ? [] : [REASON_HEADER]), SIGNING_TIME_HEADER],
   };
   const kept = parsed.signatures.map((s) => ({
     protected: s.protectedB64,

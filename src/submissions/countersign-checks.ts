@@ -236,6 +236,40 @@ export function decisionOf(submission: SubmissionRecord, step: PendingStep, sign
   );
 }
 
+/**
+ * Whether a decision takes the officer's reason (signed with it, src/verify/decision-reason.ts):
+ * a refusal must say why, since the applicant has to know what to put right and a court what was
+ * weighed; a review may say what to look at; an approval takes none, because free text next to an
+ * approval reads as a condition the registry neither checks nor enforces (an approval's terms are
+ * the policy's).
+ */
+export const REASON_RULE: Readonly<Record<Decision, 'required' | 'optional' | 'refused'>> = {
+  refuse: 'required',
+  review: 'optional',
+  approve: 'refused',
+};
+
+/** The reason signed with the decision, if any; refuses (REASON_REQUIRED / REASON_NOT_ALLOWED) one that REASON_RULE does not allow. */
+export function reasonOf(submission: SubmissionRecord, decision: Decision, signature: SignatureReport): string | undefined {
+  const reason = signature.reason;
+  const rule = REASON_RULE[decision];
+  if (rule === 'required' && reason === undefined)
+    throw refusal(
+      submission,
+      'ERR_SUBMISSION_REASON_REQUIRED',
+      'a refusal must carry the reason for it, signed with the decision (`chancery countersign --decision refuse --reason TEXT`)',
+      { decision },
+    );
+  if (rule === 'refused' && reason !== undefined)
+    throw refusal(
+      submission,
+      'ERR_SUBMISSION_REASON_NOT_ALLOWED',
+      "an approval carries no reason: its terms are the policy's; countersign again without one",
+      { decision },
+    );
+  return reason;
+}
+
 // Inside the transaction, under the submission's row lock: what may have changed since.
 
 /** Refuses (CLOSED) a submission decided (or gone) since it was read. */

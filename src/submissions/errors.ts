@@ -69,6 +69,10 @@ export type SubmissionErrorCode =
   | 'ERR_SUBMISSION_OFFICER_ALREADY_SIGNED'
   /** The countersignature's decision is missing or not allowed for this step. */
   | 'ERR_SUBMISSION_DECISION_INVALID'
+  /** A refusal whose countersignature carries no signed reason. */
+  | 'ERR_SUBMISSION_REASON_REQUIRED'
+  /** An approval whose countersignature carries a reason (an approval's terms are the policy's). */
+  | 'ERR_SUBMISSION_REASON_NOT_ALLOWED'
   // Receipts, checked offline.
   /** A receipt that does not verify (signature, seal certificate, payload, or its log entry). */
   | 'ERR_SUBMISSION_RECEIPT_INVALID'

@@ -33,6 +33,7 @@ import {
   checkStepNotTakenUnderLock,
   countersignatureOf,
   decisionOf,
+  reasonOf,
   pendingStepOf,
   registeredOfficer,
   takeNewCountersignature,
@@ -143,6 +144,8 @@ interface AcceptedCountersignature {
   /** The officer certificate's serial, canonical hex. */
   serial: string;
   decision: Decision;
+  /** The reason signed with the decision, when it carries one. */
+  reason: string | undefined;
   signingTime: string | null;
   /** The current envelope with the countersignature added. */
   merged: Buffer;
@@ -518,8 +521,9 @@ export class SubmissionService {
     checkRole(submission, step, officer, officerId);
     checkJurisdiction(submission, step, officer, officerId);
 
-    // 5. Its decision is one the step takes.
+    // 5. Its decision is one the step takes, with the reason that decision needs (or none).
     const decision = decisionOf(submission, step, signature);
+    const reason = reasonOf(submission, decision, signature);
 
     // 6. Augmented (a time-stamp over the countersignature; the validation data when this decision
     //    ends the workflow), then recorded, after the re-checks under the row lock, with its entry
@@ -533,6 +537,7 @@ export class SubmissionService {
       officerId,
       serial,
       decision,
+      reason,
       signingTime: signature.signingTime,
       merged,
     });
@@ -550,7 +555,8 @@ export class SubmissionService {
     caller: Principal,
     c: AcceptedCountersignature,
   ): Promise<TransitionResult> {
-    const { officerId, serial, decision } = c;
+    const { officerId, serial, decision, reason } = c;
+    const reasonField: { reason?: string } = reason === undefined ? {} : { reason };
     const status: SubmissionStatus = decision === 'refuse' ? 'refused' : step.index + 1 === step.count ? 'approved' : 'pending';
     const kind: TransitionKind =
       status === 'refused' ? 'submission.refused' : status === 'approved' ? 'submission.approved' : 'submission.countersigned';
@@ -574,6 +580,7 @@ export class SubmissionService {
           officer: officerId,
           certificateSerial: serial,
           decision,
+          ...reasonField,
           countersignatureSha256: c.counter.id,
           status,
           envelopeSha256: sha256Hex(c.merged),
@@ -591,6 +598,7 @@ export class SubmissionService {
           officerId,
           certificateSerial: serial,
           decision,
+          reason,
           signingTime: c.signingTime,
           countersignatureSha256: c.counter.id,
           envelope: c.merged,
@@ -606,7 +614,7 @@ export class SubmissionService {
           logIndex: entry.index,
           leafHash: entry.leafHash,
           receipt,
-          detail: { step: step.index, role: step.rule.role, officer: officerId, decision },
+          detail: { step: step.index, role: step.rule.role, officer: officerId, decision, ...reasonField },
         },
       );
       const summary: SubmissionSummary = {
@@ -618,6 +626,7 @@ export class SubmissionService {
         submittedAt: submission.submittedAt,
         updatedAt: entry.time,
         nextStep: status === 'pending' ? { index: step.index + 1, role: submission.approval[step.index + 1]!.role } : null,
+        ...(status === 'refused' && reason !== undefined ? { refusalReason: reason } : {}),
       };
       return { outcome: 'recorded' as const, submission: summary, receipt, logIndex: entry.index };
     });

@@ -468,6 +468,7 @@ interface CountersignatureRow {
   officer_id: string;
   certificate_serial: string;
   decision: Decision;
+  reason: string | null;
   signing_time: Date | string | null;
   countersignature_sha256: string;
   recorded_at: Date | string;
@@ -476,7 +477,7 @@ interface CountersignatureRow {
 
 export async function selectCountersignatures(q: Queryable, id: string): Promise<CountersignatureRecord[]> {
   const { rows } = await q.query<CountersignatureRow>(
-    `SELECT step, officer_id, certificate_serial, decision, signing_time, countersignature_sha256, recorded_at, log_index
+    `SELECT step, officer_id, certificate_serial, decision, reason, signing_time, countersignature_sha256, recorded_at, log_index
        FROM submission_countersignatures WHERE submission_id = $1 ORDER BY step`,
     [id],
   );
@@ -485,6 +486,7 @@ export async function selectCountersignatures(q: Queryable, id: string): Promise
     officerId: r.officer_id,
     certificateSerial: r.certificate_serial,
     decision: r.decision,
+    ...(r.reason === null ? {} : { reason: r.reason }),
     signingTime: r.signing_time === null ? null : iso(r.signing_time),
     countersignatureSha256: r.countersignature_sha256,
     recordedAt: iso(r.recorded_at),
@@ -498,6 +500,8 @@ export interface CountersignatureWrite {
   officerId: string;
   certificateSerial: string;
   decision: Decision;
+  /** The reason signed with the decision (absent: none). */
+  reason?: string | undefined;
   signingTime: string | null;
   countersignatureSha256: string;
   /** The envelope with this countersignature added. */
@@ -533,6 +537,7 @@ export async function recordCountersignature(q: Queryable, c: CountersignatureWr
     receipt.headerSha256,
     receipt.rest,
     JSON.stringify(t.detail),
+    c.reason ?? null,
   ];
   await q.query(
     `WITH ${headersCte([receipt], params)},
@@ -543,8 +548,8 @@ export async function recordCountersignature(q: Queryable, c: CountersignatureWr
        INSERT INTO log_bindings (subject, log_index, log_leaf) SELECT 'submission:' || id::text, $14, decode($18, 'hex') FROM u
        ON CONFLICT (subject) DO UPDATE SET log_index = EXCLUDED.log_index, log_leaf = EXCLUDED.log_leaf),
      c AS (
-       INSERT INTO submission_countersignatures (submission_id, step, officer_id, certificate_serial, decision, signing_time, countersignature_sha256, recorded_at, log_index)
-       SELECT id, $8, $9, $10, $11, $12, $13, $7, $14 FROM u RETURNING submission_id)
+       INSERT INTO submission_countersignatures (submission_id, step, officer_id, certificate_serial, decision, reason, signing_time, countersignature_sha256, recorded_at, log_index)
+       SELECT id, $8, $9, $10, $11, $22, $12, $13, $7, $14 FROM u RETURNING submission_id)
      INSERT INTO submission_transitions (submission_id, seq, status, kind, actor, at, log_index, leaf_hash, receipt_header, receipt, detail)
      SELECT submission_id, $15, $2, $16, $17, $7, $14, $18, $19, $20, $21 FROM c`,
     params,
@@ -586,6 +591,7 @@ interface SummaryRow {
   policy_id: string | null;
   policy_version: number | null;
   policy_sha256: string | null;
+  refusal_reason: string | null;
 }
 
 /** What a list row's state is checked against the log with (no envelope bytes are read for a list). */
@@ -633,7 +639,10 @@ export async function selectPage(
   params.push(f.limit);
   const { rows } = await q.query<SummaryRow>(
     `SELECT s.id, s.n, s.status, s.applicant, s.application_id, s.document_type, s.submitted_at, s.updated_at, s.next_step, s.next_role,
-            s.document_sha256, s.envelope_sha256, s.approval, s.policy_id, s.policy_version, s.policy_sha256
+            s.document_sha256, s.envelope_sha256, s.approval, s.policy_id, s.policy_version, s.policy_sha256,
+            CASE WHEN s.status = 'refused' THEN
+              (SELECT c.reason FROM submission_countersignatures c WHERE c.submission_id = s.id AND c.decision = 'refuse' LIMIT 1)
+            END AS refusal_reason
        FROM submissions s ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY s.n LIMIT $${params.length}`,
     params,
   );
@@ -646,6 +655,7 @@ export async function selectPage(
     submittedAt: iso(r.submitted_at),
     updatedAt: iso(r.updated_at),
     nextStep: r.next_step === null ? null : { index: r.next_step, role: r.next_role ?? '' },
+    ...(r.refusal_reason === null ? {} : { refusalReason: r.refusal_reason }),
     cursor: Number(r.n),
     bound: {
       documentSha256: r.document_sha256,

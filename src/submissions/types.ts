@@ -37,6 +37,8 @@ export interface CountersignatureRecord {
   officerId: string;
   certificateSerial: string;
   decision: Decision;
+  /** The officer's reason, signed with the decision (every refusal recorded since reasons are signed has one). */
+  reason?: string;
   signingTime: string | null;
   countersignatureSha256: string;
   recordedAt: string;
@@ -81,4 +83,6 @@ export interface SubmissionSummary {
   submittedAt: string;
   updatedAt: string;
   nextStep: { index: number; role: string } | null;
+  /** A refused submission: the reason the refusing officer signed (absent for refusals recorded before reasons were signed). */
+  refusalReason?: string;
 }

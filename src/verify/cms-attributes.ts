@@ -102,9 +102,48 @@ export function readSigningCertificateV2(attribute: CmsAttribute): EssCertIdV2 {
   return { hash, certHash, issuerSerial };
 }
 
-/** The commitment type OID of a commitment-type-indication attribute (qualifiers ignored). */
-export function readCommitmentType(attribute: CmsAttribute): string {
-  // CommitmentTypeIndication ::= SEQUENCE { commitmentTypeId OID, commitmentTypeQualifier SEQUENCE OF … OPTIONAL }
+/** A commitment-type-indication: its commitment type and, when a qualifier gives one, the officer's reason. */
+export interface Commitment {
+  type: string;
+  /** The text of the reason qualifier, as signed (its form is checked by the caller, decision-reason.ts). */
+  reason: string | undefined;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The commitment type and reason of a commitment-type-indication (ETSI EN 319 122-1 §5.2.3):
+ *
+ *   CommitmentTypeIndication ::= SEQUENCE { commitmentTypeId OID,
+ *     commitmentTypeQualifier SEQUENCE SIZE (1..MAX) OF CommitmentTypeQualifier OPTIONAL }
+ *   CommitmentTypeQualifier ::= SEQUENCE { commitmentTypeIdentifier OID, qualifier ANY DEFINED BY commitmentTypeIdentifier }
+ *
+ * The reason is a qualifier (commitmentReason, a UTF8String) rather than a signed attribute of its
+ * own: it says why this commitment was made, which is what a qualifier is for, so it cannot be
+ * read apart from the decision it explains, and a CAdES verifier that knows nothing of Chancery
+ * still finds it next to the commitment it qualifies. Qualifiers are allow-listed: any other one
+ * could change what the commitment means, so it is refused, as is a second reason.
+ */
+export function readCommitment(attribute: CmsAttribute): Commitment {
   const body = readSequence(singleValue(attribute, 'commitment-type-indication'), 'CommitmentTypeIndication');
-  return readOid(body[0], 'CommitmentTypeIndication.commitmentTypeId');
+  const type = readOid(body[0], 'CommitmentTypeIndication.commitmentTypeId');
+  if (body.length > 2) throw malformed('CommitmentTypeIndication has unexpected fields');
+  if (body[1] === undefined) return { type, reason: undefined };
+  const qualifiers = readSequence(body[1], 'CommitmentTypeIndication.commitmentTypeQualifier');
+  if (qualifiers.length === 0) throw malformed('commitmentTypeQualifier is present and empty (it is SIZE (1..MAX))');
+  let reason: string | undefined;
+  for (const q of qualifiers) {
+    const fields = readSequence(q, 'CommitmentTypeQualifier');
+    const id = readOid(fields[0], 'CommitmentTypeQualifier.commitmentTypeIdentifier');
+    if (id !== OID.commitmentReason) throw malformed(`the commitment type qualifier ${id} is not one Chancery understands`);
+    if (reason !== undefined) throw malformed('the commitment-type-indication carries more than one reason');
+    if (fields.length !== 2) throw malformed('the reason qualifier must hold exactly one value');
+    const value = expectTag(fields[1], TAG.UTF8_STRING, 'the reason qualifier (a UTF8String)');
+    try {
+      reason = utf8.decode(value.value);
+    } catch {
+      throw malformed('the reason qualifier is not valid UTF-8');
+    }
+  }
+  return { type, reason };
 }

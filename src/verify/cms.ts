@@ -9,7 +9,7 @@ import {
   DECISION_BY_COMMITMENT,
   DIGEST_BY_OID,
   indexAttributes,
-  readCommitmentType,
+  readCommitment,
   readContentType,
   readMessageDigest,
   readSigningCertificateV2,
@@ -18,6 +18,7 @@ import {
   type EssCertIdV2,
 } from './cms-attributes.js';
 import { MAX_COUNTERSIGNATURES, parseSignerInfo, type CmsAttribute, type CmsSignedData, type CmsSignerInfo } from './cms-parse.js';
+import { reasonProblem } from './decision-reason.js';
 import { isParseFault } from './errors.js';
 import { parseNameDer } from './name.js';
 import { OID_SIGNATURE_TIME_STAMP } from './timestamp.js';
@@ -265,12 +266,16 @@ async function verifySignerInfo(
       const cti = a.get(OID.commitmentTypeIndication);
       if (cti === undefined)
         return fail('FORMAT_FAILURE', 'the countersignature has no commitment-type-indication, so it carries no decision');
-      const type = readCommitmentType(cti);
+      const { type, reason } = readCommitment(cti);
       const decision: Decision | undefined = DECISION_BY_COMMITMENT[type];
       if (decision === undefined)
         return fail('FORMAT_FAILURE', `the commitment type ${type} is not a Chancery decision (approve, refuse or review)`);
       evidence.decision = decision;
-      return pass(`the officer's decision is "${decision}" (commitment type ${type})`);
+      if (reason === undefined) return pass(`the officer's decision is "${decision}" (commitment type ${type})`);
+      const problem = reasonProblem(reason);
+      if (problem !== undefined) return fail('FORMAT_FAILURE', `the reason signed with the decision is refused: ${problem}`);
+      evidence.reason = reason;
+      return pass(`the officer's decision is "${decision}" (commitment type ${type}), for the reason signed with it`);
     });
   }
   return evidence;

@@ -510,6 +510,7 @@ function assemble(
       checks: e.checks.checks,
     };
     if (e.role === 'countersigner') report.decision = e.decision ?? null;
+    if (e.role === 'countersigner' && e.reason !== undefined) report.reason = e.reason;
     signatures.push(report);
   }
   const outcomes = [outcomeOf(before.checks)];

@@ -5,6 +5,7 @@ import { algorithmAllowed, type SignatureRules } from '../policy/algorithms.js';
 import { joseSignatureScheme } from './algorithms.js';
 import { parseCertificate, type Certificate } from './certificate.js';
 import type { Decision } from './cms-attributes.js';
+import { reasonProblem } from './decision-reason.js';
 import { isParseFault } from './errors.js';
 import { decodeBase64, decodeBase64Url, parseJws, type JwsEntry, type ParsedJws } from './jws-parse.js';
 import { parseDocument } from '../policy/document.js';
@@ -19,8 +20,8 @@ import { CheckList, type SignatureEvidence } from './validation-report.js';
  * - `alg: none` (any case) is refused; so is any algorithm outside the policy's allow-list.
  * - `b64` is refused unless it is `true` (RFC 7797 unencoded payloads are not accepted).
  * - `crit` must be protected, non-empty, and list only parameters Chancery understands and the
- *   header carries. The enterprise's entry understands none; a countersignature understands
- *   exactly `decision` and `sig#S256`.
+ *   header carries. The enterprise's entry understands only `sigT`; a countersignature
+ *   understands `decision`, `sig#S256`, `reason` and `sigT`.
  * - Everything Chancery reads lives in the protected header; an unprotected `header` may only
  *   carry `kid`.
  * - `x5c` (protected) carries the signer's chain, leaf first; `x5t#S256`, when present, must be
@@ -41,6 +42,7 @@ import { CheckList, type SignatureEvidence } from './validation-report.js';
  * | parameter | value |
  * | --- | --- |
  * | `decision` | `approve`, `refuse` or `review` |
+ * | `reason` | optional: the officer's reason, in the one form decision-reason.ts defines; listed in `crit` when present |
  * | `iat` | signing time (NumericDate) |
  * | `sig#S256` | base64url of the SHA-256 of the enterprise signature's bytes (the decoded `signatures[0].signature`) |
  * | `crit` | `["decision", "sig#S256"]`, so a verifier that does not know them refuses the entry instead of reading it as a plain signature |
@@ -48,6 +50,10 @@ import { CheckList, type SignatureEvidence } from './validation-report.js';
  *
  * `sig#S256` is named after `x5t#S256` (RFC 7515 §4.1.8): a SHA-256 thumbprint, here of the
  * signature being countersigned. It binds the countersignature to that exact enterprise signature.
+ *
+ * `reason` is critical when present because it is part of what the officer signed: a verifier
+ * that cannot show it must refuse the entry rather than present the decision without its reason.
+ * Whether a decision needs one is the workflow's rule, not the verifier's.
  */
 
 /** Header parameter: SHA-256 (base64url) of the enterprise signature a countersignature binds. */
@@ -56,6 +62,8 @@ export const COUNTERSIGNATURE_HASH_HEADER = 'sig#S256';
 export const DECISION_HEADER = 'decision';
 /** The `crit` a countersignature carries. */
 export const COUNTERSIGNATURE_CRIT = [DECISION_HEADER, COUNTERSIGNATURE_HASH_HEADER] as const;
+/** Header parameter: the officer's reason for the decision (optional; critical when present). */
+export const REASON_HEADER = 'reason';
 /** JAdES header parameter: the claimed signing time (ETSI TS 119 182-1 §5.2.1). */
 export const SIGNING_TIME_HEADER = 'sigT';
 /** JAdES header parameter: a detached payload's references (§5.2.8); not understood here. */
@@ -258,7 +266,7 @@ async function verifyEntry(
     evidence.timestampTokens = unsigned.sigTst;
     if (unsigned.xVals.length > 0) evidence.carried = unsigned.xVals;
   }
-  const understood = role === 'signer' ? [SIGNING_TIME_HEADER] : [...COUNTERSIGNATURE_CRIT, SIGNING_TIME_HEADER];
+  const understood = role === 'signer' ? [SIGNING_TIME_HEADER] : [...COUNTERSIGNATURE_CRIT, REASON_HEADER, SIGNING_TIME_HEADER];
 
   // 1. Header rules (alg none, b64, crit, unprotected parameters).
   const violation = headerRuleViolation(entry, understood);
@@ -268,11 +276,11 @@ async function verifyEntry(
       'jws.header',
       `the protected header keeps Chancery's rules (alg ${String(h['alg'])}, no b64, no sigD, crit only for ${understood.join(', ')})`,
     );
-  if (role === 'signer' && (DECISION_HEADER in h || COUNTERSIGNATURE_HASH_HEADER in h)) {
+  if (role === 'signer' && (DECISION_HEADER in h || COUNTERSIGNATURE_HASH_HEADER in h || REASON_HEADER in h)) {
     checks.fail(
       'jws.role',
       'FORMAT_FAILURE',
-      "the enterprise's signature (the first entry) carries countersignature parameters (decision or sig#S256)",
+      "the enterprise's signature (the first entry) carries countersignature parameters (decision, reason or sig#S256)",
     );
   }
 
@@ -362,6 +370,22 @@ async function verifyEntry(
         'FORMAT_FAILURE',
         `the countersignature's "decision" is ${decision === undefined ? 'missing' : JSON.stringify(decision).slice(0, 64)}, not approve, refuse or review`,
       );
+    }
+    if (REASON_HEADER in h) {
+      const reason = h[REASON_HEADER];
+      const problem = reasonProblem(reason);
+      const crit = h['crit'];
+      if (problem !== undefined) checks.fail('jws.reason', 'FORMAT_FAILURE', `the countersignature's "reason" is refused: ${problem}`);
+      else if (!Array.isArray(crit) || !crit.includes(REASON_HEADER))
+        checks.fail(
+          'jws.reason',
+          'FORMAT_FAILURE',
+          '"reason" is not listed in "crit": a verifier that ignores it would show the decision without it',
+        );
+      else {
+        evidence.reason = reason as string;
+        checks.pass('jws.reason', "the officer's reason is signed with the decision");
+      }
     }
     const bound = h[COUNTERSIGNATURE_HASH_HEADER];
     const expected = sha256(enterpriseSignature).toString('base64url');

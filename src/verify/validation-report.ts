@@ -40,6 +40,8 @@ import { INDICATION_OF, type Check, type Indication, type SubIndication } from '
  *   algorithm: string | null               -- e.g. ES256, EdDSA, PS256, ECDSA-P256-SHA384
  *   signingTime: string | null             -- claimed (CMS signing-time, JWS sigT or iat), RFC 3339 UTC
  *   decision?: 'approve' | 'refuse' | 'review' | null   -- countersignatures only
+ *   reason?: string                        -- countersignatures only: the officer's reason, signed
+ *                                             with the decision (decision-reason.ts), when given
  *   bestSignatureTime: { time, source, detail }   -- the earliest proof of existence of this
  *                                             signature value: 'signature-time-stamp' (a trusted
  *                                             token's genTime), 'log-inclusion-proof' (a log entry
@@ -99,6 +101,8 @@ export interface SignatureReport {
   algorithm: string | null;
   signingTime: string | null;
   decision?: Decision | null;
+  /** Countersignatures: the reason signed with the decision, when one was given and is well-formed. */
+  reason?: string;
   /** The best proof of existence used for this signature (see BestSignatureTime). */
   bestSignatureTime: BestSignatureTime;
   /** Every signature time-stamp token on this signature, each validated on its own. */
@@ -139,6 +143,8 @@ export interface SignatureEvidence {
   signingTime: Date | undefined;
   /** Countersignatures: the officer's decision, null when none could be read. */
   decision?: Decision | null;
+  /** Countersignatures: the reason signed with the decision, when one was given and is well-formed. */
+  reason?: string;
   /** Certificates the signature itself carries for path building (JWS `x5c`, JAdES `xVals`). */
   carried?: Certificate[];
   /** The signature value as signed (CMS SignerInfo.signature; the decoded JWS signature). */

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../../src/verify/certificate.js';
@@ -32,16 +33,58 @@ describe('chancery countersign', () => {
     });
 
   it.each([
-    ['app.p7s', 'approve'],
-    ['app.jws', 'refuse'],
-  ])('countersigns %s with %s, keeping the enterprise signature valid', async (input, decision) => {
+    ['app.p7s', 'approve', []],
+    ['app.jws', 'refuse', ['--reason', 'The food-safety manager has no certificate']],
+    ['app.p7s', 'refuse', ['--reason', 'The food-safety manager has no certificate']],
+    ['app.jws', 'review', []],
+  ])('countersigns %s with %s, keeping the enterprise signature valid', async (input, decision, extra) => {
     const out = join(dir, `${input}.${decision}`);
-    const r = await runCli(['countersign', ...reviewer.args, '--in', join(dir, input), '--decision', decision, '--out', out]);
+    const r = await runCli(['countersign', ...reviewer.args, '--in', join(dir, input), '--decision', decision, ...extra, '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const result = await report(readFileSync(out));
     expect(result.indication).toBe('TOTAL_PASSED');
     expect(result.signatures.map((s) => s.decision ?? null)).toEqual([null, decision]);
     expect(result.signatures[1]!.signer?.officer).toEqual({ role: 'reviewer', jurisdiction: '440300' });
+    expect(result.signatures[1]!.reason).toBe(extra[1]);
+  });
+
+  it('signs the reason as typed, normalized (NFC, line breaks and runs of spaces to one space), and `chancery verify` prints it', async () => {
+    const out = join(dir, 'normalized.p7s');
+    const typed = '  Cafe\u0301 premises:\n  the   floor plan is missing  ';
+    const r = await runCli([
+      'countersign',
+      ...reviewer.args,
+      '--in',
+      join(dir, 'app.p7s'),
+      '--decision',
+      'refuse',
+      '--reason',
+      typed,
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const expected = 'Café premises: the floor plan is missing';
+    expect(JSON.parse(r.stdout)).toMatchObject({ decision: 'refuse', reason: expected });
+    expect((await report(readFileSync(out))).signatures[1]!.reason).toBe(expected);
+    writeFileSync(join(dir, 'root.pem'), new X509Certificate(w.ts.service.parts.ca.hierarchy.root.der).toString());
+    const shown = await runCli(['verify', '--in', out, '--trust', join(dir, 'root.pem')]);
+    expect(shown.stdout).toContain(`reason: ${JSON.stringify(expected)}`);
+  });
+
+  it('exits 64 on a refusal without --reason, an approval with one, and a reason that cannot be one; nothing is written', async () => {
+    const base = ['countersign', ...reviewer.args, '--in', join(dir, 'app.jws'), '--out', join(dir, 'never.jws')];
+    const bare = await runCli([...base, '--decision', 'refuse']);
+    expect(bare.code).toBe(64);
+    expect(bare.stderr).toContain('needs --reason');
+    const approved = await runCli([...base, '--decision', 'approve', '--reason', 'fine']);
+    expect(approved.code).toBe(64);
+    expect(approved.stderr).toContain('takes no --reason');
+    expect((await runCli([...base, '--decision', 'refuse', '--reason', '   '])).stderr).toContain('the reason is empty');
+    expect((await runCli([...base, '--decision', 'refuse', '--reason', 'x'.repeat(501)])).code).toBe(64);
+    expect((await runCli([...base, '--decision', 'refuse', '--reason', 'bell\u0007'])).stderr).toContain('control');
+    expect(existsSync(join(dir, 'never.jws'))).toBe(false);
   });
 
   it('exits 64 on an unknown decision and 1 on an envelope it cannot read', async () => {

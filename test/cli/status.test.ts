@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readReceipt } from '../../src/submissions/receipts.js';
+import type { SubmissionView } from '../../src/submissions/types.js';
 import { ChanceryClient } from '../../src/client/submissions.js';
 import { pgliteDriver } from '../helpers/db.js';
 import { runCli } from '../helpers/spawn.js';
@@ -58,6 +59,35 @@ describe('chancery status', () => {
     const r = await runCli(['status', '--url', w.url, '--status', 'pending', ...reviewer.args]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(id);
+  });
+
+  it("shows a refusal's reason, as the officer signed it with `chancery countersign --reason`, to the applicant", async () => {
+    const envelope = join(dir, 'current.p7s');
+    expect((await runCli(['status', '--url', w.url, id, ...reviewer.args, '--envelope-out', envelope])).code).toBe(0);
+    const reason = '食品安全管理员未取得培训合格证明 (the food-safety manager is not certified)';
+    const refused = join(dir, 'refused.p7s');
+    const signed = await runCli([
+      'countersign',
+      ...reviewer.args,
+      '--in',
+      envelope,
+      '--decision',
+      'refuse',
+      '--reason',
+      reason,
+      '--out',
+      refused,
+    ]);
+    expect(signed.code, signed.stderr).toBe(0);
+    const uploaded = await runCli(['submit', '--url', w.url, '--in', refused, '--submission', id, ...reviewer.args]);
+    expect(uploaded.code, uploaded.stderr).toBe(0);
+    const r = await runCli(['status', '--url', w.url, id, ...enterprise.args]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${id}: REFUSED`);
+    expect(r.stdout).toMatch(new RegExp(`step 1 reviewer.*: refuse by .*, reason ${JSON.stringify(reason).replace(/[()]/g, '\\$&')}`));
+    const json = JSON.parse((await runCli(['status', '--url', w.url, id, ...enterprise.args, '--json'])).stdout) as SubmissionView;
+    expect(json.approval.steps[0]!.countersignature).toMatchObject({ decision: 'refuse', reason });
+    expect(json.history.at(-1)).toMatchObject({ kind: 'submission.refused', detail: { reason } });
   });
 
   it('exits 1 with the code for an officer outside the jurisdiction, and 64 without a credential', async () => {

@@ -22,6 +22,7 @@ import {
   foodDocument,
   nextApplicationId,
   signCmsWith,
+  signJwsWith,
   treeSize,
   type Holder,
   type World,
@@ -263,6 +264,34 @@ describe.each(drivers())('submission abuse on $name', (driver) => {
       await (await w.as(w.reviewer)).countersign(id, await countersignWith(w.reviewer, envelope, 'refuse'));
       const current = await (await w.as(w.auditor)).envelope(id);
       await refused(w.reviewer, id, await countersignWith(w.reviewer, current, 'approve'), 'ERR_SUBMISSION_CLOSED', 409);
+    });
+
+    it('refuses a refusal without a signed reason (CMS and JWS), and an approval with one: 422, nothing recorded', async () => {
+      const cms = await pending();
+      await refused(
+        w.reviewer,
+        cms.id,
+        await countersignWith(w.reviewer, cms.envelope, 'refuse', new Date(), null),
+        'ERR_SUBMISSION_REASON_REQUIRED',
+        422,
+      );
+      const jwsEnvelope = await signJwsWith(w.a, foodDocument(w.a.uscc));
+      const jws = await new ChanceryClient(w.url).submit(jwsEnvelope);
+      if (jws.kind === 'rejected') throw new Error(jws.body.detail);
+      await refused(
+        w.reviewer,
+        jws.body.id,
+        await countersignWith(w.reviewer, jwsEnvelope, 'refuse', new Date(), null),
+        'ERR_SUBMISSION_REASON_REQUIRED',
+        422,
+      );
+      await refused(
+        w.reviewer,
+        cms.id,
+        await countersignWith(w.reviewer, cms.envelope, 'approve', new Date(), 'Approved on condition of a new inspection'),
+        'ERR_SUBMISSION_REASON_NOT_ALLOWED',
+        422,
+      );
     });
 
     it('refuses a countersignature by the applicant itself', async () => {

@@ -13,11 +13,14 @@ import {
   entriesSince,
   foodDocument,
   nextApplicationId,
+  REFUSAL_REASON,
   signCmsWith,
   signJwsWith,
   treeSize,
   type World,
 } from '../submissions/fixtures.js';
+
+const REASON = 'Заявка неполная: the floor plan is missing (平面图缺失)';
 
 describe.each(drivers())('submissions end to end over HTTP on $name', (driver) => {
   let w: World;
@@ -128,9 +131,58 @@ describe.each(drivers())('submissions end to end over HTTP on $name', (driver) =
     const reviewer = await w.as(w.reviewer);
     const current = await reviewer.envelope(id);
     expect(JSON.parse(current.toString()).payload).toBe(document.toString('base64url'));
-    const refused = await reviewer.countersign(id, await countersignWith(w.reviewer, current, 'refuse'));
-    expect(refused).toMatchObject({ status: 'refused', nextStep: null });
+    const before = await treeSize(w.ts);
+    const refused = await reviewer.countersign(id, await countersignWith(w.reviewer, current, 'refuse', new Date(), REASON));
+    expect(refused).toMatchObject({ status: 'refused', nextStep: null, refusalReason: REASON });
+    await expectReasonShown(id, before, REASON);
   });
+
+  it('shows the reason of a CMS refusal in the view, the history, the audit entry and the validation report; the receipt is as before', async () => {
+    const envelope = await signCmsWith(w.a, foodDocument(w.a.uscc));
+    const submitted = await new ChanceryClient(w.url).submit(envelope);
+    if (submitted.kind === 'rejected') throw new Error('rejected');
+    const before = await treeSize(w.ts);
+    const reviewer = await w.as(w.reviewer);
+    await reviewer.countersign(submitted.body.id, await countersignWith(w.reviewer, await reviewer.envelope(submitted.body.id), 'refuse'));
+    await expectReasonShown(submitted.body.id, before, REFUSAL_REASON);
+  });
+
+  /** The refusal's reason, as the officer signed it, everywhere the decision is shown; the receipt keeps its documented payload. */
+  async function expectReasonShown(id: string, before: number, reason: string): Promise<void> {
+    const mine = await (await w.as(w.a)).list({ status: 'refused' });
+    expect(mine.items.find((i) => i.id === id)).toMatchObject({ status: 'refused', refusalReason: reason });
+    const view = await (await w.as(w.a)).status(id);
+    expect(view.approval.steps[0]!.countersignature).toMatchObject({ officerId: w.reviewer.id, decision: 'refuse', reason });
+    expect(view.approval.steps[1]!.countersignature).toBeNull();
+    const last = view.history.at(-1)!;
+    expect(last).toMatchObject({ kind: 'submission.refused', detail: { decision: 'refuse', reason } });
+    const entries = (await entriesSince(w.ts, before)).filter((e) => e.subject === `submission:${id}`);
+    expect(entries.map((e) => [e.kind, e.data['decision'], e.data['reason']])).toEqual([['submission.refused', 'refuse', reason]]);
+    const receipt = await verifyReceipt(await (await w.as(w.a)).receipt(id, last.logIndex), {
+      anchors: anchors(),
+      revocation: noRevocation(),
+    });
+    expect(Object.keys(receipt.payload).sort()).toEqual([
+      'applicant',
+      'at',
+      'documentDigest',
+      'leafHash',
+      'logIndex',
+      'status',
+      'submission',
+    ]);
+    expect(receipt.payload).toMatchObject({ status: 'refused', logIndex: last.logIndex });
+    const report = await verifyEnvelope({
+      envelope: await (await w.as(w.auditor)).envelope(id),
+      anchors: anchors(),
+      intermediates: [parseCertificate(w.issuing)],
+      revocation: noRevocation(),
+      policy: loadPolicies().get('food-business-licence'),
+      time: new Date(),
+    });
+    expect(report.indication).toBe('TOTAL_PASSED');
+    expect(report.signatures[1]).toMatchObject({ role: 'countersigner', decision: 'refuse', reason });
+  }
 
   it("pages the officers' queue: their jurisdiction, steps their role signs, without what they already signed", async () => {
     const ids: string[] = [];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countersignCms, signCms } from '../../src/sign/cms.js';
 import { OID } from '../../src/oids.js';
-import { readCommitmentType, readMessageDigest } from '../../src/verify/cms-attributes.js';
+import { readCommitment, readMessageDigest } from '../../src/verify/cms-attributes.js';
 import { childrenOf, readDer } from '../../src/der/reader.js';
 import { TAG } from '../../src/der/tags.js';
 import { parseCmsSignedData, parseSignerInfo } from '../../src/verify/cms-parse.js';
@@ -130,7 +130,7 @@ describe('countersignCms', () => {
     const md = counter.signedAttrs!.attributes.find((a) => a.type === OID.messageDigest)!;
     expect(Buffer.from(readMessageDigest(md))).toEqual(createHash('sha256').update(si.signature).digest());
     const cti = counter.signedAttrs!.attributes.find((a) => a.type === OID.commitmentTypeIndication)!;
-    expect(readCommitmentType(cti)).toBe(OID.proofOfApproval);
+    expect(readCommitment(cti)).toEqual({ type: OID.proofOfApproval, reason: undefined });
     expect(counter.signedAttrs!.attributes.some((a) => a.type === OID.contentType)).toBe(false);
     expect(sd.certificates.map((c) => Buffer.from(c))).toEqual(expect.arrayContaining([officer.der, ent.der]));
   });

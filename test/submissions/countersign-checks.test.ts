@@ -24,6 +24,7 @@ import {
   countersignatureOf,
   decisionOf,
   pendingStepOf,
+  reasonOf,
   registeredOfficer,
   takeNewCountersignature,
   validatedOfficer,
@@ -99,9 +100,11 @@ function verify(envelope: Uint8Array, revocation: RevocationSource = noRevocatio
   });
 }
 
-function countersign(who: TestIdentity, envelope: Uint8Array, decision: Decision = 'approve'): Promise<Buffer> {
-  return countersignCms(envelope, { signer: who.signer, chain: who.chain, decision, time: NOW });
+function countersign(who: TestIdentity, envelope: Uint8Array, decision: Decision = 'approve', reason?: string): Promise<Buffer> {
+  return countersignCms(envelope, { signer: who.signer, chain: who.chain, decision, reason, time: NOW });
 }
+
+const REFUSAL_REASON = 'The premises area differs from the one declared';
 
 function officerCaller(id: string, role: 'reviewer' | 'approver', jurisdiction: string): Principal {
   return {
@@ -174,7 +177,8 @@ async function recordStep(
   officerId: string,
   decision: Decision = 'approve',
 ): Promise<SubmissionRecord> {
-  const countersigned = await countersign(who, submission.envelope, decision);
+  const reason = decision === 'refuse' ? REFUSAL_REASON : undefined;
+  const countersigned = await countersign(who, submission.envelope, decision, reason);
   const counter = takeNewCountersignature(submission, readEnvelopeParts(countersigned), readEnvelopeParts(submission.envelope));
   const step = pendingStepOf(submission);
   const status: SubmissionStatus = decision === 'refuse' ? 'refused' : step.index + 1 === step.count ? 'approved' : 'pending';
@@ -188,6 +192,7 @@ async function recordStep(
       officerId,
       certificateSerial: who.serialHex,
       decision,
+      reason,
       signingTime: NOW.toISOString(),
       countersignatureSha256: counter.id,
       envelope: withCountersignatures(submission.envelope, [counter]),
@@ -411,6 +416,57 @@ describe('countersign checks: the countersignature, validated now', () => {
       await countersignedReport(atApproval, await countersign(approver, atApproval.envelope, 'review')),
     );
     await expectCode(() => decisionOf(atApproval, pendingStepOf(atApproval), signature), 'ERR_SUBMISSION_DECISION_INVALID');
+  });
+});
+
+describe('countersign checks: the reason a decision carries', () => {
+  async function signatureWith(submission: SubmissionRecord, decision: Decision, reason?: string) {
+    return countersignatureOf(
+      submission,
+      await countersignedReport(submission, await countersign(reviewer, submission.envelope, decision, reason)),
+    );
+  }
+
+  it('takes a refusal with the reason signed with it, and refuses one without (REASON_REQUIRED, naming the submission)', async () => {
+    const { submission } = await storeSubmission();
+    const reasoned = await signatureWith(submission, 'refuse', REFUSAL_REASON);
+    expect(reasonOf(submission, 'refuse', reasoned)).toBe(REFUSAL_REASON);
+    const bare = await signatureWith(submission, 'refuse');
+    const error = await expectCode(() => reasonOf(submission, 'refuse', bare), 'ERR_SUBMISSION_REASON_REQUIRED');
+    expect(error.detail).toEqual({ submission: submission.id, decision: 'refuse' });
+    expect(error.message).toContain('--reason');
+  });
+
+  it('refuses an approval that carries a reason (REASON_NOT_ALLOWED), and takes a review with or without one', async () => {
+    const { submission } = await storeSubmission();
+    await expectCode(
+      async () => reasonOf(submission, 'approve', await signatureWith(submission, 'approve', 'Looks fine')),
+      'ERR_SUBMISSION_REASON_NOT_ALLOWED',
+    );
+    expect(reasonOf(submission, 'approve', await signatureWith(submission, 'approve'))).toBeUndefined();
+    expect(reasonOf(submission, 'review', await signatureWith(submission, 'review', 'Check the storage conditions'))).toBe(
+      'Check the storage conditions',
+    );
+    expect(reasonOf(submission, 'review', await signatureWith(submission, 'review'))).toBeUndefined();
+  });
+
+  it('stores the reason with the countersignature, and the database refuses a new refusal without one or an approval with one', async () => {
+    const { submission } = await storeSubmission();
+    const refused = await recordStep(submission, reviewer, 'FZ-R-001', 'refuse');
+    expect(refused.status).toBe('refused');
+    expect((await selectCountersignatures(t.db, submission.id))[0]).toMatchObject({ decision: 'refuse', reason: REFUSAL_REASON });
+
+    const row = (id: string, decision: Decision, reason: string | null) =>
+      t.db.query(
+        `INSERT INTO submission_countersignatures (submission_id, step, officer_id, certificate_serial, decision, reason, signing_time, countersignature_sha256, recorded_at, log_index)
+         VALUES ($1, 5, 'X', '01', $2, $3, now(), $4, now(), 0)`,
+        [id, decision, reason, `${decision}-${String(reason)}`],
+      );
+    await expect(row(submission.id, 'refuse', null)).rejects.toThrow(/reason_rule/);
+    await expect(row(submission.id, 'approve', 'why')).rejects.toThrow(/reason_rule/);
+    await expect(row(submission.id, 'refuse', 'x'.repeat(501))).rejects.toThrow(/check/);
+    const approved = (await selectCountersignatures(t.db, submission.id)).length;
+    expect(approved).toBe(1);
   });
 });
 

@@ -137,10 +137,23 @@ export async function signJwsWith(h: Holder, payload: Uint8Array, options: { det
   return Buffer.from(JSON.stringify(options.detached === true ? { ...jws, payload: '' } : jws), 'utf8');
 }
 
-/** Adds h's countersignature with `decision` to a CMS or JWS envelope. */
-export async function countersignWith(h: Holder, envelope: Uint8Array, decision: Decision, time = new Date()): Promise<Buffer> {
-  if (envelope[0] === 0x30) return countersignCms(envelope, { signer: h.signer, chain: h.chain, decision, time });
-  return Buffer.from(JSON.stringify(await countersignJws(envelope, { signer: h.signer, chain: h.chain, decision, time })), 'utf8');
+/** The reason `countersignWith` signs with a refusal unless told otherwise (a refusal needs one). */
+export const REFUSAL_REASON = '食品贮存条件不符合要求 (storage conditions do not meet the requirements)';
+
+/**
+ * Adds h's countersignature with `decision` to a CMS or JWS envelope, with `reason` signed with it;
+ * by default a refusal gets REFUSAL_REASON and other decisions none (null: none, even for a refusal).
+ */
+export async function countersignWith(
+  h: Holder,
+  envelope: Uint8Array,
+  decision: Decision,
+  time = new Date(),
+  reason: string | null = decision === 'refuse' ? REFUSAL_REASON : null,
+): Promise<Buffer> {
+  const options = { signer: h.signer, chain: h.chain, decision, time, ...(reason === null ? {} : { reason }) };
+  if (envelope[0] === 0x30) return countersignCms(envelope, options);
+  return Buffer.from(JSON.stringify(await countersignJws(envelope, options)), 'utf8');
 }
 
 /** The audit entries appended since `from`, parsed. */

@@ -60,6 +60,7 @@ async function countersignInBrowser(
   alg: BrowserAlgorithm,
   decision: 'approve' | 'refuse' | 'review',
   time: Date,
+  reason?: string,
 ): Promise<Buffer> {
   const record = await storedKey(who, alg);
   return Buffer.from(
@@ -67,6 +68,7 @@ async function countersignInBrowser(
       algorithm: alg,
       chain: who.chain,
       decision,
+      reason,
       time,
       ...webCryptoSigning(webcrypto.subtle, record),
     }),
@@ -125,6 +127,29 @@ describe('the browser CMS countersignature', () => {
     });
     const browserApproved = await countersignInBrowser(browserReviewed, approver, 'EdDSA', 'approve', t2);
     expect(browserApproved.toString('hex')).toBe(cliApproved.toString('hex'));
+  });
+
+  it("signs a refusal's reason as the commitment qualifier, byte for byte as `chancery countersign --reason` (Ed25519)", async () => {
+    const reviewer = await pki.officer('reviewer', '350100', { keyAlg: 'Ed25519' });
+    const doc = foodLicence();
+    const env = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: NOW });
+    const reason = '贮存条件不符合要求 (storage conditions do not meet the requirements)';
+    const cli = await countersignCms(env, { signer: reviewer.signer, chain: reviewer.chain, decision: 'refuse', reason, time: NOW });
+    const browser = await countersignInBrowser(env, reviewer, 'EdDSA', 'refuse', NOW, reason);
+    expect(browser.toString('hex')).toBe(cli.toString('hex'));
+    const report = await verifyEnvelope({
+      envelope: browser,
+      content: doc,
+      anchors: pki.anchors,
+      revocation: noRevocation(),
+      policy: food,
+      time: new Date(NOW.getTime() + 600_000),
+    });
+    expect(report.indication).toBe('TOTAL_PASSED');
+    expect(report.signatures[1]).toMatchObject({ decision: 'refuse', reason });
+    await expect(countersignInBrowser(env, reviewer, 'EdDSA', 'refuse', NOW, 'two\nlines')).rejects.toMatchObject({
+      code: 'ERR_SIGN_INVALID_INPUT',
+    });
   });
 
   for (const alg of ['ES256', 'ES384', 'RS256', 'EdDSA'] as const) {

@@ -8,8 +8,11 @@ import { buildPkcs12 } from '../../src/ca/pkcs12.js';
 import { ChanceryClient } from '../../src/client/submissions.js';
 import { pemDecodeAll } from '../../src/der/pem.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/web/security.js';
+import { parseCertificate } from '../../src/verify/certificate.js';
+import { verifyEnvelope } from '../../src/verify/envelope.js';
+import { noRevocation } from '../../src/verify/revocation.js';
 import { drivers } from '../helpers/db.js';
-import { countersignWith, createWorld, foodDocument, signCmsWith, type World } from '../submissions/fixtures.js';
+import { countersignWith, createWorld, foodDocument, signCmsWith, signJwsWith, type World } from '../submissions/fixtures.js';
 import { checkPage, chromiumMissing, launch } from './browser.js';
 
 /**
@@ -514,6 +517,105 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
     expect(await v.textContent('#verdict')).toContain('3 of 3 signatures are valid');
     await v.close();
   }, 120_000);
+
+  it('a refusal carries its reason: required in the form (error summary linked to the field), signed, and shown to the applicant and the officer', async () => {
+    const submitted = await new ChanceryClient(w.url).submit(await signJwsWith(w.a, foodDocument(w.a.uscc)));
+    if (submitted.kind === 'rejected') throw new Error(submitted.body.detail);
+    const id = submitted.body.id;
+    const c = await browser.newContext({ locale: 'zh-CN' });
+    c.setDefaultTimeout(10_000);
+    const o = await c.newPage();
+    await signIn(o, p12.reviewer, P12_PASSWORD, '?as=officer');
+    await o.waitForURL(`${w.url}/review`);
+    await o.goto(`${w.url}/applications/${id}?lang=en`);
+    expect(await o.getAttribute('#countersign', 'data-msg-no-reason')).toBe('Enter the reason for the refusal');
+    await o.goto(`${w.url}/applications/${id}?lang=zh`);
+    const posts: string[] = [];
+    o.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(new URL(r.url()).pathname);
+    });
+    // A refusal without a reason: the error summary links to the reason field, which is marked; nothing is signed or sent.
+    await o.check('#decision-refuse');
+    await o.fill('#reason', ' \n  ');
+    await o.click('#countersign button');
+    await o.waitForSelector('.error-summary');
+    expect(await o.getAttribute('.error-summary a', 'href')).toBe('#reason');
+    expect(await o.textContent('.error-summary')).toContain('请填写驳回理由');
+    expect(await o.getAttribute('#reason', 'aria-invalid')).toBe('true');
+    expect(await o.textContent('#reason-error')).toBe('请填写驳回理由');
+    await checkPage(o, 'review-refuse-without-reason');
+    // An approval takes none.
+    await o.check('#decision-approve');
+    await o.fill('#reason', '可以');
+    await o.click('#countersign button');
+    await o.waitForSelector('.error-summary:has-text("批准时不填写理由")');
+    expect(await o.getAttribute('.error-summary a', 'href')).toBe('#reason');
+    expect(posts).toEqual([]);
+    // The refusal with its reason, typed over two lines: signed as one normalized paragraph.
+    await o.check('#decision-refuse');
+    await o.fill('#reason', '  经营场所面积与申报不符，\n  请补充经营场所平面图。  ');
+    await Promise.all([o.waitForURL(/countersigned=1/), o.click('#countersign button')]);
+    const reason = '经营场所面积与申报不符， 请补充经营场所平面图。';
+    expect(await o.getAttribute('#application-status', 'data-status')).toBe('refused');
+    expect(await o.textContent('#refusal-reason')).toContain(`驳回理由: ${reason}`);
+    expect(await o.textContent('[data-step="0"] [data-reason]')).toContain(reason);
+    await checkPage(o, 'review-refused-with-reason');
+    await c.close();
+
+    // What was signed is that reason, and the service recorded it.
+    const view = await (await w.as(w.a)).status(id);
+    expect(view.approval.steps[0]!.countersignature).toMatchObject({ decision: 'refuse', reason });
+    const countersignature = JSON.parse((await (await w.as(w.a)).envelope(id)).toString('utf8')).signatures[1];
+    expect(JSON.parse(Buffer.from(countersignature.protected, 'base64url').toString('utf8'))).toMatchObject({
+      decision: 'refuse',
+      reason,
+      crit: ['decision', 'sig#S256', 'reason'],
+    });
+
+    // The applicant, in English: "My applications" and the application's own page show it.
+    const e = await browser.newContext({ locale: 'en-GB' });
+    e.setDefaultTimeout(10_000);
+    const p = await e.newPage();
+    await signIn(p, p12.a, P12_PASSWORD);
+    await p.waitForURL(`${w.url}/applications`);
+    expect(await p.textContent(`[data-submission="${id}"] [data-refusal-reason]`)).toContain(`Reason for refusal: ${reason}`);
+    await checkPage(p, 'applications-refused-with-reason');
+    await p.click(`[data-submission="${id}"] a`);
+    expect(await p.textContent('#refusal-reason')).toContain(`Reason for refusal: ${reason}`);
+    expect(await p.textContent('[data-step="0"] [data-reason]')).toContain(reason);
+    await checkPage(p, 'application-refused-with-reason');
+    await e.close();
+  }, 120_000);
+
+  it("a CMS application's refusal signs its reason in the page too, as the commitment's qualifier", async () => {
+    const c = await browser.newContext({ locale: 'en-GB' });
+    c.setDefaultTimeout(10_000);
+    const o = await c.newPage();
+    await signIn(o, p12.reviewer, P12_PASSWORD, '?as=officer');
+    await o.waitForURL(`${w.url}/review`);
+    await o.goto(`${w.url}/applications/${pendingId}`);
+    await o.check('#decision-refuse');
+    await o.click('#countersign button');
+    await o.waitForSelector('.error-summary');
+    expect(await o.getAttribute('.error-summary a', 'href')).toBe('#reason');
+    expect(await o.textContent('.error-summary')).toContain('Enter the reason for the refusal');
+    const reason = 'The premises division code does not match the address given';
+    await o.fill('#reason', reason);
+    await Promise.all([o.waitForURL(/countersigned=1/), o.click('#countersign button')]);
+    expect(await o.getAttribute('#application-status', 'data-status')).toBe('refused');
+    expect(await o.textContent('#refusal-reason')).toContain(`Reason for refusal: ${reason}`);
+    await c.close();
+    const envelope = await (await w.as(w.a)).envelope(pendingId);
+    expect(envelope[0]).toBe(0x30);
+    const report = await verifyEnvelope({
+      envelope,
+      anchors: [parseCertificate(w.ts.service.parts.ca.hierarchy.root.der)],
+      intermediates: [parseCertificate(w.issuing)],
+      revocation: noRevocation(),
+      time: new Date(),
+    });
+    expect(report.signatures[1]).toMatchObject({ decision: 'refuse', reason });
+  }, 60_000);
 
   it('loaded no page with a CSP violation', () => {
     expect(cspViolations).toEqual([]);

@@ -78,7 +78,7 @@ export function describeSubmission(v: SubmissionView): string {
   for (const s of v.approval.steps) {
     const c = s.countersignature;
     lines.push(
-      `  step ${s.index + 1} ${s.role}${s.jurisdiction === 'applicant' ? " of the applicant's jurisdiction" : ''}${s.distinctOfficers ? ', distinct officer' : ''}: ${c === null ? (v.approval.nextStep === s.index ? 'waiting' : '—') : `${c.decision} by ${c.officerId} at ${c.recordedAt} (log ${c.logIndex})`}`,
+      `  step ${s.index + 1} ${s.role}${s.jurisdiction === 'applicant' ? " of the applicant's jurisdiction" : ''}${s.distinctOfficers ? ', distinct officer' : ''}: ${c === null ? (v.approval.nextStep === s.index ? 'waiting' : '—') : `${c.decision} by ${c.officerId} at ${c.recordedAt} (log ${c.logIndex})${c.reason === undefined ? '' : `, reason ${JSON.stringify(c.reason)}`}`}`,
     );
   }
   for (const h of v.history) lines.push(`  log ${String(h.logIndex).padStart(6)}  ${h.at}  ${h.kind} → ${h.status} by ${h.actor}`);

@@ -108,6 +108,7 @@ export function describeReport(r: ValidationReport): string {
       `signature ${s.index} (${s.role}${decision}): ${s.indication}${s.subIndication === undefined ? '' : ` / ${s.subIndication}`}`,
     );
     lines.push(`  ${who}${s.signer?.officer ? `, officer ${s.signer.officer.role} of ${s.signer.officer.jurisdiction}` : ''}`);
+    if (s.reason !== undefined) lines.push(`  reason: ${JSON.stringify(s.reason)}`);
     lines.push(`  algorithm: ${s.algorithm ?? 'unknown'}   signed at: ${s.signingTime ?? 'unknown'}`);
     lines.push(`  best signature time: ${s.bestSignatureTime.time} (${s.bestSignatureTime.source}: ${s.bestSignatureTime.detail})`);
     for (const t of s.timestamps)

@@ -6,6 +6,7 @@
 // leaves this browser.
 import { countersignCmsEnvelope, webCryptoSigning } from './lib/cms-countersign.js';
 import { fromB64u, loadKey, showError } from './lib/keys.js';
+import { readReason, showReasonError } from './lib/reason-field.js';
 
 const form = document.getElementById('countersign');
 
@@ -15,10 +16,10 @@ if (form) {
     event.preventDefault();
     const fields = new FormData(form);
     const decision = fields.get('decision');
-    // A reason given in the form has no agreed place in a CMS countersignature yet: it is read
-    // here and not sent, so the envelope holds exactly what the command line would write.
-    void fields.get('reason');
     if (!decision) return showError(d.msgNoDecision, d.summaryTitle, 'decision-approve');
+    // The reason is signed as the commitment's qualifier, as `chancery countersign --reason` does.
+    const { reason, error } = readReason(form, fields, decision);
+    if (error !== undefined) return showReasonError(error, d.summaryTitle);
     const button = form.querySelector('button');
     button.disabled = true;
     try {
@@ -31,6 +32,7 @@ if (form) {
         algorithm: record.alg,
         chain: record.chain.map(fromB64u),
         decision,
+        reason,
         time: new Date(),
         ...webCryptoSigning(crypto.subtle, record),
       });

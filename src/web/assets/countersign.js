@@ -1,8 +1,13 @@
 // An officer's decision, countersigned here: the current envelope (General JWS) gets one more
-// signature entry whose protected header carries the decision and the SHA-256 of the
-// enterprise's signature (`sig#S256`, both critical), as `chancery countersign` writes it;
-// the envelope goes back through the page's own endpoint (session cookie and CSRF token).
+// signature entry whose protected header carries the decision, the officer's reason when given
+// (`reason`) and the SHA-256 of the enterprise's signature (`sig#S256`), all critical, as
+// `chancery countersign` writes it; the envelope goes back through the page's own endpoint
+// (session cookie and CSRF token).
+//
+// The form's fields: `decision` (radios approve | refuse | review) and `reason` (a textarea,
+// read by lib/reason-field.js); the server checks both again.
 import { b64u, fromB64u, loadKey, showError, signEntry } from './lib/keys.js';
+import { readReason, showReasonError } from './lib/reason-field.js';
 
 const form = document.getElementById('countersign');
 
@@ -10,8 +15,11 @@ if (form) {
   const d = form.dataset;
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const decision = new FormData(form).get('decision');
+    const fields = new FormData(form);
+    const decision = fields.get('decision');
     if (!decision) return showError(d.msgNoDecision, d.summaryTitle, 'decision-approve');
+    const { reason, error } = readReason(form, fields, decision);
+    if (error !== undefined) return showReasonError(error, d.summaryTitle);
     const button = form.querySelector('button');
     button.disabled = true;
     try {
@@ -32,8 +40,9 @@ if (form) {
         x5c: record.chain,
         iat: Math.floor(Date.now() / 1000),
         decision,
+        ...(reason === undefined ? {} : { reason }),
         'sig#S256': b64u(await crypto.subtle.digest('SHA-256', enterprise)),
-        crit: ['decision', 'sig#S256'],
+        crit: ['decision', 'sig#S256', ...(reason === undefined ? [] : ['reason'])],
       };
       general.signatures.push(await signEntry(record, header, general.payload));
       const res = await fetch(d.postUrl, {

@@ -9,6 +9,7 @@ import type { Translate } from '../i18n.js';
 import { csrfField, formatTime, pageContext, sendPage, summaryList, type PageContext } from '../layout.js';
 import type { MessageKey } from '../messages/zh.js';
 import { csrfValid, isSecure } from '../security.js';
+import { MAX_REASON_LENGTH } from '../../verify/decision-reason.js';
 import { renderReport } from './verify.js';
 
 /**
@@ -224,6 +225,11 @@ function submissionTable(ctx: PageContext, items: SubmissionSummary[], officer: 
               ${officer ? html`<td><code>${s.applicant}</code></td>` : ''}
               <td>
                 ${statusTag(t, s.status)}${s.nextStep === null ? '' : html` ${t('applications.nextStep', { role: s.nextStep.role })}`}
+                ${
+                  s.refusalReason === undefined
+                    ? ''
+                    : html`<p class="reason" data-refusal-reason>${t('applications.refusalReason')}: ${s.refusalReason}</p>`
+                }
               </td>
               <td>${formatTime(lang, s.updatedAt)}</td>
             </tr>`,
@@ -295,6 +301,7 @@ export function applicationPage(deps: AccountDeps) {
       return;
     }
     const base = `/applications/${encodeURIComponent(view.id)}`;
+    const refusalReason = view.approval.steps.find((s) => s.countersignature?.decision === 'refuse')?.countersignature?.reason;
     const next = view.approval.nextStep === null ? undefined : view.approval.steps[view.approval.nextStep];
     const mayDecide =
       principal.role === 'officer' && view.status === 'pending' && next !== undefined && next.role === principal.officer?.role;
@@ -330,6 +337,9 @@ export function applicationPage(deps: AccountDeps) {
               data-csrf="${ctx.csrf}"
               data-msg-no-key="${t('apply.errorNoKey')}"
               data-msg-no-decision="${t('review.errorNoDecision')}"
+              data-msg-no-reason="${t('review.errorNoReason')}"
+              data-msg-reason-with-approval="${t('review.errorReasonWithApproval')}"
+              data-msg-reason-invalid="${t('review.errorReasonInvalid', { max: MAX_REASON_LENGTH })}"
               data-msg-conflict="${t('review.errorConflict')}"
               data-msg-failed="${t('apply.errorFailed')}"
               data-summary-title="${t('error.summaryTitle')}"
@@ -349,6 +359,11 @@ export function applicationPage(deps: AccountDeps) {
                   </div>
                 </fieldset>
               </div>
+              <div class="form-group" id="reason-group">
+                <label class="label" for="reason">${t('review.reasonLabel')}</label>
+                <p class="hint" id="reason-hint">${t('review.reasonHint', { max: MAX_REASON_LENGTH })}</p>
+                <textarea class="textarea textarea-text" id="reason" name="reason" rows="4" aria-describedby="reason-hint"></textarea>
+              </div>
               <button class="button js-only" type="submit" hidden>${t('review.countersign')}</button>
             </form>`;
     sendPage(ctx, {
@@ -358,6 +373,7 @@ export function applicationPage(deps: AccountDeps) {
       body: html`${signedInBar(ctx, principal)} ${confirmation}
         <div class="status-result" id="application-status" data-status="${view.status}">
           <p>${statusTag(t, view.status)} ${t(`next.${view.status}` as MessageKey)}</p>
+          ${refusalReason === undefined ? '' : html`<p class="reason" id="refusal-reason">${t('applications.refusalReason')}: ${refusalReason}</p>`}
         </div>
         ${summaryList([
           [t('applications.id'), html`<code>${view.id}</code>`],
@@ -405,6 +421,14 @@ export function applicationPage(deps: AccountDeps) {
                               decision: t(`decision.${s.countersignature.decision}` as MessageKey),
                               time: formatTime(lang, s.countersignature.recordedAt),
                             })
+                      }
+                      ${
+                        s.countersignature?.reason === undefined
+                          ? ''
+                          : html`<p class="reason" data-reason>
+                              ${t(s.countersignature.decision === 'refuse' ? 'applications.refusalReason' : 'applications.reason')}:
+                              ${s.countersignature.reason}
+                            </p>`
                       }
                     </li>`,
                 )}

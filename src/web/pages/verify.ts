@@ -240,6 +240,7 @@ function signatureSection(ctx: PageContext, s: SignatureReport): Html {
       ],
       [t('report.when'), formatTime(lang, s.signingTime)],
       [t('report.decision'), s.decision === undefined || s.decision === null ? null : t(`decision.${s.decision}` as MessageKey)],
+      [t('report.reason'), s.reason ?? null],
       [t('report.algorithm'), s.algorithm],
       [t('report.serial'), signer === null ? null : html`<code class="hash">${signer.serialNumber}</code>`],
       [t('report.issuer'), signer?.issuer],

@@ -17,7 +17,8 @@ import {
 } from '../../../der/writer.js';
 import { OID } from '../../../oids.js';
 import { SignError } from '../../../sign/errors.js';
-import { COMMITMENT_OF_DECISION, OID_OF_DIGEST, type Decision } from '../../../verify/cms-attributes.js';
+import { commitmentTypeIndication } from '../../../sign/commitment.js';
+import { OID_OF_DIGEST, type Decision } from '../../../verify/cms-attributes.js';
 import { readCertificateIdentity } from '../../../verify/cms-parse.js';
 
 /**
@@ -25,7 +26,7 @@ import { readCertificateIdentity } from '../../../verify/cms-parse.js';
  * DER reader and writer (bundled by esbuild), byte for byte what `chancery countersign` writes
  * (src/sign/cms.ts countersignCms): a SignerInfo whose signed attributes are signing-time,
  * message-digest (over the enterprise's signature value), signing-certificate-v2 and the decision
- * as commitment-type-indication — no content-type (RFC 5652 §11.4 forbids it) — added as an
+ * (with the officer's reason as its qualifier, when given) as commitment-type-indication — no content-type (RFC 5652 §11.4 forbids it) — added as an
  * unsigned countersignature attribute to the enterprise's SignerInfo, the officer's certificates
  * added to SignedData.certificates, every SET OF in DER order (X.690 §11.6). Every other byte of
  * the envelope is kept, so the signatures already there stay valid. Digest and signature are
@@ -41,6 +42,8 @@ export interface BrowserCountersignOptions {
   /** The officer's certificate first, then intermediates (DER, the original bytes). */
   chain: Uint8Array[];
   decision: Decision;
+  /** The officer's reason, in its signed form (src/verify/decision-reason.ts), as the commitment's qualifier. */
+  reason?: string | undefined;
   /** The signing-time attribute (whole seconds are encoded). */
   time: Date;
   /** A digest (WebCrypto's names). */
@@ -86,7 +89,7 @@ export async function countersignCmsEnvelope(envelope: Uint8Array, options: Brow
     attribute(OID.signingTime, x509Time(options.time)),
     attribute(OID.messageDigest, octetString(await options.digest(alg.digest, parts.parentSignature))),
     attribute(OID.signingCertificateV2, signingCertificateV2),
-    attribute(OID.commitmentTypeIndication, sequence(oid(COMMITMENT_OF_DECISION[options.decision]))),
+    attribute(OID.commitmentTypeIndication, commitmentTypeIndication(options.decision, options.reason)),
   ];
   // The signature covers the DER SET OF (tag 0x31); the SignerInfo carries it as [0] IMPLICIT.
   const signedSet = tlvOf(TAG.SET, sortDer(signedAttributes));
