@@ -27,6 +27,7 @@ describe.each(drivers())('chancery audit replay on $name', (driver) => {
   let vkey: string;
   let pendingId: string;
   let reviewedId: string;
+  let refusedId: string;
   let revokedSerial: string;
   let spareSerial: string;
 
@@ -62,6 +63,11 @@ describe.each(drivers())('chancery audit replay on $name', (driver) => {
     reviewedId = second.body.id;
     const reviewer = await w.as(w.reviewer);
     await reviewer.countersign(reviewedId, await countersignWith(w.reviewer, await reviewer.envelope(reviewedId), 'approve'));
+    // A third one, refused at review with the officer's signed reason.
+    const third = await new ChanceryClient(w.url).submit(await signCmsWith(w.a, foodDocument(w.a.uscc)));
+    if (third.kind === 'rejected') throw new Error('rejected');
+    refusedId = third.body.id;
+    await reviewer.countersign(refusedId, await countersignWith(w.reviewer, await reviewer.envelope(refusedId), 'refuse'));
     revokedSerial = await issueFor(w.b.uscc);
     spareSerial = await issueFor(w.b.uscc);
     await w.admin.json('POST', `/api/v1/certificates/${revokedSerial}/revoke`, { reason: 'keyCompromise' });
@@ -98,6 +104,7 @@ describe.each(drivers())('chancery audit replay on $name', (driver) => {
     const db = w.ts.service.db;
     await db.query("UPDATE submissions SET status = 'approved', next_step = NULL WHERE id = $1", [pendingId]);
     await db.query("UPDATE submission_countersignatures SET officer_id = 'GD-A-002' WHERE submission_id = $1 AND step = 0", [reviewedId]);
+    await db.query("UPDATE submission_countersignatures SET reason = 'incomplete file' WHERE submission_id = $1", [refusedId]);
     await db.query('UPDATE certificates SET revoked_at = NULL, revocation_reason = NULL WHERE serial = $1', [revokedSerial]);
     await db.query("UPDATE enterprises SET status = 'active', status_changed_at = NULL, status_reason = NULL WHERE uscc = $1", [USCC_C]);
     // The next revocation publishes a CRL from the rows: it leaves the cleared serial out.
@@ -116,6 +123,12 @@ describe.each(drivers())('chancery audit replay on $name', (driver) => {
     expect(d['submission-steps']?.first).toMatchObject({ subject: `submission:${reviewedId}`, logIndex: reviewedAt });
     expect(d['submission-steps']?.first.log).toContain(`by ${w.reviewer.id}`);
     expect(d['submission-steps']?.first.served).toContain('by GD-A-002');
+    // The refusal's reason, rewritten in its row, differs from the reason its entry records.
+    expect(d['submission-steps']?.count).toBe(2);
+    const refusedView = await (
+      await w.as(w.reviewer)
+    ).json<{ approval: { steps: Array<{ countersignature: { reason?: string } | null }> } }>('GET', `/api/v1/submissions/${refusedId}`);
+    expect(refusedView.approval.steps[0]?.countersignature?.reason).toBe('incomplete file');
     // A certificate the log says is revoked is answered as revoked whatever its row says (OCSP,
     // the CRL, the API), so replay finds those answers in agreement with the log.
     for (const kind of ['certificate-ocsp', 'certificate-crl', 'certificate-api'] as const) expect(d[kind], kind).toBeUndefined();

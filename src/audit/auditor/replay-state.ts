@@ -18,6 +18,8 @@ export interface LoggedStep {
   officer: string;
   certificateSerial: string;
   decision: string;
+  /** The officer's signed reason, when the decision carried one. */
+  reason?: string | undefined;
   index: number;
 }
 
@@ -82,6 +84,7 @@ export class ReplayState {
             officer: str(data['officer']) ?? '',
             certificateSerial: str(data['certificateSerial']) ?? '',
             decision: str(data['decision']) ?? '',
+            reason: str(data['reason']),
             index,
           });
         }

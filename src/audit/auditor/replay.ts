@@ -260,7 +260,7 @@ interface ServedSubmission {
   approval: {
     steps: Array<{
       index: number;
-      countersignature: { officerId: string; certificateSerial: string; decision: string; logIndex: number } | null;
+      countersignature: { officerId: string; certificateSerial: string; decision: string; reason?: string; logIndex: number } | null;
     }>;
   };
 }
@@ -296,13 +296,22 @@ async function compareSubmission(http: Served, s: LoggedSubmission, diverge: (d:
   for (const step of new Set([...s.steps.keys(), ...served.keys()])) {
     const l = s.steps.get(step);
     const v = served.get(step);
-    const logText = l === undefined ? `step ${step} not signed` : `step ${step} ${l.decision} by ${l.officer} (${l.certificateSerial})`;
+    const logText =
+      l === undefined
+        ? `step ${step} not signed`
+        : `step ${step} ${l.decision} by ${l.officer} (${l.certificateSerial})${reasonText(l.reason)}`;
     const servedText =
-      v === undefined ? `step ${step} not signed` : `step ${step} ${v.decision} by ${v.officerId} (${v.certificateSerial})`;
+      v === undefined
+        ? `step ${step} not signed`
+        : `step ${step} ${v.decision} by ${v.officerId} (${v.certificateSerial})${reasonText(v.reason)}`;
     if (logText !== servedText || (l !== undefined && v !== undefined && l.index !== v.logIndex)) {
       diverge({ kind: 'submission-steps', subject, logIndex: l?.index ?? s.index, log: logText, served: servedText });
     }
   }
+}
+
+function reasonText(reason: string | undefined): string {
+  return reason === undefined ? '' : `, reason ${JSON.stringify(reason)}`;
 }
 
 function crlPathOf(pem: string): string | undefined {
