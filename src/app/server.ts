@@ -75,6 +75,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       initializeIfEmpty: true,
       policies,
       tsaUrl: config.tsaUrl,
+      augment: config.augment,
       evidenceLog: {
         latestCheckpoint: () => audit!.reader.latestCheckpoint(),
         publishCheckpoint: () => audit!.checkpointer.publish(),

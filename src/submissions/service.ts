@@ -39,7 +39,13 @@ import {
   validatedOfficer,
   type PendingStep,
 } from './countersign-checks.js';
-import { addValidationData, timestampCountersignature, timestampEnterpriseSignature, type Augmentation } from './augment.js';
+import {
+  addValidationData,
+  envelopeCertificates,
+  timestampCountersignature,
+  timestampEnterpriseSignature,
+  type Augmentation,
+} from './augment.js';
 import { buildEvidence } from './evidence.js';
 import { readEnvelopeParts, withCountersignatures, type CarriedCountersignature, type EnvelopeFormat } from './envelope-parts.js';
 import { SubmissionError, type SubmissionErrorCode } from './errors.js';
@@ -647,7 +653,10 @@ export class SubmissionService {
         timestamped = false;
       }
     }
-    if (final && validationData !== undefined) out = addValidationData(out ?? envelope, format, await validationData(), content);
+    if (final && validationData !== undefined) {
+      const base = out ?? envelope;
+      out = addValidationData(base, format, await validationData(envelopeCertificates(base, format, content)), content);
+    }
     return { envelope: out, timestamped };
   }
 
