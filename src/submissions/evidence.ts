@@ -1,5 +1,5 @@
 import { openCheckpoint } from '../audit/checkpoint.js';
-import { decodeEntry } from '../audit/entry.js';
+import { decodeEntry, type Entry } from '../audit/entry.js';
 import { hashLeaf, verifyInclusion } from '../audit/merkle.js';
 import { parseVerifierKey } from '../audit/note.js';
 import { sha256Hex } from '../crypto/digest.js';
@@ -70,7 +70,8 @@ export interface OpenedEvidence {
   envelope: Buffer;
   format: 'cms' | 'jws';
   crls: Buffer[];
-  receipts: Array<{ logIndex: number; receipt: string }>;
+  /** Each receipt with the proven log entry and leaf hash of its index (verifyEvidenceReceipts checks they agree). */
+  receipts: Array<{ logIndex: number; receipt: string; leafHash: string; entry: Entry }>;
   /** Proofs of existence established from the log, for verifyEnvelope. */
   proofsOfExistence: ProofOfExistence[];
   /** Where the log key came from: given by the caller (pinned) or only carried in the container. */
@@ -164,7 +165,7 @@ export function openEvidence(bytes: Uint8Array, options: { logKey?: string | und
     if (data['documentSha256'] !== sha256Hex(document)) throw bad(`${e.name}: the entry records another document`);
     const receipt = byName.get(`META-INF/receipts/${index}.jws`);
     if (receipt === undefined) throw bad(`the container has no receipt for log entry ${index}`);
-    receipts.push({ logIndex: index, receipt: receipt.toString('utf8') });
+    receipts.push({ logIndex: index, receipt: receipt.toString('utf8'), leafHash: p.leafHash, entry });
     proven.push({ index, kind: entry.kind, time: entry.time });
     const detail = `log entry ${index} (${entry.kind}, ${entry.time}) proven into the checkpoint of size ${checkpoint.size} signed by ${options.logKey === undefined ? 'the log key the container carries (not pinned by the caller)' : 'the given log key'}`;
     for (const member of ['signatureSha256', 'countersignatureSha256']) {
@@ -174,6 +175,10 @@ export function openEvidence(bytes: Uint8Array, options: { logKey?: string | und
     }
   }
   if (proven.length === 0) throw bad('the container proves no log entry');
+  for (const e of entries.filter((x) => x.name.startsWith('META-INF/receipts/'))) {
+    const index = Number(/([0-9]+)\.jws$/.exec(e.name)![1]);
+    if (!proven.some((p) => p.index === index)) throw bad(`the container holds ${e.name} but no proof of log entry ${index}`);
+  }
   const crls = entries.filter((e) => e.name.startsWith('META-INF/crls/')).map((e) => e.data);
   return {
     document,

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pemEncode } from '../../src/der/pem.js';
 import { loadPolicies } from '../../src/policy/policy.js';
+import { OID } from '../../src/oids.js';
 import { openEvidence, type OpenedEvidence } from '../../src/submissions/evidence.js';
+import { verifyEvidenceReceipts } from '../../src/submissions/evidence-receipts.js';
+import { readReceipt, ReceiptSigner } from '../../src/submissions/receipts.js';
 import { readZip, writeZip } from '../../src/submissions/zip.js';
 import { parseCertificate } from '../../src/verify/certificate.js';
 import { crlSource } from '../../src/verify/crl.js';
@@ -14,6 +17,7 @@ import type { ValidationReport } from '../../src/verify/validation-report.js';
 import { drivers } from '../helpers/db.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { runCli } from '../helpers/spawn.js';
+import { createTestPki } from '../verify/envelope-pki.js';
 import { annualDocument, countersignWith, createWorld, foodDocument, signCmsWith, signJwsWith, type World } from './fixtures.js';
 
 /**
@@ -211,6 +215,85 @@ describe.each(drivers())('evidence containers on $name', (driver) => {
     const r = await runCli(['verify', '--in', join(dir, 'broken.asice'), '--trust', join(dir, 'root.pem')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/TOTAL_FAILED \/ FORMAT_FAILURE[\s\S]*evidence container is not valid/);
+  });
+
+  it("verifies the container's receipts: an altered, misplaced, foreign-sealed or other submission's receipt fails with its reason", async () => {
+    const root = parseCertificate(w.ts.service.parts.ca.hierarchy.root.der);
+    const opened = openEvidence(approved, { logKey: vkey });
+    const trust = { anchors: [root], revocation: crlSource(opened.crls) };
+    const verified = await verifyEvidenceReceipts(opened, trust);
+    expect(verified.map((r) => r.status)).toEqual(['pending', 'pending', 'approved']);
+    expect(verified.map((r) => r.logIndex)).toEqual(opened.entries.map((e) => e.index));
+
+    const entries = readZip(approved);
+    const receiptNames = entries.filter((e) => e.name.startsWith('META-INF/receipts/')).map((e) => e.name);
+    const withReceipt = (name: string, receipt: string) =>
+      writeZip(entries.map((e) => ({ name: e.name, data: e.name === name ? Buffer.from(receipt) : e.data, store: e.name === 'mimetype' })));
+    const receiptAt = (name: string) => entries.find((e) => e.name === name)!.data.toString('utf8');
+    const refusal = async (container: Buffer) =>
+      (await expectCode(() => verifyEvidenceReceipts(openEvidence(container, { logKey: vkey }), trust), 'ERR_SUBMISSION_EVIDENCE_INVALID'))
+        .message;
+
+    // Altered: the last receipt says "refused" under the seal's signature of "approved".
+    const last = receiptNames[2]!;
+    const [h, payload, sig] = receiptAt(last).split('.');
+    const altered = Buffer.from(Buffer.from(payload!, 'base64url').toString('utf8').replace('"approved"', '"refused"')).toString(
+      'base64url',
+    );
+    expect(await refusal(withReceipt(last, `${h}.${altered}.${sig}`))).toMatch(/receipts\/\d+\.jws: .*signature does not verify/);
+    // Misplaced: the first transition's (genuine) receipt beside the last transition's proof.
+    expect(await refusal(withReceipt(last, receiptAt(receiptNames[0]!)))).toMatch(/is the receipt of log entry \d+, not \d+/);
+    // Foreign: the same payload sealed by a key and certificate of another CA.
+    const other = await createTestPki(new Date(), 'Other Registry');
+    const foreignSeal = await other.issue({ commonName: 'Other seal', policies: [OID.policyService] });
+    const foreign = await new ReceiptSigner(foreignSeal.signer, foreignSeal.chain).sign(readReceipt(receiptAt(last)).payload);
+    expect(await refusal(withReceipt(last, foreign))).toMatch(/not a valid Chancery service seal/);
+    // Another submission's receipt, at the same index, sealed by the same service.
+    const fake = await new ReceiptSigner(w.ts.service.parts.ca.hierarchy.seal.signer, [
+      w.ts.service.parts.ca.hierarchy.seal.der,
+      w.ts.service.parts.ca.hierarchy.issuing.der,
+    ]).sign({ ...readReceipt(receiptAt(last)).payload, submission: '00000000-0000-4000-8000-000000000000' });
+    expect(await refusal(withReceipt(last, fake))).toMatch(/does not match its log entry: the entry is about/);
+    // A receipt with no proof beside it is refused when the container is opened.
+    const orphan = writeZip([
+      ...entries.map((e) => ({ name: e.name, data: e.data, store: e.name === 'mimetype' })),
+      { name: 'META-INF/receipts/999999.jws', data: Buffer.from(foreign) },
+    ]);
+    expect((await expectCode(() => openEvidence(orphan, { logKey: vkey }), 'ERR_SUBMISSION_EVIDENCE_INVALID')).message).toMatch(
+      /no proof of log entry 999999/,
+    );
+
+    // The CLI lists the verified receipts, and refuses the altered container with the reason.
+    const ok = await runCli([
+      'verify',
+      '--in',
+      join(dir, 'evidence.asice'),
+      '--trust',
+      join(dir, 'root.pem'),
+      '--log-key',
+      join(dir, 'log.vkey'),
+    ]);
+    expect(ok.stdout).toMatch(/receipts: 3 verified/);
+    writeFileSync(join(dir, 'foreign.asice'), withReceipt(last, foreign));
+    const r = await runCli([
+      'verify',
+      '--in',
+      join(dir, 'foreign.asice'),
+      '--trust',
+      join(dir, 'root.pem'),
+      '--log-key',
+      join(dir, 'log.vkey'),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/TOTAL_FAILED \/ FORMAT_FAILURE[\s\S]*receipts\/\d+\.jws: .*not a valid Chancery service seal/);
+    // POST /api/v1/verify refuses it too.
+    const res = await fetch(`${w.url}/api/v1/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.etsi.asic-e+zip' },
+      body: new Blob([withReceipt(last, foreign)]),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe('ERR_SUBMISSION_EVIDENCE_INVALID');
   });
 
   it('answers 404 for the evidence of an unknown submission', async () => {

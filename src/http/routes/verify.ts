@@ -7,6 +7,7 @@ import { verifyEnvelope } from '../../verify/envelope.js';
 import { MAX_JWS_BYTES } from '../../verify/jws-parse.js';
 import type { RevocationSource } from '../../verify/revocation.js';
 import { ASIC_E_MIMETYPE, openEvidence } from '../../submissions/evidence.js';
+import { verifyEvidenceReceipts } from '../../submissions/evidence-receipts.js';
 import { mediaType, parseJsonBounded, rawBody } from '../body.js';
 import { checkEnvelopeMediaType } from '../envelope-type.js';
 import type { RouteTable } from '../routes.js';
@@ -59,6 +60,8 @@ export function verifyRoutes(deps: VerifyRouteDeps): (table: RouteTable) => void
       const request = res.locals['verifyRequest'] as VerifyRequest;
       const evidence = mediaType(req) === ASIC_E_MIMETYPE ? openEvidence(request.envelope, { logKey: deps.logVerifierKey }) : undefined;
       const { anchors, intermediates } = deps.trust();
+      // A container's receipts must be the service seal's receipts of its proven transitions (400 otherwise).
+      if (evidence !== undefined) await verifyEvidenceReceipts(evidence, { anchors, intermediates, revocation: deps.revocation });
       const report = await verifyEnvelope({
         envelope: evidence?.envelope ?? request.envelope,
         content: evidence?.document ?? request.content,
