@@ -4,6 +4,7 @@ import { AuthError } from '../auth/errors.js';
 import type { Principal } from '../auth/principal.js';
 import { parseSerial } from '../ca/serial.js';
 import { randomUuid, sha256, sha256Hex } from '../crypto/digest.js';
+import { OID } from '../oids.js';
 import type { Database, Tx } from '../db/types.js';
 import type { LoadedPolicy, PolicySet } from '../policy/policy.js';
 import type { Enterprise } from '../registry/types.js';
@@ -46,7 +47,7 @@ import {
   timestampEnterpriseSignature,
   type Augmentation,
 } from './augment.js';
-import { buildEvidence } from './evidence.js';
+import { buildEvidence, evidenceManifest, type EvidenceInput } from './evidence.js';
 import { readEnvelopeParts, withCountersignatures, type CarriedCountersignature, type EnvelopeFormat } from './envelope-parts.js';
 import { SubmissionError, type SubmissionErrorCode } from './errors.js';
 import type { ReceiptSigner } from './receipts.js';
@@ -344,7 +345,7 @@ export class SubmissionService {
       }),
     );
     const data = await this.deps.augmentation?.validationData?.();
-    return buildEvidence({
+    const input: EvidenceInput = {
       document: await this.document(id, caller, context),
       envelope: s.envelope,
       format: s.format,
@@ -352,7 +353,14 @@ export class SubmissionService {
       checkpoint: checkpoint.note,
       logVerifierKey: log.verifierKey,
       crls: data?.crls ?? [],
-    });
+    };
+    // The ASiC time assertion: a time-stamp over the manifest, when the TSA answers (else none).
+    const stamper = this.deps.augmentation?.timeStamper;
+    const manifestTimestamp =
+      stamper === undefined
+        ? undefined
+        : await stamper.timestamp({ hashAlgorithm: OID.sha256, digest: sha256(evidenceManifest(input)) }).catch(() => undefined);
+    return buildEvidence({ ...input, manifestTimestamp });
   }
 
   /** The signed document itself (what a detached envelope needs beside it). */
