@@ -9,6 +9,12 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe(`${process.cwd()}/data`);
   });
 
+  it('augments accepted signatures to B-LT unless CHANCERY_AUGMENT says otherwise', () => {
+    expect(loadConfig({}).augment).toBe('lt');
+    expect(loadConfig({ CHANCERY_AUGMENT: 't' }).augment).toBe('t');
+    expect(loadConfig({ CHANCERY_AUGMENT: 'none' }).augment).toBe('none');
+  });
+
   it('lets command-line flags win over the environment', () => {
     const config = loadConfig({ PORT: '9000', HOST: '0.0.0.0' }, { port: '9100' });
     expect(config.port).toBe(9100);
@@ -23,6 +29,7 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL: not a URL'],
     [{ HOST: 'bad host!' }, 'HOST: "bad host!" is not a host name'],
     [{ CHANCERY_KEY_PASSPHRASE: 'short' }, 'CHANCERY_KEY_PASSPHRASE: must be at least 12 characters'],
+    [{ CHANCERY_AUGMENT: 'b-lta' }, 'CHANCERY_AUGMENT: "b-lta" is not one of none, t, lt'],
   ])('refuses %j with one line naming the variable', async (env, message) => {
     const error = await expectCode(() => loadConfig(env), 'ERR_CONFIG_INVALID');
     expect(error.message).toContain(message);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSubmissionService, caValidationData } from '../../src/app/parts.js';
+import { augmentationFor, buildSubmissionService, caValidationData } from '../../src/app/parts.js';
 import type { Principal } from '../../src/auth/principal.js';
 import { pemEncode } from '../../src/der/pem.js';
 import { loadPolicies } from '../../src/policy/policy.js';
@@ -262,6 +262,31 @@ describe.each(drivers())('augmentation of accepted signatures on $name', (driver
     const report = await validateYearsLater(env, new Date(expiryOf(w.a) + DAY));
     expect(report.signatures[0]!.checks.filter((c) => c.result !== 'PASSED')).toEqual([]);
     expect(report.indication).toBe('TOTAL_PASSED');
+  });
+
+  it('adds what CHANCERY_AUGMENT chooses: nothing (none), only the signature time-stamp (t)', async () => {
+    const ca = w.ts.service.parts.ca;
+    const auditor = { role: 'auditor', actor: 'auditor:test', certificateSerial: w.auditor.serial, name: 'auditor' } as Principal;
+    const stored = async (level: 'none' | 't') => {
+      const svc = buildSubmissionService(
+        { ...w.ts.service.parts, db: w.ts.service.db, audit: w.ts.service.audit },
+        loadPolicies(),
+        augmentationFor(level, tsa, caValidationData(ca, w.ts.service.parts.ocsp)),
+      );
+      const envelope = await signCmsWith(w.a, annualDocument(w.a.uscc));
+      const r = await svc.submit({ envelope }, undefined, ctx);
+      expect(r.submission.status).toBe('accepted');
+      return {
+        envelope,
+        held: (await svc.envelope(r.submission.id, { ...auditor, expiresAt: new Date(Date.now() + 600_000).toISOString() }, ctx)).bytes,
+      };
+    };
+    const none = await stored('none');
+    expect(Buffer.compare(none.held, none.envelope)).toBe(0);
+    const t = parseCmsSignedData((await stored('t')).held);
+    expect(t.signerInfos[0]!.unsignedAttrs.filter((a) => a.type === OID_SIGNATURE_TIME_STAMP)).toHaveLength(1);
+    expect(t.revocationValues).toEqual({ crls: [], ocspResponses: [] });
+    expect(t.version).toBe(1);
   });
 
   it('records a submission without a time-stamp when the TSA fails, and says so in the log entry', async () => {
