@@ -13,7 +13,10 @@ import { verifyEvidenceReceipts } from '../../src/submissions/evidence-receipts.
 import { readReceipt, ReceiptSigner } from '../../src/submissions/receipts.js';
 import { readZip, writeZip } from '../../src/submissions/zip.js';
 import { parseCertificate } from '../../src/verify/certificate.js';
+import { parseCmsSignedData } from '../../src/verify/cms-parse.js';
 import { crlSource } from '../../src/verify/crl.js';
+import { parseOcspResponse } from '../../src/verify/ocsp.js';
+import { normalizeSerial } from '../../src/verify/revocation.js';
 import { verifyEnvelope } from '../../src/verify/envelope.js';
 import type { ValidationReport } from '../../src/verify/validation-report.js';
 import { drivers } from '../helpers/db.js';
@@ -109,6 +112,13 @@ describe.each(drivers())('evidence containers on $name', (driver) => {
     writeFileSync(join(dir, 'evidence.asice'), approved);
     expect(execFileSync('unzip', ['-t', join(dir, 'evidence.asice')]).toString()).toMatch(/No errors detected/);
     const sig = readZip(approved).find((e) => e.name === 'META-INF/signature.p7s')!.data;
+    // B-LT: an OCSP response for the enterprise, both officers and the service's TSA.
+    const tsaSerial = normalizeSerial(parseCertificate(w.ts.service.parts.ca.hierarchy.tsa!.der).serialNumberHex);
+    const ocspSerials = parseCmsSignedData(sig).revocationValues.ocspResponses.map(
+      (r) => parseOcspResponse(r).responses[0]!.serialNumberHex,
+    );
+    expect(ocspSerials).toHaveLength(4);
+    expect(ocspSerials).toContain(tsaSerial);
     writeFileSync(join(dir, 'signature.p7s'), sig);
     execFileSync(
       'openssl',
