@@ -21,6 +21,10 @@ import { percentile, round, startServerProcess } from './lib.js';
  * so that all 64 clients stay busy until the measurement ends. Reported for the 8,000: accepted
  * submissions/s, p50/p99 latency, the ratio to GET /healthz requests/s measured by the baseline
  * in the same run, and CPU per accepted submission by process. Target ≥ 500/s, p99 ≤ 100 ms.
+ * The whole load runs twice in the same run: against the default service (CHANCERY_AUGMENT=lt:
+ * each accepted envelope gets a signature time-stamp and its CRLs and OCSP responses), whose
+ * figures are the headline ones, and against one that keeps envelopes as submitted
+ * (CHANCERY_AUGMENT=none); `augmentation` reports the second and the ratios.
  */
 const CONNECTIONS = 64;
 const WARMUP = 1500;
@@ -35,8 +39,51 @@ export async function runSubmissionsBench(baseline: Record<string, number>): Pro
         'DATABASE_URL is not set: the submissions target is for real PostgreSQL with fsync on (.ci/with-postgres npm run bench -- submissions)',
     };
   }
+  const healthz = baseline['healthzRequestsPerSec']!;
+  // The default service (B-LT: a signature time-stamp and the CRLs and OCSP responses on every
+  // accepted annual report) gives the headline figures; the same load against a service that
+  // keeps envelopes as submitted (CHANCERY_AUGMENT=none), in the same run, prices augmentation.
+  const lt = await measureServer(admin, 'lt');
+  const none = await measureServer(admin, 'none');
+  const { figures, envelopeBytes, presignedPerSec, postgres } = lt;
+  const cpu = (m: Measured): number | null => (m.figures['cpuMsPerAccepted'] as Record<string, number | null>)['total'] ?? null;
+  const ltCpu = cpu(lt);
+  const noneCpu = cpu(none);
+  return {
+    ...figures,
+    vsHealthz: round((figures['acceptedPerSec'] as number) / healthz, 3),
+    healthzRequestsPerSec: healthz,
+    connections: CONNECTIONS,
+    envelopeBytes,
+    window: { warmup: WARMUP, measured: MEASURED, cooldown: COOLDOWN },
+    presignedPerSec,
+    postgres,
+    target: { acceptedPerSec: 500, latencyP99Ms: 100 },
+    augmentation: {
+      level: 'lt (CHANCERY_AUGMENT default): signature time-stamp + CRLs + OCSP responses on each accepted envelope',
+      storedEnvelopeBytes: lt.storedEnvelopeBytes,
+      withoutAugmentation: { ...none.figures, storedEnvelopeBytes: none.storedEnvelopeBytes, level: 'none' },
+      // Below 1: what B-LT costs in throughput; above 1: in CPU per accepted submission.
+      acceptedPerSecLtVsNone: round((figures['acceptedPerSec'] as number) / (none.figures['acceptedPerSec'] as number), 3),
+      latencyP50LtVsNone: round((figures['latencyP50Ms'] as number) / (none.figures['latencyP50Ms'] as number), 3),
+      cpuMsPerAcceptedLtVsNone: ltCpu === null || noneCpu === null ? null : round(ltCpu / noneCpu, 3),
+    },
+  };
+}
+
+interface Measured {
+  figures: Record<string, unknown>;
+  envelopeBytes: number;
+  presignedPerSec: number;
+  postgres: { fsync: string; synchronousCommit: string };
+  /** Average stored (augmented) envelope size of the accepted submissions. */
+  storedEnvelopeBytes: number;
+}
+
+/** One `chancery serve` with CHANCERY_AUGMENT=`augment`, in its own database, under the closed-loop load. */
+async function measureServer(admin: string, augment: 'lt' | 'none'): Promise<Measured> {
   const databaseUrl = await createPgDatabase(admin);
-  const server = await startServerProcess({ DATABASE_URL: databaseUrl });
+  const server = await startServerProcess({ DATABASE_URL: databaseUrl, CHANCERY_AUGMENT: augment });
   try {
     const fsync = await pgSetting(databaseUrl, 'fsync');
     const synchronousCommit = await pgSetting(databaseUrl, 'synchronous_commit');
@@ -79,28 +126,25 @@ export async function runSubmissionsBench(baseline: Record<string, number>): Pro
     const meter = new CpuMeter(new URL(databaseUrl).pathname.slice(1), server.child.pid!);
     const measured = await load(server.url, envelopes, { from: WARMUP, to: WARMUP + MEASURED }, meter);
     const cpuMs = meter.msPer(measured.created, measured.seconds);
-    const accepted = await countAccepted(databaseUrl);
-    const healthz = baseline['healthzRequestsPerSec']!;
+    const { accepted, averageEnvelopeBytes } = await countAccepted(databaseUrl);
     if (measured.non2xx > 0 || measured.errors > 0)
-      process.stderr.write(`submissions bench: ${measured.non2xx} non-2xx, ${measured.errors} errors\n`);
+      process.stderr.write(`submissions bench (${augment}): ${measured.non2xx} non-2xx, ${measured.errors} errors\n`);
     return {
-      acceptedPerSec: measured.perSecond,
-      latencyP50Ms: measured.p50,
-      latencyP99Ms: measured.p99,
-      vsHealthz: round(measured.perSecond / healthz, 3),
-      healthzRequestsPerSec: healthz,
-      requests: measured.count,
-      created201: measured.created,
-      non2xx: measured.non2xx,
-      errors: measured.errors,
-      acceptedRowsInDatabase: accepted,
-      connections: CONNECTIONS,
+      figures: {
+        acceptedPerSec: measured.perSecond,
+        latencyP50Ms: measured.p50,
+        latencyP99Ms: measured.p99,
+        requests: measured.count,
+        created201: measured.created,
+        non2xx: measured.non2xx,
+        errors: measured.errors,
+        acceptedRowsInDatabase: accepted,
+        cpuMsPerAccepted: cpuMs,
+      },
       envelopeBytes: envelopes[0]!.length,
-      window: { warmup: WARMUP, measured: MEASURED, cooldown: COOLDOWN },
       presignedPerSec: round(envelopes.length / signSeconds),
-      cpuMsPerAccepted: cpuMs,
       postgres: { fsync, synchronousCommit },
-      target: { acceptedPerSec: 500, latencyP99Ms: 100 },
+      storedEnvelopeBytes: averageEnvelopeBytes,
     };
   } finally {
     await server.stop();
@@ -328,11 +372,16 @@ async function pgSetting(url: string, name: string): Promise<string> {
   }
 }
 
-async function countAccepted(url: string): Promise<number> {
+async function countAccepted(url: string): Promise<{ accepted: number; averageEnvelopeBytes: number }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM submissions WHERE status = 'accepted'")).rows[0]!.n);
+    const row = (
+      await client.query<{ n: string; bytes: string | null }>(
+        "SELECT count(*) AS n, round(avg(octet_length(COALESCE(envelope, original_envelope)))) AS bytes FROM submissions WHERE status = 'accepted'",
+      )
+    ).rows[0]!;
+    return { accepted: Number(row.n), averageEnvelopeBytes: Number(row.bytes ?? 0) };
   } finally {
     await client.end();
   }

@@ -33,11 +33,20 @@ export interface Config {
    */
   crlPartitions: number | undefined;
   /**
+   * CHANCERY_AUGMENT: what the service adds to accepted signatures. `lt` (default): signature
+   * time-stamps and, when a workflow ends, the validation data (B-LT); `t`: time-stamps only
+   * (B-T); `none`: the envelope is kept as submitted (B-B).
+   */
+  augment: AugmentLevel;
+  /**
    * Per-client bucket of refused authentications and login challenges (src/http/rate-limit.ts),
    * from CHANCERY_RATE_LIMIT_PER_SECOND and CHANCERY_RATE_LIMIT_BURST. Unset: the defaults.
    */
   rateLimit?: { perSecond: number; burst: number };
 }
+
+export const AUGMENT_LEVELS = ['none', 't', 'lt'] as const;
+export type AugmentLevel = (typeof AUGMENT_LEVELS)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -96,6 +105,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
 
   const partitionsIn = pick(overrides.crlPartitions, 'CHANCERY_CRL_PARTITIONS');
   const crlPartitions = partitionsIn.value === undefined ? undefined : parseCrlPartitions(partitionsIn.value, partitionsIn.from);
+  const augment = (nonEmpty(env['CHANCERY_AUGMENT']) ?? 'lt') as AugmentLevel;
+  if (!AUGMENT_LEVELS.includes(augment))
+    throw new ConfigError('ERR_CONFIG_INVALID', `CHANCERY_AUGMENT: "${augment.slice(0, 32)}" is not one of ${AUGMENT_LEVELS.join(', ')}`);
 
   const perSecond = positiveNumber(env['CHANCERY_RATE_LIMIT_PER_SECOND'], 'CHANCERY_RATE_LIMIT_PER_SECOND');
   const burst = positiveNumber(env['CHANCERY_RATE_LIMIT_BURST'], 'CHANCERY_RATE_LIMIT_BURST');
@@ -111,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     publicUrl,
     tsaUrl,
     crlPartitions,
+    augment,
     ...(rateLimit === undefined ? {} : { rateLimit }),
   };
 }

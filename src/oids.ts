@@ -53,6 +53,8 @@ export const OID = {
   /** RFC 6960 §4.2.1 id-pkix-ocsp-basic, §4.4.1 id-pkix-ocsp-nonce. */
   ocspBasic: '1.3.6.1.5.5.7.48.1.1',
   ocspNonce: '1.3.6.1.5.5.7.48.1.2',
+  /** RFC 5940 §4.1 id-ri-ocsp-response: an OCSPResponse as CMS OtherRevocationInfoFormat. */
+  riOcspResponse: '1.3.6.1.5.5.7.16.2',
   /** Hash algorithms (FIPS 180-4; RFC 3279 §2.2.1 for SHA-1, RFC 5754 §2 for SHA-2). */
   sha1: '1.3.14.3.2.26',
   sha256: '2.16.840.1.101.3.4.2.1',

@@ -9,6 +9,12 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe(`${process.cwd()}/data`);
   });
 
+  it('augments accepted signatures to B-LT unless CHANCERY_AUGMENT says otherwise', () => {
+    expect(loadConfig({}).augment).toBe('lt');
+    expect(loadConfig({ CHANCERY_AUGMENT: 't' }).augment).toBe('t');
+    expect(loadConfig({ CHANCERY_AUGMENT: 'none' }).augment).toBe('none');
+  });
+
   it('lets command-line flags win over the environment', () => {
     const config = loadConfig({ PORT: '9000', HOST: '0.0.0.0' }, { port: '9100' });
     expect(config.port).toBe(9100);
@@ -27,6 +33,7 @@ describe('loadConfig', () => {
     [{ CHANCERY_CRL_PARTITIONS: '4097' }, 'CHANCERY_CRL_PARTITIONS: "4097" is not a CRL partition count'],
     [{ CHANCERY_CRL_PARTITIONS: '8.5' }, 'CHANCERY_CRL_PARTITIONS: "8.5" is not a CRL partition count'],
     [{ CHANCERY_CRL_PARTITIONS: '-8' }, 'CHANCERY_CRL_PARTITIONS: "-8" is not a CRL partition count'],
+    [{ CHANCERY_AUGMENT: 'b-lta' }, 'CHANCERY_AUGMENT: "b-lta" is not one of none, t, lt'],
   ])('refuses %j with one line naming the variable', async (env, message) => {
     const error = await expectCode(() => loadConfig(env), 'ERR_CONFIG_INVALID');
     expect(error.message).toContain(message);

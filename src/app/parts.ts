@@ -15,6 +15,8 @@ import {
   settleCrlPartitionCount,
   type Hierarchy,
 } from '../ca/hierarchy.js';
+import { readCertificateFields } from '../ca/certificate-fields.js';
+import { buildOcspRequest } from '../ca/ocsp-request.js';
 import { OcspResponder } from '../ca/ocsp-responder.js';
 import { loadProfiles } from '../ca/profiles.js';
 import { databaseRevocationSource, revokedSerialCheck } from '../ca/revocation-source.js';
@@ -27,10 +29,12 @@ import { ReceiptSigner } from '../submissions/receipts.js';
 import { epochCachedRevocation } from '../submissions/revocation-cache.js';
 import { SubmissionService } from '../submissions/service.js';
 import { parseCertificate, type Certificate } from '../verify/certificate.js';
+import { isSuccessfulOcspResponse } from '../verify/ocsp.js';
 import type { RevocationSource } from '../verify/revocation.js';
 import { TimeStampAuthority } from '../tsa/authority.js';
 import { RemoteTimeStamper } from '../tsa/client.js';
 import type { TimeStamper } from '../tsa/types.js';
+import type { AugmentLevel } from '../config.js';
 
 /** This CA's trust material for path validation, parsed once: the root and the issuing CA. */
 export interface Trust {
@@ -86,6 +90,8 @@ export interface ComposeOptions {
   policies?: PolicySet;
   /** An outside TSA to take the service's time-stamps from (CHANCERY_TSA_URL). */
   tsaUrl?: string | undefined;
+  /** What accepted signatures get (CHANCERY_AUGMENT): B-LT by default, time-stamps only, or nothing. */
+  augment?: AugmentLevel | undefined;
   /** The log's read side for evidence containers (GET /api/v1/submissions/{id}/evidence). */
   evidenceLog?: EvidenceLog;
 }
@@ -196,8 +202,13 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
           wired,
           options.policies,
           // Accepted signatures get a signature time-stamp (B-T), and a finished workflow the
-          // certificates and CRLs that showed them good (B-LT).
-          { timeStamper, validationData: caValidationData(ca) },
+          // certificates, CRLs and OCSP responses that showed them good (B-LT), unless the
+          // operator chose less.
+          augmentationFor(
+            options.augment ?? 'lt',
+            timeStamper,
+            caValidationData(ca, ocsp, options.tsaUrl === undefined ? [hierarchy.tsa.der] : []),
+          ),
           options.evidenceLog,
         );
   if (submissions !== undefined)
@@ -217,13 +228,14 @@ export async function composeParts(options: ComposeOptions): Promise<Parts> {
  * per revocation epoch, receipts signed with the service seal's Signer.
  */
 export function buildSubmissionService(
-  parts: Pick<Parts, 'registry' | 'ca' | 'auth' | 'revocation' | 'trust' | 'binding'> & { db: Database; audit: AuditLog; now?: () => Date },
+  parts: Pick<Parts, 'registry' | 'ca' | 'auth' | 'revocation' | 'trust' | 'binding'> &
+    Partial<Pick<Parts, 'ocsp'>> & { db: Database; audit: AuditLog; now?: () => Date },
   policies: PolicySet,
   augmentation: Augmentation = {
     // Signature time-stamps (B-T): plug a TimeStamper (Chancery's TSA or an outside TSA's client) in here.
     timeStamper: undefined,
     // B-LT: the CA certificates and the CRLs current when a workflow ends.
-    validationData: caValidationData(parts.ca),
+    validationData: caValidationData(parts.ca, parts.ocsp),
   },
   evidenceLog?: EvidenceLog,
 ): SubmissionService {
@@ -259,25 +271,62 @@ export function buildSubmissionService(
   });
 }
 
+/** The augmentation of an operator's CHANCERY_AUGMENT level. */
+export function augmentationFor(
+  level: AugmentLevel,
+  timeStamper: TimeStamper,
+  validationData: Augmentation['validationData'],
+): Augmentation {
+  return {
+    timeStamper: level === 'none' ? undefined : timeStamper,
+    validationData: level === 'lt' ? validationData : undefined,
+  };
+}
+
 /**
- * The CA certificates and its current CRLs, for B-LT envelopes and evidence containers. The CRLs
- * are read at most once per 10 s and again after every revocation (a CRL is otherwise re-signed
- * long before it is due), so accepting does not cost two reads each.
+ * The validation data for B-LT envelopes and evidence containers: the CA certificates, its current
+ * CRLs, and an OCSP response from the service's own responder for each certificate the issuing CA
+ * issued among those asked about (and `alwaysAsked`, e.g. the TSA's certificate). The CRLs are
+ * read at most once per 10 s and again after every revocation (a CRL is otherwise re-signed long
+ * before it is due), so accepting does not cost two reads each; the responder caches its answers
+ * per revocation epoch itself.
  */
-export function caValidationData(ca: Parts['ca'], ttlMs = 10_000): () => Promise<ValidationData> {
-  let cached: { at: number; data: Promise<ValidationData> } | undefined;
+export function caValidationData(
+  ca: Parts['ca'],
+  ocsp?: OcspResponder,
+  alwaysAsked: readonly Uint8Array[] = [],
+  ttlMs = 10_000,
+): (certificates?: readonly Uint8Array[]) => Promise<ValidationData> {
+  let cached: { at: number; data: Promise<Omit<ValidationData, 'ocspResponses'>> } | undefined;
   ca.onRevocation(() => (cached = undefined)); // a revocation re-signs the CRL: serve the new one
-  return () => {
+  const issuing = ca.hierarchy.issuing;
+  const crlsAndCertificates = (): Promise<Omit<ValidationData, 'ocspResponses'>> => {
     const now = Date.now();
     if (cached === undefined || now - cached.at > ttlMs) {
       const data = Promise.all([ca.currentCrl('issuing'), ca.currentCrl('root')]).then((crls) => ({
-        certificates: [ca.hierarchy.issuing.der, ca.hierarchy.root.der],
+        certificates: [issuing.der, ca.hierarchy.root.der],
         crls,
       }));
       cached = { at: now, data };
       data.catch(() => (cached = undefined));
     }
     return cached.data;
+  };
+  return async (certificates = []) => {
+    const base = await crlsAndCertificates();
+    if (ocsp === undefined) return { ...base, ocspResponses: [] };
+    const serials = new Set<string>();
+    for (const der of [...certificates, ...alwaysAsked]) {
+      const fields = readCertificateFields(Buffer.from(der));
+      if (fields.issuer.equals(issuing.subject)) serials.add(fields.serial);
+    }
+    const ocspResponses: Buffer[] = [];
+    for (const serial of serials) {
+      const { der } = await ocsp.respond(buildOcspRequest(issuing.der, serial, { hash: 'sha256' }));
+      // Only a signed answer is validation data; an internalError leaves the CRL to show the status.
+      if (isSuccessfulOcspResponse(der)) ocspResponses.push(der);
+    }
+    return { ...base, ocspResponses };
   };
 }
 

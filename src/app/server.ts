@@ -76,6 +76,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       crlPartitions: config.crlPartitions,
       policies,
       tsaUrl: config.tsaUrl,
+      augment: config.augment,
       evidenceLog: {
         latestCheckpoint: () => audit!.reader.latestCheckpoint(),
         publishCheckpoint: () => audit!.checkpointer.publish(),

@@ -364,21 +364,27 @@ export function addSignatureTimestampCms(envelope: Uint8Array, token: Uint8Array
 
 /**
  * The envelope with the validation data used added (CAdES B-LT in the SignedData manner, ETSI EN
- * 319 122-1 §5.5.1 / RFC 5652 §5.1): certificates to SignedData.certificates and CRLs to
- * SignedData.crls (plain CertificateList choices, so the SignedData version stays). Data already
- * carried is not repeated. Nothing signed changes.
+ * 319 122-1 §5.5.1 / RFC 5652 §5.1): certificates to SignedData.certificates, CRLs to
+ * SignedData.crls as plain CertificateList choices, and OCSP responses to SignedData.crls as
+ * RFC 5940 OtherRevocationInfoFormat choices (id-ri-ocsp-response), which makes the SignedData
+ * version 5 (RFC 5652 §5.1). Data already carried is not repeated. Nothing signed changes: the
+ * version is outside the signature.
  */
 export function addValidationDataCms(
   envelope: Uint8Array,
-  data: { certificates?: readonly Uint8Array[]; crls?: readonly Uint8Array[] },
+  data: { certificates?: readonly Uint8Array[]; crls?: readonly Uint8Array[]; ocspResponses?: readonly Uint8Array[] },
 ): Buffer {
   const parts = splitForAugmentation(envelope);
-  const carriedCrls = parts.crls.length === 0 ? [] : childrenOf(readDer(parts.crls[0]!, 'crls'), 'crls').map((c) => c.bytes);
-  const crls = dedupe([...carriedCrls, ...(data.crls ?? [])]);
+  const carried = parts.crls.length === 0 ? [] : childrenOf(readDer(parts.crls[0]!, 'crls'), 'crls').map((c) => c.bytes);
+  // OtherRevocationInfoFormat ::= SEQUENCE { otherRevInfoFormat OID, otherRevInfo ANY }, as [1] IMPLICIT.
+  const ocsp = (data.ocspResponses ?? []).map((r) => tlv(contextTag(1, true), oid(OID.riOcspResponse), r));
+  const choices = dedupe([...carried, ...(data.crls ?? []), ...ocsp]);
+  const other = choices.some((c) => c[0] === contextTag(1, true));
+  const head = other ? [smallInteger(5), ...parts.signedDataHead.slice(1)] : parts.signedDataHead;
   return rebuild(
-    parts,
+    { ...parts, signedDataHead: head },
     dedupe([...parts.certificates, ...(data.certificates ?? [])]),
-    crls.length === 0 ? [] : [tlvOf(contextTag(1, true), sortDer(crls))],
+    choices.length === 0 ? [] : [tlvOf(contextTag(1, true), sortDer(choices))],
     parts.unsignedAttributes,
   );
 }

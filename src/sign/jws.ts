@@ -172,15 +172,23 @@ export function withSignatureTimestampJws(entry: GeneralJwsEntry, token: Uint8Ar
 
 /**
  * The entry with the validation data used (JAdES B-LT, ETSI TS 119 182-1 §5.3.5): `xVals` with
- * the certificates, `rVals` with the CRLs (`crlVals`), each value base64 DER.
+ * the certificates, `rVals` with the CRLs (`crlVals`) and OCSP responses (`ocspVals`, each a DER
+ * OCSPResponse), each value base64 DER.
  */
 export function withValidationDataJws(
   entry: GeneralJwsEntry,
-  data: { certificates?: readonly Uint8Array[]; crls?: readonly Uint8Array[] },
+  data: { certificates?: readonly Uint8Array[]; crls?: readonly Uint8Array[]; ocspResponses?: readonly Uint8Array[] },
 ): GeneralJwsEntry {
   let out = entry;
   const b64 = (d: Uint8Array): string => Buffer.from(d).toString('base64');
+  const crls = data.crls ?? [];
+  const ocsp = data.ocspResponses ?? [];
   if ((data.certificates ?? []).length > 0) out = withEtsiU(out, { xVals: data.certificates!.map((c) => ({ x509Cert: { val: b64(c) } })) });
-  if ((data.crls ?? []).length > 0) out = withEtsiU(out, { rVals: { crlVals: data.crls!.map((c) => ({ val: b64(c) })) } });
+  if (crls.length > 0 || ocsp.length > 0) {
+    const rVals: Record<string, unknown> = {};
+    if (crls.length > 0) rVals['crlVals'] = crls.map((c) => ({ val: b64(c) }));
+    if (ocsp.length > 0) rVals['ocspVals'] = ocsp.map((o) => ({ val: b64(o) }));
+    out = withEtsiU(out, { rVals });
+  }
   return out;
 }

@@ -1,11 +1,12 @@
 import { openCheckpoint } from '../audit/checkpoint.js';
-import { decodeEntry } from '../audit/entry.js';
+import { decodeEntry, type Entry } from '../audit/entry.js';
 import { hashLeaf, verifyInclusion } from '../audit/merkle.js';
 import { parseVerifierKey } from '../audit/note.js';
-import { sha256Hex } from '../crypto/digest.js';
+import { sha256, sha256Hex } from '../crypto/digest.js';
+import { ASIC_MANIFEST_NAME, ASIC_TIMESTAMP_NAME, readAsicManifest, TIMESTAMP_TOKEN_MIMETYPE, writeAsicManifest } from './asic-manifest.js';
 import type { ProofOfExistence } from '../verify/envelope.js';
 import { SubmissionError } from './errors.js';
-import { readZip, writeZip, type ZipEntryInput } from './zip.js';
+import { readZip, writeZip, type ZipEntry, type ZipEntryInput } from './zip.js';
 
 /**
  * Evidence containers: everything a third party needs to validate a decision offline, years on,
@@ -20,6 +21,10 @@ import { readZip, writeZip, type ZipEntryInput } from './zip.js';
  *   META-INF/checkpoint.note       the signed checkpoint (C2SP) every proof leads to
  *   META-INF/log.vkey              the log's verifier key
  *   META-INF/crls/<n>.crl          the CRLs that showed the certificates good
+ *   META-INF/ASiCManifest.xml      the ASiC manifest: every file above but mimetype, with its MIME
+ *                                  type and SHA-256 (asic-manifest.ts)
+ *   META-INF/timestamp.tst         when a TSA was available: an RFC 3161 time-stamp over the
+ *                                  manifest, the ASiC time assertion dating every file it lists
  *
  * Each log entry names the SHA-256 of the signature value it records (`signatureSha256` for the
  * enterprise's, `countersignatureSha256` for an officer's) and the time it was recorded: proven
@@ -45,24 +50,70 @@ export interface EvidenceInput {
   checkpoint: string;
   logVerifierKey: string;
   crls: readonly Uint8Array[];
+  /** An RFC 3161 TimeStampToken over `evidenceManifest(input)` (the ASiC time assertion), when a TSA gave one. */
+  manifestTimestamp?: Uint8Array | undefined;
 }
 
 /** The ASiC-E container of a submission's evidence. */
 export function buildEvidence(input: EvidenceInput): Buffer {
+  const objects = dataObjects(input);
   const entries: ZipEntryInput[] = [
     { name: 'mimetype', data: Buffer.from(ASIC_E_MIMETYPE, 'ascii'), store: true },
+    ...objects.map((o) => ({ name: o.name, data: o.data })),
+    { name: ASIC_MANIFEST_NAME, data: manifestOf(objects, input.manifestTimestamp !== undefined) },
+  ];
+  if (input.manifestTimestamp !== undefined) entries.push({ name: ASIC_TIMESTAMP_NAME, data: input.manifestTimestamp });
+  return writeZip(entries);
+}
+
+/**
+ * The bytes of the ASiC manifest of the container of `input` with a time assertion (its
+ * SigReference names META-INF/timestamp.tst): what `manifestTimestamp` must be a time-stamp over.
+ */
+export function evidenceManifest(input: EvidenceInput): Buffer {
+  return manifestOf(dataObjects(input), true);
+}
+
+function manifestOf(objects: DataObject[], timestamped: boolean): Buffer {
+  const signature = objects[1]!;
+  const sigReference = !timestamped
+    ? { uri: signature.name, mimeType: signature.mimeType }
+    : { uri: ASIC_TIMESTAMP_NAME, mimeType: TIMESTAMP_TOKEN_MIMETYPE };
+  return writeAsicManifest(sigReference, objects);
+}
+
+interface DataObject {
+  name: string;
+  mimeType: string;
+  data: Uint8Array;
+}
+
+/** Every file of the container but mimetype and the manifest with its time-stamp, in order: the document first, the signature second. */
+function dataObjects(input: EvidenceInput): DataObject[] {
+  const objects: Array<{ name: string; data: Uint8Array }> = [
     { name: 'document.json', data: input.document },
     { name: input.format === 'cms' ? 'META-INF/signature.p7s' : 'META-INF/signature.json', data: input.envelope },
   ];
   for (const t of input.transitions) {
-    entries.push({ name: `META-INF/receipts/${t.logIndex}.jws`, data: Buffer.from(t.receipt, 'utf8') });
+    objects.push({ name: `META-INF/receipts/${t.logIndex}.jws`, data: Buffer.from(t.receipt, 'utf8') });
     const proof = { index: t.logIndex, ...t.inclusion, entry: Buffer.from(t.entry).toString('base64') };
-    entries.push({ name: `META-INF/proofs/${t.logIndex}.json`, data: Buffer.from(JSON.stringify(proof), 'utf8') });
+    objects.push({ name: `META-INF/proofs/${t.logIndex}.json`, data: Buffer.from(JSON.stringify(proof), 'utf8') });
   }
-  entries.push({ name: 'META-INF/checkpoint.note', data: Buffer.from(input.checkpoint, 'utf8') });
-  entries.push({ name: 'META-INF/log.vkey', data: Buffer.from(input.logVerifierKey.trim() + '\n', 'utf8') });
-  input.crls.forEach((crl, i) => entries.push({ name: `META-INF/crls/${i + 1}.crl`, data: crl }));
-  return writeZip(entries);
+  objects.push({ name: 'META-INF/checkpoint.note', data: Buffer.from(input.checkpoint, 'utf8') });
+  objects.push({ name: 'META-INF/log.vkey', data: Buffer.from(input.logVerifierKey.trim() + '\n', 'utf8') });
+  input.crls.forEach((crl, i) => objects.push({ name: `META-INF/crls/${i + 1}.crl`, data: crl }));
+  return objects.map((o) => ({ ...o, mimeType: evidenceMimeType(o.name)! }));
+}
+
+/** The MIME type of each kind of file a container holds (undefined: not a data object). */
+export function evidenceMimeType(name: string): string | undefined {
+  if (name === 'document.json' || name.startsWith('META-INF/proofs/')) return 'application/json';
+  if (name === 'META-INF/signature.p7s') return 'application/pkcs7-signature';
+  if (name === 'META-INF/signature.json') return 'application/jose+json';
+  if (name.startsWith('META-INF/receipts/')) return 'application/jose';
+  if (name === 'META-INF/checkpoint.note' || name === 'META-INF/log.vkey') return 'text/plain';
+  if (name.startsWith('META-INF/crls/')) return 'application/pkix-crl';
+  return undefined;
 }
 
 export interface OpenedEvidence {
@@ -70,7 +121,8 @@ export interface OpenedEvidence {
   envelope: Buffer;
   format: 'cms' | 'jws';
   crls: Buffer[];
-  receipts: Array<{ logIndex: number; receipt: string }>;
+  /** Each receipt with the proven log entry and leaf hash of its index (verifyEvidenceReceipts checks they agree). */
+  receipts: Array<{ logIndex: number; receipt: string; leafHash: string; entry: Entry }>;
   /** Proofs of existence established from the log, for verifyEnvelope. */
   proofsOfExistence: ProofOfExistence[];
   /** Where the log key came from: given by the caller (pinned) or only carried in the container. */
@@ -78,6 +130,8 @@ export interface OpenedEvidence {
   checkpointSize: number;
   /** Each log entry proven: index, kind and time. */
   entries: Array<{ index: number; kind: string; time: string }>;
+  /** The ASiC manifest, whose digests of every data object were checked, and its time assertion if any (not yet validated: verifyManifestTimestamp). */
+  manifest: { bytes: Buffer; objects: number; timestamp: Buffer | undefined };
 }
 
 const ALLOWED = [
@@ -89,6 +143,8 @@ const ALLOWED = [
   /^META-INF\/checkpoint\.note$/,
   /^META-INF\/log\.vkey$/,
   /^META-INF\/crls\/[1-9][0-9]?\.crl$/,
+  /^META-INF\/ASiCManifest\.xml$/,
+  /^META-INF\/timestamp\.tst$/,
 ];
 
 /**
@@ -164,7 +220,7 @@ export function openEvidence(bytes: Uint8Array, options: { logKey?: string | und
     if (data['documentSha256'] !== sha256Hex(document)) throw bad(`${e.name}: the entry records another document`);
     const receipt = byName.get(`META-INF/receipts/${index}.jws`);
     if (receipt === undefined) throw bad(`the container has no receipt for log entry ${index}`);
-    receipts.push({ logIndex: index, receipt: receipt.toString('utf8') });
+    receipts.push({ logIndex: index, receipt: receipt.toString('utf8'), leafHash: p.leafHash, entry });
     proven.push({ index, kind: entry.kind, time: entry.time });
     const detail = `log entry ${index} (${entry.kind}, ${entry.time}) proven into the checkpoint of size ${checkpoint.size} signed by ${options.logKey === undefined ? 'the log key the container carries (not pinned by the caller)' : 'the given log key'}`;
     for (const member of ['signatureSha256', 'countersignatureSha256']) {
@@ -174,6 +230,15 @@ export function openEvidence(bytes: Uint8Array, options: { logKey?: string | und
     }
   }
   if (proven.length === 0) throw bad('the container proves no log entry');
+  for (const e of entries.filter((x) => x.name.startsWith('META-INF/receipts/'))) {
+    const index = Number(/([0-9]+)\.jws$/.exec(e.name)![1]);
+    if (!proven.some((p) => p.index === index)) throw bad(`the container holds ${e.name} but no proof of log entry ${index}`);
+  }
+  const manifest = checkManifest(
+    entries,
+    need(ASIC_MANIFEST_NAME),
+    cms !== undefined ? 'META-INF/signature.p7s' : 'META-INF/signature.json',
+  );
   const crls = entries.filter((e) => e.name.startsWith('META-INF/crls/')).map((e) => e.data);
   return {
     document,
@@ -185,7 +250,41 @@ export function openEvidence(bytes: Uint8Array, options: { logKey?: string | und
     logKey: options.logKey === undefined ? 'container' : 'given',
     checkpointSize: checkpoint.size,
     entries: proven,
+    manifest,
   };
+}
+
+/**
+ * The manifest lists every data object exactly once, with its MIME type and a SHA-256 digest
+ * that matches; nothing it lists is missing; its SigReference names the time assertion when
+ * the container has one, else the signature file.
+ */
+function checkManifest(entries: readonly ZipEntry[], bytes: Buffer, signatureName: string): OpenedEvidence['manifest'] {
+  const manifest = readAsicManifest(bytes);
+  const timestamp = entries.find((e) => e.name === ASIC_TIMESTAMP_NAME)?.data;
+  const expected = timestamp === undefined ? signatureName : ASIC_TIMESTAMP_NAME;
+  if (manifest.sigReference.uri !== expected)
+    throw bad(`${ASIC_MANIFEST_NAME} names ${manifest.sigReference.uri} as what covers it, not ${expected}`);
+  const listed = new Map<string, (typeof manifest.references)[number]>();
+  for (const r of manifest.references) {
+    if (listed.has(r.uri)) throw bad(`${ASIC_MANIFEST_NAME} lists ${r.uri} twice`);
+    listed.set(r.uri, r);
+  }
+  let objects = 0;
+  for (const e of entries) {
+    const mimeType = evidenceMimeType(e.name);
+    if (mimeType === undefined) continue; // mimetype, the manifest and its time-stamp
+    const r = listed.get(e.name);
+    if (r === undefined) throw bad(`${e.name} is not listed in ${ASIC_MANIFEST_NAME}`);
+    if (r.mimeType !== mimeType) throw bad(`${ASIC_MANIFEST_NAME} gives ${e.name} the MIME type ${r.mimeType}, not ${mimeType}`);
+    if (!sha256(e.data).equals(r.digest))
+      throw bad(`${e.name} does not match its SHA-256 digest in ${ASIC_MANIFEST_NAME} (altered or replaced)`);
+    listed.delete(e.name);
+    objects++;
+  }
+  const missing = [...listed.keys()];
+  if (missing.length > 0) throw bad(`${ASIC_MANIFEST_NAME} lists ${missing[0]!.slice(0, 80)}, which the container does not hold`);
+  return { bytes, objects, timestamp };
 }
 
 /** True when the bytes start like a ZIP archive (a local file header). */

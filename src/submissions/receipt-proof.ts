@@ -4,7 +4,8 @@ import { parseCheckpoint } from '../audit/checkpoint.js';
 import { parseNote, type NoteVerifier } from '../audit/note.js';
 import { SubmissionError } from './errors.js';
 import { subjectOf } from './service.js';
-import { verifyReceipt, type ReceiptTrust, type VerifiedReceipt } from './receipts.js';
+import type { Entry } from '../audit/entry.js';
+import { verifyReceipt, type ReceiptPayload, type ReceiptTrust, type VerifiedReceipt } from './receipts.js';
 
 /**
  * A receipt proven end to end (`chancery audit prove --receipt`): its signature and the service
@@ -40,19 +41,29 @@ export async function proveReceipt(options: {
     ...(options.trusted === undefined ? {} : { trusted: options.trusted }),
   });
   const entry = inclusion.entry;
-  const p = receipt.payload;
-  const mismatch = (what: string): SubmissionError =>
-    new SubmissionError('ERR_SUBMISSION_RECEIPT_INVALID', `the receipt does not match its log entry ${logIndex}: ${what}`);
-  if (entry === undefined) throw mismatch('the entry could not be read');
-  if (entry.subject !== subjectOf(p.submission)) throw mismatch(`the entry is about ${entry.subject}, not submission ${p.submission}`);
-  if (!entry.kind.startsWith('submission.')) throw mismatch(`the entry is a ${entry.kind}`);
-  if (entry.data['status'] !== p.status)
-    throw mismatch(`the entry records status ${String(entry.data['status'])}, the receipt ${p.status}`);
-  if (entry.data['applicant'] !== p.applicant) throw mismatch(`the entry's applicant is ${String(entry.data['applicant'])}`);
-  if (entry.data['documentSha256'] !== p.documentDigest)
-    throw mismatch(`the entry's document digest is ${String(entry.data['documentSha256'])}`);
-  if (entry.time !== p.at) throw mismatch(`the entry's time is ${entry.time}, the receipt's ${p.at}`);
+  if (entry === undefined)
+    throw new SubmissionError(
+      'ERR_SUBMISSION_RECEIPT_INVALID',
+      `the receipt does not match its log entry ${logIndex}: the entry could not be read`,
+    );
+  const mismatch = receiptEntryMismatch(receipt.payload, entry);
+  if (mismatch !== undefined)
+    throw new SubmissionError('ERR_SUBMISSION_RECEIPT_INVALID', `the receipt does not match its log entry ${logIndex}: ${mismatch}`);
   return { receipt, inclusion };
+}
+
+/**
+ * Where a receipt's payload disagrees with the log entry of its transition (the same submission,
+ * a submission transition, the same status, applicant, document digest and time), or undefined.
+ */
+export function receiptEntryMismatch(p: ReceiptPayload, entry: Pick<Entry, 'subject' | 'kind' | 'time' | 'data'>): string | undefined {
+  if (entry.subject !== subjectOf(p.submission)) return `the entry is about ${entry.subject}, not submission ${p.submission}`;
+  if (!entry.kind.startsWith('submission.')) return `the entry is a ${entry.kind}`;
+  if (entry.data['status'] !== p.status) return `the entry records status ${String(entry.data['status'])}, the receipt ${p.status}`;
+  if (entry.data['applicant'] !== p.applicant) return `the entry's applicant is ${String(entry.data['applicant'])}`;
+  if (entry.data['documentSha256'] !== p.documentDigest) return `the entry's document digest is ${String(entry.data['documentSha256'])}`;
+  if (entry.time !== p.at) return `the entry's time is ${entry.time}, the receipt's ${p.at}`;
+  return undefined;
 }
 
 function checkpointSize(note: Buffer): number {

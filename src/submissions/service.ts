@@ -4,6 +4,7 @@ import { AuthError } from '../auth/errors.js';
 import type { Principal } from '../auth/principal.js';
 import { parseSerial } from '../ca/serial.js';
 import { randomUuid, sha256, sha256Hex } from '../crypto/digest.js';
+import { OID } from '../oids.js';
 import type { Database, Tx } from '../db/types.js';
 import type { LoadedPolicy, PolicySet } from '../policy/policy.js';
 import type { Enterprise } from '../registry/types.js';
@@ -40,8 +41,14 @@ import {
   validatedOfficer,
   type PendingStep,
 } from './countersign-checks.js';
-import { addValidationData, timestampCountersignature, timestampEnterpriseSignature, type Augmentation } from './augment.js';
-import { buildEvidence } from './evidence.js';
+import {
+  addValidationData,
+  envelopeCertificates,
+  timestampCountersignature,
+  timestampEnterpriseSignature,
+  type Augmentation,
+} from './augment.js';
+import { buildEvidence, evidenceManifest, type EvidenceInput } from './evidence.js';
 import { readEnvelopeParts, withCountersignatures, type CarriedCountersignature, type EnvelopeFormat } from './envelope-parts.js';
 import { SubmissionError, type SubmissionErrorCode } from './errors.js';
 import type { ReceiptSigner } from './receipts.js';
@@ -341,7 +348,7 @@ export class SubmissionService {
       }),
     );
     const data = await this.deps.augmentation?.validationData?.();
-    return buildEvidence({
+    const input: EvidenceInput = {
       document: await this.document(id, caller, context),
       envelope: s.envelope,
       format: s.format,
@@ -349,7 +356,14 @@ export class SubmissionService {
       checkpoint: checkpoint.note,
       logVerifierKey: log.verifierKey,
       crls: data?.crls ?? [],
-    });
+    };
+    // The ASiC time assertion: a time-stamp over the manifest, when the TSA answers (else none).
+    const stamper = this.deps.augmentation?.timeStamper;
+    const manifestTimestamp =
+      stamper === undefined
+        ? undefined
+        : await stamper.timestamp({ hashAlgorithm: OID.sha256, digest: sha256(evidenceManifest(input)) }).catch(() => undefined);
+    return buildEvidence({ ...input, manifestTimestamp });
   }
 
   /** The signed document itself (what a detached envelope needs beside it). */
@@ -656,7 +670,10 @@ export class SubmissionService {
         timestamped = false;
       }
     }
-    if (final && validationData !== undefined) out = addValidationData(out ?? envelope, format, await validationData(), content);
+    if (final && validationData !== undefined) {
+      const base = out ?? envelope;
+      out = addValidationData(base, format, await validationData(envelopeCertificates(base, format, content)), content);
+    }
     return { envelope: out, timestamped };
   }
 

@@ -28,6 +28,8 @@ export const MAX_CONTENT_BYTES = 1024 * 1024;
 export const MAX_ENVELOPE_CERTIFICATES = 16;
 /** Most countersignatures on one SignerInfo (review and approval steps, with margin). */
 export const MAX_COUNTERSIGNATURES = 8;
+/** Most revocation values (CRLs and OCSP responses) an envelope may carry. */
+export const MAX_REVOCATION_VALUES = 32;
 /** Most attributes in one SignedAttributes / UnsignedAttributes set. */
 export const MAX_ATTRIBUTES = 32;
 
@@ -69,6 +71,11 @@ export interface CmsSignedData {
   eContent: Uint8Array | undefined;
   /** Certificates exactly as carried (only the X.509 `Certificate` choice). */
   certificates: Uint8Array[];
+  /**
+   * Revocation values carried in SignedData.crls, exactly as carried: CertificateList choices
+   * (`crls`) and RFC 5940 id-ri-ocsp-response choices (`ocspResponses`); other formats are skipped.
+   */
+  revocationValues: { crls: Uint8Array[]; ocspResponses: Uint8Array[] };
   signerInfos: CmsSignerInfo[];
 }
 
@@ -128,11 +135,25 @@ function parseSignedData(el: DerElement): CmsSignedData {
       certificates.push(choice.bytes);
     }
   }
-  // RevocationInfoChoices: revocation is a parameter, not taken from the envelope; only whether
-  // an "other" format ([1]) is there matters, for the version.
+  // RevocationInfoChoices: CRLs and OCSP responses (RFC 5940) are read as values to offer a
+  // revocation source; whether an "other" format ([1]) is there also decides the version.
   let otherRevocationInfo = false;
-  if (fields[i]?.tag === contextTag(1, true))
-    otherRevocationInfo = childrenOf(fields[i++]!, 'SignedData.crls').some((c) => c.tag === contextTag(1, true));
+  const revocationValues: CmsSignedData['revocationValues'] = { crls: [], ocspResponses: [] };
+  if (fields[i]?.tag === contextTag(1, true)) {
+    const choices = childrenOf(fields[i++]!, 'SignedData.crls');
+    if (choices.length > MAX_REVOCATION_VALUES)
+      throw malformed(`the envelope carries ${choices.length} revocation values, above the limit of ${MAX_REVOCATION_VALUES}`);
+    for (const choice of choices) {
+      if (choice.tag === TAG.SEQUENCE) revocationValues.crls.push(choice.bytes);
+      else if (choice.tag === contextTag(1, true)) {
+        otherRevocationInfo = true;
+        // OtherRevocationInfoFormat ::= SEQUENCE { otherRevInfoFormat OBJECT IDENTIFIER, otherRevInfo ANY }
+        const [format, value, extra] = childrenOf(choice, 'an OtherRevocationInfoFormat');
+        if (value === undefined || extra !== undefined) throw malformed('an OtherRevocationInfoFormat must hold a format and a value');
+        if (readOid(format, 'otherRevInfoFormat') === OID.riOcspResponse) revocationValues.ocspResponses.push(value.bytes);
+      }
+    }
+  }
   const signerInfos = readSequence(fields[i++], 'SignedData.signerInfos', TAG.SET).map((s) => decodeSignerInfo(s, 'SignerInfo'));
   if (i !== fields.length) throw malformed('SignedData has unexpected fields after signerInfos');
   // The version is not free: RFC 5652 §5.1 derives it from the content (with only X.509
@@ -140,7 +161,7 @@ function parseSignedData(el: DerElement): CmsSignedData {
   // other than id-data, else 1). A version that disagrees means the bytes were altered or mis-made.
   const expected = otherRevocationInfo ? 5 : signerInfos.some((s) => s.version === 3) || eContentType !== OID.data ? 3 : 1;
   if (version !== expected) throw malformed(`SignedData.version is ${version}; RFC 5652 §5.1 requires ${expected} for this content`);
-  return { version, digestAlgorithms, eContentType, eContent, certificates, signerInfos };
+  return { version, digestAlgorithms, eContentType, eContent, certificates, revocationValues, signerInfos };
 }
 
 /** Parses one SignerInfo (also used for the values of a countersignature attribute). Throws ERR_VERIFY_MALFORMED. */

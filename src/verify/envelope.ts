@@ -12,6 +12,7 @@ import { parseJws, type ParsedJws } from './jws-parse.js';
 import { verifyJwsSignatures } from './jws.js';
 import { PURPOSE_DOCUMENT_SIGNING, validatePath } from './path.js';
 import type { RevocationSource } from './revocation.js';
+import { cmsRevocationValues, jwsRevocationValues, withCarriedRevocation } from './revocation-values.js';
 import { verifyTimestampToken } from './timestamp.js';
 import {
   CheckList,
@@ -100,6 +101,15 @@ export async function verifyEnvelope(input: VerifyEnvelopeInput): Promise<Valida
   // 1. What the envelope is, parsed within hard limits.
   const envelope = readEnvelope(input.envelope, before);
   if (envelope === undefined) return assemble(input, input.policy, null, before, after, null, undefined);
+
+  // Revocation values the envelope carries (B-LT) answer what the given source cannot.
+  input = {
+    ...input,
+    revocation: withCarriedRevocation(
+      input.revocation,
+      envelope.format === 'cms' ? cmsRevocationValues(envelope.signedData) : jwsRevocationValues(envelope.jws),
+    ),
+  };
 
   // 2. The signed document: carried, or supplied for a detached envelope; and the policy for it.
   const content = resolveContent(envelope.embedded, input.content, before);

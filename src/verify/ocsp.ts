@@ -72,6 +72,16 @@ export function parseOcspResponse(der: Uint8Array): OcspResponse {
   }
 }
 
+/** True when the bytes are a readable OCSPResponse with status `successful` (what is worth keeping as validation data). */
+export function isSuccessfulOcspResponse(der: Uint8Array): boolean {
+  try {
+    decodeOcspResponse(der);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function decodeOcspResponse(der: Uint8Array): OcspResponse {
   const root = readDer(der, 'the OCSP response');
   const parts = childrenOf(expectTag(root, TAG.SEQUENCE, 'the OCSP response'), 'the OCSP response');

@@ -5,15 +5,24 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pemEncode } from '../../src/der/pem.js';
 import { loadPolicies } from '../../src/policy/policy.js';
-import { openEvidence, type OpenedEvidence } from '../../src/submissions/evidence.js';
+import { OID } from '../../src/oids.js';
+import { writeAsicManifest } from '../../src/submissions/asic-manifest.js';
+import { evidenceMimeType, openEvidence, type OpenedEvidence } from '../../src/submissions/evidence.js';
+import { verifyManifestTimestamp } from '../../src/submissions/evidence-timestamp.js';
+import { verifyEvidenceReceipts } from '../../src/submissions/evidence-receipts.js';
+import { readReceipt, ReceiptSigner } from '../../src/submissions/receipts.js';
 import { readZip, writeZip } from '../../src/submissions/zip.js';
 import { parseCertificate } from '../../src/verify/certificate.js';
+import { parseCmsSignedData } from '../../src/verify/cms-parse.js';
 import { crlSource } from '../../src/verify/crl.js';
+import { parseOcspResponse } from '../../src/verify/ocsp.js';
+import { normalizeSerial } from '../../src/verify/revocation.js';
 import { verifyEnvelope } from '../../src/verify/envelope.js';
 import type { ValidationReport } from '../../src/verify/validation-report.js';
 import { drivers } from '../helpers/db.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { runCli } from '../helpers/spawn.js';
+import { createTestPki } from '../verify/envelope-pki.js';
 import { annualDocument, countersignWith, createWorld, foodDocument, signCmsWith, signJwsWith, type World } from './fixtures.js';
 
 /**
@@ -26,6 +35,29 @@ import { annualDocument, countersignWith, createWorld, foodDocument, signCmsWith
  */
 
 const TEN_YEARS_ON = new Date(Date.now() + 3653 * 86_400_000);
+
+/** The files in ZIP order, `mimetype` stored. */
+function zipOf(files: ReadonlyArray<{ name: string; data: Buffer }>): Buffer {
+  return writeZip(files.map((f) => ({ name: f.name, data: f.data, store: f.name === 'mimetype' })));
+}
+
+/** A container of `files` (their own manifest and time-stamp dropped) with a manifest made anew over them; `timestamp` kept if given. */
+function repack(files: ReadonlyArray<{ name: string; data: Buffer }>, timestamp?: Buffer): Buffer {
+  const objects = files
+    .filter((f) => evidenceMimeType(f.name) !== undefined)
+    .map((f) => ({ name: f.name, data: f.data, mimeType: evidenceMimeType(f.name)! }));
+  const signature = objects.find((o) => o.name.startsWith('META-INF/signature.'))!;
+  const sigReference =
+    timestamp === undefined
+      ? { uri: signature.name, mimeType: signature.mimeType }
+      : { uri: 'META-INF/timestamp.tst', mimeType: 'application/vnd.etsi.timestamp-token' };
+  return zipOf([
+    { name: 'mimetype', data: Buffer.from('application/vnd.etsi.asic-e+zip') },
+    ...objects,
+    { name: 'META-INF/ASiCManifest.xml', data: writeAsicManifest(sigReference, objects) },
+    ...(timestamp === undefined ? [] : [{ name: 'META-INF/timestamp.tst', data: timestamp }]),
+  ]);
+}
 
 describe.each(drivers())('evidence containers on $name', (driver) => {
   let w: World;
@@ -80,6 +112,13 @@ describe.each(drivers())('evidence containers on $name', (driver) => {
     writeFileSync(join(dir, 'evidence.asice'), approved);
     expect(execFileSync('unzip', ['-t', join(dir, 'evidence.asice')]).toString()).toMatch(/No errors detected/);
     const sig = readZip(approved).find((e) => e.name === 'META-INF/signature.p7s')!.data;
+    // B-LT: an OCSP response for the enterprise, both officers and the service's TSA.
+    const tsaSerial = normalizeSerial(parseCertificate(w.ts.service.parts.ca.hierarchy.tsa!.der).serialNumberHex);
+    const ocspSerials = parseCmsSignedData(sig).revocationValues.ocspResponses.map(
+      (r) => parseOcspResponse(r).responses[0]!.serialNumberHex,
+    );
+    expect(ocspSerials).toHaveLength(4);
+    expect(ocspSerials).toContain(tsaSerial);
     writeFileSync(join(dir, 'signature.p7s'), sig);
     execFileSync(
       'openssl',
@@ -151,7 +190,7 @@ describe.each(drivers())('evidence containers on $name', (driver) => {
     const post = async (type: string, body: Uint8Array) =>
       fetch(`${w.url}/api/v1/verify`, { method: 'POST', headers: { 'content-type': type }, body: new Blob([body]) });
     const viaApi = await post('application/vnd.etsi.asic-e+zip', container);
-    expect(viaApi.status).toBe(200);
+    expect(viaApi.status, await viaApi.clone().text()).toBe(200);
     const apiReport = (await viaApi.json()) as ValidationReport;
     expect(apiReport.indication).toBe('TOTAL_PASSED');
     expect(['log-inclusion-proof', 'signature-time-stamp']).toContain(apiReport.signatures[0]!.bestSignatureTime.source);
@@ -175,7 +214,7 @@ describe.each(drivers())('evidence containers on $name', (driver) => {
       '--log-key',
       join(dir, 'log.vkey'),
     ]);
-    expect(r.stdout, r.stderr).toMatch(/^TOTAL_PASSED/);
+    expect(r.stdout, r.stdout + r.stderr).toMatch(/^TOTAL_PASSED/);
     expect(r.stdout).toMatch(/best signature time: .*log-inclusion-proof/);
     expect(r.code).toBe(0);
   });
@@ -211,6 +250,165 @@ describe.each(drivers())('evidence containers on $name', (driver) => {
     const r = await runCli(['verify', '--in', join(dir, 'broken.asice'), '--trust', join(dir, 'root.pem')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/TOTAL_FAILED \/ FORMAT_FAILURE[\s\S]*evidence container is not valid/);
+  });
+
+  it("verifies the container's receipts: an altered, misplaced, foreign-sealed or other submission's receipt fails with its reason", async () => {
+    const root = parseCertificate(w.ts.service.parts.ca.hierarchy.root.der);
+    const opened = openEvidence(approved, { logKey: vkey });
+    const trust = { anchors: [root], revocation: crlSource(opened.crls) };
+    const verified = await verifyEvidenceReceipts(opened, trust);
+    expect(verified.map((r) => r.status)).toEqual(['pending', 'pending', 'approved']);
+    expect(verified.map((r) => r.logIndex)).toEqual(opened.entries.map((e) => e.index));
+
+    const entries = readZip(approved);
+    const receiptNames = entries.filter((e) => e.name.startsWith('META-INF/receipts/')).map((e) => e.name);
+    // Each altered container gets a manifest made anew over what it holds (as a forger would make one).
+    const withReceipt = (name: string, receipt: string) =>
+      repack(entries.map((e) => ({ name: e.name, data: e.name === name ? Buffer.from(receipt) : e.data })));
+    const receiptAt = (name: string) => entries.find((e) => e.name === name)!.data.toString('utf8');
+    const refusal = async (container: Buffer) =>
+      (await expectCode(() => verifyEvidenceReceipts(openEvidence(container, { logKey: vkey }), trust), 'ERR_SUBMISSION_EVIDENCE_INVALID'))
+        .message;
+
+    // Altered: the last receipt says "refused" under the seal's signature of "approved".
+    const last = receiptNames[2]!;
+    const [h, payload, sig] = receiptAt(last).split('.');
+    const altered = Buffer.from(Buffer.from(payload!, 'base64url').toString('utf8').replace('"approved"', '"refused"')).toString(
+      'base64url',
+    );
+    expect(await refusal(withReceipt(last, `${h}.${altered}.${sig}`))).toMatch(/receipts\/\d+\.jws: .*signature does not verify/);
+    // Misplaced: the first transition's (genuine) receipt beside the last transition's proof.
+    expect(await refusal(withReceipt(last, receiptAt(receiptNames[0]!)))).toMatch(/is the receipt of log entry \d+, not \d+/);
+    // Foreign: the same payload sealed by a key and certificate of another CA.
+    const other = await createTestPki(new Date(), 'Other Registry');
+    const foreignSeal = await other.issue({ commonName: 'Other seal', policies: [OID.policyService] });
+    const foreign = await new ReceiptSigner(foreignSeal.signer, foreignSeal.chain).sign(readReceipt(receiptAt(last)).payload);
+    expect(await refusal(withReceipt(last, foreign))).toMatch(/not a valid Chancery service seal/);
+    // Another submission's receipt, at the same index, sealed by the same service.
+    const fake = await new ReceiptSigner(w.ts.service.parts.ca.hierarchy.seal.signer, [
+      w.ts.service.parts.ca.hierarchy.seal.der,
+      w.ts.service.parts.ca.hierarchy.issuing.der,
+    ]).sign({ ...readReceipt(receiptAt(last)).payload, submission: '00000000-0000-4000-8000-000000000000' });
+    expect(await refusal(withReceipt(last, fake))).toMatch(/does not match its log entry: the entry is about/);
+    // A receipt with no proof beside it is refused when the container is opened.
+    const orphan = repack([...entries, { name: 'META-INF/receipts/999999.jws', data: Buffer.from(foreign) }]);
+    expect((await expectCode(() => openEvidence(orphan, { logKey: vkey }), 'ERR_SUBMISSION_EVIDENCE_INVALID')).message).toMatch(
+      /no proof of log entry 999999/,
+    );
+
+    // The CLI lists the verified receipts, and refuses the altered container with the reason.
+    const ok = await runCli([
+      'verify',
+      '--in',
+      join(dir, 'evidence.asice'),
+      '--trust',
+      join(dir, 'root.pem'),
+      '--log-key',
+      join(dir, 'log.vkey'),
+    ]);
+    expect(ok.stdout).toMatch(/receipts: 3 verified/);
+    writeFileSync(join(dir, 'foreign.asice'), withReceipt(last, foreign));
+    const r = await runCli([
+      'verify',
+      '--in',
+      join(dir, 'foreign.asice'),
+      '--trust',
+      join(dir, 'root.pem'),
+      '--log-key',
+      join(dir, 'log.vkey'),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/TOTAL_FAILED \/ FORMAT_FAILURE[\s\S]*receipts\/\d+\.jws: .*not a valid Chancery service seal/);
+    // POST /api/v1/verify refuses it too.
+    const res = await fetch(`${w.url}/api/v1/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.etsi.asic-e+zip' },
+      body: new Blob([withReceipt(last, foreign)]),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe('ERR_SUBMISSION_EVIDENCE_INVALID');
+  });
+
+  it('carries an ASiC manifest of every file with its time assertion; openssl ts accepts the time-stamp; altered, unlisted and missing files fail', async () => {
+    const entries = readZip(approved);
+    const file = (name: string) => entries.find((e) => e.name === name)!.data;
+    const manifest = file('META-INF/ASiCManifest.xml').toString('utf8');
+    const listed = [...manifest.matchAll(/<asic:DataObjectReference URI="([^"]+)" MimeType="([^"]+)">/g)].map((m) => m[1]);
+    expect(listed).toEqual(
+      entries.map((e) => e.name).filter((n) => !['mimetype', 'META-INF/ASiCManifest.xml', 'META-INF/timestamp.tst'].includes(n)),
+    );
+    expect(manifest).toContain('<asic:SigReference URI="META-INF/timestamp.tst" MimeType="application/vnd.etsi.timestamp-token"/>');
+    expect(manifest).toContain('<asic:DataObjectReference URI="META-INF/signature.p7s" MimeType="application/pkcs7-signature">');
+    // The outside check: openssl ts verifies the time assertion over the manifest's bytes.
+    writeFileSync(join(dir, 'ASiCManifest.xml'), file('META-INF/ASiCManifest.xml'));
+    writeFileSync(join(dir, 'timestamp.tst'), file('META-INF/timestamp.tst'));
+    writeFileSync(join(dir, 'issuing.pem'), pemEncode('CERTIFICATE', w.ts.service.parts.ca.hierarchy.issuing.der));
+    const ts = execFileSync('openssl', [
+      'ts',
+      '-verify',
+      '-data',
+      join(dir, 'ASiCManifest.xml'),
+      '-in',
+      join(dir, 'timestamp.tst'),
+      '-token_in',
+      '-CAfile',
+      join(dir, 'root.pem'),
+      '-untrusted',
+      join(dir, 'issuing.pem'),
+    ]).toString();
+    expect(ts).toMatch(/Verification: OK/);
+    const opened = openEvidence(approved, { logKey: vkey });
+    expect(opened.manifest.objects).toBe(listed.length);
+    const root = parseCertificate(w.ts.service.parts.ca.hierarchy.root.der);
+    const assertion = await verifyManifestTimestamp(opened, { anchors: [root], revocation: crlSource(opened.crls), time: new Date() });
+    expect(assertion?.indication).toBe('TOTAL_PASSED');
+    expect(Date.parse(assertion!.genTime!)).toBeGreaterThan(Date.parse(opened.entries.at(-1)!.time) - 1000);
+    const cli = await runCli([
+      'verify',
+      '--in',
+      join(dir, 'evidence.asice'),
+      '--trust',
+      join(dir, 'root.pem'),
+      '--log-key',
+      join(dir, 'log.vkey'),
+    ]);
+    expect(cli.stdout).toMatch(/manifest: META-INF\/ASiCManifest\.xml lists 12 files, every SHA-256 digest matches/);
+    expect(cli.stdout).toMatch(/time assertion: genTime .*: TOTAL_PASSED/);
+
+    const refusal = async (files: Array<{ name: string; data: Buffer }>) =>
+      (await expectCode(() => openEvidence(zipOf(files), { logKey: vkey }), 'ERR_SUBMISSION_EVIDENCE_INVALID')).message;
+    // A CRL swapped for the other one: nothing but the manifest covers the CRLs.
+    const swapped = entries.map((e) =>
+      e.name === 'META-INF/crls/1.crl'
+        ? { ...e, data: file('META-INF/crls/2.crl') }
+        : e.name === 'META-INF/crls/2.crl'
+          ? { ...e, data: file('META-INF/crls/1.crl') }
+          : e,
+    );
+    expect(await refusal(swapped)).toMatch(/META-INF\/crls\/1\.crl does not match its SHA-256 digest/);
+    expect(await refusal([...entries, { name: 'META-INF/crls/3.crl', data: file('META-INF/crls/1.crl') }])).toMatch(
+      /crls\/3\.crl is not listed/,
+    );
+    expect(await refusal(entries.filter((e) => e.name !== 'META-INF/crls/2.crl'))).toMatch(
+      /lists META-INF\/crls\/2\.crl, which the container does not hold/,
+    );
+    expect(await refusal(entries.filter((e) => e.name !== 'META-INF/ASiCManifest.xml'))).toMatch(/has no META-INF\/ASiCManifest\.xml/);
+    expect(await refusal(entries.filter((e) => e.name !== 'META-INF/timestamp.tst'))).toMatch(
+      /names META-INF\/timestamp\.tst as what covers it/,
+    );
+    const garbled = entries.map((e) =>
+      e.name === 'META-INF/ASiCManifest.xml'
+        ? { ...e, data: Buffer.from(manifest.replace('<ds:DigestValue>', '<!-- x --><ds:DigestValue>')) }
+        : e,
+    );
+    expect(await refusal(garbled)).toMatch(/not an ASiCManifest/);
+    // A manifest made anew over a swapped CRL opens, but the time assertion no longer covers it.
+    const forged = repack(swapped, file('META-INF/timestamp.tst'));
+    await expectCode(
+      () =>
+        verifyManifestTimestamp(openEvidence(forged, { logKey: vkey }), { anchors: [root], revocation: crlSource([]), time: new Date() }),
+      'ERR_SUBMISSION_EVIDENCE_INVALID',
+    );
   });
 
   it('answers 404 for the evidence of an unknown submission', async () => {

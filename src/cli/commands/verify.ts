@@ -9,6 +9,10 @@ import { verifyEnvelope } from '../../verify/envelope.js';
 import { noRevocation, type RevocationSource } from '../../verify/revocation.js';
 import type { ValidationReport } from '../../verify/validation-report.js';
 import { looksLikeZip, openEvidence, type OpenedEvidence } from '../../submissions/evidence.js';
+import { verifyEvidenceReceipts, type VerifiedEvidenceReceipt } from '../../submissions/evidence-receipts.js';
+import type { ReceiptTrust } from '../../submissions/receipts.js';
+import { verifyManifestTimestamp } from '../../submissions/evidence-timestamp.js';
+import type { TimestampReport } from '../../verify/validation-report.js';
 import { EXIT, ExitCode, action, print } from '../run.js';
 import { usageError } from '../errors.js';
 
@@ -56,6 +60,12 @@ export function registerVerify(program: Command): void {
         const evidence = looksLikeZip(input) ? openContainer(input, opts) : undefined;
         const crls = [...(evidence?.crls ?? []), ...opts.crl.map((f) => readInput(f, '--crl'))];
         const revocation: RevocationSource = opts.revocation === false ? noRevocation() : crlSource(crls);
+        // The container's receipts: signed by a seal that chains to --trust, each the receipt of its proven transition.
+        const receipts =
+          evidence === undefined ? undefined : await containerReceipts(evidence, { anchors, intermediates, revocation }, opts);
+        // Its ASiC time assertion (a time-stamp over the manifest), when it has one.
+        const timeAssertion =
+          evidence === undefined ? undefined : await containerTimestamp(evidence, { anchors, intermediates, revocation, time }, opts);
         const report = await verifyEnvelope({
           envelope: evidence?.envelope ?? envelopeBytes(input),
           content: evidence?.document ?? (opts.content === undefined ? undefined : readInput(opts.content, '--content')),
@@ -67,7 +77,13 @@ export function registerVerify(program: Command): void {
           proofsOfExistence: evidence?.proofsOfExistence,
           time,
         });
-        print(opts.json === true, report, () => describeReport(report));
+        const manifest = evidence === undefined ? undefined : { objects: evidence.manifest.objects, timeAssertion: timeAssertion ?? null };
+        print(opts.json === true, receipts === undefined ? report : { ...report, evidence: { receipts, manifest } }, () =>
+          [
+            describeReport(report),
+            ...(receipts === undefined ? [] : ['', describeReceipts(receipts), describeManifest(evidence!, timeAssertion)]),
+          ].join('\n'),
+        );
         throw new ExitCode(
           report.indication === 'TOTAL_PASSED' ? EXIT.ok : report.indication === 'TOTAL_FAILED' ? EXIT.failed : EXIT.indeterminate,
         );
@@ -80,11 +96,54 @@ function openContainer(bytes: Buffer, opts: VerifyOptions): OpenedEvidence {
   try {
     return openEvidence(bytes, { logKey: opts.logKey === undefined ? undefined : readInput(opts.logKey, '--log-key').toString('utf8') });
   } catch (error) {
-    if (!(error instanceof ChanceryError) || error.code !== 'ERR_SUBMISSION_EVIDENCE_INVALID') throw error;
-    const verdict = { indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', evidence: { code: error.code, message: error.message } };
-    print(opts.json === true, verdict, () => `TOTAL_FAILED / FORMAT_FAILURE\n  the evidence container is not valid: ${error.message}`);
-    throw new ExitCode(EXIT.failed);
+    return refuseContainer(error, opts);
   }
+}
+
+/** Verifies a container's receipts; one that fails is a TOTAL_FAILED verdict with its reason (exit 1). */
+async function containerReceipts(evidence: OpenedEvidence, trust: ReceiptTrust, opts: VerifyOptions): Promise<VerifiedEvidenceReceipt[]> {
+  try {
+    return await verifyEvidenceReceipts(evidence, trust);
+  } catch (error) {
+    return refuseContainer(error, opts);
+  }
+}
+
+/** Validates a container's time assertion; a token that is not intact is a TOTAL_FAILED verdict (exit 1). */
+async function containerTimestamp(
+  evidence: OpenedEvidence,
+  trust: Parameters<typeof verifyManifestTimestamp>[1],
+  opts: VerifyOptions,
+): Promise<TimestampReport | undefined> {
+  try {
+    return await verifyManifestTimestamp(evidence, trust);
+  } catch (error) {
+    return refuseContainer(error, opts);
+  }
+}
+
+function describeManifest(evidence: OpenedEvidence, t: TimestampReport | undefined): string {
+  const lines = [`manifest: META-INF/ASiCManifest.xml lists ${evidence.manifest.objects} files, every SHA-256 digest matches`];
+  if (t === undefined) lines.push('  no time assertion (META-INF/timestamp.tst): the container was made without a TSA');
+  else
+    lines.push(
+      `  time assertion: genTime ${t.genTime ?? 'unknown'}${t.tsa === null ? '' : `, TSA ${t.tsa.subject}`}: ${t.indication}${t.subIndication === undefined ? '' : ` / ${t.subIndication}`}${t.indication === 'TOTAL_PASSED' ? ' (dates every file the manifest lists)' : ''}`,
+    );
+  return lines.join('\n');
+}
+
+function refuseContainer(error: unknown, opts: VerifyOptions): never {
+  if (!(error instanceof ChanceryError) || error.code !== 'ERR_SUBMISSION_EVIDENCE_INVALID') throw error;
+  const verdict = { indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', evidence: { code: error.code, message: error.message } };
+  print(opts.json === true, verdict, () => `TOTAL_FAILED / FORMAT_FAILURE\n  the evidence container is not valid: ${error.message}`);
+  throw new ExitCode(EXIT.failed);
+}
+
+function describeReceipts(receipts: readonly VerifiedEvidenceReceipt[]): string {
+  return [
+    `receipts: ${receipts.length} verified, each signed by a service seal under --trust and matching its proven log entry`,
+    ...receipts.map((r) => `  [ok]   log entry ${r.logIndex}: ${r.status} at ${r.at}, sealed by ${r.seal}`),
+  ].join('\n');
 }
 
 /** A readable rendering: verdict, document, then each signature with every check. */

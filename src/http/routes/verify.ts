@@ -7,6 +7,8 @@ import { verifyEnvelope } from '../../verify/envelope.js';
 import { MAX_JWS_BYTES } from '../../verify/jws-parse.js';
 import type { RevocationSource } from '../../verify/revocation.js';
 import { ASIC_E_MIMETYPE, openEvidence } from '../../submissions/evidence.js';
+import { verifyEvidenceReceipts } from '../../submissions/evidence-receipts.js';
+import { verifyManifestTimestamp } from '../../submissions/evidence-timestamp.js';
 import { mediaType, parseJsonBounded, rawBody } from '../body.js';
 import { checkEnvelopeMediaType } from '../envelope-type.js';
 import type { RouteTable } from '../routes.js';
@@ -59,6 +61,11 @@ export function verifyRoutes(deps: VerifyRouteDeps): (table: RouteTable) => void
       const request = res.locals['verifyRequest'] as VerifyRequest;
       const evidence = mediaType(req) === ASIC_E_MIMETYPE ? openEvidence(request.envelope, { logKey: deps.logVerifierKey }) : undefined;
       const { anchors, intermediates } = deps.trust();
+      // A container's receipts must be the service seal's receipts of its proven transitions (400 otherwise).
+      if (evidence !== undefined) {
+        await verifyEvidenceReceipts(evidence, { anchors, intermediates, revocation: deps.revocation });
+        await verifyManifestTimestamp(evidence, { anchors, intermediates, revocation: deps.revocation, time: now() });
+      }
       const report = await verifyEnvelope({
         envelope: evidence?.envelope ?? request.envelope,
         content: evidence?.document ?? request.content,
