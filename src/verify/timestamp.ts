@@ -329,14 +329,19 @@ function checkSignedAttributes(attrs: Map<string, CmsAttribute>, si: CmsSignerIn
   }
 }
 
-interface EssCertId {
+/** What signing-certificate (ESSCertID, RFC 2634) or signing-certificate-v2 (ESSCertIDv2, RFC 5035) says of the signer's certificate. */
+export interface EssCertId {
   hash: 'sha1' | 'sha256' | 'sha384' | 'sha512';
   certHash: Uint8Array;
   issuerSerial: { issuer: Uint8Array[]; serialHex: string } | undefined;
 }
 
-/** The first ESSCertID(v2) of signing-certificate(-v2): the one naming the TSA certificate. */
-function readEssCertId(attribute: CmsAttribute, v2: boolean): EssCertId | { unsupported: string } {
+/**
+ * The first ESSCertID(v2) of signing-certificate(-v2): the one naming the TSA certificate. An
+ * ESSCertID (v1) identifies the certificate by its SHA-1 hash, which only names it; what the
+ * token is signed with is decided by the signature algorithm rules, not here.
+ */
+export function readEssCertId(attribute: CmsAttribute, v2: boolean): EssCertId | { unsupported: string } {
   const body = readSequence(singleValue(attribute, v2 ? 'signing-certificate-v2' : 'signing-certificate'), 'SigningCertificate');
   const certs = readSequence(body[0], 'SigningCertificate.certs');
   if (certs.length === 0) throw malformed('SigningCertificate.certs is empty');
