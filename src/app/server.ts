@@ -1,3 +1,4 @@
+import { ArchiveTimestamper } from '../audit/archive-timestamps.js';
 import { openAudit, type AuditPart } from '../audit/open.js';
 import type { AuditLog } from '../audit/types.js';
 import type { Config } from '../config.js';
@@ -84,6 +85,17 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       },
     });
     await recordLoadedPolicies(audit.log, policies);
+    // Archive time-stamps of the log's head, through the same TimeStamper as signature time-stamps.
+    audit.checkpointer.archiveWith(
+      new ArchiveTimestamper({
+        db,
+        log: domainMetrics.countingLog(audit.log),
+        stamper: parts.timeStamper,
+        logger,
+        intervalMs: config.archiveTimestampIntervalMs,
+        onFailed: () => domainMetrics.archiveTimestampFailed(),
+      }),
+    );
 
     metrics.registry.registerMetric(parts.binding.divergences);
     const http = createApp({

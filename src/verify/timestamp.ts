@@ -244,6 +244,28 @@ export function parseToken(token: Uint8Array): {
   return { tstInfo: parseTstInfo(sd.eContent), tstInfoDer: sd.eContent, signerInfo: sd.signerInfos[0]!, certificates };
 }
 
+/**
+ * The certificate among the token's own that its SignerInfo's sid names (no ESS binding, no
+ * trust: for labelling a token, e.g. telling tokens of different TSA certificates apart), or
+ * undefined when the token does not carry it. Throws a parse fault for a malformed token.
+ */
+export function tokenSignerCertificate(token: Uint8Array): Certificate | undefined {
+  const { signerInfo, certificates } = parseToken(token);
+  return certificates.find((c) => sidNames(signerInfo, c));
+}
+
+function sidNames(si: CmsSignerInfo, c: Certificate): boolean {
+  const sid = si.sid;
+  if (sid.kind === 'issuer-and-serial') {
+    try {
+      return c.serialNumberHex === sid.serialHex && c.issuer.equals(parseNameDer(sid.issuer));
+    } catch {
+      return false;
+    }
+  }
+  return c.subjectKeyIdentifier !== undefined && Buffer.from(sid.keyIdentifier).equals(c.subjectKeyIdentifier);
+}
+
 /** TSTInfo (RFC 3161 §2.4.2). */
 export function parseTstInfo(der: Uint8Array): TstInfo {
   const f = readSequence(readDer(der, 'the TSTInfo'), 'TSTInfo');
@@ -389,17 +411,7 @@ function locateTsa(si: CmsSignerInfo, attrs: Map<string, CmsAttribute>, candidat
     if (!isParseFault(error)) throw error;
     return { reason: error.message, sub: 'FORMAT_FAILURE' };
   }
-  const sid = si.sid;
-  const matching = candidates.filter((c) => {
-    if (sid.kind === 'issuer-and-serial') {
-      try {
-        return c.serialNumberHex === sid.serialHex && c.issuer.equals(parseNameDer(sid.issuer));
-      } catch {
-        return false;
-      }
-    }
-    return c.subjectKeyIdentifier !== undefined && Buffer.from(sid.keyIdentifier).equals(c.subjectKeyIdentifier);
-  });
+  const matching = candidates.filter((c) => sidNames(si, c));
   if (matching.length === 0)
     return { reason: 'no certificate in the token or supplied matches the TSA signer identifier', sub: 'NO_SIGNING_CERTIFICATE_FOUND' };
   const bound = matching.find((c) => identifierDigest(ess.hash, c.der).equals(Buffer.from(ess.certHash)));
