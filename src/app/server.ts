@@ -1,3 +1,4 @@
+import { collectArchiveEvidence } from '../audit/archive-evidence.js';
 import { ArchiveTimestamper } from '../audit/archive-timestamps.js';
 import { openAudit, type AuditPart } from '../audit/open.js';
 import type { AuditLog } from '../audit/types.js';
@@ -82,6 +83,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         inclusionProof: (index, size) => audit!.reader.inclusionProof(index, size),
         entry: async (index) => Buffer.from((await audit!.reader.entries(index, index + 1)).entries[0]!.entry, 'utf8'),
         verifierKey: audit!.logKey.vkey,
+        archiveEvidence: (coveredSize, checkpointSize) => collectArchiveEvidence(audit!.reader, coveredSize, checkpointSize),
       },
     });
     await recordLoadedPolicies(audit.log, policies);

@@ -1,9 +1,11 @@
+import { ARCHIVE_FILE, archiveEvidenceFiles, openArchiveEvidence, type ArchiveEvidenceLink } from '../audit/archive-evidence.js';
 import { openCheckpoint } from '../audit/checkpoint.js';
 import { decodeEntry } from '../audit/entry.js';
 import { hashLeaf, verifyInclusion } from '../audit/merkle.js';
 import { parseVerifierKey } from '../audit/note.js';
 import { sha256Hex } from '../crypto/digest.js';
 import type { ProofOfExistence } from '../verify/envelope.js';
+import type { ArchiveChain } from '../verify/timestamp.js';
 import { SubmissionError } from './errors.js';
 import { readZip, writeZip, type ZipEntryInput } from './zip.js';
 
@@ -20,6 +22,8 @@ import { readZip, writeZip, type ZipEntryInput } from './zip.js';
  *   META-INF/checkpoint.note       the signed checkpoint (C2SP) every proof leads to
  *   META-INF/log.vkey              the log's verifier key
  *   META-INF/crls/<n>.crl          the CRLs that showed the certificates good
+ *   META-INF/archive/<n>.*         when one exists: the archive time-stamped checkpoint covering
+ *                                  the last transition, and its renewals (src/audit/archive-evidence.ts)
  *
  * Each log entry names the SHA-256 of the signature value it records (`signatureSha256` for the
  * enterprise's, `countersignatureSha256` for an officer's) and the time it was recorded: proven
@@ -45,6 +49,8 @@ export interface EvidenceInput {
   checkpoint: string;
   logVerifierKey: string;
   crls: readonly Uint8Array[];
+  /** Archive time-stamps covering the transitions, linked to `checkpoint` (collectArchiveEvidence). */
+  archive?: readonly ArchiveEvidenceLink[] | undefined;
 }
 
 /** The ASiC-E container of a submission's evidence. */
@@ -62,6 +68,7 @@ export function buildEvidence(input: EvidenceInput): Buffer {
   entries.push({ name: 'META-INF/checkpoint.note', data: Buffer.from(input.checkpoint, 'utf8') });
   entries.push({ name: 'META-INF/log.vkey', data: Buffer.from(input.logVerifierKey.trim() + '\n', 'utf8') });
   input.crls.forEach((crl, i) => entries.push({ name: `META-INF/crls/${i + 1}.crl`, data: crl }));
+  entries.push(...archiveEvidenceFiles(input.archive ?? []));
   return writeZip(entries);
 }
 
@@ -78,6 +85,8 @@ export interface OpenedEvidence {
   checkpointSize: number;
   /** Each log entry proven: index, kind and time. */
   entries: Array<{ index: number; kind: string; time: string }>;
+  /** The archive time-stamps proven to cover those entries (their tokens are the verifier's to validate). */
+  archive: ArchiveChain | undefined;
 }
 
 const ALLOWED = [
@@ -89,6 +98,7 @@ const ALLOWED = [
   /^META-INF\/checkpoint\.note$/,
   /^META-INF\/log\.vkey$/,
   /^META-INF\/crls\/[1-9][0-9]?\.crl$/,
+  ARCHIVE_FILE,
 ];
 
 /**
@@ -174,6 +184,26 @@ export function openEvidence(bytes: Uint8Array, options: { logKey?: string | und
     }
   }
   if (proven.length === 0) throw bad('the container proves no log entry');
+  // The same signatures, dated by archive time-stamps of checkpoints covering their entries.
+  let archive: ArchiveChain | undefined;
+  try {
+    archive = openArchiveEvidence(
+      byName,
+      verifier,
+      checkpoint,
+      proven.map((p) => p.index),
+    );
+  } catch (error) {
+    throw bad(`the archive time-stamps do not prove: ${(error as Error).message}`);
+  }
+  if (archive !== undefined)
+    for (const p of [...proofsOfExistence])
+      proofsOfExistence.push({
+        signatureValueSha256: p.signatureValueSha256,
+        source: 'archive-timestamp',
+        chain: archive,
+        detail: p.detail,
+      });
   const crls = entries.filter((e) => e.name.startsWith('META-INF/crls/')).map((e) => e.data);
   return {
     document,
@@ -185,6 +215,7 @@ export function openEvidence(bytes: Uint8Array, options: { logKey?: string | und
     logKey: options.logKey === undefined ? 'container' : 'given',
     checkpointSize: checkpoint.size,
     entries: proven,
+    archive,
   };
 }
 

@@ -40,6 +40,7 @@ import {
   type PendingStep,
 } from './countersign-checks.js';
 import { addValidationData, timestampCountersignature, timestampEnterpriseSignature, type Augmentation } from './augment.js';
+import type { ArchiveEvidenceLink } from '../audit/archive-evidence.js';
 import { buildEvidence } from './evidence.js';
 import { readEnvelopeParts, withCountersignatures, type CarriedCountersignature, type EnvelopeFormat } from './envelope-parts.js';
 import { SubmissionError, type SubmissionErrorCode } from './errors.js';
@@ -112,6 +113,8 @@ export interface EvidenceLog {
   entry(index: number): Promise<Buffer>;
   /** The log's C2SP verifier key. */
   verifierKey: string;
+  /** Archive time-stamps covering entries below `coveredSize`, linked to the checkpoint of `checkpointSize` (src/audit/archive-evidence.ts). */
+  archiveEvidence?(coveredSize: number, checkpointSize: number): Promise<ArchiveEvidenceLink[]>;
 }
 
 /** Where a request came from, for denial entries. */
@@ -346,6 +349,7 @@ export class SubmissionService {
       checkpoint: checkpoint.note,
       logVerifierKey: log.verifierKey,
       crls: data?.crls ?? [],
+      archive: await log.archiveEvidence?.(last + 1, checkpoint.size),
     });
   }
 
