@@ -1,12 +1,18 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pemEncode } from '../../src/der/pem.js';
 import { loadPolicies } from '../../src/policy/policy.js';
 import { openEvidence } from '../../src/submissions/evidence.js';
 import { readZip, writeZip } from '../../src/submissions/zip.js';
 import { parseCertificate } from '../../src/verify/certificate.js';
 import { crlSource } from '../../src/verify/crl.js';
 import { verifyEnvelope, type ProofOfExistence } from '../../src/verify/envelope.js';
+import type { ValidationReport } from '../../src/verify/validation-report.js';
 import { drivers } from '../helpers/db.js';
 import { expectCode } from '../helpers/expect-code.js';
+import { runCli } from '../helpers/spawn.js';
 import { annualDocument, createWorld, signCmsWith, type World } from '../submissions/fixtures.js';
 
 /**
@@ -89,6 +95,31 @@ describe.each(drivers())('archive time-stamps in evidence containers on $name', 
     // the archive time-stamp is a second, independent proof under the TSA's certificate.
     expect(['signature-time-stamp', 'archive-timestamp']).toContain(s.bestSignatureTime.source);
     expect(Date.parse(s.archiveTimestamps![0]!.genTime!)).toBeGreaterThanOrEqual(Date.parse(s.bestSignatureTime.time));
+  });
+
+  it('chancery verify --in evidence.asice validates the archive time-stamp offline and reports it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chancery-archive-cli-'));
+    try {
+      writeFileSync(join(dir, 'evidence.asice'), container);
+      writeFileSync(join(dir, 'root.pem'), pemEncode('CERTIFICATE', w.ts.service.parts.ca.hierarchy.root.der));
+      writeFileSync(join(dir, 'log.vkey'), `${vkey}\n`);
+      const r = await runCli([
+        'verify',
+        '--in',
+        join(dir, 'evidence.asice'),
+        '--trust',
+        join(dir, 'root.pem'),
+        '--log-key',
+        join(dir, 'log.vkey'),
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as ValidationReport;
+      expect(report.indication).toBe('TOTAL_PASSED');
+      expect(report.signatures[0]!.archiveTimestamps?.map((t) => t.indication)).toEqual(['TOTAL_PASSED']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a container whose archive link breaks the log proofs: altered consistency proof, another note, a foreign record', async () => {
