@@ -59,12 +59,14 @@ export class ArchiveTimestamper {
   readonly #o: ArchiveTimestamperOptions;
   readonly #intervalMs: number;
   readonly #now: () => Date;
+  readonly #startedAt: number;
   #inFlight: Promise<void> | undefined;
 
   constructor(options: ArchiveTimestamperOptions) {
     this.#o = options;
     this.#intervalMs = options.intervalMs ?? DEFAULT_ARCHIVE_INTERVAL_MS;
     this.#now = options.now ?? (() => new Date());
+    this.#startedAt = this.#now().getTime();
   }
 
   /** A checkpoint was published: time-stamp it in the background when one is due. Never throws. */
@@ -88,13 +90,14 @@ export class ArchiveTimestamper {
   }
 
   /**
-   * Time-stamps `checkpoint` when the latest archive time-stamp is at least the interval old (or
-   * there is none) and none covers it yet; returns what was stored, or undefined when none was
+   * Time-stamps `checkpoint` when the latest archive time-stamp is at least the interval old (or,
+   * when the log has none yet, the interval has passed since this timestamper was made) and none
+   * covers it yet; returns what was stored, or undefined when none was
    * due. Throws when the TSA fails or its token is not over this note.
    */
   async stampIfDue(checkpoint: StoredCheckpoint): Promise<StoredArchiveTimestamp | undefined> {
     const dueSince = new Date(this.#now().getTime() - this.#intervalMs);
-    if (!(await isDue(this.#o.db, checkpoint.size, dueSince))) return undefined;
+    if (!(await isDue(this.#o.db, checkpoint.size, dueSince, this.#startedAt > dueSince.getTime()))) return undefined;
     const note = Buffer.from(checkpoint.note, 'utf8');
     const imprint = digest('sha256', note);
     const token = Buffer.from(await this.#o.stamper.timestamp({ hashAlgorithm: OID.sha256, digest: imprint }));
@@ -115,7 +118,7 @@ export class ArchiveTimestamper {
     const stampedAt = this.#now();
     const stored = await this.#o.log.record(async (tx, append) => {
       // The tree head is locked here: another process that time-stamped meanwhile is seen.
-      if (!(await isDue(tx, checkpoint.size, dueSince))) return undefined;
+      if (!(await isDue(tx, checkpoint.size, dueSince, this.#startedAt > dueSince.getTime()))) return undefined;
       const entry = await append({
         kind: 'checkpoint.timestamped',
         actor: 'system',
@@ -147,12 +150,19 @@ export class ArchiveTimestamper {
   }
 }
 
-async function isDue(q: Queryable, size: number, dueSince: Date): Promise<boolean> {
-  const { rows } = await q.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM tsa_checkpoint_timestamps WHERE stamped_at > $1 OR tree_size >= $2',
+/**
+ * Due unless a time-stamp is younger than the interval or covers `size` already; on a log with
+ * none at all, due only once `startedRecently` is false (a fresh service waits one interval).
+ */
+async function isDue(q: Queryable, size: number, dueSince: Date, startedRecently: boolean): Promise<boolean> {
+  const { rows } = await q.query<{ recent: number; total: number }>(
+    `SELECT count(*) FILTER (WHERE stamped_at > $1 OR tree_size >= $2)::int AS recent, count(*)::int AS total
+       FROM (SELECT stamped_at, tree_size FROM tsa_checkpoint_timestamps ORDER BY tree_size DESC LIMIT 1) latest`,
     [dueSince, size],
   );
-  return Number(rows[0]!.n) === 0;
+  const row = rows[0]!;
+  if (Number(row.total) === 0) return !startedRecently;
+  return Number(row.recent) === 0;
 }
 
 interface Row {

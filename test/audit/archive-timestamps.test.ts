@@ -9,7 +9,9 @@ import { readTreeHead } from '../../src/audit/store.js';
 import { sha256Hex } from '../../src/crypto/digest.js';
 import { FileKeyStore } from '../../src/crypto/key-store.js';
 import { createLogger } from '../../src/log.js';
+import { OID } from '../../src/oids.js';
 import { RemoteTimeStamper } from '../../src/tsa/client.js';
+import { encodeTimeStampQuery } from '../../src/tsa/protocol.js';
 import { createMigrated, drivers, type TestDatabase } from '../helpers/db.js';
 import { startOpensslTsa, type OpensslTsa } from '../helpers/openssl-tsa.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -104,6 +106,7 @@ describe.each(drivers())('archive time-stamps of checkpoints on $name', (driver)
 
   it('a failing TSA blocks no checkpoint and is counted; the next checkpoint is time-stamped once the TSA answers', async () => {
     const s = await setUp(60_000);
+    s.advance(61_000);
     tsa.mode = 'http-500';
     try {
       await s.append('a');
@@ -138,8 +141,14 @@ describe.each(drivers())('archive time-stamps of checkpoints on $name', (driver)
     expect(stamp.logIndex).toBeGreaterThanOrEqual(stamp.treeSize);
   });
 
-  it('time-stamps only the first checkpoint after each interval', async () => {
+  it('time-stamps only the first checkpoint after each interval (on a fresh log, the first interval counts from start)', async () => {
     const s = await setUp(60_000);
+    await s.append('early');
+    const early = (await readTreeHead(s.t.db)).size;
+    await waitFor(async () => ((await s.part.reader.latestCheckpoint()).size >= early ? true : undefined));
+    await s.archiver.drain();
+    expect(await s.rows()).toEqual([]);
+    s.advance(61_000);
     await s.append('a');
     const first = await waitFor(() => s.stamps[0]);
     // New checkpoints within the interval (the entry recording the stamp makes one) get none.
@@ -176,6 +185,15 @@ describe.each(drivers())('GET /api/v1/log/timestamps on $name', (driver) => {
   };
 
   it('serves the time-stamped checkpoint at or after a size, with its note and token, verifiable by openssl', async () => {
+    // Once the first interval has passed, something to log (a POST /tsa token) makes a checkpoint to time-stamp.
+    await new Promise((r) => setTimeout(r, 400));
+    const query = encodeTimeStampQuery({ hashAlgorithm: OID.sha256, digest: Buffer.alloc(32, 1), certReq: true });
+    const stamped = await fetch(`${svc.url}/tsa`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/timestamp-query' },
+      body: query,
+    });
+    expect(stamped.status).toBe(200);
     const latest = await waitFor(async () => {
       const r = await get('');
       return r.status === 200 ? r.body : undefined;
