@@ -61,6 +61,11 @@ export class ArchiveTimestamper {
   readonly #now: () => Date;
   readonly #startedAt: number;
   #inFlight: Promise<void> | undefined;
+  /** The largest checkpoint offered, and the largest tree size this process time-stamped. */
+  #latest: StoredCheckpoint | undefined;
+  #stampedSize = 0;
+  #retry: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(options: ArchiveTimestamperOptions) {
     this.#o = options;
@@ -69,23 +74,50 @@ export class ArchiveTimestamper {
     this.#startedAt = this.#now().getTime();
   }
 
-  /** A checkpoint was published: time-stamp it in the background when one is due. Never throws. */
+  /**
+   * A checkpoint was published: time-stamp it in the background when one is due. Never throws.
+   * The latest checkpoint offered is kept: when it was not time-stamped (not due yet, a run was
+   * going, or the TSA failed), it is offered again one interval later, so a log that goes quiet
+   * still gets its head time-stamped; any newer checkpoint meanwhile replaces it.
+   */
   offer(checkpoint: StoredCheckpoint): void {
+    if (this.#stopped) return;
+    if (this.#latest === undefined || checkpoint.size > this.#latest.size) this.#latest = checkpoint;
     if (this.#inFlight !== undefined) return;
-    this.#inFlight = this.stampIfDue(checkpoint)
-      .then(() => undefined)
+    const offered = this.#latest;
+    this.#inFlight = this.stampIfDue(offered)
+      .then((stamped) => stamped !== undefined || this.#stampedSize >= offered.size)
       .catch((error: unknown) => {
         this.#o.logger.warn(
-          { err: error, size: checkpoint.size },
+          { err: error, size: offered.size },
           'archive time-stamp of the checkpoint failed; retried at the next checkpoint',
         );
         this.#o.onFailed?.(error);
+        return false;
       })
-      .finally(() => (this.#inFlight = undefined));
+      .then((covered) => {
+        this.#inFlight = undefined;
+        const latest = this.#latest;
+        if (latest === undefined || (covered && latest.size <= offered.size)) return;
+        if (this.#retry !== undefined || this.#stopped) return;
+        this.#retry = setTimeout(() => {
+          this.#retry = undefined;
+          if (this.#latest !== undefined) this.offer(this.#latest);
+        }, this.#intervalMs);
+        this.#retry.unref();
+      });
   }
 
-  /** Waits for a time-stamp being taken (before the log closes). */
+  /** Waits for a time-stamp being taken. */
   async drain(): Promise<void> {
+    await this.#inFlight;
+  }
+
+  /** Takes no more offers, cancels the retry and waits for a time-stamp being taken (before the log closes). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
     await this.#inFlight;
   }
 
@@ -97,7 +129,7 @@ export class ArchiveTimestamper {
    */
   async stampIfDue(checkpoint: StoredCheckpoint): Promise<StoredArchiveTimestamp | undefined> {
     const dueSince = new Date(this.#now().getTime() - this.#intervalMs);
-    if (!(await isDue(this.#o.db, checkpoint.size, dueSince, this.#startedAt > dueSince.getTime()))) return undefined;
+    if (!(await this.#isDue(this.#o.db, checkpoint.size, dueSince))) return undefined;
     const note = Buffer.from(checkpoint.note, 'utf8');
     const imprint = digest('sha256', note);
     const token = Buffer.from(await this.#o.stamper.timestamp({ hashAlgorithm: OID.sha256, digest: imprint }));
@@ -118,7 +150,7 @@ export class ArchiveTimestamper {
     const stampedAt = this.#now();
     const stored = await this.#o.log.record(async (tx, append) => {
       // The tree head is locked here: another process that time-stamped meanwhile is seen.
-      if (!(await isDue(tx, checkpoint.size, dueSince, this.#startedAt > dueSince.getTime()))) return undefined;
+      if (!(await this.#isDue(tx, checkpoint.size, dueSince))) return undefined;
       const entry = await append({
         kind: 'checkpoint.timestamped',
         actor: 'system',
@@ -140,6 +172,7 @@ export class ArchiveTimestamper {
       return { treeSize: checkpoint.size, note: checkpoint.note, token, genTime, tsaCertificateSha256, logIndex: entry.index, stampedAt };
     });
     if (stored !== undefined) {
+      this.#stampedSize = Math.max(this.#stampedSize, stored.treeSize);
       this.#o.logger.info(
         { size: stored.treeSize, genTime: stored.genTime.toISOString(), logIndex: stored.logIndex },
         'checkpoint time-stamped',
@@ -148,21 +181,23 @@ export class ArchiveTimestamper {
     }
     return stored;
   }
-}
 
-/**
- * Due unless a time-stamp is younger than the interval or covers `size` already; on a log with
- * none at all, due only once `startedRecently` is false (a fresh service waits one interval).
- */
-async function isDue(q: Queryable, size: number, dueSince: Date, startedRecently: boolean): Promise<boolean> {
-  const { rows } = await q.query<{ recent: number; total: number }>(
-    `SELECT count(*) FILTER (WHERE stamped_at > $1 OR tree_size >= $2)::int AS recent, count(*)::int AS total
-       FROM (SELECT stamped_at, tree_size FROM tsa_checkpoint_timestamps ORDER BY tree_size DESC LIMIT 1) latest`,
-    [dueSince, size],
-  );
-  const row = rows[0]!;
-  if (Number(row.total) === 0) return !startedRecently;
-  return Number(row.recent) === 0;
+  /**
+   * Due unless a time-stamp is younger than the interval or covers `size` already (which is then
+   * remembered); on a log with none at all, due once the interval has passed since this was made.
+   */
+  async #isDue(q: Queryable, size: number, dueSince: Date): Promise<boolean> {
+    const { rows } = await q.query<{ stamped_at: Date; tree_size: number }>(
+      'SELECT stamped_at, tree_size FROM tsa_checkpoint_timestamps ORDER BY tree_size DESC LIMIT 1',
+    );
+    const latest = rows[0];
+    if (latest === undefined) return this.#startedAt <= dueSince.getTime();
+    if (Number(latest.tree_size) >= size) {
+      this.#stampedSize = Math.max(this.#stampedSize, Number(latest.tree_size));
+      return false;
+    }
+    return new Date(latest.stamped_at).getTime() <= dueSince.getTime();
+  }
 }
 
 interface Row {

@@ -81,7 +81,7 @@ export class Checkpointer {
   async stopArchiving(): Promise<void> {
     const archiver = this.#archiver;
     this.#archiver = undefined;
-    await archiver?.drain();
+    await archiver?.stop();
   }
 
   /** Stops the timers and publishes a last checkpoint for what was appended. */

@@ -68,7 +68,7 @@ describe.each(drivers())('archive time-stamps of checkpoints on $name', (driver)
     for (const f of cleanup.splice(0).reverse()) await f();
   });
 
-  async function setUp(intervalMs: number) {
+  async function setUp(intervalMs: number, realClock = false) {
     const t: TestDatabase = await createMigrated(driver);
     cleanup.push(() => t.drop());
     const dataDir = mkdtempSync(join(tmpdir(), 'chancery-archive-audit-'));
@@ -91,7 +91,7 @@ describe.each(drivers())('archive time-stamps of checkpoints on $name', (driver)
       stamper: new RemoteTimeStamper({ url: tsa.url }),
       logger,
       intervalMs,
-      now: () => new Date(clock),
+      ...(realClock ? {} : { now: () => new Date(clock) }),
       onFailed: (e) => failures.push(e),
       onStamped: (s) => stamps.push(s),
     });
@@ -163,6 +163,16 @@ describe.each(drivers())('archive time-stamps of checkpoints on $name', (driver)
     const second = await waitFor(() => s.stamps[1]);
     expect(second.treeSize).toBeGreaterThan(first.treeSize);
     expect(await s.rows()).toEqual([first.treeSize, second.treeSize]);
+    expect(s.failures).toEqual([]);
+  });
+
+  it('a log that goes quiet still gets its head time-stamped, one interval after the checkpoint that was not due', async () => {
+    const s = await setUp(300, true);
+    await s.append('only');
+    const head = (await readTreeHead(s.t.db)).size;
+    // No further append: the checkpoint offered too early is offered again when the interval has passed.
+    const stamp = await waitFor(() => s.stamps[0]);
+    expect(stamp.treeSize).toBeGreaterThanOrEqual(head);
     expect(s.failures).toEqual([]);
   });
 });
