@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { runArchiveBench } from './archive.js';
 import { runAuditBench } from './audit.js';
 import { runBaseline } from './baseline.js';
 import { runBindingBench } from './binding.js';
@@ -21,6 +22,7 @@ import { runTsaBench } from './tsa.js';
  * benchmark's million entries made the path benchmark after it ~3× slower through GC alone).
  */
 const BENCHES: Record<string, (baseline: Record<string, number>) => Promise<Record<string, unknown>>> = {
+  archive: runArchiveBench,
   audit: runAuditBench,
   binding: runBindingBench,
   ca: runCaBench,

@@ -39,6 +39,11 @@ export interface Config {
    */
   augment: AugmentLevel;
   /**
+   * CHANCERY_ARCHIVE_TIMESTAMP_INTERVAL (seconds): the first checkpoint after each interval is
+   * time-stamped (archive time-stamp, src/audit/archive-timestamps.ts). Unset: 600.
+   */
+  archiveTimestampIntervalMs?: number;
+  /**
    * Per-client bucket of refused authentications and login challenges (src/http/rate-limit.ts),
    * from CHANCERY_RATE_LIMIT_PER_SECOND and CHANCERY_RATE_LIMIT_BURST. Unset: the defaults.
    */
@@ -111,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
 
   const perSecond = positiveNumber(env['CHANCERY_RATE_LIMIT_PER_SECOND'], 'CHANCERY_RATE_LIMIT_PER_SECOND');
   const burst = positiveNumber(env['CHANCERY_RATE_LIMIT_BURST'], 'CHANCERY_RATE_LIMIT_BURST');
+  const archiveSeconds = positiveNumber(env['CHANCERY_ARCHIVE_TIMESTAMP_INTERVAL'], 'CHANCERY_ARCHIVE_TIMESTAMP_INTERVAL');
   const rateLimit = perSecond === undefined && burst === undefined ? undefined : { perSecond: perSecond ?? 2, burst: burst ?? 60 };
 
   return {
@@ -125,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     crlPartitions,
     augment,
     ...(rateLimit === undefined ? {} : { rateLimit }),
+    ...(archiveSeconds === undefined ? {} : { archiveTimestampIntervalMs: Math.round(archiveSeconds * 1000) }),
   };
 }
 

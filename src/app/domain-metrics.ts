@@ -16,6 +16,8 @@ export interface DomainMetrics {
   countingLog(log: AuditLog): AuditLog;
   /** Counts a refused login by its problem code. */
   loginFailed(code: string): void;
+  /** Counts an archive time-stamp of a checkpoint that could not be taken (retried at the next checkpoint). */
+  archiveTimestampFailed(): void;
 }
 
 export function registerDomainMetrics(
@@ -33,6 +35,11 @@ export function registerDomainMetrics(
     name: 'chancery_login_failures_total',
     help: 'Refused logins (POST /api/v1/auth/token) by problem code',
     labelNames: ['code'],
+    registers: [registry],
+  });
+  const archiveFailures = new Counter({
+    name: 'chancery_archive_timestamp_failures_total',
+    help: 'Archive time-stamps of a log checkpoint that failed (TSA unreachable or refusing, bad token); each is retried at the next checkpoint',
     registers: [registry],
   });
   // Read once per scrape, shared by the gauges below.
@@ -137,6 +144,7 @@ export function registerDomainMetrics(
       },
     }),
     loginFailed: (code) => loginFailures.inc({ code }),
+    archiveTimestampFailed: () => archiveFailures.inc(),
   };
 }
 

@@ -1,3 +1,5 @@
+import { collectArchiveEvidence } from '../audit/archive-evidence.js';
+import { ArchiveTimestamper } from '../audit/archive-timestamps.js';
 import { openAudit, type AuditPart } from '../audit/open.js';
 import type { AuditLog } from '../audit/types.js';
 import type { Config } from '../config.js';
@@ -83,9 +85,21 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         inclusionProof: (index, size) => audit!.reader.inclusionProof(index, size),
         entry: async (index) => Buffer.from((await audit!.reader.entries(index, index + 1)).entries[0]!.entry, 'utf8'),
         verifierKey: audit!.logKey.vkey,
+        archiveEvidence: (coveredSize, checkpointSize) => collectArchiveEvidence(audit!.reader, coveredSize, checkpointSize),
       },
     });
     await recordLoadedPolicies(audit.log, policies);
+    // Archive time-stamps of the log's head, through the same TimeStamper as signature time-stamps.
+    audit.checkpointer.archiveWith(
+      new ArchiveTimestamper({
+        db,
+        log: domainMetrics.countingLog(audit.log),
+        stamper: parts.timeStamper,
+        logger,
+        intervalMs: config.archiveTimestampIntervalMs,
+        onFailed: () => domainMetrics.archiveTimestampFailed(),
+      }),
+    );
 
     metrics.registry.registerMetric(parts.binding.divergences);
     const http = createApp({

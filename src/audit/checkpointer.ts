@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Database } from '../db/types.js';
 import type { Logger } from '../log.js';
 import { openCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { ArchiveTimestamper } from './archive-timestamps.js';
 import { AuditError } from './errors.js';
 import type { LogKey } from './log-key.js';
 import { latestCheckpoint, readTreeHead, storeCheckpoint, type StoredCheckpoint } from './store.js';
@@ -40,6 +41,7 @@ export class Checkpointer {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
+  #archiver: ArchiveTimestamper | undefined;
 
   constructor(options: CheckpointerOptions) {
     this.#db = options.db;
@@ -67,9 +69,25 @@ export class Checkpointer {
     this.#timer.unref();
   }
 
+  /**
+   * Offers each checkpoint this process signs to `archiver`, which time-stamps one per interval
+   * in the background (archive-timestamps.ts): a TSA failure never delays a checkpoint.
+   */
+  archiveWith(archiver: ArchiveTimestamper): void {
+    this.#archiver = archiver;
+  }
+
+  /** Stops offering checkpoints for archive time-stamps and waits for one being taken. */
+  async stopArchiving(): Promise<void> {
+    const archiver = this.#archiver;
+    this.#archiver = undefined;
+    await archiver?.stop();
+  }
+
   /** Stops the timers and publishes a last checkpoint for what was appended. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    await this.stopArchiving();
     clearTimeout(this.#timer);
     clearInterval(this.#poll);
     this.#timer = undefined;
@@ -119,6 +137,7 @@ export class Checkpointer {
     this.#published = head.size;
     this.#writeFile(checkpoint);
     this.#logger.debug({ size: head.size, root: head.root.toString('hex') }, 'checkpoint published');
+    this.#archiver?.offer(checkpoint);
   }
 
   /** Replaces the file only with a larger checkpoint (several processes may share a data dir). */

@@ -44,6 +44,7 @@ export const AUDIT_KINDS: readonly AuditKind[] = [
   'submission.refused',
   'auth.denied',
   'tsa.token',
+  'checkpoint.timestamped',
   'auth.denied.summary',
 ];
 const KNOWN_KINDS = new Set<string>(AUDIT_KINDS);

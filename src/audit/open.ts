@@ -60,6 +60,8 @@ export async function openAudit(options: OpenAuditOptions): Promise<AuditPart> {
     checkpointer,
     close: () => {
       closing ??= (async () => {
+        // An archive time-stamp being taken records its entry before the log closes.
+        await checkpointer.stopArchiving();
         await log.close();
         await checkpointer.stop();
         // Prove what this run appended now, so the next start has only the rest to re-hash.

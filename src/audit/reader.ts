@@ -1,6 +1,12 @@
 import type { Queryable } from '../db/types.js';
 import { AuditError } from './errors.js';
 import { consistencyProofRanges, hashRanges, inclusionProofRanges, nodesOfRanges } from './merkle.js';
+import {
+  archiveTimestampAtOrAfter,
+  archiveTimestampChain,
+  latestArchiveTimestamp,
+  type StoredArchiveTimestamp,
+} from './archive-timestamps.js';
 import { findLeaf, latestCheckpoint, readEntries, readNodes, readTreeHead, searchEntries, type StoredCheckpoint } from './store.js';
 
 /** Most entries one `entries()` page returns. */
@@ -41,6 +47,25 @@ export class LogReader {
     const checkpoint = await latestCheckpoint(this.db);
     if (checkpoint === undefined) throw new AuditError('ERR_AUDIT_NO_CHECKPOINT', 'no checkpoint has been published yet');
     return checkpoint;
+  }
+
+  /**
+   * The archive time-stamped checkpoint of the smallest tree size at or above `size` (the latest
+   * one when `size` is undefined); ERR_AUDIT_NOT_FOUND when there is none.
+   */
+  async archiveTimestamp(size?: number): Promise<StoredArchiveTimestamp> {
+    const found = size === undefined ? await latestArchiveTimestamp(this.db) : await archiveTimestampAtOrAfter(this.db, size);
+    if (found === undefined)
+      throw new AuditError(
+        'ERR_AUDIT_NOT_FOUND',
+        size === undefined ? 'no checkpoint has been time-stamped yet' : `no time-stamped checkpoint covers a tree of ${size} entries yet`,
+      );
+    return found;
+  }
+
+  /** The renewal chain of archive time-stamps from the one at or after `size`, up to tree size `below` (archive-timestamps.ts). */
+  archiveTimestampChain(size: number, below: number): Promise<StoredArchiveTimestamp[]> {
+    return archiveTimestampChain(this.db, size, below);
   }
 
   async treeSize(): Promise<number> {

@@ -23,6 +23,7 @@ export type AuditKind =
   | 'submission.refused'
   | 'auth.denied'
   | 'tsa.token'
+  | 'checkpoint.timestamped'
   | 'auth.denied.summary';
 
 /** JSON that canonicalizes (RFC 8785) without loss: integers only, no floats, no undefined. */

@@ -558,6 +558,30 @@ const OPERATIONS: Record<string, Operation> = {
     },
     problems: ['ERR_AUDIT_RANGE'],
   },
+  'GET /api/v1/log/timestamps': {
+    summary: 'An archive time-stamped checkpoint: the smallest tree size at or above `size`, or the latest',
+    tag: 'log',
+    access: 'public',
+    query: [{ name: 'size', schema: { type: 'integer', minimum: 0 }, description: 'a tree size the checkpoint must cover' }],
+    ok: {
+      '200': {
+        description:
+          'the signed checkpoint note and the RFC 3161 token over the SHA-256 of its exact UTF-8 bytes (the `checkpoint.timestamped` entry at `logIndex` records it)',
+        content: json({
+          type: 'object',
+          properties: {
+            treeSize: { type: 'integer' },
+            note: { type: 'string' },
+            token: { type: 'string', description: 'TimeStampToken, DER, base64' },
+            genTime: { type: 'string', format: 'date-time' },
+            tsaCertificateSha256: { type: 'string' },
+            logIndex: { type: 'integer' },
+          },
+        }),
+      },
+    },
+    problems: ['ERR_AUDIT_RANGE', 'ERR_AUDIT_NOT_FOUND'],
+  },
 
   'POST /api/v1/submissions': {
     summary: 'Submit a signed application',

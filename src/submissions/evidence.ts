@@ -1,3 +1,4 @@
+import { ARCHIVE_FILE, archiveEvidenceFiles, openArchiveEvidence, type ArchiveEvidenceLink } from '../audit/archive-evidence.js';
 import { openCheckpoint } from '../audit/checkpoint.js';
 import { decodeEntry, type Entry } from '../audit/entry.js';
 import { hashLeaf, verifyInclusion } from '../audit/merkle.js';
@@ -5,6 +6,7 @@ import { parseVerifierKey } from '../audit/note.js';
 import { sha256, sha256Hex } from '../crypto/digest.js';
 import { ASIC_MANIFEST_NAME, ASIC_TIMESTAMP_NAME, readAsicManifest, TIMESTAMP_TOKEN_MIMETYPE, writeAsicManifest } from './asic-manifest.js';
 import type { ProofOfExistence } from '../verify/envelope.js';
+import type { ArchiveChain } from '../verify/timestamp.js';
 import { SubmissionError } from './errors.js';
 import { readZip, writeZip, type ZipEntry, type ZipEntryInput } from './zip.js';
 
@@ -21,6 +23,8 @@ import { readZip, writeZip, type ZipEntry, type ZipEntryInput } from './zip.js';
  *   META-INF/checkpoint.note       the signed checkpoint (C2SP) every proof leads to
  *   META-INF/log.vkey              the log's verifier key
  *   META-INF/crls/<n>.crl          the CRLs that showed the certificates good
+ *   META-INF/archive/<n>.*         when one exists: the archive time-stamped checkpoint covering
+ *                                  the last transition, and its renewals (src/audit/archive-evidence.ts)
  *   META-INF/ASiCManifest.xml      the ASiC manifest: every file above but mimetype, with its MIME
  *                                  type and SHA-256 (asic-manifest.ts)
  *   META-INF/timestamp.tst         when a TSA was available: an RFC 3161 time-stamp over the
@@ -52,6 +56,8 @@ export interface EvidenceInput {
   crls: readonly Uint8Array[];
   /** An RFC 3161 TimeStampToken over `evidenceManifest(input)` (the ASiC time assertion), when a TSA gave one. */
   manifestTimestamp?: Uint8Array | undefined;
+  /** Archive time-stamps covering the transitions, linked to `checkpoint` (collectArchiveEvidence). */
+  archive?: readonly ArchiveEvidenceLink[] | undefined;
 }
 
 /** The ASiC-E container of a submission's evidence. */
@@ -102,6 +108,7 @@ function dataObjects(input: EvidenceInput): DataObject[] {
   objects.push({ name: 'META-INF/checkpoint.note', data: Buffer.from(input.checkpoint, 'utf8') });
   objects.push({ name: 'META-INF/log.vkey', data: Buffer.from(input.logVerifierKey.trim() + '\n', 'utf8') });
   input.crls.forEach((crl, i) => objects.push({ name: `META-INF/crls/${i + 1}.crl`, data: crl }));
+  objects.push(...archiveEvidenceFiles(input.archive ?? []));
   return objects.map((o) => ({ ...o, mimeType: evidenceMimeType(o.name)! }));
 }
 
@@ -113,6 +120,8 @@ export function evidenceMimeType(name: string): string | undefined {
   if (name.startsWith('META-INF/receipts/')) return 'application/jose';
   if (name === 'META-INF/checkpoint.note' || name === 'META-INF/log.vkey') return 'text/plain';
   if (name.startsWith('META-INF/crls/')) return 'application/pkix-crl';
+  const archive = ARCHIVE_FILE.exec(name);
+  if (archive !== null) return archive[2] === 'tst' ? TIMESTAMP_TOKEN_MIMETYPE : archive[2] === 'json' ? 'application/json' : 'text/plain';
   return undefined;
 }
 
@@ -132,6 +141,8 @@ export interface OpenedEvidence {
   entries: Array<{ index: number; kind: string; time: string }>;
   /** The ASiC manifest, whose digests of every data object were checked, and its time assertion if any (not yet validated: verifyManifestTimestamp). */
   manifest: { bytes: Buffer; objects: number; timestamp: Buffer | undefined };
+  /** The archive time-stamps proven to cover those entries (their tokens are the verifier's to validate). */
+  archive: ArchiveChain | undefined;
 }
 
 const ALLOWED = [
@@ -145,6 +156,7 @@ const ALLOWED = [
   /^META-INF\/crls\/[1-9][0-9]?\.crl$/,
   /^META-INF\/ASiCManifest\.xml$/,
   /^META-INF\/timestamp\.tst$/,
+  ARCHIVE_FILE,
 ];
 
 /**
@@ -239,6 +251,26 @@ export function openEvidence(bytes: Uint8Array, options: { logKey?: string | und
     need(ASIC_MANIFEST_NAME),
     cms !== undefined ? 'META-INF/signature.p7s' : 'META-INF/signature.json',
   );
+  // The same signatures, dated by archive time-stamps of checkpoints covering their entries.
+  let archive: ArchiveChain | undefined;
+  try {
+    archive = openArchiveEvidence(
+      byName,
+      verifier,
+      checkpoint,
+      proven.map((p) => p.index),
+    );
+  } catch (error) {
+    throw bad(`the archive time-stamps do not prove: ${(error as Error).message}`);
+  }
+  if (archive !== undefined)
+    for (const p of [...proofsOfExistence])
+      proofsOfExistence.push({
+        signatureValueSha256: p.signatureValueSha256,
+        source: 'archive-timestamp',
+        chain: archive,
+        detail: p.detail,
+      });
   const crls = entries.filter((e) => e.name.startsWith('META-INF/crls/')).map((e) => e.data);
   return {
     document,
@@ -251,6 +283,7 @@ export function openEvidence(bytes: Uint8Array, options: { logKey?: string | und
     checkpointSize: checkpoint.size,
     entries: proven,
     manifest,
+    archive,
   };
 }
 

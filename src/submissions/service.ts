@@ -49,6 +49,7 @@ import {
   type Augmentation,
 } from './augment.js';
 import { buildEvidence, evidenceManifest, type EvidenceInput } from './evidence.js';
+import type { ArchiveEvidenceLink } from '../audit/archive-evidence.js';
 import { readEnvelopeParts, withCountersignatures, type CarriedCountersignature, type EnvelopeFormat } from './envelope-parts.js';
 import { SubmissionError, type SubmissionErrorCode } from './errors.js';
 import type { ReceiptSigner } from './receipts.js';
@@ -120,6 +121,8 @@ export interface EvidenceLog {
   entry(index: number): Promise<Buffer>;
   /** The log's C2SP verifier key. */
   verifierKey: string;
+  /** Archive time-stamps covering entries below `coveredSize`, linked to the checkpoint of `checkpointSize` (src/audit/archive-evidence.ts). */
+  archiveEvidence?(coveredSize: number, checkpointSize: number): Promise<ArchiveEvidenceLink[]>;
 }
 
 /** Where a request came from, for denial entries. */
@@ -356,6 +359,7 @@ export class SubmissionService {
       checkpoint: checkpoint.note,
       logVerifierKey: log.verifierKey,
       crls: data?.crls ?? [],
+      archive: await log.archiveEvidence?.(last + 1, checkpoint.size),
     };
     // The ASiC time assertion: a time-stamp over the manifest, when the TSA answers (else none).
     const stamper = this.deps.augmentation?.timeStamper;

@@ -1,19 +1,20 @@
-import { digest as hashOf } from '../crypto/digest.js';
+import { digest as hashOf, identifierDigest } from '../crypto/digest.js';
 import { verifySignature } from '../crypto/signature.js';
 import { DerError } from '../der/errors.js';
 import { OID } from '../oids.js';
 import { signatureSchemeOf } from '../verify/algorithms.js';
 import { parseCertificate, type Certificate } from '../verify/certificate.js';
-import { DIGEST_BY_OID, indexAttributes, readContentType, readMessageDigest, readSigningCertificateV2 } from '../verify/cms-attributes.js';
+import { DIGEST_BY_OID, indexAttributes, readContentType, readMessageDigest } from '../verify/cms-attributes.js';
 import { parseCmsSignedData, readCertificateIdentity, type CmsSignedData } from '../verify/cms-parse.js';
-import { VerifyError } from '../verify/errors.js';
+import { isParseFault } from '../verify/errors.js';
+import { OID_SIGNING_CERTIFICATE, readEssCertId } from '../verify/timestamp.js';
 import { parseTstInfo, type TstInfo } from './protocol.js';
 
 /**
  * Checks of one TimeStampToken on its own (RFC 3161 §2.4.2, RFC 5816): it is a SignedData over
  * a TSTInfo, its imprint (and nonce) are the ones asked for, its signed attributes are right
- * (content-type id-ct-TSTInfo, message-digest of the TSTInfo, signing-certificate-v2 naming the
- * signer's certificate), its signature verifies with that certificate's key under Chancery's
+ * (content-type id-ct-TSTInfo, message-digest of the TSTInfo, signing-certificate-v2 or
+ * signing-certificate naming the signer's certificate), its signature verifies with that certificate's key under Chancery's
  * algorithm policy, and that certificate is a TSA's: extended key usage id-kp-timeStamping only,
  * critical (§2.3). Whether the TSA's chain leads to a trusted root, and whether it was valid
  * and unrevoked at genTime, is path validation's question, not answered here.
@@ -87,16 +88,22 @@ export function checkTimeStampToken(token: Uint8Array, expected: ExpectedImprint
     const messageDigest = attrs.get(OID.messageDigest);
     if (messageDigest === undefined || !Buffer.from(readMessageDigest(messageDigest)).equals(hashOf(digestName, signed.eContent)))
       throw new TokenProblem('the message-digest signed attribute is not the digest of the TSTInfo');
+    // RFC 5816 allows either: ESSCertIDv2, or ESSCertID (v1, SHA-1 certHash; openssl's default).
     const v2 = attrs.get(OID.signingCertificateV2);
-    if (v2 === undefined) throw new TokenProblem('the token has no signing-certificate-v2 attribute (RFC 5816 ESSCertIDv2)');
-    const essCertId = readSigningCertificateV2(v2);
-    if (typeof essCertId.hash !== 'string') throw new TokenProblem(`ESSCertIDv2 uses the unsupported hash ${essCertId.hash.unsupported}`);
-    if (!Buffer.from(essCertId.certHash).equals(hashOf(essCertId.hash, signer.der)))
-      throw new TokenProblem("the ESSCertIDv2 certHash is not the hash of the signer's certificate");
+    const v1 = attrs.get(OID_SIGNING_CERTIFICATE);
+    if (v2 === undefined && v1 === undefined)
+      throw new TokenProblem(
+        'the token has neither signing-certificate nor signing-certificate-v2 (RFC 2634 ESSCertID, RFC 5816 ESSCertIDv2)',
+      );
+    const name = v2 !== undefined ? 'ESSCertIDv2' : 'ESSCertID';
+    const essCertId = readEssCertId((v2 ?? v1)!, v2 !== undefined);
+    if ('unsupported' in essCertId) throw new TokenProblem(`${name} uses the unsupported hash ${essCertId.unsupported}`);
+    if (!identifierDigest(essCertId.hash, signer.der).equals(Buffer.from(essCertId.certHash)))
+      throw new TokenProblem(`the ${name} certHash is not the hash of the signer's certificate`);
     if (essCertId.issuerSerial !== undefined && essCertId.issuerSerial.serialHex !== signer.serialNumberHex)
-      throw new TokenProblem("the ESSCertIDv2 issuerSerial does not name the signer's certificate");
+      throw new TokenProblem(`the ${name} issuerSerial does not name the signer's certificate`);
   } catch (error) {
-    if (error instanceof VerifyError) throw new TokenProblem(`the signed attributes cannot be read: ${error.message}`);
+    if (isParseFault(error)) throw new TokenProblem(`the signed attributes cannot be read: ${error.message}`);
     throw error;
   }
 

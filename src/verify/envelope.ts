@@ -13,7 +13,7 @@ import { verifyJwsSignatures } from './jws.js';
 import { PURPOSE_DOCUMENT_SIGNING, validatePath } from './path.js';
 import type { RevocationSource } from './revocation.js';
 import { cmsRevocationValues, jwsRevocationValues, withCarriedRevocation } from './revocation-values.js';
-import { verifyTimestampToken } from './timestamp.js';
+import { verifyArchiveChain, verifyTimestampToken, type ArchiveChain, type ArchiveChainValidation } from './timestamp.js';
 import {
   CheckList,
   REPORT_VERSION,
@@ -71,12 +71,28 @@ export interface VerifyEnvelopeInput {
 }
 
 /** A proof that a signature value existed at a time, from outside the envelope. */
-export interface ProofOfExistence {
+export type ProofOfExistence = LogProofOfExistence | ArchiveProofOfExistence;
+
+/** A log entry naming the signature value, proven into a checkpoint: it existed at the entry's time. */
+export interface LogProofOfExistence {
   /** Lowercase hex SHA-256 of the signature value (CMS SignerInfo.signature, the decoded JWS signature). */
   signatureValueSha256: string;
   time: Date;
   source: 'log-inclusion-proof';
   /** What proves it, in a sentence. */
+  detail: string;
+}
+
+/**
+ * A log entry naming the signature value, proven under archive time-stamped checkpoints: it
+ * existed at the earliest trusted token's genTime. The tokens are validated here (verifyArchiveChain),
+ * once per chain; one that does not validate is reported in `archiveTimestamps` and not used.
+ */
+export interface ArchiveProofOfExistence {
+  signatureValueSha256: string;
+  source: 'archive-timestamp';
+  chain: ArchiveChain;
+  /** The log entry it is about, in a sentence. */
   detail: string;
 }
 
@@ -424,8 +440,27 @@ async function finishSignature(
 interface BestPoe {
   at: Date;
   time: string;
-  source: 'signature-time-stamp' | 'log-inclusion-proof';
+  source: 'signature-time-stamp' | 'log-inclusion-proof' | 'archive-timestamp';
   detail: string;
+}
+
+/** Each archive chain is validated once per validation, however many signatures it covers. */
+const archiveValidations = new WeakMap<VerifyEnvelopeInput, Map<ArchiveChain, Promise<ArchiveChainValidation>>>();
+
+function archiveChainOf(input: VerifyEnvelopeInput, chain: ArchiveChain): Promise<ArchiveChainValidation> {
+  let byChain = archiveValidations.get(input);
+  if (byChain === undefined) archiveValidations.set(input, (byChain = new Map()));
+  let v = byChain.get(chain);
+  if (v === undefined) {
+    v = verifyArchiveChain(chain, {
+      anchors: input.anchors,
+      intermediates: input.intermediates,
+      revocation: input.revocation,
+      time: input.time,
+    });
+    byChain.set(chain, v);
+  }
+  return v;
 }
 
 /**
@@ -475,8 +510,15 @@ async function bestProofOfExistence(
   if (value !== undefined && input.proofsOfExistence !== undefined && input.proofsOfExistence.length > 0) {
     const hash = sha256Hex(value);
     for (const p of input.proofsOfExistence) {
-      if (p.signatureValueSha256 === hash && p.time.getTime() <= input.time.getTime())
+      if (p.signatureValueSha256 !== hash) continue;
+      if (p.source === 'archive-timestamp') {
+        const v = await archiveChainOf(input, p.chain);
+        (evidence.archiveTimestamps ??= []).push(...v.reports);
+        if (v.proofTime !== undefined)
+          candidates.push({ at: v.proofTime, time: v.proofTime.toISOString(), source: p.source, detail: `${p.detail}: ${v.detail}` });
+      } else if (p.time.getTime() <= input.time.getTime()) {
         candidates.push({ at: p.time, time: p.time.toISOString(), source: p.source, detail: p.detail });
+      }
     }
   }
   candidates.sort((a, b) => a.at.getTime() - b.at.getTime());
@@ -517,6 +559,7 @@ function assemble(
         detail: 'no proof of existence: the validation time',
       },
       timestamps: e.timestamps ?? [],
+      ...(e.archiveTimestamps === undefined ? {} : { archiveTimestamps: e.archiveTimestamps }),
       checks: e.checks.checks,
     };
     if (e.role === 'countersigner') report.decision = e.decision ?? null;

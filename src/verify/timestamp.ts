@@ -244,6 +244,28 @@ export function parseToken(token: Uint8Array): {
   return { tstInfo: parseTstInfo(sd.eContent), tstInfoDer: sd.eContent, signerInfo: sd.signerInfos[0]!, certificates };
 }
 
+/**
+ * The certificate among the token's own that its SignerInfo's sid names (no ESS binding, no
+ * trust: for labelling a token, e.g. telling tokens of different TSA certificates apart), or
+ * undefined when the token does not carry it. Throws a parse fault for a malformed token.
+ */
+export function tokenSignerCertificate(token: Uint8Array): Certificate | undefined {
+  const { signerInfo, certificates } = parseToken(token);
+  return certificates.find((c) => sidNames(signerInfo, c));
+}
+
+function sidNames(si: CmsSignerInfo, c: Certificate): boolean {
+  const sid = si.sid;
+  if (sid.kind === 'issuer-and-serial') {
+    try {
+      return c.serialNumberHex === sid.serialHex && c.issuer.equals(parseNameDer(sid.issuer));
+    } catch {
+      return false;
+    }
+  }
+  return c.subjectKeyIdentifier !== undefined && Buffer.from(sid.keyIdentifier).equals(c.subjectKeyIdentifier);
+}
+
 /** TSTInfo (RFC 3161 §2.4.2). */
 export function parseTstInfo(der: Uint8Array): TstInfo {
   const f = readSequence(readDer(der, 'the TSTInfo'), 'TSTInfo');
@@ -329,14 +351,19 @@ function checkSignedAttributes(attrs: Map<string, CmsAttribute>, si: CmsSignerIn
   }
 }
 
-interface EssCertId {
+/** What signing-certificate (ESSCertID, RFC 2634) or signing-certificate-v2 (ESSCertIDv2, RFC 5035) says of the signer's certificate. */
+export interface EssCertId {
   hash: 'sha1' | 'sha256' | 'sha384' | 'sha512';
   certHash: Uint8Array;
   issuerSerial: { issuer: Uint8Array[]; serialHex: string } | undefined;
 }
 
-/** The first ESSCertID(v2) of signing-certificate(-v2): the one naming the TSA certificate. */
-function readEssCertId(attribute: CmsAttribute, v2: boolean): EssCertId | { unsupported: string } {
+/**
+ * The first ESSCertID(v2) of signing-certificate(-v2): the one naming the TSA certificate. An
+ * ESSCertID (v1) identifies the certificate by its SHA-1 hash, which only names it; what the
+ * token is signed with is decided by the signature algorithm rules, not here.
+ */
+export function readEssCertId(attribute: CmsAttribute, v2: boolean): EssCertId | { unsupported: string } {
   const body = readSequence(singleValue(attribute, v2 ? 'signing-certificate-v2' : 'signing-certificate'), 'SigningCertificate');
   const certs = readSequence(body[0], 'SigningCertificate.certs');
   if (certs.length === 0) throw malformed('SigningCertificate.certs is empty');
@@ -384,17 +411,7 @@ function locateTsa(si: CmsSignerInfo, attrs: Map<string, CmsAttribute>, candidat
     if (!isParseFault(error)) throw error;
     return { reason: error.message, sub: 'FORMAT_FAILURE' };
   }
-  const sid = si.sid;
-  const matching = candidates.filter((c) => {
-    if (sid.kind === 'issuer-and-serial') {
-      try {
-        return c.serialNumberHex === sid.serialHex && c.issuer.equals(parseNameDer(sid.issuer));
-      } catch {
-        return false;
-      }
-    }
-    return c.subjectKeyIdentifier !== undefined && Buffer.from(sid.keyIdentifier).equals(c.subjectKeyIdentifier);
-  });
+  const matching = candidates.filter((c) => sidNames(si, c));
   if (matching.length === 0)
     return { reason: 'no certificate in the token or supplied matches the TSA signer identifier', sub: 'NO_SIGNING_CERTIFICATE_FOUND' };
   const bound = matching.find((c) => identifierDigest(ess.hash, c.der).equals(Buffer.from(ess.certHash)));
@@ -418,4 +435,84 @@ function locateTsa(si: CmsSignerInfo, attrs: Map<string, CmsAttribute>, candidat
       return { reason: `the issuerSerial of the ${by} does not name the TSA certificate`, sub: 'NO_SIGNING_CERTIFICATE_FOUND' };
   }
   return { certificate: bound, by };
+}
+
+/**
+ * One archive time-stamp of the log's head: an RFC 3161 token over the SHA-256 of a signed
+ * checkpoint note, whose tree covers the entries it is evidence for. The caller (the evidence
+ * container's reader) has proven, under the log key, that the note's tree contains those entries
+ * and, for `recordedUnderNext`, that the `checkpoint.timestamped` entry naming this token's
+ * SHA-256 is in the next link's tree: the next token then shows this token existed at its genTime.
+ */
+export interface ArchiveLink {
+  token: Uint8Array;
+  /** The checkpoint note's exact bytes (what the token's messageImprint covers). */
+  note: Uint8Array;
+  treeSize: number;
+  recordedUnderNext: boolean;
+}
+
+/** Archive time-stamps over ever larger checkpoints, ascending: each covers every entry the first covers. */
+export interface ArchiveChain {
+  links: readonly ArchiveLink[];
+}
+
+export interface ArchiveChainValidation {
+  /** Each link's token as validated (at the validation time, or at the next link's genTime when renewed). */
+  reports: TimestampReport[];
+  /** The earliest genTime of a trusted link: a time by which every entry under the chain existed. */
+  proofTime: Date | undefined;
+  /** What proves it, in a sentence. */
+  detail: string;
+}
+
+/**
+ * Validates a chain of archive time-stamps from its newest link back: the newest at the
+ * validation time; an older one at the validation time or, when that fails only for time (its
+ * TSA certificate has since expired or been revoked) and the next link is trusted and covers it,
+ * at the next link's genTime (renewal: the newer token proves the older existed while its TSA
+ * certificate was still good). A token that is forged, for other data, badly bound, untrusted or
+ * dated after the time it is validated at is reported and not trusted; it never throws for
+ * anything in the tokens.
+ */
+export async function verifyArchiveChain(
+  chain: ArchiveChain,
+  context: Pick<VerifyTimestampInput, 'anchors' | 'intermediates' | 'revocation' | 'time'>,
+): Promise<ArchiveChainValidation> {
+  const reports: TimestampReport[] = [];
+  const proofs: Array<Date | undefined> = [];
+  let next: { at: Date; index: number } | undefined;
+  for (let k = chain.links.length - 1; k >= 0; k--) {
+    const link = chain.links[k]!;
+    const input = {
+      token: link.token,
+      data: link.note,
+      dataName: `the checkpoint note of tree size ${link.treeSize}`,
+      ...context,
+      index: k,
+    };
+    let v = await verifyTimestampToken(input);
+    if (v.proofTime === undefined && v.intact && next !== undefined && link.recordedUnderNext) {
+      const renewed = await verifyTimestampToken({ ...input, time: next.at });
+      if (renewed.proofTime !== undefined) {
+        renewed.report.checks.push({
+          id: 'timestamp.renewal',
+          result: 'PASSED',
+          message: `validated at ${next.at.toISOString()}, the genTime of archive time-stamp ${next.index + 1}, whose checkpoint covers the log entry recording this token: it existed then`,
+        });
+        v = renewed;
+      }
+    }
+    reports[k] = v.report;
+    proofs[k] = v.proofTime;
+    next = v.proofTime === undefined ? undefined : { at: v.proofTime, index: k };
+  }
+  const first = proofs.findIndex((p) => p !== undefined);
+  if (first === -1) return { reports, proofTime: undefined, detail: 'no archive time-stamp of the log could be trusted' };
+  const report = reports[first]!;
+  return {
+    reports,
+    proofTime: proofs[first],
+    detail: `archive time-stamp ${first + 1} of the log's checkpoint of size ${chain.links[first]!.treeSize}, serial ${report.serialNumber}, by ${report.tsa?.subject ?? 'an unnamed TSA'}${first + 1 < chain.links.length && report.checks.some((c) => c.id === 'timestamp.renewal') ? ', renewed by the later ones' : ''}`,
+  };
 }

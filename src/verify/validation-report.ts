@@ -45,13 +45,18 @@ import { INDICATION_OF, type Check, type Indication, type SubIndication } from '
  *   bestSignatureTime: { time, source, detail }   -- the earliest proof of existence of this
  *                                             signature value: 'signature-time-stamp' (a trusted
  *                                             token's genTime), 'log-inclusion-proof' (a log entry
- *                                             proven into a checkpoint under a pinned log key), or
+ *                                             proven into a checkpoint under a pinned log key),
+ *                                             'archive-timestamp' (that entry under a checkpoint
+ *                                             whose RFC 3161 archive time-stamp is trusted), or
  *                                             'validation-time' when there is none. An expired or
  *                                             later-revoked certificate path is validated at it.
  *   timestamps: TimestampReport[]          -- each signature time-stamp token on the signature:
  *                                             { index, indication, subIndication?, genTime,
  *                                               serialNumber, policy, tsa: SignerSummary|null,
  *                                               checks }; only a TOTAL_PASSED one is a proof
+ *   archiveTimestamps?: TimestampReport[]  -- the archive time-stamps of log checkpoints covering
+ *                                             this signature's log entry (evidence containers), oldest
+ *                                             first; a renewed one has a `timestamp.renewal` check
  *   checks: Check[]                        -- every check, in the order run (path checks included)
  * }
  *
@@ -107,6 +112,11 @@ export interface SignatureReport {
   bestSignatureTime: BestSignatureTime;
   /** Every signature time-stamp token on this signature, each validated on its own. */
   timestamps: TimestampReport[];
+  /**
+   * The archive time-stamps of the log's checkpoints that cover this signature's log entry (an
+   * evidence container's), each validated; present only when some were given.
+   */
+  archiveTimestamps?: TimestampReport[];
   checks: Check[];
 }
 
@@ -153,6 +163,7 @@ export interface SignatureEvidence {
   timestampTokens?: Array<{ token: Uint8Array; covered: Uint8Array; coveredName: string }>;
   /** Set by envelope.ts: what each token was found to be, and the best proof of existence. */
   timestamps?: TimestampReport[];
+  archiveTimestamps?: TimestampReport[];
   bestSignatureTime?: BestSignatureTime;
 }
 
@@ -177,7 +188,7 @@ export interface TimestampReport {
  */
 export interface BestSignatureTime {
   time: string;
-  source: 'signature-time-stamp' | 'log-inclusion-proof' | 'validation-time';
+  source: 'signature-time-stamp' | 'log-inclusion-proof' | 'archive-timestamp' | 'validation-time';
   /** What the proof is, in a sentence (the TSA and serial, or the log entry and checkpoint). */
   detail: string;
 }

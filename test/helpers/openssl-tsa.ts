@@ -26,9 +26,10 @@ const POLICY = '1.3.6.1.4.1.99999.3161.1';
  * An RFC 3161 TSA that is not Chancery's code: `openssl ts -reply` behind a small node:http
  * wrapper (POST application/timestamp-query → application/timestamp-reply), with a test-only CA
  * and TSA key and certificate generated here by the openssl CLI (critical EKU timeStamping) and
- * removed by `close`. The TSA accepts SHA-256/384/512 imprints only.
+ * removed by `close`. The TSA accepts SHA-256/384/512 imprints only. `essCertId: 'v1'` leaves
+ * openssl at its default certificate identifier, ESSCertID (SHA-1) instead of ESSCertIDv2.
  */
-export async function startOpensslTsa(): Promise<OpensslTsa> {
+export async function startOpensslTsa(options: { essCertId?: 'v2' | 'v1' } = {}): Promise<OpensslTsa> {
   const dir = mkdtempSync(join(tmpdir(), 'chancery-openssl-tsa-'));
   const f = (name: string): string => join(dir, name);
   const openssl = (args: string[]): void => void execFileSync('openssl', args, { stdio: 'pipe', cwd: dir });
@@ -119,7 +120,8 @@ export async function startOpensslTsa(): Promise<OpensslTsa> {
       'ordering = no',
       'tsa_name = yes',
       'ess_cert_id_chain = no',
-      'ess_cert_id_alg = sha256',
+      // Without ess_cert_id_alg openssl writes signing-certificate with an ESSCertID (v1, SHA-1).
+      ...(options.essCertId === 'v1' ? [] : ['ess_cert_id_alg = sha256']),
       '',
     ].join('\n'),
   );

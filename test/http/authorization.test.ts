@@ -124,6 +124,7 @@ const MATRIX: Row[] = [
   { route: 'GET /log/entries', request: () => ({ path: '/log/entries?start=0&end=1' }), allowed: ALL },
   { route: 'GET /log/proof/inclusion', request: () => ({ path: '/log/proof/inclusion?index=0&size=1' }), allowed: ALL },
   { route: 'GET /log/proof/consistency', request: () => ({ path: '/log/proof/consistency?from=1&to=1' }), allowed: ALL },
+  { route: 'GET /api/v1/log/timestamps', request: () => ({ path: '/api/v1/log/timestamps' }), allowed: ALL },
   // A's own application: anonymous (the signature authenticates) or A's token; nobody else's token.
   {
     route: 'POST /api/v1/submissions',

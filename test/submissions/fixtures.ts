@@ -52,8 +52,8 @@ export interface World {
 export const USCC_A = completeUscc('9144030500010000');
 export const USCC_B = completeUscc('9131010100020000');
 
-export async function createWorld(driver: Driver): Promise<World> {
-  const ts = await startTestService(driver);
+export async function createWorld(driver: Driver, env: NodeJS.ProcessEnv = {}): Promise<World> {
+  const ts = await startTestService(driver, env);
   try {
     const adminSigner = signerFromPem('admin', readFileSync(join(ts.dataDir, 'admin', 'admin.key.pem')));
     const adminChain = pemDecodeAll(readFileSync(join(ts.dataDir, 'admin', 'admin.cert.pem'), 'utf8'), ['CERTIFICATE'])!;

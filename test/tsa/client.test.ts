@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { OID } from '../../src/oids.js';
 import { RemoteTimeStamper } from '../../src/tsa/client.js';
+import { parseCertificate } from '../../src/verify/certificate.js';
+import { noRevocation } from '../../src/verify/revocation.js';
+import { verifyTimestampToken } from '../../src/verify/timestamp.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { startOpensslTsa, type OpensslTsa } from '../helpers/openssl-tsa.js';
 
@@ -92,5 +95,39 @@ describe('RemoteTimeStamper against openssl ts -reply', () => {
     expect(loadConfig({}).tsaUrl).toBeUndefined();
     for (const bad of ['not a url', 'ftp://tsa.example/', 'https://user:pw@tsa.example/'])
       await expectCode(() => loadConfig({ CHANCERY_TSA_URL: bad }), 'ERR_CONFIG_INVALID');
+  });
+});
+
+/** openssl's default certificate identifier: signing-certificate with an ESSCertID (v1, SHA-1 certHash). */
+describe('RemoteTimeStamper against openssl ts -reply with its default ESSCertID (v1)', () => {
+  let tsa: OpensslTsa;
+  beforeAll(async () => {
+    tsa = await startOpensslTsa({ essCertId: 'v1' });
+  });
+  afterAll(async () => {
+    await tsa?.close();
+  });
+
+  it('accepts the token in the client check, and the verifier trusts it under the outside CA', async () => {
+    const data = Buffer.from('a checkpoint note\n');
+    const digest = createHash('sha256').update(data).digest();
+    const client = new RemoteTimeStamper({ url: tsa.url });
+    const checked = await client.timestampChecked({ hashAlgorithm: OID.sha256, digest });
+    // The token really carries v1 and not v2: the identifier is the SHA-1 of the TSA certificate.
+    const der = Buffer.from(checked.token);
+    expect(der.includes(Buffer.from('060b2a864886f70d010910020c', 'hex'))).toBe(true); // id-aa-signingCertificate
+    expect(der.includes(Buffer.from('060b2a864886f70d010910022f', 'hex'))).toBe(false); // id-aa-signingCertificateV2
+    expect(der.includes(createHash('sha1').update(checked.signer.der).digest())).toBe(true);
+    const anchor = parseCertificate(execFileSync('openssl', ['x509', '-in', tsa.caPem, '-outform', 'DER']));
+    const v = await verifyTimestampToken({
+      token: checked.token,
+      data,
+      dataName: 'the note',
+      anchors: [anchor],
+      revocation: noRevocation(),
+      time: new Date(),
+    });
+    expect(v.report.checks.find((c) => c.id === 'timestamp.tsa-certificate')?.message).toContain('ESSCertID SHA1');
+    expect(v.intact).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { AuditError } from '../../audit/errors.js';
 import type { ConsistencyProof, EntriesPage, InclusionProof } from '../../audit/reader.js';
+import type { StoredArchiveTimestamp } from '../../audit/archive-timestamps.js';
 import type { StoredCheckpoint } from '../../audit/store.js';
 import type { RouteTable } from '../routes.js';
 
@@ -11,6 +12,7 @@ export interface LogReads {
   inclusionProof(index: number, size: number): Promise<InclusionProof>;
   inclusionProofByLeafHash(leafHashHex: string, size: number): Promise<InclusionProof>;
   consistencyProof(from: number, to: number): Promise<ConsistencyProof>;
+  archiveTimestamp(size?: number): Promise<StoredArchiveTimestamp>;
 }
 
 export interface LogRouteDeps {
@@ -55,6 +57,20 @@ export function logRoutes(deps: LogRouteDeps): (table: RouteTable) => void {
 
     table.add('get', '/log/proof/consistency', async (req, res) => {
       res.json(await deps.reader.consistencyProof(integerParam(req, 'from'), integerParam(req, 'to')));
+    });
+
+    // The archive time-stamped checkpoint covering a tree of `size` entries (the smallest at or
+    // above it), or the latest: its signed note and the RFC 3161 token over the note's SHA-256.
+    table.add('get', '/api/v1/log/timestamps', async (req, res) => {
+      const t = await deps.reader.archiveTimestamp(optionalParam(req, 'size'));
+      res.json({
+        treeSize: t.treeSize,
+        note: t.note,
+        token: t.token.toString('base64'),
+        genTime: t.genTime.toISOString(),
+        tsaCertificateSha256: t.tsaCertificateSha256,
+        logIndex: t.logIndex,
+      });
     });
   };
 }
