@@ -23,6 +23,17 @@ export async function lockTree(tx: Queryable): Promise<LockedHead> {
 
 /** Appends canonical entries at `first` (the locked size); the database checks and hashes them. */
 export async function appendEntries(tx: Queryable, first: number, entries: readonly string[]): Promise<number> {
+  // Canonical JSON has no raw line break (RFC 8785 escapes control characters), so the entries
+  // travel as one LF-joined text, split by the database: sending a text[] made the driver quote
+  // and backslash-escape every entry, a large part of a bulk batch's client time. An entry with a
+  // line break (which audit_append refuses anyway) goes as an array, so it is refused as itself.
+  if (entries.length > 1 && !entries.some((e) => e.includes('\n'))) {
+    const { rows } = await tx.query<{ size: number }>('SELECT audit_append($1, string_to_array($2::text, chr(10))) AS size', [
+      first,
+      entries.join('\n'),
+    ]);
+    return Number(rows[0]!.size);
+  }
   const { rows } = await tx.query<{ size: number }>('SELECT audit_append($1, $2::text[]) AS size', [first, entries]);
   return Number(rows[0]!.size);
 }

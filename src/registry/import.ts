@@ -360,16 +360,46 @@ export async function importEnterprises(
   let batch: ImportRecord[] = [];
   let batchErrors = 0;
   let batchFirstLine: number | undefined;
+  // What was found wrong in the batch being read: reported when that batch is flushed, so that
+  // lines read after a batch that turns out to fail (see inFlight) leave no trace in the report.
+  let heldErrors: ImportLineError[] = [];
+  let heldTooLargeAt: number | null = null;
   let stopped = false;
+  // Where the batch that stopped the import ended (the report's lines and bytes).
+  let stoppedAt: { lines: number; bytes: number } | undefined;
+  // The commit of the previous batch, still running while the next batch is read and parsed:
+  // the database commits one batch while this process prepares the next. A batch is committed
+  // only after the one before it has (flush waits for it), so batches still commit in order and
+  // the first failing one stops the import as before.
+  let inFlight: Promise<void> | undefined;
+  const settle = async (): Promise<void> => {
+    const pending = inFlight;
+    inFlight = undefined;
+    if (pending !== undefined) await pending;
+  };
 
   const flush = async (lastLine: number): Promise<void> => {
-    if (batchFirstLine === undefined) return;
+    await settle();
+    const held = heldErrors;
+    heldErrors = [];
+    const tooLargeAt = heldTooLargeAt;
+    heldTooLargeAt = null;
+    if (stopped || batchFirstLine === undefined) {
+      batch = [];
+      batchFirstLine = undefined;
+      batchErrors = 0;
+      return;
+    }
+    for (const error of held) addError(error);
+    if (tooLargeAt !== null) report.tooLargeAtLine = tooLargeAt;
     const records = batch;
     const first = batchFirstLine;
     batch = [];
     batchFirstLine = undefined;
     let bad = batchErrors;
     batchErrors = 0;
+    const readBytes = counter.bytes;
+    const consumed = counter.consumed;
     // Duplicates inside the batch name both lines; the first occurrence stays.
     const byUscc = new Map<string, number>();
     const unique: ImportRecord[] = [];
@@ -405,13 +435,23 @@ export async function importEnterprises(
       }
       return existing.size;
     };
+    const finish = (): void => {
+      if (bad > 0 && !checkOnly) {
+        report.resumeFromLine = first;
+        stopped = true;
+        stoppedAt = { lines: lastLine, bytes: readBytes };
+      }
+      options.onProgress?.({ bytes: consumed, lines: lastLine, imported: report.imported });
+    };
     report.batches++;
     if (bad > 0 || checkOnly) {
       const existing = await reportExisting();
       bad += existing;
       if (checkOnly) report.valid += unique.length - existing;
-    } else {
-      const conflict = await commitBatch(deps, unique, actor);
+      finish();
+      return;
+    }
+    const committing = commitBatch(deps, unique, actor).then(async (conflict) => {
       if (conflict) {
         // Another writer registered one of them between the batch's read and its insert.
         if ((await reportExisting()) === 0) {
@@ -431,12 +471,10 @@ export async function importEnterprises(
         }
         report.committedThroughLine = lastLine;
       }
-    }
-    if (bad > 0 && !checkOnly) {
-      report.resumeFromLine = first;
-      stopped = true;
-    }
-    options.onProgress?.({ bytes: counter.consumed, lines: lastLine, imported: report.imported });
+      finish();
+    });
+    committing.catch(() => undefined); // awaited (and its fault thrown) by the next flush or at the end
+    inFlight = committing;
   };
 
   let lastLine = (options.firstLine ?? 1) - 1;
@@ -451,8 +489,8 @@ export async function importEnterprises(
     for await (const raw of lines) {
       lastLine = raw.line;
       if ('tooLarge' in raw) {
-        report.tooLargeAtLine = raw.line;
-        addError({
+        heldTooLargeAt = raw.line;
+        heldErrors.push({
           line: raw.line,
           code: 'ERR_REGISTRY_IMPORT_TOO_LARGE',
           message: `the input is larger than the limit of ${options.maxBytes} bytes (crossed on line ${raw.line})`,
@@ -465,7 +503,7 @@ export async function importEnterprises(
       const isHeader = header === undefined;
       if (!isHeader && raw.line < fromLine) continue;
       const fail = (code: RegistryErrorCode, message: string, uscc?: string): void => {
-        addError({ line: raw.line, code, message, ...(uscc === undefined ? {} : { uscc }) });
+        heldErrors.push({ line: raw.line, code, message, ...(uscc === undefined ? {} : { uscc }) });
         batchFirstLine ??= raw.line;
         batchErrors++;
       };
@@ -508,7 +546,9 @@ export async function importEnterprises(
       }
     }
     if (!stopped) await flush(lastLine);
+    await settle();
   } finally {
+    await inFlight?.catch(() => undefined);
     await lines.return(undefined);
   }
   if (header === undefined && report.errors.length === 0) {
@@ -519,8 +559,8 @@ export async function importEnterprises(
     });
   }
   report.errors.sort((a, b) => a.line - b.line);
-  report.lines = lastLine;
-  report.bytes = counter.bytes;
+  report.lines = stoppedAt?.lines ?? lastLine;
+  report.bytes = stoppedAt?.bytes ?? counter.bytes;
   report.complete = report.errors.length === 0 && report.tooLargeAtLine === null;
   if (!report.complete && report.resumeFromLine === null && !checkOnly) report.resumeFromLine = report.errors[0]?.line ?? null;
   report.elapsedMs = Date.now() - started;
@@ -571,34 +611,44 @@ async function commitBatch(deps: ImportDeps, records: readonly ImportRecord[], a
   const registeredAt = deps.now().toISOString();
   try {
     await deps.audit.record(async (tx, append) => {
-      const inserted = await insertEnterprisesBulk(
+      // The INSERT runs in the database while this process encodes and hashes the entries: the
+      // appends are made in slices with a turn of the event loop between them, so that the
+      // INSERT (sent once its savepoint is taken) is on its way before most of them are made.
+      const inserting = insertEnterprisesBulk(
         tx,
         records.map((r) => r.e),
         registeredAt,
       );
-      if (inserted !== records.length) throw new ImportConflict();
+      inserting.catch(() => undefined); // awaited below, after the appends
       // Each enterprise's row is bound to its latest entry (the status entry, when there is one).
       const latest: Array<Promise<{ subject: string; entry: AppendedEntry }>> = [];
-      for (const { e } of records) {
-        const subject = `enterprise:${e.uscc}`;
-        const registered = append({
-          kind: 'enterprise.registered',
-          actor,
-          subject,
-          data: { uscc: e.uscc, name: e.name, division: e.division, checkOverridden: false },
-        });
-        const last =
-          e.status === 'active'
-            ? registered
-            : append({
-                kind: e.status === 'revoked' ? 'enterprise.revoked' : 'enterprise.deregistered',
-                actor,
-                subject,
-                data: { uscc: e.uscc, reason: e.statusReason, certificatesRevoked: 0 },
-              });
-        latest.push(Promise.all([registered, last]).then(([, entry]) => ({ subject, entry })));
+      for (let start = 0; start < records.length; start += APPEND_SLICE) {
+        if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+        for (const { e } of records.slice(start, start + APPEND_SLICE)) {
+          const subject = `enterprise:${e.uscc}`;
+          const registered = append({
+            kind: 'enterprise.registered',
+            actor,
+            subject,
+            data: { uscc: e.uscc, name: e.name, division: e.division, checkOverridden: false },
+          });
+          const last =
+            e.status === 'active'
+              ? registered
+              : append({
+                  kind: e.status === 'revoked' ? 'enterprise.revoked' : 'enterprise.deregistered',
+                  actor,
+                  subject,
+                  data: { uscc: e.uscc, reason: e.statusReason, certificatesRevoked: 0 },
+                });
+          latest.push(Promise.all([registered, last]).then(([, entry]) => ({ subject, entry })));
+        }
       }
-      await bindRows(tx, await Promise.all(latest));
+      const bound = Promise.all(latest);
+      bound.catch(() => undefined); // awaited below unless the INSERT failed
+      const inserted = await inserting;
+      if (inserted !== records.length) throw new ImportConflict();
+      await bindRows(tx, await bound);
     });
     return false;
   } catch (error) {
@@ -608,3 +658,6 @@ async function commitBatch(deps: ImportDeps, records: readonly ImportRecord[], a
 }
 
 class ImportConflict extends Error {}
+
+/** Appends made between two turns of the event loop while the batch's INSERT runs. */
+const APPEND_SLICE = 500;

@@ -162,6 +162,28 @@ for (const driver of drivers()) {
       expect(await count()).toBe(before);
     });
 
+    it('stops at a batch refused at commit (a USCC registered meanwhile); the lines read while it committed leave no trace', async () => {
+      const taken = uscc(150, 6);
+      await run(chunks(csvOf([[taken, 'Already there', '', '', '', '']])));
+      const before = await count();
+      const rows = Array.from({ length: 300 }, (_, i) => [uscc(i, 6), `Pipelined ${i}`, '', '', '', '']);
+      rows[250]![0] = withWrongCheck(rows[250]![0]!); // line 252, in the third batch: read while the second commits
+      const report = await run(chunks(csvOf(rows), 4096));
+      // The second batch (lines 102–201) holds the taken USCC (line 152): refused by its INSERT, not beforehand.
+      expect(report.errors).toEqual([expect.objectContaining({ line: 152, code: 'ERR_REGISTRY_ENTERPRISE_EXISTS', uscc: taken })]);
+      expect(report).toMatchObject({
+        complete: false,
+        imported: 100,
+        committedThroughLine: 101,
+        resumeFromLine: 102,
+        lines: 201,
+        batches: 2,
+      });
+      expect(await count()).toBe(before + 100);
+      expect(await count(`uscc = '${uscc(100, 6)}'`)).toBe(0);
+      await expectIntactLog(t.db);
+    });
+
     it('names the line of each kind of bad input and writes nothing of its batch', async () => {
       const good = (n: number): string => `${uscc(n, 5)},Good ${n},,,,`;
       const cases: Array<{ name: string; body: Buffer; code: string; line: number; options?: Partial<ImportOptions> }> = [
