@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPkcs12 } from '../../src/ca/pkcs12.js';
 import { sha256Hex } from '../../src/crypto/digest.js';
 import { pemDecodeAll } from '../../src/der/pem.js';
-import { drivers } from '../helpers/db.js';
+import { drivers, pgOnly } from '../helpers/db.js';
 import { createWorld, type World } from '../submissions/fixtures.js';
 import { checkPage, chromiumMissing, launch } from './browser.js';
 
@@ -19,12 +19,12 @@ import { checkPage, chromiumMissing, launch } from './browser.js';
  * for its reviewer; without JavaScript rows are added to the schema's maxItems, removed keeping
  * the other rows' answers, Enter in a text box continues rather than removes, and a button
  * posted without the CSRF token changes nothing; 375 px wide the rows fit. Every page checked
- * with JavaScript passes axe-core. One driver is enough: the pages reach the database only
- * through the parts, tested on both.
+ * with JavaScript passes axe-core. One driver is enough (PostgreSQL when the run has it): the
+ * pages reach the database only through the parts, tested on both.
  */
 
 const missing = chromiumMissing();
-const driver = drivers()[0]!;
+const driver = pgOnly() ?? drivers()[0]!;
 const POLICY = 'business-registration-change';
 
 describe.skipIf(missing !== undefined)(`apply form rows in chromium on ${driver.name}`, () => {
