@@ -280,7 +280,7 @@ export const zh = {
   'apply.errorRejected': '申请未被受理：',
   'apply.errorFailed': '无法完成：',
   'apply.row': '{label} 第 {n} 项',
-  'apply.inRow': '{row}：{field}',
+  'apply.inRow': '{row}中的{field}',
   'apply.addAnother': '再添加一项',
   'apply.remove': '删除',
   'apply.rowsMax': '最多可填写 {max} 项。',
