@@ -39,6 +39,30 @@ interface Field {
   required: boolean;
 }
 
+/** What every input of one form is rendered with. */
+interface Render {
+  ctx: PageContext;
+  root: Schema;
+  errors: FieldError[];
+  /** The form's action, to which the add/remove buttons append the fragment of the rows they change. */
+  action: string;
+}
+
+/**
+ * Arrays of objects are rows (GOV.UK "add another"): each row's inputs are named
+ * `<array>.<index>.<property>`, and a hidden `rows:<array>` carries how many rows the page showed,
+ * so a re-render keeps every row (radios left unticked send nothing). No schema allows more
+ * rows than ROW_CAP, whatever its maxItems.
+ */
+const ROW_CAP = 50;
+const ROWS = 'rows:';
+const ADD = 'add:';
+const REMOVE = 'remove:';
+/** The name of the form's submit buttons; a colon keeps it apart from every property path. */
+const BUTTON = 'form:button';
+
+const isIndex = (part: string): boolean => /^(0|[1-9][0-9]{0,5})$/.test(part);
+
 function resolve(root: Schema, schema: Schema): Schema {
   const ref = schema['$ref'];
   if (typeof ref === 'string' && ref.startsWith('#/$defs/')) {
@@ -48,19 +72,67 @@ function resolve(root: Schema, schema: Schema): Schema {
   return schema;
 }
 
+const propertiesOf = (schema: Schema): Record<string, Schema> => (schema['properties'] ?? {}) as Record<string, Schema>;
+
+/** The item schema of an array of objects, else undefined. */
+function rowItems(root: Schema, schema: Schema): Schema | undefined {
+  if (schema['type'] !== 'array') return undefined;
+  const items = resolve(root, (schema['items'] ?? {}) as Schema);
+  return items['type'] === 'object' ? items : undefined;
+}
+
+/** How many rows an array of objects may have and must have. */
+function rowBounds(schema: Schema): { min: number; max: number } {
+  const max = Math.min(typeof schema['maxItems'] === 'number' ? schema['maxItems'] : ROW_CAP, ROW_CAP);
+  const min = Math.min(typeof schema['minItems'] === 'number' ? schema['minItems'] : 0, max);
+  return { min, max };
+}
+
+/** The schema at a dotted path, row indices included (`changes.1.item`); {} when there is none. */
+function schemaAt(root: Schema, path: string): Schema {
+  let s: Schema = root;
+  for (const part of path.split('.')) {
+    if (isIndex(part) && s['type'] === 'array') s = resolve(root, (s['items'] ?? {}) as Schema);
+    else s = Object.hasOwn(propertiesOf(s), part) ? resolve(root, propertiesOf(s)[part]!) : {};
+  }
+  return s;
+}
+
+/** The path the catalogues name a field by: row indices dropped (`changes.1.item` → `changes.item`). */
+const catalogPath = (path: string): string =>
+  path
+    .split('.')
+    .filter((p) => !isIndex(p))
+    .join('.');
+
 /** The label of a field: the catalogue's, else the schema's title, else the property's name. */
 function label(ctx: PageContext, path: string, schema: Schema): string {
-  const key = `field.${path}` as MessageKey;
+  const key = `field.${catalogPath(path)}` as MessageKey;
   if (ctx.t.has(key)) return ctx.t(key);
   if (typeof schema['title'] === 'string') return schema['title'];
-  const last = path.split('.').pop()!;
+  const last = catalogPath(path).split('.').pop()!;
   return last.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
 }
 
 function hint(ctx: PageContext, path: string, schema: Schema): string | undefined {
-  const key = `hint.${path}` as MessageKey;
+  const key = `hint.${catalogPath(path)}` as MessageKey;
   if (ctx.t.has(key)) return ctx.t(key);
   return typeof schema['description'] === 'string' ? schema['description'] : undefined;
+}
+
+/** The legend of one row: "Changes: item 2". */
+function rowLabel(ctx: PageContext, root: Schema, arrayPath: string, index: number): string {
+  return ctx.t('apply.row', { label: label(ctx, arrayPath, schemaAt(root, arrayPath)), n: index + 1 });
+}
+
+/** A field's label for the error summary and the answers: inside a row, the row is named too. */
+function fullLabel(ctx: PageContext, root: Schema, path: string): string {
+  const parts = path.split('.');
+  const at = parts.findLastIndex(isIndex);
+  const own = label(ctx, path, schemaAt(root, path));
+  if (at < 0) return own;
+  const row = rowLabel(ctx, root, parts.slice(0, at).join('.'), Number(parts[at]));
+  return at === parts.length - 1 ? row : ctx.t('apply.inRow', { field: own, row });
 }
 
 /** The label of an enum value: the catalogue's `option.<value>`, else the value itself. */
@@ -72,27 +144,78 @@ function optionLabel(ctx: PageContext, value: string): string {
 const fieldId = (path: string): string => `f-${path.replace(/\./g, '-')}`;
 
 /** The inputs of an object schema, in schema order; the core fields are filled in by the service. */
-function inputs(
-  ctx: PageContext,
-  root: Schema,
-  schema: Schema,
-  prefix: string,
-  values: Record<string, unknown>,
-  errors: FieldError[],
-): Html[] {
-  const props = (schema['properties'] ?? {}) as Record<string, Schema>;
+function inputs(r: Render, schema: Schema, prefix: string, values: Record<string, unknown>): Html[] {
+  const props = propertiesOf(schema);
   const required = (schema['required'] ?? []) as string[];
   const out: Html[] = [];
   for (const [name, raw] of Object.entries(props)) {
     if (prefix === '' && (CORE_DOCUMENT_FIELDS as readonly string[]).includes(name)) continue;
     const path = prefix === '' ? name : `${prefix}.${name}`;
-    const s = resolve(root, raw);
-    out.push(input(ctx, root, { path, schema: s, required: required.includes(name) }, (values[name] ?? undefined) as unknown, errors));
+    const s = resolve(r.root, raw);
+    out.push(input(r, { path, schema: s, required: required.includes(name) }, Object.hasOwn(values, name) ? values[name] : undefined));
   }
   return out;
 }
 
-function input(ctx: PageContext, root: Schema, f: Field, value: unknown, errors: FieldError[]): Html {
+/** An array of objects: one fieldset per row, with "remove" per row and "add another" below. */
+function rowsInput(r: Render, f: Field, items: Schema, value: unknown, text: string, h: string | undefined): Html {
+  const { ctx, errors } = r;
+  const { t } = ctx;
+  const id = fieldId(f.path);
+  const invalid = hasError(errors, id);
+  const describedBy = [h === undefined ? '' : `${id}-hint`, invalid ? `${id}-error` : ''].filter((x) => x !== '').join(' ');
+  const { min, max } = rowBounds(f.schema);
+  const given = Array.isArray(value) ? (value as unknown[]) : [];
+  const shown = Math.min(Math.max(given.length, min, 1), max);
+  const removable = shown > Math.max(min, 1);
+  const rows = Array.from({ length: shown }, (_, i) => {
+    const row = given[i];
+    const rowPath = `${f.path}.${i}`;
+    const legend = rowLabel(ctx, r.root, f.path, i);
+    return html`<fieldset class="fieldset fieldset-group" id="${fieldId(rowPath)}" data-row="${i}">
+      <legend class="fieldset-legend">${legend}</legend>
+      ${fieldError(t, errors, fieldId(rowPath))}
+      ${inputs(r, items, rowPath, row !== null && typeof row === 'object' && !Array.isArray(row) ? (row as Record<string, unknown>) : {})}
+      ${
+        removable
+          ? html`<button
+              class="button button-secondary"
+              type="submit"
+              name="${BUTTON}"
+              value="${REMOVE}${rowPath}"
+              formaction="${r.action}#${id}"
+            >
+              ${t('apply.remove')}<span class="visually-hidden"> ${legend}</span>
+            </button>`
+          : ''
+      }
+    </fieldset>`;
+  });
+  return html`<div class="form-group${invalid ? ' form-group-error' : ''}" data-rows="${f.path}">
+    <fieldset class="fieldset" id="${id}" ${describedBy === '' ? '' : html` aria-describedby="${describedBy}"`}>
+      <legend class="label">${text}</legend>
+      ${h === undefined ? '' : html`<p class="hint" id="${id}-hint">${h}</p>`}${fieldError(t, errors, id)}
+      <input type="hidden" name="${ROWS}${f.path}" value="${shown}" />
+      ${rows}
+      ${
+        shown < max
+          ? html`<button
+              class="button button-secondary"
+              type="submit"
+              name="${BUTTON}"
+              value="${ADD}${f.path}"
+              formaction="${r.action}#${fieldId(`${f.path}.${shown}`)}"
+            >
+              ${t('apply.addAnother')}<span class="visually-hidden"> ${text}</span>
+            </button>`
+          : html`<p class="hint">${t('apply.rowsMax', { max })}</p>`
+      }
+    </fieldset>
+  </div>`;
+}
+
+function input(r: Render, f: Field, value: unknown): Html {
+  const { ctx, root, errors } = r;
   const { t } = ctx;
   const id = fieldId(f.path);
   const text = label(ctx, f.path, f.schema) + (f.required ? '' : ` ${t('apply.optional')}`);
@@ -115,11 +238,12 @@ function input(ctx: PageContext, root: Schema, f: Field, value: unknown, errors:
   if (type === 'object') {
     return html`<fieldset class="fieldset fieldset-group">
       <legend class="fieldset-legend">${text}</legend>
-      ${inputs(ctx, root, f.schema, f.path, (value ?? {}) as Record<string, unknown>, errors)}
+      ${inputs(r, f.schema, f.path, value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {})}
     </fieldset>`;
   }
   if (type === 'boolean') {
-    const v = value === true ? 'true' : value === false ? 'false' : '';
+    // The typed document holds booleans, a re-rendered form the posted strings.
+    const v = value === true || value === 'true' ? 'true' : value === false || value === 'false' ? 'false' : '';
     return group(
       html`<div class="radios">
         ${['true', 'false'].map(
@@ -134,9 +258,11 @@ function input(ctx: PageContext, root: Schema, f: Field, value: unknown, errors:
       true,
     );
   }
+  const items = rowItems(root, f.schema);
+  if (items !== undefined) return rowsInput(r, f, items, value, text, h);
   if (type === 'array') {
-    const items = resolve(root, (f.schema['items'] ?? {}) as Schema);
-    const options = (items['enum'] ?? []) as string[];
+    const itemSchema = resolve(root, (f.schema['items'] ?? {}) as Schema);
+    const options = (itemSchema['enum'] ?? []) as string[];
     const chosen = Array.isArray(value) ? (value as string[]) : [];
     return group(
       html`<div class="checkboxes">
@@ -145,7 +271,7 @@ function input(ctx: PageContext, root: Schema, f: Field, value: unknown, errors:
             html`<div class="checkbox">
               <input type="checkbox" id="${id}-${i}" name="${f.path}" value="${o}" ${chosen.includes(o) ? html` checked` : ''} /><label
                 for="${id}-${i}"
-                >${ctx.t.has(`option.${o}` as MessageKey) ? ctx.t(`option.${o}` as MessageKey) : o}</label
+                >${optionLabel(ctx, o)}</label
               >
             </div>`,
         )}
@@ -156,7 +282,7 @@ function input(ctx: PageContext, root: Schema, f: Field, value: unknown, errors:
   if (Array.isArray(f.schema['enum'])) {
     const options = f.schema['enum'] as string[];
     return group(
-      html`<select class="select" id="${id}" name="${f.path}">
+      html`<select class="select" id="${id}" name="${f.path}" ${describedBy === '' ? '' : html` aria-describedby="${describedBy}"`}>
         <option value=""></option>
         ${options.map((o) => html`<option value="${o}" ${value === o ? html` selected` : ''}>${optionLabel(ctx, o)}</option>`)}
       </select>`,
@@ -188,15 +314,82 @@ ${shown}</textarea>`
   );
 }
 
-/** The document from the posted answers: typed by the schema; empty optional answers left out. */
+/** How many rows of an array of objects the posted page showed (within the array's bounds). */
+function rowCount(all: Map<string, string[]>, path: string, max: number): number {
+  const n = Number(all.get(`${ROWS}${path}`)?.[0]);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, max) : 0;
+}
+
+/** Whether anything was typed or chosen in a row. */
+function rowFilled(all: Map<string, string[]>, rowPath: string): boolean {
+  for (const [name, values] of all) if (name.startsWith(`${rowPath}.`) && values.some((v) => v.trim() !== '')) return true;
+  return false;
+}
+
+/**
+ * What was posted, as typed (strings, untyped), shaped like the form: to show the page again with
+ * every answer kept, including ones that are not valid yet.
+ */
+function postedValues(root: Schema, schema: Schema, prefix: string, all: Map<string, string[]>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, raw] of Object.entries(propertiesOf(schema))) {
+    if (prefix === '' && (CORE_DOCUMENT_FIELDS as readonly string[]).includes(name)) continue;
+    const path = prefix === '' ? name : `${prefix}.${name}`;
+    const s = resolve(root, raw);
+    const items = rowItems(root, s);
+    if (s['type'] === 'object') out[name] = postedValues(root, s, path, all);
+    else if (items !== undefined)
+      out[name] = Array.from({ length: rowCount(all, path, rowBounds(s).max) }, (_, i) => postedValues(root, items, `${path}.${i}`, all));
+    else if (s['type'] === 'array') out[name] = all.get(path) ?? [];
+    else if (all.has(path)) out[name] = all.get(path)![0];
+  }
+  return out;
+}
+
+/**
+ * Applies an "add another" (`add:<array>`) or "remove" (`remove:<array>.<index>`) button to the
+ * posted values, within the array's bounds; a button naming no array of objects changes nothing.
+ */
+function editRows(root: Schema, values: Record<string, unknown>, action: string): void {
+  const add = action.startsWith(ADD);
+  const path = action.slice(add ? ADD.length : REMOVE.length);
+  const parts = path.split('.');
+  const index = add ? -1 : Number(parts.pop());
+  const arrayPath = parts.join('.');
+  if (!add && !isIndex(String(index))) return;
+  const schema = schemaAt(root, arrayPath);
+  if (arrayPath === '' || rowItems(root, schema) === undefined) return;
+  let node: unknown = values;
+  for (const part of parts) {
+    if (Array.isArray(node) && isIndex(part)) node = node[Number(part)];
+    else if (node !== null && typeof node === 'object' && !Array.isArray(node) && Object.hasOwn(node, part))
+      node = (node as Record<string, unknown>)[part];
+    else return;
+  }
+  if (!Array.isArray(node)) return;
+  const { min, max } = rowBounds(schema);
+  // The rows the page showed: empty ones past the posted count included.
+  while (node.length < Math.min(Math.max(min, 1), max)) node.push({});
+  if (add && node.length < max) node.push({});
+  if (!add && node.length > Math.max(min, 1) && index < node.length) node.splice(index, 1);
+}
+
+type Problem = { path: string; kind: 'required' | 'number' };
+
+/**
+ * The document from the posted answers: typed by the schema; empty optional answers left out.
+ * A row left wholly empty is left out unless the array needs it to reach minItems; `rowMaps`
+ * records, per array (by its form path), which form row each document element came from.
+ */
 function collect(
   root: Schema,
   schema: Schema,
   prefix: string,
   all: Map<string, string[]>,
-  errors: Array<{ path: string; kind: 'required' | 'number' }>,
+  errors: Problem[],
+  rowMaps: Map<string, number[]>,
 ): Record<string, unknown> {
-  const props = (schema['properties'] ?? {}) as Record<string, Schema>;
+  const props = propertiesOf(schema);
   const required = (schema['required'] ?? []) as string[];
   const out: Record<string, unknown> = {};
   for (const [name, raw] of Object.entries(props)) {
@@ -207,7 +400,27 @@ function collect(
     const first = (values[0] ?? '').trim();
     const need = required.includes(name);
     if (s['type'] === 'object') {
-      out[name] = collect(root, s, path, all, errors);
+      out[name] = collect(root, s, path, all, errors, rowMaps);
+      continue;
+    }
+    const items = rowItems(root, s);
+    if (items !== undefined) {
+      const { min, max } = rowBounds(s);
+      const count = rowCount(all, path, max);
+      const filled = Array.from({ length: count }, (_, i) => rowFilled(all, `${path}.${i}`));
+      let missing = min - filled.filter(Boolean).length;
+      const rows: unknown[] = [];
+      const map: number[] = [];
+      for (let i = 0; i < count; i++) {
+        if (!filled[i]) {
+          if (missing <= 0) continue;
+          missing--;
+        }
+        rows.push(collect(root, items, `${path}.${i}`, all, errors, rowMaps));
+        map.push(i);
+      }
+      rowMaps.set(path, map);
+      if (rows.length > 0 || need) out[name] = rows;
       continue;
     }
     if (s['type'] === 'array') {
@@ -227,6 +440,22 @@ function collect(
     } else out[name] = first;
   }
   return out;
+}
+
+/** A document path (`changes.1.newValue`) as the form names it: element indices become row indices. */
+function formPath(root: Schema, path: string, rowMaps: Map<string, number[]>): string {
+  const out: string[] = [];
+  let s: Schema = root;
+  for (const part of path.split('.')) {
+    if (isIndex(part) && s['type'] === 'array') {
+      out.push(String(rowMaps.get(out.join('.'))?.[Number(part)] ?? part));
+      s = resolve(root, (s['items'] ?? {}) as Schema);
+    } else {
+      out.push(part);
+      s = Object.hasOwn(propertiesOf(s), part) ? resolve(root, propertiesOf(s)[part]!) : {};
+    }
+  }
+  return out.join('.');
 }
 
 function schemaOf(policy: LoadedPolicy): Schema {
@@ -279,18 +508,39 @@ export function applyStartPage(deps: ApplyDeps) {
 function formPage(ctx: PageContext, policy: LoadedPolicy, values: Record<string, unknown>, errors: FieldError[]): void {
   const { t } = ctx;
   const root = schemaOf(policy);
+  const action = `/apply/form?policy=${encodeURIComponent(policy.id)}`;
   sendPage(ctx, {
     title: policyTitle(ctx, policy),
     area: 'apply',
     errors: errors.length > 0 ? errors : undefined,
     status: errors.length > 0 ? 400 : 200,
     body: html`<p class="lead">${t('apply.formLead')}</p>
-      <form method="post" action="/apply/form?policy=${encodeURIComponent(policy.id)}" novalidate>
-        ${csrfField(ctx)} ${inputs(ctx, root, root, '', values, errors)}
-        <button class="button" type="submit">${t('apply.continue')}</button>
+      <form method="post" action="${action}" novalidate>
+        ${csrfField(ctx)}
+        ${
+          hasRows(root, root)
+            ? // Enter in a text box presses the form's first submit button: let that be "continue", not a "remove".
+              html`<button class="visually-hidden" type="submit" name="${BUTTON}" value="continue" tabindex="-1" aria-hidden="true">
+                ${t('apply.continue')}
+              </button>`
+            : ''
+        }
+        ${inputs({ ctx, root, errors, action }, root, '', values)}
+        <button class="button" type="submit" name="${BUTTON}" value="continue">${t('apply.continue')}</button>
       </form>`,
   });
 }
+
+/** Whether a form has an array of objects (so add/remove buttons) anywhere. */
+function hasRows(root: Schema, schema: Schema): boolean {
+  return Object.values(propertiesOf(schema)).some((raw) => {
+    const s = resolve(root, raw);
+    return rowItems(root, s) !== undefined || (s['type'] === 'object' && hasRows(root, s));
+  });
+}
+
+/** A form of up to ROW_CAP rows of long answers, in UTF-8 and percent-encoded, fits. */
+const FORM_LIMIT = 512 * 1024;
 
 export function applyFormPage(deps: ApplyDeps) {
   const policyOf = (req: Request): LoadedPolicy | undefined =>
@@ -309,7 +559,7 @@ export function applyFormPage(deps: ApplyDeps) {
       const { t } = ctx;
       let form;
       try {
-        form = parseUrlEncoded(await readBody(req, 64 * 1024));
+        form = parseUrlEncoded(await readBody(req, FORM_LIMIT));
       } catch (error) {
         if (!(error instanceof WebFormError)) throw error;
         return void sendPage(ctx, { title: t('form.refusedTitle'), status: 400, body: html`<p>${t('form.malformed')}</p>` });
@@ -322,16 +572,20 @@ export function applyFormPage(deps: ApplyDeps) {
       const policy = policyOf(req);
       if (policy === undefined) return void res.redirect(303, '/apply');
       const root = schemaOf(policy);
-      const problems: Array<{ path: string; kind: 'required' | 'number' }> = [];
-      const answers = collect(root, root, '', form.all ?? new Map(), problems);
-      const fieldLabel = (path: string): string => {
-        let s: Schema = root;
-        for (const part of path.split('.')) s = resolve(root, ((s['properties'] ?? {}) as Record<string, Schema>)[part] ?? {});
-        return label(ctx, path, s);
-      };
+      const all = form.all ?? new Map<string, string[]>();
+      const button = form.fields.get(BUTTON) ?? 'continue';
+      if (button.startsWith(ADD) || button.startsWith(REMOVE)) {
+        // "Add another" or "remove": the same page again, every answer kept, nothing checked yet.
+        const values = postedValues(root, root, '', all);
+        editRows(root, values, button);
+        return formPage(ctx, policy, values, []);
+      }
+      const problems: Problem[] = [];
+      const rowMaps = new Map<string, number[]>();
+      const answers = collect(root, root, '', all, problems, rowMaps);
       const errors: FieldError[] = problems.map((p) => ({
         field: fieldId(p.path),
-        message: t(p.kind === 'required' ? 'apply.errorRequired' : 'apply.errorNumber', { label: fieldLabel(p.path) }),
+        message: t(p.kind === 'required' ? 'apply.errorRequired' : 'apply.errorNumber', { label: fullLabel(ctx, root, p.path) }),
       }));
       const document = {
         type: policy.id,
@@ -349,44 +603,56 @@ export function applyFormPage(deps: ApplyDeps) {
             const path =
               m === null
                 ? ''
-                : `${m[1]!.slice(1).replace(/\//g, '.')}${requiredProp === null ? '' : `.${requiredProp[1]}`}`.replace(/^\./, '');
+                : formPath(
+                    root,
+                    `${m[1]!.slice(1).replace(/\//g, '.')}${requiredProp === null ? '' : `.${requiredProp[1]}`}`.replace(/^\./, ''),
+                    rowMaps,
+                  );
             const known = path !== '' && !(CORE_DOCUMENT_FIELDS as readonly string[]).includes(path);
             errors.push({
               field: known ? fieldId(path) : 'main',
-              message: known ? t('apply.errorInvalid', { label: fieldLabel(path), reason: m![2]! }) : e,
+              message: known ? t('apply.errorInvalid', { label: fullLabel(ctx, root, path), reason: m![2]! }) : e,
             });
           }
         }
       }
-      if (errors.length > 0) return formPage(ctx, policy, answers, errors);
+      if (errors.length > 0) return formPage(ctx, policy, postedValues(root, root, '', all), errors);
       checkAnswersPage(ctx, policy, document);
     },
   };
 }
 
-function flatten(prefix: string, value: unknown, out: Array<[string, string]>): void {
+/** The answers as label/value rows: each element of an array of objects as its own rows. */
+function flatten(root: Schema, prefix: string, value: unknown, out: Array<[string, unknown]>): void {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) flatten(prefix === '' ? k : `${prefix}.${k}`, v, out);
-  } else out.push([prefix, Array.isArray(value) ? value.join(', ') : String(value)]);
+    for (const [k, v] of Object.entries(value)) flatten(root, prefix === '' ? k : `${prefix}.${k}`, v, out);
+  } else if (Array.isArray(value) && rowItems(root, schemaAt(root, prefix)) !== undefined) {
+    value.forEach((v, i) => flatten(root, `${prefix}.${i}`, v, out));
+  } else out.push([prefix, value]);
+}
+
+/** An answer as people read it: enum values by their labels, booleans as yes/no. */
+function shownValue(ctx: PageContext, schema: Schema, value: unknown): string {
+  if (typeof value === 'boolean') return ctx.t(value ? 'apply.yes' : 'apply.no');
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? optionLabel(ctx, v) : String(v))).join(', ');
+  if (typeof value === 'string' && Array.isArray(schema['enum'])) return optionLabel(ctx, value);
+  return String(value);
 }
 
 function checkAnswersPage(ctx: PageContext, policy: LoadedPolicy, document: Record<string, unknown>): void {
   const { t } = ctx;
   const bytes = JSON.stringify(document);
-  const rows: Array<[string, string]> = [];
-  flatten('', document, rows);
+  const rows: Array<[string, unknown]> = [];
   const root = schemaOf(policy);
-  const labelOf = (path: string): string => {
-    let s: Schema = root;
-    for (const part of path.split('.')) s = resolve(root, ((s['properties'] ?? {}) as Record<string, Schema>)[part] ?? {});
-    return (CORE_DOCUMENT_FIELDS as readonly string[]).includes(path) ? t(`core.${path}` as MessageKey) : label(ctx, path, s);
-  };
+  flatten(root, '', document, rows);
+  const labelOf = (path: string): string =>
+    (CORE_DOCUMENT_FIELDS as readonly string[]).includes(path) ? t(`core.${path}` as MessageKey) : fullLabel(ctx, root, path);
   sendPage(ctx, {
     title: t('apply.checkTitle'),
     area: 'apply',
     scripts: ['sign.js'],
     body: html`<p class="lead">${t('apply.checkLead')}</p>
-      ${summaryList(rows.map(([k, v]) => [labelOf(k), v]))}
+      ${summaryList(rows.map(([k, v]) => [labelOf(k), shownValue(ctx, schemaAt(root, k), v)]))}
       <h2>${t('apply.whatIsSigned')}</h2>
       <p>${t('apply.whatIsSignedLead')}</p>
       <pre class="json" id="signed-document">${bytes}</pre>
