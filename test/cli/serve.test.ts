@@ -67,7 +67,8 @@ describe('chancery serve (a real process)', () => {
             res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(30_000) });
             break;
           } catch (error) {
-            if (error instanceof Error && error.name === 'TimeoutError') throw new Error('an accepted /healthz request hung for 30 s');
+            if (error instanceof Error && error.name === 'TimeoutError')
+              throw new Error('an accepted /healthz request hung for 30 s', { cause: error });
           }
           if (Date.now() > deadline || child.process.exitCode !== null) throw new Error(`never listened:\n${child.stderr()}`);
           await new Promise((r) => setTimeout(r, 25));
