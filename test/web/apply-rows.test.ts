@@ -220,6 +220,15 @@ describe.skipIf(missing !== undefined)(`apply form rows in chromium on ${driver.
     expect(Object.hasOwn(signed, 'attachments')).toBe(false);
     // Signing needs the key, so JavaScript: the page says so and shows no sign button.
     expect(await p.isVisible('#sign-submit')).toBe(false);
+    // "Change your answers" goes back to the form with every answer as it was typed.
+    await press(p, 'button[value="edit"]');
+    expect(await rowsOf(p, 'changes')).toBe(4);
+    expect(await p.inputValue('#f-changes-1-newValue')).toBe('new 3');
+    expect(await p.inputValue('#f-changes-1-oldValue')).toBe('old 3');
+    expect(await p.inputValue('#f-reason')).toBe('Shareholders’ resolution.');
+    expect(await p.inputValue('#f-shareholderResolutionDate')).toBe('2026-11-20');
+    await press(p, CONTINUE);
+    expect(JSON.parse((await p.textContent('#signed-document'))!)).toMatchObject({ changes: signed['changes'] });
     await c.close();
   }, 120_000);
 

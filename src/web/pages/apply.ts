@@ -574,6 +574,7 @@ export function applyFormPage(deps: ApplyDeps) {
       const root = schemaOf(policy);
       const all = form.all ?? new Map<string, string[]>();
       const button = form.fields.get(BUTTON) ?? 'continue';
+      if (button === EDIT) return formPage(ctx, policy, postedValues(root, root, '', all), []);
       if (button.startsWith(ADD) || button.startsWith(REMOVE)) {
         // "Add another" or "remove": the same page again, every answer kept, nothing checked yet.
         const values = postedValues(root, root, '', all);
@@ -617,7 +618,7 @@ export function applyFormPage(deps: ApplyDeps) {
         }
       }
       if (errors.length > 0) return formPage(ctx, policy, postedValues(root, root, '', all), errors);
-      checkAnswersPage(ctx, policy, document);
+      checkAnswersPage(ctx, policy, document, all);
     },
   };
 }
@@ -639,7 +640,10 @@ function shownValue(ctx: PageContext, schema: Schema, value: unknown): string {
   return String(value);
 }
 
-function checkAnswersPage(ctx: PageContext, policy: LoadedPolicy, document: Record<string, unknown>): void {
+/** "Change your answers" on the check page: the answers as posted go back to the form, which shows them again. */
+const EDIT = 'edit';
+
+function checkAnswersPage(ctx: PageContext, policy: LoadedPolicy, document: Record<string, unknown>, posted: Map<string, string[]>): void {
   const { t } = ctx;
   const bytes = JSON.stringify(document);
   const rows: Array<[string, unknown]> = [];
@@ -670,7 +674,13 @@ function checkAnswersPage(ctx: PageContext, policy: LoadedPolicy, document: Reco
       >
         <button class="button js-only" type="button" id="sign-submit" hidden>${t('apply.signSubmit')}</button>
       </div>
-      <p><a class="link" href="/apply/form?policy=${encodeURIComponent(policy.id)}">${t('apply.change')}</a></p>`,
+      <form method="post" action="/apply/form?policy=${encodeURIComponent(policy.id)}" novalidate>
+        ${csrfField(ctx)}
+        ${[...posted]
+          .filter(([name]) => name !== 'csrf' && name !== BUTTON)
+          .map(([name, values]) => values.map((value) => html`<input type="hidden" name="${name}" value="${value}" />`))}
+        <button class="button button-secondary" type="submit" name="${BUTTON}" value="${EDIT}">${t('apply.change')}</button>
+      </form>`,
   });
 }
 
