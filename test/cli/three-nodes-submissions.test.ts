@@ -120,12 +120,19 @@ describe.skipIf(pg === undefined)('submissions and countersignatures across thre
         const jws = await signJws({ signer: applicant.signer, chain: applicant.chain, payload: document, time: new Date() });
         return Buffer.from(JSON.stringify(jws), 'utf8');
       };
-      const countersigned = async (officer: Holder, envelope: Buffer, decision: Decision): Promise<Buffer> =>
-        envelope[0] === 0x30
-          ? countersignCms(envelope, { signer: officer.signer, chain: officer.chain, decision, time: new Date() })
-          : Buffer.from(
-              JSON.stringify(await countersignJws(envelope, { signer: officer.signer, chain: officer.chain, decision, time: new Date() })),
-            );
+      // A refusal carries the officer's signed reason, as the workflow requires.
+      const countersigned = async (officer: Holder, envelope: Buffer, decision: Decision): Promise<Buffer> => {
+        const options = {
+          signer: officer.signer,
+          chain: officer.chain,
+          decision,
+          time: new Date(),
+          ...(decision === 'refuse' ? { reason: 'the premises plan does not match the site' } : {}),
+        };
+        return envelope[0] === 0x30
+          ? countersignCms(envelope, options)
+          : Buffer.from(JSON.stringify(await countersignJws(envelope, options)));
+      };
 
       const acks: Ack[] = [];
       const submit = async (envelope: Buffer, i: number): Promise<string> => {

@@ -163,10 +163,10 @@ for (const driver of drivers()) {
     });
 
     it('stops at a batch refused at commit (a USCC registered meanwhile); the lines read while it committed leave no trace', async () => {
-      const taken = uscc(150, 6);
+      const taken = uscc(150, 7);
       await run(chunks(csvOf([[taken, 'Already there', '', '', '', '']])));
       const before = await count();
-      const rows = Array.from({ length: 300 }, (_, i) => [uscc(i, 6), `Pipelined ${i}`, '', '', '', '']);
+      const rows = Array.from({ length: 300 }, (_, i) => [uscc(i, 7), `Pipelined ${i}`, '', '', '', '']);
       rows[250]![0] = withWrongCheck(rows[250]![0]!); // line 252, in the third batch: read while the second commits
       const report = await run(chunks(csvOf(rows), 4096));
       // The second batch (lines 102–201) holds the taken USCC (line 152): refused by its INSERT, not beforehand.
@@ -180,7 +180,7 @@ for (const driver of drivers()) {
         batches: 2,
       });
       expect(await count()).toBe(before + 100);
-      expect(await count(`uscc = '${uscc(100, 6)}'`)).toBe(0);
+      expect(await count(`uscc = '${uscc(100, 7)}'`)).toBe(0);
       await expectIntactLog(t.db);
     });
 
