@@ -11,6 +11,7 @@ import { generateUserKey, signerFromPem } from '../src/crypto/private-key-file.j
 import { pemDecodeAll } from '../src/der/pem.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { completeUscc } from '../src/registry/uscc.js';
+import { parseCertificate } from '../src/verify/certificate.js';
 import { createPgDatabase, dropPgDatabase } from '../test/helpers/db.js';
 import { loadTest, percentile, round, startServerProcess, type ServerProcess } from './lib.js';
 
@@ -258,18 +259,19 @@ async function writeCsv(path: string, n: number, row: (i: number) => string): Pr
   await once(out, 'finish');
 }
 
-/** Every CRL URL the certificates name (DER scanned for http URLs ending in .crl), on this server, plus the issuing CA's. */
+/** Every CRL URL the certificates name in their CRL distribution points, on this server, plus the issuing CA's. */
 function crlUrlsOf(pems: string[], base: string): string[] {
   const urls = new Set<string>([`${base}/ca/issuing.crl`]);
   for (const pem of pems) {
     const der = pemDecodeAll(pem, ['CERTIFICATE'])?.[0];
     if (der === undefined) continue;
-    for (const m of der.toString('latin1').matchAll(/https?:\/\/[\x21-\x7e]+?\.crl/g)) {
-      const u = new URL(m[0]);
-      urls.add(`${base}${u.pathname}`);
+    for (const dp of parseCertificate(der).crlDistributionPoints ?? []) {
+      for (const name of dp.distributionPoint?.fullName ?? []) {
+        if (name.type === 'uri') urls.add(`${base}${new URL(name.value).pathname}`);
+      }
     }
   }
-  return [...urls].slice(0, 64);
+  return [...urls].slice(0, 65);
 }
 
 async function measureCrls(urls: string[]): Promise<Record<string, unknown>> {
