@@ -356,6 +356,21 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
     await p.click('#signin-form button');
   }
 
+  /** Whether the page's origin holds a signing key in IndexedDB (where sign-in keeps it). */
+  async function storedSigningKey(p: Page): Promise<boolean> {
+    const held = await p.evaluate(`new Promise((resolve, reject) => {
+      const open = indexedDB.open('chancery', 1);
+      open.onupgradeneeded = () => open.result.createObjectStore('keys');
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const get = open.result.transaction('keys', 'readonly').objectStore('keys').get('signing');
+        get.onsuccess = () => { open.result.close(); resolve(get.result !== undefined); };
+        get.onerror = () => reject(get.error);
+      };
+    })`);
+    return held === true;
+  }
+
   it('signs an enterprise in with its PKCS#12 opened in the browser: My applications, the timeline, the receipt', async () => {
     const signedIn = await browser.newContext({ locale: 'en-GB' });
     const p = await signedIn.newPage();
@@ -393,8 +408,11 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
     const zip = await evidence.body();
     expect(zip.subarray(0, 4).toString('latin1')).toBe('PK\u0003\u0004');
     expect(zip.subarray(30, 38).toString('latin1')).toBe('mimetype');
-    // Signing out ends the session.
+    // Signing out ends the session and removes the signing key the page kept since sign-in.
+    expect(await storedSigningKey(p)).toBe(true);
     await p.click('.signed-in button');
+    await p.waitForURL(`${w.url}/`);
+    expect(await storedSigningKey(p)).toBe(false);
     await p.goto(`${w.url}/applications`);
     expect(new URL(p.url()).pathname).toBe('/signin');
     await signedIn.close();

@@ -171,6 +171,9 @@ export function signoutPost() {
     }
     if (!csrfValid(req, ctx.cookies, fields.get('csrf'))) return refuse(ctx, 403, ctx.t('form.csrf'));
     clearSession(ctx);
+    // The signing key kept in IndexedDB since sign-in goes with the session: on a shared office
+    // computer the next person must not find it there (the origin's storage; cookies stay).
+    res.setHeader('Clear-Site-Data', '"storage"');
     res.redirect(303, '/');
   };
 }
