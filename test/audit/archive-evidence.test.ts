@@ -33,6 +33,13 @@ describe.each(drivers())('archive time-stamps in evidence containers on $name', 
   beforeAll(async () => {
     w = await createWorld(driver, { CHANCERY_ARCHIVE_TIMESTAMP_INTERVAL: '0.2' });
     vkey = w.ts.service.auditPart.logKey.vkey;
+    // A checkpoint time-stamped before the submission, so another checkpoint's token exists for the
+    // tests that swap one in (a fresh log waits an interval before its first archive time-stamp).
+    const first = Date.now() + 15_000;
+    while ((await fetch(`${w.url}/api/v1/log/timestamps?size=0`)).status !== 200) {
+      if (Date.now() > first) throw new Error('the service time-stamped no checkpoint in 15 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const client = await w.as(w.a);
     const submitted = await client.submit(await signCmsWith(w.a, annualDocument(w.a.uscc)));
     expect(submitted.kind).not.toBe('rejected');
