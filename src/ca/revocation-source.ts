@@ -1,4 +1,6 @@
+import { DbError } from '../db/errors.js';
 import type { Certificate } from '../verify/certificate.js';
+import { sourceUnavailable } from '../verify/errors.js';
 import type { RevocationSource, RevocationStatus } from '../verify/revocation.js';
 import type { CertificateAuthority } from './authority.js';
 
@@ -9,7 +11,9 @@ export const DATABASE_SOURCE = 'Chancery CA database';
  * issuing CA itself (issued by the root), good as long as it is the hierarchy's; for a
  * certificate issued by our issuing CA (matched by the issuer's exact public key), good or revoked
  * as recorded, where a revocation after the validation time is not yet a revocation; a serial this
- * CA never issued, or another issuer, is unknown. Never throws: a database failure is unknown too.
+ * CA never issued, or another issuer, is unknown. A database that cannot be reached is not an
+ * answer: that throws `sourceUnavailable`, so no verdict rests on a dropped connection; any other
+ * database failure is unknown.
  */
 export function databaseRevocationSource(ca: CertificateAuthority): RevocationSource {
   const issuingSpki = ca.hierarchy.issuing.spki;
@@ -39,10 +43,16 @@ export function databaseRevocationSource(ca: CertificateAuthority): RevocationSo
               : { status: 'good', source: DATABASE_SOURCE };
         }
       } catch (error) {
+        if (isUnreachable(error)) throw sourceUnavailable(`${DATABASE_SOURCE} is not reachable; try again shortly`, error);
         return { status: 'unknown', reason: `${DATABASE_SOURCE} could not be read: ${(error as Error).message}` };
       }
     },
   };
+}
+
+/** Whether `error` is the database layer saying it cannot be reached (rather than a query fault). */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof DbError && error.code === 'ERR_DB_UNREACHABLE';
 }
 
 /**

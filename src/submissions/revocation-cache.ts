@@ -1,4 +1,6 @@
+import { isUnreachable } from '../ca/revocation-source.js';
 import type { Certificate } from '../verify/certificate.js';
+import { sourceUnavailable } from '../verify/errors.js';
 import type { RevocationSource, RevocationStatus } from '../verify/revocation.js';
 
 /**
@@ -16,7 +18,14 @@ export function epochCachedRevocation(source: RevocationSource, epoch: () => Pro
   const cache = new Map<string, { epoch: number; status: RevocationStatus }>();
   return {
     async status(cert: Certificate, issuer: Certificate, at: Date, context) {
-      const current = await epoch();
+      let current: number;
+      try {
+        current = await epoch();
+      } catch (error) {
+        if (isUnreachable(error))
+          throw sourceUnavailable('the revocation epoch cannot be read: the database is not reachable; try again shortly', error);
+        throw error;
+      }
       const key = `${issuer.sha256Fingerprint}/${cert.sha256Fingerprint}`;
       const hit = cache.get(key);
       if (hit !== undefined) {

@@ -8,8 +8,26 @@ import { ChanceryError } from '../errors.js';
  */
 export type VerifyErrorCode =
   // envelope half
-  'ERR_VERIFY_MALFORMED' | 'ERR_VERIFY_TOO_LARGE';
+  | 'ERR_VERIFY_MALFORMED'
+  | 'ERR_VERIFY_TOO_LARGE'
+  // a source the verifier reads is down
+  | 'ERR_VERIFY_SOURCE_UNAVAILABLE';
 export class VerifyError extends ChanceryError<VerifyErrorCode> {}
+
+/**
+ * A source the verifier reads (a revocation source) cannot answer because a service behind it is
+ * down: its database, not its data. No verdict can be given then, so this error propagates out
+ * of path validation and verifyEnvelope, and the caller answers "try again" instead of a verdict
+ * that would stand (a submission rejected for good because a connection dropped). Sources MUST
+ * NOT use it for bad or missing data: that is an `unknown` status.
+ */
+export function sourceUnavailable(message: string, cause: unknown): VerifyError {
+  return new VerifyError('ERR_VERIFY_SOURCE_UNAVAILABLE', message, { cause, detail: { retryAfterSeconds: 2 } });
+}
+
+export function isSourceUnavailable(error: unknown): error is VerifyError {
+  return error instanceof VerifyError && error.code === 'ERR_VERIFY_SOURCE_UNAVAILABLE';
+}
 
 /** A structure the verifier reads is malformed (beyond what the DER reader itself checks). */
 export function malformed(message: string): VerifyError {

@@ -1,6 +1,7 @@
 import { OID } from '../oids.js';
 import { CHANCERY_ALGORITHMS, type AlgorithmPolicy } from './algorithms.js';
 import type { Certificate } from './certificate.js';
+import { isSourceUnavailable } from './errors.js';
 import { newBudget, searchPaths, type Budget } from './path/build.js';
 import { ANY_POLICY, type PolicySettings } from './path/policy-tree.js';
 import { processPath, type ProcessOutcome } from './path/process.js';
@@ -186,6 +187,8 @@ async function validateNested(input: PathInput, nesting: number, budget: Budget)
           revocationContext,
         });
       } catch (error) {
+        // A source that is down gives no verdict: the caller says "try again".
+        if (isSourceUnavailable(error)) throw error;
         // A fault of ours must not pass a path nor crash the caller: the path is not validated.
         const message = `The path could not be checked: ${error instanceof Error ? error.message : String(error)}.`;
         outcome = {

@@ -34,7 +34,8 @@ export interface RevocationContext {
 export interface RevocationSource {
   /**
    * The status of `cert` (issued by `issuer`) at `at`. MUST NOT throw for bad or missing data:
-   * that is `unknown` with a reason. `context` is given by the path validator.
+   * that is `unknown` with a reason. Throws `sourceUnavailable` (errors.ts) only when a service it
+   * reads is down, which ends the validation without a verdict; any other throw is `unknown`. `context` is given by the path validator.
    */
   status(cert: Certificate, issuer: Certificate, at: Date, context?: RevocationContext): Promise<RevocationStatus>;
 }

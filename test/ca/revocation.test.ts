@@ -13,6 +13,7 @@ import { crlSource, parseCrl } from '../../src/verify/crl.js';
 import { buildOcspRequest } from '../../src/ca/ocsp-request.js';
 import { OcspResponder, OCSP_STATUS } from '../../src/ca/ocsp-responder.js';
 import { databaseRevocationSource } from '../../src/ca/revocation-source.js';
+import { DbError } from '../../src/db/errors.js';
 import { generateUserKey, signerFromPem } from '../../src/crypto/private-key-file.js';
 import { registryLookups } from '../../src/registry/registry.js';
 import { completeUscc } from '../../src/registry/uscc.js';
@@ -220,6 +221,17 @@ describe.each(drivers())('revocation, CRL and OCSP on $name', (driver) => {
     expect((await source.status(cert, issuing, new Date(at.getTime() - 1000))).status).toBe('good');
     expect(await source.status(cert, issuing, at)).toMatchObject({ status: 'revoked', reason: 'keyCompromise' });
     expect((await source.status(cert, root, new Date())).status).toBe('unknown');
+    // A database that cannot be reached is no answer at all; a failing query is an unknown status.
+    const failing = (error: Error): CertificateAuthority =>
+      Object.assign(Object.create(f.ca) as CertificateAuthority, { certificateStatus: () => Promise.reject(error) });
+    const unreachable = new DbError('ERR_DB_UNREACHABLE', 'the database is not reachable; try again shortly');
+    await expectCode(
+      () => databaseRevocationSource(failing(unreachable)).status(cert, issuing, new Date()),
+      'ERR_VERIFY_SOURCE_UNAVAILABLE',
+    );
+    expect(await databaseRevocationSource(failing(new Error('relation missing'))).status(cert, issuing, new Date())).toMatchObject({
+      status: 'unknown',
+    });
   });
 
   it("publishes the root's CRL at init: empty, signed by the root (openssl and our CRL source agree), valid a week, and the issuing CA points at it", async () => {

@@ -10,7 +10,9 @@ import { OID } from '../../src/oids.js';
 import { childrenOf, readDer } from '../../src/der/reader.js';
 import { contextTag } from '../../src/der/tags.js';
 import { verifyEnvelope, type VerifyEnvelopeInput } from '../../src/verify/envelope.js';
-import { inMemoryRevocation, noRevocation, unknownRevocation } from '../../src/verify/revocation.js';
+import { sourceUnavailable } from '../../src/verify/errors.js';
+import { inMemoryRevocation, noRevocation, unknownRevocation, type RevocationSource } from '../../src/verify/revocation.js';
+import { expectCode } from '../helpers/expect-code.js';
 import type { ValidationReport } from '../../src/verify/validation-report.js';
 import { OTHER_USCC, annualReport, createTestPki, foodLicence, type TestIdentity, type TestPki } from './envelope-pki.js';
 
@@ -176,6 +178,19 @@ describe('verifyEnvelope: CMS', () => {
     const env = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: NOW });
     const r = await verify(env, { content: doc, revocation: unknownRevocation() });
     expect(r.indication).toBe('INDETERMINATE');
+  });
+
+  it('gives no verdict while a revocation source is down, and an unknown status when it merely fails', async () => {
+    const doc = annualReport();
+    const env = await signCms({ signer: ent.signer, chain: ent.chain, content: doc, detached: true, time: NOW });
+    const down: RevocationSource = {
+      status: () => Promise.reject(sourceUnavailable('the revocation database is not reachable', new Error('connection terminated'))),
+    };
+    await expectCode(() => verify(env, { content: doc, revocation: down }), 'ERR_VERIFY_SOURCE_UNAVAILABLE');
+    const broken: RevocationSource = { status: () => Promise.reject(new Error('a bug in the source')) };
+    const r = await verify(env, { content: doc, revocation: broken });
+    expect(r.indication).toBe('INDETERMINATE');
+    expect(JSON.stringify(r)).toContain('the revocation source failed: a bug in the source');
   });
 
   it('finds no chain to an unknown root (NO_CERTIFICATE_CHAIN_FOUND)', async () => {

@@ -3,6 +3,7 @@ import { ALG, type AlgorithmPolicy } from '../algorithms.js';
 import type { Certificate } from '../certificate.js';
 import type { Purpose } from '../purpose.js';
 import type { Check, SubIndication } from '../report.js';
+import { isSourceUnavailable } from '../errors.js';
 import type { RevocationContext, RevocationSource, RevocationStatus } from '../revocation.js';
 import { addNameConstraints, checkNames, initialNameConstraints } from './name-constraints.js';
 import { matchPeerName } from './peer-name.js';
@@ -391,6 +392,7 @@ export async function processPath(path: Certificate[], env: ProcessEnv): Promise
     try {
       status = await env.revocation.status(cert, path[k + 1]!, t, context);
     } catch (error) {
+      if (isSourceUnavailable(error)) throw error;
       status = { status: 'unknown', reason: `the revocation source failed: ${error instanceof Error ? error.message : String(error)}` };
     }
     if (status.status === 'revoked') {
