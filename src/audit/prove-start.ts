@@ -109,11 +109,17 @@ async function readHead(q: Queryable): Promise<Head> {
   return { size: Number(row.size), root: row.root, frontier: row.frontier, lastLeaf: row.last_leaf };
 }
 
-/** Stored interior nodes whose last leaf is in [start, end): exactly those appending that page completes. */
+/**
+ * Stored interior nodes whose last leaf is in [start, end): exactly those appending that page
+ * completes. One index range per level: the LATERAL subquery with OFFSET 0 is not flattened, so
+ * the planner cannot turn the 62 ranges into a hash join over a sequential scan of every node
+ * (which it did, making each page cost the size of the whole log and the proof quadratic).
+ */
 async function nodesEndingIn(q: Queryable, start: number, end: number): Promise<Map<string, Buffer>> {
   const { rows } = await q.query<{ level: number; idx: number; hash: Buffer }>(
     `SELECT n.level, n.idx, n.hash FROM generate_series(1, 62) AS l(level)
-       JOIN audit_nodes n ON n.level = l.level AND n.idx >= ($1::bigint >> l.level) AND n.idx < ($2::bigint >> l.level)`,
+       CROSS JOIN LATERAL (SELECT a.level, a.idx, a.hash FROM audit_nodes a
+         WHERE a.level = l.level AND a.idx >= ($1::bigint >> l.level) AND a.idx < ($2::bigint >> l.level) OFFSET 0) n`,
     [start, end],
   );
   const out = new Map<string, Buffer>();
@@ -184,6 +190,9 @@ async function proveInSnapshot(
   kept: Checkpoint | undefined,
   marker: VerifiedMarker | undefined,
 ): Promise<{ head: Head; range: CompactRange; rehashed: number; checkpoints: number; newest: StoredNote | undefined }> {
+  // Hundreds of small page queries: compiling each one (JIT, on by default when the planner's
+  // cost estimate is high, as it is for the per-level ranges) cost far more than running it.
+  await tx.query('SET LOCAL jit = off');
   const head = await readHead(tx);
   if (kept !== undefined && head.size < kept.size) {
     refuse(
@@ -200,7 +209,8 @@ async function proveInSnapshot(
   const beyond = await tx.query<{ entry: number | null; node: string | null; checkpoint: number | null }>(
     `SELECT (SELECT max(seq) FROM audit_entries WHERE seq >= $1) AS entry,
             (SELECT n.level || '/' || n.idx FROM generate_series(1, 62) AS l(level)
-               JOIN audit_nodes n ON n.level = l.level AND n.idx >= ($1::bigint >> l.level) LIMIT 1) AS node,
+               CROSS JOIN LATERAL (SELECT a.level, a.idx FROM audit_nodes a
+                 WHERE a.level = l.level AND a.idx >= ($1::bigint >> l.level) LIMIT 1) n LIMIT 1) AS node,
             (SELECT max(size) FROM audit_checkpoints WHERE size > $1) AS checkpoint`,
     [head.size],
   );
