@@ -2,7 +2,8 @@ import { request } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TOKEN_LIFETIME_SECONDS } from '../../src/auth/tokens.js';
 import { HttpAdminClient } from '../../src/client/admin.js';
 import { completeUscc } from '../../src/registry/uscc.js';
 import { expectIntactLog } from '../audit/helpers.js';
@@ -137,6 +138,22 @@ for (const driver of drivers()) {
         expect(problem.imported).toBe(0);
       }
       expect(await count(3)).toBe(2);
+    });
+
+    it('renews its token when it is about to expire, so a long import is not cut off at the token lifetime', async () => {
+      const longRunning = await HttpAdminClient.login(svc.url, join(svc.dataDir, 'admin'));
+      // Only Date moves (timers run as usual): the service and the client, in this process, are
+      // now past the lifetime of every token issued so far.
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + (TOKEN_LIFETIME_SECONDS + 60) * 1000 });
+      try {
+        const stale = await fetch(`${svc.url}/api/v1/enterprises/${uscc(0, 1)}`, { headers: { authorization: `Bearer ${token}` } });
+        expect(stale.status).toBe(401);
+        const report = await longRunning.importEnterprises({ path: file('renew.csv', csv(30, 9)), format: 'csv', partLines: 10 });
+        expect(report).toMatchObject({ complete: true, imported: 30 });
+        expect(await count(9)).toBe(30);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it('refuses a wrong content type (415), a declared body over the limit (413), no token (401), bad parameters (400)', async () => {
