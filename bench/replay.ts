@@ -49,7 +49,7 @@ export async function runReplayBench(): Promise<Record<string, unknown>> {
       const { verify, state } = await replayLog({ verifier: parseVerifierKey(vkey), checkpoint, source: remoteSource(client, entries) });
       const logMs = performance.now() - t;
       t = performance.now();
-      const result = await compareWithService(state, verify, { url: w.url, token });
+      const result = await compareWithService(state, verify, { url: w.url, authorization: () => Promise.resolve(`Bearer ${token}`) });
       const compareMs = performance.now() - t;
       if (!result.ok) throw new Error(`bench: the clean service diverged: ${JSON.stringify(result.divergences)}`);
       const subjects = state.submissions.size + state.certificates.size + state.enterprises.size;

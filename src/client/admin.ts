@@ -7,7 +7,7 @@ import { ChanceryError } from '../errors.js';
 import type { ImportFormat, ImportReport } from '../registry/import.js';
 import type { Enterprise, Officer } from '../registry/types.js';
 import { ClientError, fetchService, unreachable } from './errors.js';
-import { loginOverHttp, type LoginResult } from './login.js';
+import { loginOverHttp, RenewingLogin } from './login.js';
 
 /**
  * What the registry and certificate commands need from Chancery, reached either over HTTP (a
@@ -82,55 +82,29 @@ export function readCredential(dir: string): { keyPem: Buffer; certificates: Buf
   );
 }
 
-/**
- * A token is renewed (a new login with the same credential) when less than this is left of it,
- * so a long-running command such as the import of a national registry (tens of minutes) never
- * sends a request with a token that expires before the service has checked it.
- */
-const RENEW_BEFORE_MS = 120_000;
-
-/** AdminClient over a running service's HTTP API, logged in with an admin credential. */
+/** AdminClient over a running service's HTTP API, logged in with an admin credential (renewed as it nears expiry). */
 export class HttpAdminClient implements AdminClient {
-  readonly #login: () => Promise<LoginResult>;
-  #token: string;
-  #expiresAt: number;
-
   private constructor(
     private readonly url: string,
-    login: () => Promise<LoginResult>,
-    first: LoginResult,
-  ) {
-    this.#login = login;
-    this.#token = first.token;
-    this.#expiresAt = Date.parse(first.expiresAt);
-  }
+    private readonly session: RenewingLogin,
+  ) {}
 
   static async login(url: string, credentialDir: string): Promise<HttpAdminClient> {
     const { keyPem, certificates } = readCredential(credentialDir);
     const base = url.replace(/\/+$/, '');
     const signer = signerFromPem('credential', keyPem);
-    const login = async (): Promise<LoginResult> => {
+    const session = await RenewingLogin.start(async () => {
       try {
         return await loginOverHttp(base, signer, certificates);
       } catch (error) {
         throw asChanceryError(error, `cannot log in to ${base}`);
       }
-    };
-    return new HttpAdminClient(base, login, await login());
-  }
-
-  /** The Authorization header, with a token renewed first when it is about to expire. */
-  async #authorization(): Promise<string> {
-    if (!(Date.now() < this.#expiresAt - RENEW_BEFORE_MS)) {
-      const renewed = await this.#login();
-      this.#token = renewed.token;
-      this.#expiresAt = Date.parse(renewed.expiresAt);
-    }
-    return `Bearer ${this.#token}`;
+    });
+    return new HttpAdminClient(base, session);
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const authorization = await this.#authorization();
+    const authorization = await this.session.authorization();
     let res: Response;
     try {
       res = await fetch(`${this.url}${path}`, {
@@ -229,7 +203,7 @@ export class HttpAdminClient implements AdminClient {
       if (input.fromLine !== undefined) params.set('fromLine', String(input.fromLine));
       if (input.checkOnly === true) params.set('check', 'true');
       if (input.batchSize !== undefined) params.set('batch', String(input.batchSize));
-      const authorization = await this.#authorization();
+      const authorization = await this.session.authorization();
       let res: Response;
       try {
         res = await fetch(`${this.url}/api/v1/enterprises/import?${params}`, {
@@ -268,7 +242,10 @@ export class HttpAdminClient implements AdminClient {
   async #emptyReport(input: EnterpriseImport): Promise<ImportReport> {
     const res = await fetch(`${this.url}/api/v1/enterprises/import`, {
       method: 'POST',
-      headers: { authorization: await this.#authorization(), 'content-type': input.format === 'csv' ? 'text/csv' : 'application/x-ndjson' },
+      headers: {
+        authorization: await this.session.authorization(),
+        'content-type': input.format === 'csv' ? 'text/csv' : 'application/x-ndjson',
+      },
       body: '',
     });
     return reportOf((await res.json()) as ImportReport);

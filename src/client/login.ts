@@ -37,6 +37,39 @@ export async function loginOverHttp(baseUrl: string, signer: Signer, certificate
   return (await tokenRes.json()) as LoginResult;
 }
 
+/**
+ * A login kept fresh for a long-running command (the import of a national registry, an audit
+ * replay over millions of subjects: tens of minutes against a 15-minute token): the header is
+ * taken from the current token, and a new login with the same credential replaces it once less
+ * than `renewBeforeMs` is left. Concurrent callers share one renewal.
+ */
+export class RenewingLogin {
+  readonly #login: () => Promise<LoginResult>;
+  readonly #renewBeforeMs: number;
+  #current: LoginResult;
+  #renewing: Promise<LoginResult> | undefined;
+
+  private constructor(login: () => Promise<LoginResult>, first: LoginResult, renewBeforeMs: number) {
+    this.#login = login;
+    this.#current = first;
+    this.#renewBeforeMs = renewBeforeMs;
+  }
+
+  /** Logs in now (so a refused credential fails at once) and keeps the login fresh afterwards. */
+  static async start(login: () => Promise<LoginResult>, renewBeforeMs = 120_000): Promise<RenewingLogin> {
+    return new RenewingLogin(login, await login(), renewBeforeMs);
+  }
+
+  /** `Bearer <token>`, with a token that has at least `renewBeforeMs` left. */
+  async authorization(): Promise<string> {
+    if (!(Date.now() < Date.parse(this.#current.expiresAt) - this.#renewBeforeMs)) {
+      this.#renewing ??= this.#login().finally(() => (this.#renewing = undefined));
+      this.#current = await this.#renewing;
+    }
+    return `Bearer ${this.#current.token}`;
+  }
+}
+
 /** An Error for a problem-document response, with `code` and `status`. */
 export async function problemError(res: Response): Promise<Error & { code?: string; status: number }> {
   let body: { code?: string; detail?: string } = {};

@@ -66,8 +66,12 @@ export async function replayLog(options: VerifyLogOptions): Promise<{ verify: Ve
 
 export interface ServedOptions {
   url: string;
-  /** Bearer token of an auditor (or admin) login: without it the API is not compared, only OCSP, CRLs and the revoked list. */
-  token?: string;
+  /**
+   * The Authorization header of an auditor (or admin) login, asked for before each request so a
+   * comparison that outlasts a token can renew it: without it the API is not compared, only OCSP,
+   * CRLs and the revoked list.
+   */
+  authorization?: () => Promise<string>;
   /** Requests in flight at once, default 8. */
   concurrency?: number;
   /** Page size for lists, default 100. */
@@ -79,7 +83,7 @@ const SUBMISSION_STATUSES = ['rejected', 'accepted', 'pending', 'approved', 'ref
 
 /** Compares the rebuilt state with what the service at `url` serves. */
 export async function compareWithService(state: ReplayState, verify: VerifyResult, options: ServedOptions): Promise<ReplayResult> {
-  const http = new Served(options.url, options.token);
+  const http = new Served(options.url, options.authorization);
   const limit = options.concurrency ?? 8;
   const pageSize = options.pageSize ?? 100;
   const found: Divergence[] = [];
@@ -91,7 +95,7 @@ export async function compareWithService(state: ReplayState, verify: VerifyResul
   let listed = 0;
 
   // Submissions: each one's view, then every list page by status.
-  if (options.token === undefined) {
+  if (options.authorization === undefined) {
     skipped.push('submissions and per-certificate/enterprise API views: no --credential (an auditor login) was given');
     done += state.submissions.size;
   } else {
@@ -144,7 +148,7 @@ export async function compareWithService(state: ReplayState, verify: VerifyResul
     const logSays = c.revoked === undefined ? 'good' : 'revoked';
     const logIndex = c.revoked?.index ?? c.issuedIndex;
     let crlPath = '/ca/issuing.crl';
-    if (options.token !== undefined) {
+    if (options.authorization !== undefined) {
       let view: { status: string; sha256: string; pem: string } | undefined | ServedRefusal;
       try {
         view = await http.json<{ status: string; sha256: string; pem: string }>(`/api/v1/certificates/${c.serial}`);
@@ -215,7 +219,7 @@ export async function compareWithService(state: ReplayState, verify: VerifyResul
               : 'not on the revoked list',
       });
     }
-    if (options.token !== undefined) {
+    if (options.authorization !== undefined) {
       try {
         const view = await http.json<{ status: string }>(`/api/v1/enterprises/${e.uscc}`);
         if (view?.status !== e.status)
@@ -244,7 +248,7 @@ export async function compareWithService(state: ReplayState, verify: VerifyResul
     ok: verify.ok && found.length === 0,
     verify,
     compared: {
-      submissions: options.token === undefined ? 0 : state.submissions.size,
+      submissions: options.authorization === undefined ? 0 : state.submissions.size,
       certificates: state.certificates.size,
       enterprises: state.enterprises.size,
       listed,
@@ -347,17 +351,18 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
 /** The service's HTTP answers, read as an outsider would (fetch, no server code). */
 class Served {
   readonly #base: string;
-  readonly #headers: Record<string, string>;
+  readonly #authorization: (() => Promise<string>) | undefined;
   readonly #crls = new Map<string, Promise<Crl>>();
 
-  constructor(url: string, token: string | undefined) {
+  constructor(url: string, authorization: (() => Promise<string>) | undefined) {
     this.#base = url.replace(/\/+$/, '');
-    this.#headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+    this.#authorization = authorization;
   }
 
   async #get(path: string, init: RequestInit = {}): Promise<Response> {
     try {
-      return await fetch(`${this.#base}${path}`, { ...init, headers: { ...this.#headers, ...(init.headers as Record<string, string>) } });
+      const auth: Record<string, string> = this.#authorization === undefined ? {} : { authorization: await this.#authorization() };
+      return await fetch(`${this.#base}${path}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } });
     } catch (error) {
       throw new AuditError('ERR_AUDIT_FETCH_FAILED', `${init.method ?? 'GET'} ${this.#base}${path}: ${(error as Error).message}`, {
         cause: error,

@@ -13,7 +13,7 @@ import { parseNote, parseVerifierKey, type NoteVerifier } from '../../audit/note
 import { ChanceryError } from '../../errors.js';
 import { proveReceipt } from '../../submissions/receipt-proof.js';
 import { readCredential } from '../../client/admin.js';
-import { loginOverHttp } from '../../client/login.js';
+import { loginOverHttp, RenewingLogin } from '../../client/login.js';
 import { ChanceryClient } from '../../client/submissions.js';
 import { signerFromPem } from '../../crypto/private-key-file.js';
 import { offlineChanceryRevocation } from '../../submissions/receipts.js';
@@ -142,10 +142,13 @@ export function registerAudit(program: Command): void {
           checkpoint = await client.checkpoint();
           source = remoteSource(client, sizeOf(checkpoint));
         }
-        let token: string | undefined;
+        // Logged in first, so a refused credential fails before the log is read; renewed while the
+        // comparison runs (at national scale it outlasts a token).
+        let session: RenewingLogin | undefined;
         if (opts.credential !== undefined) {
           const { keyPem, certificates } = readCredential(opts.credential);
-          token = (await loginOverHttp(opts.url.replace(/\/+$/, ''), signerFromPem('credential', keyPem), certificates)).token;
+          const signer = signerFromPem('credential', keyPem);
+          session = await RenewingLogin.start(() => loginOverHttp(opts.url.replace(/\/+$/, ''), signer, certificates));
         }
         const total = sizeOf(checkpoint);
         const progress = progressBar('replay');
@@ -172,7 +175,7 @@ export function registerAudit(program: Command): void {
             try {
               result = await compareWithService(state, verify, {
                 url: opts.url,
-                ...(token === undefined ? {} : { token }),
+                ...(session === undefined ? {} : { authorization: () => session.authorization() }),
                 onProgress: (done, all) => compare.update(done, all),
               });
             } finally {
