@@ -131,7 +131,7 @@ export async function verifyLog(options: VerifyLogOptions): Promise<VerifyResult
 
   // 3. Every entry, in order.
   const tree = new CompactRange();
-  const subjects = new Map<string, string>();
+  const subjects = new SubjectHeads();
   let prev: Buffer | null = null;
   let beforePrev: Buffer | null = null;
   for await (const batch of options.source) {
@@ -171,8 +171,7 @@ export async function verifyLog(options: VerifyLogOptions): Promise<VerifyResult
           `entry ${p} has prev ${String(e.prev)}, but entry ${p - 1} hashes to ${String(hex(prev))}: entry ${p - 1} or ${p} was altered`,
         );
       }
-      const leafHex = leaf.toString('hex');
-      const subjectPrev = subjects.get(e.subject) ?? null;
+      const subjectPrev = hex(subjects.get(e.subject) ?? null);
       if (e.subjectPrev !== subjectPrev) {
         return fail(
           p,
@@ -180,7 +179,7 @@ export async function verifyLog(options: VerifyLogOptions): Promise<VerifyResult
           `entry ${p} (subject ${e.subject}) has subjectPrev ${String(e.subjectPrev)}, but the subject's previous entry hashes to ${String(subjectPrev)}`,
         );
       }
-      subjects.set(e.subject, leafHex);
+      subjects.set(e.subject, leaf);
       beforePrev = prev;
       prev = leaf;
       tree.append(leaf);
@@ -209,6 +208,55 @@ export async function verifyLog(options: VerifyLogOptions): Promise<VerifyResult
     subjects: subjects.size,
     consistentWith,
   };
+}
+
+/**
+ * The latest leaf hash of every subject seen so far. A national log has more subjects than one
+ * Map may hold (V8 refuses a Map past 2^24 entries, about 16.7 million), and a Map of hex
+ * strings costs ~200 bytes a subject: the subjects are spread over SHARDS Maps by a hash of
+ * their name, and each Map holds the slot of the subject's hash in a pool of 32-byte slots
+ * (chunks of 1 MiB) instead of a string.
+ */
+export class SubjectHeads {
+  static readonly SHARDS = 256;
+  static readonly #CHUNK_SLOTS = 32_768;
+  readonly #shards = Array.from({ length: SubjectHeads.SHARDS }, () => new Map<string, number>());
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+
+  /** How many subjects are held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  get(subject: string): Buffer | undefined {
+    const slot = this.#shard(subject).get(subject);
+    return slot === undefined ? undefined : this.#at(slot);
+  }
+
+  set(subject: string, hash: Buffer): void {
+    const shard = this.#shard(subject);
+    let slot = shard.get(subject);
+    if (slot === undefined) {
+      slot = this.#size++;
+      if (slot % SubjectHeads.#CHUNK_SLOTS === 0) this.#chunks.push(Buffer.alloc(SubjectHeads.#CHUNK_SLOTS * 32));
+      shard.set(subject, slot);
+    }
+    hash.copy(this.#at(slot));
+  }
+
+  #at(slot: number): Buffer {
+    const chunk = this.#chunks[Math.floor(slot / SubjectHeads.#CHUNK_SLOTS)]!;
+    const offset = (slot % SubjectHeads.#CHUNK_SLOTS) * 32;
+    return chunk.subarray(offset, offset + 32);
+  }
+
+  /** FNV-1a over the UTF-16 code units: cheap, and spreads names that share a long prefix. */
+  #shard(subject: string): Map<string, number> {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < subject.length; i++) h = Math.imul(h ^ subject.charCodeAt(i), 0x01000193);
+    return this.#shards[(h >>> 0) % SubjectHeads.SHARDS]!;
+  }
 }
 
 function hex(b: Buffer | null): string | null {
