@@ -415,6 +415,9 @@ describe.skipIf(missing !== undefined)(`web pages in chromium on ${driver.name}`
     expect(await storedSigningKey(p)).toBe(false);
     await p.goto(`${w.url}/applications`);
     expect(new URL(p.url()).pathname).toBe('/signin');
+    // A session that ended without sign-out (an expired or otherwise refused token) clears the key too.
+    const stale = await fetch(`${w.url}/applications`, { headers: { cookie: `chancery_session=${'x'.repeat(40)}` }, redirect: 'manual' });
+    expect(stale.headers.get('clear-site-data')).toBe('"storage"');
     await signedIn.close();
   });
 

@@ -66,7 +66,13 @@ export async function sessionOf(ctx: PageContext, deps: AccountDeps): Promise<Pr
   }
 }
 
+/**
+ * Ends the session: its cookie, and the signing key kept in IndexedDB since sign-in, so that on a
+ * shared office computer the next person finds neither (the origin's storage; other cookies,
+ * such as the language, stay). Both at sign-out and when a page finds the session has expired.
+ */
 function clearSession(ctx: PageContext): void {
+  ctx.res.setHeader('Clear-Site-Data', '"storage"');
   ctx.res.append('Set-Cookie', `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict${isSecure(ctx.req) ? '; Secure' : ''}`);
 }
 
@@ -171,9 +177,6 @@ export function signoutPost() {
     }
     if (!csrfValid(req, ctx.cookies, fields.get('csrf'))) return refuse(ctx, 403, ctx.t('form.csrf'));
     clearSession(ctx);
-    // The signing key kept in IndexedDB since sign-in goes with the session: on a shared office
-    // computer the next person must not find it there (the origin's storage; cookies stay).
-    res.setHeader('Clear-Site-Data', '"storage"');
     res.redirect(303, '/');
   };
 }
