@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { openCheckpoint, type Checkpoint } from '../checkpoint.js';
 import { decodeEntry } from '../entry.js';
@@ -171,7 +172,8 @@ export async function verifyLog(options: VerifyLogOptions): Promise<VerifyResult
           `entry ${p} has prev ${String(e.prev)}, but entry ${p - 1} hashes to ${String(hex(prev))}: entry ${p - 1} or ${p} was altered`,
         );
       }
-      const subjectPrev = hex(subjects.get(e.subject) ?? null);
+      // Recorded before it is checked: a mismatch ends the verification here anyway.
+      const subjectPrev = subjects.exchange(e.subject, leaf);
       if (e.subjectPrev !== subjectPrev) {
         return fail(
           p,
@@ -179,7 +181,6 @@ export async function verifyLog(options: VerifyLogOptions): Promise<VerifyResult
           `entry ${p} (subject ${e.subject}) has subjectPrev ${String(e.subjectPrev)}, but the subject's previous entry hashes to ${String(subjectPrev)}`,
         );
       }
-      subjects.set(e.subject, leaf);
       beforePrev = prev;
       prev = leaf;
       tree.append(leaf);
@@ -212,16 +213,15 @@ export async function verifyLog(options: VerifyLogOptions): Promise<VerifyResult
 
 /**
  * The latest leaf hash of every subject seen so far. A national log has more subjects than one
- * Map may hold (V8 refuses a Map past 2^24 entries, about 16.7 million), and a Map of hex
- * strings costs ~200 bytes a subject: the subjects are spread over SHARDS Maps by a hash of
- * their name, and each Map holds the slot of the subject's hash in a pool of 32-byte slots
- * (chunks of 1 MiB) instead of a string.
+ * JavaScript Map may hold (2^24, about 16.7 million), and a Map of name → hex string costs about
+ * 200 bytes a subject. Here a subject is keyed by the first 16 bytes of the SHA-256 of its name
+ * (two names colliding there is a 2^-128 event, and finding two on purpose costs 2^64 hashes),
+ * in open-addressing tables of flat typed arrays: 16 + 32 bytes a slot, at most 3/4 full, with
+ * nothing for the garbage collector to trace. 256 tables, chosen by a byte of the key, grow one
+ * at a time, so growing never holds two copies of everything.
  */
 export class SubjectHeads {
-  static readonly SHARDS = 256;
-  static readonly #CHUNK_SLOTS = 32_768;
-  readonly #shards = Array.from({ length: SubjectHeads.SHARDS }, () => new Map<string, number>());
-  readonly #chunks: Buffer[] = [];
+  readonly #tables = Array.from({ length: 256 }, () => new HeadTable());
   #size = 0;
 
   /** How many subjects are held. */
@@ -230,33 +230,86 @@ export class SubjectHeads {
   }
 
   get(subject: string): Buffer | undefined {
-    const slot = this.#shard(subject).get(subject);
-    return slot === undefined ? undefined : this.#at(slot);
+    const key = keyOf(subject);
+    return this.#tables[key[4]!]!.get(key);
   }
 
   set(subject: string, hash: Buffer): void {
-    const shard = this.#shard(subject);
-    let slot = shard.get(subject);
-    if (slot === undefined) {
-      slot = this.#size++;
-      if (slot % SubjectHeads.#CHUNK_SLOTS === 0) this.#chunks.push(Buffer.alloc(SubjectHeads.#CHUNK_SLOTS * 32));
-      shard.set(subject, slot);
+    this.exchange(subject, hash);
+  }
+
+  /** Sets the subject's hash and returns the one it replaces (lowercase hex; null for a new subject), in one lookup. */
+  exchange(subject: string, hash: Buffer): string | null {
+    const key = keyOf(subject);
+    const table = this.#tables[key[4]!]!;
+    const previous = table.exchange(key, hash);
+    if (previous === null) this.#size++;
+    return previous;
+  }
+}
+
+/** One open-addressing table (linear probing) of 16-byte keys to 32-byte values. */
+class HeadTable {
+  #capacity = 1 << 10;
+  #keys = new Uint8Array(this.#capacity * 16);
+  #values = new Uint8Array(this.#capacity * 32);
+  #occupied = new Uint8Array(this.#capacity);
+  #size = 0;
+
+  get(key: Uint8Array): Buffer | undefined {
+    const slot = this.#find(key);
+    if (this.#occupied[slot] === 0) return undefined;
+    return Buffer.from(this.#values.buffer, this.#values.byteOffset + slot * 32, 32);
+  }
+
+  /** Sets the value; returns the one it replaced as hex, or null when the key is new. */
+  exchange(key: Uint8Array, hash: Buffer): string | null {
+    if ((this.#size + 1) * 4 > this.#capacity * 3) this.#grow();
+    const slot = this.#find(key);
+    let previous: string | null = null;
+    if (this.#occupied[slot] === 0) {
+      this.#occupied[slot] = 1;
+      this.#keys.set(key, slot * 16);
+      this.#size++;
+    } else {
+      previous = Buffer.from(this.#values.buffer, this.#values.byteOffset + slot * 32, 32).toString('hex');
     }
-    hash.copy(this.#at(slot));
+    this.#values.set(hash.subarray(0, 32), slot * 32);
+    return previous;
   }
 
-  #at(slot: number): Buffer {
-    const chunk = this.#chunks[Math.floor(slot / SubjectHeads.#CHUNK_SLOTS)]!;
-    const offset = (slot % SubjectHeads.#CHUNK_SLOTS) * 32;
-    return chunk.subarray(offset, offset + 32);
+  /** The slot holding `key`, or the empty slot where it would go. */
+  #find(key: Uint8Array): number {
+    const mask = this.#capacity - 1;
+    let slot = ((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!) & mask;
+    while (this.#occupied[slot] === 1 && !sameKey(this.#keys, slot * 16, key)) slot = (slot + 1) & mask;
+    return slot;
   }
 
-  /** FNV-1a over the UTF-16 code units: cheap, and spreads names that share a long prefix. */
-  #shard(subject: string): Map<string, number> {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < subject.length; i++) h = Math.imul(h ^ subject.charCodeAt(i), 0x01000193);
-    return this.#shards[(h >>> 0) % SubjectHeads.SHARDS]!;
+  #grow(): void {
+    const [keys, values, occupied, capacity] = [this.#keys, this.#values, this.#occupied, this.#capacity];
+    this.#capacity = capacity * 2;
+    this.#keys = new Uint8Array(this.#capacity * 16);
+    this.#values = new Uint8Array(this.#capacity * 32);
+    this.#occupied = new Uint8Array(this.#capacity);
+    for (let old = 0; old < capacity; old++) {
+      if (occupied[old] === 0) continue;
+      const key = keys.subarray(old * 16, old * 16 + 16);
+      const slot = this.#find(key);
+      this.#occupied[slot] = 1;
+      this.#keys.set(key, slot * 16);
+      this.#values.set(values.subarray(old * 32, old * 32 + 32), slot * 32);
+    }
   }
+}
+
+function keyOf(subject: string): Uint8Array {
+  return hash('sha256', subject, 'buffer').subarray(0, 16);
+}
+
+function sameKey(keys: Uint8Array, at: number, key: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (keys[at + i] !== key[i]) return false;
+  return true;
 }
 
 function hex(b: Buffer | null): string | null {
