@@ -1,4 +1,4 @@
-import { createHash, randomBytes as nodeRandomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes as nodeRandomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 
 /** SHA-256 of the concatenation of `parts` (bytes or UTF-8 strings), without building it. */
 export function sha256(...parts: Array<Uint8Array | string>): Buffer {
@@ -12,9 +12,9 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Digest by a hash name node understands ('sha256', 'sha384', 'sha512'). */
+/** Digest by a hash name node understands ('sha256', 'sha384', 'sha512'); one-shot, so cheap on short inputs. */
 export function digest(algorithm: 'sha256' | 'sha384' | 'sha512', data: Uint8Array | string): Buffer {
-  return createHash(algorithm).update(data).digest();
+  return hash(algorithm, data, 'buffer');
 }
 
 /**

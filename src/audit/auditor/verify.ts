@@ -1,5 +1,5 @@
-import { hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { digest } from '../../crypto/digest.js';
 import { openCheckpoint, type Checkpoint } from '../checkpoint.js';
 import { decodeEntry } from '../entry.js';
 import type { AuditError } from '../errors.js';
@@ -304,7 +304,7 @@ class HeadTable {
 }
 
 function keyOf(subject: string): Uint8Array {
-  return hash('sha256', subject, 'buffer').subarray(0, 16);
+  return digest('sha256', subject).subarray(0, 16);
 }
 
 function sameKey(keys: Uint8Array, at: number, key: Uint8Array): boolean {
