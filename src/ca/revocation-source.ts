@@ -1,4 +1,4 @@
-import { DbError } from '../db/errors.js';
+import { isUnreachable } from '../db/errors.js';
 import type { Certificate } from '../verify/certificate.js';
 import { sourceUnavailable } from '../verify/errors.js';
 import type { RevocationSource, RevocationStatus } from '../verify/revocation.js';
@@ -48,11 +48,6 @@ export function databaseRevocationSource(ca: CertificateAuthority): RevocationSo
       }
     },
   };
-}
-
-/** Whether `error` is the database layer saying it cannot be reached (rather than a query fault). */
-export function isUnreachable(error: unknown): boolean {
-  return error instanceof DbError && error.code === 'ERR_DB_UNREACHABLE';
 }
 
 /**

@@ -9,3 +9,8 @@ export type DbErrorCode =
   | 'ERR_DB_MIGRATION_UNKNOWN'
   | 'ERR_DB_RETRIES_EXHAUSTED';
 export class DbError extends ChanceryError<DbErrorCode> {}
+
+/** Whether `error` is the database layer saying it cannot be reached (rather than a query fault). */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof DbError && error.code === 'ERR_DB_UNREACHABLE';
+}

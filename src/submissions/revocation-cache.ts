@@ -1,4 +1,4 @@
-import { isUnreachable } from '../ca/revocation-source.js';
+import { isUnreachable } from '../db/errors.js';
 import type { Certificate } from '../verify/certificate.js';
 import { sourceUnavailable } from '../verify/errors.js';
 import type { RevocationSource, RevocationStatus } from '../verify/revocation.js';
