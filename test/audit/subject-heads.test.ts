@@ -8,8 +8,8 @@ describe('SubjectHeads (the offline verifier’s latest leaf per subject)', () =
   it('keeps the latest hash of each of many subjects across pool chunks and shards', () => {
     const heads = new SubjectHeads();
     const n = 100_000; // three 32,768-slot chunks and every shard
-    for (let i = 0; i < n; i++) heads.set(`enterprise:${i}`, hashOf(`first ${i}`));
-    for (let i = 0; i < n; i += 7) heads.set(`enterprise:${i}`, hashOf(`second ${i}`));
+    for (let i = 0; i < n; i++) heads.exchange(`enterprise:${i}`, hashOf(`first ${i}`));
+    for (let i = 0; i < n; i += 7) heads.exchange(`enterprise:${i}`, hashOf(`second ${i}`));
     expect(heads.size).toBe(n);
     for (let i = 0; i < n; i += 997) {
       expect(heads.get(`enterprise:${i}`)).toEqual(hashOf(`${i % 7 === 0 ? 'second' : 'first'} ${i}`));
@@ -20,7 +20,7 @@ describe('SubjectHeads (the offline verifier’s latest leaf per subject)', () =
   it('holds a copy: the caller may reuse the buffer it passed', () => {
     const heads = new SubjectHeads();
     const b = hashOf('a');
-    heads.set('s', b);
+    heads.exchange('s', b);
     b.fill(0);
     expect(heads.get('s')).toEqual(hashOf('a'));
   });

@@ -234,10 +234,6 @@ export class SubjectHeads {
     return this.#tables[key[4]!]!.get(key);
   }
 
-  set(subject: string, hash: Buffer): void {
-    this.exchange(subject, hash);
-  }
-
   /** Sets the subject's hash and returns the one it replaces (lowercase hex; null for a new subject), in one lookup. */
   exchange(subject: string, hash: Buffer): string | null {
     const key = keyOf(subject);
